@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Sampling: one program on a perf event per CPU.  Each sample's kernel and
+ * user stacks are stored once in `stacks`, keyed by a 64-bit hash of their
+ * contents (a STACK_TRACE map would drop a stack whenever two land in one
+ * bucket), and counted in `counts` by (process, thread, stacks, comm).  Only
+ * aggregated counts cross to userspace.  Every sample that cannot be stored
+ * whole is counted in `stats`.
+ */
+#include "vmlinux_min.h"
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "scorch.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+const volatile bool filter_pid = false;
+const volatile bool filter_tid = false;
+const volatile bool filter_cgroup = false;
+const volatile bool follow_children = false;
+const volatile bool include_idle = false;
+const volatile bool per_thread = false;
+const volatile bool want_kernel = true;
+const volatile bool want_user = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+	__uint(max_entries, 16384); /* set by userspace before load */
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sample_key);
+	__type(value, __u64);
+	__uint(max_entries, 16384);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} tids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct proc_state);
+	__uint(max_entries, 65536);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} proc_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stack_trace);
+	__uint(max_entries, 1);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, STAT_NR);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v * 0x87c37b91114253d5ULL;
+	h = (h << 31) | (h >> 33);
+	return h * 0x4cf5ad432745937fULL + 0x52dce729ULL;
+}
+
+/* Collects one stack (user or kernel) and returns its id (see STACK_*). */
+static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_stat)
+{
+	__u32 zero = 0;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return STACK_LOST;
+	long n = bpf_get_stack(ctx, st->ips, sizeof(st->ips), flags);
+	if (n < 0) {
+		stat_inc(lost_stat);
+		return STACK_LOST;
+	}
+	__u32 nr = (__u32)n / sizeof(__u64);
+	if (nr == 0)
+		return STACK_NONE;
+	st->nr = nr;
+	st->flags = 0;
+	if (nr >= SCORCH_MAX_DEPTH) {
+		st->flags = STACK_F_TRUNCATED;
+		stat_inc(STAT_TRUNCATED);
+	}
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ flags;
+	for (__u32 i = 0; i < SCORCH_MAX_DEPTH; i++) {
+		if (i >= nr)
+			break;
+		h = mix(h, st->ips[i]);
+	}
+	h ^= h >> 29;
+	if (h < STACK_ID_MIN)
+		h += STACK_ID_MIN;
+	if (bpf_map_lookup_elem(&stacks, &h))
+		return h;
+	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
+	long err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU stored it first */) {
+		stat_inc(STAT_STACKS_FULL);
+		return STACK_DROPPED;
+	}
+	return h;
+}
+
+static __always_inline bool in_cgroups(void)
+{
+	for (int level = 0; level < 32; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&cgroups, &id))
+			return true;
+	}
+	return false;
+}
+
+/* Exec generations are unique across the whole run (not per pid), so a
+ * reused pid never matches an older process's maps snapshot. */
+__u32 next_gen = 1;
+
+/* Announces a process on its first sample after start or exec. */
+static __always_inline __u32 proc_gen(__u32 pid)
+{
+	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
+	if (!ps) {
+		struct proc_state fresh = { __sync_fetch_and_add(&next_gen, 1), 0 };
+		long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
+		if (err && err != -17 /* EEXIST */) {
+			stat_inc(STAT_PROCS_FULL);
+			return 0;
+		}
+		ps = bpf_map_lookup_elem(&procs, &pid);
+		if (!ps)
+			return 0;
+	}
+	__u32 gen = ps->gen;
+	if (!ps->announced) {
+		ps->announced = 1;
+		struct proc_event *ev = bpf_ringbuf_reserve(&proc_events, sizeof(*ev), 0);
+		if (ev) {
+			ev->pid = pid;
+			ev->gen = gen;
+			bpf_ringbuf_submit(ev, 0);
+		} else {
+			stat_inc(STAT_PROC_EVENTS_LOST);
+		}
+	}
+	return gen;
+}
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32, tid = (__u32)id;
+
+	if (!pid && !include_idle)
+		return 0;
+	if (filter_pid && !bpf_map_lookup_elem(&pids, &pid))
+		return 0;
+	if (filter_tid && !bpf_map_lookup_elem(&tids, &tid))
+		return 0;
+	if (filter_cgroup && !in_cgroups())
+		return 0;
+	stat_inc(STAT_SAMPLES);
+
+	struct sample_key key;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.pid = pid;
+	key.tid = per_thread ? tid : 0;
+	key.gen = pid ? proc_gen(pid) : 0;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	key.kstack = want_kernel ? collect_stack(ctx, 0, STAT_KSTACK_LOST) : STACK_NONE;
+	key.ustack = want_user && pid ? collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST) : STACK_NONE;
+
+	__u64 *count = bpf_map_lookup_elem(&counts, &key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		return 0;
+	}
+	__u64 one = 1;
+	long err = bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		count = bpf_map_lookup_elem(&counts, &key);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+	} else if (err) {
+		stat_inc(STAT_COUNTS_FULL);
+	}
+	return 0;
+}
+
+/* With a command or --follow: children of followed processes are followed too. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!follow_children)
+		return 0;
+	__u32 ppid = parent->tgid, cpid = child->tgid;
+	if (ppid == cpid || !bpf_map_lookup_elem(&pids, &ppid))
+		return 0;
+	__u8 one = 1;
+	if (bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
+		stat_inc(STAT_FOLLOW_FULL);
+	return 0;
+}
+
+/* A new program image: the next sample announces a new maps generation. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 pid = p->tgid;
+	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
+	if (ps) {
+		ps->gen = __sync_fetch_and_add(&next_gen, 1);
+		ps->announced = 0;
+	}
+	return 0;
+}
+
+/* The process is gone: its table entry is released (its maps snapshot, taken
+ * when it was announced, lives on in userspace). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u32 pid = p->tgid;
+	if (p->pid == p->tgid)
+		bpf_map_delete_elem(&procs, &pid);
+	return 0;
+}

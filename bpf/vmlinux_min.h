@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The few kernel types the BPF programs read, pinned here instead of a
+ * vmlinux.h dumped from the build host: preserve_access_index makes libbpf
+ * relocate every field access against the running kernel's BTF (CO-RE), so
+ * the object is correct on any kernel that has these fields, whatever kernel
+ * built it.
+ */
+#ifndef SCORCH_VMLINUX_MIN_H
+#define SCORCH_VMLINUX_MIN_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/bpf_perf_event.h>
+#include <stdbool.h>
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+struct task_struct {
+	int pid;
+	int tgid;
+};
+#pragma clang attribute pop
+
+#endif

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT */
+#include "profile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hashtab.h"
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct sample_rec {
+	size_t off; /* into stack_ids */
+	uint32_t nframes;
+	uint32_t labels;
+	int64_t count;
+};
+
+struct labelset_rec {
+	size_t off; /* into label_buf */
+	uint32_t n;
+};
+
+struct profile {
+	struct arena_chunk *chunks;
+	const char **strs;
+	uint32_t *str_lens;
+	size_t nstrs, cap_strs;
+	struct idxtab str_idx;
+
+	struct mapping *mappings; /* index 0 unused */
+	size_t nmappings, cap_mappings;
+	struct idxtab mapping_idx;
+
+	struct frame *frames;
+	size_t nframes, cap_frames;
+	struct idxtab frame_idx;
+
+	struct label *label_buf;
+	size_t nlabel_buf, cap_label_buf;
+	struct labelset_rec *labelsets;
+	size_t nlabelsets, cap_labelsets;
+	struct idxtab labelset_idx;
+
+	uint32_t *stack_ids;
+	size_t nstack_ids, cap_stack_ids;
+	struct sample_rec *samples;
+	size_t nsamples, cap_samples;
+	struct idxtab sample_idx;
+
+	int64_t total;
+	struct profile_meta meta;
+};
+
+/* Grows *arr (of elem-sized items, *cap of them) to hold need items. */
+static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *n = realloc(*(void **)arr, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*(void **)arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+struct profile *profile_new(void)
+{
+	struct profile *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	idxtab_init(&p->str_idx);
+	idxtab_init(&p->mapping_idx);
+	idxtab_init(&p->frame_idx);
+	idxtab_init(&p->labelset_idx);
+	idxtab_init(&p->sample_idx);
+	/* String 0 is "", mapping 0 is "none", label set 0 is empty. */
+	if (profile_intern(p, "", 0) != 0 || grow(&p->mappings, &p->cap_mappings, 1, sizeof(*p->mappings)) ||
+	    grow(&p->labelsets, &p->cap_labelsets, 1, sizeof(*p->labelsets))) {
+		profile_free(p);
+		return NULL;
+	}
+	memset(&p->mappings[0], 0, sizeof(p->mappings[0]));
+	p->nmappings = 1;
+	p->labelsets[0] = (struct labelset_rec){ 0, 0 };
+	p->nlabelsets = 1;
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	while (p->chunks) {
+		struct arena_chunk *n = p->chunks->next;
+		free(p->chunks);
+		p->chunks = n;
+	}
+	free(p->strs);
+	free(p->str_lens);
+	free(p->mappings);
+	free(p->frames);
+	free(p->label_buf);
+	free(p->labelsets);
+	free(p->stack_ids);
+	free(p->samples);
+	idxtab_release(&p->str_idx);
+	idxtab_release(&p->mapping_idx);
+	idxtab_release(&p->frame_idx);
+	idxtab_release(&p->labelset_idx);
+	idxtab_release(&p->sample_idx);
+	free(p);
+}
+
+static char *arena_alloc(struct profile *p, size_t len)
+{
+	struct arena_chunk *c = p->chunks;
+	if (!c || c->cap - c->used < len) {
+		size_t cap = len > ARENA_CHUNK ? len : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		/* A big one-off string goes behind the current chunk so the
+		 * current chunk keeps being filled. */
+		if (p->chunks && cap > ARENA_CHUNK) {
+			c->next = p->chunks->next;
+			p->chunks->next = c;
+		} else {
+			c->next = p->chunks;
+			p->chunks = c;
+		}
+	}
+	char *r = c->data + c->used;
+	c->used += len;
+	return r;
+}
+
+struct str_probe {
+	const struct profile *p;
+	const char *s;
+	size_t len;
+};
+
+static bool str_eq(const void *ctx, uint32_t idx)
+{
+	const struct str_probe *q = ctx;
+	return q->p->str_lens[idx] == q->len && !memcmp(q->p->strs[idx], q->s, q->len);
+}
+
+int64_t profile_intern(struct profile *p, const char *s, size_t len)
+{
+	struct str_probe q = { p, s, len };
+	uint64_t h = hash_bytes(s, len, 0x5c0);
+	int64_t id = idxtab_find(&p->str_idx, h, str_eq, &q);
+	if (id >= 0)
+		return id;
+	if (len > UINT32_MAX - 1 || p->nstrs >= INT32_MAX)
+		return -E2BIG;
+	if (grow(&p->strs, &p->cap_strs, p->nstrs + 1, sizeof(*p->strs)))
+		return -ENOMEM;
+	size_t cap_lens = p->cap_strs;
+	uint32_t *lens = realloc(p->str_lens, cap_lens * sizeof(*lens));
+	if (!lens)
+		return -ENOMEM;
+	p->str_lens = lens;
+	char *copy = arena_alloc(p, len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	if (idxtab_insert(&p->str_idx, h, (uint32_t)p->nstrs))
+		return -ENOMEM;
+	p->strs[p->nstrs] = copy;
+	p->str_lens[p->nstrs] = (uint32_t)len;
+	return (int64_t)p->nstrs++;
+}
+
+int64_t profile_intern_cstr(struct profile *p, const char *s)
+{
+	return profile_intern(p, s, strlen(s));
+}
+
+const char *profile_str(const struct profile *p, uint32_t id)
+{
+	return id < p->nstrs ? p->strs[id] : "";
+}
+
+size_t profile_nstrs(const struct profile *p)
+{
+	return p->nstrs;
+}
+
+struct mem_probe {
+	const void *base; /* array of records */
+	size_t elem;
+	const void *rec;
+};
+
+static bool mem_eq(const void *ctx, uint32_t idx)
+{
+	const struct mem_probe *q = ctx;
+	return !memcmp((const char *)q->base + (size_t)idx * q->elem, q->rec, q->elem);
+}
+
+int64_t profile_mapping(struct profile *p, const struct mapping *m)
+{
+	struct mapping rec = *m;
+	rec.pad = 0;
+	uint64_t h = hash_bytes(&rec, sizeof(rec), 0x3a9);
+	struct mem_probe q = { p->mappings, sizeof(rec), &rec };
+	int64_t id = idxtab_find(&p->mapping_idx, h, mem_eq, &q);
+	if (id >= 0)
+		return id;
+	if (grow(&p->mappings, &p->cap_mappings, p->nmappings + 1, sizeof(rec)) ||
+	    idxtab_insert(&p->mapping_idx, h, (uint32_t)p->nmappings))
+		return -ENOMEM;
+	p->mappings[p->nmappings] = rec;
+	return (int64_t)p->nmappings++;
+}
+
+const struct mapping *profile_mapping_get(const struct profile *p, uint32_t id)
+{
+	return id && id < p->nmappings ? &p->mappings[id] : NULL;
+}
+
+size_t profile_nmappings(const struct profile *p)
+{
+	return p->nmappings - 1;
+}
+
+int64_t profile_frame(struct profile *p, const struct frame *f)
+{
+	if (!f->name)
+		return -EINVAL;
+	uint64_t h = hash_bytes(f, sizeof(*f), 0xf4a);
+	struct mem_probe q = { p->frames, sizeof(*f), f };
+	int64_t id = idxtab_find(&p->frame_idx, h, mem_eq, &q);
+	if (id >= 0)
+		return id;
+	if (grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*f)) ||
+	    idxtab_insert(&p->frame_idx, h, (uint32_t)p->nframes))
+		return -ENOMEM;
+	p->frames[p->nframes] = *f;
+	return (int64_t)p->nframes++;
+}
+
+const struct frame *profile_frame_get(const struct profile *p, uint32_t id)
+{
+	return id < p->nframes ? &p->frames[id] : NULL;
+}
+
+size_t profile_nframes(const struct profile *p)
+{
+	return p->nframes;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	const struct label *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->str != y->str)
+		return x->str < y->str ? -1 : 1;
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+struct labelset_probe {
+	const struct profile *p;
+	const struct label *l;
+	size_t n;
+};
+
+static bool labelset_eq(const void *ctx, uint32_t idx)
+{
+	const struct labelset_probe *q = ctx;
+	const struct labelset_rec *r = &q->p->labelsets[idx];
+	return r->n == q->n && !memcmp(q->p->label_buf + r->off, q->l, q->n * sizeof(*q->l));
+}
+
+int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n)
+{
+	if (!n)
+		return 0;
+	if (n > 256)
+		return -E2BIG;
+	struct label sorted[256];
+	memcpy(sorted, labels, n * sizeof(*labels));
+	qsort(sorted, n, sizeof(*sorted), label_cmp);
+	uint64_t h = hash_bytes(sorted, n * sizeof(*sorted), 0x1ab);
+	struct labelset_probe q = { p, sorted, n };
+	int64_t id = idxtab_find(&p->labelset_idx, h, labelset_eq, &q);
+	if (id >= 0)
+		return id;
+	if (grow(&p->label_buf, &p->cap_label_buf, p->nlabel_buf + n, sizeof(*sorted)) ||
+	    grow(&p->labelsets, &p->cap_labelsets, p->nlabelsets + 1, sizeof(*p->labelsets)) ||
+	    idxtab_insert(&p->labelset_idx, h, (uint32_t)p->nlabelsets))
+		return -ENOMEM;
+	memcpy(p->label_buf + p->nlabel_buf, sorted, n * sizeof(*sorted));
+	p->labelsets[p->nlabelsets] = (struct labelset_rec){ p->nlabel_buf, (uint32_t)n };
+	p->nlabel_buf += n;
+	return (int64_t)p->nlabelsets++;
+}
+
+const struct label *profile_labelset_get(const struct profile *p, uint32_t id, size_t *n)
+{
+	if (id >= p->nlabelsets) {
+		*n = 0;
+		return NULL;
+	}
+	*n = p->labelsets[id].n;
+	return p->label_buf + p->labelsets[id].off;
+}
+
+const struct label *profile_label_find(const struct profile *p, uint32_t set, uint32_t key)
+{
+	size_t n;
+	const struct label *l = profile_labelset_get(p, set, &n);
+	for (size_t i = 0; i < n; i++)
+		if (l[i].key == key)
+			return &l[i];
+	return NULL;
+}
+
+struct sample_probe {
+	const struct profile *p;
+	const uint32_t *frames;
+	size_t n;
+	uint32_t labels;
+};
+
+static bool sample_eq(const void *ctx, uint32_t idx)
+{
+	const struct sample_probe *q = ctx;
+	const struct sample_rec *r = &q->p->samples[idx];
+	return r->nframes == q->n && r->labels == q->labels &&
+	       !memcmp(q->p->stack_ids + r->off, q->frames, q->n * sizeof(*q->frames));
+}
+
+int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
+		int64_t count)
+{
+	if (count <= 0 || nframes > UINT32_MAX || labels >= p->nlabelsets)
+		return -EINVAL;
+	uint64_t h = hash_bytes(frames, nframes * sizeof(*frames), labels);
+	struct sample_probe q = { p, frames, nframes, labels };
+	int64_t id = idxtab_find(&p->sample_idx, h, sample_eq, &q);
+	if (id >= 0) {
+		p->samples[id].count += count;
+		p->total += count;
+		return 0;
+	}
+	for (size_t i = 0; i < nframes; i++)
+		if (frames[i] >= p->nframes)
+			return -EINVAL;
+	if (grow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + nframes, sizeof(*frames)) ||
+	    grow(&p->samples, &p->cap_samples, p->nsamples + 1, sizeof(*p->samples)) ||
+	    idxtab_insert(&p->sample_idx, h, (uint32_t)p->nsamples))
+		return -ENOMEM;
+	if (nframes)
+		memcpy(p->stack_ids + p->nstack_ids, frames, nframes * sizeof(*frames));
+	p->samples[p->nsamples++] = (struct sample_rec){ p->nstack_ids, (uint32_t)nframes, labels, count };
+	p->nstack_ids += nframes;
+	p->total += count;
+	return 0;
+}
+
+size_t profile_nsamples(const struct profile *p)
+{
+	return p->nsamples;
+}
+
+void profile_sample_get(const struct profile *p, size_t i, struct sample *out)
+{
+	const struct sample_rec *r = &p->samples[i];
+	out->frames = p->stack_ids + r->off;
+	out->nframes = r->nframes;
+	out->labels = r->labels;
+	out->count = r->count;
+}
+
+int64_t profile_total(const struct profile *p)
+{
+	return p->total;
+}
+
+struct profile_meta *profile_meta(struct profile *p)
+{
+	return &p->meta;
+}
+
+const struct profile_meta *profile_meta_const(const struct profile *p)
+{
+	return &p->meta;
+}
+
+/* Maps a string id of src to dst, interning on the way. */
+static int64_t remap_str(struct profile *dst, const struct profile *src, uint32_t id)
+{
+	return profile_intern(dst, src->strs[id], src->str_lens[id]);
+}
+
+static int merge_meta(struct profile *dst, const struct profile *src)
+{
+	struct profile_meta *d = &dst->meta;
+	const struct profile_meta *s = &src->meta;
+
+	if (!d->period_ns)
+		d->period_ns = s->period_ns;
+	if (!d->duration_ns)
+		d->duration_ns = s->duration_ns;
+	if (!d->time_ns)
+		d->time_ns = s->time_ns;
+	if (!d->frequency)
+		d->frequency = s->frequency;
+	if (!d->nroot_labels) {
+		for (uint32_t i = 0; i < s->nroot_labels; i++) {
+			int64_t k = remap_str(dst, src, s->root_labels[i]);
+			if (k < 0)
+				return (int)k;
+			d->root_labels[i] = (uint32_t)k;
+		}
+		d->nroot_labels = s->nroot_labels;
+	}
+	return 0;
+}
+
+int profile_merge(struct profile *dst, const struct profile *src)
+{
+	int err = 0;
+	uint32_t *fmap = NULL, *lmap = NULL, *stack = NULL;
+	size_t cap_stack = 0;
+
+	fmap = malloc((src->nframes + 1) * sizeof(*fmap));
+	lmap = malloc(src->nlabelsets * sizeof(*lmap));
+	if (!fmap || !lmap) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < src->nframes; i++) {
+		struct frame f = src->frames[i];
+		int64_t r;
+		if ((r = remap_str(dst, src, f.name)) < 0)
+			goto fail;
+		f.name = (uint32_t)r;
+		if ((r = remap_str(dst, src, f.system_name)) < 0)
+			goto fail;
+		f.system_name = (uint32_t)r;
+		if ((r = remap_str(dst, src, f.file)) < 0)
+			goto fail;
+		f.file = (uint32_t)r;
+		if (f.mapping) {
+			struct mapping m = src->mappings[f.mapping];
+			if ((r = remap_str(dst, src, m.file)) < 0)
+				goto fail;
+			m.file = (uint32_t)r;
+			if ((r = remap_str(dst, src, m.build_id)) < 0)
+				goto fail;
+			m.build_id = (uint32_t)r;
+			if ((r = profile_mapping(dst, &m)) < 0)
+				goto fail;
+			f.mapping = (uint32_t)r;
+		}
+		if ((r = profile_frame(dst, &f)) < 0)
+			goto fail;
+		fmap[i] = (uint32_t)r;
+		continue;
+fail:
+		err = (int)r;
+		goto out;
+	}
+	lmap[0] = 0;
+	for (size_t i = 1; i < src->nlabelsets; i++) {
+		const struct labelset_rec *rec = &src->labelsets[i];
+		struct label l[256];
+		for (uint32_t j = 0; j < rec->n; j++) {
+			struct label x = src->label_buf[rec->off + j];
+			int64_t k = remap_str(dst, src, x.key);
+			int64_t v = remap_str(dst, src, x.str);
+			if (k < 0 || v < 0) {
+				err = -ENOMEM;
+				goto out;
+			}
+			l[j] = (struct label){ (uint32_t)k, (uint32_t)v, x.num };
+		}
+		int64_t id = profile_labelset(dst, l, rec->n);
+		if (id < 0) {
+			err = (int)id;
+			goto out;
+		}
+		lmap[i] = (uint32_t)id;
+	}
+	for (size_t i = 0; i < src->nsamples; i++) {
+		const struct sample_rec *s = &src->samples[i];
+		if ((err = grow(&stack, &cap_stack, s->nframes + 1, sizeof(*stack))))
+			goto out;
+		for (uint32_t j = 0; j < s->nframes; j++)
+			stack[j] = fmap[src->stack_ids[s->off + j]];
+		if ((err = profile_add(dst, stack, s->nframes, lmap[s->labels], s->count)))
+			goto out;
+	}
+	err = merge_meta(dst, src);
+out:
+	free(fmap);
+	free(lmap);
+	free(stack);
+	return err;
+}

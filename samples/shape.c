@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A workload of known shape for profiler tests.  main() calls three
+ * functions whose work is 60 %, 30 % and 10 % of the total by construction:
+ * each runs the same loop body, for 6, 3 and 1 units.  The 10 % branch first
+ * recurses 40 frames deep, so a profiler must keep deep stacks whole.
+ *
+ *   shape [SECONDS]     run for about SECONDS of CPU time (default 3)
+ *
+ * Built with -O2 -fno-omit-frame-pointer -fno-inline (see CMakeLists.txt) so
+ * each function keeps its own frame.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static volatile uint64_t sink;
+
+#define UNIT_ITERS 200000ULL
+
+/* The loop body every function spins on; inlined into each by the macro. */
+#define SPIN(units)                                                          \
+	do {                                                                 \
+		uint64_t x = sink;                                           \
+		for (uint64_t i = 0; i < (units) * UNIT_ITERS; i++)          \
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL; \
+		sink = x;                                                    \
+	} while (0)
+
+__attribute__((noinline)) void shape_sixty(void)
+{
+	SPIN(6);
+}
+
+__attribute__((noinline)) void shape_thirty(void)
+{
+	SPIN(3);
+}
+
+__attribute__((noinline)) void shape_ten_leaf(void)
+{
+	SPIN(1);
+}
+
+__attribute__((noinline)) void shape_ten(int depth)
+{
+	if (depth > 0)
+		shape_ten(depth - 1);
+	else
+		shape_ten_leaf();
+	__asm__ volatile("" ::: "memory"); /* not a tail call: keep the frame */
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+	unsigned long rounds = 0;
+	double start = cpu_seconds();
+
+	while (cpu_seconds() - start < seconds) {
+		shape_sixty();
+		shape_thirty();
+		shape_ten(40);
+		rounds++;
+	}
+	printf("shape: %lu rounds\n", rounds);
+	return 0;
+}
