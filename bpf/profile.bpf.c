@@ -157,7 +157,7 @@ static __always_inline bool in_cgroups(void)
  * reused pid never matches an older process's maps snapshot. */
 __u32 next_gen = 1;
 
-/* Announces a process on its first sample after start or exec. */
+/* The process's exec generation; announces it on a doubling schedule. */
 static __always_inline __u32 proc_gen(__u32 pid)
 {
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
@@ -173,8 +173,8 @@ static __always_inline __u32 proc_gen(__u32 pid)
 			return 0;
 	}
 	__u32 gen = ps->gen;
-	if (!ps->announced) {
-		ps->announced = 1;
+	__u32 n = ++ps->samples;
+	if ((n & (n - 1)) == 0 && n <= SCORCH_ANNOUNCE_MAX) {
 		struct proc_event *ev = bpf_ringbuf_reserve(&proc_events, sizeof(*ev), 0);
 		if (ev) {
 			ev->pid = pid;
@@ -252,7 +252,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
 	if (ps) {
 		ps->gen = __sync_fetch_and_add(&next_gen, 1);
-		ps->announced = 0;
+		ps->samples = 0;
 	}
 	return 0;
 }

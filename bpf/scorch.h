@@ -41,16 +41,20 @@ struct sample_key {
 	char comm[SCORCH_COMM_LEN];
 };
 
-/* One per process the first time it is sampled after start or exec: userspace
- * snapshots /proc/PID/maps for (pid, gen). */
+/* Sent for a process's 1st, 2nd, 4th, 8th ... sample after start or exec
+ * (up to SCORCH_ANNOUNCE_MAX): userspace reads /proc/PID/maps for (pid, gen)
+ * each time and merges, so mappings made after the first sample (the dynamic
+ * loader's, dlopen's) are known even if the process exits before the end. */
 struct proc_event {
 	__u32 pid;
 	__u32 gen;
 };
 
+#define SCORCH_ANNOUNCE_MAX 4096
+
 struct proc_state {
 	__u32 gen;
-	__u32 announced;
+	__u32 samples; /* since start or exec */
 };
 
 enum scorch_stat {

@@ -1,9 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scorch record: checks everything it can before attaching, opens the output
+ * under a temporary name, samples until the duration, the command's exit or
+ * SIGINT/SIGTERM, then symbolizes and renames the output into place.
+ */
+#define _GNU_SOURCE
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/atomicfile.h"
+#include "build.h"
+#include "capture.h"
 #include "cmd.h"
 #include "log.h"
+#include "record_opts.h"
+#include "symbolize/symbolizer.h"
+#include "workload.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only interrupts the poll */
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	if (syscall(SYS_capget, &hdr, data))
+		return 0; /* cannot tell: let the kernel say */
+	uint64_t eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	bool admin = eff >> CAP_SYS_ADMIN & 1, bpf = eff >> CAP_BPF & 1, perfmon = eff >> CAP_PERFMON & 1;
+	if (admin || (bpf && perfmon))
+		return 0;
+	log_error("record: needs root or CAP_BPF and CAP_PERFMON (missing: %s)",
+		  !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
+	return -EPERM;
+}
+
+static double now_s(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Tables are preallocated in the kernel (about 1.1 KiB a stack), so the
+ * estimate is bounded: 8k to 64k stacks, 72 MiB at most. */
+static uint32_t clamp_entries(double estimate)
+{
+	if (estimate < 8192)
+		return 8192;
+	if (estimate > 65536)
+		return 65536;
+	return (uint32_t)estimate;
+}
+
+static void fill_capture_opts(const struct record_opts *o, const struct workload *w, size_t ncpus,
+			      struct capture_opts *co)
+{
+	static uint32_t child_pid;
+	double hz = o->frequency ? (double)o->frequency : 1e9 / (double)o->period;
+	/* Unique stacks cannot outnumber samples: size the tables for the run. */
+	double samples = hz * (double)ncpus * (o->duration > 0 ? o->duration : 60.0);
+
+	memset(co, 0, sizeof(*co));
+	co->frequency = o->frequency;
+	co->period = o->period;
+	co->cpus = o->ncpus ? o->cpus : NULL;
+	co->ncpus = o->ncpus;
+	co->pids = o->pids;
+	co->npids = o->npids;
+	if (w) {
+		child_pid = (uint32_t)w->pid;
+		co->pids = &child_pid;
+		co->npids = 1;
+		co->follow_children = true;
+	}
+	co->pid_entries = co->follow_children ? 65536 : (uint32_t)co->npids;
+	co->tids = o->tids;
+	co->ntids = o->ntids;
+	co->cgroups = o->cgroup_ids;
+	co->ncgroups = o->ncgroups;
+	co->include_idle = o->include_idle;
+	co->per_thread = o->per_thread;
+	co->user_stacks = !o->kernel_only;
+	co->kernel_stacks = !o->user_only;
+	co->stack_entries = o->stack_entries ? o->stack_entries : clamp_entries(2 * samples);
+	co->count_entries = o->count_entries ? o->count_entries : clamp_entries(samples);
+}
+
+static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
+{
+	int err = symbolizer_track(ctx, pid, gen);
+	if (err && err != -ESRCH)
+		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+}
+
+/* Samples until the duration passes, the command exits or a signal comes. */
+static int run_loop(struct capture *c, struct symbolizer *sym, const struct record_opts *o, struct workload *w)
+{
+	double start = now_s(CLOCK_MONOTONIC);
+	while (!stop_signal) {
+		int timeout = 200;
+		if (o->duration > 0) {
+			double left = o->duration - (now_s(CLOCK_MONOTONIC) - start);
+			if (left <= 0)
+				break;
+			if (left * 1000 < timeout)
+				timeout = (int)(left * 1000) + 1;
+		}
+		int err = capture_poll(c, timeout, on_proc, sym);
+		if (err) {
+			log_error("record: polling the ring buffer: %s", strerror(-err));
+			return err;
+		}
+		if (w && workload_reap(w, false))
+			break;
+	}
+	return 0;
+}
+
+static void report(const struct record_opts *o, const struct capture *c, const uint64_t *stats,
+		   const struct build_stats *bs, const struct symbolizer *sym, double secs)
+{
+	struct symbolizer_stats ss;
+	uint64_t lost = stats[STAT_STACKS_FULL] + stats[STAT_COUNTS_FULL];
+
+	symbolizer_stats(sym, &ss);
+	log_info("%" PRIu64 " samples (%s, %s %" PRIu64 "%s) in %.2f s, %" PRIu64 " unique stacks, %" PRIu64 " lost",
+		 stats[STAT_SAMPLES], capture_event_name(c), o->frequency ? "at" : "period",
+		 o->frequency ? o->frequency : o->period, o->frequency ? " Hz" : "", secs, bs->stacks, lost);
+	if (stats[STAT_COUNTS_FULL])
+		log_warn("%" PRIu64 " samples not counted: count table full (raise --count-entries)",
+			 stats[STAT_COUNTS_FULL]);
+	if (stats[STAT_STACKS_FULL])
+		log_warn("%" PRIu64 " stacks not stored: stack table full (raise --stack-entries)",
+			 stats[STAT_STACKS_FULL]);
+	if (stats[STAT_KSTACK_LOST] || stats[STAT_USTACK_LOST])
+		log_warn("stacks the kernel could not walk: %" PRIu64 " kernel, %" PRIu64 " user (shown as [unknown])",
+			 stats[STAT_KSTACK_LOST], stats[STAT_USTACK_LOST]);
+	if (bs->truncated)
+		log_warn("%" PRIu64 " samples had stacks deeper than %d frames (marked [truncated])", bs->truncated,
+			 SCORCH_MAX_DEPTH);
+	if (stats[STAT_PROC_EVENTS_LOST] || stats[STAT_PROCS_FULL] || stats[STAT_FOLLOW_FULL])
+		log_warn("process tracking lost %" PRIu64 " announcements, %" PRIu64 " table entries, %" PRIu64
+			 " children",
+			 stats[STAT_PROC_EVENTS_LOST], stats[STAT_PROCS_FULL], stats[STAT_FOLLOW_FULL]);
+	if (ss.misses[SYM_MISS_NO_PROCESS])
+		log_warn("%" PRIu64 " processes exited before their maps were read (%" PRIu64 " frames unnamed)",
+			 ss.processes_gone, ss.misses[SYM_MISS_NO_PROCESS]);
+	if (ss.files_failed)
+		log_warn("%" PRIu64 " mapped files could not be read for symbols", ss.files_failed);
+}
+
+static int write_output(struct profile *p, const struct record_opts *o, struct atomic_file *af)
+{
+	struct format_error fe = { "" };
+	int err;
+	if (!af->fp)
+		return profile_write_path(p, NULL, o->format, &o->write, &fe) ? (log_error("%s", fe.msg), -EIO) : 0;
+	FILE *tmp = af->fp;
+	/* profile_write_path writes atomically by path; here the temporary file
+	 * already exists, so write into it and rename. */
+	switch (o->format) {
+	case FORMAT_FOLDED:
+	case FORMAT_SVG:
+	case FORMAT_PPROF:
+		err = profile_write_path(p, af->tmp, o->format, &o->write, &fe);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	(void)tmp;
+	if (err) {
+		log_error("%s", fe.msg);
+		return err;
+	}
+	err = atomic_file_commit(af);
+	if (err)
+		log_error("%s: cannot write: %s", o->output, strerror(-err));
+	return err;
+}
+
 int cmd_record(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_error("record: not built yet");
-	return 2;
+	struct record_opts o;
+	struct workload w = { .pid = -1, .go_fd = -1, .err_fd = -1 };
+	struct workload *wp = NULL;
+	struct atomic_file af = { 0 };
+	struct capture *c = NULL;
+	struct symbolizer *sym = NULL;
+	struct profile *p = NULL;
+	struct capture_opts co;
+	struct build_stats bs;
+	uint64_t stats[STAT_NR] = { 0 };
+	char msg[512] = "";
+	int ret = 2, err;
+	double t0, t1, wall0;
+
+	err = record_opts_parse(argc, argv, &o);
+	if (err)
+		return err > 0 ? 0 : 2;
+	log_verbose = o.verbose;
+	libbpf_set_print(libbpf_log);
+	if (check_privileges() || record_opts_check(&o))
+		goto out;
+	if (o.output && strcmp(o.output, "-") && (err = atomic_file_open(&af, o.output))) {
+		log_error("%s: cannot write: %s", o.output, strerror(-err));
+		goto out;
+	}
+	if ((err = symbolizer_new(NULL, &sym))) {
+		log_error("record: cannot set up symbolization: %s", strerror(-err));
+		goto out;
+	}
+	if (o.command) {
+		if ((err = workload_fork(&w, o.command))) {
+			log_error("%s: cannot start: %s", o.command[0], strerror(-err));
+			goto out;
+		}
+		wp = &w;
+	}
+	int *online = NULL;
+	size_t nonline = 0;
+	if (capture_online_cpus(&online, &nonline))
+		nonline = 1;
+	free(online);
+	fill_capture_opts(&o, wp, o.ncpus ? o.ncpus : nonline, &co);
+	if ((err = capture_open(&co, &c, msg, sizeof(msg)))) {
+		log_error("record: %s", msg);
+		goto out;
+	}
+	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sc, NULL);
+	if ((err = capture_start(c, msg, sizeof(msg)))) {
+		log_error("record: %s", msg);
+		goto out;
+	}
+	wall0 = now_s(CLOCK_REALTIME);
+	t0 = now_s(CLOCK_MONOTONIC);
+	if (wp && (err = workload_go(wp))) {
+		log_error("%s: cannot execute: %s", o.command[0], strerror(-err));
+		workload_reap(wp, true);
+		goto out;
+	}
+	if ((err = run_loop(c, sym, &o, wp)))
+		goto out;
+	if (wp && stop_signal && !wp->exited)
+		kill(wp->pid, stop_signal);
+	capture_stop(c);
+	t1 = now_s(CLOCK_MONOTONIC);
+	capture_poll(c, 0, on_proc, sym);
+	capture_stats(c, stats);
+
+	p = profile_new();
+	if (!p) {
+		log_error("record: out of memory");
+		goto out;
+	}
+	struct build_opts bo = { .per_pid = o.per_pid, .per_thread = o.per_thread };
+	if ((err = build_profile(c, sym, &bo, p, &bs))) {
+		log_error("record: cannot build the profile: %s", strerror(-err));
+		goto out;
+	}
+	struct profile_meta *m = profile_meta(p);
+	m->frequency = (uint32_t)o.frequency;
+	m->period_ns = capture_period_ns(c);
+	m->duration_ns = (uint64_t)((t1 - t0) * 1e9);
+	m->time_ns = (uint64_t)(wall0 * 1e9);
+	if (write_output(p, &o, &af))
+		goto out;
+	report(&o, c, stats, &bs, sym, t1 - t0);
+	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
+		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
+			 strerror(-symbolizer_kernel_error(sym)));
+	ret = 0;
+	if (wp) {
+		workload_reap(wp, true);
+		ret = workload_exit_code(wp);
+	}
+out:
+	if (wp && !wp->exited)
+		workload_abort(wp);
+	atomic_file_abort(&af);
+	capture_free(c);
+	symbolizer_free(sym);
+	profile_free(p);
+	record_opts_release(&o);
+	return ret;
 }

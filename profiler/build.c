@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "build.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hashtab.h"
+
+/* Stacks read back from the kernel, stored compactly: ips of stack i are
+ * ips[off[i] .. off[i] + nr[i]). */
+struct stored_stack {
+	size_t off;
+	uint32_t nr, flags;
+};
+
+struct stack_store {
+	struct u64map ids; /* stack id -> index into recs */
+	uint64_t *ips;
+	size_t nips, cap_ips;
+	struct stored_stack *recs;
+	size_t n, cap;
+};
+
+/* Reusable scratch for one build. */
+struct builder {
+	const struct capture *c;
+	struct symbolizer *sym;
+	const struct build_opts *o;
+	struct profile *p;
+	struct build_stats *st;
+	struct stack_store stacks;
+	struct u64map kframes; /* adjusted kernel address -> frame id */
+	struct u64map uframes; /* adjusted user address -> frame id, per process */
+	uint64_t *addrs;
+	size_t naddrs, cap_addrs;
+	uint32_t *frames;
+	size_t cap_frames;
+	struct sym_batch batch;
+	uint32_t unknown, truncated;     /* frame ids */
+	uint32_t k_pid, k_tid, k_comm;   /* label keys */
+};
+
+static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 256;
+	while (n < need)
+		n *= 2;
+	void *a = realloc(*(void **)arr, n * elem);
+	if (!a)
+		return -ENOMEM;
+	*(void **)arr = a;
+	*cap = n;
+	return 0;
+}
+
+static bool real_stack(uint64_t id)
+{
+	return id >= STACK_ID_MIN;
+}
+
+static int store_stack(struct builder *b, uint64_t id)
+{
+	struct stack_store *ss = &b->stacks;
+	struct stack_trace st;
+	int err;
+
+	if (!real_stack(id) || u64map_get(&ss->ids, id))
+		return 0;
+	if (capture_read_stack(b->c, id, &st)) {
+		b->st->stacks_missing++;
+		return 0;
+	}
+	if ((err = grow(&ss->recs, &ss->cap, ss->n + 1, sizeof(*ss->recs))) ||
+	    (err = grow(&ss->ips, &ss->cap_ips, ss->nips + st.nr, sizeof(*ss->ips))))
+		return err;
+	memcpy(ss->ips + ss->nips, st.ips, st.nr * sizeof(*st.ips));
+	ss->recs[ss->n] = (struct stored_stack){ ss->nips, st.nr, st.flags };
+	ss->nips += st.nr;
+	b->st->stacks++;
+	return u64map_put(&ss->ids, id, ss->n++);
+}
+
+/* The stack with this id, or NULL (not a real stack, or not readable). */
+static const uint64_t *get_stack(const struct builder *b, uint64_t id, uint32_t *nr, uint32_t *flags)
+{
+	const uint64_t *idx = real_stack(id) ? u64map_get(&b->stacks.ids, id) : NULL;
+	if (!idx)
+		return NULL;
+	const struct stored_stack *r = &b->stacks.recs[*idx];
+	*nr = r->nr;
+	*flags = r->flags;
+	return b->stacks.ips + r->off;
+}
+
+/* Return addresses point after the call: look up the call itself. */
+static uint64_t adjust(const uint64_t *ips, uint32_t i)
+{
+	return i ? ips[i] - 1 : ips[i];
+}
+
+static int64_t intern_fmt(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int64_t intern_fmt(struct profile *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return profile_intern(p, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int64_t make_mapping(struct profile *p, const struct sym_frame *f)
+{
+	struct mapping m = { 0 };
+	int64_t file, bid = 0;
+
+	if (f->kernel) {
+		file = f->module[0] == '[' ? profile_intern_cstr(p, f->module) : intern_fmt(p, "[%s]", f->module);
+		m.start = 0xffff800000000000ull;
+		m.limit = UINT64_MAX;
+	} else {
+		file = profile_intern_cstr(p, f->module);
+		m.start = f->map_start;
+		m.limit = f->map_limit;
+		m.offset = f->map_offset;
+	}
+	if (file < 0)
+		return file;
+	if (f->build_id && (bid = profile_intern_cstr(p, f->build_id)) < 0)
+		return bid;
+	m.file = (uint32_t)file;
+	m.build_id = (uint32_t)bid;
+	if (f->kernel || (f->miss != SYM_MISS_NO_FILE && f->miss != SYM_MISS_ANON))
+		m.flags = MAPPING_HAS_FUNCTIONS;
+	return profile_mapping(p, &m);
+}
+
+/* The profile frame for one symbolized address. */
+static int64_t make_frame(struct builder *b, const struct sym_frame *f, uint64_t addr)
+{
+	struct frame fr = { .kind = f->kernel ? FRAME_KERNEL : FRAME_USER, .address = addr };
+	int64_t name, map = 0;
+
+	if (f->name)
+		name = profile_intern_cstr(b->p, f->name);
+	else if (f->module)
+		name = intern_fmt(b->p, "%s+0x%" PRIx64, base_name(f->module), f->module_offset);
+	else
+		name = intern_fmt(b->p, "[unknown]");
+	if (name < 0)
+		return name;
+	if (!f->name)
+		b->st->unknown_frames++;
+	if (f->module && (map = make_mapping(b->p, f)) < 0)
+		return map;
+	fr.name = (uint32_t)name;
+	fr.mapping = (uint32_t)map;
+	return profile_frame(b->p, &fr);
+}
+
+/* Resolves the distinct addresses in b->addrs and records their frame ids in map. */
+static int resolve_into(struct builder *b, bool kernel, uint32_t pid, uint32_t gen, struct u64map *map)
+{
+	int err = kernel ? symbolizer_resolve_kernel(b->sym, b->addrs, b->naddrs, &b->batch)
+			 : symbolizer_resolve_user(b->sym, pid, gen, b->addrs, b->naddrs, &b->batch);
+	if (err)
+		return err;
+	for (size_t i = 0; i < b->naddrs; i++) {
+		/* One frame per address until inline expansion: take the innermost. */
+		const struct sym_frame *f = &b->batch.frames[b->batch.first[i + 1] - 1];
+		int64_t id = make_frame(b, f, b->addrs[i]);
+		if (id < 0)
+			return (int)id;
+		if ((err = u64map_put(map, b->addrs[i], (uint64_t)id)))
+			return err;
+	}
+	return 0;
+}
+
+/* Queues the not-yet-resolved addresses of stack id. */
+static int queue_stack(struct builder *b, uint64_t id, const struct u64map *known)
+{
+	uint32_t nr, flags;
+	const uint64_t *ips = get_stack(b, id, &nr, &flags);
+	for (uint32_t i = 0; ips && i < nr; i++) {
+		uint64_t a = adjust(ips, i);
+		if (u64map_get(known, a))
+			continue;
+		int err = grow(&b->addrs, &b->cap_addrs, b->naddrs + 1, sizeof(*b->addrs));
+		if (err)
+			return err;
+		b->addrs[b->naddrs++] = a;
+	}
+	return 0;
+}
+
+/* Appends the frames of stack id, root first, to b->frames at *n. */
+static int append_stack(struct builder *b, uint64_t id, const struct u64map *map, size_t *n, bool *trunc)
+{
+	uint32_t nr, flags;
+	const uint64_t *ips = get_stack(b, id, &nr, &flags);
+	int err = grow(&b->frames, &b->cap_frames, *n + (ips ? nr : 0) + 2, sizeof(*b->frames));
+	if (err)
+		return err;
+	if (!ips) {
+		if (id != STACK_NONE)
+			b->frames[(*n)++] = b->unknown;
+		return 0;
+	}
+	if (flags & STACK_F_TRUNCATED) {
+		b->frames[(*n)++] = b->truncated;
+		*trunc = true;
+	}
+	for (uint32_t i = nr; i-- > 0;) {
+		const uint64_t *fid = u64map_get(map, adjust(ips, i));
+		b->frames[(*n)++] = fid ? (uint32_t)*fid : b->unknown;
+	}
+	return 0;
+}
+
+static int add_sample(struct builder *b, const struct capture_entry *e)
+{
+	size_t n = 0;
+	bool trunc = false;
+	int err;
+	char comm[SCORCH_COMM_LEN + 1];
+
+	if ((err = append_stack(b, e->key.ustack, &b->uframes, &n, &trunc)) ||
+	    (err = append_stack(b, e->key.kstack, &b->kframes, &n, &trunc)))
+		return err;
+	if (!n)
+		b->frames[n++] = b->unknown;
+	memcpy(comm, e->key.comm, SCORCH_COMM_LEN);
+	comm[SCORCH_COMM_LEN] = '\0';
+	int64_t cs = profile_intern_cstr(b->p, comm);
+	if (cs < 0)
+		return (int)cs;
+	struct label l[3] = {
+		{ b->k_comm, (uint32_t)cs, 0 },
+		{ b->k_pid, 0, e->key.pid },
+		{ b->k_tid, 0, e->key.tid },
+	};
+	int64_t set = profile_labelset(b->p, l, b->o->per_thread ? 3 : 2);
+	if (set < 0)
+		return (int)set;
+	b->st->samples += e->count;
+	b->st->truncated += trunc ? e->count : 0;
+	return profile_add(b->p, b->frames, n, (uint32_t)set, (int64_t)e->count);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct capture_entry *x = a, *y = b;
+	if (x->key.pid != y->key.pid)
+		return x->key.pid < y->key.pid ? -1 : 1;
+	return x->key.gen < y->key.gen ? -1 : x->key.gen > y->key.gen;
+}
+
+static int uint64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void dedup_addrs(struct builder *b)
+{
+	qsort(b->addrs, b->naddrs, sizeof(*b->addrs), uint64_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < b->naddrs; i++)
+		if (!w || b->addrs[w - 1] != b->addrs[i])
+			b->addrs[w++] = b->addrs[i];
+	b->naddrs = w;
+}
+
+/* One process (entries [lo, hi) share pid and gen): resolve, then add. */
+static int build_process(struct builder *b, const struct capture_entry *e, size_t lo, size_t hi)
+{
+	int err = 0;
+	u64map_release(&b->uframes);
+	b->naddrs = 0;
+	for (size_t i = lo; i < hi && !err; i++)
+		err = queue_stack(b, e[i].key.ustack, &b->uframes);
+	if (err)
+		return err;
+	dedup_addrs(b);
+	if (b->naddrs && (err = resolve_into(b, false, e[lo].key.pid, e[lo].key.gen, &b->uframes)))
+		return err;
+	for (size_t i = lo; i < hi && !err; i++)
+		err = add_sample(b, &e[i]);
+	return err;
+}
+
+static int builder_init(struct builder *b)
+{
+	int64_t unk = profile_intern_cstr(b->p, "[unknown]");
+	int64_t trn = profile_intern_cstr(b->p, "[truncated]");
+	int64_t kp = profile_intern_cstr(b->p, "pid"), kt = profile_intern_cstr(b->p, "tid");
+	int64_t kc = profile_intern_cstr(b->p, "comm");
+	if (unk < 0 || trn < 0 || kp < 0 || kt < 0 || kc < 0)
+		return -ENOMEM;
+	struct frame fu = { .name = (uint32_t)unk }, ft = { .name = (uint32_t)trn };
+	int64_t u = profile_frame(b->p, &fu), t = profile_frame(b->p, &ft);
+	if (u < 0 || t < 0)
+		return -ENOMEM;
+	b->unknown = (uint32_t)u;
+	b->truncated = (uint32_t)t;
+	b->k_pid = (uint32_t)kp;
+	b->k_tid = (uint32_t)kt;
+	b->k_comm = (uint32_t)kc;
+	struct profile_meta *m = profile_meta(b->p);
+	m->nroot_labels = 0;
+	m->root_labels[m->nroot_labels++] = b->k_comm;
+	if (b->o->per_pid || b->o->per_thread)
+		m->root_labels[m->nroot_labels++] = b->k_pid;
+	if (b->o->per_thread)
+		m->root_labels[m->nroot_labels++] = b->k_tid;
+	return 0;
+}
+
+static void builder_release(struct builder *b)
+{
+	u64map_release(&b->stacks.ids);
+	free(b->stacks.ips);
+	free(b->stacks.recs);
+	u64map_release(&b->kframes);
+	u64map_release(&b->uframes);
+	free(b->addrs);
+	free(b->frames);
+	sym_batch_release(&b->batch);
+}
+
+int build_profile(const struct capture *c, struct symbolizer *s, const struct build_opts *o, struct profile *p,
+		  struct build_stats *st)
+{
+	struct builder b = { .c = c, .sym = s, .o = o, .p = p, .st = st };
+	struct capture_entry *e = NULL;
+	size_t n = 0;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	u64map_init(&b.stacks.ids);
+	u64map_init(&b.kframes);
+	u64map_init(&b.uframes);
+	sym_batch_init(&b.batch);
+	if ((err = builder_init(&b)) || (err = capture_read_counts(c, &e, &n)))
+		goto out;
+	for (size_t i = 0; i < n && !err; i++) {
+		err = store_stack(&b, e[i].key.kstack);
+		if (!err)
+			err = store_stack(&b, e[i].key.ustack);
+	}
+	/* Kernel addresses are the same in every process: resolve them once. */
+	for (size_t i = 0; i < n && !err; i++)
+		err = queue_stack(&b, e[i].key.kstack, &b.kframes);
+	if (err)
+		goto out;
+	dedup_addrs(&b);
+	if (b.naddrs && (err = resolve_into(&b, true, 0, 0, &b.kframes)))
+		goto out;
+	qsort(e, n, sizeof(*e), entry_cmp);
+	for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
+		for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
+			;
+		err = build_process(&b, e, lo, hi);
+	}
+out:
+	free(e);
+	builder_release(&b);
+	return err;
+}

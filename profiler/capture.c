@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "capture.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "profile.skel.h"
+
+_Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
+_Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
+_Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
+
+struct capture {
+	struct profile_bpf *skel;
+	struct ring_buffer *rb;
+	int *fds;                 /* perf event per CPU, -1 when closed */
+	struct bpf_link **links;
+	size_t nfds;
+	bool cycles;
+	uint64_t period_ns;
+	int ncpus_possible;
+	capture_proc_fn proc_fn;
+	void *proc_ctx;
+};
+
+static int fail(char *msg, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *msg, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int capture_online_cpus(int **cpus, size_t *n)
+{
+	char buf[4096];
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	size_t cap = 64, cnt = 0;
+	int *out = malloc(cap * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (char *p = buf; *p && *p != '\n';) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long c = a; c <= b; c++) {
+			if (cnt == cap) {
+				int *o = realloc(out, (cap *= 2) * sizeof(*o));
+				if (!o) {
+					free(out);
+					return -ENOMEM;
+				}
+				out = o;
+			}
+			out[cnt++] = (int)c;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	*cpus = out;
+	*n = cnt;
+	return 0;
+}
+
+static int perf_open(struct perf_event_attr *attr, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* Opens the sampling event on one CPU: cycles if the PMU has it, else cpu-clock. */
+static int open_event(struct capture *c, const struct capture_opts *o, int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.disabled = 1,
+		.freq = o->frequency ? 1 : 0,
+		.sample_freq = o->frequency ? o->frequency : o->period,
+	};
+	if (c->cycles) {
+		attr.type = PERF_TYPE_HARDWARE;
+		attr.config = PERF_COUNT_HW_CPU_CYCLES;
+		int fd = perf_open(&attr, cpu);
+		if (fd >= 0 || (errno != ENOENT && errno != EOPNOTSUPP && errno != ENODEV && errno != EINVAL))
+			return fd;
+		c->cycles = false; /* no PMU (a VM): fall back for every CPU */
+	}
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	return perf_open(&attr, cpu);
+}
+
+static int fill_filter(int map_fd, const void *keys, size_t keysz, size_t n)
+{
+	uint8_t one = 1;
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(map_fd, (const char *)keys + i * keysz, &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static uint32_t at_least_one(size_t n)
+{
+	return n ? (uint32_t)n : 1;
+}
+
+static int configure(struct capture *c, const struct capture_opts *o)
+{
+	struct profile_bpf *s = c->skel;
+	int err = 0;
+
+	s->rodata->filter_pid = o->pids != NULL;
+	s->rodata->filter_tid = o->tids != NULL;
+	s->rodata->filter_cgroup = o->cgroups != NULL;
+	s->rodata->follow_children = o->follow_children;
+	s->rodata->include_idle = o->include_idle;
+	s->rodata->per_thread = o->per_thread;
+	s->rodata->want_user = o->user_stacks;
+	s->rodata->want_kernel = o->kernel_stacks;
+	/* Preallocated: a map without preallocation allocates in the sampling
+	 * interrupt and fails there whenever its per-CPU cache runs dry, which
+	 * loses stacks of a map far from full. */
+	err = err ?: bpf_map__set_max_entries(s->maps.stacks, o->stack_entries);
+	err = err ?: bpf_map__set_max_entries(s->maps.counts, o->count_entries);
+	err = err ?: bpf_map__set_max_entries(s->maps.pids, o->pids ? o->pid_entries : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.tids, at_least_one(o->ntids));
+	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
+	if (!o->follow_children)
+		bpf_program__set_autoload(s->progs.on_fork, false);
+	return err;
+}
+
+int capture_open(const struct capture_opts *o, struct capture **out, char *msg, size_t msglen)
+{
+	int err = 0;
+	int *all = NULL;
+	size_t nall = 0;
+	const int *cpus = o->cpus;
+	size_t ncpus = o->ncpus;
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return fail(msg, msglen, -ENOMEM, "out of memory");
+	c->cycles = true;
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	c->skel = profile_bpf__open();
+	if (!c->skel) {
+		err = fail(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	if ((err = configure(c, o))) {
+		fail(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = profile_bpf__load(c->skel))) {
+		fail(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
+	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
+	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
+		fail(msg, msglen, err, "cannot set the filters: %s", strerror(-err));
+		goto fail;
+	}
+	if (!cpus) {
+		if ((err = capture_online_cpus(&all, &nall))) {
+			fail(msg, msglen, err, "cannot read the online CPUs: %s", strerror(-err));
+			goto fail;
+		}
+		cpus = all;
+		ncpus = nall;
+	}
+	c->fds = malloc(ncpus * sizeof(*c->fds));
+	c->links = calloc(ncpus, sizeof(*c->links));
+	if (!c->fds || !c->links) {
+		err = fail(msg, msglen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < ncpus; i++) {
+		int fd = open_event(c, o, cpus[i]);
+		if (fd < 0) {
+			err = fail(msg, msglen, -errno, "cpu %d: cannot open the %s perf event: %s", cpus[i],
+				   c->cycles ? "cycles" : "cpu-clock", strerror(errno));
+			goto fail;
+		}
+		c->fds[c->nfds++] = fd;
+	}
+	if (!c->cycles)
+		c->period_ns = o->frequency ? 1000000000ull / o->frequency : o->period;
+	free(all);
+	*out = c;
+	return 0;
+fail:
+	free(all);
+	capture_free(c);
+	return err;
+}
+
+static int on_proc_event(void *ctx, void *data, size_t len)
+{
+	struct capture *c = ctx;
+	const struct proc_event *ev = data;
+	if (len >= sizeof(*ev) && c->proc_fn)
+		c->proc_fn(c->proc_ctx, ev->pid, ev->gen);
+	return 0;
+}
+
+int capture_start(struct capture *c, char *msg, size_t msglen)
+{
+	int err;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.proc_events), on_proc_event, c, NULL);
+	if (!c->rb)
+		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
+	if ((err = profile_bpf__attach(c->skel)))
+		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
+	for (size_t i = 0; i < c->nfds; i++) {
+		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
+		if (!c->links[i])
+			return fail(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
+	}
+	return 0;
+}
+
+int capture_poll(struct capture *c, int timeout_ms, capture_proc_fn fn, void *ctx)
+{
+	c->proc_fn = fn;
+	c->proc_ctx = ctx;
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+void capture_stop(struct capture *c)
+{
+	for (size_t i = 0; i < c->nfds; i++) {
+		bpf_link__destroy(c->links[i]);
+		c->links[i] = NULL;
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+		c->fds[i] = -1;
+	}
+}
+
+void capture_free(struct capture *c)
+{
+	if (!c)
+		return;
+	if (c->fds)
+		capture_stop(c);
+	free(c->fds);
+	free(c->links);
+	ring_buffer__free(c->rb);
+	profile_bpf__destroy(c->skel);
+	free(c);
+}
+
+const char *capture_event_name(const struct capture *c)
+{
+	return c->cycles ? "cycles" : "cpu-clock";
+}
+
+uint64_t capture_period_ns(const struct capture *c)
+{
+	return c->period_ns;
+}
+
+int capture_stats(const struct capture *c, uint64_t stats[STAT_NR])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	uint64_t *vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < STAT_NR; k++) {
+		stats[k] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stats), &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			stats[k] += vals[i];
+	}
+	free(vals);
+	return 0;
+}
+
+int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n)
+{
+	int fd = bpf_map__fd(c->skel->maps.counts);
+	size_t cap = 1024, cnt = 0;
+	struct capture_entry *e = malloc(cap * sizeof(*e));
+	struct sample_key key, next;
+	int err = 0;
+	void *prev = NULL;
+
+	if (!e)
+		return -ENOMEM;
+	/* Entries are only read once sampling has stopped, so a plain walk sees
+	 * a stable map. */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (cnt == cap) {
+			struct capture_entry *ne = realloc(e, (cap *= 2) * sizeof(*e));
+			if (!ne) {
+				err = -ENOMEM;
+				break;
+			}
+			e = ne;
+		}
+		if (bpf_map_lookup_elem(fd, &next, &e[cnt].count) == 0) {
+			e[cnt].key = next;
+			cnt++;
+		}
+		key = next;
+		prev = &key;
+	}
+	if (err) {
+		free(e);
+		return err;
+	}
+	*out = e;
+	*n = cnt;
+	return 0;
+}
+
+int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &id, out))
+		return -errno;
+	if (out->nr > SCORCH_MAX_DEPTH)
+		out->nr = SCORCH_MAX_DEPTH;
+	return 0;
+}

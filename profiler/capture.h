@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture: the BPF side of a recording.  Loads the sampling skeleton with its
+ * filters, opens one perf event per CPU (cycles where the machine has a PMU,
+ * cpu-clock otherwise), and afterwards reads the in-kernel counts and stacks.
+ */
+#ifndef SCORCH_PROFILER_CAPTURE_H
+#define SCORCH_PROFILER_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/scorch.h"
+
+struct capture;
+
+struct capture_opts {
+	uint64_t frequency;      /* samples per second per CPU, or 0 with period */
+	uint64_t period;         /* events per sample when frequency is 0 */
+	const int *cpus;         /* CPUs to sample; NULL for every online CPU */
+	size_t ncpus;
+	const uint32_t *pids;    /* process filter; NULL for all */
+	size_t npids;
+	const uint32_t *tids;    /* thread filter; NULL for all */
+	size_t ntids;
+	const uint64_t *cgroups; /* cgroup v2 ids: tasks in them or below; NULL for all */
+	size_t ncgroups;
+	bool follow_children;    /* children forked by filtered processes join the filter */
+	bool include_idle;
+	bool per_thread;
+	bool user_stacks;
+	bool kernel_stacks;
+	uint32_t stack_entries;  /* capacity of the stacks map */
+	uint32_t count_entries;  /* capacity of the counts map */
+	uint32_t pid_entries;    /* capacity of the pid filter (room for children) */
+};
+
+/* Called for each process the BPF side announces (first sample after start or exec). */
+typedef void (*capture_proc_fn)(void *ctx, uint32_t pid, uint32_t gen);
+
+/* Loads and configures the programs and opens the perf events, disabled.
+ * The error names what failed in msg. 0 or -errno. */
+int capture_open(const struct capture_opts *o, struct capture **out, char *msg, size_t msglen);
+/* Attaches the program to every perf event and enables them. */
+int capture_start(struct capture *c, char *msg, size_t msglen);
+/* Waits up to timeout_ms for process announcements and handles them. */
+int capture_poll(struct capture *c, int timeout_ms, capture_proc_fn fn, void *ctx);
+/* Disables sampling; announcements already made can still be polled. */
+void capture_stop(struct capture *c);
+void capture_free(struct capture *c);
+
+/* "cycles" or "cpu-clock": the event in use after capture_open. */
+const char *capture_event_name(const struct capture *c);
+/* Nanoseconds per sample when known (cpu-clock), else 0. */
+uint64_t capture_period_ns(const struct capture *c);
+
+/* Sums the per-CPU counters. */
+int capture_stats(const struct capture *c, uint64_t stats[STAT_NR]);
+
+struct capture_entry {
+	struct sample_key key;
+	uint64_t count;
+};
+
+/* Reads all counts (owned by the caller: free(*out)). 0 or -errno. */
+int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
+/* Looks up one stack by id. -ENOENT when absent. */
+int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
+
+/* The online CPUs from /sys/devices/system/cpu/online (caller frees). */
+int capture_online_cpus(int **cpus, size_t *n);
+
+#endif

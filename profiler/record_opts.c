@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "record_opts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "log.h"
+#include "svg_opts.h"
+#include "workload.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: scorch record [OPTIONS] [-- COMMAND [ARGS...]]\n"
+		"  Samples kernel and user stacks on every CPU and writes a profile.\n"
+		"  -F, --frequency HZ    samples per second per CPU (default 99)\n"
+		"  -c, --period N        one sample every N events (ns for cpu-clock) instead of -F\n"
+		"  -d, --duration SECS   stop after SECS seconds (default: until the command exits or Ctrl-C)\n"
+		"  -o, --output FILE     .folded/.collapsed/.txt, .svg, .pb.gz/.pprof (default: folded to stdout)\n"
+		"      --format F        folded, svg or pprof, whatever the extension\n"
+		"  -p, --pid PID[,PID]   only these processes (all their threads)\n"
+		"  -L, --tid TID[,TID]   only these threads\n"
+		"  -C, --cpu CPU[,CPU]   only these CPUs\n"
+		"      --cgroup PATH     only tasks in this cgroup v2 (or below); repeatable\n"
+		"  -U, --user-only       user stacks only\n"
+		"  -K, --kernel-only     kernel stacks only\n"
+		"      --include-idle    keep the idle task (pid 0)\n"
+		"      --per-pid         add the pid to the root frame\n"
+		"      --per-thread      add the pid and tid to the root frame\n"
+		"      --lines           folded: add file:line to frame names when known\n"
+		"      --stack-entries N capacity of the in-kernel stack table (default: sized from -F, CPUs, -d)\n"
+		"      --count-entries N capacity of the in-kernel count table (likewise)\n"
+		"  -v, --verbose\n"
+		"  COMMAND runs under the profiler from its first instruction; its children\n"
+		"  are followed and scorch exits with its exit status.\n");
+	svg_opts_usage(out);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parses "1,2,3" into a growing array of uint32 (or int when as_int). */
+static int parse_list(const char *what, const char *arg, uint32_t **out, size_t *n)
+{
+	char *copy = strdup(arg), *save = NULL;
+	int err = copy ? 0 : -ENOMEM;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+		if (parse_u64(tok, &v) || v > INT32_MAX) {
+			log_error("%s %s: '%s' is not a number", what, arg, tok);
+			err = -EINVAL;
+			break;
+		}
+		uint32_t *a = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!a) {
+			err = -ENOMEM;
+			break;
+		}
+		*out = a;
+		(*out)[(*n)++] = (uint32_t)v;
+	}
+	free(copy);
+	return err;
+}
+
+static int parse_entries(const char *what, const char *arg, uint32_t *out)
+{
+	uint64_t v;
+	if (parse_u64(arg, &v) || v < 64 || v > (1u << 26)) {
+		log_error("%s %s: not a capacity between 64 and %u", what, arg, 1u << 26);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+enum {
+	OPT_FORMAT = 1000,
+	OPT_CGROUP,
+	OPT_IDLE,
+	OPT_PER_PID,
+	OPT_PER_THREAD,
+	OPT_LINES,
+	OPT_STACK_ENTRIES,
+	OPT_COUNT_ENTRIES,
+};
+
+static const struct option record_long[] = {
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "period", required_argument, NULL, 'c' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "tid", required_argument, NULL, 'L' },
+	{ "cpu", required_argument, NULL, 'C' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "user-only", no_argument, NULL, 'U' },
+	{ "kernel-only", no_argument, NULL, 'K' },
+	{ "include-idle", no_argument, NULL, OPT_IDLE },
+	{ "per-pid", no_argument, NULL, OPT_PER_PID },
+	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
+	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
+	{ "count-entries", required_argument, NULL, OPT_COUNT_ENTRIES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+static int parse_one(struct record_opts *o, int c, const char *arg, const char **fmt)
+{
+	uint64_t v;
+	char *end;
+	switch (c) {
+	case 'F':
+		if (parse_u64(arg, &v) || v == 0) {
+			log_error("-F %s: the frequency must be a positive number of Hz", arg);
+			return -EINVAL;
+		}
+		o->frequency = v;
+		return 0;
+	case 'c':
+		if (parse_u64(arg, &v) || v == 0) {
+			log_error("-c %s: the period must be a positive number of events", arg);
+			return -EINVAL;
+		}
+		o->period = v;
+		return 0;
+	case 'd':
+		o->duration = strtod(arg, &end);
+		if (*end || end == arg || !(o->duration > 0) || !isfinite(o->duration)) {
+			log_error("-d %s: the duration must be a positive number of seconds", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case 'o':
+		o->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		*fmt = arg;
+		return 0;
+	case 'p':
+		return parse_list("-p", arg, &o->pids, &o->npids);
+	case 'L':
+		return parse_list("-L", arg, &o->tids, &o->ntids);
+	case 'C':
+		return parse_list("-C", arg, (uint32_t **)&o->cpus, &o->ncpus);
+	case OPT_CGROUP: {
+		char **a = realloc(o->cgroups, (o->ncgroups + 1) * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		o->cgroups = a;
+		o->cgroups[o->ncgroups++] = (char *)arg;
+		return 0;
+	}
+	case 'U':
+		o->user_only = true;
+		return 0;
+	case 'K':
+		o->kernel_only = true;
+		return 0;
+	case OPT_IDLE:
+		o->include_idle = true;
+		return 0;
+	case OPT_PER_PID:
+		o->per_pid = true;
+		return 0;
+	case OPT_PER_THREAD:
+		o->per_thread = true;
+		return 0;
+	case OPT_LINES:
+		o->write.lines = true;
+		return 0;
+	case OPT_STACK_ENTRIES:
+		return parse_entries("--stack-entries", arg, &o->stack_entries);
+	case OPT_COUNT_ENTRIES:
+		return parse_entries("--count-entries", arg, &o->count_entries);
+	case 'v':
+		o->verbose = true;
+		return 0;
+	default: {
+		int r = svg_opts_parse(&o->write.svg, c, arg);
+		if (r > 0)
+			usage(stderr);
+		return r ? -EINVAL : 0;
+	}
+	}
+}
+
+static int pick_format(struct record_opts *o, const char *fmt)
+{
+	if (fmt) {
+		o->format = format_from_name(fmt);
+		if (o->format == FORMAT_UNKNOWN) {
+			log_error("--format %s: unknown format (folded, svg or pprof)", fmt);
+			return -EINVAL;
+		}
+	} else if (o->output && strcmp(o->output, "-")) {
+		o->format = format_from_path(o->output);
+		if (o->format == FORMAT_UNKNOWN) {
+			log_error("-o %s: cannot tell the format from the extension; use .folded, .svg, .pb.gz or --format",
+				  o->output);
+			return -EINVAL;
+		}
+	} else {
+		o->format = FORMAT_FOLDED;
+	}
+	return 0;
+}
+
+int record_opts_parse(int argc, char **argv, struct record_opts *o)
+{
+	struct option longopts[64];
+	const char *fmt = NULL;
+	int err = 0;
+
+	memset(o, 0, sizeof(*o));
+	write_opts_init(&o->write);
+	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), record_long,
+			  sizeof(record_long) / sizeof(record_long[0]));
+	optind = 1;
+	/* '+': stop at the first non-option, the command. */
+	for (int c; (c = getopt_long(argc, argv, "+F:c:d:o:p:L:C:UKvh", longopts, NULL)) != -1;) {
+		if (c == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return -EINVAL;
+		}
+		if ((err = parse_one(o, c, optarg, &fmt)))
+			return err;
+	}
+	if (optind < argc)
+		o->command = &argv[optind];
+	if (o->frequency && o->period) {
+		log_error("-F and -c exclude each other: give a frequency or a period");
+		return -EINVAL;
+	}
+	if (!o->period && !o->frequency)
+		o->frequency = 99;
+	if (o->user_only && o->kernel_only) {
+		log_error("-U and -K exclude each other");
+		return -EINVAL;
+	}
+	if (o->command && (o->pids || o->tids)) {
+		log_error("a command and -p/-L exclude each other");
+		return -EINVAL;
+	}
+	return pick_format(o, fmt);
+}
+
+static int check_rate(const struct record_opts *o)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+	unsigned long long max = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	if (o->frequency && max && o->frequency > max) {
+		log_error("-F %" PRIu64 ": above the kernel's limit of %llu Hz (kernel.perf_event_max_sample_rate)",
+			  o->frequency, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_ids(const char *what, const uint32_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%" PRIu32, ids[i]);
+		if (access(path, F_OK)) {
+			log_error("%s %" PRIu32 ": no such process", what, ids[i]);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+static int check_cpus(const struct record_opts *o)
+{
+	int *online = NULL;
+	size_t n = 0;
+	int err = capture_online_cpus(&online, &n);
+	if (err) {
+		log_error("cannot read the online CPUs: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < o->ncpus && !err; i++) {
+		bool found = false;
+		for (size_t j = 0; j < n; j++)
+			found |= online[j] == o->cpus[i];
+		if (!found) {
+			log_error("-C %d: no such online CPU", o->cpus[i]);
+			err = -EINVAL;
+		}
+	}
+	free(online);
+	return err;
+}
+
+/* A cgroup v2 id is the id of its directory's kernfs node, which
+ * name_to_handle_at returns as the file handle. */
+static int cgroup_id(const char *path, uint64_t *id)
+{
+	char full[4096];
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mount_id;
+
+	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : "/sys/fs/cgroup/", path);
+	if (name_to_handle_at(AT_FDCWD, full, &h.fh, &mount_id, 0))
+		return -errno;
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+static int check_cgroups(struct record_opts *o)
+{
+	if (!o->ncgroups)
+		return 0;
+	o->cgroup_ids = calloc(o->ncgroups, sizeof(*o->cgroup_ids));
+	if (!o->cgroup_ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->ncgroups; i++) {
+		int err = cgroup_id(o->cgroups[i], &o->cgroup_ids[i]);
+		if (err) {
+			log_error("--cgroup %s: not a cgroup v2 directory: %s", o->cgroups[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int record_opts_check(struct record_opts *o)
+{
+	int err;
+	if ((err = check_rate(o)) || (err = check_ids("-p", o->pids, o->npids)) ||
+	    (err = check_ids("-L", o->tids, o->ntids)) || (err = check_cpus(o)) || (err = check_cgroups(o)))
+		return err;
+	if (o->command && (err = workload_find(o->command[0]))) {
+		log_error("%s: %s", o->command[0], err == -ENOENT ? "command not found" : strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void record_opts_release(struct record_opts *o)
+{
+	free(o->pids);
+	free(o->tids);
+	free(o->cpus);
+	free(o->cgroups);
+	free(o->cgroup_ids);
+	memset(o, 0, sizeof(*o));
+}

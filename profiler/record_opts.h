@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* record_opts: parsing and checking `scorch record`'s command line. */
+#ifndef SCORCH_PROFILER_RECORD_OPTS_H
+#define SCORCH_PROFILER_RECORD_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/format.h"
+
+struct record_opts {
+	uint64_t frequency;  /* -F, default 99 (0 when -c is given) */
+	uint64_t period;     /* -c */
+	double duration;     /* -d seconds, 0 = until the command exits or a signal */
+	const char *output;  /* -o, NULL for stdout */
+	enum profile_format format;
+	struct write_opts write;
+	uint32_t *pids;      /* -p */
+	size_t npids;
+	uint32_t *tids;      /* -L */
+	size_t ntids;
+	int *cpus;           /* -C */
+	size_t ncpus;
+	char **cgroups;      /* --cgroup, as given */
+	size_t ncgroups;
+	uint64_t *cgroup_ids;
+	bool user_only, kernel_only, include_idle, per_pid, per_thread, verbose;
+	uint32_t stack_entries, count_entries; /* 0 = sized from the run */
+	char **command;      /* after --, NULL-terminated, or NULL */
+};
+
+/* Parses argv into o; on a bad option prints one line and returns -EINVAL;
+ * returns 1 when --help was printed. */
+int record_opts_parse(int argc, char **argv, struct record_opts *o);
+/* Checks what needs the system (PIDs exist, the sample rate, CPUs, cgroups,
+ * the command); prints one line and returns -errno on the first problem. */
+int record_opts_check(struct record_opts *o);
+void record_opts_release(struct record_opts *o);
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+#include "elfsym.h"
+
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct segment {
+	uint64_t offset, vaddr, filesz;
+};
+
+struct elfsym_file {
+	struct elfsym *syms;
+	size_t n, cap;
+	char *names; /* NUL-separated names; syms[i].name points in here after finish() */
+	size_t names_len, names_cap;
+	struct segment *segs;
+	size_t nsegs;
+	char build_id[2 * 64 + 1];
+	bool has_symtab;
+};
+
+static int add_name(struct elfsym_file *f, const char *name, size_t *off)
+{
+	size_t len = strlen(name) + 1;
+	if (f->names_len + len > f->names_cap) {
+		size_t cap = f->names_cap ? f->names_cap : 65536;
+		while (cap < f->names_len + len)
+			cap *= 2;
+		char *n = realloc(f->names, cap);
+		if (!n)
+			return -ENOMEM;
+		f->names = n;
+		f->names_cap = cap;
+	}
+	memcpy(f->names + f->names_len, name, len);
+	*off = f->names_len;
+	f->names_len += len;
+	return 0;
+}
+
+static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	if (!data || !sh->sh_entsize)
+		return 0;
+	size_t count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		int type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		if (f->n == f->cap) {
+			size_t cap = f->cap ? f->cap * 2 : 1024;
+			struct elfsym *s = realloc(f->syms, cap * sizeof(*s));
+			if (!s)
+				return -ENOMEM;
+			f->syms = s;
+			f->cap = cap;
+		}
+		size_t off;
+		if (add_name(f, name, &off))
+			return -ENOMEM;
+		/* The name offset rides in .name until finish() turns it into a pointer. */
+		f->syms[f->n++] = (struct elfsym){ sym.st_value, sym.st_size, (const char *)(uintptr_t)off };
+	}
+	return 0;
+}
+
+static void read_build_id(struct elfsym_file *f, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+	while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nh.n_descsz <= 64) {
+			const unsigned char *d = (const unsigned char *)data->d_buf + desc_off;
+			for (size_t i = 0; i < nh.n_descsz; i++) {
+				static const char hex[] = "0123456789abcdef";
+				f->build_id[2 * i] = hex[d[i] >> 4];
+				f->build_id[2 * i + 1] = hex[d[i] & 15];
+			}
+			f->build_id[2 * nh.n_descsz] = '\0';
+			return;
+		}
+	}
+}
+
+static int read_segments(struct elfsym_file *f, Elf *elf)
+{
+	size_t n;
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	f->segs = calloc(n ? n : 1, sizeof(*f->segs));
+	if (!f->segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->segs[f->nsegs++] = (struct segment){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+	}
+	return 0;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct elfsym *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size; /* larger first: kept on dedup */
+}
+
+/* Sorts, drops duplicate addresses, fills missing sizes, resolves names. */
+static void finish(struct elfsym_file *f)
+{
+	qsort(f->syms, f->n, sizeof(*f->syms), sym_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (w && f->syms[w - 1].addr == f->syms[i].addr)
+			continue;
+		f->syms[w++] = f->syms[i];
+	}
+	f->n = w;
+	for (size_t i = 0; i < f->n; i++) {
+		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
+		if (!f->syms[i].size && i + 1 < f->n)
+			f->syms[i].size = f->syms[i + 1].addr - f->syms[i].addr;
+	}
+}
+
+static int load_elf(Elf *elf, struct elfsym_file **out)
+{
+	int err = 0;
+	Elf_Scn *scn = NULL;
+	struct elfsym_file *f;
+
+	if (elf_kind(elf) != ELF_K_ELF)
+		return -ENOEXEC;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+			f->has_symtab |= sh.sh_type == SHT_SYMTAB;
+			if ((err = read_symtab(f, elf, scn, &sh)))
+				goto fail;
+		} else if (sh.sh_type == SHT_NOTE && !f->build_id[0]) {
+			read_build_id(f, scn);
+		}
+	}
+	if ((err = read_segments(f, elf)))
+		goto fail;
+	finish(f);
+	*out = f;
+	return 0;
+fail:
+	elfsym_free(f);
+	return err;
+}
+
+int elfsym_load_fd(int fd, struct elfsym_file **out)
+{
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	int err = load_elf(elf, out);
+	elf_end(elf);
+	return err;
+}
+
+int elfsym_load_mem(const void *image, size_t len, struct elfsym_file **out)
+{
+	int err;
+	void *copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, image, len);
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_memory(copy, len);
+	if (!elf) {
+		free(copy);
+		return -ENOEXEC;
+	}
+	err = load_elf(elf, out);
+	elf_end(elf);
+	free(copy);
+	return err;
+}
+
+void elfsym_free(struct elfsym_file *f)
+{
+	if (!f)
+		return;
+	free(f->syms);
+	free(f->names);
+	free(f->segs);
+	free(f);
+}
+
+int elfsym_offset_to_vaddr(const struct elfsym_file *f, uint64_t offset, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct segment *s = &f->segs[i];
+		if (offset >= s->offset && offset < s->offset + s->filesz) {
+			*vaddr = offset - s->offset + s->vaddr;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct elfsym *s = &f->syms[lo - 1];
+	return vaddr < s->addr + (s->size ? s->size : 1) ? s : NULL;
+}
+
+const char *elfsym_build_id(const struct elfsym_file *f)
+{
+	return f->build_id[0] ? f->build_id : NULL;
+}
+
+size_t elfsym_count(const struct elfsym_file *f)
+{
+	return f->n;
+}
+
+bool elfsym_has_symtab(const struct elfsym_file *f)
+{
+	return f->has_symtab;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * elfsym: the function symbols of one ELF file (.symtab and .dynsym, read with
+ * libelf), its loadable segments for turning file offsets into the addresses
+ * symbols use, and its GNU build ID.  Loaded once per file and shared by every
+ * process that maps it.
+ */
+#ifndef SCORCH_SYMBOLIZE_ELFSYM_H
+#define SCORCH_SYMBOLIZE_ELFSYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elfsym_file;
+
+struct elfsym {
+	uint64_t addr; /* st_value: the symbol's virtual address in the file */
+	uint64_t size; /* st_size, or the distance to the next symbol when 0 */
+	const char *name;
+};
+
+/* Reads symbols, segments and build ID from an open ELF file; fd stays the
+ * caller's. -ENOEXEC when fd is not ELF. Free with elfsym_free. */
+int elfsym_load_fd(int fd, struct elfsym_file **out);
+/* The same from an image in memory (the vdso); the bytes are copied. */
+int elfsym_load_mem(const void *image, size_t len, struct elfsym_file **out);
+void elfsym_free(struct elfsym_file *f);
+
+/* Maps an offset in the file to the virtual address symbols use (through the
+ * PT_LOAD segment containing it). -ERANGE when no segment contains it. */
+int elfsym_offset_to_vaddr(const struct elfsym_file *f, uint64_t offset, uint64_t *vaddr);
+/* The function containing vaddr, or NULL. Owned by f. */
+const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr);
+/* The build ID in lowercase hex, or NULL. Owned by f. */
+const char *elfsym_build_id(const struct elfsym_file *f);
+size_t elfsym_count(const struct elfsym_file *f);
+/* True when the file had a full .symtab (not only exported .dynsym symbols). */
+bool elfsym_has_symtab(const struct elfsym_file *f);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kallsyms: kernel text symbols from /proc/kallsyms (or any file of that
+ * format), sorted for lookup by address.  Module symbols keep their module
+ * name ("nf_tables"), BPF programs and trampolines appear as kallsyms lists
+ * them ("bpf_prog_..._on_sample" in module "bpf").
+ */
+#ifndef SCORCH_SYMBOLIZE_KALLSYMS_H
+#define SCORCH_SYMBOLIZE_KALLSYMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kallsyms;
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module; /* NULL for the core kernel */
+};
+
+/* Parses path. -ENOENT/-EACCES from open; -EPERM when every address reads
+ * as zero (kptr_restrict hides them). Free with kallsyms_free. */
+int kallsyms_load(const char *path, struct kallsyms **out);
+/* Parses a buffer of kallsyms text (for tests). */
+int kallsyms_parse(const char *buf, size_t len, struct kallsyms **out);
+void kallsyms_free(struct kallsyms *k);
+
+/* The symbol containing addr (the last one at or below it), or NULL when addr
+ * is below the first symbol or beyond the last one's end of text.  The
+ * returned struct and strings are owned by k. */
+const struct ksym *kallsyms_lookup(const struct kallsyms *k, uint64_t addr);
+size_t kallsyms_count(const struct kallsyms *k);
+
+#endif

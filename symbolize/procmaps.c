@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "procmaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *parse_hex(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *start = p;
+	for (; p < end; p++) {
+		char c = *p;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		if (v >> 60)
+			return NULL;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return p > start ? p : NULL;
+}
+
+static const char *parse_dec(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *start = p;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > UINT64_MAX / 10)
+			return NULL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return p > start ? p : NULL;
+}
+
+static const char *expect(const char *p, const char *end, char c)
+{
+	return p && p < end && *p == c ? p + 1 : NULL;
+}
+
+/* "start-end perms offset maj:min inode   path" */
+static int parse_line(const char *p, const char *end, struct procmap *m, int *exec)
+{
+	uint64_t maj, min;
+	p = parse_hex(p, end, &m->start);
+	p = expect(p, end, '-');
+	p = p ? parse_hex(p, end, &m->end) : NULL;
+	p = expect(p, end, ' ');
+	if (!p || end - p < 5 || m->end < m->start)
+		return -EINVAL;
+	*exec = p[2] == 'x';
+	p = expect(p + 4, end, ' ');
+	p = p ? parse_hex(p, end, &m->offset) : NULL;
+	p = expect(p, end, ' ');
+	p = p ? parse_hex(p, end, &maj) : NULL;
+	p = expect(p, end, ':');
+	p = p ? parse_hex(p, end, &min) : NULL;
+	p = expect(p, end, ' ');
+	p = p ? parse_dec(p, end, &m->inode) : NULL;
+	if (!p)
+		return -EINVAL;
+	m->dev = makedev((unsigned)maj, (unsigned)min);
+	while (p < end && *p == ' ')
+		p++;
+	size_t len = (size_t)(end - p);
+	static const char del[] = " (deleted)";
+	m->deleted = len >= sizeof(del) - 1 && !memcmp(end - (sizeof(del) - 1), del, sizeof(del) - 1);
+	if (m->deleted)
+		len -= sizeof(del) - 1;
+	m->path = strndup(p, len);
+	return m->path ? 0 : -ENOMEM;
+}
+
+static int procmap_cmp(const void *a, const void *b)
+{
+	const struct procmap *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int procmaps_parse(const char *text, size_t len, struct procmaps *out)
+{
+	int err = 0;
+	size_t cap = 0;
+	const char *p = text, *end = text + len;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl ? nl : end;
+		struct procmap m = { 0 };
+		int exec = 0;
+		if (line_end > p) {
+			err = parse_line(p, line_end, &m, &exec);
+			if (err)
+				goto fail;
+			if (!exec) {
+				free(m.path);
+			} else {
+				if (out->n == cap) {
+					cap = cap ? cap * 2 : 32;
+					struct procmap *n = realloc(out->maps, cap * sizeof(*n));
+					if (!n) {
+						free(m.path);
+						err = -ENOMEM;
+						goto fail;
+					}
+					out->maps = n;
+				}
+				out->maps[out->n++] = m;
+			}
+		}
+		p = line_end + 1;
+	}
+	qsort(out->maps, out->n, sizeof(*out->maps), procmap_cmp);
+	return 0;
+fail:
+	procmaps_release(out);
+	return err;
+}
+
+int procmaps_read(uint32_t pid, struct procmaps *out)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0, cap = 16384;
+	int err = 0, fd;
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *b = realloc(buf, cap *= 2);
+			if (!b) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = b;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno == ESRCH || errno == ENOENT ? -ESRCH : -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	err = procmaps_parse(buf, len, out);
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+void procmaps_release(struct procmaps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->maps[i].path);
+	free(m->maps);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct procmap *procmaps_find(const struct procmaps *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->maps[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr >= m->maps[lo - 1].end)
+		return NULL;
+	return &m->maps[lo - 1];
+}

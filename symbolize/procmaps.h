@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procmaps: the executable mappings of a process, parsed from the text of
+ * /proc/PID/maps.  Only mappings with 'x' permission are kept, sorted by
+ * start address (the kernel already lists them in order).
+ */
+#ifndef SCORCH_SYMBOLIZE_PROCMAPS_H
+#define SCORCH_SYMBOLIZE_PROCMAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct procmap {
+	uint64_t start, end; /* [start, end) */
+	uint64_t offset;     /* file offset of start */
+	uint64_t dev;        /* makedev(major, minor) */
+	uint64_t inode;
+	char *path;          /* "/usr/lib/libc.so.6", "[vdso]", "" for anonymous; owned by the list */
+	int deleted;         /* the path ended in " (deleted)" (suffix removed) */
+};
+
+struct procmaps {
+	struct procmap *maps;
+	size_t n;
+};
+
+/* Parses maps text (e.g. the contents of /proc/PID/maps). 0 or -errno
+ * (-EINVAL for a malformed line). Release with procmaps_release. */
+int procmaps_parse(const char *text, size_t len, struct procmaps *out);
+/* Reads and parses /proc/PID/maps; -ESRCH when the process is gone. */
+int procmaps_read(uint32_t pid, struct procmaps *out);
+void procmaps_release(struct procmaps *m);
+
+/* The mapping containing addr, or NULL. */
+const struct procmap *procmaps_find(const struct procmaps *m, uint64_t addr);
+
+#endif

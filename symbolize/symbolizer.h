@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolizer: addresses to frames, for user addresses of a process and for
+ * kernel addresses.  It knows nothing of profiles or formats.
+ *
+ * A process is identified by (pid, gen): gen is the exec generation the BPF
+ * side assigns, so samples taken before and after an exec, or in a reused
+ * pid, are resolved against the right /proc/PID/maps.  symbolizer_track()
+ * snapshots a process's executable mappings and opens the files behind them
+ * while it runs, so it can be symbolized after it has exited.  Each file is
+ * loaded once (keyed by device and inode) however many processes map it.
+ *
+ * Requests are batches: many addresses of one process in, one result out.
+ */
+#ifndef SCORCH_SYMBOLIZE_SYMBOLIZER_H
+#define SCORCH_SYMBOLIZE_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct symbolizer;
+
+struct symbolizer_opts {
+	const char *kallsyms_path; /* NULL: /proc/kallsyms */
+	const char *proc_root;     /* NULL: /proc (tests point it elsewhere) */
+};
+
+/* Why a frame has no function name. */
+enum sym_miss {
+	SYM_OK = 0,
+	SYM_MISS_NO_PROCESS, /* the process had exited before its maps were read */
+	SYM_MISS_NO_MAPPING, /* no executable mapping contains the address */
+	SYM_MISS_NO_FILE,    /* the mapped file could not be opened */
+	SYM_MISS_NO_SYMBOL,  /* the file has no symbol covering the address */
+	SYM_MISS_ANON,       /* anonymous executable memory (JIT without a perf map) */
+	SYM_MISS_KERNEL,     /* kernel symbols unreadable, or the address is outside them */
+	SYM_MISS_NR,
+};
+
+struct sym_frame {
+	const char *name;       /* function name, NULL when unknown (see miss) */
+	const char *module;     /* mapped file path, "[vdso]", kernel module name or
+	                           "[kernel.kallsyms]"; NULL when unknown */
+	uint64_t module_offset; /* the address as an offset into the module's file */
+	uint64_t map_start, map_limit, map_offset; /* the mapping, user frames */
+	const char *build_id;   /* hex, NULL unknown */
+	uint32_t miss;          /* enum sym_miss */
+	bool kernel;
+};
+
+/* Frames for addrs[i] are frames[first[i]] .. frames[first[i + 1] - 1],
+ * outermost caller first (one frame per address until inline expansion).
+ * Strings point into the symbolizer and live until symbolizer_free. */
+struct sym_batch {
+	struct sym_frame *frames;
+	size_t nframes, cap_frames;
+	size_t *first; /* n + 1 entries */
+	size_t n, cap_first;
+};
+
+struct symbolizer_stats {
+	uint64_t misses[SYM_MISS_NR]; /* addresses without a name, by reason */
+	uint64_t processes;           /* processes tracked */
+	uint64_t processes_gone;      /* exited before their maps could be read */
+	uint64_t files;               /* distinct files loaded */
+	uint64_t files_failed;        /* files that could not be opened or parsed */
+};
+
+int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
+void symbolizer_free(struct symbolizer *s);
+
+/* Snapshots the executable mappings of (pid, gen) now and opens their files.
+ * Idempotent. 0, or -ESRCH when the process is gone. */
+int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
+/* Releases what was kept for (pid, gen) (files stay cached for others). */
+void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen);
+
+/* Resolves n user addresses of (pid, gen) into out (reset first). A process
+ * not tracked yet is tracked now if it is still running. 0 or -ENOMEM. */
+int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, const uint64_t *addrs,
+			    size_t n, struct sym_batch *out);
+/* Resolves n kernel addresses into out (reset first). 0 or -ENOMEM. */
+int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_t n, struct sym_batch *out);
+
+void sym_batch_init(struct sym_batch *b);
+void sym_batch_release(struct sym_batch *b);
+
+void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+/* The first error loading kernel symbols (0 if none or not tried). */
+int symbolizer_kernel_error(const struct symbolizer *s);
+
+#endif
