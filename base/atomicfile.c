@@ -4,10 +4,45 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "hashtab.h"
+
+#define TMP_TRIES 100
+
+/* Overwrites the trailing "XXXXXX" of name with random letters and digits. */
+static void fill_random(char *name, unsigned attempt)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	struct timespec ts;
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = hash_u64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 20 ^ attempt);
+	}
+	char *x = name + strlen(name) - 6;
+	for (int i = 0; i < 6; i++, r /= 62)
+		x[i] = chars[r % 62];
+}
+
+/* Creates af->tmp exclusively with mode 0666, so the umask applies as usual
+ * (mkstemp's 0600 would need a umask() dance that races with threads). */
+static int create_tmp(struct atomic_file *af)
+{
+	for (unsigned i = 0; i < TMP_TRIES; i++) {
+		fill_random(af->tmp, i);
+		int fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
 
 int atomic_file_open(struct atomic_file *af, const char *path)
 {
@@ -27,16 +62,13 @@ int atomic_file_open(struct atomic_file *af, const char *path)
 		err = -ENOMEM;
 		goto fail;
 	}
-	fd = mkostemp(af->tmp, O_CLOEXEC);
+	fd = create_tmp(af);
 	if (fd < 0) {
-		err = -errno;
-		free(af->tmp);
+		err = fd;
+		free(af->tmp); /* not created: nothing to unlink */
 		af->tmp = NULL;
 		goto fail;
 	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
 	af->fp = fdopen(fd, "w");
 	if (!af->fp) {
 		err = -errno;
@@ -54,6 +86,11 @@ int atomic_file_commit(struct atomic_file *af)
 {
 	int err = 0;
 
+	if (!af->fp || !af->tmp) {
+		err = -EBADF;
+		goto out;
+	}
+	errno = 0;
 	if (fflush(af->fp) || ferror(af->fp))
 		err = errno ? -errno : -EIO;
 	if (!err && fsync(fileno(af->fp)))
@@ -67,6 +104,7 @@ int atomic_file_commit(struct atomic_file *af)
 		free(af->tmp);
 		af->tmp = NULL;
 	}
+out:
 	atomic_file_abort(af);
 	return err;
 }

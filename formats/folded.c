@@ -4,11 +4,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/hashtab.h"
+
+#define READ_CHUNK (1u << 20)  /* bytes read at a time */
+#define WRITE_CHUNK (1u << 20) /* bytes buffered before fwrite */
+#define MAX_ROOTS 4            /* root labels shown (profile_meta.root_labels) */
 
 const char *folded_kind_suffix(uint32_t kind)
 {
@@ -24,6 +27,28 @@ const char *folded_kind_suffix(uint32_t kind)
 	}
 }
 
+/* ---- stack view ---------------------------------------------------------- */
+
+/* The display text of root label i of a sample, or NULL when its label set
+ * lacks the key.  Numeric values are formatted into numbuf. */
+static const char *root_text(const struct profile *p, uint32_t labels, uint32_t i, char numbuf[24])
+{
+	const struct profile_meta *m = profile_meta_const(p);
+	const struct label *l = profile_label_find(p, labels, m->root_labels[i]);
+	if (!l)
+		return NULL;
+	if (l->str)
+		return profile_str(p, l->str);
+	snprintf(numbuf, 24, "%" PRId64, l->num);
+	return numbuf;
+}
+
+static uint32_t nroots(const struct profile *p)
+{
+	uint32_t n = profile_meta_const(p)->nroot_labels;
+	return n < MAX_ROOTS ? n : MAX_ROOTS;
+}
+
 void stack_view_init(struct stack_view *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -37,8 +62,7 @@ void stack_view_release(struct stack_view *v)
 
 int stack_view_fill(struct stack_view *v, const struct profile *p, const struct sample *s)
 {
-	const struct profile_meta *m = profile_meta_const(p);
-	size_t need = s->nframes + m->nroot_labels;
+	size_t need = (size_t)s->nframes + nroots(p);
 
 	if (need > v->cap) {
 		size_t cap = need < 64 ? 64 : need * 2;
@@ -49,16 +73,10 @@ int stack_view_fill(struct stack_view *v, const struct profile *p, const struct 
 		v->cap = cap;
 	}
 	v->n = 0;
-	for (uint32_t i = 0; i < m->nroot_labels && i < 4; i++) {
-		const struct label *l = profile_label_find(p, s->labels, m->root_labels[i]);
-		if (!l)
-			continue;
-		const char *name = profile_str(p, l->str);
-		if (!l->str) {
-			snprintf(v->numbuf[i], sizeof(v->numbuf[i]), "%" PRId64, l->num);
-			name = v->numbuf[i];
-		}
-		v->frames[v->n++] = (struct view_frame){ name, FRAME_USER, -1 };
+	for (uint32_t i = 0; i < nroots(p); i++) {
+		const char *name = root_text(p, s->labels, i, v->numbuf[i]);
+		if (name)
+			v->frames[v->n++] = (struct view_frame){ name, FRAME_USER, -1 };
 	}
 	for (uint32_t i = 0; i < s->nframes; i++) {
 		const struct frame *f = profile_frame_get(p, s->frames[i]);
@@ -67,281 +85,567 @@ int stack_view_fill(struct stack_view *v, const struct profile *p, const struct 
 	return 0;
 }
 
-/* Folded output lines, merged by content: a growable text buffer of lines
- * and a count per line. */
-struct line_set {
+/* ---- writer ---------------------------------------------------------------
+ * Every frame and root label value becomes a display token (its text as
+ * written, suffix included), deduplicated, so two stacks display the same
+ * exactly when their token id sequences are equal.  Rows (one per sample)
+ * are sorted by token text and equal neighbours merged: no line is ever
+ * built twice or hashed whole. */
+
+struct token {
+	size_t off; /* into tokens.buf */
+	uint32_t len;
+};
+
+struct tokens {
 	char *buf;
 	size_t len, cap;
-	size_t *offs; /* start of line i in buf; lines are NUL-terminated */
-	int64_t *counts;
-	size_t n, cap_lines;
+	struct token *tok;
+	size_t n, cap_tok;
 	struct idxtab idx;
+	char *scratch; /* one token being built */
+	size_t scratch_len, scratch_cap;
 };
 
-struct line_probe {
-	const struct line_set *ls;
-	const char *s;
+struct row {
+	const uint32_t *frames; /* profile frame ids */
+	uint32_t nframes;
+	uint32_t nroot;
+	uint32_t root[MAX_ROOTS]; /* token ids */
+	int64_t count;
 };
 
-static bool line_eq(const void *ctx, uint32_t idx)
-{
-	const struct line_probe *q = ctx;
-	return !strcmp(q->ls->buf + q->ls->offs[idx], q->s);
-}
+struct writer {
+	const struct profile *p;
+	struct tokens t;
+	uint32_t *frame_tok; /* token id per profile frame id */
+	struct row *rows;
+	size_t nrows;
+	char *out;
+	size_t out_len;
+};
 
-static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+static int grow_bytes(char **buf, size_t *cap, size_t need)
 {
-	if (*len + n + 1 > *cap) {
-		size_t ncap = *cap ? *cap : 4096;
-		while (ncap < *len + n + 1)
-			ncap *= 2;
-		char *b = realloc(*buf, ncap);
-		if (!b)
-			return -ENOMEM;
-		*buf = b;
-		*cap = ncap;
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
-/* Appends a frame name with ';' and line breaks replaced, as they would split the line. */
-static int append_name(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	size_t start = *len, n = strlen(s);
-	int err = append(buf, len, cap, s, n);
-	for (size_t i = start; !err && i < *len; i++)
-		if ((*buf)[i] == ';' || (*buf)[i] == '\n' || (*buf)[i] == '\r')
-			(*buf)[i] = (*buf)[i] == ';' ? ':' : ' ';
-	return err;
-}
-
-static int build_line(const struct profile *p, const struct stack_view *v, bool lines, char **buf,
-		      size_t *len, size_t *cap)
-{
-	int err = 0;
-	*len = 0;
-	for (size_t i = 0; i < v->n && !err; i++) {
-		const struct view_frame *vf = &v->frames[i];
-		if (i)
-			err = append(buf, len, cap, ";", 1);
-		if (!err)
-			err = append_name(buf, len, cap, vf->name);
-		if (!err && lines && vf->frame_id >= 0) {
-			const struct frame *f = profile_frame_get(p, (uint32_t)vf->frame_id);
-			if (f->file) {
-				char tail[32];
-				snprintf(tail, sizeof(tail), ":%" PRIu32, f->line);
-				err = append(buf, len, cap, " ", 1);
-				if (!err)
-					err = append_name(buf, len, cap, profile_str(p, f->file));
-				if (!err && f->line)
-					err = append(buf, len, cap, tail, strlen(tail));
-			}
-		}
-		const char *sfx = folded_kind_suffix(vf->kind);
-		if (!err && *sfx)
-			err = append(buf, len, cap, sfx, strlen(sfx));
-	}
-	if (!err && !v->n)
-		err = append(buf, len, cap, "[unknown]", 9);
-	return err;
-}
-
-static int line_set_add(struct line_set *ls, const char *s, size_t n, int64_t count)
-{
-	struct line_probe q = { ls, s };
-	uint64_t h = hash_bytes(s, n, 0xf01d);
-	int64_t id = idxtab_find(&ls->idx, h, line_eq, &q);
-	if (id >= 0) {
-		ls->counts[id] += count;
+	if (need <= *cap)
 		return 0;
-	}
-	if (ls->n == ls->cap_lines) {
-		size_t c = ls->cap_lines ? ls->cap_lines * 2 : 256;
-		size_t *o = realloc(ls->offs, c * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		ls->offs = o;
-		int64_t *cn = realloc(ls->counts, c * sizeof(*cn));
-		if (!cn)
-			return -ENOMEM;
-		ls->counts = cn;
-		ls->cap_lines = c;
-	}
-	size_t off = ls->len;
-	int err = append(&ls->buf, &ls->len, &ls->cap, s, n + 1); /* keep the NUL */
-	if (err || (err = idxtab_insert(&ls->idx, h, (uint32_t)ls->n)))
-		return err;
-	ls->offs[ls->n] = off;
-	ls->counts[ls->n++] = count;
+	size_t ncap = *cap ? *cap : 256;
+	while (ncap < need)
+		ncap *= 2;
+	char *b = realloc(*buf, ncap);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = ncap;
 	return 0;
 }
 
-static const struct line_set *sort_ctx;
-
-static int line_cmp(const void *a, const void *b)
+/* Appends s to the scratch token, with ';' and line breaks replaced. */
+static int scratch_add(struct tokens *t, const char *s, size_t n, bool sanitize)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return strcmp(sort_ctx->buf + sort_ctx->offs[x], sort_ctx->buf + sort_ctx->offs[y]);
+	int err = grow_bytes(&t->scratch, &t->scratch_cap, t->scratch_len + n + 1);
+	if (err)
+		return err;
+	char *d = t->scratch + t->scratch_len;
+	memcpy(d, s, n);
+	for (size_t i = 0; sanitize && i < n; i++)
+		if (d[i] == ';' || d[i] == '\n' || d[i] == '\r')
+			d[i] = d[i] == ';' ? ':' : ' ';
+	t->scratch_len += n;
+	return 0;
+}
+
+struct tok_probe {
+	const struct tokens *t;
+};
+
+static bool tok_eq(const void *ctx, uint32_t idx)
+{
+	const struct tokens *t = ((const struct tok_probe *)ctx)->t;
+	const struct token *k = &t->tok[idx];
+	return k->len == t->scratch_len && !memcmp(t->buf + k->off, t->scratch, k->len);
+}
+
+/* Interns the scratch token; its id, or -errno. */
+static int64_t scratch_intern(struct tokens *t)
+{
+	struct tok_probe q = { t };
+	uint64_t h = hash_bytes(t->scratch, t->scratch_len, 0x70c);
+	int64_t id = idxtab_find(&t->idx, h, tok_eq, &q);
+	if (id >= 0)
+		return id;
+	if (t->scratch_len > UINT32_MAX || t->n >= INT32_MAX)
+		return -E2BIG;
+	if (t->n == t->cap_tok) {
+		size_t c = t->cap_tok ? t->cap_tok * 2 : 256;
+		struct token *n = realloc(t->tok, c * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->tok = n;
+		t->cap_tok = c;
+	}
+	int err = grow_bytes(&t->buf, &t->cap, t->len + t->scratch_len);
+	if (!err)
+		err = idxtab_insert(&t->idx, h, (uint32_t)t->n);
+	if (err)
+		return err;
+	memcpy(t->buf + t->len, t->scratch, t->scratch_len);
+	t->tok[t->n] = (struct token){ t->len, (uint32_t)t->scratch_len };
+	t->len += t->scratch_len;
+	return (int64_t)t->n++;
+}
+
+static int64_t text_token(struct tokens *t, const char *s)
+{
+	t->scratch_len = 0;
+	int err = scratch_add(t, s, strlen(s), true);
+	return err ? err : scratch_intern(t);
+}
+
+static int64_t frame_token(struct tokens *t, const struct profile *p, const struct frame *f, bool lines)
+{
+	char tail[16];
+	const char *sfx = folded_kind_suffix(f->kind);
+	const char *name = profile_str(p, f->name);
+	int err;
+
+	t->scratch_len = 0;
+	err = scratch_add(t, name, strlen(name), true);
+	if (!err && lines && f->file) {
+		const char *file = profile_str(p, f->file);
+		err = scratch_add(t, " ", 1, false);
+		if (!err)
+			err = scratch_add(t, file, strlen(file), true);
+		if (!err && f->line)
+			err = scratch_add(t, tail, (size_t)snprintf(tail, sizeof(tail), ":%" PRIu32, f->line), false);
+	}
+	if (!err)
+		err = scratch_add(t, sfx, strlen(sfx), false);
+	return err ? err : scratch_intern(t);
+}
+
+static int writer_frames(struct writer *w, bool lines)
+{
+	size_t n = profile_nframes(w->p);
+	w->frame_tok = malloc((n + 1) * sizeof(*w->frame_tok));
+	if (!w->frame_tok)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = frame_token(&w->t, w->p, profile_frame_get(w->p, (uint32_t)i), lines);
+		if (id < 0)
+			return (int)id;
+		w->frame_tok[i] = (uint32_t)id;
+	}
+	return 0;
+}
+
+static int writer_rows(struct writer *w)
+{
+	size_t n = profile_nsamples(w->p);
+	char numbuf[24];
+
+	w->rows = malloc((n + 1) * sizeof(*w->rows));
+	if (!w->rows)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct sample s;
+		struct row *r = &w->rows[i];
+		profile_sample_get(w->p, i, &s);
+		*r = (struct row){ .frames = s.frames, .nframes = s.nframes, .count = s.count };
+		for (uint32_t k = 0; k < nroots(w->p); k++) {
+			const char *text = root_text(w->p, s.labels, k, numbuf);
+			int64_t id = text ? text_token(&w->t, text) : 0;
+			if (id < 0)
+				return (int)id;
+			if (text)
+				r->root[r->nroot++] = (uint32_t)id;
+		}
+		if (!r->nroot && !r->nframes) {
+			int64_t id = text_token(&w->t, "[unknown]");
+			if (id < 0)
+				return (int)id;
+			r->root[r->nroot++] = (uint32_t)id;
+		}
+	}
+	w->nrows = n;
+	return 0;
+}
+
+static uint32_t row_len(const struct row *r)
+{
+	return r->nroot + r->nframes;
+}
+
+static uint32_t row_tok(const struct writer *w, const struct row *r, uint32_t i)
+{
+	return i < r->nroot ? r->root[i] : w->frame_tok[r->frames[i - r->nroot]];
+}
+
+/* Orders two different tokens as their stack lines would sort: a token that
+ * is a prefix of the other is followed by ';' (more frames) or the end. */
+static int token_cmp(const struct tokens *t, uint32_t a, bool more_a, uint32_t b, bool more_b)
+{
+	const struct token *x = &t->tok[a], *y = &t->tok[b];
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(t->buf + x->off, t->buf + y->off, n);
+	if (c || x->len == y->len)
+		return c ? c : (int)more_a - (int)more_b;
+	unsigned char ca = x->len == n ? (more_a ? ';' : 0) : (unsigned char)t->buf[x->off + n];
+	unsigned char cb = y->len == n ? (more_b ? ';' : 0) : (unsigned char)t->buf[y->off + n];
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int row_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct writer *w = ctx;
+	const struct row *x = a, *y = b;
+	uint32_t nx = row_len(x), ny = row_len(y);
+	for (uint32_t i = 0; i < nx && i < ny; i++) {
+		uint32_t tx = row_tok(w, x, i), ty = row_tok(w, y, i);
+		if (tx != ty)
+			return token_cmp(&w->t, tx, i + 1 < nx, ty, i + 1 < ny);
+	}
+	return nx < ny ? -1 : nx > ny;
+}
+
+static int flush_out(struct writer *w, FILE *out)
+{
+	if (w->out_len && fwrite(w->out, 1, w->out_len, out) != w->out_len)
+		return errno ? -errno : -EIO;
+	w->out_len = 0;
+	return 0;
+}
+
+/* Appends one line to the output buffer (WRITE_CHUNK + the line's size). */
+static int put_row(struct writer *w, const struct row *r, int64_t count, FILE *out, size_t *cap)
+{
+	uint32_t n = row_len(r);
+	size_t need = w->out_len + 24;
+	for (uint32_t i = 0; i < n; i++)
+		need += w->t.tok[row_tok(w, r, i)].len + 1;
+	int err = grow_bytes(&w->out, cap, need);
+	if (err)
+		return err;
+	char *d = w->out + w->out_len;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct token *k = &w->t.tok[row_tok(w, r, i)];
+		memcpy(d, w->t.buf + k->off, k->len);
+		d += k->len;
+		*d++ = i + 1 < n ? ';' : ' ';
+	}
+	char num[24], *e = num + sizeof(num);
+	uint64_t c = (uint64_t)count;
+	do
+		*--e = (char)('0' + c % 10);
+	while (c /= 10);
+	memcpy(d, e, (size_t)(num + sizeof(num) - e));
+	d += num + sizeof(num) - e;
+	*d++ = '\n';
+	w->out_len = (size_t)(d - w->out);
+	return w->out_len >= WRITE_CHUNK ? flush_out(w, out) : 0;
+}
+
+static int writer_emit(struct writer *w, FILE *out)
+{
+	size_t cap = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < w->nrows && !err;) {
+		int64_t count = w->rows[i].count;
+		size_t j = i + 1;
+		for (; j < w->nrows && !row_cmp(&w->rows[i], &w->rows[j], w); j++)
+			count += w->rows[j].count; /* no overflow: the profile's total fits */
+		err = put_row(w, &w->rows[i], count, out, &cap);
+		i = j;
+	}
+	if (!err)
+		err = flush_out(w, out);
+	if (!err && ferror(out))
+		err = -EIO;
+	return err;
 }
 
 int folded_write(const struct profile *p, bool lines, FILE *out)
 {
-	int err = 0;
-	struct line_set ls = { 0 };
-	struct stack_view v;
-	char *line = NULL;
-	size_t len = 0, cap = 0;
-	size_t *order = NULL;
+	struct writer w = { .p = p };
+	int err;
 
-	idxtab_init(&ls.idx);
-	stack_view_init(&v);
-	for (size_t i = 0; i < profile_nsamples(p) && !err; i++) {
-		struct sample s;
-		profile_sample_get(p, i, &s);
-		err = stack_view_fill(&v, p, &s);
-		if (!err)
-			err = build_line(p, &v, lines, &line, &len, &cap);
-		if (!err)
-			err = line_set_add(&ls, line, len, s.count);
-	}
-	if (!err && ls.n) {
-		order = malloc(ls.n * sizeof(*order));
-		if (!order)
-			err = -ENOMEM;
-	}
+	idxtab_init(&w.t.idx);
+	errno = 0;
+	err = writer_frames(&w, lines);
+	if (!err)
+		err = writer_rows(&w);
 	if (!err) {
-		for (size_t i = 0; i < ls.n; i++)
-			order[i] = i;
-		sort_ctx = &ls;
-		qsort(order, ls.n, sizeof(*order), line_cmp);
-		for (size_t i = 0; i < ls.n; i++)
-			fprintf(out, "%s %" PRId64 "\n", ls.buf + ls.offs[order[i]], ls.counts[order[i]]);
-		if (ferror(out))
-			err = -EIO;
+		qsort_r(w.rows, w.nrows, sizeof(*w.rows), row_cmp, &w);
+		err = writer_emit(&w, out);
 	}
-	free(order);
-	free(line);
-	free(ls.buf);
-	free(ls.offs);
-	free(ls.counts);
-	idxtab_release(&ls.idx);
-	stack_view_release(&v);
+	free(w.out);
+	free(w.rows);
+	free(w.frame_tok);
+	free(w.t.buf);
+	free(w.t.tok);
+	free(w.t.scratch);
+	idxtab_release(&w.t.idx);
 	return err;
 }
 
+/* ---- reader ---------------------------------------------------------------
+ * The input is read in big chunks and parsed in place, line by line; frames
+ * are interned straight from the buffer (profile_frame_named).  Folded files
+ * are usually sorted, so a line mostly starts with the frames of the line
+ * before: the frames of the longest common prefix are taken over without
+ * looking them up again. */
+
+struct reader {
+	struct profile *p;
+	const char *name;
+	struct format_error *e;
+	unsigned long lineno;
+	uint32_t *stack; /* frame ids of the current line */
+	uint32_t *ends;  /* per frame: offset of the ';' or end after it */
+	size_t cap_stack;
+	char *prev; /* the stack text of the previous line */
+	size_t prev_len, cap_prev;
+	size_t prev_n; /* frames in stack/ends from the previous line */
+	bool nul_seen; /* a NUL byte was read: check each line for one */
+};
+
 static uint32_t kind_from_suffix(const char *s, size_t *len)
 {
-	static const struct {
-		const char *sfx;
-		uint32_t kind;
-	} kinds[] = { { "_[k]", FRAME_KERNEL }, { "_[i]", FRAME_INLINED }, { "_[j]", FRAME_JIT } };
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (*len > 4 && !memcmp(s + *len - 4, kinds[i].sfx, 4)) {
-			*len -= 4;
-			return kinds[i].kind;
-		}
+	if (*len <= 4 || s[*len - 4] != '_' || s[*len - 3] != '[' || s[*len - 1] != ']')
+		return FRAME_USER;
+	switch (s[*len - 2]) {
+	case 'k':
+		*len -= 4;
+		return FRAME_KERNEL;
+	case 'i':
+		*len -= 4;
+		return FRAME_INLINED;
+	case 'j':
+		*len -= 4;
+		return FRAME_JIT;
+	default:
+		return FRAME_USER;
 	}
-	return FRAME_USER;
 }
 
-/* Parses "a;b;c COUNT" into frames; returns 0, 1 for a line to skip, or -EINVAL. */
-static int parse_line(char *s, size_t len, struct profile *p, uint32_t **stack, size_t *cap,
-		      size_t *n, int64_t *count, const char **why)
+static bool is_blank(char c)
 {
-	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		s[--len] = '\0';
-	if (!len || s[0] == '#')
-		return 1;
-	char *sp = s + len;
-	while (sp > s && sp[-1] != ' ' && sp[-1] != '\t')
-		sp--;
-	if (sp == s) {
+	return c == ' ' || c == '\t';
+}
+
+static int reader_fail(struct reader *r, int err, const char *why)
+{
+	return format_fail(r->e, err, "%s:%lu: %s", r->name, r->lineno, why ? why : strerror(-err));
+}
+
+/* Parses the count at the end of s[0..*len) and cuts it (and the blanks
+ * before it) off; 0 or -EINVAL with *why set. */
+static int parse_count(const char *s, size_t *len, int64_t *count, const char **why)
+{
+	size_t end = *len, start = end;
+	while (start && !is_blank(s[start - 1]))
+		start--;
+	if (!start) {
 		*why = "no sample count after the stack";
 		return -EINVAL;
 	}
-	errno = 0;
-	char *end;
-	long long c = strtoll(sp, &end, 10);
-	if (errno || *end || end == sp || c < 0) {
-		*why = "sample count is not a non-negative integer";
-		return -EINVAL;
+	uint64_t c = 0;
+	for (size_t i = start; i < end; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9 || c > ((uint64_t)INT64_MAX - d) / 10) {
+			*why = d > 9 ? "sample count is not a non-negative integer"
+				     : "sample count is too large";
+			return -EINVAL;
+		}
+		c = c * 10 + d;
 	}
-	*count = c;
-	char *stack_end = sp - 1;
-	while (stack_end > s && (stack_end[-1] == ' ' || stack_end[-1] == '\t'))
-		stack_end--;
-	*stack_end = '\0';
-	*n = 0;
-	for (char *f = s; f < stack_end;) {
-		char *semi = memchr(f, ';', (size_t)(stack_end - f));
-		size_t flen = semi ? (size_t)(semi - f) : (size_t)(stack_end - f);
+	while (start && is_blank(s[start - 1]))
+		start--;
+	*len = start;
+	*count = (int64_t)c;
+	return 0;
+}
+
+static int push_frame(struct reader *r, size_t *n, uint32_t id, size_t end)
+{
+	if (*n == r->cap_stack) {
+		size_t nc = r->cap_stack ? r->cap_stack * 2 : 128;
+		uint32_t *ns = realloc(r->stack, nc * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		r->stack = ns;
+		uint32_t *ne = realloc(r->ends, nc * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		r->ends = ne;
+		r->cap_stack = nc;
+	}
+	r->ends[*n] = (uint32_t)end;
+	r->stack[(*n)++] = id;
+	return 0;
+}
+
+/* Length of the common prefix of a and b (n bytes each at least). */
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8; /* little-endian */
+	}
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* How many leading frames s shares with the previous line; *pos is set to
+ * where the first frame not shared starts. */
+static size_t shared_frames(const struct reader *r, const char *s, size_t len, size_t *pos)
+{
+	size_t n = r->prev_n, same;
+	*pos = 0;
+	if (!n)
+		return 0;
+	same = common_prefix(s, r->prev, len < r->prev_len ? len : r->prev_len);
+	/* Frame i is shared when its terminating ';' matched too. */
+	size_t k = 0;
+	while (k < n && r->ends[k] < same && r->ends[k] < r->prev_len)
+		k++;
+	*pos = k ? r->ends[k - 1] + 1 : 0;
+	return k;
+}
+
+/* Remembers s[0..len) as the previous line; on failure just forgets it. */
+static void remember_line(struct reader *r, const char *s, size_t len, size_t n)
+{
+	r->prev_n = 0;
+	if (len > UINT32_MAX || grow_bytes(&r->prev, &r->cap_prev, len))
+		return;
+	memcpy(r->prev, s, len);
+	r->prev_len = len;
+	r->prev_n = n;
+}
+
+/* Interns the frames of s[0..len) into r->stack; their number, or -errno. */
+static int64_t parse_frames(struct reader *r, const char *s, size_t len)
+{
+	size_t pos, n = shared_frames(r, s, len, &pos);
+
+	while (pos < len) {
+		const char *f = s + pos;
+		const char *semi = memchr(f, ';', len - pos);
+		size_t fend = semi ? (size_t)(semi - s) : len, flen = fend - pos;
 		if (flen) {
 			uint32_t kind = kind_from_suffix(f, &flen);
-			int64_t name = profile_intern(p, f, flen);
-			if (name < 0)
-				return (int)name;
-			struct frame fr = { .name = (uint32_t)name, .kind = kind };
-			int64_t id = profile_frame(p, &fr);
-			if (id < 0)
-				return (int)id;
-			if (*n == *cap) {
-				size_t nc = *cap ? *cap * 2 : 64;
-				uint32_t *ns = realloc(*stack, nc * sizeof(*ns));
-				if (!ns)
-					return -ENOMEM;
-				*stack = ns;
-				*cap = nc;
-			}
-			(*stack)[(*n)++] = (uint32_t)id;
+			int64_t id = profile_frame_named(r->p, f, flen, kind);
+			int err = id < 0 ? (int)id : push_frame(r, &n, (uint32_t)id, fend);
+			if (err)
+				return err;
 		}
 		if (!semi)
 			break;
-		f = semi + 1;
+		pos = (size_t)(semi - s) + 1;
 	}
-	if (!*n) {
-		*why = "empty stack";
-		return -EINVAL;
-	}
+	remember_line(r, s, len, n);
+	return (int64_t)n;
+}
+
+/* Parses one line (without its '\n') and adds it to the profile. */
+static int parse_line(struct reader *r, const char *s, size_t len)
+{
+	const char *why = NULL;
+	int64_t count, n;
+	int err;
+
+	r->lineno++;
+	if (len && s[len - 1] == '\r')
+		len--;
+	while (len && is_blank(s[len - 1]))
+		len--;
+	if (!len || s[0] == '#')
+		return 0;
+	if (r->nul_seen && memchr(s, '\0', len))
+		return reader_fail(r, -EINVAL, "NUL byte in a folded file");
+	if ((err = parse_count(s, &len, &count, &why)))
+		return reader_fail(r, err, why);
+	if ((n = parse_frames(r, s, len)) < 0)
+		return reader_fail(r, (int)n, NULL);
+	if (!n)
+		return reader_fail(r, -EINVAL, "empty stack");
+	if (count && (err = profile_add(r->p, r->stack, (size_t)n, 0, count)))
+		return reader_fail(r, err, err == -EOVERFLOW ? "sample counts add up past 2^63" : NULL);
 	return 0;
+}
+
+/* Parses every complete line in buf[0..*len) and moves the rest to the front. */
+static int parse_lines(struct reader *r, char *buf, size_t *len)
+{
+	char *s = buf, *end = buf + *len;
+	int err = 0;
+
+	for (char *nl; !err && (nl = memchr(s, '\n', (size_t)(end - s))); s = nl + 1)
+		err = parse_line(r, s, (size_t)(nl - s));
+	*len = (size_t)(end - s);
+	memmove(buf, s, *len);
+	return err;
+}
+
+/* Reads more input after buf[0..*len), growing buf when a line fills it.
+ * Sets *eof at the end of input; 0, -EIO or -ENOMEM. */
+static int refill(struct reader *r, FILE *in, char **buf, size_t *cap, size_t *len, bool *eof)
+{
+	if (*cap - *len < READ_CHUNK / 2 && grow_bytes(buf, cap, *cap * 2))
+		return format_fail(r->e, -ENOMEM, "%s:%lu: line too long: %s", r->name, r->lineno + 1,
+				   strerror(ENOMEM));
+	size_t got = fread(*buf + *len, 1, *cap - *len, in);
+	if (got && memchr(*buf + *len, '\0', got))
+		r->nul_seen = true;
+	*len += got;
+	if (got)
+		return 0;
+	if (ferror(in))
+		return format_fail(r->e, -EIO, "%s: read error", r->name);
+	*eof = true;
+	return 0;
+}
+
+int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name,
+			 struct profile *p, struct format_error *e)
+{
+	struct reader r = { .p = p, .name = name, .e = e };
+	size_t cap = plen > READ_CHUNK ? plen * 2 : READ_CHUNK, len = plen;
+	char *buf = malloc(cap);
+	bool eof = false;
+	int err = 0;
+
+	if (!buf) {
+		err = format_fail(e, -ENOMEM, "%s: %s", name, strerror(ENOMEM));
+		goto out;
+	}
+	if (plen) {
+		memcpy(buf, prefix, plen);
+		r.nul_seen = memchr(buf, '\0', plen) != NULL;
+	}
+	while (!err && !eof) {
+		err = parse_lines(&r, buf, &len);
+		if (!err)
+			err = refill(&r, in, &buf, &cap, &len, &eof);
+	}
+	if (!err && len) /* the last line has no '\n' */
+		err = parse_line(&r, buf, len);
+out:
+	free(buf);
+	free(r.stack);
+	free(r.ends);
+	free(r.prev);
+	return err;
 }
 
 int folded_read(FILE *in, const char *name, struct profile *p, struct format_error *e)
 {
-	int err = 0;
-	char *line = NULL;
-	size_t lcap = 0, scap = 0, n;
-	uint32_t *stack = NULL;
-	ssize_t len;
-	unsigned long lineno = 0;
-
-	while ((len = getline(&line, &lcap, in)) >= 0) {
-		int64_t count;
-		const char *why = NULL;
-		lineno++;
-		if (memchr(line, '\0', (size_t)len)) {
-			err = format_fail(e, -EINVAL, "%s:%lu: NUL byte in a folded file", name, lineno);
-			break;
-		}
-		int r = parse_line(line, (size_t)len, p, &stack, &scap, &n, &count, &why);
-		if (r == 1)
-			continue;
-		if (r < 0) {
-			err = why ? format_fail(e, r, "%s:%lu: %s", name, lineno, why)
-				  : format_fail(e, r, "%s:%lu: %s", name, lineno, strerror(-r));
-			break;
-		}
-		if (count && (err = profile_add(p, stack, n, 0, count))) {
-			format_fail(e, err, "%s:%lu: %s", name, lineno, strerror(-err));
-			break;
-		}
-	}
-	if (!err && ferror(in))
-		err = format_fail(e, -EIO, "%s: read error", name);
-	free(line);
-	free(stack);
-	return err;
+	return folded_read_prefixed(NULL, 0, in, name, p, e);
 }

@@ -4,12 +4,18 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "base/atomicfile.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
+
+/* How much of an input is read to tell its format. */
+#define SNIFF_BYTES (64 * 1024)
 
 int format_fail(struct format_error *e, int err, const char *fmt, ...)
 {
@@ -33,7 +39,7 @@ static const struct {
 enum profile_format format_from_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(name, names[i].name))
+		if (!strcasecmp(name, names[i].name))
 			return names[i].f;
 	return FORMAT_UNKNOWN;
 }
@@ -41,7 +47,7 @@ enum profile_format format_from_name(const char *name)
 static bool ends_with(const char *s, const char *sfx)
 {
 	size_t n = strlen(s), m = strlen(sfx);
-	return n >= m && !strcmp(s + n - m, sfx);
+	return n >= m && !strcasecmp(s + n - m, sfx);
 }
 
 enum profile_format format_from_path(const char *path)
@@ -63,6 +69,8 @@ enum profile_format format_sniff(const void *buf, size_t len)
 	if (len >= 5 && !memcmp(b, "<?xml", 5))
 		return FORMAT_SVG;
 	if (len >= 4 && !memcmp(b, "<svg", 4))
+		return FORMAT_SVG;
+	if (len >= 9 && !memcmp(b, "<!DOCTYPE", 9))
 		return FORMAT_SVG;
 	/* A profile.proto message starts with field 1 (sample_type, LEN) = 0x0a,
 	 * or another low-numbered field; folded text starts with a printable byte
@@ -93,69 +101,75 @@ void write_opts_init(struct write_opts *o)
 	svg_opts_init(&o->svg);
 }
 
-static int slurp(FILE *in, char **out, size_t *len)
+/* Reads until buf holds want bytes or the input ends; 0 or -errno. */
+static int read_upto(FILE *in, char **buf, size_t *len, size_t *cap, size_t want)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			char *b = realloc(buf, cap *= 2);
-			if (!b) {
-				free(buf);
+	while (*len < want) {
+		if (*len == *cap) {
+			size_t ncap = *cap * 2;
+			char *b = realloc(*buf, ncap);
+			if (!b)
 				return -ENOMEM;
-			}
-			buf = b;
+			*buf = b;
+			*cap = ncap;
 		}
-		size_t r = fread(buf + n, 1, cap - n, in);
-		n += r;
+		size_t ask = *cap - *len < want - *len ? *cap - *len : want - *len;
+		errno = 0;
+		size_t r = fread(*buf + *len, 1, ask, in);
+		*len += r;
 		if (r == 0)
-			break;
+			return ferror(in) ? (errno ? -errno : -EIO) : 0;
 	}
-	if (ferror(in)) {
-		free(buf);
-		return -EIO;
-	}
-	*out = buf;
-	*len = n;
 	return 0;
+}
+
+/* Parses the whole input, buf holding its first len bytes. */
+static int read_as(enum profile_format f, FILE *in, const char *path, char **buf, size_t *len,
+		   size_t *cap, struct profile *p, struct format_error *e)
+{
+	int err;
+
+	switch (f) {
+	case FORMAT_PPROF:
+		/* protobuf needs the whole message in memory */
+		err = read_upto(in, buf, len, cap, SIZE_MAX);
+		if (err)
+			return format_fail(e, err, "%s: cannot read: %s", path, strerror(-err));
+		return pprof_read(*buf, *len, p, e);
+	case FORMAT_FOLDED:
+		return folded_read_prefixed(*buf, *len, in, path, p, e);
+	default:
+		return format_fail(e, -ENOTSUP, "%s: SVG flame graphs cannot be read back; use folded or pprof",
+				   path);
+	}
 }
 
 int profile_read_path(const char *path, struct profile *p, struct format_error *e)
 {
 	int err = 0;
+	size_t len = 0, cap = SNIFF_BYTES;
 	char *buf = NULL;
-	size_t len = 0;
+	struct stat st;
 	FILE *in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	FILE *mem = NULL;
 
 	if (!in)
 		return format_fail(e, -errno, "%s: cannot open: %s", path, strerror(errno));
-	err = slurp(in, &buf, &len);
+	if (!fstat(fileno(in), &st) && S_ISDIR(st.st_mode)) {
+		err = format_fail(e, -EISDIR, "%s: cannot read: %s", path, strerror(EISDIR));
+		goto out;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		err = format_fail(e, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
+		goto out;
+	}
+	err = read_upto(in, &buf, &len, &cap, SNIFF_BYTES);
 	if (err) {
 		format_fail(e, err, "%s: cannot read: %s", path, strerror(-err));
 		goto out;
 	}
-	switch (format_sniff(buf, len)) {
-	case FORMAT_PPROF:
-		err = pprof_read(buf, len, p, e);
-		break;
-	case FORMAT_FOLDED:
-		mem = len ? fmemopen(buf, len, "r") : fopen("/dev/null", "r");
-		if (!mem) {
-			err = format_fail(e, -errno, "%s: %s", path, strerror(errno));
-			break;
-		}
-		err = folded_read(mem, path, p, e);
-		break;
-	default:
-		err = format_fail(e, -ENOTSUP, "%s: SVG flame graphs cannot be read back; use folded or pprof",
-				  path);
-	}
+	err = read_as(format_sniff(buf, len), in, path, &buf, &len, &cap, p, e);
 out:
-	if (mem)
-		fclose(mem);
 	if (in != stdin)
 		fclose(in);
 	free(buf);

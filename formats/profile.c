@@ -27,10 +27,17 @@ struct labelset_rec {
 	uint32_t n;
 };
 
+struct str_rec {
+	const char *s; /* NUL-terminated, in the arena */
+	uint32_t len;
+	/* Frame id + 1 of the frame {name = this string, kind = k} with every
+	 * other field 0, per kind; 0 unknown (profile_frame_named's cache). */
+	uint32_t named[4];
+};
+
 struct profile {
 	struct arena_chunk *chunks;
-	const char **strs;
-	uint32_t *str_lens;
+	struct str_rec *strs;
 	size_t nstrs, cap_strs;
 	struct idxtab str_idx;
 
@@ -107,7 +114,6 @@ void profile_free(struct profile *p)
 		p->chunks = n;
 	}
 	free(p->strs);
-	free(p->str_lens);
 	free(p->mappings);
 	free(p->frames);
 	free(p->label_buf);
@@ -156,7 +162,8 @@ struct str_probe {
 static bool str_eq(const void *ctx, uint32_t idx)
 {
 	const struct str_probe *q = ctx;
-	return q->p->str_lens[idx] == q->len && !memcmp(q->p->strs[idx], q->s, q->len);
+	const struct str_rec *r = &q->p->strs[idx];
+	return r->len == q->len && !memcmp(r->s, q->s, q->len);
 }
 
 int64_t profile_intern(struct profile *p, const char *s, size_t len)
@@ -166,24 +173,20 @@ int64_t profile_intern(struct profile *p, const char *s, size_t len)
 	int64_t id = idxtab_find(&p->str_idx, h, str_eq, &q);
 	if (id >= 0)
 		return id;
-	if (len > UINT32_MAX - 1 || p->nstrs >= INT32_MAX)
+	if (len >= UINT32_MAX || p->nstrs >= INT32_MAX)
 		return -E2BIG;
 	if (grow(&p->strs, &p->cap_strs, p->nstrs + 1, sizeof(*p->strs)))
 		return -ENOMEM;
-	size_t cap_lens = p->cap_strs;
-	uint32_t *lens = realloc(p->str_lens, cap_lens * sizeof(*lens));
-	if (!lens)
-		return -ENOMEM;
-	p->str_lens = lens;
 	char *copy = arena_alloc(p, len + 1);
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, s, len);
+	if (len)
+		memcpy(copy, s, len);
 	copy[len] = '\0';
-	if (idxtab_insert(&p->str_idx, h, (uint32_t)p->nstrs))
-		return -ENOMEM;
-	p->strs[p->nstrs] = copy;
-	p->str_lens[p->nstrs] = (uint32_t)len;
+	int err = idxtab_insert(&p->str_idx, h, (uint32_t)p->nstrs);
+	if (err)
+		return err;
+	p->strs[p->nstrs] = (struct str_rec){ .s = copy, .len = (uint32_t)len };
 	return (int64_t)p->nstrs++;
 }
 
@@ -194,7 +197,7 @@ int64_t profile_intern_cstr(struct profile *p, const char *s)
 
 const char *profile_str(const struct profile *p, uint32_t id)
 {
-	return id < p->nstrs ? p->strs[id] : "";
+	return id < p->nstrs ? p->strs[id].s : "";
 }
 
 size_t profile_nstrs(const struct profile *p)
@@ -214,18 +217,29 @@ static bool mem_eq(const void *ctx, uint32_t idx)
 	return !memcmp((const char *)q->base + (size_t)idx * q->elem, q->rec, q->elem);
 }
 
+static bool str_valid(const struct profile *p, uint32_t id)
+{
+	return id < p->nstrs;
+}
+
 int64_t profile_mapping(struct profile *p, const struct mapping *m)
 {
 	struct mapping rec = *m;
 	rec.pad = 0;
+	if (!str_valid(p, rec.file) || !str_valid(p, rec.build_id))
+		return -EINVAL;
 	uint64_t h = hash_bytes(&rec, sizeof(rec), 0x3a9);
 	struct mem_probe q = { p->mappings, sizeof(rec), &rec };
 	int64_t id = idxtab_find(&p->mapping_idx, h, mem_eq, &q);
 	if (id >= 0)
 		return id;
-	if (grow(&p->mappings, &p->cap_mappings, p->nmappings + 1, sizeof(rec)) ||
-	    idxtab_insert(&p->mapping_idx, h, (uint32_t)p->nmappings))
+	if (p->nmappings >= INT32_MAX)
+		return -E2BIG;
+	if (grow(&p->mappings, &p->cap_mappings, p->nmappings + 1, sizeof(rec)))
 		return -ENOMEM;
+	int err = idxtab_insert(&p->mapping_idx, h, (uint32_t)p->nmappings);
+	if (err)
+		return err;
 	p->mappings[p->nmappings] = rec;
 	return (int64_t)p->nmappings++;
 }
@@ -240,20 +254,51 @@ size_t profile_nmappings(const struct profile *p)
 	return p->nmappings - 1;
 }
 
-int64_t profile_frame(struct profile *p, const struct frame *f)
+/* Interns the canonical form of f (checked by the caller). */
+static int64_t frame_intern(struct profile *p, const struct frame *f)
 {
-	if (!f->name)
-		return -EINVAL;
 	uint64_t h = hash_bytes(f, sizeof(*f), 0xf4a);
 	struct mem_probe q = { p->frames, sizeof(*f), f };
 	int64_t id = idxtab_find(&p->frame_idx, h, mem_eq, &q);
 	if (id >= 0)
 		return id;
-	if (grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*f)) ||
-	    idxtab_insert(&p->frame_idx, h, (uint32_t)p->nframes))
+	if (p->nframes >= INT32_MAX)
+		return -E2BIG;
+	if (grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*f)))
 		return -ENOMEM;
+	int err = idxtab_insert(&p->frame_idx, h, (uint32_t)p->nframes);
+	if (err)
+		return err;
 	p->frames[p->nframes] = *f;
 	return (int64_t)p->nframes++;
+}
+
+int64_t profile_frame(struct profile *p, const struct frame *f)
+{
+	struct frame c = *f;
+	if (!c.name || !str_valid(p, c.name) || !str_valid(p, c.system_name) || !str_valid(p, c.file) ||
+	    c.mapping >= p->nmappings || c.kind > FRAME_JIT)
+		return -EINVAL;
+	if (c.system_name == c.name)
+		c.system_name = 0;
+	return frame_intern(p, &c);
+}
+
+int64_t profile_frame_named(struct profile *p, const char *name, size_t len, uint32_t kind)
+{
+	if (!len || kind > FRAME_JIT)
+		return -EINVAL;
+	int64_t sid = profile_intern(p, name, len);
+	if (sid < 0)
+		return sid;
+	uint32_t *cached = &p->strs[sid].named[kind];
+	if (*cached)
+		return *cached - 1;
+	struct frame f = { .name = (uint32_t)sid, .kind = kind };
+	int64_t id = frame_intern(p, &f);
+	if (id >= 0)
+		*cached = (uint32_t)id + 1;
+	return id;
 }
 
 const struct frame *profile_frame_get(const struct profile *p, uint32_t id)
@@ -289,24 +334,47 @@ static bool labelset_eq(const void *ctx, uint32_t idx)
 	return r->n == q->n && !memcmp(q->p->label_buf + r->off, q->l, q->n * sizeof(*q->l));
 }
 
+/* Sorts labels into out (canonical: num 0 for string values); -EINVAL for a
+ * key 0, an unknown string id or a key given twice. */
+static int labels_canonical(const struct profile *p, const struct label *labels, size_t n,
+			    struct label *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = labels[i];
+		if (!out[i].key || !str_valid(p, out[i].key) || !str_valid(p, out[i].str))
+			return -EINVAL;
+		if (out[i].str)
+			out[i].num = 0;
+	}
+	qsort(out, n, sizeof(*out), label_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (out[i].key == out[i - 1].key)
+			return -EINVAL;
+	return 0;
+}
+
 int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n)
 {
+	struct label sorted[PROFILE_MAX_LABELS];
 	if (!n)
 		return 0;
-	if (n > 256)
+	if (n > PROFILE_MAX_LABELS)
 		return -E2BIG;
-	struct label sorted[256];
-	memcpy(sorted, labels, n * sizeof(*labels));
-	qsort(sorted, n, sizeof(*sorted), label_cmp);
+	int err = labels_canonical(p, labels, n, sorted);
+	if (err)
+		return err;
 	uint64_t h = hash_bytes(sorted, n * sizeof(*sorted), 0x1ab);
 	struct labelset_probe q = { p, sorted, n };
 	int64_t id = idxtab_find(&p->labelset_idx, h, labelset_eq, &q);
 	if (id >= 0)
 		return id;
+	if (p->nlabelsets >= INT32_MAX)
+		return -E2BIG;
 	if (grow(&p->label_buf, &p->cap_label_buf, p->nlabel_buf + n, sizeof(*sorted)) ||
-	    grow(&p->labelsets, &p->cap_labelsets, p->nlabelsets + 1, sizeof(*p->labelsets)) ||
-	    idxtab_insert(&p->labelset_idx, h, (uint32_t)p->nlabelsets))
+	    grow(&p->labelsets, &p->cap_labelsets, p->nlabelsets + 1, sizeof(*p->labelsets)))
 		return -ENOMEM;
+	if ((err = idxtab_insert(&p->labelset_idx, h, (uint32_t)p->nlabelsets)))
+		return err;
 	memcpy(p->label_buf + p->nlabel_buf, sorted, n * sizeof(*sorted));
 	p->labelsets[p->nlabelsets] = (struct labelset_rec){ p->nlabel_buf, (uint32_t)n };
 	p->nlabel_buf += n;
@@ -315,7 +383,7 @@ int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n
 
 const struct label *profile_labelset_get(const struct profile *p, uint32_t id, size_t *n)
 {
-	if (id >= p->nlabelsets) {
+	if (id >= p->nlabelsets || !p->labelsets[id].n) {
 		*n = 0;
 		return NULL;
 	}
@@ -345,35 +413,62 @@ static bool sample_eq(const void *ctx, uint32_t idx)
 	const struct sample_probe *q = ctx;
 	const struct sample_rec *r = &q->p->samples[idx];
 	return r->nframes == q->n && r->labels == q->labels &&
-	       !memcmp(q->p->stack_ids + r->off, q->frames, q->n * sizeof(*q->frames));
+	       (!q->n || !memcmp(q->p->stack_ids + r->off, q->frames, q->n * sizeof(*q->frames)));
+}
+
+/* Appends a new unique sample (frames checked here). */
+static int sample_new(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
+		      int64_t count, uint64_t h)
+{
+	for (size_t i = 0; i < nframes; i++)
+		if (frames[i] >= p->nframes)
+			return -EINVAL;
+	if (p->nsamples >= INT32_MAX)
+		return -E2BIG;
+	if (grow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + nframes, sizeof(*frames)) ||
+	    grow(&p->samples, &p->cap_samples, p->nsamples + 1, sizeof(*p->samples)))
+		return -ENOMEM;
+	int err = idxtab_insert(&p->sample_idx, h, (uint32_t)p->nsamples);
+	if (err)
+		return err;
+	if (nframes)
+		memcpy(p->stack_ids + p->nstack_ids, frames, nframes * sizeof(*frames));
+	p->samples[p->nsamples++] = (struct sample_rec){ p->nstack_ids, (uint32_t)nframes, labels, count };
+	p->nstack_ids += nframes;
+	return 0;
 }
 
 int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
 		int64_t count)
 {
-	if (count <= 0 || nframes > UINT32_MAX || labels >= p->nlabelsets)
+	int64_t total;
+	if (count <= 0 || nframes > UINT32_MAX || labels >= p->nlabelsets || (nframes && !frames))
 		return -EINVAL;
+	if (__builtin_add_overflow(p->total, count, &total))
+		return -EOVERFLOW;
 	uint64_t h = hash_bytes(frames, nframes * sizeof(*frames), labels);
 	struct sample_probe q = { p, frames, nframes, labels };
 	int64_t id = idxtab_find(&p->sample_idx, h, sample_eq, &q);
 	if (id >= 0) {
+		/* Cannot overflow: the sample's count is part of the total. */
 		p->samples[id].count += count;
-		p->total += count;
-		return 0;
+	} else {
+		int err = sample_new(p, frames, nframes, labels, count, h);
+		if (err)
+			return err;
 	}
-	for (size_t i = 0; i < nframes; i++)
-		if (frames[i] >= p->nframes)
-			return -EINVAL;
-	if (grow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + nframes, sizeof(*frames)) ||
-	    grow(&p->samples, &p->cap_samples, p->nsamples + 1, sizeof(*p->samples)) ||
-	    idxtab_insert(&p->sample_idx, h, (uint32_t)p->nsamples))
-		return -ENOMEM;
-	if (nframes)
-		memcpy(p->stack_ids + p->nstack_ids, frames, nframes * sizeof(*frames));
-	p->samples[p->nsamples++] = (struct sample_rec){ p->nstack_ids, (uint32_t)nframes, labels, count };
-	p->nstack_ids += nframes;
-	p->total += count;
+	p->total = total;
 	return 0;
+}
+
+int profile_reserve(struct profile *p, size_t nsamples, size_t nstack_frames)
+{
+	if (nsamples > INT32_MAX)
+		return -E2BIG;
+	if (grow(&p->samples, &p->cap_samples, nsamples, sizeof(*p->samples)) ||
+	    grow(&p->stack_ids, &p->cap_stack_ids, nstack_frames, sizeof(*p->stack_ids)))
+		return -ENOMEM;
+	return idxtab_reserve(&p->sample_idx, nsamples);
 }
 
 size_t profile_nsamples(const struct profile *p)
@@ -384,7 +479,7 @@ size_t profile_nsamples(const struct profile *p)
 void profile_sample_get(const struct profile *p, size_t i, struct sample *out)
 {
 	const struct sample_rec *r = &p->samples[i];
-	out->frames = p->stack_ids + r->off;
+	out->frames = r->nframes ? p->stack_ids + r->off : NULL;
 	out->nframes = r->nframes;
 	out->labels = r->labels;
 	out->count = r->count;
@@ -405,16 +500,99 @@ const struct profile_meta *profile_meta_const(const struct profile *p)
 	return &p->meta;
 }
 
-/* Maps a string id of src to dst, interning on the way. */
-static int64_t remap_str(struct profile *dst, const struct profile *src, uint32_t id)
+/* Maps string id *id of src to dst in place, interning on the way. */
+static int remap_str(struct profile *dst, const struct profile *src, uint32_t *id)
 {
-	return profile_intern(dst, src->strs[id], src->str_lens[id]);
+	int64_t r = profile_intern(dst, src->strs[*id].s, src->strs[*id].len);
+	if (r < 0)
+		return (int)r;
+	*id = (uint32_t)r;
+	return 0;
+}
+
+/* mmap[i] = dst id of src mapping i (mmap[0] = 0). */
+static int merge_mappings(struct profile *dst, const struct profile *src, uint32_t *mmap)
+{
+	mmap[0] = 0;
+	for (size_t i = 1; i < src->nmappings; i++) {
+		struct mapping m = src->mappings[i];
+		int err = remap_str(dst, src, &m.file);
+		if (!err)
+			err = remap_str(dst, src, &m.build_id);
+		int64_t id = err ? err : profile_mapping(dst, &m);
+		if (id < 0)
+			return (int)id;
+		mmap[i] = (uint32_t)id;
+	}
+	return 0;
+}
+
+/* fmap[i] = dst id of src frame i. */
+static int merge_frames(struct profile *dst, const struct profile *src, const uint32_t *mmap,
+			uint32_t *fmap)
+{
+	for (size_t i = 0; i < src->nframes; i++) {
+		struct frame f = src->frames[i];
+		int err = remap_str(dst, src, &f.name);
+		if (!err)
+			err = remap_str(dst, src, &f.system_name);
+		if (!err)
+			err = remap_str(dst, src, &f.file);
+		f.mapping = mmap[f.mapping];
+		int64_t id = err ? err : profile_frame(dst, &f);
+		if (id < 0)
+			return (int)id;
+		fmap[i] = (uint32_t)id;
+	}
+	return 0;
+}
+
+/* lmap[i] = dst id of src label set i. */
+static int merge_labelsets(struct profile *dst, const struct profile *src, uint32_t *lmap)
+{
+	struct label l[PROFILE_MAX_LABELS];
+	lmap[0] = 0;
+	for (size_t i = 1; i < src->nlabelsets; i++) {
+		const struct labelset_rec *rec = &src->labelsets[i];
+		int err = 0;
+		for (uint32_t j = 0; j < rec->n && !err; j++) {
+			l[j] = src->label_buf[rec->off + j];
+			err = remap_str(dst, src, &l[j].key);
+			if (!err)
+				err = remap_str(dst, src, &l[j].str);
+		}
+		int64_t id = err ? err : profile_labelset(dst, l, rec->n);
+		if (id < 0)
+			return (int)id;
+		lmap[i] = (uint32_t)id;
+	}
+	return 0;
+}
+
+static int merge_samples(struct profile *dst, const struct profile *src, const uint32_t *fmap,
+			 const uint32_t *lmap)
+{
+	int err = 0;
+	uint32_t *stack = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < src->nsamples && !err; i++) {
+		const struct sample_rec *s = &src->samples[i];
+		err = grow(&stack, &cap, s->nframes + 1, sizeof(*stack));
+		for (uint32_t j = 0; j < s->nframes && !err; j++)
+			stack[j] = fmap[src->stack_ids[s->off + j]];
+		if (!err)
+			err = profile_add(dst, stack, s->nframes, lmap[s->labels], s->count);
+	}
+	free(stack);
+	return err;
 }
 
 static int merge_meta(struct profile *dst, const struct profile *src)
 {
 	struct profile_meta *d = &dst->meta;
 	const struct profile_meta *s = &src->meta;
+	int err = 0;
 
 	if (!d->period_ns)
 		d->period_ns = s->period_ns;
@@ -425,95 +603,55 @@ static int merge_meta(struct profile *dst, const struct profile *src)
 	if (!d->frequency)
 		d->frequency = s->frequency;
 	if (!d->nroot_labels) {
-		for (uint32_t i = 0; i < s->nroot_labels; i++) {
-			int64_t k = remap_str(dst, src, s->root_labels[i]);
-			if (k < 0)
-				return (int)k;
-			d->root_labels[i] = (uint32_t)k;
+		uint32_t n = s->nroot_labels < 4 ? s->nroot_labels : 4;
+		for (uint32_t i = 0; i < n && !err; i++) {
+			d->root_labels[i] = s->root_labels[i];
+			err = remap_str(dst, src, &d->root_labels[i]);
 		}
-		d->nroot_labels = s->nroot_labels;
+		d->nroot_labels = err ? 0 : n;
 	}
-	return 0;
+	/* Comments are appended, each once, as long as there is room. */
+	for (uint32_t i = 0; i < s->ncomments && i < 8 && !err; i++) {
+		uint32_t c = s->comments[i];
+		bool dup = false;
+		if ((err = remap_str(dst, src, &c)))
+			break;
+		for (uint32_t j = 0; j < d->ncomments; j++)
+			dup |= d->comments[j] == c;
+		if (!dup && d->ncomments < 8)
+			d->comments[d->ncomments++] = c;
+	}
+	return err;
 }
 
 int profile_merge(struct profile *dst, const struct profile *src)
 {
 	int err = 0;
-	uint32_t *fmap = NULL, *lmap = NULL, *stack = NULL;
-	size_t cap_stack = 0;
+	uint32_t *mmap = NULL, *fmap = NULL, *lmap = NULL;
 
+	if (dst == src) {
+		err = -EINVAL;
+		goto out;
+	}
+	mmap = malloc(src->nmappings * sizeof(*mmap));
 	fmap = malloc((src->nframes + 1) * sizeof(*fmap));
 	lmap = malloc(src->nlabelsets * sizeof(*lmap));
-	if (!fmap || !lmap) {
+	if (!mmap || !fmap || !lmap) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < src->nframes; i++) {
-		struct frame f = src->frames[i];
-		int64_t r;
-		if ((r = remap_str(dst, src, f.name)) < 0)
-			goto fail;
-		f.name = (uint32_t)r;
-		if ((r = remap_str(dst, src, f.system_name)) < 0)
-			goto fail;
-		f.system_name = (uint32_t)r;
-		if ((r = remap_str(dst, src, f.file)) < 0)
-			goto fail;
-		f.file = (uint32_t)r;
-		if (f.mapping) {
-			struct mapping m = src->mappings[f.mapping];
-			if ((r = remap_str(dst, src, m.file)) < 0)
-				goto fail;
-			m.file = (uint32_t)r;
-			if ((r = remap_str(dst, src, m.build_id)) < 0)
-				goto fail;
-			m.build_id = (uint32_t)r;
-			if ((r = profile_mapping(dst, &m)) < 0)
-				goto fail;
-			f.mapping = (uint32_t)r;
-		}
-		if ((r = profile_frame(dst, &f)) < 0)
-			goto fail;
-		fmap[i] = (uint32_t)r;
-		continue;
-fail:
-		err = (int)r;
-		goto out;
-	}
-	lmap[0] = 0;
-	for (size_t i = 1; i < src->nlabelsets; i++) {
-		const struct labelset_rec *rec = &src->labelsets[i];
-		struct label l[256];
-		for (uint32_t j = 0; j < rec->n; j++) {
-			struct label x = src->label_buf[rec->off + j];
-			int64_t k = remap_str(dst, src, x.key);
-			int64_t v = remap_str(dst, src, x.str);
-			if (k < 0 || v < 0) {
-				err = -ENOMEM;
-				goto out;
-			}
-			l[j] = (struct label){ (uint32_t)k, (uint32_t)v, x.num };
-		}
-		int64_t id = profile_labelset(dst, l, rec->n);
-		if (id < 0) {
-			err = (int)id;
-			goto out;
-		}
-		lmap[i] = (uint32_t)id;
-	}
-	for (size_t i = 0; i < src->nsamples; i++) {
-		const struct sample_rec *s = &src->samples[i];
-		if ((err = grow(&stack, &cap_stack, s->nframes + 1, sizeof(*stack))))
-			goto out;
-		for (uint32_t j = 0; j < s->nframes; j++)
-			stack[j] = fmap[src->stack_ids[s->off + j]];
-		if ((err = profile_add(dst, stack, s->nframes, lmap[s->labels], s->count)))
-			goto out;
-	}
-	err = merge_meta(dst, src);
+	err = merge_mappings(dst, src, mmap);
+	if (!err)
+		err = merge_frames(dst, src, mmap, fmap);
+	if (!err)
+		err = merge_labelsets(dst, src, lmap);
+	if (!err)
+		err = merge_samples(dst, src, fmap, lmap);
+	if (!err)
+		err = merge_meta(dst, src);
 out:
+	free(mmap);
 	free(fmap);
 	free(lmap);
-	free(stack);
 	return err;
 }

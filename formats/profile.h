@@ -68,7 +68,7 @@ struct label {
 };
 
 struct sample {
-	const uint32_t *frames; /* root first */
+	const uint32_t *frames; /* root first; NULL when nframes is 0 */
 	uint32_t nframes;
 	uint32_t labels;        /* label set id */
 	int64_t count;
@@ -108,28 +108,46 @@ int64_t profile_intern_cstr(struct profile *p, const char *s);
 const char *profile_str(const struct profile *p, uint32_t id);
 size_t profile_nstrs(const struct profile *p);
 
-/* Interns a mapping (all fields compared); id >= 1 or -errno. */
+/* Interns a mapping (all fields but pad compared); id >= 1, -EINVAL for an
+ * unknown string id, or -ENOMEM. */
 int64_t profile_mapping(struct profile *p, const struct mapping *m);
 /* NULL for 0 or an invalid id. */
 const struct mapping *profile_mapping_get(const struct profile *p, uint32_t id);
 size_t profile_nmappings(const struct profile *p); /* ids are 1..n */
 
-/* Interns a frame (all fields compared); id >= 0 or -errno (-EINVAL if name is 0). */
+/* Interns a frame (all fields compared; system_name equal to name counts as 0);
+ * id >= 0 or -errno: -EINVAL if name is 0, a string or mapping id is unknown
+ * or kind is not a frame_kind. */
 int64_t profile_frame(struct profile *p, const struct frame *f);
+/* Interns the frame {name, kind} with every other field 0, as profile_intern
+ * plus profile_frame would, but faster for readers that see names again and
+ * again (folded).  id >= 0, -EINVAL for an empty name or a bad kind, -ENOMEM. */
+int64_t profile_frame_named(struct profile *p, const char *name, size_t len, uint32_t kind);
 const struct frame *profile_frame_get(const struct profile *p, uint32_t id);
 size_t profile_nframes(const struct profile *p); /* ids are 0..n-1 */
 
-/* Interns a label set (sorted by key here; the caller's order is irrelevant);
- * id >= 0 (0 for n == 0) or -errno. */
+/* Most labels in one set. */
+#define PROFILE_MAX_LABELS 256
+
+/* Interns a label set (sorted by key here; the caller's order is irrelevant;
+ * num is ignored for string values); id >= 0 (0 for n == 0) or -errno:
+ * -EINVAL for key 0, an unknown string id or a key given twice, -E2BIG for
+ * more than PROFILE_MAX_LABELS labels. */
 int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n);
-/* The labels of a set, sorted by key id; *n set to their number. */
+/* The labels of a set, sorted by key id; *n set to their number (NULL and 0
+ * for the empty set or an invalid id). */
 const struct label *profile_labelset_get(const struct profile *p, uint32_t id, size_t *n);
 /* The label with this key in a set, or NULL. */
 const struct label *profile_label_find(const struct profile *p, uint32_t set, uint32_t key);
 
-/* Adds count (> 0) to the sample (frames root first, labels); 0 or -errno. */
+/* Adds count (> 0) to the sample (frames root first, labels); 0 or -errno:
+ * -EINVAL for a bad count, frame or label set id, -EOVERFLOW when the total
+ * would pass INT64_MAX (nothing is added then), -ENOMEM. */
 int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
 		int64_t count);
+/* Makes room for nsamples unique samples holding nstack_frames frame ids in
+ * all, so that adding them does not reallocate.  A hint; 0 or -ENOMEM. */
+int profile_reserve(struct profile *p, size_t nsamples, size_t nstack_frames);
 /* Number of unique samples; indexes are 0..n-1 in insertion order. */
 size_t profile_nsamples(const struct profile *p);
 void profile_sample_get(const struct profile *p, size_t i, struct sample *out);
@@ -140,7 +158,9 @@ struct profile_meta *profile_meta(struct profile *p);
 const struct profile_meta *profile_meta_const(const struct profile *p);
 
 /* Adds every sample, mapping, frame and label of src into dst (counts add).
- * Metadata is kept from dst except fields that are 0 there.  0 or -errno. */
+ * Metadata is kept from dst except fields that are 0 there (root labels when
+ * dst has none); comments are appended.  0 or -errno (-EINVAL when dst is
+ * src); after an error dst holds part of src. */
 int profile_merge(struct profile *dst, const struct profile *src);
 
 #endif
