@@ -42,6 +42,7 @@ struct writer {
 	size_t nmodel_maps, nmaps; /* model mappings, then synthetic ones */
 	uint32_t kernel_map, jit_map;
 	uint32_t *derived; /* per mapping id: flags the locations show */
+	uint64_t *lo, *hi; /* per mapping id: the locations' address range */
 
 	pb_sample *samples;
 	uint32_t *sample_lab; /* per sample: its first label in labels */
@@ -194,6 +195,10 @@ static int64_t new_location(struct writer *w, const uint32_t *run, size_t n)
 		flags |= (f->file ? MAPPING_HAS_FILENAMES : 0) | (f->line ? MAPPING_HAS_LINE_NUMBERS : 0);
 	}
 	w->derived[map] |= flags;
+	if (caller->address && (!w->lo[map] || caller->address < w->lo[map]))
+		w->lo[map] = caller->address;
+	if (caller->address >= w->hi[map])
+		w->hi[map] = caller->address + 1;
 	pb_location *l = &w->locs[w->nlocs];
 	perftools__profiles__location__init(l);
 	l->id = w->nlocs + 1;
@@ -322,8 +327,10 @@ static void fill_mapping(struct writer *w, pb_mapping *m, uint32_t id)
 		m->filename = src->file;
 		m->build_id = src->build_id;
 		flags |= src->flags;
-	} else {
+	} else { /* synthetic: covers its locations' addresses */
 		m->filename = add_str(w, id == w->kernel_map ? PPROF_KERNEL_MAPPING : PPROF_JIT_MAPPING);
+		m->memory_start = w->lo[id];
+		m->memory_limit = w->hi[id] > w->lo[id] ? w->hi[id] : w->lo[id];
 	}
 	m->has_functions = !!(flags & MAPPING_HAS_FUNCTIONS);
 	m->has_filenames = !!(flags & MAPPING_HAS_FILENAMES);
@@ -456,13 +463,15 @@ static int writer_init(struct writer *w, const struct profile *p)
 	w->func_of_frame = calloc(nframes + 1, sizeof(*w->func_of_frame));
 	w->loc_of_frame = calloc(nframes + 1, sizeof(*w->loc_of_frame));
 	w->derived = calloc(w->nmodel_maps + 3, sizeof(*w->derived));
-	return w->func_of_frame && w->loc_of_frame && w->derived ? 0 : -ENOMEM;
+	w->lo = calloc(w->nmodel_maps + 3, sizeof(*w->lo));
+	w->hi = calloc(w->nmodel_maps + 3, sizeof(*w->hi));
+	return w->func_of_frame && w->loc_of_frame && w->derived && w->lo && w->hi ? 0 : -ENOMEM;
 }
 
 static void writer_release(struct writer *w)
 {
 	void *arrays[] = { w->strs, w->funcs, w->func_of_frame, w->locs, w->loc_off, w->loc_frames,
-			   w->loc_of_frame, w->derived, w->samples, w->sample_lab, w->loc_ids,
+			   w->loc_of_frame, w->derived, w->lo, w->hi, w->samples, w->sample_lab, w->loc_ids,
 			   w->values, w->labels, w->run, w->lines, w->line_ptrs, w->loc_ptrs,
 			   w->func_ptrs, w->maps, w->map_ptrs, w->sample_ptrs, w->label_ptrs };
 
