@@ -7,10 +7,13 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -31,7 +34,8 @@ static void usage(FILE *out)
 		"  -p, --pid PID[,PID]   only these processes (all their threads)\n"
 		"  -L, --tid TID[,TID]   only these threads\n"
 		"  -C, --cpu CPU[,CPU]   only these CPUs\n"
-		"      --cgroup PATH     only tasks in this cgroup v2 (or below); repeatable\n"
+		"      --cgroup PATH     only tasks in this cgroup v2 (or below); repeatable; a relative\n"
+		"                        PATH is taken from the cgroup2 mount\n"
 		"  -U, --user-only       user stacks only\n"
 		"  -K, --kernel-only     kernel stacks only\n"
 		"      --include-idle    keep the idle task (pid 0)\n"
@@ -323,21 +327,38 @@ static int check_cpus(const struct record_opts *o)
 	return err;
 }
 
-/* A cgroup v2 id is the id of its directory's kernfs node, which
- * name_to_handle_at returns as the file handle. */
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+ * hybrid systems); relative --cgroup paths are taken from there. */
+static void cgroup2_root(char *out, size_t len)
+{
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	struct mntent *m;
+	while (f && (m = getmntent(f))) {
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(out, len, "%s", m->mnt_dir);
+			break;
+		}
+	}
+	if (f)
+		endmntent(f);
+}
+
+/* A cgroup v2 id is its kernfs node id, which is the directory's inode
+ * number on 64-bit kernels (bpf_get_current_cgroup_id compares against it). */
 static int cgroup_id(const char *path, uint64_t *id)
 {
-	char full[4096];
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h = { .fh.handle_bytes = sizeof(uint64_t) };
-	int mount_id;
+	char full[4096], root[4096] = "/sys/fs/cgroup";
+	struct statfs sfs;
+	struct stat st;
 
-	snprintf(full, sizeof(full), "%s%s", path[0] == '/' ? "" : "/sys/fs/cgroup/", path);
-	if (name_to_handle_at(AT_FDCWD, full, &h.fh, &mount_id, 0))
+	if (path[0] != '/')
+		cgroup2_root(root, sizeof(root));
+	snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : root, path[0] == '/' ? "" : "/", path);
+	if (statfs(full, &sfs) || stat(full, &st))
 		return -errno;
-	memcpy(id, h.fh.f_handle, sizeof(*id));
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
 	return 0;
 }
 

@@ -1,0 +1,37 @@
+# Shared by the integration tests: BPF availability and assertions.
+# A test that needs BPF fails under CI=true when it cannot run, and skips
+# (exit 77, which ctest reports as skipped) elsewhere.
+
+need_bpf() {
+	local why=""
+	if [ "$(id -u)" != 0 ]; then
+		why="not root"
+	elif [ ! -r /sys/kernel/btf/vmlinux ]; then
+		why="no kernel BTF at /sys/kernel/btf/vmlinux"
+	fi
+	if [ -n "$why" ]; then
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: cannot load BPF in CI: $why" >&2
+			exit 1
+		fi
+		echo "SKIP: needs BPF: $why" >&2
+		exit 77
+	fi
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# share PATTERN FILE COMM: percentage of COMM's samples whose stack matches PATTERN.
+share() {
+	awk -v pat="$1" -v comm="$3" '
+		{ n = $NF; split($0, f, ";"); if (f[1] != comm) next; total += n; if ($0 ~ pat) hit += n }
+		END { if (!total) { print "nan"; exit } printf "%.1f\n", 100 * hit / total }' "$2"
+}
+
+# within VALUE TARGET TOLERANCE: true when |VALUE - TARGET| <= TOLERANCE.
+within() {
+	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(v == v + 0 && d <= tol) }'
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# record's other modes: -p with -d, system-wide -d, -K/-U, --per-pid,
+# --cgroup, children of a command followed, SIGINT writing a whole profile,
+# and bad input refused with one line and exit 2 before anything is written.
+set -euo pipefail
+scorch=$1 shape=$2
+. "$(dirname "$0")/lib.sh"
+need_bpf
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+"$shape" 6 >/dev/null &
+pids+=($!)
+sleep 0.3
+
+# -p: only that process, folded to stdout.
+"$scorch" record -F 499 -p "${pids[0]}" -d 1 >"$tmp/p.folded" 2>/dev/null
+awk '{ split($1, a, ";"); if (a[1] != "shape") bad = 1; n += $NF } END { exit !(n > 100 && !bad) }' "$tmp/p.folded" ||
+	fail "-p: expected >100 samples all from shape: $(head -3 "$tmp/p.folded")"
+
+# System-wide: the busy process is in it.
+"$scorch" record -F 499 -d 1 -o "$tmp/sys.folded" 2>/dev/null
+grep -q '^shape;.*;main;shape_sixty' "$tmp/sys.folded" || fail "system-wide: shape missing"
+
+# -U: no kernel frames; -K: nothing but kernel frames or [unknown].
+"$scorch" record -F 499 -p "${pids[0]}" -d 0.5 -U -o "$tmp/u.folded" 2>/dev/null
+! grep -q '_\[k\]' "$tmp/u.folded" || fail "-U recorded kernel frames"
+"$scorch" record -F 499 -p "${pids[0]}" -d 0.5 -K -o "$tmp/k.folded" 2>/dev/null
+! grep -q 'shape_sixty' "$tmp/k.folded" || fail "-K recorded user frames"
+
+# --per-pid puts the pid in the root frame.
+"$scorch" record -F 499 -p "${pids[0]}" -d 0.5 --per-pid -o "$tmp/pp.folded" 2>/dev/null
+grep -q "^shape.${pids[0]};" "$tmp/pp.folded" || fail "--per-pid: no root frame with pid ${pids[0]}: $(head -1 "$tmp/pp.folded")"
+
+# --cgroup: a cgroup with only our sample in it.
+cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+cg=$cg2/scorch-test-$$
+if [ -n "$cg2" ] && mkdir "$cg" 2>/dev/null; then
+	"$shape" 3 >/dev/null &
+	inner=$!
+	echo "$inner" >"$cg/cgroup.procs"
+	"$scorch" record -F 499 -d 1 --cgroup "scorch-test-$$" -o "$tmp/cg.folded" 2>/dev/null
+	kill "$inner" 2>/dev/null || true
+	wait "$inner" 2>/dev/null || true
+	rmdir "$cg" || true
+	n=$(awk '{ n += $NF } END { print n + 0 }' "$tmp/cg.folded")
+	[ "$n" -gt 100 ] || fail "--cgroup: only $n samples"
+	# Only the inner process ran in the cgroup: one process, so one pid label path.
+	! grep -qv '^shape;' "$tmp/cg.folded" || fail "--cgroup let other tasks in: $(grep -v '^shape;' "$tmp/cg.folded" | head -2)"
+else
+	echo "note: cannot create a cgroup here; --cgroup not tested"
+fi
+
+# Children of the command are followed.
+"$scorch" record -F 999 -o "$tmp/kids.folded" -- sh -c "$shape 0.5 >/dev/null & $shape 0.5 >/dev/null; wait" 2>/dev/null
+n=$(awk -F';' '$1 == "shape" { split($0, a, " "); n += a[length(a)] } END { print n + 0 }' "$tmp/kids.folded")
+[ "$n" -gt 700 ] || fail "children: only $n samples in shape (two 0.5 s children at 999 Hz)"
+
+# SIGINT: the profile is written whole, under its name only.
+env --default-signal=INT "$scorch" record -F 999 -o "$tmp/int.folded" -- "$shape" 10 2>/dev/null &
+rec=$!
+sleep 1
+kill -INT "$rec"
+wait "$rec" || true
+[ -s "$tmp/int.folded" ] || fail "SIGINT: no profile written"
+"$scorch" convert "$tmp/int.folded" >/dev/null || fail "SIGINT: profile does not parse"
+! ls "$tmp"/.int.folded.* 2>/dev/null || fail "SIGINT: temporary file left behind"
+
+# Bad input: one line, exit 2, nothing written.
+expect_error() {
+	local want=$1
+	shift
+	set +e
+	"$scorch" record "$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	set -e
+	[ "$rc" -eq 2 ] || fail "record $*: exit $rc, want 2"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "record $*: want one line: $(cat "$tmp/err")"
+	grep -q "$want" "$tmp/err" || fail "record $*: want '$want': $(cat "$tmp/err")"
+}
+expect_error "frequency" -F 0 -d 1
+expect_error "perf_event_max_sample_rate" -F 100000000 -d 1
+expect_error "no such process" -p 2147483647 -d 1
+expect_error "command not found" -- /no/such/command
+expect_error "cannot write" -o /no/such/dir/x.folded -d 1
+expect_error "extension" -o "$tmp/x.unknown" -d 1
+expect_error "CPU" -C 100000 -d 1
+if command -v setpriv >/dev/null; then
+	set +e
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$scorch" record -d 1 2>"$tmp/err"
+	rc=$?
+	set -e
+	[ "$rc" -eq 2 ] && grep -q "CAP_BPF" "$tmp/err" || fail "unprivileged: exit $rc: $(cat "$tmp/err")"
+fi
+echo "record_modes: ok"
