@@ -11,10 +11,10 @@ command -v node >/dev/null 2>&1 || missing="node"
 [ -n "$chromium" ] || missing="$missing chromium"
 if [ -n "$missing" ]; then
 	if [ "$CI" = true ]; then
-		echo "browser test: $missing not installed (scripts/deps installs them); failing under CI" >&2
+		echo "browser test: not installed:$missing (scripts/deps installs them); failing under CI" >&2
 		exit 1
 	fi
-	echo "browser test: $missing not installed; skipped (run scripts/deps to install)" >&2
+	echo "browser test: not installed:$missing; skipped (scripts/deps installs them)" >&2
 	exit 77
 fi
 exec node "$script" "$chromium" "$@"
