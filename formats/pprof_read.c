@@ -291,9 +291,25 @@ static int sample_stack(struct reader *r, const pb_sample *s, size_t si, size_t 
 	return 0;
 }
 
-/* The label set of a sample; string values as strings, the rest as numbers. */
-static int64_t sample_labels(struct reader *r, const pb_sample *s)
+/* Whether labels[0..n) already has this key (pprof allows repeated keys; the
+ * model keeps the first value). */
+static bool has_key(const struct label *labels, size_t n, uint32_t key)
 {
+	for (size_t i = 0; i < n; i++)
+		if (labels[i].key == key)
+			return true;
+	return false;
+}
+
+/* The label set of a sample; string values as strings, the rest as numbers.
+ * Labels with an empty key are dropped. */
+static int64_t sample_labels(struct reader *r, const pb_sample *s, size_t si)
+{
+	size_t n = 0;
+
+	if (s->n_label > PROFILE_MAX_LABELS)
+		return format_fail(r->e, -E2BIG, "pprof: sample %zu: more than %d labels", si,
+				   PROFILE_MAX_LABELS);
 	if (s->n_label > r->cap_labels) {
 		struct label *l = realloc(r->labels, s->n_label * sizeof(*l));
 		if (!l)
@@ -307,10 +323,13 @@ static int64_t sample_labels(struct reader *r, const pb_sample *s)
 		int64_t val = key < 0 ? key : str(r, pl->str, "label value");
 		if (val < 0)
 			return val;
-		r->labels[i] = (struct label){ (uint32_t)key, (uint32_t)val, val ? 0 : pl->num };
+		if (key && !has_key(r->labels, n, (uint32_t)key))
+			r->labels[n++] = (struct label){ (uint32_t)key, (uint32_t)val, val ? 0 : pl->num };
 	}
-	int64_t set = profile_labelset(r->p, r->labels, s->n_label);
-	return set < 0 ? format_fail(r->e, (int)set, "pprof: out of memory") : set;
+	int64_t set = profile_labelset(r->p, r->labels, n);
+	return set < 0 ? format_fail(r->e, (int)set, "pprof: sample %zu: labels: %s", si,
+				     strerror((int)-set))
+		       : set;
 }
 
 static int64_t to_count(int64_t v, int64_t divisor)
@@ -350,7 +369,7 @@ static int read_samples(struct reader *r)
 		if (__builtin_add_overflow(total, count, &total))
 			return format_fail(r->e, -EOVERFLOW, "pprof: sample counts overflow 64 bits");
 		err = sample_stack(r, s, i, &n);
-		int64_t set = err ? 0 : sample_labels(r, s);
+		int64_t set = err ? 0 : sample_labels(r, s, i);
 		if (set < 0)
 			return (int)set;
 		if (!err && (err = profile_add(r->p, r->stack, n, (uint32_t)set, count)))

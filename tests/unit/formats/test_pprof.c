@@ -295,11 +295,12 @@ struct craft {
 	uint64_t func_id, line_func, loc_id, loc_map, map_id, sample_loc;
 	int64_t name_idx, value, value2;
 	int nvalues;
+	bool odd_labels; /* a repeated key and an empty key */
 };
 
 static struct craft craft_default(void)
 {
-	return (struct craft){ "", 1, 1, 7, 0, 3, 7, 3, 5, 0, 1 };
+	return (struct craft){ "", 1, 1, 7, 0, 3, 7, 3, 5, 0, 1, false };
 }
 
 static struct enc craft_build(const struct craft *c)
@@ -315,6 +316,12 @@ static struct enc craft_build(const struct craft *c)
 		put_int(&m, 1, c->sample_loc);
 		for (int i = 0; i < c->nvalues; i++)
 			put_int(&m, 2, (uint64_t)(s ? c->value2 : c->value));
+		for (int i = 0; c->odd_labels && i < 3; i++) {
+			struct enc lab = { { 0 }, 0 };
+			put_int(&lab, 1, i < 2 ? 1 : 0); /* key "samples", "samples", "" */
+			put_int(&lab, 3, 5 + (uint64_t)i);
+			put_msg(&m, 3, &lab);
+		}
 		put_msg(&pr, 2, &m);
 	}
 	m.n = 0;
@@ -551,6 +558,19 @@ static void test_crafted_input(void **state)
 	char *f = to_folded(p);
 	assert_string_equal(f, "main 5\n");
 	free(f);
+	profile_free(p);
+
+	/* Repeated keys keep their first value; empty keys are dropped. */
+	c = craft_default(), c.odd_labels = true;
+	e = craft_build(&c);
+	p = from_pprof(e.b, e.n);
+	struct sample s;
+	size_t n;
+	profile_sample_get(p, 0, &s);
+	const struct label *l = profile_labelset_get(p, s.labels, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(profile_str(p, l->key), "samples");
+	assert_int_equal(l->num, 5);
 	profile_free(p);
 
 	c = craft_default(), c.first_str = "x";
