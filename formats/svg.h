@@ -1,7 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * svg: self-contained interactive SVG flame graphs (hover, click to zoom,
- * regex search, state kept in the URL).
+ * svg: self-contained interactive SVG flame graphs.
+ *
+ * The document needs nothing but a browser: frames are drawn as plain SVG
+ * (so it also shows as a static image), and an embedded script adds hover
+ * details and tooltip (full name, count, percentage of all samples), click
+ * to zoom (ancestors stay, dimmed; "Reset Zoom" or Escape undoes), regular
+ * expression search (Search button or Ctrl-F) with the matched share of all
+ * samples counted once per sample however often the match nests, and the
+ * zoom and search kept in the URL (?x=START&y=DEPTH&s=REGEXP).
+ *
+ * Frames are the stack view's display frames (folded.h: root labels, then
+ * frames), merged by name and kind from the root (or from the leaves with
+ * reverse), siblings sorted by name.  A frame narrower than minwidth pixels
+ * is not drawn (its samples still count in its ancestors, and search does not
+ * see it).  Colours are a hash of the name within a family per frame kind, so
+ * a function has the same colour in every graph and kernel, inlined and JIT
+ * frames stand apart; the "module" palette hashes the frame's mapping file.
+ * Names are written as valid XML whatever their bytes (invalid UTF-8 shows as
+ * U+FFFD); labels are cut to the frame's width, tooltips never.
  */
 #ifndef SCORCH_FORMATS_SVG_H
 #define SCORCH_FORMATS_SVG_H
@@ -22,8 +39,10 @@ struct svg_opts {
 	bool reverse;          /* merge stacks from the leaves */
 };
 
+/* Sets the defaults: everything 0 or NULL but minwidth 0.1 and width 1200. */
 void svg_opts_init(struct svg_opts *o);
-/* Writes p as an SVG flame graph. 0 or -errno. */
+/* Writes p to out as an SVG flame graph (o NULL for the defaults).  0,
+ * -ENOMEM, or -EIO when out has its error flag set afterwards. */
 int svg_write(const struct profile *p, const struct svg_opts *o, FILE *out);
 
 #endif

@@ -48,7 +48,7 @@ struct svg_frame {
 struct svg_graph {
 	char *text; /* names, see struct svg_name */
 	size_t text_len, text_cap;
-	struct svg_name *names; /* sorted by display name once built */
+	struct svg_name *names; /* sorted by display name and kind, then the root */
 	size_t nnames, cap_names;
 	struct idxtab name_idx;
 	struct svg_frame *frames; /* sorted by depth, then start */
