@@ -190,12 +190,31 @@ static int write_to(const struct profile *p, FILE *out, enum profile_format f, c
 	}
 }
 
+/* Writes to an existing device or FIFO (/dev/null, a pipe) in place:
+ * renaming over it would replace the device with a regular file. */
+static int write_special(const struct profile *p, const char *path, enum profile_format f,
+			 const struct write_opts *o, struct format_error *e)
+{
+	int err;
+	FILE *out = fopen(path, "w");
+
+	if (!out)
+		return format_fail(e, -errno, "%s: cannot open: %s", path, strerror(errno));
+	err = write_to(p, out, f, o);
+	if (fflush(out) && !err)
+		err = -errno;
+	if (fclose(out) && !err)
+		err = -errno;
+	return err ? format_fail(e, err, "%s: cannot write %s: %s", path, format_name(f), strerror(-err)) : 0;
+}
+
 int profile_write_path(const struct profile *p, const char *path, enum profile_format f,
 		       const struct write_opts *o, struct format_error *e)
 {
 	int err;
 	struct write_opts defaults;
 	struct atomic_file af;
+	struct stat st;
 
 	if (!o) {
 		write_opts_init(&defaults);
@@ -207,6 +226,10 @@ int profile_write_path(const struct profile *p, const char *path, enum profile_f
 			err = -errno;
 		return err ? format_fail(e, err, "stdout: cannot write %s: %s", format_name(f), strerror(-err)) : 0;
 	}
+	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
+		return format_fail(e, -EISDIR, "%s: cannot write: %s", path, strerror(EISDIR));
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return write_special(p, path, f, o, e);
 	err = atomic_file_open(&af, path);
 	if (err)
 		return format_fail(e, err, "%s: cannot create: %s", path, strerror(-err));

@@ -29,11 +29,13 @@ struct format_error {
 int format_fail(struct format_error *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* "folded"/"collapsed"/"txt", "svg", "pprof"/"pb"; FORMAT_UNKNOWN otherwise. */
+/* "folded"/"collapsed"/"txt", "svg", "pprof"/"pb" (any case); FORMAT_UNKNOWN otherwise. */
 enum profile_format format_from_name(const char *name);
-/* By extension: .folded .collapsed .txt, .svg, .pb.gz .pb .pprof; FORMAT_UNKNOWN otherwise. */
+/* By extension (any case): .folded .collapsed .txt, .svg, .pb.gz .pb .pprof;
+ * FORMAT_UNKNOWN otherwise. */
 enum profile_format format_from_path(const char *path);
-/* By content: gzip or protobuf -> pprof, text -> folded. */
+/* By content: "<?xml", "<svg" or "<!DOCTYPE" -> svg; gzip or protobuf (a
+ * control byte in the first 512) -> pprof; text (or nothing) -> folded. */
 enum profile_format format_sniff(const void *buf, size_t len);
 const char *format_name(enum profile_format f);
 
@@ -44,10 +46,14 @@ struct write_opts {
 void write_opts_init(struct write_opts *o);
 
 /* Reads path ("-" for stdin) in the format its content shows into p (merged
- * with what p holds). 0 or -errno with e->msg set. */
+ * with what p holds).  Folded input is streamed (memory grows with unique
+ * stacks, not file size).  0 or -errno with e->msg set ("PATH: ..." or
+ * "PATH:LINE: ..."); p may hold part of the input after an error. */
 int profile_read_path(const char *path, struct profile *p, struct format_error *e);
-/* Writes p to path in format f; path "-" or NULL writes to stdout.
- * Atomic for regular paths. 0 or -errno with e->msg set. */
+/* Writes p to path in format f; path "-" or NULL writes to stdout.  A regular
+ * file (or symlink, which is replaced) is written atomically: on error
+ * nothing changes at path.  An existing device or FIFO (/dev/null) is
+ * written in place.  0 or -errno with e->msg set (-EISDIR for a directory). */
 int profile_write_path(const struct profile *p, const char *path, enum profile_format f,
 		       const struct write_opts *o, struct format_error *e);
 
