@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* ELF symbol lookup on a shared library the build compiles (fixture.c), as
+ * loaded into this process, and on a stripped copy of it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "symbolize/elfsym.h"
+#include "symbolize/procmaps.h"
+
+uint64_t fixture_alpha(uint64_t x);
+uint64_t fixture_beta(uint64_t x);
+void *fixture_hidden_addr(void);
+
+/* The file offset of a code address of this process, and its mapping's path. */
+static uint64_t file_offset(const void *addr, char *path, size_t len)
+{
+	struct procmaps m;
+	assert_int_equal(procmaps_read((uint32_t)getpid(), &m), 0);
+	const struct procmap *p = procmaps_find(&m, (uint64_t)(uintptr_t)addr);
+	assert_non_null(p);
+	uint64_t off = (uint64_t)(uintptr_t)addr - p->start + p->offset;
+	snprintf(path, len, "%s", p->path);
+	procmaps_release(&m);
+	return off;
+}
+
+static const char *name_at(const struct elfsym_file *f, uint64_t off)
+{
+	uint64_t vaddr;
+	if (elfsym_offset_to_vaddr(f, off, &vaddr))
+		return NULL;
+	const struct elfsym *s = elfsym_lookup(f, vaddr);
+	return s ? s->name : NULL;
+}
+
+static struct elfsym_file *load(const char *path)
+{
+	struct elfsym_file *f = NULL;
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_load_fd(fd, &f), 0);
+	close(fd);
+	return f;
+}
+
+static void test_shared_library(void **state)
+{
+	(void)state;
+	char path[4096];
+	uint64_t alpha = file_offset((const void *)fixture_alpha, path, sizeof(path));
+	uint64_t beta = file_offset((const void *)fixture_beta, path, sizeof(path));
+	uint64_t hidden = file_offset(fixture_hidden_addr(), path, sizeof(path));
+	assert_non_null(strstr(path, "libfixture.so"));
+
+	struct elfsym_file *f = load(path);
+	assert_true(elfsym_has_symtab(f));
+	assert_string_equal(name_at(f, alpha), "fixture_alpha");
+	assert_string_equal(name_at(f, alpha + 3), "fixture_alpha");
+	assert_string_equal(name_at(f, beta), "fixture_beta");
+	assert_string_equal(name_at(f, hidden), "fixture_hidden");
+	assert_non_null(elfsym_build_id(f));
+	assert_int_equal(strlen(elfsym_build_id(f)), 40);
+	assert_int_equal(strspn(elfsym_build_id(f), "0123456789abcdef"), 40);
+
+	/* Offsets outside every loadable segment do not translate. */
+	uint64_t v;
+	assert_int_equal(elfsym_offset_to_vaddr(f, 1ull << 40, &v), -ERANGE);
+	elfsym_free(f);
+}
+
+static void test_stripped(void **state)
+{
+	(void)state;
+	char path[4096];
+	uint64_t alpha = file_offset((const void *)fixture_alpha, path, sizeof(path));
+	uint64_t hidden = file_offset(fixture_hidden_addr(), path, sizeof(path));
+
+	struct elfsym_file *f = load(FIXTURE_STRIPPED);
+	assert_false(elfsym_has_symtab(f));
+	/* Exported functions survive in .dynsym; the static one is gone and its
+	 * address must not be blamed on a neighbour. */
+	assert_string_equal(name_at(f, alpha), "fixture_alpha");
+	assert_null(name_at(f, hidden));
+	elfsym_free(f);
+}
+
+static void test_not_elf(void **state)
+{
+	(void)state;
+	struct elfsym_file *f = NULL;
+	int fd = open("/proc/self/cmdline", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_load_fd(fd, &f), -ENOEXEC);
+	close(fd);
+	static const char junk[64] = "\x7f" "ELF garbage";
+	assert_int_equal(elfsym_load_mem(junk, sizeof(junk), &f), -ENOEXEC);
+}
+
+int main(void)
+{
+	fixture_beta(1); /* keep the library loaded and used */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shared_library),
+		cmocka_unit_test(test_stripped),
+		cmocka_unit_test(test_not_elf),
+	};
+	return cmocka_run_group_tests_name("elfsym", tests, NULL, NULL);
+}

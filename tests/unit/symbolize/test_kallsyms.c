@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "symbolize/kallsyms.h"
+
+static const char text[] = "ffffffff81000000 T _stext\n"
+			   "ffffffff81001000 t do_one_thing\n"
+			   "ffffffff81002000 D some_data\n" /* not text: skipped */
+			   "ffffffff81003000 W weak_fn\n"
+			   "ffffffffc0a00000 t nft_do_chain\t[nf_tables]\n"
+			   "ffffffffa0000000 t bpf_prog_6deef7357e7b4530_on_sample\t[bpf]\n"
+			   "ffffffff81000800 T unsorted_but_valid\n";
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct kallsyms *k = NULL;
+	assert_int_equal(kallsyms_parse(text, strlen(text), &k), 0);
+	assert_int_equal(kallsyms_count(k), 6);
+
+	const struct ksym *s = kallsyms_lookup(k, 0xffffffff81001010);
+	assert_non_null(s);
+	assert_string_equal(s->name, "do_one_thing");
+	assert_null(s->module);
+
+	/* Data symbols are not functions: the text before it covers the address. */
+	s = kallsyms_lookup(k, 0xffffffff81002010);
+	assert_string_equal(s->name, "do_one_thing");
+
+	s = kallsyms_lookup(k, 0xffffffff81000900);
+	assert_string_equal(s->name, "unsorted_but_valid");
+
+	s = kallsyms_lookup(k, 0xffffffffc0a00042);
+	assert_string_equal(s->name, "nft_do_chain");
+	assert_string_equal(s->module, "nf_tables");
+
+	s = kallsyms_lookup(k, 0xffffffffa0000010);
+	assert_string_equal(s->module, "bpf");
+
+	/* Below the first symbol, and far past the last one. */
+	assert_null(kallsyms_lookup(k, 0x1000));
+	assert_null(kallsyms_lookup(k, 0xffffffffc0a00000 + (4u << 20)));
+	kallsyms_free(k);
+}
+
+static void test_hidden_addresses(void **state)
+{
+	(void)state;
+	static const char zeros[] = "0000000000000000 T _stext\n0000000000000000 t foo\n";
+	struct kallsyms *k = NULL;
+	assert_int_equal(kallsyms_parse(zeros, strlen(zeros), &k), -EPERM);
+	assert_null(k);
+}
+
+static void test_garbage(void **state)
+{
+	(void)state;
+	static const char junk[] = "not kallsyms at all\n\n\x01\x02 zz\nffff\nffffffff81000000 T\n"
+				   "ffffffff81000000 T ok_fn\n";
+	struct kallsyms *k = NULL;
+	assert_int_equal(kallsyms_parse(junk, sizeof(junk) - 1, &k), 0);
+	assert_int_equal(kallsyms_count(k), 1);
+	assert_string_equal(kallsyms_lookup(k, 0xffffffff81000001)->name, "ok_fn");
+	kallsyms_free(k);
+}
+
+static void test_real_file(void **state)
+{
+	(void)state;
+	struct kallsyms *k = NULL;
+	int err = kallsyms_load("/proc/kallsyms", &k);
+	if (err == -EPERM || err == -EACCES)
+		skip(); /* unprivileged: addresses hidden */
+	assert_int_equal(err, 0);
+	assert_true(kallsyms_count(k) > 1000);
+	kallsyms_free(k);
+	assert_int_equal(kallsyms_load("/nonexistent/kallsyms", &k), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_hidden_addresses),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_real_file),
+	};
+	return cmocka_run_group_tests_name("kallsyms", tests, NULL, NULL);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "symbolize/procmaps.h"
+
+static const char maps[] =
+	"55d0c3a00000-55d0c3a01000 r--p 00000000 fd:01 1234                       /usr/bin/app\n"
+	"55d0c3a01000-55d0c3a05000 r-xp 00001000 fd:01 1234                       /usr/bin/app\n"
+	"55d0c4000000-55d0c4021000 rw-p 00000000 00:00 0                          [heap]\n"
+	"7f0000000000-7f0000100000 r-xp 00000000 00:00 0 \n"
+	"7f1000028000-7f100019d000 r-xp 00028000 08:02 99                         /lib/x86_64-linux-gnu/libc.so.6\n"
+	"7f2000001000-7f2000002000 r-xp 00001000 08:02 77                         /tmp/gone with space (deleted)\n"
+	"7ffc0d3f0000-7ffc0d3f2000 r-xp 00000000 00:00 0                          [vdso]\n";
+
+static void test_parse(void **state)
+{
+	(void)state;
+	struct procmaps m;
+	assert_int_equal(procmaps_parse(maps, strlen(maps), &m), 0);
+	assert_int_equal(m.n, 5); /* executable mappings only */
+
+	const struct procmap *p = procmaps_find(&m, 0x55d0c3a01234);
+	assert_non_null(p);
+	assert_string_equal(p->path, "/usr/bin/app");
+	assert_int_equal(p->offset, 0x1000);
+	assert_int_equal(p->dev, makedev(0xfd, 1));
+	assert_int_equal(p->inode, 1234);
+	assert_false(p->deleted);
+
+	p = procmaps_find(&m, 0x7f0000000010);
+	assert_string_equal(p->path, ""); /* anonymous */
+
+	p = procmaps_find(&m, 0x7f2000001800);
+	assert_string_equal(p->path, "/tmp/gone with space");
+	assert_true(p->deleted);
+
+	p = procmaps_find(&m, 0x7ffc0d3f0100);
+	assert_string_equal(p->path, "[vdso]");
+
+	/* Non-executable (heap), between mappings, and the exclusive end. */
+	assert_null(procmaps_find(&m, 0x55d0c4000010));
+	assert_null(procmaps_find(&m, 0x1000));
+	assert_null(procmaps_find(&m, 0x55d0c3a05000));
+	procmaps_release(&m);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	static const char *bad[] = {
+		"zzzz-1000 r-xp 0 00:00 0 x\n",
+		"1000 r-xp 00000000 00:00 0 /x\n",
+		"2000-1000 r-xp 00000000 00:00 0 /x\n", /* end before start */
+		"1000-2000 r-xp 00000000 0000 0 /x\n",
+		"1000-2000 r-\n",
+		"10000000000000000000-2000 r-xp 00000000 00:00 0 /x\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct procmaps m;
+		assert_int_equal(procmaps_parse(bad[i], strlen(bad[i]), &m), -EINVAL);
+		assert_int_equal(m.n, 0);
+	}
+}
+
+static void test_self(void **state)
+{
+	(void)state;
+	struct procmaps m;
+	assert_int_equal(procmaps_read((uint32_t)getpid(), &m), 0);
+	const struct procmap *p = procmaps_find(&m, (uint64_t)(uintptr_t)test_self);
+	assert_non_null(p);
+	assert_non_null(strstr(p->path, "test_procmaps"));
+	procmaps_release(&m);
+	assert_int_equal(procmaps_read(0x7fffffff, &m), -ESRCH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_self),
+	};
+	return cmocka_run_group_tests_name("procmaps", tests, NULL, NULL);
+}

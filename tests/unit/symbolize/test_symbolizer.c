@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* The symbolizer on this very process: a function of the (PIE) test binary,
+ * one of a shared library, the vdso, unmapped addresses and a gone process;
+ * kernel addresses against a kallsyms file written here. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "symbolize/symbolizer.h"
+
+uint64_t fixture_beta(uint64_t x);
+
+__attribute__((noinline)) int symbolizer_test_marker(int x)
+{
+	return x * 7;
+}
+
+static void test_self(void **state)
+{
+	(void)state;
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t vdso = getauxval(AT_SYSINFO_EHDR);
+	uint64_t addrs[] = {
+		(uint64_t)(uintptr_t)symbolizer_test_marker + 2,
+		(uint64_t)(uintptr_t)fixture_beta,
+		vdso ? vdso + 0x10 : 0,
+		0x10, /* nothing is mapped there */
+	};
+
+	assert_int_equal(symbolizer_new(NULL, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_track(s, pid, 1), 0);
+	assert_int_equal(symbolizer_resolve_user(s, pid, 1, addrs, 4, &b), 0);
+	assert_int_equal(b.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(b.first[i + 1] - b.first[i], 1);
+
+	const struct sym_frame *f = &b.frames[0];
+	assert_string_equal(f->name, "symbolizer_test_marker");
+	assert_non_null(strstr(f->module, "test_symbolizer"));
+	assert_int_equal(f->miss, SYM_OK);
+	assert_true(f->map_start <= addrs[0] && addrs[0] < f->map_limit);
+
+	f = &b.frames[1];
+	assert_string_equal(f->name, "fixture_beta");
+	assert_non_null(strstr(f->module, "libfixture.so"));
+	assert_non_null(f->build_id);
+
+	if (vdso)
+		assert_string_equal(b.frames[2].module, "[vdso]");
+
+	f = &b.frames[3];
+	assert_null(f->name);
+	assert_int_equal(f->miss, SYM_MISS_NO_MAPPING);
+
+	/* A process that does not exist. */
+	assert_int_equal(symbolizer_track(s, 0x7ffffffe, 1), -ESRCH);
+	assert_int_equal(symbolizer_resolve_user(s, 0x7ffffffe, 1, addrs, 1, &b), 0);
+	assert_int_equal(b.frames[0].miss, SYM_MISS_NO_PROCESS);
+
+	/* One file load however often it is asked for. */
+	struct symbolizer_stats st;
+	symbolizer_stats(s, &st);
+	uint64_t files = st.files;
+	assert_int_equal(symbolizer_track(s, pid, 2), 0);
+	assert_int_equal(symbolizer_resolve_user(s, pid, 2, addrs, 2, &b), 0);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.files, files);
+
+	sym_batch_release(&b);
+	symbolizer_free(s);
+}
+
+static void test_kernel(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/scorch-kallsyms-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char text[] = "ffffffff81000000 T _stext\nffffffff81000100 t schedule\n"
+				   "ffffffffc0000000 t ext4_readdir\t[ext4]\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+
+	struct symbolizer_opts o = { .kallsyms_path = path };
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	uint64_t addrs[] = { 0xffffffff81000105, 0xffffffffc0000010, 0x100 };
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_resolve_kernel(s, addrs, 3, &b), 0);
+	assert_string_equal(b.frames[0].name, "schedule");
+	assert_string_equal(b.frames[0].module, "[kernel.kallsyms]");
+	assert_true(b.frames[0].kernel);
+	assert_string_equal(b.frames[1].name, "ext4_readdir");
+	assert_string_equal(b.frames[1].module, "ext4");
+	assert_null(b.frames[2].name);
+	assert_int_equal(b.frames[2].miss, SYM_MISS_KERNEL);
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	unlink(path);
+}
+
+int main(void)
+{
+	fixture_beta(2);
+	symbolizer_test_marker(3);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_kernel),
+	};
+	return cmocka_run_group_tests_name("symbolizer", tests, NULL, NULL);
+}
