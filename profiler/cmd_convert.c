@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* scorch convert IN... -o OUT [--format F]: read profiles in any format, merge, write one. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,36 @@ static void convert_usage(FILE *out)
 		"  without -o).\n"
 		"  --lines            folded: add 'file:line' to frame names when known\n");
 	svg_opts_usage(out);
+}
+
+/* Reports a getopt failure (c is '?' or ':') in one line. */
+static void bad_option(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	if (c == ':')
+		log_error("convert: option '%s' needs a value (try 'scorch convert --help')", arg);
+	else if (optopt && strncmp(arg, "--", 2))
+		log_error("convert: unknown option '-%c' (try 'scorch convert --help')", optopt);
+	else
+		log_error("convert: unknown option '%s' (try 'scorch convert --help')", arg);
+}
+
+/* Writes with INT, TERM, HUP and QUIT held back, so an interrupt cannot
+ * strand a temporary file: it takes effect once the output is complete (or
+ * abandoned) and cleaned up. */
+static int write_output(const struct profile *p, const char *out, enum profile_format f,
+			const struct write_opts *wo, struct format_error *fe)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	int err = profile_write_path(p, out, f, wo, fe);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return err;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -41,7 +72,8 @@ int cmd_convert(int argc, char **argv)
 
 	write_opts_init(&wo);
 	optind = 1;
-	for (int c; (c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1;) {
+	opterr = 0;
+	for (int c; (c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1;) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -55,14 +87,14 @@ int cmd_convert(int argc, char **argv)
 		case 'h':
 			convert_usage(stdout);
 			return 0;
-		default: {
-			int r = svg_opts_parse(&wo.svg, c, optarg);
-			if (r == 0)
-				break;
-			if (r > 0)
-				convert_usage(stderr);
+		case '?':
+		case ':':
+			bad_option(c, argv);
 			return 2;
-		}
+		default:
+			if (svg_opts_parse(&wo.svg, c, optarg)) /* reported there */
+				return 2;
+			break;
 		}
 	}
 	if (optind >= argc) {
@@ -96,7 +128,7 @@ int cmd_convert(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (profile_write_path(p, out, f, &wo, &fe)) {
+	if (write_output(p, out, f, &wo, &fe)) {
 		log_error("%s", fe.msg);
 		goto out;
 	}
