@@ -380,6 +380,34 @@ static void test_empty(void **state)
 	doc_free(&d);
 }
 
+/* Root labels (comm, then a numeric pid) become the first frames of each stack. */
+static void test_root_labels(void **state)
+{
+	struct profile *p = profile_new();
+	struct profile_meta *m = profile_meta(p);
+	uint32_t comm = (uint32_t)profile_intern_cstr(p, "comm"), pid = (uint32_t)profile_intern_cstr(p, "pid");
+	struct frame fr = { .name = (uint32_t)profile_intern_cstr(p, "work") };
+	uint32_t f = (uint32_t)profile_frame(p, &fr);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	(void)state;
+	m->root_labels[0] = comm;
+	m->root_labels[1] = pid;
+	m->nroot_labels = 2;
+	for (int i = 0; i < 3; i++) {
+		struct label l[2] = { { comm, (uint32_t)profile_intern_cstr(p, "app"), 0 }, { pid, 0, 100 + i } };
+		assert_int_equal(profile_add(p, &f, 1, (uint32_t)profile_labelset(p, l, 2), 1 + i), 0);
+	}
+	assert_int_equal(svg_write(p, NULL, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "\"app\""));
+	assert_non_null(strstr(text, "\"100\",\"101\",\"102\""));
+	assert_int_equal(occurrences(text, "<g class=\"f"), 1 + 1 + 3 + 3);
+	free(text);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_minwidth),  cmocka_unit_test(test_inverted),
 		cmocka_unit_test(test_reverse),   cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_colours),   cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_root_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
