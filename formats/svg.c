@@ -52,8 +52,7 @@ static double row_y(const struct svg_graph *g, const struct layout *l, bool inve
 	return l->top + ROW * (inverted ? depth : g->max_depth - depth);
 }
 
-static void put_style(FILE *out, const struct svg_graph *g, const struct profile *p,
-		      const struct svg_opts *o)
+static void put_style(FILE *out, const struct svg_graph *g, const struct profile *p, const struct svg_opts *o)
 {
 	fputs("<style>", out);
 	fputs(svg_css, out);
@@ -81,8 +80,7 @@ static void put_text(FILE *out, const char *id, const char *cls, double x, doubl
 	fputs("</text>\n", out);
 }
 
-static void put_header(FILE *out, const struct svg_graph *g, const struct layout *l,
-		       const struct svg_opts *o)
+static void put_header(FILE *out, const struct svg_graph *g, const struct layout *l, const struct svg_opts *o)
 {
 	const char *title = o->title ? o->title : o->inverted ? "Icicle Graph" : "Flame Graph";
 
@@ -95,8 +93,8 @@ static void put_header(FILE *out, const struct svg_graph *g, const struct layout
 	put_text(out, "matched", NULL, l->width - SVG_PAD, l->height - 10, "");
 }
 
-static void put_frame(FILE *out, const struct svg_graph *g, const struct layout *l,
-		      const struct svg_opts *o, const struct svg_frame *f)
+static void put_frame(FILE *out, const struct svg_graph *g, const struct layout *l, const struct svg_opts *o,
+		      const struct svg_frame *f)
 {
 	const struct svg_name *n = &g->names[f->name];
 	double x = SVG_PAD + (double)f->start * g->scale, w = (double)f->count * g->scale;
@@ -123,8 +121,7 @@ static void put_frame(FILE *out, const struct svg_graph *g, const struct layout 
 	fputs("</g>\n", out);
 }
 
-static void put_script(FILE *out, const struct svg_graph *g, const struct layout *l,
-		       const struct svg_opts *o)
+static void put_script(FILE *out, const struct svg_graph *g, const struct layout *l, const struct svg_opts *o)
 {
 	const char *countname = o->countname ? o->countname : "samples";
 	bool first = true;
@@ -158,9 +155,10 @@ static void put_document(FILE *out, const struct svg_graph *g, const struct prof
 	l.width = o->width ? o->width : 1200;
 	l.top = HEADER + (o->subtitle ? SUBHEADER : 0);
 	l.height = l.top + ROW * (g->nframes ? g->max_depth + 1 : 1) + FOOTER;
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		     "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-		     "viewBox=\"0 0 %.0f %.0f\">\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		"viewBox=\"0 0 %.0f %.0f\">\n",
 		l.width, l.height, l.width, l.height);
 	put_style(out, g, p, o);
 	fputs("<rect width=\"100%\" height=\"100%\" fill=\"#f7f6ee\"/>\n", out);

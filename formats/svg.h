@@ -34,9 +34,9 @@ struct svg_opts {
 	const char *countname; /* default "samples" */
 	const char *palette;   /* "hot" (default), "mem", "io", "module" */
 	double minwidth;       /* pixels; narrower frames are pruned (default 0.1) */
-	unsigned width;        /* image width in pixels (default 1200) */
-	bool inverted;         /* icicle: root at the top */
-	bool reverse;          /* merge stacks from the leaves */
+	unsigned width;	       /* image width in pixels (default 1200) */
+	bool inverted;	       /* icicle: root at the top */
+	bool reverse;	       /* merge stacks from the leaves */
 };
 
 /* Sets the defaults: everything 0 or NULL but minwidth 0.1 and width 1200. */

@@ -29,20 +29,20 @@
 
 /* One distinct display frame: a name and a kind. */
 struct svg_name {
-	size_t off;       /* into svg_graph.text: the name then the kind suffix, NUL-terminated */
-	uint32_t len;     /* bytes of the name without the suffix */
-	uint32_t disp;    /* bytes of the name with the suffix */
-	uint32_t kind;    /* enum frame_kind, or SVG_KIND_ROOT */
-	uint32_t module;  /* profile string id of the first mapping's file, 0 none */
-	uint32_t out;     /* id in the document's name table, SVG_NONE if unused */
+	size_t off;	 /* into svg_graph.text: the name then the kind suffix, NUL-terminated */
+	uint32_t len;	 /* bytes of the name without the suffix */
+	uint32_t disp;	 /* bytes of the name with the suffix */
+	uint32_t kind;	 /* enum frame_kind, or SVG_KIND_ROOT */
+	uint32_t module; /* profile string id of the first mapping's file, 0 none */
+	uint32_t out;	 /* id in the document's name table, SVG_NONE if unused */
 };
 
 /* A frame of the merged graph that is wide enough to draw. */
 struct svg_frame {
 	uint32_t depth; /* 0 is the root "all" */
-	uint32_t name;  /* index into svg_graph.names */
-	int64_t start;  /* samples to the left of the frame */
-	int64_t count;  /* samples in the frame and its descendants */
+	uint32_t name;	/* index into svg_graph.names */
+	int64_t start;	/* samples to the left of the frame */
+	int64_t count;	/* samples in the frame and its descendants */
 };
 
 struct svg_graph {
@@ -54,9 +54,9 @@ struct svg_graph {
 	struct svg_frame *frames; /* sorted by depth, then start */
 	size_t nframes, cap_frames;
 	uint32_t max_depth;
-	uint32_t nout;  /* names with an out id: 0..nout-1 */
+	uint32_t nout; /* names with an out id: 0..nout-1 */
 	int64_t total;
-	double scale;   /* pixels per sample */
+	double scale; /* pixels per sample */
 };
 
 /* Merges p's samples into g (root first, or from the leaves with o->reverse)
@@ -85,8 +85,8 @@ void svg_put_js(FILE *out, const char *s, size_t len);
 size_t svg_fit_label(const char *s, size_t len, double width, bool *ellipsis);
 /* The fill colour, "#rrggbb", of a frame: by a hash of its name (or module for
  * the "module" palette), in a family of colours per kind. */
-void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind,
-		const char *module, char out[8]);
+void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind, const char *module,
+		char out[8]);
 
 /* The embedded style sheet and script (svg_script.c). */
 extern const char svg_css[];

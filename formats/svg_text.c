@@ -181,29 +181,29 @@ struct family {
 
 /* Per palette, the families of user, kernel, inlined and JIT frames. */
 static const struct family families[3][4] = {
-	{ /* hot */
-	  { 0, 52, .85f, .50f, .62f },
-	  { 200, 220, .45f, .62f, .74f },
-	  { 170, 190, .55f, .55f, .68f },
-	  { 90, 130, .55f, .45f, .58f } },
-	{ /* mem */
-	  { 95, 150, .55f, .42f, .58f },
-	  { 200, 220, .45f, .62f, .74f },
-	  { 265, 290, .50f, .68f, .78f },
-	  { 40, 55, .80f, .50f, .60f } },
-	{ /* io */
-	  { 205, 250, .55f, .55f, .70f },
-	  { 20, 35, .80f, .55f, .65f },
-	  { 300, 325, .50f, .65f, .75f },
-	  { 90, 130, .55f, .45f, .58f } },
+    {/* hot */
+     {0, 52, .85f, .50f, .62f},
+     {200, 220, .45f, .62f, .74f},
+     {170, 190, .55f, .55f, .68f},
+     {90, 130, .55f, .45f, .58f}},
+    {/* mem */
+     {95, 150, .55f, .42f, .58f},
+     {200, 220, .45f, .62f, .74f},
+     {265, 290, .50f, .68f, .78f},
+     {40, 55, .80f, .50f, .60f}},
+    {/* io */
+     {205, 250, .55f, .55f, .70f},
+     {20, 35, .80f, .55f, .65f},
+     {300, 325, .50f, .65f, .75f},
+     {90, 130, .55f, .45f, .58f}},
 };
 
 /* For the module palette: hue by module; saturation and lightness by kind. */
 static const struct family module_families[4] = {
-	{ 0, 360, .60f, .55f, .68f },
-	{ 0, 360, .25f, .55f, .70f },
-	{ 0, 360, .60f, .76f, .86f },
-	{ 0, 360, .90f, .38f, .48f },
+    {0, 360, .60f, .55f, .68f},
+    {0, 360, .25f, .55f, .70f},
+    {0, 360, .60f, .76f, .86f},
+    {0, 360, .90f, .38f, .48f},
 };
 
 static float hue_to_rgb(float p, float q, float t)
@@ -225,8 +225,8 @@ static void hsl_hex(float h, float s, float l, char out[8])
 {
 	static const char hex[] = "0123456789abcdef";
 	float q = l < .5f ? l * (1 + s) : l + s - l * s, p = 2 * l - q;
-	float rgb[3] = { hue_to_rgb(p, q, h / 360 + 1.f / 3), hue_to_rgb(p, q, h / 360),
-			 hue_to_rgb(p, q, h / 360 - 1.f / 3) };
+	float rgb[3] = {hue_to_rgb(p, q, h / 360 + 1.f / 3), hue_to_rgb(p, q, h / 360),
+			hue_to_rgb(p, q, h / 360 - 1.f / 3)};
 	out[0] = '#';
 	for (int i = 0; i < 3; i++) {
 		unsigned v = (unsigned)(rgb[i] * 255 + .5f);
@@ -242,8 +242,8 @@ static float unit(uint64_t h, int shift)
 	return (float)((h >> shift) & 0xffff) / 65535.f;
 }
 
-void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind,
-		const char *module, char out[8])
+void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind, const char *module,
+		char out[8])
 {
 	uint32_t k = kind <= FRAME_JIT ? kind : FRAME_USER;
 	uint64_t h = hash_bytes(name, len, 0xc0105);

@@ -64,7 +64,7 @@ static bool name_eq(const void *ctx, uint32_t idx)
 /* The id of the name (s, kind), added if new; >= 0 or -ENOMEM. */
 static int64_t name_id(struct svg_graph *g, const char *s, uint32_t kind, uint32_t module)
 {
-	struct name_probe q = { g, s, strlen(s), kind };
+	struct name_probe q = {g, s, strlen(s), kind};
 	uint64_t h = hash_bytes(s, q.len, 0x5f6 + kind);
 	int64_t id = idxtab_find(&g->name_idx, h, name_eq, &q);
 	if (id >= 0)
@@ -76,8 +76,8 @@ static int64_t name_id(struct svg_graph *g, const char *s, uint32_t kind, uint32
 	    idxtab_insert(&g->name_idx, h, (uint32_t)g->nnames))
 		return -ENOMEM;
 	struct svg_name *n = &g->names[g->nnames];
-	*n = (struct svg_name){ g->text_len, (uint32_t)q.len, (uint32_t)(q.len + slen), kind, module,
-				SVG_NONE };
+	*n =
+	    (struct svg_name){g->text_len, (uint32_t)q.len, (uint32_t)(q.len + slen), kind, module, SVG_NONE};
 	memcpy(g->text + g->text_len, s, q.len);
 	memcpy(g->text + g->text_len + q.len, sfx, slen + 1);
 	g->text_len += q.len + slen + 1;
@@ -131,7 +131,7 @@ static int collect(struct svg_graph *g, struct svg_seqs *q, const struct profile
 		if ((err = stack_view_fill(&v, p, &s)) ||
 		    (err = grow(&q->ids, &q->cap, q->n + v.n, sizeof(*q->ids))))
 			goto out;
-		q->rows[i] = (struct svg_row){ q->n, (uint32_t)v.n, s.count };
+		q->rows[i] = (struct svg_row){q->n, (uint32_t)v.n, s.count};
 		for (size_t j = 0; j < v.n; j++) {
 			int64_t id = view_name(g, p, &v.frames[j], cache);
 			if (id < 0) {
@@ -208,7 +208,7 @@ static int keep(struct svg_graph *g, uint32_t depth, uint32_t name, int64_t star
 		return 0;
 	if (grow(&g->frames, &g->cap_frames, g->nframes + 1, sizeof(*g->frames)))
 		return -ENOMEM;
-	g->frames[g->nframes++] = (struct svg_frame){ depth, name, start, count };
+	g->frames[g->nframes++] = (struct svg_frame){depth, name, start, count};
 	if (depth > g->max_depth)
 		g->max_depth = depth;
 	if (g->names[name].out == SVG_NONE)
@@ -272,7 +272,7 @@ static void finish(struct svg_graph *g)
 int svg_graph_build(struct svg_graph *g, const struct profile *p, const struct svg_opts *o)
 {
 	int err;
-	struct svg_seqs q = { 0 };
+	struct svg_seqs q = {0};
 	uint32_t *order = NULL;
 	double avail = (double)(o->width ? o->width : 1200) - 2 * SVG_PAD;
 
@@ -295,8 +295,7 @@ int svg_graph_build(struct svg_graph *g, const struct profile *p, const struct s
 	for (uint32_t i = 0; i < q.nrows; i++)
 		order[i] = i;
 	qsort_r(order, q.nrows, sizeof(*order), row_cmp, &q);
-	if ((err = merge(g, &q, order, o->minwidth)) ||
-	    (err = keep(g, 0, (uint32_t)root, 0, g->total, 0)))
+	if ((err = merge(g, &q, order, o->minwidth)) || (err = keep(g, 0, (uint32_t)root, 0, g->total, 0)))
 		goto out;
 	finish(g);
 out:

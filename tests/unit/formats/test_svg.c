@@ -37,7 +37,7 @@ struct doc {
 static struct profile *profile_from(const char *folded)
 {
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	FILE *in = fmemopen((void *)folded, strlen(folded), "r");
 	assert_non_null(p);
 	assert_non_null(in);
@@ -73,7 +73,7 @@ static char *js_string(const char **s)
 		if (*p != '\\') {
 			*o++ = *p++;
 		} else if (p[1] == 'u') {
-			char hex[5] = { p[2], p[3], p[4], p[5], 0 };
+			char hex[5] = {p[2], p[3], p[4], p[5], 0};
 			put_cp(&o, (unsigned)strtoul(hex, NULL, 16));
 			p += 6;
 		} else {
@@ -113,7 +113,7 @@ static void parse_frames(struct doc *d)
 {
 	for (const char *g = strstr(d->text, "<g class=\"f"); g; g = strstr(g + 1, "<g class=\"f")) {
 		const char *end = strstr(g, "</g>"), *t = strstr(g, "<text");
-		struct pframe f = { 0 };
+		struct pframe f = {0};
 		size_t id = strtoul(g + 11, NULL, 10);
 		assert_true(id < d->nnames);
 		f.name = d->names[id];
@@ -361,7 +361,7 @@ static void test_colours(void **state)
 	fill_of(&b, "foo", y);
 	fill_of(&b, "foo_[k]", k);
 	fill_of(&mem, "foo", m);
-	assert_string_equal(x, y);   /* same name, same colour, whatever the graph */
+	assert_string_equal(x, y);     /* same name, same colour, whatever the graph */
 	assert_string_not_equal(x, k); /* kernel frames in another family */
 	assert_string_not_equal(x, m); /* another palette */
 	doc_free(&a);
@@ -385,8 +385,9 @@ static void test_root_labels(void **state)
 {
 	struct profile *p = profile_new();
 	struct profile_meta *m = profile_meta(p);
-	uint32_t comm = (uint32_t)profile_intern_cstr(p, "comm"), pid = (uint32_t)profile_intern_cstr(p, "pid");
-	struct frame fr = { .name = (uint32_t)profile_intern_cstr(p, "work") };
+	uint32_t comm = (uint32_t)profile_intern_cstr(p, "comm"),
+		 pid = (uint32_t)profile_intern_cstr(p, "pid");
+	struct frame fr = {.name = (uint32_t)profile_intern_cstr(p, "work")};
 	uint32_t f = (uint32_t)profile_frame(p, &fr);
 	char *text = NULL;
 	size_t len = 0;
@@ -396,7 +397,7 @@ static void test_root_labels(void **state)
 	m->root_labels[1] = pid;
 	m->nroot_labels = 2;
 	for (int i = 0; i < 3; i++) {
-		struct label l[2] = { { comm, (uint32_t)profile_intern_cstr(p, "app"), 0 }, { pid, 0, 100 + i } };
+		struct label l[2] = {{comm, (uint32_t)profile_intern_cstr(p, "app"), 0}, {pid, 0, 100 + i}};
 		assert_int_equal(profile_add(p, &f, 1, (uint32_t)profile_labelset(p, l, 2), 1 + i), 0);
 	}
 	assert_int_equal(svg_write(p, NULL, out), 0);
@@ -411,11 +412,11 @@ static void test_root_labels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_structure), cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_minwidth),  cmocka_unit_test(test_inverted),
-		cmocka_unit_test(test_reverse),   cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_colours),   cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_root_labels),
+	    cmocka_unit_test(test_structure),	cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_minwidth),	cmocka_unit_test(test_inverted),
+	    cmocka_unit_test(test_reverse),	cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_colours),	cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_root_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
