@@ -5,7 +5,8 @@
  * each runs the same loop body, for 6, 3 and 1 units.  The 10 % branch first
  * recurses 40 frames deep, so a profiler must keep deep stacks whole.
  *
- *   shape [SECONDS]     run for about SECONDS of CPU time (default 3)
+ *   shape [SECONDS [DEPTH]]   run for about SECONDS of CPU time (default 3),
+ *                             the 10 % branch recursing DEPTH deep (default 40)
  *
  * Built with -O2 -fno-omit-frame-pointer -fno-inline (see CMakeLists.txt) so
  * each function keeps its own frame.
@@ -74,13 +75,14 @@ static double cpu_seconds(void)
 int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 3.0;
+	int depth = argc > 2 ? atoi(argv[2]) : 40;
 	unsigned long rounds = 0;
 	double start = cpu_seconds();
 
 	while (cpu_seconds() - start < seconds) {
 		shape_sixty();
 		shape_thirty();
-		shape_ten(40);
+		shape_ten(depth);
 		rounds++;
 	}
 	printf("shape: %lu rounds\n", rounds);

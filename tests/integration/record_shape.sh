@@ -32,6 +32,12 @@ within "$main" 100 5 || fail "only $main % of samples reach main"
 depth=$(awk '{ sub(/ [0-9]+$/, ""); n = 0; k = split($0, f, ";"); for (i = 1; i <= k; i++) n += f[i] == "shape_ten"; if (n > m) m = n } END { print m + 0 }' "$tmp/shape.folded")
 [ "$depth" -eq 41 ] || fail "deepest shape_ten chain is $depth frames, want 41"
 
+# A recursion deeper than the 127-frame limit ends in a visible [truncated]
+# frame at the root side, and the run says how many samples were cut.
+"$scorch" record -F 999 -o "$tmp/deep.folded" -- "$shape" 0.5 300 2>"$tmp/err" >/dev/null
+grep -q '^shape;\[truncated\];shape_ten;' "$tmp/deep.folded" || fail "no [truncated] root: $(head -c 300 "$tmp/deep.folded")"
+grep -q 'deeper than 127 frames' "$tmp/err" || fail "truncation not reported: $(cat "$tmp/err")"
+
 # The command's exit status is scorch's.
 set +e
 "$scorch" record -o "$tmp/x.folded" -- sh -c 'exit 7' 2>/dev/null
