@@ -8,6 +8,7 @@
 # Defaults: build-model/scorch, /tmp/scorch-bench/big.folded (generated with
 # gen_folded.py -n 100000 when missing, about 175 MB), 5 runs, /tmp/x.folded.
 # Set ARGS to time another command line, e.g. ARGS="-o /tmp/x.svg".
+# Then times the folded reader and writer alone (folded_bench.c).
 # Measures only; never fails on a slow run.
 set -eu
 
@@ -46,3 +47,12 @@ sort -n "$times" | awk -v big="$big" -v size="$size" -v args="$args" '
 		printf "wall s: min %.3f  median %.3f  max %.3f\n", wall[1], wall[int((NR + 1) / 2)], wall[NR]
 		printf "peak RSS: %.1f MiB\n", rss / 1024
 	}'
+
+# The reader and the writer alone (no process start, no disk), when built.
+root=$here/../..
+bench=$(mktemp)
+if cc -O2 -I"$root" "$here/folded_bench.c" "$root/build-model/formats/libscorch_formats.a" \
+	"$root/build-model/base/libscorch_base.a" -lprotobuf-c -lz -lm -o "$bench" 2>/dev/null; then
+	"$bench" "$big" "$runs"
+fi
+rm -f "$bench"
