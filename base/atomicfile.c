@@ -24,7 +24,8 @@ static void fill_random(char *name, unsigned attempt)
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r = hash_u64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 20 ^ attempt);
+		r = hash_u64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 20 ^
+			     attempt);
 	}
 	char *x = name + strlen(name) - 6;
 	for (int i = 0; i < 6; i++, r /= 62)

@@ -133,7 +133,7 @@ int idxtab_insert(struct idxtab *t, uint64_t hash, uint32_t idx)
 		if (err)
 			return err;
 	}
-	idxtab_place(t->slots, t->cap, (struct idxtab_slot){ (uint32_t)hash, idx + 1 });
+	idxtab_place(t->slots, t->cap, (struct idxtab_slot){(uint32_t)hash, idx + 1});
 	t->len++;
 	return 0;
 }

@@ -11,7 +11,7 @@
 
 #define READ_CHUNK (1u << 20)  /* bytes read at a time */
 #define WRITE_CHUNK (1u << 20) /* bytes buffered before fwrite */
-#define MAX_ROOTS 4            /* root labels shown (profile_meta.root_labels) */
+#define MAX_ROOTS 4	       /* root labels shown (profile_meta.root_labels) */
 
 const char *folded_kind_suffix(uint32_t kind)
 {
@@ -76,11 +76,11 @@ int stack_view_fill(struct stack_view *v, const struct profile *p, const struct 
 	for (uint32_t i = 0; i < nroots(p); i++) {
 		const char *name = root_text(p, s->labels, i, v->numbuf[i]);
 		if (name)
-			v->frames[v->n++] = (struct view_frame){ name, FRAME_USER, -1 };
+			v->frames[v->n++] = (struct view_frame){name, FRAME_USER, -1};
 	}
 	for (uint32_t i = 0; i < s->nframes; i++) {
 		const struct frame *f = profile_frame_get(p, s->frames[i]);
-		v->frames[v->n++] = (struct view_frame){ profile_str(p, f->name), f->kind, s->frames[i] };
+		v->frames[v->n++] = (struct view_frame){profile_str(p, f->name), f->kind, s->frames[i]};
 	}
 	return 0;
 }
@@ -169,7 +169,7 @@ static bool tok_eq(const void *ctx, uint32_t idx)
 /* Interns the scratch token; its id, or -errno. */
 static int64_t scratch_intern(struct tokens *t)
 {
-	struct tok_probe q = { t };
+	struct tok_probe q = {t};
 	uint64_t h = hash_bytes(t->scratch, t->scratch_len, 0x70c);
 	int64_t id = idxtab_find(&t->idx, h, tok_eq, &q);
 	if (id >= 0)
@@ -190,7 +190,7 @@ static int64_t scratch_intern(struct tokens *t)
 	if (err)
 		return err;
 	memcpy(t->buf + t->len, t->scratch, t->scratch_len);
-	t->tok[t->n] = (struct token){ t->len, (uint32_t)t->scratch_len };
+	t->tok[t->n] = (struct token){t->len, (uint32_t)t->scratch_len};
 	t->len += t->scratch_len;
 	return (int64_t)t->n++;
 }
@@ -217,7 +217,8 @@ static int64_t frame_token(struct tokens *t, const struct profile *p, const stru
 		if (!err)
 			err = scratch_add(t, file, strlen(file), true);
 		if (!err && f->line)
-			err = scratch_add(t, tail, (size_t)snprintf(tail, sizeof(tail), ":%" PRIu32, f->line), false);
+			err = scratch_add(t, tail, (size_t)snprintf(tail, sizeof(tail), ":%" PRIu32, f->line),
+					  false);
 	}
 	if (!err)
 		err = scratch_add(t, sfx, strlen(sfx), false);
@@ -251,7 +252,7 @@ static int writer_rows(struct writer *w)
 		struct sample s;
 		struct row *r = &w->rows[i];
 		profile_sample_get(w->p, i, &s);
-		*r = (struct row){ .frames = s.frames, .nframes = s.nframes, .count = s.count };
+		*r = (struct row){.frames = s.frames, .nframes = s.nframes, .count = s.count};
 		for (uint32_t k = 0; k < nroots(w->p); k++) {
 			const char *text = root_text(w->p, s.labels, k, numbuf);
 			int64_t id = text ? text_token(&w->t, text) : 0;
@@ -367,7 +368,7 @@ static int writer_emit(struct writer *w, FILE *out)
 
 int folded_write(const struct profile *p, bool lines, FILE *out)
 {
-	struct writer w = { .p = p };
+	struct writer w = {.p = p};
 	int err;
 
 	idxtab_init(&w.t.idx);
@@ -402,7 +403,7 @@ struct reader {
 	struct format_error *e;
 	unsigned long lineno;
 	uint32_t *stack; /* frame ids of the current line */
-	uint32_t *ends;  /* per frame: offset of the ';' or end after it */
+	uint32_t *ends;	 /* per frame: offset of the ';' or end after it */
 	size_t cap_stack;
 	char *prev; /* the stack text of the previous line */
 	size_t prev_len, cap_prev;
@@ -613,10 +614,10 @@ static int refill(struct reader *r, FILE *in, char **buf, size_t *cap, size_t *l
 	return 0;
 }
 
-int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name,
-			 struct profile *p, struct format_error *e)
+int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name, struct profile *p,
+			 struct format_error *e)
 {
-	struct reader r = { .p = p, .name = name, .e = e };
+	struct reader r = {.p = p, .name = name, .e = e};
 	size_t cap = plen > READ_CHUNK ? plen * 2 : READ_CHUNK, len = plen;
 	char *buf = malloc(cap);
 	bool eof = false;

@@ -41,13 +41,13 @@ int folded_write(const struct profile *p, bool lines, FILE *out);
 int folded_read(FILE *in, const char *name, struct profile *p, struct format_error *e);
 /* The same, for input of which the first plen bytes were already read (to
  * sniff the format) into prefix. */
-int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name,
-			 struct profile *p, struct format_error *e);
+int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name, struct profile *p,
+			 struct format_error *e);
 
 struct view_frame {
-	const char *name;  /* NUL-terminated, without suffix */
-	uint32_t kind;     /* enum frame_kind; FRAME_USER for label roots */
-	int64_t frame_id;  /* profile frame id, -1 for a root label */
+	const char *name; /* NUL-terminated, without suffix */
+	uint32_t kind;	  /* enum frame_kind; FRAME_USER for label roots */
+	int64_t frame_id; /* profile frame id, -1 for a root label */
 };
 
 /* Reusable buffer for the display names of one sample.  Embedded by value. */

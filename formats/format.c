@@ -32,8 +32,8 @@ static const struct {
 	const char *name;
 	enum profile_format f;
 } names[] = {
-	{ "folded", FORMAT_FOLDED }, { "collapsed", FORMAT_FOLDED }, { "txt", FORMAT_FOLDED },
-	{ "svg", FORMAT_SVG },       { "pprof", FORMAT_PPROF },      { "pb", FORMAT_PPROF },
+    {"folded", FORMAT_FOLDED}, {"collapsed", FORMAT_FOLDED}, {"txt", FORMAT_FOLDED},
+    {"svg", FORMAT_SVG},       {"pprof", FORMAT_PPROF},	     {"pb", FORMAT_PPROF},
 };
 
 enum profile_format format_from_name(const char *name)
@@ -124,8 +124,8 @@ static int read_upto(FILE *in, char **buf, size_t *len, size_t *cap, size_t want
 }
 
 /* Parses the whole input, buf holding its first len bytes. */
-static int read_as(enum profile_format f, FILE *in, const char *path, char **buf, size_t *len,
-		   size_t *cap, struct profile *p, struct format_error *e)
+static int read_as(enum profile_format f, FILE *in, const char *path, char **buf, size_t *len, size_t *cap,
+		   struct profile *p, struct format_error *e)
 {
 	int err;
 
@@ -139,8 +139,8 @@ static int read_as(enum profile_format f, FILE *in, const char *path, char **buf
 	case FORMAT_FOLDED:
 		return folded_read_prefixed(*buf, *len, in, path, p, e);
 	default:
-		return format_fail(e, -ENOTSUP, "%s: SVG flame graphs cannot be read back; use folded or pprof",
-				   path);
+		return format_fail(e, -ENOTSUP,
+				   "%s: SVG flame graphs cannot be read back; use folded or pprof", path);
 	}
 }
 
@@ -224,7 +224,9 @@ int profile_write_path(const struct profile *p, const char *path, enum profile_f
 		err = write_to(p, stdout, f, o);
 		if (!err && fflush(stdout))
 			err = -errno;
-		return err ? format_fail(e, err, "stdout: cannot write %s: %s", format_name(f), strerror(-err)) : 0;
+		return err ? format_fail(e, err, "stdout: cannot write %s: %s", format_name(f),
+					 strerror(-err))
+			   : 0;
 	}
 	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
 		return format_fail(e, -EISDIR, "%s: cannot write: %s", path, strerror(EISDIR));

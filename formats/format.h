@@ -26,8 +26,7 @@ struct format_error {
 };
 
 /* Sets e->msg (printf-style) and returns err; e may be NULL. */
-int format_fail(struct format_error *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int format_fail(struct format_error *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "folded"/"collapsed"/"txt", "svg", "pprof"/"pb" (any case); FORMAT_UNKNOWN otherwise. */
 enum profile_format format_from_name(const char *name);
@@ -40,7 +39,7 @@ enum profile_format format_sniff(const void *buf, size_t len);
 const char *format_name(enum profile_format f);
 
 struct write_opts {
-	bool lines;          /* folded: append " file:line" to frame names when known */
+	bool lines;	     /* folded: append " file:line" to frame names when known */
 	struct svg_opts svg; /* svg only */
 };
 void write_opts_init(struct write_opts *o);

@@ -99,7 +99,7 @@ struct profile *profile_new(void)
 	}
 	memset(&p->mappings[0], 0, sizeof(p->mappings[0]));
 	p->nmappings = 1;
-	p->labelsets[0] = (struct labelset_rec){ 0, 0 };
+	p->labelsets[0] = (struct labelset_rec){0, 0};
 	p->nlabelsets = 1;
 	return p;
 }
@@ -168,7 +168,7 @@ static bool str_eq(const void *ctx, uint32_t idx)
 
 int64_t profile_intern(struct profile *p, const char *s, size_t len)
 {
-	struct str_probe q = { p, s, len };
+	struct str_probe q = {p, s, len};
 	uint64_t h = hash_bytes(s, len, 0x5c0);
 	int64_t id = idxtab_find(&p->str_idx, h, str_eq, &q);
 	if (id >= 0)
@@ -186,7 +186,7 @@ int64_t profile_intern(struct profile *p, const char *s, size_t len)
 	int err = idxtab_insert(&p->str_idx, h, (uint32_t)p->nstrs);
 	if (err)
 		return err;
-	p->strs[p->nstrs] = (struct str_rec){ .s = copy, .len = (uint32_t)len };
+	p->strs[p->nstrs] = (struct str_rec){.s = copy, .len = (uint32_t)len};
 	return (int64_t)p->nstrs++;
 }
 
@@ -229,7 +229,7 @@ int64_t profile_mapping(struct profile *p, const struct mapping *m)
 	if (!str_valid(p, rec.file) || !str_valid(p, rec.build_id))
 		return -EINVAL;
 	uint64_t h = hash_bytes(&rec, sizeof(rec), 0x3a9);
-	struct mem_probe q = { p->mappings, sizeof(rec), &rec };
+	struct mem_probe q = {p->mappings, sizeof(rec), &rec};
 	int64_t id = idxtab_find(&p->mapping_idx, h, mem_eq, &q);
 	if (id >= 0)
 		return id;
@@ -258,7 +258,7 @@ size_t profile_nmappings(const struct profile *p)
 static int64_t frame_intern(struct profile *p, const struct frame *f)
 {
 	uint64_t h = hash_bytes(f, sizeof(*f), 0xf4a);
-	struct mem_probe q = { p->frames, sizeof(*f), f };
+	struct mem_probe q = {p->frames, sizeof(*f), f};
 	int64_t id = idxtab_find(&p->frame_idx, h, mem_eq, &q);
 	if (id >= 0)
 		return id;
@@ -294,7 +294,7 @@ int64_t profile_frame_named(struct profile *p, const char *name, size_t len, uin
 	uint32_t *cached = &p->strs[sid].named[kind];
 	if (*cached)
 		return *cached - 1;
-	struct frame f = { .name = (uint32_t)sid, .kind = kind };
+	struct frame f = {.name = (uint32_t)sid, .kind = kind};
 	int64_t id = frame_intern(p, &f);
 	if (id >= 0)
 		*cached = (uint32_t)id + 1;
@@ -336,8 +336,7 @@ static bool labelset_eq(const void *ctx, uint32_t idx)
 
 /* Sorts labels into out (canonical: num 0 for string values); -EINVAL for a
  * key 0, an unknown string id or a key given twice. */
-static int labels_canonical(const struct profile *p, const struct label *labels, size_t n,
-			    struct label *out)
+static int labels_canonical(const struct profile *p, const struct label *labels, size_t n, struct label *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		out[i] = labels[i];
@@ -364,7 +363,7 @@ int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n
 	if (err)
 		return err;
 	uint64_t h = hash_bytes(sorted, n * sizeof(*sorted), 0x1ab);
-	struct labelset_probe q = { p, sorted, n };
+	struct labelset_probe q = {p, sorted, n};
 	int64_t id = idxtab_find(&p->labelset_idx, h, labelset_eq, &q);
 	if (id >= 0)
 		return id;
@@ -376,7 +375,7 @@ int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n
 	if ((err = idxtab_insert(&p->labelset_idx, h, (uint32_t)p->nlabelsets)))
 		return err;
 	memcpy(p->label_buf + p->nlabel_buf, sorted, n * sizeof(*sorted));
-	p->labelsets[p->nlabelsets] = (struct labelset_rec){ p->nlabel_buf, (uint32_t)n };
+	p->labelsets[p->nlabelsets] = (struct labelset_rec){p->nlabel_buf, (uint32_t)n};
 	p->nlabel_buf += n;
 	return (int64_t)p->nlabelsets++;
 }
@@ -433,13 +432,12 @@ static int sample_new(struct profile *p, const uint32_t *frames, size_t nframes,
 		return err;
 	if (nframes)
 		memcpy(p->stack_ids + p->nstack_ids, frames, nframes * sizeof(*frames));
-	p->samples[p->nsamples++] = (struct sample_rec){ p->nstack_ids, (uint32_t)nframes, labels, count };
+	p->samples[p->nsamples++] = (struct sample_rec){p->nstack_ids, (uint32_t)nframes, labels, count};
 	p->nstack_ids += nframes;
 	return 0;
 }
 
-int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
-		int64_t count)
+int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels, int64_t count)
 {
 	int64_t total;
 	if (count <= 0 || nframes > UINT32_MAX || labels >= p->nlabelsets || (nframes && !frames))
@@ -447,7 +445,7 @@ int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint3
 	if (__builtin_add_overflow(p->total, count, &total))
 		return -EOVERFLOW;
 	uint64_t h = hash_bytes(frames, nframes * sizeof(*frames), labels);
-	struct sample_probe q = { p, frames, nframes, labels };
+	struct sample_probe q = {p, frames, nframes, labels};
 	int64_t id = idxtab_find(&p->sample_idx, h, sample_eq, &q);
 	if (id >= 0) {
 		/* Cannot overflow: the sample's count is part of the total. */
@@ -528,8 +526,7 @@ static int merge_mappings(struct profile *dst, const struct profile *src, uint32
 }
 
 /* fmap[i] = dst id of src frame i. */
-static int merge_frames(struct profile *dst, const struct profile *src, const uint32_t *mmap,
-			uint32_t *fmap)
+static int merge_frames(struct profile *dst, const struct profile *src, const uint32_t *mmap, uint32_t *fmap)
 {
 	for (size_t i = 0; i < src->nframes; i++) {
 		struct frame f = src->frames[i];

@@ -33,16 +33,16 @@ enum frame_kind {
 	FRAME_USER = 0,
 	FRAME_KERNEL = 1,  /* folded suffix _[k] */
 	FRAME_INLINED = 2, /* folded suffix _[i] */
-	FRAME_JIT = 3,     /* folded suffix _[j] */
+	FRAME_JIT = 3,	   /* folded suffix _[j] */
 };
 
 struct frame {
-	uint32_t name;        /* string id of the (demangled) function name; never 0 */
+	uint32_t name;	      /* string id of the (demangled) function name; never 0 */
 	uint32_t system_name; /* string id of the mangled name, 0 if none or same */
-	uint32_t file;        /* string id of the source file, 0 unknown */
-	uint32_t line;        /* source line, 0 unknown */
+	uint32_t file;	      /* string id of the source file, 0 unknown */
+	uint32_t line;	      /* source line, 0 unknown */
 	uint32_t mapping;     /* mapping id, 0 none */
-	uint32_t kind;        /* enum frame_kind */
+	uint32_t kind;	      /* enum frame_kind */
 	uint64_t address;     /* instruction address in the process, 0 unknown */
 };
 
@@ -55,10 +55,10 @@ enum mapping_flags {
 
 struct mapping {
 	uint64_t start, limit, offset; /* [start, limit) mapped from file offset */
-	uint32_t file;                 /* string id of the path (or "[vdso]", "[kernel.kallsyms]") */
-	uint32_t build_id;             /* string id of the hex build ID, 0 unknown */
-	uint32_t flags;                /* enum mapping_flags */
-	uint32_t pad;                  /* zero */
+	uint32_t file;		       /* string id of the path (or "[vdso]", "[kernel.kallsyms]") */
+	uint32_t build_id;	       /* string id of the hex build ID, 0 unknown */
+	uint32_t flags;		       /* enum mapping_flags */
+	uint32_t pad;		       /* zero */
 };
 
 struct label {
@@ -70,7 +70,7 @@ struct label {
 struct sample {
 	const uint32_t *frames; /* root first; NULL when nframes is 0 */
 	uint32_t nframes;
-	uint32_t labels;        /* label set id */
+	uint32_t labels; /* label set id */
 	int64_t count;
 };
 
@@ -143,8 +143,7 @@ const struct label *profile_label_find(const struct profile *p, uint32_t set, ui
 /* Adds count (> 0) to the sample (frames root first, labels); 0 or -errno:
  * -EINVAL for a bad count, frame or label set id, -EOVERFLOW when the total
  * would pass INT64_MAX (nothing is added then), -ENOMEM. */
-int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels,
-		int64_t count);
+int profile_add(struct profile *p, const uint32_t *frames, size_t nframes, uint32_t labels, int64_t count);
 /* Makes room for nsamples unique samples holding nstack_frames frame ids in
  * all, so that adding them does not reallocate.  A hint; 0 or -ENOMEM. */
 int profile_reserve(struct profile *p, size_t nsamples, size_t nstack_frames);

@@ -13,12 +13,11 @@
 
 static void convert_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: scorch convert IN [IN...] [-o OUT] [--format folded|svg|pprof] [SVG options]\n"
-		"  Reads folded or pprof input (format taken from the content; several inputs\n"
-		"  are merged) and writes OUT in the format its extension names (stdout, folded,\n"
-		"  without -o).\n"
-		"  --lines            folded: add 'file:line' to frame names when known\n");
+	fprintf(out, "usage: scorch convert IN [IN...] [-o OUT] [--format folded|svg|pprof] [SVG options]\n"
+		     "  Reads folded or pprof input (format taken from the content; several inputs\n"
+		     "  are merged) and writes OUT in the format its extension names (stdout, folded,\n"
+		     "  without -o).\n"
+		     "  --lines            folded: add 'file:line' to frame names when known\n");
 	svg_opts_usage(out);
 }
 
@@ -58,17 +57,18 @@ int cmd_convert(int argc, char **argv)
 	const char *out = NULL, *fmt = NULL;
 	struct write_opts wo;
 	struct profile *p = NULL;
-	struct format_error fe = { "" };
+	struct format_error fe = {""};
 	enum profile_format f;
 	enum { OPT_FORMAT = 1000, OPT_LINES };
 	struct option base[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "lines", no_argument, NULL, OPT_LINES },
-		{ "help", no_argument, NULL, 'h' },
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"lines", no_argument, NULL, OPT_LINES},
+	    {"help", no_argument, NULL, 'h'},
 	};
 	struct option longopts[64];
-	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), base, sizeof(base) / sizeof(base[0]));
+	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), base,
+			  sizeof(base) / sizeof(base[0]));
 
 	write_opts_init(&wo);
 	optind = 1;
@@ -110,7 +110,8 @@ int cmd_convert(int argc, char **argv)
 	} else if (out && strcmp(out, "-")) {
 		f = format_from_path(out);
 		if (f == FORMAT_UNKNOWN) {
-			log_error("%s: cannot tell the format from the extension; use .folded, .svg, .pb.gz or --format",
+			log_error("%s: cannot tell the format from the extension; use .folded, .svg, .pb.gz "
+				  "or --format",
 				  out);
 			return 2;
 		}

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
 	int runs = argc > 2 ? atoi(argv[2]) : 5;
 	double rt[64], wt[64];
-	struct format_error fe = { "" };
+	struct format_error fe = {""};
 	FILE *null = fopen("/dev/null", "w");
 
 	if (argc < 2 || runs < 1 || runs > 64 || !null) {
@@ -57,8 +57,9 @@ int main(int argc, char **argv)
 		rt[i] = t1 - t0;
 		wt[i] = t2 - t1;
 		if (!i)
-			printf("%zu unique stacks, %zu frames, %zu strings, total %lld\n", profile_nsamples(p),
-			       profile_nframes(p), profile_nstrs(p), (long long)profile_total(p));
+			printf("%zu unique stacks, %zu frames, %zu strings, total %lld\n",
+			       profile_nsamples(p), profile_nframes(p), profile_nstrs(p),
+			       (long long)profile_total(p));
 		profile_free(p);
 	}
 	report("read", rt, runs);

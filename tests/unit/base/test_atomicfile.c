@@ -219,11 +219,11 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_commit_renames, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mode_follows_umask, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_replaced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_renames, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mode_follows_umask, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_replaced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

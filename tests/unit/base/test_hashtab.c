@@ -42,7 +42,7 @@ static void test_hash_spread(void **state)
 	(void)state;
 	/* Similar keys land in all buckets of a small table. */
 	enum { B = 64, N = 64 * 200 };
-	unsigned bucket[B] = { 0 }, ubucket[B] = { 0 };
+	unsigned bucket[B] = {0}, ubucket[B] = {0};
 	char key[32];
 	for (int i = 0; i < N; i++) {
 		int n = snprintf(key, sizeof(key), "func_%d", i);
@@ -75,7 +75,7 @@ static bool str_eq(const void *ctx, uint32_t idx)
 
 static int64_t intern(struct idxtab *t, struct strs *st, const char *key, uint64_t hash)
 {
-	struct probe q = { st, key };
+	struct probe q = {st, key};
 	int64_t id = idxtab_find(t, hash, str_eq, &q);
 	if (id >= 0)
 		return id;
@@ -89,9 +89,9 @@ static void test_idxtab_growth(void **state)
 	(void)state;
 	enum { N = 50000 };
 	struct idxtab t;
-	struct strs st = { calloc(N, sizeof(char *)), 0 };
+	struct strs st = {calloc(N, sizeof(char *)), 0};
 	char key[32];
-	struct probe q = { &st, "missing" };
+	struct probe q = {&st, "missing"};
 
 	idxtab_init(&t);
 	assert_int_equal(idxtab_find(&t, 1, str_eq, &q), -ENOENT);
@@ -121,7 +121,7 @@ static void test_idxtab_collisions(void **state)
 	(void)state;
 	/* All items share one hash: eq() alone tells them apart. */
 	struct idxtab t;
-	struct strs st = { calloc(301, sizeof(char *)), 0 };
+	struct strs st = {calloc(301, sizeof(char *)), 0};
 	char key[16];
 
 	idxtab_init(&t);
@@ -146,7 +146,7 @@ static void test_idxtab_reserve(void **state)
 {
 	(void)state;
 	struct idxtab t;
-	struct strs st = { calloc(1000, sizeof(char *)), 0 };
+	struct strs st = {calloc(1000, sizeof(char *)), 0};
 	char key[16];
 
 	idxtab_init(&t);
@@ -239,14 +239,15 @@ static void test_u64map_random_ops(void **state)
 	enum { NKEYS = 400, OPS = 60000 };
 	for (int mode = 0; mode < 2; mode++) {
 		unsigned seed = 12345u + (unsigned)mode;
-		uint64_t keys[NKEYS], ref[NKEYS] = { 0 };
-		bool in[NKEYS] = { false };
+		uint64_t keys[NKEYS], ref[NKEYS] = {0};
+		bool in[NKEYS] = {false};
 		struct u64map m;
 		size_t nk = 0;
 
 		/* Distinct keys (mode 1: small values, heavy clustering). */
 		while (nk < NKEYS) {
-			uint64_t k = mode ? nk * 0x100000000ULL + (uint64_t)(rand_r(&seed) % 7) : random_key(&seed, 0);
+			uint64_t k =
+			    mode ? nk * 0x100000000ULL + (uint64_t)(rand_r(&seed) % 7) : random_key(&seed, 0);
 			bool dup = false;
 			for (size_t i = 0; i < nk; i++)
 				dup |= keys[i] == k;
@@ -315,10 +316,10 @@ static void test_u64map_wraparound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_bytes),	    cmocka_unit_test(test_hash_spread),
-		cmocka_unit_test(test_idxtab_growth),	    cmocka_unit_test(test_idxtab_collisions),
-		cmocka_unit_test(test_idxtab_reserve),	    cmocka_unit_test(test_u64map_basic),
-		cmocka_unit_test(test_u64map_random_ops), cmocka_unit_test(test_u64map_wraparound),
+	    cmocka_unit_test(test_hash_bytes),	      cmocka_unit_test(test_hash_spread),
+	    cmocka_unit_test(test_idxtab_growth),     cmocka_unit_test(test_idxtab_collisions),
+	    cmocka_unit_test(test_idxtab_reserve),    cmocka_unit_test(test_u64map_basic),
+	    cmocka_unit_test(test_u64map_random_ops), cmocka_unit_test(test_u64map_wraparound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,7 @@ static char *write_str(const struct profile *p, bool lines)
 static char *roundtrip(const char *text)
 {
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	assert_int_equal(read_str(p, text, strlen(text), &e), 0);
 	char *out = write_str(p, false);
 	profile_free(p);
@@ -52,14 +52,14 @@ static void test_roundtrip_identity(void **state)
 	/* Sorted input (LC_ALL=C sort) with every annotation, spaces, templates,
 	 * lambdas. */
 	const char *text =
-		"[unknown];x 1\n"
-		"main;foo bar (anon namespace);baz 7\n"
-		"main;read;entry_SYSCALL_64_[k];do_syscall_64_[k];ksys_read_[k] 12\n"
-		"main;std::vector<int>::operator[];inlined_helper_[i] 4\n"
-		"main;std::vector<std::pair<int, int>, std::allocator<std::pair<int, int> > >::push_back 3\n"
-		"main;x 4611686018427387904\n"
-		"main;{lambda(int)#1}::operator() const;jitted_fn_[j] 2\n"
-		"python3;_PyEval_EvalFrameDefault;<module> 5\n";
+	    "[unknown];x 1\n"
+	    "main;foo bar (anon namespace);baz 7\n"
+	    "main;read;entry_SYSCALL_64_[k];do_syscall_64_[k];ksys_read_[k] 12\n"
+	    "main;std::vector<int>::operator[];inlined_helper_[i] 4\n"
+	    "main;std::vector<std::pair<int, int>, std::allocator<std::pair<int, int> > >::push_back 3\n"
+	    "main;x 4611686018427387904\n"
+	    "main;{lambda(int)#1}::operator() const;jitted_fn_[j] 2\n"
+	    "python3;_PyEval_EvalFrameDefault;<module> 5\n";
 	char *out = roundtrip(text);
 	assert_string_equal(out, text);
 	free(out);
@@ -69,14 +69,15 @@ static void test_kinds(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	const char *text = "a;k_[k];i_[i];j_[j];_[k];x_[z] 1\n";
 	assert_int_equal(read_str(p, text, strlen(text), &e), 0);
 	struct sample s;
 	profile_sample_get(p, 0, &s);
 	assert_int_equal(s.nframes, 6);
-	static const char *names[] = { "a", "k", "i", "j", "_[k]", "x_[z]" };
-	static const uint32_t kinds[] = { FRAME_USER, FRAME_KERNEL, FRAME_INLINED, FRAME_JIT, FRAME_USER, FRAME_USER };
+	static const char *names[] = {"a", "k", "i", "j", "_[k]", "x_[z]"};
+	static const uint32_t kinds[] = {FRAME_USER, FRAME_KERNEL, FRAME_INLINED,
+					 FRAME_JIT,  FRAME_USER,   FRAME_USER};
 	for (int i = 0; i < 6; i++) {
 		const struct frame *f = profile_frame_get(p, s.frames[i]);
 		assert_string_equal(profile_str(p, f->name), names[i]);
@@ -102,7 +103,7 @@ static void test_concatenated_runs(void **state)
 	free(out);
 	/* Two reads into the same profile add up as well. */
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	assert_int_equal(read_str(p, "x;y 3\n", 6, &e), 0);
 	assert_int_equal(read_str(p, "x;y 4\nx 1", 9, &e), 0);
 	assert_int_equal(profile_total(p), 8);
@@ -133,7 +134,7 @@ static void test_huge_counts(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	const char *max = "a 9223372036854775807\n";
 	assert_int_equal(read_str(p, max, strlen(max), &e), 0);
 	assert_int_equal(profile_total(p), INT64_MAX);
@@ -155,7 +156,7 @@ static void test_huge_counts(void **state)
 static void expect_error(const char *text, size_t len, const char *msg)
 {
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	assert_int_equal(read_str(p, text, len, &e), -EINVAL);
 	assert_string_equal(e.msg, msg);
 	profile_free(p);
@@ -165,7 +166,8 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	expect_error("a 1\nmain;foo\n", 12, "t.folded:2: no sample count after the stack");
-	expect_error("a 1\n\n# c\nmain;foo bar\n", 22, "t.folded:4: sample count is not a non-negative integer");
+	expect_error("a 1\n\n# c\nmain;foo bar\n", 22,
+		     "t.folded:4: sample count is not a non-negative integer");
 	expect_error("a -1\n", 5, "t.folded:1: sample count is not a non-negative integer");
 	expect_error("a 1.5\n", 6, "t.folded:1: sample count is not a non-negative integer");
 	expect_error("a 1x\n", 5, "t.folded:1: sample count is not a non-negative integer");
@@ -199,7 +201,7 @@ static void test_long_lines(void **state)
 		assert_int_equal(strlen(out), len);
 		assert_memory_equal(out, text, len);
 		struct profile *p = profile_new();
-		struct format_error e = { "" };
+		struct format_error e = {""};
 		assert_int_equal(read_str(p, text, len, &e), 0);
 		struct sample s;
 		profile_sample_get(p, 0, &s);
@@ -218,17 +220,18 @@ static void test_shared_prefixes(void **state)
 	 * the prefix reuse must only take over complete frames. */
 	const char *text = "ab;cd 1\nab;cde 2\nab;c;d 3\nabc;d 4\na;;b 5\na;;bc 6\na_[k];b 7\na;b 8\n";
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	assert_int_equal(read_str(p, text, strlen(text), &e), 0);
-	static const char *want[][3] = { { "ab", "cd" }, { "ab", "cde" }, { "ab", "c", "d" }, { "abc", "d" },
-					 { "a", "b" },	 { "a", "bc" },	 { "a", "b" },	     { "a", "b" } };
-	static const uint32_t nwant[] = { 2, 2, 3, 2, 2, 2, 2, 2 };
+	static const char *want[][3] = {{"ab", "cd"}, {"ab", "cde"}, {"ab", "c", "d"}, {"abc", "d"},
+					{"a", "b"},   {"a", "bc"},   {"a", "b"},       {"a", "b"}};
+	static const uint32_t nwant[] = {2, 2, 3, 2, 2, 2, 2, 2};
 	for (size_t i = 0; i < profile_nsamples(p); i++) {
 		struct sample s;
 		profile_sample_get(p, i, &s);
 		assert_int_equal(s.nframes, nwant[i]);
 		for (uint32_t j = 0; j < s.nframes; j++)
-			assert_string_equal(profile_str(p, profile_frame_get(p, s.frames[j])->name), want[i][j]);
+			assert_string_equal(profile_str(p, profile_frame_get(p, s.frames[j])->name),
+					    want[i][j]);
 	}
 	/* "a;;b" and "a;b" are one stack; "a_[k];b" is another. */
 	assert_int_equal(profile_nsamples(p), 7);
@@ -241,20 +244,22 @@ static void test_write_model(void **state)
 	/* Frames that display the same merge; names are sanitized; root labels
 	 * come first; --lines adds file:line; empty stacks show [unknown]. */
 	struct profile *p = profile_new();
-	uint32_t comm = (uint32_t)profile_intern_cstr(p, "comm"), pid = (uint32_t)profile_intern_cstr(p, "pid");
+	uint32_t comm = (uint32_t)profile_intern_cstr(p, "comm"),
+		 pid = (uint32_t)profile_intern_cstr(p, "pid");
 	uint32_t file = (uint32_t)profile_intern_cstr(p, "src/a.c");
-	struct frame f1 = { .name = (uint32_t)profile_intern_cstr(p, "f"), .file = file, .line = 10, .address = 1 };
+	struct frame f1 = {
+	    .name = (uint32_t)profile_intern_cstr(p, "f"), .file = file, .line = 10, .address = 1};
 	struct frame f2 = f1;
 	f2.address = 2; /* another address, same display */
 	f2.line = 11;
-	struct frame g = { .name = (uint32_t)profile_intern_cstr(p, "a;b\nc"), .kind = FRAME_KERNEL };
-	struct frame m = { .name = (uint32_t)profile_intern_cstr(p, "main"), .file = file };
+	struct frame g = {.name = (uint32_t)profile_intern_cstr(p, "a;b\nc"), .kind = FRAME_KERNEL};
+	struct frame m = {.name = (uint32_t)profile_intern_cstr(p, "main"), .file = file};
 	uint32_t i1 = (uint32_t)profile_frame(p, &f1), i2 = (uint32_t)profile_frame(p, &f2);
 	uint32_t ig = (uint32_t)profile_frame(p, &g), im = (uint32_t)profile_frame(p, &m);
-	struct label la[] = { { comm, (uint32_t)profile_intern_cstr(p, "app"), 0 }, { pid, 0, 42 } };
-	struct label lb[] = { { comm, (uint32_t)profile_intern_cstr(p, "app"), 0 }, { pid, 0, 43 } };
+	struct label la[] = {{comm, (uint32_t)profile_intern_cstr(p, "app"), 0}, {pid, 0, 42}};
+	struct label lb[] = {{comm, (uint32_t)profile_intern_cstr(p, "app"), 0}, {pid, 0, 43}};
 	uint32_t sa = (uint32_t)profile_labelset(p, la, 2), sb = (uint32_t)profile_labelset(p, lb, 2);
-	uint32_t s1[] = { im, i1 }, s2[] = { im, i2 }, s3[] = { im, ig };
+	uint32_t s1[] = {im, i1}, s2[] = {im, i2}, s3[] = {im, ig};
 	assert_int_equal(profile_add(p, s1, 2, sa, 1), 0);
 	assert_int_equal(profile_add(p, s2, 2, sb, 2), 0);
 	assert_int_equal(profile_add(p, s3, 2, sa, 4), 0);
@@ -310,7 +315,7 @@ static void test_write_error(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	/* Output bigger than the writer's buffer, so the error shows in the call
 	 * (smaller output fails at the caller's fflush). */
 	size_t n = 3 << 20;
@@ -330,12 +335,12 @@ static void test_write_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_identity), cmocka_unit_test(test_kinds),
-		cmocka_unit_test(test_concatenated_runs),	 cmocka_unit_test(test_line_forms),
-		cmocka_unit_test(test_huge_counts),	 cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_long_lines),	 cmocka_unit_test(test_shared_prefixes),
-		cmocka_unit_test(test_write_model),	 cmocka_unit_test(test_sort_order),
-		cmocka_unit_test(test_write_error),
+	    cmocka_unit_test(test_roundtrip_identity), cmocka_unit_test(test_kinds),
+	    cmocka_unit_test(test_concatenated_runs),  cmocka_unit_test(test_line_forms),
+	    cmocka_unit_test(test_huge_counts),	       cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_long_lines),	       cmocka_unit_test(test_shared_prefixes),
+	    cmocka_unit_test(test_write_model),	       cmocka_unit_test(test_sort_order),
+	    cmocka_unit_test(test_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

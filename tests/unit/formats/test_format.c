@@ -112,8 +112,8 @@ static void test_from_path(void **state)
 static void test_sniff(void **state)
 {
 	(void)state;
-	static const unsigned char gz[] = { 0x1f, 0x8b, 0x08, 0x00 };
-	static const unsigned char pb[] = { 0x0a, 0x04, 0x08, 0x01, 0x10, 0x02 };
+	static const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00};
+	static const unsigned char pb[] = {0x0a, 0x04, 0x08, 0x01, 0x10, 0x02};
 	assert_int_equal(format_sniff(gz, sizeof(gz)), FORMAT_PPROF);
 	assert_int_equal(format_sniff(pb, sizeof(pb)), FORMAT_PPROF);
 	assert_int_equal(format_sniff("main;a 1\n", 9), FORMAT_FOLDED);
@@ -132,7 +132,7 @@ static void test_read_write_paths(void **state)
 	(void)state;
 	char *in = in_dir("in.folded"), *out = in_dir("out.folded");
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	put(in, "main;b 2\nmain;a 1\n", 18);
 	assert_int_equal(profile_read_path(in, p, &e), 0);
 	assert_int_equal(profile_read_path(in, p, &e), 0); /* merged: counts add */
@@ -170,7 +170,7 @@ static void test_read_errors(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	struct format_error e = { "" };
+	struct format_error e = {""};
 	char *missing = in_dir("missing.folded");
 	assert_int_equal(profile_read_path(missing, p, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, "missing.folded: cannot open: No such file or directory"));
@@ -201,11 +201,11 @@ static void test_read_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_name),
-		cmocka_unit_test(test_from_path),
-		cmocka_unit_test(test_sniff),
-		cmocka_unit_test_setup_teardown(test_read_write_paths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
+	    cmocka_unit_test(test_from_name),
+	    cmocka_unit_test(test_from_path),
+	    cmocka_unit_test(test_sniff),
+	    cmocka_unit_test_setup_teardown(test_read_write_paths, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

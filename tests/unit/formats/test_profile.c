@@ -33,7 +33,7 @@ static uint32_t S(struct profile *p, const char *s)
 
 static uint32_t F(struct profile *p, const char *name, uint32_t kind)
 {
-	struct frame f = { .name = S(p, name), .kind = kind };
+	struct frame f = {.name = S(p, name), .kind = kind};
 	int64_t id = profile_frame(p, &f);
 	assert_true(id >= 0);
 	return (uint32_t)id;
@@ -94,7 +94,7 @@ static void test_frames(void **state)
 	assert_int_equal(profile_frame_named(p, "", 0, FRAME_USER), -EINVAL);
 	assert_int_equal(profile_frame_named(p, "x", 1, 9), -EINVAL);
 	/* All fields take part. */
-	struct frame a = { .name = S(p, "f"), .file = S(p, "a.c"), .line = 3, .address = 0x1000 };
+	struct frame a = {.name = S(p, "f"), .file = S(p, "a.c"), .line = 3, .address = 0x1000};
 	struct frame b = a;
 	b.line = 4;
 	int64_t ia = profile_frame(p, &a), ib = profile_frame(p, &b);
@@ -105,7 +105,7 @@ static void test_frames(void **state)
 	c.system_name = c.name;
 	assert_int_equal(profile_frame(p, &c), ia);
 	/* Invalid frames. */
-	struct frame bad = { 0 };
+	struct frame bad = {0};
 	assert_int_equal(profile_frame(p, &bad), -EINVAL);
 	bad.name = 999999;
 	assert_int_equal(profile_frame(p, &bad), -EINVAL);
@@ -123,8 +123,12 @@ static void test_mappings(void **state)
 	struct profile *p = *state;
 	assert_int_equal(profile_nmappings(p), 0);
 	assert_null(profile_mapping_get(p, 0));
-	struct mapping m = { .start = 0x400000, .limit = 0x500000, .file = S(p, "/bin/app"),
-			     .build_id = S(p, "abcd"), .flags = MAPPING_HAS_FUNCTIONS, .pad = 77 };
+	struct mapping m = {.start = 0x400000,
+			    .limit = 0x500000,
+			    .file = S(p, "/bin/app"),
+			    .build_id = S(p, "abcd"),
+			    .flags = MAPPING_HAS_FUNCTIONS,
+			    .pad = 77};
 	int64_t id = profile_mapping(p, &m);
 	assert_int_equal(id, 1);
 	m.pad = 0; /* pad is ignored */
@@ -138,7 +142,7 @@ static void test_mappings(void **state)
 	assert_string_equal(profile_str(p, g->file), "/bin/app");
 	m.file = 123456;
 	assert_int_equal(profile_mapping(p, &m), -EINVAL);
-	struct frame f = { .name = S(p, "f"), .mapping = 2 };
+	struct frame f = {.name = S(p, "f"), .mapping = 2};
 	int64_t fid = profile_frame(p, &f);
 	assert_true(fid >= 0);
 	assert_int_equal(profile_frame_get(p, (uint32_t)fid)->mapping, 2);
@@ -148,13 +152,13 @@ static void test_labelsets(void **state)
 {
 	struct profile *p = *state;
 	uint32_t pid = S(p, "pid"), comm = S(p, "comm"), tid = S(p, "tid");
-	struct label l1[] = { { pid, 0, 42 }, { comm, S(p, "app"), 0 }, { tid, 0, 43 } };
-	struct label l2[] = { { tid, 0, 43 }, { pid, 0, 42 }, { comm, S(p, "app"), 99 } };
+	struct label l1[] = {{pid, 0, 42}, {comm, S(p, "app"), 0}, {tid, 0, 43}};
+	struct label l2[] = {{tid, 0, 43}, {pid, 0, 42}, {comm, S(p, "app"), 99}};
 	int64_t a = profile_labelset(p, l1, 3);
 	assert_true(a > 0);
 	assert_int_equal(profile_labelset(p, l2, 3), a); /* order and num of strings ignored */
 	assert_int_equal(profile_labelset(p, NULL, 0), 0);
-	struct label l3[] = { { pid, 0, 7 } };
+	struct label l3[] = {{pid, 0, 7}};
 	int64_t b = profile_labelset(p, l3, 1);
 	assert_true(b > 0 && b != a);
 	size_t n;
@@ -170,11 +174,11 @@ static void test_labelsets(void **state)
 	assert_null(profile_labelset_get(p, 12345, &n));
 	assert_int_equal(n, 0);
 	/* Invalid sets. */
-	struct label dup[] = { { pid, 0, 1 }, { pid, 0, 2 } };
+	struct label dup[] = {{pid, 0, 1}, {pid, 0, 2}};
 	assert_int_equal(profile_labelset(p, dup, 2), -EINVAL);
-	struct label nokey[] = { { 0, 0, 1 } };
+	struct label nokey[] = {{0, 0, 1}};
 	assert_int_equal(profile_labelset(p, nokey, 1), -EINVAL);
-	struct label badstr[] = { { pid, 99999, 0 } };
+	struct label badstr[] = {{pid, 99999, 0}};
 	assert_int_equal(profile_labelset(p, badstr, 1), -EINVAL);
 	struct label many[PROFILE_MAX_LABELS + 1];
 	memset(many, 0, sizeof(many));
@@ -185,18 +189,18 @@ static void test_add_and_totals(void **state)
 {
 	struct profile *p = *state;
 	uint32_t m = F(p, "main", FRAME_USER), a = F(p, "a", FRAME_USER), b = F(p, "b", FRAME_USER);
-	uint32_t s1[] = { m, a }, s2[] = { m, a, b }, s3[] = { m, b };
-	struct label l = { S(p, "pid"), 0, 1 };
+	uint32_t s1[] = {m, a}, s2[] = {m, a, b}, s3[] = {m, b};
+	struct label l = {S(p, "pid"), 0, 1};
 	uint32_t set = (uint32_t)profile_labelset(p, &l, 1);
 	struct sample s;
 
 	assert_int_equal(profile_nsamples(p), 0);
 	assert_int_equal(profile_add(p, s1, 2, 0, 5), 0);
 	assert_int_equal(profile_add(p, s2, 3, 0, 1), 0);
-	assert_int_equal(profile_add(p, s1, 2, 0, 7), 0);	  /* same stack: merged */
-	assert_int_equal(profile_add(p, s1, 2, set, 2), 0);	  /* other labels: new */
+	assert_int_equal(profile_add(p, s1, 2, 0, 7), 0);   /* same stack: merged */
+	assert_int_equal(profile_add(p, s1, 2, set, 2), 0); /* other labels: new */
 	assert_int_equal(profile_add(p, s3, 2, 0, 3), 0);
-	assert_int_equal(profile_add(p, NULL, 0, 0, 4), 0);	  /* empty stack */
+	assert_int_equal(profile_add(p, NULL, 0, 0, 4), 0); /* empty stack */
 	assert_int_equal(profile_nsamples(p), 5);
 	assert_int_equal(profile_total(p), 5 + 1 + 7 + 2 + 3 + 4);
 	profile_sample_get(p, 0, &s);
@@ -212,7 +216,7 @@ static void test_add_and_totals(void **state)
 	assert_null(s.frames);
 	/* Errors leave the profile unchanged. */
 	int64_t total = profile_total(p);
-	uint32_t bad[] = { m, 9999 };
+	uint32_t bad[] = {m, 9999};
 	assert_int_equal(profile_add(p, bad, 2, 0, 1), -EINVAL);
 	assert_int_equal(profile_add(p, s1, 2, 0, 0), -EINVAL);
 	assert_int_equal(profile_add(p, s1, 2, 0, -3), -EINVAL);
@@ -241,7 +245,7 @@ static void test_many_samples(void **state)
 	/* 20000 distinct stacks, each added twice. */
 	for (int round = 0; round < 2; round++) {
 		for (uint32_t i = 0; i < 20000; i++) {
-			uint32_t st[3] = { f[i % 64], f[(i / 64) % 64], f[i / 4096] };
+			uint32_t st[3] = {f[i % 64], f[(i / 64) % 64], f[i / 4096]};
 			assert_int_equal(profile_add(p, st, 3, 0, 1 + (i % 3)), 0);
 		}
 	}
@@ -277,20 +281,24 @@ static void test_merge(void **state)
 	S(dst, "zzz");
 	S(dst, "yyy");
 	uint32_t dm = F(dst, "main", FRAME_USER), da = F(dst, "a", FRAME_USER);
-	uint32_t ds[] = { dm, da };
+	uint32_t ds[] = {dm, da};
 	assert_int_equal(profile_add(dst, ds, 2, 0, 10), 0);
 	profile_meta(dst)->period_ns = 5;
 
-	struct mapping mp = { .start = 1, .limit = 2, .file = S(src, "/lib/x.so"), .build_id = S(src, "beef") };
+	struct mapping mp = {.start = 1, .limit = 2, .file = S(src, "/lib/x.so"), .build_id = S(src, "beef")};
 	int64_t mid = profile_mapping(src, &mp);
-	struct mapping unused = { .start = 7, .limit = 8, .file = S(src, "/lib/unused.so") };
+	struct mapping unused = {.start = 7, .limit = 8, .file = S(src, "/lib/unused.so")};
 	assert_true(profile_mapping(src, &unused) > 0);
-	struct frame kf = { .name = S(src, "k"), .kind = FRAME_KERNEL, .mapping = (uint32_t)mid,
-			    .file = S(src, "k.c"), .line = 9, .address = 0xabc };
+	struct frame kf = {.name = S(src, "k"),
+			   .kind = FRAME_KERNEL,
+			   .mapping = (uint32_t)mid,
+			   .file = S(src, "k.c"),
+			   .line = 9,
+			   .address = 0xabc};
 	uint32_t sm = F(src, "main", FRAME_USER), sa = F(src, "a", FRAME_USER);
 	uint32_t sk = (uint32_t)profile_frame(src, &kf);
-	uint32_t ss1[] = { sm, sa }, ss2[] = { sm, sk };
-	struct label lb[] = { { S(src, "comm"), S(src, "app"), 0 }, { S(src, "pid"), 0, 77 } };
+	uint32_t ss1[] = {sm, sa}, ss2[] = {sm, sk};
+	struct label lb[] = {{S(src, "comm"), S(src, "app"), 0}, {S(src, "pid"), 0, 77}};
 	uint32_t set = (uint32_t)profile_labelset(src, lb, 2);
 	assert_int_equal(profile_add(src, ss1, 2, 0, 4), 0);
 	assert_int_equal(profile_add(src, ss2, 2, set, 6), 0);
@@ -353,14 +361,14 @@ static void test_merge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_frames, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mappings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_labelsets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_add_and_totals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_samples, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_frames, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mappings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_labelsets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_and_totals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_samples, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
