@@ -14,6 +14,7 @@
 # Needs go (Debian golang-go) and python3; without them it skips (exit 77),
 # or fails when CI=true.  Never touches the network.
 set -eu
+export LC_ALL=C
 
 scorch=$1
 labels=${2:-}
@@ -64,7 +65,8 @@ got=$(top_total "$tmp/known.pb.gz")
 go tool pprof -top "$tmp/known.pb.gz" 2>/dev/null | grep -q 'simd_step (inline)' ||
 	fail "-top does not show the inlined frame"
 "$scorch" convert "$tmp/known.pb.gz" -o "$tmp/known.folded" || fail "convert back"
-sort "$known" | cmp -s - "$tmp/known.folded" || fail "folded -> pprof -> folded is not the identity"
+sort "$tmp/known.folded" >"$tmp/known.sorted"
+sort "$known" | cmp -s - "$tmp/known.sorted" || fail "folded -> pprof -> folded is not the identity"
 echo "pprof_go: folded -> pprof: stacks, total $want and kinds survive go tool pprof"
 
 # 2. labels, period and mappings from the helper.

@@ -42,6 +42,28 @@ static struct profile *from_folded(const char *text)
 	return p;
 }
 
+/* The lines of a folded text, sorted by strcmp (at most 64 lines). */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted(const char *text)
+{
+	char *copy = strdup(text), *lines[64], *save = NULL, *out;
+	size_t n = 0, len = 0;
+
+	for (char *l = strtok_r(copy, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	qsort(lines, n, sizeof(*lines), cmp_str);
+	out = calloc(1, strlen(text) + 2);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(out + len, "%s\n", lines[i]);
+	free(copy);
+	return out;
+}
+
+/* Folded text of p, lines sorted here so no test depends on the writer's order. */
 static char *to_folded(const struct profile *p)
 {
 	char *text = NULL;
@@ -51,7 +73,9 @@ static char *to_folded(const struct profile *p)
 	assert_non_null(out);
 	assert_int_equal(folded_write(p, false, out), 0);
 	fclose(out);
-	return text;
+	char *s = sorted(text);
+	free(text);
+	return s;
 }
 
 static struct buf to_pprof(const struct profile *p)
@@ -90,27 +114,6 @@ static struct buf gunzip(struct buf gz)
 	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
 	out.len = zs.total_out;
 	inflateEnd(&zs);
-	return out;
-}
-
-/* Sorts the lines of a folded text, as folded_write sorts its output. */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *sorted(const char *text)
-{
-	char *copy = strdup(text), *lines[64], *save = NULL, *out;
-	size_t n = 0, len = 0;
-
-	for (char *l = strtok_r(copy, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
-		lines[n++] = l;
-	qsort(lines, n, sizeof(*lines), cmp_str);
-	out = calloc(1, strlen(text) + 2);
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)sprintf(out + len, "%s\n", lines[i]);
-	free(copy);
 	return out;
 }
 
