@@ -16,7 +16,9 @@
  *    get "[jit]".  On read a frame is kernel when its mapping's file starts
  *    with "[kernel" or its address is in the upper (kernel) half of the address
  *    space, JIT when the file is "[jit]" or a perf map ("perf-PID.map"), and a
- *    Line after a Location's first (outermost) one is inlined.
+ *    Line after a Location's first (outermost) one is inlined.  (A kernel
+ *    frame whose own mapping has another name and a user-space address reads
+ *    back as a user frame; `record` names kernel mappings "[kernel.kallsyms]".)
  *  - Mapping has_* flags are the mapping's flags, plus whatever the written
  *    Locations show (names always, file names, line numbers, inline frames).
  *  - Labels are Sample labels (string values as str, numeric as num), never
