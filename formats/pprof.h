@@ -18,9 +18,11 @@
  *    space, JIT when the file is "[jit]" or a perf map ("perf-PID.map"), and a
  *    Line after a Location's first (outermost) one is inlined.  (A kernel
  *    frame whose own mapping has another name and a user-space address reads
- *    back as a user frame; `record` names kernel mappings "[kernel.kallsyms]".)
- *  - Mapping has_* flags are the mapping's flags, plus whatever the written
- *    Locations show (names always, file names, line numbers, inline frames).
+ *    back as a user frame; `record` gives kernel frames kernel addresses.)
+ *  - Mapping has_* flags are the mapping's flags, plus (when it has
+ *    MAPPING_HAS_FUNCTIONS) what its Locations show: file names, line numbers,
+ *    inline frames.  A mapping whose flags are all clear stays so, which asks
+ *    pprof to symbolize it.  Synthetic mappings get what their Locations show.
  *  - Labels are Sample labels (string values as str, numeric as num), never
  *    frames.  The model's root labels are kept in a comment
  *    "scorch:root_labels=comm,pid", read back into meta.root_labels.

@@ -326,7 +326,8 @@ static void fill_mapping(struct writer *w, pb_mapping *m, uint32_t id)
 		m->file_offset = src->offset;
 		m->filename = src->file;
 		m->build_id = src->build_id;
-		flags |= src->flags;
+		/* All false asks pprof to symbolize the mapping: keep it so. */
+		flags = src->flags & MAPPING_HAS_FUNCTIONS ? flags | src->flags : src->flags;
 	} else { /* synthetic: covers its locations' addresses */
 		m->filename = add_str(w, id == w->kernel_map ? PPROF_KERNEL_MAPPING : PPROF_JIT_MAPPING);
 		m->memory_start = w->lo[id];

@@ -517,11 +517,19 @@ static void test_mappings_and_frames(void **state)
 	for (int i = 0; i < 4; i++)
 		stack[i] = (uint32_t)profile_frame(p, &fr[i]);
 	assert_int_equal(profile_add(p, stack, 4, 0, 11), 0);
+	/* An unsymbolized mapping keeps all flags clear (pprof then symbolizes it). */
+	struct mapping bare = { 0x7f0000000000, 0x7f0000100000, 0, sid(p, "/lib/libx.so"), 0, 0, 0 };
+	struct frame bf = { sid(p, "0x7f0000000042"), 0, 0, 0, (uint32_t)profile_mapping(p, &bare),
+			    FRAME_USER, 0x7f0000000042 };
+	uint32_t bare_stack[] = { stack[0], (uint32_t)profile_frame(p, &bf) };
+	assert_int_equal(profile_add(p, bare_stack, 2, 0, 1), 0);
 
 	struct buf gz = to_pprof(p);
 	struct profile *q = from_pprof(gz.data, gz.len);
 	struct sample s;
-	assert_int_equal(profile_nsamples(q), 1);
+	assert_int_equal(profile_nsamples(q), 2);
+	profile_sample_get(q, 1, &s);
+	assert_int_equal(profile_mapping_get(q, profile_frame_get(q, s.frames[1])->mapping)->flags, 0);
 	profile_sample_get(q, 0, &s);
 	assert_int_equal(s.nframes, 4);
 	assert_int_equal(s.count, 11);
