@@ -262,7 +262,8 @@ static int frame_cmp(const void *a, const void *b)
 /* Sorts the kept frames and numbers the names they use, in name order. */
 static void finish(struct svg_graph *g)
 {
-	qsort(g->frames, g->nframes, sizeof(*g->frames), frame_cmp);
+	if (g->nframes) /* qsort(NULL, 0) is undefined */
+		qsort(g->frames, g->nframes, sizeof(*g->frames), frame_cmp);
 	g->nout = 0;
 	for (size_t i = 0; i < g->nnames; i++)
 		if (g->names[i].out != SVG_NONE)
