@@ -135,10 +135,9 @@ static int grow_out(unsigned char **out, size_t *cap)
 	return 0;
 }
 
-int pprof_gunzip(const void *buf, size_t len, unsigned char **out, size_t *outlen,
-		 struct format_error *e)
+int pprof_gunzip(const void *buf, size_t len, unsigned char **out, size_t *outlen, struct format_error *e)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 	unsigned char *dst = NULL;
 	size_t cap = 0, n = 0;
 	const char *zmsg = NULL;
@@ -178,8 +177,8 @@ int pprof_gunzip(const void *buf, size_t len, unsigned char **out, size_t *outle
 					   PPROF_MAX_INFLATED >> 20);
 		if (err == -ENOMEM)
 			return format_fail(e, err, "pprof: out of memory decompressing");
-		return format_fail(e, err, "pprof: corrupt or truncated gzip data%s%s",
-				   zmsg ? ": " : "", zmsg ? zmsg : "");
+		return format_fail(e, err, "pprof: corrupt or truncated gzip data%s%s", zmsg ? ": " : "",
+				   zmsg ? zmsg : "");
 	}
 	*out = dst;
 	*outlen = n;

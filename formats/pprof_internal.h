@@ -47,9 +47,9 @@ bool pprof_is_kernel_address(uint64_t addr);
 struct pprof_gz {
 	ProtobufCBuffer base; /* first: protobuf-c calls base.append */
 	FILE *out;
-	void *zs;             /* z_stream, owned */
+	void *zs;	      /* z_stream, owned */
 	unsigned char *chunk; /* owned, PPROF_GZ_CHUNK bytes */
-	int err;              /* first error, sticky */
+	int err;	      /* first error, sticky */
 };
 
 int pprof_gz_init(struct pprof_gz *gz, FILE *out);
@@ -58,7 +58,6 @@ void pprof_gz_release(struct pprof_gz *gz);
 
 /* Inflates a gzip buffer (all members) into *out (malloc'd, caller frees).
  * 0, or -EINVAL (corrupt, e set), -EFBIG (over PPROF_MAX_INFLATED), -ENOMEM. */
-int pprof_gunzip(const void *buf, size_t len, unsigned char **out, size_t *outlen,
-		 struct format_error *e);
+int pprof_gunzip(const void *buf, size_t len, unsigned char **out, size_t *outlen, struct format_error *e);
 
 #endif

@@ -29,20 +29,20 @@ struct reader {
 	const pb_profile *pb;
 	struct profile *p;
 	struct format_error *e;
-	int64_t *str_ids;      /* pprof string index -> model string id, -1 not yet */
+	int64_t *str_ids; /* pprof string index -> model string id, -1 not yet */
 	struct func_rec *funcs;
 	struct u64map func_idx; /* pprof function id -> index in funcs */
-	uint32_t *map_ids;      /* pprof mapping index -> model mapping id */
-	uint32_t *map_kinds;    /* pprof mapping index -> kind of its frames */
-	struct u64map map_idx;  /* pprof mapping id -> index */
-	uint32_t *loc_off;      /* per location index: its frames in loc_frames, then n */
+	uint32_t *map_ids;	/* pprof mapping index -> model mapping id */
+	uint32_t *map_kinds;	/* pprof mapping index -> kind of its frames */
+	struct u64map map_idx;	/* pprof mapping id -> index */
+	uint32_t *loc_off;	/* per location index: its frames in loc_frames, then n */
 	uint32_t *loc_frames;
 	size_t nloc_frames;
-	struct u64map loc_idx;  /* pprof location id -> index */
-	uint32_t *stack;        /* scratch: one sample's frames, root first */
-	struct label *labels;   /* scratch: one sample's labels */
+	struct u64map loc_idx; /* pprof location id -> index */
+	uint32_t *stack;       /* scratch: one sample's frames, root first */
+	struct label *labels;  /* scratch: one sample's labels */
 	size_t cap_labels;
-	uint64_t frame_budget;  /* frames all samples may still expand to */
+	uint64_t frame_budget; /* frames all samples may still expand to */
 };
 
 /* The model string id for a pprof string index; -EINVAL (e set) when out of range. */
@@ -92,8 +92,8 @@ static int read_functions(struct reader *r)
 			return (int)file;
 		if (!name) /* a name is required; fall back to the system name */
 			name = sys;
-		r->funcs[i] = (struct func_rec){ (uint32_t)name, sys == name ? 0 : (uint32_t)sys,
-						 (uint32_t)file };
+		r->funcs[i] =
+		    (struct func_rec){(uint32_t)name, sys == name ? 0 : (uint32_t)sys, (uint32_t)file};
 		err = add_id(r, &r->func_idx, f->id, i, "function");
 	}
 	return err;
@@ -114,15 +114,15 @@ static int read_mappings(struct reader *r)
 		if (build_id < 0)
 			return (int)build_id;
 		struct mapping m = {
-			.start = pm->memory_start,
-			.limit = pm->memory_limit,
-			.offset = pm->file_offset,
-			.file = (uint32_t)file,
-			.build_id = (uint32_t)build_id,
-			.flags = (pm->has_functions ? MAPPING_HAS_FUNCTIONS : 0) |
-				 (pm->has_filenames ? MAPPING_HAS_FILENAMES : 0) |
-				 (pm->has_line_numbers ? MAPPING_HAS_LINE_NUMBERS : 0) |
-				 (pm->has_inline_frames ? MAPPING_HAS_INLINE_FRAMES : 0),
+		    .start = pm->memory_start,
+		    .limit = pm->memory_limit,
+		    .offset = pm->file_offset,
+		    .file = (uint32_t)file,
+		    .build_id = (uint32_t)build_id,
+		    .flags = (pm->has_functions ? MAPPING_HAS_FUNCTIONS : 0) |
+			     (pm->has_filenames ? MAPPING_HAS_FILENAMES : 0) |
+			     (pm->has_line_numbers ? MAPPING_HAS_LINE_NUMBERS : 0) |
+			     (pm->has_inline_frames ? MAPPING_HAS_INLINE_FRAMES : 0),
 		};
 		int64_t id = profile_mapping(r->p, &m);
 		if (id < 0)
@@ -173,7 +173,7 @@ static int add_bare_frame(struct reader *r, const pb_location *l, struct frame *
  * caller, the Lines before it were inlined into it. */
 static int read_location(struct reader *r, const pb_location *l, size_t i)
 {
-	struct frame f = { .address = l->address };
+	struct frame f = {.address = l->address};
 	uint64_t *mi = l->mapping_id ? u64map_get(&r->map_idx, l->mapping_id) : NULL;
 	uint32_t kind = FRAME_USER;
 
@@ -235,7 +235,7 @@ static int read_locations(struct reader *r)
 }
 
 struct value_choice {
-	size_t index;    /* which Sample.value is the count */
+	size_t index;	 /* which Sample.value is the count */
 	int64_t divisor; /* > 1: the value is divided by the period */
 };
 
@@ -246,7 +246,7 @@ static int choose_value(struct reader *r, struct value_choice *c)
 	const char *def = pb->default_sample_type ? raw_str(r, pb->default_sample_type) : "";
 	bool found = false;
 
-	*c = (struct value_choice){ 0, 1 };
+	*c = (struct value_choice){0, 1};
 	for (size_t i = 0; i < pb->n_sample_type; i++) {
 		const pb_value_type *vt = pb->sample_type[i];
 		if (vt->type < 0 || (uint64_t)vt->type >= pb->n_string_table || vt->unit < 0 ||
@@ -274,13 +274,12 @@ static int sample_stack(struct reader *r, const pb_sample *s, size_t si, size_t 
 	for (size_t j = s->n_location_id; j-- > 0;) {
 		uint64_t *li = u64map_get(&r->loc_idx, s->location_id[j]);
 		if (!li)
-			return format_fail(r->e, -EINVAL,
-					   "pprof: sample %zu: no location with id %" PRIu64, si,
-					   s->location_id[j]);
+			return format_fail(r->e, -EINVAL, "pprof: sample %zu: no location with id %" PRIu64,
+					   si, s->location_id[j]);
 		uint32_t off = r->loc_off[2 * *li], cnt = r->loc_off[2 * *li + 1];
 		if (*n + cnt > MAX_STACK_DEPTH)
-			return format_fail(r->e, -E2BIG, "pprof: sample %zu: stack deeper than %u frames",
-					   si, MAX_STACK_DEPTH);
+			return format_fail(r->e, -E2BIG, "pprof: sample %zu: stack deeper than %u frames", si,
+					   MAX_STACK_DEPTH);
 		if (cnt > r->frame_budget)
 			return format_fail(r->e, -E2BIG,
 					   "pprof: samples expand to too many frames for the file's size");
@@ -324,11 +323,10 @@ static int64_t sample_labels(struct reader *r, const pb_sample *s, size_t si)
 		if (val < 0)
 			return val;
 		if (key && !has_key(r->labels, n, (uint32_t)key))
-			r->labels[n++] = (struct label){ (uint32_t)key, (uint32_t)val, val ? 0 : pl->num };
+			r->labels[n++] = (struct label){(uint32_t)key, (uint32_t)val, val ? 0 : pl->num};
 	}
 	int64_t set = profile_labelset(r->p, r->labels, n);
-	return set < 0 ? format_fail(r->e, (int)set, "pprof: sample %zu: labels: %s", si,
-				     strerror((int)-set))
+	return set < 0 ? format_fail(r->e, (int)set, "pprof: sample %zu: labels: %s", si, strerror((int)-set))
 		       : set;
 }
 
@@ -356,12 +354,14 @@ static int read_samples(struct reader *r)
 		const pb_sample *s = pb->sample[i];
 		size_t n;
 		if (s->n_value != pb->n_sample_type)
-			return format_fail(r->e, -EINVAL, "pprof: sample %zu has %zu values for %zu sample types",
-					   i, s->n_value, pb->n_sample_type);
+			return format_fail(r->e, -EINVAL,
+					   "pprof: sample %zu has %zu values for %zu sample types", i,
+					   s->n_value, pb->n_sample_type);
 		int64_t v = s->value[vc.index];
 		if (v < 0)
 			return format_fail(r->e, -EINVAL,
-					   "pprof: sample %zu: negative value %" PRId64 " (diff profiles are not supported)",
+					   "pprof: sample %zu: negative value %" PRId64
+					   " (diff profiles are not supported)",
 					   i, v);
 		if (!v)
 			continue;
@@ -425,8 +425,8 @@ static int read_meta(struct reader *r)
 	return 0;
 }
 
-static int reader_init(struct reader *r, const pb_profile *pb, struct profile *p,
-		       struct format_error *e, size_t len)
+static int reader_init(struct reader *r, const pb_profile *pb, struct profile *p, struct format_error *e,
+		       size_t len)
 {
 	memset(r, 0, sizeof(*r));
 	r->pb = pb;
@@ -466,7 +466,7 @@ int pprof_read(const void *buf, size_t len, struct profile *p, struct format_err
 	unsigned char *plain = NULL;
 	size_t plain_len = len;
 	pb_profile *pb = NULL;
-	struct reader r = { 0 };
+	struct reader r = {0};
 	int err = 0;
 
 	u64map_init(&r.func_idx);
@@ -479,7 +479,8 @@ int pprof_read(const void *buf, size_t len, struct profile *p, struct format_err
 	}
 	pb = perftools__profiles__profile__unpack(NULL, plain_len, plain ? plain : b);
 	if (!pb) {
-		err = format_fail(e, -EINVAL, "pprof: not a valid profile.proto message (corrupt or truncated)");
+		err = format_fail(e, -EINVAL,
+				  "pprof: not a valid profile.proto message (corrupt or truncated)");
 		goto out;
 	}
 	err = reader_init(&r, pb, p, e, plain_len);

@@ -37,7 +37,7 @@ struct writer {
 	uint32_t *loc_frames; /* each location's frames, caller first */
 	size_t nloc_frames, cap_loc_frames;
 	uint32_t *loc_of_frame; /* frame id -> its one-frame location id, 0 not yet */
-	struct idxtab loc_idx;  /* locations of more than one frame */
+	struct idxtab loc_idx;	/* locations of more than one frame */
 
 	size_t nmodel_maps, nmaps; /* model mappings, then synthetic ones */
 	uint32_t kernel_map, jit_map;
@@ -52,7 +52,7 @@ struct writer {
 	pb_label *labels;
 	size_t nlabels, cap_labels;
 	struct u64map lset_lab; /* label set id -> its first label in labels */
-	uint32_t *run;          /* scratch: one sample's location ids, root first */
+	uint32_t *run;		/* scratch: one sample's location ids, root first */
 
 	pb_value_type types[2], period_type;
 	int64_t comments[9];
@@ -133,7 +133,7 @@ static bool func_eq(const void *ctx, uint32_t idx)
 static int64_t frame_func(struct writer *w, uint32_t fid)
 {
 	const struct frame *f = profile_frame_get(w->p, fid);
-	struct func_probe q = { w, f->name, f->system_name ? f->system_name : f->name, f->file };
+	struct func_probe q = {w, f->name, f->system_name ? f->system_name : f->name, f->file};
 	uint64_t h = hash_bytes(&q.name, 3 * sizeof(int64_t), 0xf0);
 	int64_t idx;
 
@@ -212,7 +212,7 @@ static int64_t new_location(struct writer *w, const uint32_t *run, size_t n)
 
 static int64_t location(struct writer *w, const uint32_t *run, size_t n)
 {
-	struct loc_probe q = { w, run, n };
+	struct loc_probe q = {w, run, n};
 	uint64_t h;
 	int64_t id;
 
@@ -395,8 +395,7 @@ static void value_type(pb_value_type *vt, int64_t type, int64_t unit)
 }
 
 /* "scorch:root_labels=comm,pid": the model's root labels (see pprof.h). */
-static int64_t root_labels_comment(struct writer *w, const struct profile_meta *m, char *buf,
-				   size_t cap)
+static int64_t root_labels_comment(struct writer *w, const struct profile_meta *m, char *buf, size_t cap)
 {
 	size_t len = (size_t)snprintf(buf, cap, "%s", PPROF_ROOT_LABELS_COMMENT);
 
@@ -471,10 +470,11 @@ static int writer_init(struct writer *w, const struct profile *p)
 
 static void writer_release(struct writer *w)
 {
-	void *arrays[] = { w->strs, w->funcs, w->func_of_frame, w->locs, w->loc_off, w->loc_frames,
-			   w->loc_of_frame, w->derived, w->lo, w->hi, w->samples, w->sample_lab, w->loc_ids,
-			   w->values, w->labels, w->run, w->lines, w->line_ptrs, w->loc_ptrs,
-			   w->func_ptrs, w->maps, w->map_ptrs, w->sample_ptrs, w->label_ptrs };
+	void *arrays[] = {w->strs,	 w->funcs,	  w->func_of_frame, w->locs,	  w->loc_off,
+			  w->loc_frames, w->loc_of_frame, w->derived,	    w->lo,	  w->hi,
+			  w->samples,	 w->sample_lab,	  w->loc_ids,	    w->values,	  w->labels,
+			  w->run,	 w->lines,	  w->line_ptrs,	    w->loc_ptrs,  w->func_ptrs,
+			  w->maps,	 w->map_ptrs,	  w->sample_ptrs,   w->label_ptrs};
 
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
@@ -485,8 +485,8 @@ static void writer_release(struct writer *w)
 
 int pprof_write(const struct profile *p, FILE *out)
 {
-	struct writer w = { 0 };
-	struct pprof_gz gz = { 0 };
+	struct writer w = {0};
+	struct pprof_gz gz = {0};
 	char comment[256];
 	const struct profile_meta *m = profile_meta_const(p);
 	int err;

@@ -41,18 +41,27 @@ static uint32_t labelset(struct profile *p, const struct label *l, size_t n)
 
 static void build(struct profile *p)
 {
-	struct mapping m = { 0x400000, 0x500000, 0, sid(p, "/usr/bin/app"), sid(p, "0badc0de"),
-			     MAPPING_HAS_FUNCTIONS | MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS, 0 };
+	struct mapping m = {0x400000,
+			    0x500000,
+			    0,
+			    sid(p, "/usr/bin/app"),
+			    sid(p, "0badc0de"),
+			    MAPPING_HAS_FUNCTIONS | MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS,
+			    0};
 	uint32_t map = (uint32_t)profile_mapping(p, &m);
-	uint32_t main_f = frame(p, &(struct frame){ sid(p, "main"), 0, sid(p, "app.c"), 3, map, FRAME_USER, 0x401000 });
-	uint32_t work = frame(p, &(struct frame){ sid(p, "work"), 0, sid(p, "app.c"), 9, map, FRAME_USER, 0x401100 });
-	uint32_t helper = frame(p, &(struct frame){ sid(p, "helper"), 0, sid(p, "app.h"), 2, map, FRAME_INLINED, 0x401100 });
-	uint32_t kern = frame(p, &(struct frame){ .name = sid(p, "do_sys_open"), .kind = FRAME_KERNEL,
-						  .address = 0xffffffff81200000 });
+	uint32_t main_f =
+	    frame(p, &(struct frame){sid(p, "main"), 0, sid(p, "app.c"), 3, map, FRAME_USER, 0x401000});
+	uint32_t work =
+	    frame(p, &(struct frame){sid(p, "work"), 0, sid(p, "app.c"), 9, map, FRAME_USER, 0x401100});
+	uint32_t helper =
+	    frame(p, &(struct frame){sid(p, "helper"), 0, sid(p, "app.h"), 2, map, FRAME_INLINED, 0x401100});
+	uint32_t kern =
+	    frame(p, &(struct frame){
+			 .name = sid(p, "do_sys_open"), .kind = FRAME_KERNEL, .address = 0xffffffff81200000});
 	uint32_t pid = sid(p, "pid"), tid = sid(p, "tid"), comm = sid(p, "comm");
-	struct label a[] = { { comm, sid(p, "app"), 0 }, { pid, 0, 1234 }, { tid, 0, 1235 } };
-	struct label b[] = { { comm, sid(p, "other tool"), 0 }, { pid, 0, 99 }, { tid, 0, 99 } };
-	uint32_t s1[] = { main_f, work, helper }, s2[] = { main_f, work, kern }, s3[] = { main_f };
+	struct label a[] = {{comm, sid(p, "app"), 0}, {pid, 0, 1234}, {tid, 0, 1235}};
+	struct label b[] = {{comm, sid(p, "other tool"), 0}, {pid, 0, 99}, {tid, 0, 99}};
+	uint32_t s1[] = {main_f, work, helper}, s2[] = {main_f, work, kern}, s3[] = {main_f};
 	struct profile_meta *meta = profile_meta(p);
 
 	if (profile_add(p, s1, 3, labelset(p, a, 3), 5) || profile_add(p, s2, 3, labelset(p, a, 3), 2) ||
@@ -70,7 +79,7 @@ static void build(struct profile *p)
 
 int main(int argc, char **argv)
 {
-	struct format_error e = { { 0 } };
+	struct format_error e = {{0}};
 	struct profile *p = profile_new();
 	int err;
 

@@ -32,7 +32,7 @@ struct buf {
 static struct profile *from_folded(const char *text)
 {
 	struct profile *p = profile_new();
-	struct format_error e = { { 0 } };
+	struct format_error e = {{0}};
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 
 	assert_non_null(p);
@@ -80,7 +80,7 @@ static char *to_folded(const struct profile *p)
 
 static struct buf to_pprof(const struct profile *p)
 {
-	struct buf b = { NULL, 0 };
+	struct buf b = {NULL, 0};
 	FILE *out = open_memstream((char **)&b.data, &b.len);
 
 	assert_non_null(out);
@@ -92,7 +92,7 @@ static struct buf to_pprof(const struct profile *p)
 static struct profile *from_pprof(const void *data, size_t len)
 {
 	struct profile *p = profile_new();
-	struct format_error e = { { 0 } };
+	struct format_error e = {{0}};
 	int err = pprof_read(data, len, p, &e);
 
 	if (err)
@@ -102,8 +102,8 @@ static struct profile *from_pprof(const void *data, size_t len)
 
 static struct buf gunzip(struct buf gz)
 {
-	struct buf out = { malloc(64u << 20), 0 };
-	z_stream zs = { 0 };
+	struct buf out = {malloc(64u << 20), 0};
+	z_stream zs = {0};
 
 	assert_non_null(out.data);
 	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
@@ -219,7 +219,7 @@ static void add_unique(struct ids *s, uint64_t id)
 static void check_valid(struct buf plain)
 {
 	static struct decoded d;
-	struct wire w = { plain.data, plain.data + plain.len }, sub;
+	struct wire w = {plain.data, plain.data + plain.len}, sub;
 	uint32_t num, type;
 	uint64_t v;
 	struct ids vals;
@@ -303,13 +303,13 @@ struct craft {
 
 static struct craft craft_default(void)
 {
-	return (struct craft){ "", 1, 1, 7, 0, 3, 7, 3, 5, 0, 1, false };
+	return (struct craft){"", 1, 1, 7, 0, 3, 7, 3, 5, 0, 1, false};
 }
 
 static struct enc craft_build(const struct craft *c)
 {
-	struct enc pr = { { 0 }, 0 }, m = { { 0 }, 0 }, l = { { 0 }, 0 };
-	const char *strs[] = { c->first_str, "samples", "count", "main" };
+	struct enc pr = {{0}, 0}, m = {{0}, 0}, l = {{0}, 0};
+	const char *strs[] = {c->first_str, "samples", "count", "main"};
 
 	put_int(&m, 1, 1); /* sample_type samples/count */
 	put_int(&m, 2, 2);
@@ -320,7 +320,7 @@ static struct enc craft_build(const struct craft *c)
 		for (int i = 0; i < c->nvalues; i++)
 			put_int(&m, 2, (uint64_t)(s ? c->value2 : c->value));
 		for (int i = 0; c->odd_labels && i < 3; i++) {
-			struct enc lab = { { 0 }, 0 };
+			struct enc lab = {{0}, 0};
 			put_int(&lab, 1, i < 2 ? 1 : 0); /* key "samples", "samples", "" */
 			put_int(&lab, 3, 5 + (uint64_t)i);
 			put_msg(&m, 3, &lab);
@@ -349,7 +349,7 @@ static void expect_error(const struct craft *c, const char *needle)
 {
 	struct enc e = craft_build(c);
 	struct profile *p = profile_new();
-	struct format_error fe = { { 0 } };
+	struct format_error fe = {{0}};
 	int err = pprof_read(e.b, e.n, p, &fe);
 
 	if (err >= 0 || !strstr(fe.msg, needle))
@@ -360,18 +360,17 @@ static void expect_error(const struct craft *c, const char *needle)
 
 /* ---- tests ---- */
 
-static const char folded_in[] =
-	"main;foo;bar 10\n"
-	"main;foo;baz_[i];qux_[i] 5\n"
-	"main;foo;baz_[i] 2\n"
-	"main;foo 1\n"
-	"main;read;entry_SYSCALL_64_[k];do_syscall_64_[k] 7\n"
-	"main;read;entry_SYSCALL_64_[k];inl_helper_[i];do_syscall_64_[k] 4\n"
-	"main;jitted_[j];interp 3\n"
-	"main;jitted_[j];jit_inl_[i];interp 1\n"
-	"main;std::vector<int>::push_back(int const&);operator new(unsigned long) 4\n"
-	"main;foo_[k] 2\n"
-	"start;foo;start 9\n";
+static const char folded_in[] = "main;foo;bar 10\n"
+				"main;foo;baz_[i];qux_[i] 5\n"
+				"main;foo;baz_[i] 2\n"
+				"main;foo 1\n"
+				"main;read;entry_SYSCALL_64_[k];do_syscall_64_[k] 7\n"
+				"main;read;entry_SYSCALL_64_[k];inl_helper_[i];do_syscall_64_[k] 4\n"
+				"main;jitted_[j];interp 3\n"
+				"main;jitted_[j];jit_inl_[i];interp 1\n"
+				"main;std::vector<int>::push_back(int const&);operator new(unsigned long) 4\n"
+				"main;foo_[k] 2\n"
+				"start;foo;start 9\n";
 
 static void test_roundtrip_folded(void **state)
 {
@@ -441,7 +440,7 @@ static uint32_t sid(struct profile *p, const char *s)
 
 static uint32_t named_frame(struct profile *p, const char *name, uint32_t kind)
 {
-	struct frame f = { .name = sid(p, name), .kind = kind };
+	struct frame f = {.name = sid(p, name), .kind = kind};
 	int64_t id = profile_frame(p, &f);
 	assert_true(id >= 0);
 	return (uint32_t)id;
@@ -452,9 +451,9 @@ static void test_labels_and_meta(void **state)
 	(void)state;
 	struct profile *p = profile_new();
 	uint32_t pid = sid(p, "pid"), tid = sid(p, "tid"), comm = sid(p, "comm");
-	struct label a[] = { { comm, sid(p, "app"), 0 }, { pid, 0, 1234 }, { tid, 0, 1235 } };
-	struct label b[] = { { pid, 0, 99 }, { comm, sid(p, "other tool"), 0 } };
-	uint32_t stack[] = { named_frame(p, "main", FRAME_USER), named_frame(p, "work", FRAME_USER) };
+	struct label a[] = {{comm, sid(p, "app"), 0}, {pid, 0, 1234}, {tid, 0, 1235}};
+	struct label b[] = {{pid, 0, 99}, {comm, sid(p, "other tool"), 0}};
+	uint32_t stack[] = {named_frame(p, "main", FRAME_USER), named_frame(p, "work", FRAME_USER)};
 	struct profile_meta *m = profile_meta(p);
 
 	assert_int_equal(profile_add(p, stack, 2, (uint32_t)profile_labelset(p, a, 3), 5), 0);
@@ -504,24 +503,34 @@ static void test_mappings_and_frames(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	struct mapping map = { 0x400000, 0x500000, 0x1000, sid(p, "/usr/bin/app"), sid(p, "abcdef0123"),
-			       MAPPING_HAS_FUNCTIONS | MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS, 0 };
+	struct mapping map = {0x400000,
+			      0x500000,
+			      0x1000,
+			      sid(p, "/usr/bin/app"),
+			      sid(p, "abcdef0123"),
+			      MAPPING_HAS_FUNCTIONS | MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS,
+			      0};
 	uint32_t mid = (uint32_t)profile_mapping(p, &map);
 	struct frame fr[] = {
-		{ sid(p, "main"), 0, sid(p, "app.c"), 10, mid, FRAME_USER, 0x401000 },
-		{ sid(p, "work()"), sid(p, "_Z4workv"), sid(p, "app.c"), 42, mid, FRAME_USER, 0x401234 },
-		{ sid(p, "helper"), 0, sid(p, "app.h"), 7, mid, FRAME_INLINED, 0x401234 },
-		{ sid(p, "do_sys_open"), 0, 0, 0, 0, FRAME_KERNEL, 0xffffffff81234567 },
+	    {sid(p, "main"), 0, sid(p, "app.c"), 10, mid, FRAME_USER, 0x401000},
+	    {sid(p, "work()"), sid(p, "_Z4workv"), sid(p, "app.c"), 42, mid, FRAME_USER, 0x401234},
+	    {sid(p, "helper"), 0, sid(p, "app.h"), 7, mid, FRAME_INLINED, 0x401234},
+	    {sid(p, "do_sys_open"), 0, 0, 0, 0, FRAME_KERNEL, 0xffffffff81234567},
 	};
 	uint32_t stack[4];
 	for (int i = 0; i < 4; i++)
 		stack[i] = (uint32_t)profile_frame(p, &fr[i]);
 	assert_int_equal(profile_add(p, stack, 4, 0, 11), 0);
 	/* An unsymbolized mapping keeps all flags clear (pprof then symbolizes it). */
-	struct mapping bare = { 0x7f0000000000, 0x7f0000100000, 0, sid(p, "/lib/libx.so"), 0, 0, 0 };
-	struct frame bf = { sid(p, "0x7f0000000042"), 0, 0, 0, (uint32_t)profile_mapping(p, &bare),
-			    FRAME_USER, 0x7f0000000042 };
-	uint32_t bare_stack[] = { stack[0], (uint32_t)profile_frame(p, &bf) };
+	struct mapping bare = {0x7f0000000000, 0x7f0000100000, 0, sid(p, "/lib/libx.so"), 0, 0, 0};
+	struct frame bf = {sid(p, "0x7f0000000042"),
+			   0,
+			   0,
+			   0,
+			   (uint32_t)profile_mapping(p, &bare),
+			   FRAME_USER,
+			   0x7f0000000042};
+	uint32_t bare_stack[] = {stack[0], (uint32_t)profile_frame(p, &bf)};
 	assert_int_equal(profile_add(p, bare_stack, 2, 0, 1), 0);
 
 	struct buf gz = to_pprof(p);
@@ -615,7 +624,7 @@ static void test_corrupt_input(void **state)
 	struct buf gz = to_pprof(p);
 	struct buf plain = gunzip(gz);
 	struct format_error e;
-	static const unsigned char junk[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
+	static const unsigned char junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01};
 
 	profile_free(p);
 	p = profile_new();
@@ -648,13 +657,10 @@ static void test_corrupt_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_folded),
-		cmocka_unit_test(test_valid_for_go_pprof),
-		cmocka_unit_test(test_plain_and_gzip),
-		cmocka_unit_test(test_labels_and_meta),
-		cmocka_unit_test(test_mappings_and_frames),
-		cmocka_unit_test(test_crafted_input),
-		cmocka_unit_test(test_corrupt_input),
+	    cmocka_unit_test(test_roundtrip_folded),	cmocka_unit_test(test_valid_for_go_pprof),
+	    cmocka_unit_test(test_plain_and_gzip),	cmocka_unit_test(test_labels_and_meta),
+	    cmocka_unit_test(test_mappings_and_frames), cmocka_unit_test(test_crafted_input),
+	    cmocka_unit_test(test_corrupt_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
