@@ -135,7 +135,14 @@ static int read_as(enum profile_format f, FILE *in, const char *path, char **buf
 		err = read_upto(in, buf, len, cap, SIZE_MAX);
 		if (err)
 			return format_fail(e, err, "%s: cannot read: %s", path, strerror(-err));
-		return pprof_read(*buf, *len, p, e);
+		err = pprof_read(*buf, *len, p, e);
+		if (err && e) {
+			/* pprof_read names no file: say which one. */
+			char why[sizeof(e->msg)];
+			snprintf(why, sizeof(why), "%s", e->msg);
+			format_fail(e, err, "%s: %s", path, why);
+		}
+		return err;
 	case FORMAT_FOLDED:
 		return folded_read_prefixed(*buf, *len, in, path, p, e);
 	default:

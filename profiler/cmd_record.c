@@ -241,7 +241,8 @@ int cmd_record(int argc, char **argv)
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
-	if ((err = symbolizer_new(NULL, &sym))) {
+	struct symbolizer_opts so = { .kernel_cache_dir = "/run/scorch" };
+	if ((err = symbolizer_new(&so, &sym))) {
 		log_error("record: cannot set up symbolization: %s", strerror(-err));
 		goto out;
 	}

@@ -4,15 +4,22 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/atomicfile.h"
 
 struct kallsyms {
 	struct ksym *syms;
 	size_t n;
 	char *text; /* the file's bytes; names and modules point into it */
+	uint64_t core_lo, core_hi; /* core kernel text: [lo, hi) */
 };
+
+/* Past the last symbol there is no end to trust: accept at most 1 MiB. */
+#define LAST_SYMBOL_REACH (1u << 20)
 
 static int hexval(char c)
 {
@@ -34,6 +41,20 @@ static int ksym_cmp(const void *a, const void *b)
 static bool is_text(char t)
 {
 	return t == 't' || t == 'T' || t == 'w' || t == 'W';
+}
+
+static void set_core_range(struct kallsyms *k)
+{
+	k->core_lo = UINT64_MAX;
+	k->core_hi = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->syms[i].module || !k->syms[i].addr)
+			continue;
+		if (k->syms[i].addr < k->core_lo)
+			k->core_lo = k->syms[i].addr;
+		if (k->syms[i].addr + LAST_SYMBOL_REACH > k->core_hi)
+			k->core_hi = k->syms[i].addr + LAST_SYMBOL_REACH;
+	}
 }
 
 /* Parses the lines of k->text in place: "ADDR TYPE NAME[\t[MODULE]]\n". */
@@ -78,6 +99,7 @@ static int parse_lines(struct kallsyms *k, size_t len)
 	if (k->n && !nonzero)
 		return -EPERM;
 	qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
+	set_core_range(k);
 	return 0;
 }
 
@@ -175,8 +197,7 @@ const struct ksym *kallsyms_lookup(const struct kallsyms *k, uint64_t addr)
 	if (!lo)
 		return NULL;
 	const struct ksym *s = &k->syms[lo - 1];
-	/* Past the last symbol there is no end to trust: accept at most 1 MiB. */
-	if (lo == k->n && addr - s->addr > (1u << 20))
+	if (lo == k->n && addr - s->addr > LAST_SYMBOL_REACH)
 		return NULL;
 	return s;
 }
@@ -184,4 +205,120 @@ const struct ksym *kallsyms_lookup(const struct kallsyms *k, uint64_t addr)
 size_t kallsyms_count(const struct kallsyms *k)
 {
 	return k->n;
+}
+
+bool kallsyms_in_core(const struct kallsyms *k, uint64_t addr)
+{
+	return addr >= k->core_lo && addr < k->core_hi;
+}
+
+/* Cache layout: header, u64 addrs[n], u32 name_offs[n], names (NUL-separated). */
+struct core_header {
+	char magic[8];
+	uint64_t n;
+	uint64_t names_len;
+};
+
+static const char CORE_MAGIC[8] = "SCKSYM01";
+
+int kallsyms_save_core(const struct kallsyms *k, const char *path)
+{
+	struct atomic_file af;
+	struct core_header h = { .n = 0, .names_len = 0 };
+	uint32_t off = 0;
+	int err;
+
+	memcpy(h.magic, CORE_MAGIC, sizeof(h.magic));
+	for (size_t i = 0; i < k->n; i++) {
+		if (!k->syms[i].module) {
+			h.n++;
+			h.names_len += strlen(k->syms[i].name) + 1;
+		}
+	}
+	if (h.names_len > UINT32_MAX)
+		return -E2BIG;
+	if ((err = atomic_file_open(&af, path)))
+		return err;
+	fwrite(&h, sizeof(h), 1, af.fp);
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->syms[i].module)
+			fwrite(&k->syms[i].addr, sizeof(uint64_t), 1, af.fp);
+	for (size_t i = 0; i < k->n; i++) {
+		if (!k->syms[i].module) {
+			fwrite(&off, sizeof(off), 1, af.fp);
+			off += (uint32_t)strlen(k->syms[i].name) + 1;
+		}
+	}
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->syms[i].module)
+			fwrite(k->syms[i].name, strlen(k->syms[i].name) + 1, 1, af.fp);
+	return atomic_file_commit(&af);
+}
+
+/* Checks a cache image and points k's symbols into it. */
+static int adopt_core(struct kallsyms *k, size_t len)
+{
+	struct core_header h;
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, k->text, sizeof(h));
+	if (memcmp(h.magic, CORE_MAGIC, sizeof(h.magic)) || h.n > len / 12 ||
+	    len - sizeof(h) - h.n * 12 != h.names_len || !h.names_len)
+		return -EINVAL;
+	const char *addrs = k->text + sizeof(h), *offs = addrs + h.n * 8, *names = offs + h.n * 4;
+	if (names[h.names_len - 1] != '\0')
+		return -EINVAL;
+	k->syms = malloc((h.n ? h.n : 1) * sizeof(*k->syms));
+	if (!k->syms)
+		return -ENOMEM;
+	for (size_t i = 0; i < h.n; i++) {
+		uint64_t a;
+		uint32_t o;
+		memcpy(&a, addrs + i * 8, 8);
+		memcpy(&o, offs + i * 4, 4);
+		if (o >= h.names_len || (i && a < k->syms[i - 1].addr))
+			return -EINVAL;
+		k->syms[i] = (struct ksym){ a, names + o, NULL };
+	}
+	k->n = h.n;
+	set_core_range(k);
+	return 0;
+}
+
+int kallsyms_load_core(const char *path, struct kallsyms **out)
+{
+	struct kallsyms *k = NULL;
+	struct stat st;
+	int err = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 28)) {
+		err = -EINVAL;
+		goto out;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k || !(k->text = malloc((size_t)st.st_size + 1))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	size_t len = 0;
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, k->text + len, (size_t)st.st_size - len);
+		if (r <= 0) {
+			err = r < 0 && errno == EINTR ? 0 : -EIO;
+			if (err)
+				goto out;
+			continue;
+		}
+		len += (size_t)r;
+	}
+	if ((err = adopt_core(k, len)))
+		goto out;
+	*out = k;
+	k = NULL;
+out:
+	kallsyms_free(k);
+	close(fd);
+	return err;
 }

@@ -8,6 +8,7 @@
 #ifndef SCORCH_SYMBOLIZE_KALLSYMS_H
 #define SCORCH_SYMBOLIZE_KALLSYMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +32,17 @@ void kallsyms_free(struct kallsyms *k);
  * returned struct and strings are owned by k. */
 const struct ksym *kallsyms_lookup(const struct kallsyms *k, uint64_t addr);
 size_t kallsyms_count(const struct kallsyms *k);
+
+/*
+ * A cache of the core kernel's text symbols (those without a module), which
+ * cannot change until the next boot: saving writes them in a compact binary
+ * form under a temporary name and renames it; loading validates every size
+ * and offset, so a damaged or hostile file is refused (-EINVAL), not trusted.
+ */
+int kallsyms_save_core(const struct kallsyms *k, const char *path);
+int kallsyms_load_core(const char *path, struct kallsyms **out);
+/* True when addr lies in the core kernel's text as k knows it; a table from
+ * kallsyms_load_core can only answer for such addresses. */
+bool kallsyms_in_core(const struct kallsyms *k, uint64_t addr);
 
 #endif

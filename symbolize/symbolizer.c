@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/hashtab.h"
@@ -37,9 +38,11 @@ struct proc {
 struct symbolizer {
 	char *proc_root;
 	char *kallsyms_path;
+	char *kernel_cache;        /* cache file path, NULL for none */
 	struct kallsyms *kernel;
 	int kernel_err;
 	bool kernel_tried;
+	bool kernel_core_only;     /* s->kernel came from the cache */
 	struct u64map procs;       /* pid << 32 | gen -> struct proc * */
 	struct u64map files;       /* hash(dev, ino) -> struct objfile * */
 	struct objfile *vdso;
@@ -98,6 +101,29 @@ static struct objfile *load_vdso(void)
 	return of;
 }
 
+/* "<dir>/kallsyms-<boot id>", or NULL when the directory is not safe to use
+ * (not ours, or writable by others: a planted cache would name frames). */
+static char *kernel_cache_path(const char *dir)
+{
+	char boot[64] = "", *path = NULL;
+	struct stat st;
+	FILE *f;
+
+	mkdir(dir, 0700);
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return NULL;
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f)
+		return NULL;
+	if (!fgets(boot, sizeof(boot), f))
+		boot[0] = '\0';
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	if (!boot[0] || strchr(boot, '/') || asprintf(&path, "%s/kallsyms-%s", dir, boot) < 0)
+		return NULL;
+	return path;
+}
+
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
@@ -111,6 +137,8 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		symbolizer_free(s);
 		return -ENOMEM;
 	}
+	if (opts && opts->kernel_cache_dir)
+		s->kernel_cache = kernel_cache_path(opts->kernel_cache_dir);
 	s->vdso = load_vdso();
 	*out = s;
 	return 0;
@@ -138,6 +166,7 @@ void symbolizer_free(struct symbolizer *s)
 	u64map_release(&s->files);
 	objfile_free(s->vdso);
 	kallsyms_free(s->kernel);
+	free(s->kernel_cache);
 	free(s->proc_root);
 	free(s->kallsyms_path);
 	free(s);
@@ -436,17 +465,38 @@ int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, co
 	return 0;
 }
 
+/* Loads kernel symbols: from the per-boot cache of core symbols when allowed
+ * and present, else from kallsyms (then saving the cache for next time). */
+static void kernel_load(struct symbolizer *s, bool cached)
+{
+	struct kallsyms *k = NULL;
+	s->kernel_tried = true;
+	if (cached && s->kernel_cache && !kallsyms_load_core(s->kernel_cache, &k)) {
+		s->kernel = k;
+		s->kernel_core_only = true;
+		return;
+	}
+	s->kernel_err = kallsyms_load(s->kallsyms_path, &k);
+	if (s->kernel_err)
+		return;
+	kallsyms_free(s->kernel);
+	s->kernel = k;
+	s->kernel_core_only = false;
+	if (s->kernel_cache && cached)
+		kallsyms_save_core(k, s->kernel_cache); /* best effort */
+}
+
 int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_t n, struct sym_batch *out)
 {
 	int err = batch_reset(out, n);
 	if (err)
 		return err;
-	if (!s->kernel_tried) {
-		s->kernel_tried = true;
-		s->kernel_err = kallsyms_load(s->kallsyms_path, &s->kernel);
-	}
+	if (!s->kernel_tried)
+		kernel_load(s, true);
 	for (size_t i = 0; i < n; i++) {
 		struct sym_frame f = { .kernel = true, .module = KERNEL, .module_offset = addrs[i] };
+		if (s->kernel_core_only && !kallsyms_in_core(s->kernel, addrs[i]))
+			kernel_load(s, false); /* a module or BPF address: read them all */
 		const struct ksym *k = s->kernel ? kallsyms_lookup(s->kernel, addrs[i]) : NULL;
 		if (k) {
 			f.name = k->name;

@@ -24,6 +24,10 @@ struct symbolizer;
 struct symbolizer_opts {
 	const char *kallsyms_path; /* NULL: /proc/kallsyms */
 	const char *proc_root;     /* NULL: /proc (tests point it elsewhere) */
+	/* Directory for the per-boot cache of core kernel symbols (e.g.
+	 * /run/scorch); NULL for none.  Used only when it is a directory owned
+	 * by us and writable by nobody else. */
+	const char *kernel_cache_dir;
 };
 
 /* Why a frame has no function name. */

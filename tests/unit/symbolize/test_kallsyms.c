@@ -3,7 +3,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -83,6 +87,71 @@ static void test_real_file(void **state)
 	assert_int_equal(kallsyms_load("/nonexistent/kallsyms", &k), -ENOENT);
 }
 
+/* Writes len bytes (not the struct's tail padding) to path. */
+static void write_exact(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void test_core_cache(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/scorch-kcache-XXXXXX", path[256];
+	struct kallsyms *k = NULL, *c = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/core", dir);
+	assert_int_equal(kallsyms_parse(text, strlen(text), &k), 0);
+	assert_int_equal(kallsyms_save_core(k, path), 0);
+	assert_int_equal(kallsyms_load_core(path, &c), 0);
+
+	/* Only the core kernel's symbols are cached, at the same addresses. */
+	assert_int_equal(kallsyms_count(c), 4);
+	assert_string_equal(kallsyms_lookup(c, 0xffffffff81001010)->name, "do_one_thing");
+	assert_string_equal(kallsyms_lookup(c, 0xffffffff81003001)->name, "weak_fn");
+	assert_true(kallsyms_in_core(c, 0xffffffff81001010));
+	assert_false(kallsyms_in_core(c, 0xffffffffc0a00042)); /* a module: ask kallsyms */
+	assert_false(kallsyms_in_core(c, 0x1000));
+	kallsyms_free(c);
+
+	/* Damaged files are refused, never trusted: truncated, bad magic, an
+	 * offset past the names, unsorted addresses. */
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 40), 0);
+	fclose(f);
+	assert_int_equal(kallsyms_load_core(path, &c), -EINVAL);
+	f = fopen(path, "wb");
+	fwrite("SCKSYM00", 8, 1, f);
+	fclose(f);
+	assert_int_equal(kallsyms_load_core(path, &c), -EINVAL);
+	struct {
+		char magic[8];
+		uint64_t n, names_len;
+		uint64_t addr[2];
+		uint32_t off[2];
+		char names[4];
+	} bad = { "SCKSYM01", 2, 4, { 0x2000, 0x1000 }, { 0, 2 }, "a\0b" };
+	write_exact(path, &bad, offsetof(typeof(bad), names) + sizeof(bad.names));
+	assert_int_equal(kallsyms_load_core(path, &c), -EINVAL); /* unsorted */
+	bad.addr[1] = 0x3000;
+	bad.off[1] = 9;
+	write_exact(path, &bad, offsetof(typeof(bad), names) + sizeof(bad.names));
+	assert_int_equal(kallsyms_load_core(path, &c), -EINVAL); /* offset out of range */
+	bad.off[1] = 2;
+	write_exact(path, &bad, offsetof(typeof(bad), names) + sizeof(bad.names));
+	assert_int_equal(kallsyms_load_core(path, &c), 0);
+	assert_string_equal(kallsyms_lookup(c, 0x3001)->name, "b");
+	kallsyms_free(c);
+
+	kallsyms_free(k);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_addresses),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_real_file),
+		cmocka_unit_test(test_core_cache),
 	};
 	return cmocka_run_group_tests_name("kallsyms", tests, NULL, NULL);
 }
