@@ -376,8 +376,14 @@ static int link_arrays(struct writer *w)
 		fill_mapping(w, &w->maps[i], (uint32_t)i + 1);
 		if (w->maps[i].filename < 0)
 			return -ENOMEM;
-		w->map_ptrs[i] = &w->maps[i];
 	}
+	/* pprof takes the first mapping for the main binary: list files before
+	 * the bracketed ones ([kernel.kallsyms], [vdso], [jit]); ids are kept. */
+	size_t nm = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < w->nmaps; i++)
+			if ((w->strs[w->maps[i].filename][0] == '[') == pass)
+				w->map_ptrs[nm++] = &w->maps[i];
 	for (size_t i = 0; i < w->nlabels; i++)
 		w->label_ptrs[i] = &w->labels[i];
 	for (size_t i = 0; i < ns; i++) {
