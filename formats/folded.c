@@ -377,7 +377,8 @@ int folded_write(const struct profile *p, bool lines, FILE *out)
 	if (!err)
 		err = writer_rows(&w);
 	if (!err) {
-		qsort_r(w.rows, w.nrows, sizeof(*w.rows), row_cmp, &w);
+		if (w.nrows) /* qsort_r(NULL, 0) is undefined */
+			qsort_r(w.rows, w.nrows, sizeof(*w.rows), row_cmp, &w);
 		err = writer_emit(&w, out);
 	}
 	free(w.out);

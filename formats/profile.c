@@ -345,7 +345,8 @@ static int labels_canonical(const struct profile *p, const struct label *labels,
 		if (out[i].str)
 			out[i].num = 0;
 	}
-	qsort(out, n, sizeof(*out), label_cmp);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(out, n, sizeof(*out), label_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (out[i].key == out[i - 1].key)
 			return -EINVAL;

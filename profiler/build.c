@@ -279,7 +279,8 @@ static int uint64_cmp(const void *a, const void *b)
 
 static void dedup_addrs(struct builder *b)
 {
-	qsort(b->addrs, b->naddrs, sizeof(*b->addrs), uint64_cmp);
+	if (b->naddrs) /* qsort(NULL, 0) is undefined */
+		qsort(b->addrs, b->naddrs, sizeof(*b->addrs), uint64_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < b->naddrs; i++)
 		if (!w || b->addrs[w - 1] != b->addrs[i])
@@ -372,7 +373,8 @@ int build_profile(const struct capture *c, struct symbolizer *s, const struct bu
 	dedup_addrs(&b);
 	if (b.naddrs && (err = resolve_into(&b, true, 0, 0, &b.kframes)))
 		goto out;
-	qsort(e, n, sizeof(*e), entry_cmp);
+	if (n)
+		qsort(e, n, sizeof(*e), entry_cmp);
 	for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
 		for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
 			;

@@ -121,7 +121,8 @@ static int sym_cmp(const void *a, const void *b)
 /* Sorts, drops duplicate addresses, fills missing sizes, resolves names. */
 static void finish(struct elfsym_file *f)
 {
-	qsort(f->syms, f->n, sizeof(*f->syms), sym_cmp);
+	if (f->n) /* qsort(NULL, 0) is undefined */
+		qsort(f->syms, f->n, sizeof(*f->syms), sym_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		if (w && f->syms[w - 1].addr == f->syms[i].addr)

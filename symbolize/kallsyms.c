@@ -98,7 +98,8 @@ static int parse_lines(struct kallsyms *k, size_t len)
 	}
 	if (k->n && !nonzero)
 		return -EPERM;
-	qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
+	if (k->n) /* qsort(NULL, 0) is undefined */
+		qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
 	set_core_range(k);
 	return 0;
 }

@@ -119,7 +119,8 @@ int procmaps_parse(const char *text, size_t len, struct procmaps *out)
 		}
 		p = line_end + 1;
 	}
-	qsort(out->maps, out->n, sizeof(*out->maps), procmap_cmp);
+	if (out->n) /* qsort(NULL, 0) is undefined */
+		qsort(out->maps, out->n, sizeof(*out->maps), procmap_cmp);
 	return 0;
 fail:
 	procmaps_release(out);
