@@ -263,7 +263,7 @@ static int adopt_core(struct kallsyms *k, size_t len)
 	if (len < sizeof(h))
 		return -EINVAL;
 	memcpy(&h, k->text, sizeof(h));
-	if (memcmp(h.magic, CORE_MAGIC, sizeof(h.magic)) || h.n > len / 12 ||
+	if (memcmp(h.magic, CORE_MAGIC, sizeof(h.magic)) || h.n > (len - sizeof(h)) / 12 ||
 	    len - sizeof(h) - h.n * 12 != h.names_len || !h.names_len)
 		return -EINVAL;
 	const char *addrs = k->text + sizeof(h), *offs = addrs + h.n * 8, *names = offs + h.n * 4;
