@@ -76,15 +76,24 @@ static double now_s(clockid_t clk)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Tables are preallocated in the kernel (about 1.1 KiB a stack), so the
- * estimate is bounded: 8k to 64k stacks, 72 MiB at most. */
-static uint32_t clamp_entries(double estimate)
+/*
+ * Tables are preallocated in the kernel (about 1.1 KiB a stack) and building
+ * them is most of a short recording's own CPU (a 64k table: ~10 ms), so the
+ * estimate is the smaller of two bounds: unique stacks cannot outnumber
+ * samples (two per sample: user and kernel), and in practice grow with the
+ * parallel work a machine does, ~4k per CPU.  Between 4k and 64k; a full
+ * table is reported with the option that raises it.
+ */
+static uint32_t size_entries(double samples, size_t ncpus)
 {
-	if (estimate < 8192)
-		return 8192;
-	if (estimate > 65536)
+	double n = 2 * samples;
+	if (n > 4096.0 * (double)ncpus)
+		n = 4096.0 * (double)ncpus;
+	if (n < 4096)
+		return 4096;
+	if (n > 65536)
 		return 65536;
-	return (uint32_t)estimate;
+	return (uint32_t)n;
 }
 
 static void fill_capture_opts(const struct record_opts *o, const struct workload *w, size_t ncpus,
@@ -92,7 +101,6 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 {
 	static uint32_t child_pid;
 	double hz = o->frequency ? (double)o->frequency : 1e9 / (double)o->period;
-	/* Unique stacks cannot outnumber samples: size the tables for the run. */
 	double samples = hz * (double)ncpus * (o->duration > 0 ? o->duration : 60.0);
 
 	memset(co, 0, sizeof(*co));
@@ -117,8 +125,8 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->per_thread = o->per_thread;
 	co->user_stacks = !o->kernel_only;
 	co->kernel_stacks = !o->user_only;
-	co->stack_entries = o->stack_entries ? o->stack_entries : clamp_entries(2 * samples);
-	co->count_entries = o->count_entries ? o->count_entries : clamp_entries(samples);
+	co->stack_entries = o->stack_entries ? o->stack_entries : size_entries(samples, ncpus);
+	co->count_entries = o->count_entries ? o->count_entries : size_entries(samples, ncpus);
 }
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
