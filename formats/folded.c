@@ -527,7 +527,8 @@ static void remember_line(struct reader *r, const char *s, size_t len, size_t n)
 	r->prev_n = 0;
 	if (len > UINT32_MAX || grow_bytes(&r->prev, &r->cap_prev, len))
 		return;
-	memcpy(r->prev, s, len);
+	if (len) /* prev may still be NULL: memcpy(NULL, .., 0) is undefined */
+		memcpy(r->prev, s, len);
 	r->prev_len = len;
 	r->prev_n = n;
 }
