@@ -34,8 +34,11 @@ struct builder {
 	struct profile *p;
 	struct build_stats *st;
 	struct stack_store stacks;
-	struct u64map kframes; /* adjusted kernel address -> frame id */
-	struct u64map uframes; /* adjusted user address -> frame id, per process */
+	struct u64map kframes; /* adjusted kernel address -> expansion (see expansion()) */
+	struct u64map uframes; /* adjusted user address -> expansion, per process */
+	uint32_t *fpool;       /* frame ids of every address's expansion, root first */
+	size_t nfpool, cap_fpool;
+	size_t kernel_nfpool;  /* fpool entries of kernel addresses, kept for the whole build */
 	uint64_t *addrs;
 	size_t naddrs, cap_addrs;
 	uint32_t *frames;
@@ -147,14 +150,22 @@ static int64_t make_mapping(struct profile *p, const struct sym_frame *f)
 	m.build_id = (uint32_t)bid;
 	if (f->kernel || (f->miss != SYM_MISS_NO_FILE && f->miss != SYM_MISS_ANON))
 		m.flags = MAPPING_HAS_FUNCTIONS;
+	if (f->dwarf)
+		m.flags |= MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS | MAPPING_HAS_INLINE_FRAMES;
 	return profile_mapping(p, &m);
 }
 
-/* The profile frame for one symbolized address. */
+static uint32_t frame_kind(const struct sym_frame *f)
+{
+	return f->kernel ? FRAME_KERNEL : f->inlined ? FRAME_INLINED : f->jit ? FRAME_JIT : FRAME_USER;
+}
+
+/* The profile frame for one symbolized address (one of its frames when
+ * inlined calls expand it). */
 static int64_t make_frame(struct builder *b, const struct sym_frame *f, uint64_t addr)
 {
-	struct frame fr = { .kind = f->kernel ? FRAME_KERNEL : FRAME_USER, .address = addr };
-	int64_t name, map = 0;
+	struct frame fr = { .kind = frame_kind(f), .address = addr };
+	int64_t name, map = 0, sys = 0, file = 0;
 
 	if (f->name)
 		name = profile_intern_cstr(b->p, f->name);
@@ -168,7 +179,14 @@ static int64_t make_frame(struct builder *b, const struct sym_frame *f, uint64_t
 		b->st->unknown_frames++;
 	if (f->module && (map = make_mapping(b->p, f)) < 0)
 		return map;
+	if (f->system_name && (sys = profile_intern_cstr(b->p, f->system_name)) < 0)
+		return sys;
+	if (f->file && (file = profile_intern_cstr(b->p, f->file)) < 0)
+		return file;
 	fr.name = (uint32_t)name;
+	fr.system_name = (uint32_t)sys;
+	fr.file = (uint32_t)file;
+	fr.line = f->file ? f->line : 0;
 	fr.mapping = (uint32_t)map;
 	return profile_frame(b->p, &fr);
 }
@@ -181,13 +199,23 @@ static int resolve_into(struct builder *b, bool kernel, uint32_t pid, uint32_t g
 	if (err)
 		return err;
 	for (size_t i = 0; i < b->naddrs; i++) {
-		/* One frame per address until inline expansion: take the innermost. */
-		const struct sym_frame *f = &b->batch.frames[b->batch.first[i + 1] - 1];
-		int64_t id = make_frame(b, f, b->addrs[i]);
-		if (id < 0)
-			return (int)id;
-		if ((err = u64map_put(map, b->addrs[i], (uint64_t)id)))
+		/* A function and its inlined calls, root first; at most 255. */
+		size_t lo = b->batch.first[i], n = b->batch.first[i + 1] - lo;
+		if (n > 255) {
+			lo += n - 255;
+			n = 255;
+		}
+		if ((err = grow(&b->fpool, &b->cap_fpool, b->nfpool + n, sizeof(*b->fpool))))
 			return err;
+		for (size_t j = 0; j < n; j++) {
+			int64_t id = make_frame(b, &b->batch.frames[lo + j], b->addrs[i]);
+			if (id < 0)
+				return (int)id;
+			b->fpool[b->nfpool + j] = (uint32_t)id;
+		}
+		if ((err = u64map_put(map, b->addrs[i], (uint64_t)b->nfpool << 8 | n)))
+			return err;
+		b->nfpool += n;
 	}
 	return 0;
 }
@@ -227,8 +255,14 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 		*trunc = true;
 	}
 	for (uint32_t i = nr; i-- > 0;) {
-		const uint64_t *fid = u64map_get(map, adjust(ips, i));
-		b->frames[(*n)++] = fid ? (uint32_t)*fid : b->unknown;
+		const uint64_t *ex = u64map_get(map, adjust(ips, i));
+		size_t cnt = ex ? (size_t)(*ex & 0xff) : 1;
+		if ((err = grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
+			return err;
+		if (!ex)
+			b->frames[(*n)++] = b->unknown;
+		for (size_t j = 0; j < cnt && ex; j++)
+			b->frames[(*n)++] = b->fpool[(*ex >> 8) + j];
 	}
 	return 0;
 }
@@ -294,6 +328,7 @@ static int build_process(struct builder *b, const struct capture_entry *e, size_
 	int err = 0;
 	u64map_release(&b->uframes);
 	b->naddrs = 0;
+	b->nfpool = b->kernel_nfpool; /* the user expansions of the previous process are done with */
 	for (size_t i = lo; i < hi && !err; i++)
 		err = queue_stack(b, e[i].key.ustack, &b->uframes);
 	if (err)
@@ -303,6 +338,8 @@ static int build_process(struct builder *b, const struct capture_entry *e, size_
 		return err;
 	for (size_t i = lo; i < hi && !err; i++)
 		err = add_sample(b, &e[i]);
+	/* Entries are sorted by (pid, gen): this process will not come back. */
+	symbolizer_forget(b->sym, e[lo].key.pid, e[lo].key.gen);
 	return err;
 }
 
@@ -342,6 +379,7 @@ static void builder_release(struct builder *b)
 	u64map_release(&b->uframes);
 	free(b->addrs);
 	free(b->frames);
+	free(b->fpool);
 	sym_batch_release(&b->batch);
 }
 
@@ -373,6 +411,7 @@ int build_profile(const struct capture *c, struct symbolizer *s, const struct bu
 	dedup_addrs(&b);
 	if (b.naddrs && (err = resolve_into(&b, true, 0, 0, &b.kframes)))
 		goto out;
+	b.kernel_nfpool = b.nfpool;
 	if (n)
 		qsort(e, n, sizeof(*e), entry_cmp);
 	for (size_t lo = 0, hi; lo < n && !err; lo = hi) {

@@ -160,6 +160,36 @@ static int run_loop(struct capture *c, struct symbolizer *sym, const struct reco
 	return 0;
 }
 
+/* Unnamed user and kernel frames by reason (each distinct address once per process). */
+static void report_misses(const struct symbolizer_stats *ss)
+{
+	static const char *const why[SYM_MISS_NR] = {
+		[SYM_MISS_NO_PROCESS] = "process gone",
+		[SYM_MISS_NO_MAPPING] = "no mapping",
+		[SYM_MISS_NO_FILE] = "no such file",
+		[SYM_MISS_NO_SYMBOL] = "no symbols",
+		[SYM_MISS_ANON] = "anonymous memory without a perf map",
+		[SYM_MISS_KERNEL] = "kernel symbols",
+	};
+	char buf[512];
+	size_t len = 0;
+	uint64_t total = 0;
+	for (int i = 1; i < SYM_MISS_NR; i++) {
+		if (!ss->misses[i])
+			continue;
+		total += ss->misses[i];
+		int n = snprintf(buf + len, sizeof(buf) - len, "%s%" PRIu64 " %s", len ? ", " : "", ss->misses[i], why[i]);
+		if (n > 0 && (size_t)n < sizeof(buf) - len)
+			len += (size_t)n;
+	}
+	if (total)
+		log_info("%" PRIu64 " addresses left unnamed: %s", total, buf);
+	log_debug("symbols: %" PRIu64 " files, %" PRIu64 " debug files, %" PRIu64 " DWARF loads (%" PRIu64
+		  " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64 " bad lines)",
+		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_evictions, ss->dwarf_bytes_peak >> 10,
+		  ss->jit_maps, ss->jit_skipped);
+}
+
 static void report(const struct record_opts *o, const struct capture *c, const uint64_t *stats,
 		   const struct build_stats *bs, const struct symbolizer *sym, double secs)
 {
@@ -191,6 +221,7 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 			 ss.processes_gone, ss.misses[SYM_MISS_NO_PROCESS]);
 	if (ss.files_failed)
 		log_warn("%" PRIu64 " mapped files could not be read for symbols", ss.files_failed);
+	report_misses(&ss);
 }
 
 static int write_output(struct profile *p, const struct record_opts *o, struct atomic_file *af)
@@ -249,7 +280,13 @@ int cmd_record(int argc, char **argv)
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
-	struct symbolizer_opts so = { .kernel_cache_dir = "/run/scorch" };
+	struct symbolizer_opts so = {
+		.kernel_cache_dir = "/run/scorch",
+		.debug_root = o.debug_root,
+		.names_only = o.names_only,
+		.no_inline = o.no_inline,
+		.no_demangle = o.no_demangle,
+	};
 	if ((err = symbolizer_new(&so, &sym))) {
 		log_error("record: cannot set up symbolization: %s", strerror(-err));
 		goto out;

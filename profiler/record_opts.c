@@ -42,6 +42,11 @@ static void usage(FILE *out)
 		"      --per-pid         add the pid to the root frame\n"
 		"      --per-thread      add the pid and tid to the root frame\n"
 		"      --lines           folded: add file:line to frame names when known\n"
+		"      --no-inline       no frames for inlined calls (DWARF lines are still read)\n"
+		"      --symbols MODE    full (default: symbol tables, DWARF lines and inlined calls)\n"
+		"                        or names (symbol tables only: faster, less memory)\n"
+		"      --no-demangle     C++ and Rust names as the symbol tables have them\n"
+		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
 		"      --stack-entries N capacity of the in-kernel stack table (default: sized from -F, CPUs, -d)\n"
 		"      --count-entries N capacity of the in-kernel count table (likewise)\n"
 		"  -v, --verbose\n"
@@ -105,6 +110,10 @@ enum {
 	OPT_PER_PID,
 	OPT_PER_THREAD,
 	OPT_LINES,
+	OPT_NO_INLINE,
+	OPT_SYMBOLS,
+	OPT_NO_DEMANGLE,
+	OPT_DEBUG_DIR,
 	OPT_STACK_ENTRIES,
 	OPT_COUNT_ENTRIES,
 };
@@ -125,6 +134,10 @@ static const struct option record_long[] = {
 	{ "per-pid", no_argument, NULL, OPT_PER_PID },
 	{ "per-thread", no_argument, NULL, OPT_PER_THREAD },
 	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "no-inline", no_argument, NULL, OPT_NO_INLINE },
+	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "count-entries", required_argument, NULL, OPT_COUNT_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -194,6 +207,22 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		return 0;
 	case OPT_LINES:
 		o->write.lines = true;
+		return 0;
+	case OPT_NO_INLINE:
+		o->no_inline = true;
+		return 0;
+	case OPT_SYMBOLS:
+		if (strcmp(arg, "full") && strcmp(arg, "names")) {
+			log_error("--symbols %s: unknown mode (full or names)", arg);
+			return -EINVAL;
+		}
+		o->names_only = !strcmp(arg, "names");
+		return 0;
+	case OPT_NO_DEMANGLE:
+		o->no_demangle = true;
+		return 0;
+	case OPT_DEBUG_DIR:
+		o->debug_root = arg;
 		return 0;
 	case OPT_STACK_ENTRIES:
 		return parse_entries("--stack-entries", arg, &o->stack_entries);

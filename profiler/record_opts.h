@@ -27,6 +27,10 @@ struct record_opts {
 	uint64_t *cgroup_ids;
 	bool user_only, kernel_only, include_idle, per_pid, per_thread, verbose;
 	uint32_t stack_entries, count_entries; /* 0 = sized from the run */
+	bool no_inline;      /* --no-inline: no inlined frames */
+	bool names_only;     /* --symbols=names: symbol tables only, no DWARF */
+	bool no_demangle;    /* --no-demangle */
+	const char *debug_root; /* --debug-dir, NULL: /usr/lib/debug */
 	char **command;      /* after --, NULL-terminated, or NULL */
 };
 

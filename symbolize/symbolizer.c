@@ -13,93 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/hashtab.h"
-#include "symbolize/elfsym.h"
-#include "symbolize/kallsyms.h"
-#include "symbolize/procmaps.h"
-
-/* A mapped file, shared by every process that maps it. */
-struct objfile {
-	uint64_t dev, ino;
-	char *path;
-	int fd;                    /* open from first sight until loaded, then -1 */
-	struct elfsym_file *elf;   /* NULL until loaded, or when loading failed */
-	int err;                   /* why elf is NULL after loading */
-	bool loaded;
-};
-
-struct proc {
-	uint32_t pid, gen;
-	bool refreshed;            /* maps re-read once for an address they lacked */
-	struct procmaps maps;
-	struct objfile **files;    /* per mapping, NULL for anonymous ones */
-};
-
-struct symbolizer {
-	char *proc_root;
-	char *kallsyms_path;
-	char *kernel_cache;        /* cache file path, NULL for none */
-	struct kallsyms *kernel;
-	int kernel_err;
-	bool kernel_tried;
-	bool kernel_core_only;     /* s->kernel came from the cache */
-	struct u64map procs;       /* pid << 32 | gen -> struct proc * */
-	struct u64map files;       /* hash(dev, ino) -> struct objfile * */
-	struct objfile *vdso;
-	struct symbolizer_stats stats;
-};
+#include "symbolizer_internal.h"
 
 static const char ANON[] = "[anon]";
 static const char KERNEL[] = "[kernel.kallsyms]";
-
-static void objfile_free(struct objfile *of)
-{
-	if (!of)
-		return;
-	if (of->fd >= 0)
-		close(of->fd);
-	elfsym_free(of->elf);
-	free(of->path);
-	free(of);
-}
-
-static struct objfile *objfile_new(const char *path, int fd)
-{
-	struct objfile *of = calloc(1, sizeof(*of));
-	if (!of)
-		return NULL;
-	of->path = strdup(path);
-	if (!of->path) {
-		free(of);
-		return NULL;
-	}
-	of->fd = fd;
-	return of;
-}
-
-/* The kernel's vdso is the same image in every process: load ours. */
-static struct objfile *load_vdso(void)
-{
-	struct procmaps self;
-	struct objfile *of = NULL;
-	uint64_t base = getauxval(AT_SYSINFO_EHDR);
-
-	if (!base || procmaps_read((uint32_t)getpid(), &self))
-		return NULL;
-	for (size_t i = 0; i < self.n; i++) {
-		const struct procmap *m = &self.maps[i];
-		if (strcmp(m->path, "[vdso]") || m->start != base)
-			continue;
-		of = objfile_new("[vdso]", -1);
-		if (of) {
-			of->loaded = true;
-			of->err = elfsym_load_mem((const void *)(uintptr_t)base, m->end - m->start, &of->elf);
-		}
-		break;
-	}
-	procmaps_release(&self);
-	return of;
-}
 
 /* "<dir>/kallsyms-<boot id>", or NULL when the directory is not safe to use
  * (not ours, or writable by others: a planted cache would name frames). */
@@ -131,15 +48,25 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		return -ENOMEM;
 	u64map_init(&s->procs);
 	u64map_init(&s->files);
+	u64map_init(&s->build_ids);
+	strpool_init(&s->pool);
+	demangler_init(&s->dm, &s->pool);
 	s->proc_root = strdup(opts && opts->proc_root ? opts->proc_root : "/proc");
 	s->kallsyms_path = strdup(opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
-	if (!s->proc_root || !s->kallsyms_path) {
+	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
+	if (opts) {
+		s->names_only = opts->names_only;
+		s->no_inline = opts->no_inline;
+		s->dm.off = opts->no_demangle;
+	}
+	s->dw_budget = opts && opts->dwarf_cache_bytes ? opts->dwarf_cache_bytes : (size_t)512 << 20;
+	if (!s->proc_root || !s->kallsyms_path || !s->debug_root) {
 		symbolizer_free(s);
 		return -ENOMEM;
 	}
 	if (opts && opts->kernel_cache_dir)
 		s->kernel_cache = kernel_cache_path(opts->kernel_cache_dir);
-	s->vdso = load_vdso();
+	s->vdso = objfile_vdso();
 	*out = s;
 	return 0;
 }
@@ -149,6 +76,7 @@ static void proc_free(struct proc *p)
 	if (!p)
 		return;
 	procmaps_release(&p->maps);
+	perfmap_free(p->jit);
 	free(p->files);
 	free(p);
 }
@@ -164,67 +92,16 @@ void symbolizer_free(struct symbolizer *s)
 		objfile_free((struct objfile *)(uintptr_t)v);
 	u64map_release(&s->procs);
 	u64map_release(&s->files);
+	u64map_release(&s->build_ids);
+	demangler_release(&s->dm);
+	strpool_release(&s->pool);
 	objfile_free(s->vdso);
+	free(s->debug_root);
 	kallsyms_free(s->kernel);
 	free(s->kernel_cache);
 	free(s->proc_root);
 	free(s->kallsyms_path);
 	free(s);
-}
-
-static uint64_t file_key(uint64_t dev, uint64_t ino)
-{
-	return hash_u64(dev * 0x9e3779b97f4a7c15ULL ^ ino);
-}
-
-/* Opens the file behind mapping m of pid: through map_files (works for
- * deleted files and inside other mount namespaces), else through the
- * process's root. */
-static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct procmap *m)
-{
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, s->proc_root, pid,
-		 m->start, m->end);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, pid, m->path);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* The shared object for mapping m, opened on first sight. NULL for anonymous
- * and special mappings, or on allocation failure. */
-static struct objfile *file_for(struct symbolizer *s, uint32_t pid, const struct procmap *m)
-{
-	if (!strcmp(m->path, "[vdso]"))
-		return s->vdso;
-	if (m->path[0] != '/')
-		return NULL;
-	uint64_t key = file_key(m->dev, m->inode);
-	uint64_t *v = u64map_get(&s->files, key);
-	if (v) {
-		struct objfile *of = (struct objfile *)(uintptr_t)*v;
-		if (of->dev == m->dev && of->ino == m->inode)
-			return of;
-	}
-	struct objfile *of = objfile_new(m->path, open_mapped(s, pid, m));
-	if (!of)
-		return NULL;
-	of->dev = m->dev;
-	of->ino = m->inode;
-	if (of->fd < 0) {
-		of->err = -errno;
-		of->loaded = true;
-		s->stats.files_failed++;
-	}
-	if (v || u64map_put(&s->files, key, (uint64_t)(uintptr_t)of)) {
-		/* A hash collision with another file, or no memory: keep it
-		 * uncached for this mapping only. */
-		objfile_free(of);
-		return NULL;
-	}
-	s->stats.files++;
-	return of;
 }
 
 /* True when [a->start, a->end) overlaps some mapping of m. */
@@ -276,6 +153,8 @@ static int merge_old(struct proc *p, struct procmaps *maps, struct objfile ***fi
 	return 0;
 }
 
+static void proc_read_jit(struct symbolizer *s, struct proc *p);
+
 /* Reads p's maps now, keeping what an earlier snapshot saw that is gone. */
 static int proc_read_maps(struct symbolizer *s, struct proc *p)
 {
@@ -289,7 +168,7 @@ static int proc_read_maps(struct symbolizer *s, struct proc *p)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < maps.n; i++)
-		files[i] = file_for(s, p->pid, &maps.maps[i]);
+		files[i] = objfile_for(s, p->pid, &maps.maps[i]);
 	if ((err = merge_old(p, &maps, &files))) {
 		procmaps_release(&maps);
 		free(files);
@@ -299,6 +178,12 @@ static int proc_read_maps(struct symbolizer *s, struct proc *p)
 	free(p->files);
 	p->maps = maps;
 	p->files = files;
+	for (size_t i = 0; i < maps.n; i++) {
+		if (!maps.maps[i].path[0]) { /* anonymous executable memory: a JIT? */
+			proc_read_jit(s, p);
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -319,6 +204,7 @@ int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen)
 		return -ENOMEM;
 	p->pid = pid;
 	p->gen = gen;
+	p->jit_size = -1;
 	err = proc_read_maps(s, p);
 	if (!err)
 		err = u64map_put(&s->procs, (uint64_t)pid << 32 | gen, (uint64_t)(uintptr_t)p);
@@ -368,8 +254,8 @@ static int batch_reset(struct sym_batch *b, size_t n)
 	return 0;
 }
 
-/* Appends one frame as the whole answer for the next address. */
-static int batch_push(struct sym_batch *b, const struct sym_frame *f)
+/* Appends f to the frames of the address being resolved. */
+int batch_add(struct sym_batch *b, const struct sym_frame *f)
 {
 	if (b->nframes == b->cap_frames) {
 		size_t cap = b->cap_frames ? b->cap_frames * 2 : 256;
@@ -380,42 +266,85 @@ static int batch_push(struct sym_batch *b, const struct sym_frame *f)
 		b->cap_frames = cap;
 	}
 	b->frames[b->nframes++] = *f;
-	b->first[++b->n] = b->nframes;
 	return 0;
 }
 
-static void objfile_load(struct symbolizer *s, struct objfile *of)
+/* Closes the answer for the next address (its frames were added). */
+static void batch_end(struct sym_batch *b)
 {
-	if (of->loaded)
-		return;
-	of->loaded = true;
-	of->err = elfsym_load_fd(of->fd, &of->elf);
-	if (of->err)
-		s->stats.files_failed++;
-	close(of->fd);
-	of->fd = -1;
+	b->first[++b->n] = b->nframes;
 }
 
-static void resolve_in_file(struct symbolizer *s, struct objfile *of, uint64_t file_off, struct sym_frame *f)
+/* The pid as the process's own pid namespace sees it (the last NSpid field
+ * of /proc/PID/status): the number in its perf map's name. */
+static uint32_t ns_pid(const struct symbolizer *s, uint32_t pid)
 {
-	uint64_t vaddr;
-	objfile_load(s, of);
-	if (!of->elf) {
-		f->miss = SYM_MISS_NO_FILE;
-		return;
+	char path[PATH_MAX], line[256];
+	uint32_t ns = pid;
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/status", s->proc_root, pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+			ns = (uint32_t)strtoul(tok, NULL, 10);
+		break;
 	}
-	f->build_id = elfsym_build_id(of->elf);
-	const struct elfsym *sym = elfsym_offset_to_vaddr(of->elf, file_off, &vaddr) ? NULL
-											   : elfsym_lookup(of->elf, vaddr);
-	if (!sym) {
-		f->miss = SYM_MISS_NO_SYMBOL;
-		return;
-	}
-	f->name = sym->name;
+	if (f)
+		fclose(f);
+	return ns ? ns : pid;
 }
 
-static void resolve_one(struct symbolizer *s, struct proc *p, uint64_t addr, struct sym_frame *f)
+/* Reads (again, when it grew) the process's perf map, through its root so a
+ * containerized process's /tmp is the one searched. */
+static void proc_read_jit(struct symbolizer *s, struct proc *p)
 {
+	char path[PATH_MAX + 64], name[64];
+	struct stat st;
+	uint32_t ns = ns_pid(s, p->pid);
+	snprintf(name, sizeof(name), "/tmp/perf-%" PRIu32 ".map", ns);
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, p->pid, name);
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size == p->jit_size)
+		return;
+	struct perfmap *m = NULL;
+	if (perfmap_read(path, &m))
+		return;
+	perfmap_free(p->jit);
+	p->jit = m;
+	p->jit_size = st.st_size;
+	p->jit_path = strpool_cstr(&s->pool, name);
+	s->stats.jit_maps++;
+	s->stats.jit_skipped += perfmap_skipped(m);
+}
+
+/* Anonymous executable memory: a JIT's code when its perf map names it. */
+static int resolve_anon(struct symbolizer *s, struct proc *p, uint64_t addr, struct sym_frame *f,
+			struct sym_batch *b)
+{
+	const char *name = p->jit ? perfmap_lookup(p->jit, addr) : NULL;
+	f->module = ANON;
+	f->module_offset = addr;
+	if (!name) {
+		f->miss = SYM_MISS_ANON;
+		return batch_add(b, f);
+	}
+	f->module = p->jit_path;
+	f->name = strpool_cstr(&s->pool, name);
+	f->system_name = NULL;
+	if (f->name && demangle_is_mangled(f->name)) {
+		f->system_name = f->name;
+		f->name = demangler_get(&s->dm, f->name);
+		if (f->name == f->system_name)
+			f->system_name = NULL;
+	}
+	f->jit = true;
+	f->miss = f->name ? SYM_OK : SYM_MISS_ANON;
+	return batch_add(b, f);
+}
+
+static int resolve_one(struct symbolizer *s, struct proc *p, uint64_t addr, struct sym_batch *b)
+{
+	struct sym_frame f = { 0 };
 	const struct procmap *m = procmaps_find(&p->maps, addr);
 	if (!m && !p->refreshed) {
 		/* Mapped after the snapshot (dlopen): read the maps again once. */
@@ -424,22 +353,18 @@ static void resolve_one(struct symbolizer *s, struct proc *p, uint64_t addr, str
 			m = procmaps_find(&p->maps, addr);
 	}
 	if (!m) {
-		f->miss = SYM_MISS_NO_MAPPING;
-		return;
+		f.miss = SYM_MISS_NO_MAPPING;
+		return batch_add(b, &f);
 	}
 	struct objfile *of = p->files[m - p->maps.maps];
-	f->map_start = m->start;
-	f->map_limit = m->end;
-	f->map_offset = m->offset;
-	f->module_offset = addr - m->start + m->offset;
-	if (!of) {
-		f->module = ANON;
-		f->module_offset = addr;
-		f->miss = SYM_MISS_ANON;
-		return;
-	}
-	f->module = of->path;
-	resolve_in_file(s, of, f->module_offset, f);
+	f.map_start = m->start;
+	f.map_limit = m->end;
+	f.map_offset = m->offset;
+	f.module_offset = addr - m->start + m->offset;
+	if (!of)
+		return resolve_anon(s, p, addr, &f, b);
+	f.module = of->path;
+	return objfile_resolve(s, of, f.module_offset, &f, b);
 }
 
 int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, const uint64_t *addrs,
@@ -452,15 +377,18 @@ int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, co
 	if (!p && symbolizer_track(s, pid, gen) == 0)
 		p = proc_get(s, pid, gen);
 	for (size_t i = 0; i < n; i++) {
-		struct sym_frame f = { 0 };
-		if (p)
-			resolve_one(s, p, addrs[i], &f);
-		else
-			f.miss = SYM_MISS_NO_PROCESS;
-		if (f.miss)
-			s->stats.misses[f.miss]++;
-		if ((err = batch_push(out, &f)))
+		size_t first = out->nframes;
+		if (p) {
+			err = resolve_one(s, p, addrs[i], out);
+		} else {
+			struct sym_frame f = { .miss = SYM_MISS_NO_PROCESS };
+			err = batch_add(out, &f);
+		}
+		if (err)
 			return err;
+		if (out->frames[first].miss)
+			s->stats.misses[out->frames[first].miss]++;
+		batch_end(out);
 	}
 	return 0;
 }
@@ -506,8 +434,9 @@ int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_
 			f.miss = SYM_MISS_KERNEL;
 			s->stats.misses[f.miss]++;
 		}
-		if ((err = batch_push(out, &f)))
+		if ((err = batch_add(out, &f)))
 			return err;
+		batch_end(out);
 	}
 	return 0;
 }
@@ -515,6 +444,7 @@ int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
 {
 	*out = s->stats;
+	out->dwarf_bytes = s->dw_total;
 }
 
 int symbolizer_kernel_error(const struct symbolizer *s)

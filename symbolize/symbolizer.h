@@ -8,7 +8,16 @@
  * pid, are resolved against the right /proc/PID/maps.  symbolizer_track()
  * snapshots a process's executable mappings and opens the files behind them
  * while it runs, so it can be symbolized after it has exited.  Each file is
- * loaded once (keyed by device and inode) however many processes map it.
+ * opened once (keyed by device, inode and modification time) and loaded once
+ * per build ID, however many processes map it.
+ *
+ * A user address becomes its function (from the ELF symbol tables of the file
+ * and of its separate debug file, found by build ID, .gnu_debuglink or path,
+ * or of its .gnu_debugdata), then, when the file has DWARF, its source line
+ * and one frame per inlined call.  C++ and Rust names are demangled, the
+ * mangled name kept.  Anonymous executable memory is named from the process's
+ * /tmp/perf-PID.map (JIT compilers).  DWARF indexes live in an LRU cache
+ * bounded in bytes.
  *
  * Requests are batches: many addresses of one process in, one result out.
  */
@@ -28,6 +37,11 @@ struct symbolizer_opts {
 	 * /run/scorch); NULL for none.  Used only when it is a directory owned
 	 * by us and writable by nobody else. */
 	const char *kernel_cache_dir;
+	const char *debug_root;   /* NULL: /usr/lib/debug */
+	bool names_only;          /* symbol tables only: no DWARF lines or inline frames */
+	bool no_inline;           /* DWARF lines, but no inlined frames */
+	bool no_demangle;         /* names as the symbol tables have them */
+	size_t dwarf_cache_bytes; /* open DWARF indexes kept; 0: 512 MiB */
 };
 
 /* Why a frame has no function name. */
@@ -43,7 +57,10 @@ enum sym_miss {
 };
 
 struct sym_frame {
-	const char *name;       /* function name, NULL when unknown (see miss) */
+	const char *name;       /* function name (demangled), NULL when unknown (see miss) */
+	const char *system_name;/* the mangled name when name was demangled, else NULL */
+	const char *file;       /* source file, NULL unknown */
+	uint32_t line;          /* source line (of the call, in a frame that has an inlined callee), 0 unknown */
 	const char *module;     /* mapped file path, "[vdso]", kernel module name or
 	                           "[kernel.kallsyms]"; NULL when unknown */
 	uint64_t module_offset; /* the address as an offset into the module's file */
@@ -51,10 +68,14 @@ struct sym_frame {
 	const char *build_id;   /* hex, NULL unknown */
 	uint32_t miss;          /* enum sym_miss */
 	bool kernel;
+	bool inlined;           /* inlined into the frame before it (same address) */
+	bool jit;               /* named from a perf map */
+	bool dwarf;             /* the module has DWARF (lines, inline frames) */
 };
 
 /* Frames for addrs[i] are frames[first[i]] .. frames[first[i + 1] - 1],
- * outermost caller first (one frame per address until inline expansion).
+ * outermost caller first: the function, then one frame per inlined call,
+ * the innermost last (always at least one frame per address).
  * Strings point into the symbolizer and live until symbolizer_free. */
 struct sym_batch {
 	struct sym_frame *frames;
@@ -69,6 +90,13 @@ struct symbolizer_stats {
 	uint64_t processes_gone;      /* exited before their maps could be read */
 	uint64_t files;               /* distinct files loaded */
 	uint64_t files_failed;        /* files that could not be opened or parsed */
+	uint64_t debug_files;         /* separate debug files (or mini debuginfo) found */
+	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
+	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
+	uint64_t jit_maps;            /* perf maps read */
+	uint64_t jit_skipped;         /* malformed perf map lines skipped */
+	size_t dwarf_bytes;           /* bytes in the DWARF cache now */
+	size_t dwarf_bytes_peak;
 };
 
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
@@ -77,7 +105,8 @@ void symbolizer_free(struct symbolizer *s);
 /* Snapshots the executable mappings of (pid, gen) now and opens their files.
  * Idempotent. 0, or -ESRCH when the process is gone. */
 int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
-/* Releases what was kept for (pid, gen) (files stay cached for others). */
+/* Releases what was kept for (pid, gen): its maps and perf map (files stay
+ * cached for others).  Call it when done with an exited process. */
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen);
 
 /* Resolves n user addresses of (pid, gen) into out (reset first). A process

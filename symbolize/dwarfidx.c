@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "dwarfidx.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A function or inlined call with code. */
+struct dw_node {
+	const char *name;      /* pooled */
+	const char *call_file; /* pooled; inlined calls only */
+	uint32_t call_line;
+	int32_t parent;        /* node index, -1 at the top */
+	uint16_t depth;
+	bool mangled;
+};
+
+/* One address range of a node; up is the enclosing range (of the parent
+ * node) containing lo, -1 for a top-level function. */
+struct dw_range {
+	uint64_t lo, hi;
+	uint32_t node;
+	int32_t up;
+};
+
+struct dw_cu {
+	Dwarf_Die die;
+	bool indexed;
+	struct dw_node *nodes;
+	size_t nnodes, cap_nodes;
+	struct dw_range *ranges;
+	size_t nranges, cap_ranges;
+	const char **files; /* pooled file names by line-table index, filled lazily */
+	size_t nfiles;
+	Dwarf_Files *dfiles;
+};
+
+struct cu_range {
+	uint64_t lo, hi;
+	uint32_t cu;
+};
+
+struct dwarfidx {
+	int fd;
+	Elf *elf;
+	Dwarf *dbg;
+	struct strpool *pool;
+	struct dw_cu *cus;
+	size_t ncus;
+	struct cu_range *cur;
+	size_t ncur;
+	size_t bytes, dwarf_size;
+};
+
+static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 16;
+	while (n < need)
+		n *= 2;
+	void *a = realloc(*(void **)arr, n * elem);
+	if (!a)
+		return -ENOMEM;
+	*(void **)arr = a;
+	*cap = n;
+	return 0;
+}
+
+static size_t section_bytes(Elf *elf)
+{
+	size_t shstrndx, total = 0;
+	Elf_Scn *scn = NULL;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strncmp(name, ".debug_", 7) && sh.sh_type != SHT_NOBITS)
+			total += sh.sh_size;
+	}
+	return total;
+}
+
+static int cur_cmp(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Adds the address ranges of every compilation unit. */
+static int read_units(struct dwarfidx *d)
+{
+	size_t cap_cus = 0, cap_cur = 0, hsize;
+	Dwarf_Off off = 0, next;
+	while (dwarf_nextcu(d->dbg, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die die;
+		Dwarf_Addr base, lo, hi;
+		if (dwarf_offdie(d->dbg, off + hsize, &die) && dwarf_tag(&die) == DW_TAG_compile_unit) {
+			if (grow(&d->cus, &cap_cus, d->ncus + 1, sizeof(*d->cus)))
+				return -ENOMEM;
+			memset(&d->cus[d->ncus], 0, sizeof(*d->cus));
+			d->cus[d->ncus].die = die;
+			for (ptrdiff_t r = 0; (r = dwarf_ranges(&die, r, &base, &lo, &hi)) > 0;) {
+				if (lo >= hi)
+					continue;
+				if (grow(&d->cur, &cap_cur, d->ncur + 1, sizeof(*d->cur)))
+					return -ENOMEM;
+				d->cur[d->ncur++] = (struct cu_range){ lo, hi, (uint32_t)d->ncus };
+			}
+			d->ncus++;
+		}
+		off = next;
+	}
+	qsort(d->cur, d->ncur, sizeof(*d->cur), cur_cmp);
+	d->bytes += cap_cus * sizeof(*d->cus) + cap_cur * sizeof(*d->cur);
+	return 0;
+}
+
+int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
+{
+	int err;
+	struct dwarfidx *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->pool = pool;
+	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	elf_version(EV_CURRENT);
+	d->elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
+	if (!d->elf) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
+	if (!d->dbg) {
+		err = -ENODATA;
+		goto fail;
+	}
+	d->dwarf_size = section_bytes(d->elf);
+	if ((err = read_units(d)))
+		goto fail;
+	if (!d->ncur) {
+		err = -ENODATA;
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	dwarfidx_free(d);
+	return err;
+}
+
+static void cu_release(struct dw_cu *cu)
+{
+	free(cu->nodes);
+	free(cu->ranges);
+	free(cu->files);
+}
+
+void dwarfidx_free(struct dwarfidx *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->ncus; i++)
+		cu_release(&d->cus[i]);
+	free(d->cus);
+	free(d->cur);
+	if (d->dbg)
+		dwarf_end(d->dbg);
+	if (d->elf)
+		elf_end(d->elf);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+}
+
+/* The pooled name of a function DIE (following abstract origins and
+ * specifications): its linkage name when it has one, else its name. */
+static const char *die_name(struct dwarfidx *d, Dwarf_Die *die, bool *mangled)
+{
+	Dwarf_Attribute a;
+	const char *s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	if (!s)
+		s = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+	*mangled = s != NULL;
+	if (!s)
+		s = dwarf_diename(die);
+	return s ? strpool_cstr(d->pool, s) : NULL;
+}
+
+/* The pooled name of file idx of the unit's line table, or NULL. */
+static const char *cu_file(struct dwarfidx *d, struct dw_cu *cu, size_t idx)
+{
+	if (!cu->files) {
+		size_t n = 0;
+		if (dwarf_getsrcfiles(&cu->die, &cu->dfiles, &n) || !n)
+			return NULL;
+		cu->files = calloc(n, sizeof(*cu->files));
+		if (!cu->files)
+			return NULL;
+		cu->nfiles = n;
+		d->bytes += n * sizeof(*cu->files);
+	}
+	if (idx >= cu->nfiles)
+		return NULL;
+	if (!cu->files[idx])
+		cu->files[idx] = strpool_cstr(d->pool, dwarf_filesrc(cu->dfiles, idx, NULL, NULL));
+	return cu->files[idx];
+}
+
+static int add_node(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *die, int32_t parent)
+{
+	struct dw_node n = { .parent = parent };
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	if (grow(&cu->nodes, &cu->cap_nodes, cu->nnodes + 1, sizeof(*cu->nodes)))
+		return -ENOMEM;
+	n.name = die_name(d, die, &n.mangled);
+	n.depth = parent >= 0 ? (uint16_t)(cu->nodes[parent].depth + 1) : 0;
+	if (dwarf_tag(die) == DW_TAG_inlined_subroutine) {
+		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &a), &w) == 0)
+			n.call_file = cu_file(d, cu, w);
+		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &a), &w) == 0)
+			n.call_line = (uint32_t)w;
+	}
+	cu->nodes[cu->nnodes] = n;
+	return (int)cu->nnodes++;
+}
+
+/* The range of the parent node (among [pfirst, pfirst + pn)) containing lo. */
+static int32_t enclosing(const struct dw_cu *cu, size_t pfirst, size_t pn, uint64_t lo)
+{
+	for (size_t i = pfirst; i < pfirst + pn; i++)
+		if (cu->ranges[i].lo <= lo && lo < cu->ranges[i].hi)
+			return (int32_t)i;
+	return pn ? (int32_t)pfirst : -1;
+}
+
+static int walk(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *parent_die, int32_t parent, size_t pfirst,
+		size_t pn, int depth);
+
+/* A function or inlined call: a node, its ranges, then its children. */
+static int add_code(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *die, int32_t parent, size_t pfirst, size_t pn,
+		    int depth)
+{
+	Dwarf_Addr base, lo, hi;
+	size_t first = cu->nranges;
+	int node = -1;
+	for (ptrdiff_t r = 0; (r = dwarf_ranges(die, r, &base, &lo, &hi)) > 0;) {
+		if (lo >= hi)
+			continue;
+		if (node < 0 && (node = add_node(d, cu, die, parent)) < 0)
+			return node;
+		if (grow(&cu->ranges, &cu->cap_ranges, cu->nranges + 1, sizeof(*cu->ranges)))
+			return -ENOMEM;
+		cu->ranges[cu->nranges++] =
+			(struct dw_range){ lo, hi, (uint32_t)node, parent >= 0 ? enclosing(cu, pfirst, pn, lo) : -1 };
+	}
+	if (node < 0) /* no code: a declaration or an abstract instance */
+		return 0;
+	return walk(d, cu, die, node, first, cu->nranges - first, depth + 1);
+}
+
+static int walk(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *parent_die, int32_t parent, size_t pfirst,
+		size_t pn, int depth)
+{
+	Dwarf_Die c;
+	int err = 0;
+	if (depth > 64 || dwarf_child(parent_die, &c))
+		return 0;
+	do {
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+			err = add_code(d, cu, &c, parent, pfirst, pn, depth);
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_module:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			err = walk(d, cu, &c, parent, pfirst, pn, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (!err && dwarf_siblingof(&c, &c) == 0);
+	return err;
+}
+
+static int range_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct dw_cu *cu = ctx;
+	const struct dw_range *x = &cu->ranges[*(const uint32_t *)a], *y = &cu->ranges[*(const uint32_t *)b];
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return cu->nodes[x->node].depth - cu->nodes[y->node].depth;
+}
+
+/* Sorts ranges by start (outer before inner on a tie) and remaps up links. */
+static int sort_ranges(struct dw_cu *cu)
+{
+	size_t n = cu->nranges;
+	uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
+	int32_t *inv = malloc((n ? n : 1) * sizeof(*inv));
+	struct dw_range *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	int err = order && inv && sorted ? 0 : -ENOMEM;
+	if (err)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, n, sizeof(*order), range_cmp, cu);
+	for (size_t i = 0; i < n; i++)
+		inv[order[i]] = (int32_t)i;
+	for (size_t i = 0; i < n; i++) {
+		sorted[i] = cu->ranges[order[i]];
+		if (sorted[i].up >= 0)
+			sorted[i].up = inv[sorted[i].up];
+	}
+	free(cu->ranges);
+	cu->ranges = sorted;
+	cu->cap_ranges = n;
+	sorted = NULL;
+out:
+	free(order);
+	free(inv);
+	free(sorted);
+	return err;
+}
+
+static void index_cu(struct dwarfidx *d, struct dw_cu *cu)
+{
+	cu->indexed = true;
+	if (walk(d, cu, &cu->die, -1, 0, 0, 0) || sort_ranges(cu)) {
+		cu->nnodes = cu->nranges = 0; /* out of memory: no DWARF for this unit */
+		return;
+	}
+	Dwarf_Lines *lines;
+	size_t nlines = 0;
+	if (dwarf_getsrclines(&cu->die, &lines, &nlines))
+		nlines = 0;
+	/* libdw keeps about 40 bytes per line row, plus its file table. */
+	d->bytes += cu->cap_nodes * sizeof(*cu->nodes) + cu->cap_ranges * sizeof(*cu->ranges) + nlines * 40;
+}
+
+static struct dw_cu *find_cu(struct dwarfidx *d, uint64_t addr)
+{
+	size_t lo = 0, hi = d->ncur;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->cur[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* CU ranges may nest or overlap in odd files: look back a little. */
+	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
+		if (addr < d->cur[i].hi)
+			return &d->cus[d->cur[i].cu];
+	return NULL;
+}
+
+/* The deepest range of cu containing addr, or -1. */
+static int32_t deepest(const struct dw_cu *cu, uint64_t addr)
+{
+	size_t lo = 0, hi = cu->nranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cu->ranges[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int32_t r = (int32_t)lo - 1;
+	while (r >= 0 && addr >= cu->ranges[r].hi)
+		r = cu->ranges[r].up;
+	return r;
+}
+
+size_t dwarfidx_lookup(struct dwarfidx *d, uint64_t vaddr, struct dw_frame *out, size_t cap)
+{
+	struct dw_cu *cu = find_cu(d, vaddr);
+	if (!cu || !cap)
+		return 0;
+	if (!cu->indexed)
+		index_cu(d, cu);
+	int32_t r = deepest(cu, vaddr);
+	if (r < 0)
+		return 0;
+	int32_t node = (int32_t)cu->ranges[r].node;
+	size_t n = (size_t)cu->nodes[node].depth + 1;
+	size_t keep = n < cap ? n : cap;
+	/* Fill from the innermost: its line comes from the line table, each
+	 * outer frame's from the call site of the frame inside it. */
+	const char *file = NULL;
+	uint32_t line = 0;
+	Dwarf_Line *l = dwarf_getsrc_die(&cu->die, vaddr);
+	int ln;
+	Dwarf_Files *files;
+	size_t idx;
+	if (l && dwarf_lineno(l, &ln) == 0 && dwarf_line_file(l, &files, &idx) == 0) {
+		line = (uint32_t)ln;
+		file = cu_file(d, cu, idx);
+	}
+	for (size_t i = n; i-- > 0 && node >= 0;) {
+		const struct dw_node *nd = &cu->nodes[node];
+		if (i >= n - keep)
+			out[i - (n - keep)] = (struct dw_frame){ nd->name, nd->mangled, file, line };
+		file = nd->call_file;
+		line = nd->call_line;
+		node = nd->parent;
+	}
+	return keep;
+}
+
+size_t dwarfidx_bytes(const struct dwarfidx *d)
+{
+	return sizeof(*d) + d->bytes;
+}
+
+size_t dwarfidx_dwarf_size(const struct dwarfidx *d)
+{
+	return d->dwarf_size;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dwarfidx: source lines and inline chains from the DWARF of one ELF file,
+ * read with libdw.  Opening reads only the compilation units' address ranges;
+ * a unit's functions and inlined calls are indexed the first time an address
+ * falls in it (a sorted range table with a link to the enclosing range), so a
+ * lookup is two binary searches and a walk up the inline chain.
+ *
+ * Names and file names are interned in the caller's string pool, so what a
+ * lookup returns outlives the index (which a cache may evict).
+ */
+#ifndef SCORCH_SYMBOLIZE_DWARFIDX_H
+#define SCORCH_SYMBOLIZE_DWARFIDX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbolize/strpool.h"
+
+struct dwarfidx;
+
+/* One function in an inline chain. */
+struct dw_frame {
+	const char *name; /* linkage (mangled) name when the DWARF has one, else DW_AT_name; NULL unknown */
+	bool mangled;     /* name is a linkage name */
+	const char *file; /* source file of the line below; NULL unknown */
+	uint32_t line;    /* in this function: the call site of the next frame, or the address's line */
+};
+
+/* Opens the DWARF of the ELF file open on fd (dup'ed; the caller keeps fd).
+ * -ENODATA when it has no .debug_info, -errno otherwise. Free with dwarfidx_free. */
+int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out);
+void dwarfidx_free(struct dwarfidx *d);
+
+/* The chain of functions containing vaddr, outermost first (the function,
+ * then each inlined call), at most cap of them (the innermost are kept).
+ * Returns how many were written: 0 when no DWARF covers vaddr. */
+size_t dwarfidx_lookup(struct dwarfidx *d, uint64_t vaddr, struct dw_frame *out, size_t cap);
+/* Heap bytes held by the index and libdw's tables for it (an estimate). */
+size_t dwarfidx_bytes(const struct dwarfidx *d);
+/* Bytes of DWARF sections (.debug_*) in the file. */
+size_t dwarfidx_dwarf_size(const struct dwarfidx *d);
+
+#endif

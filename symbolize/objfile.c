@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mapped files: opened on first sight, their symbols loaded on first use
+ * (with those of a separate debug file when there is one), and their DWARF
+ * opened on first use into a cache bounded by bytes, least recently used out.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "symbolize/debuginfo.h"
+#include "symbolizer_internal.h"
+
+/* Most frames one address expands to (a function and its inlined calls). */
+#define MAX_INLINE 32
+
+static struct objfile *objfile_new(const char *path, int fd)
+{
+	struct objfile *of = calloc(1, sizeof(*of));
+	if (!of)
+		return NULL;
+	of->path = strdup(path);
+	if (!of->path) {
+		free(of);
+		return NULL;
+	}
+	of->fd = fd;
+	of->dw_fd = -1;
+	return of;
+}
+
+void objfile_free(struct objfile *of)
+{
+	if (!of)
+		return;
+	if (of->fd >= 0)
+		close(of->fd);
+	if (of->dw_fd >= 0)
+		close(of->dw_fd);
+	dwarfidx_free(of->dw);
+	elfsym_free(of->elf);
+	elfsym_free(of->dbg_syms);
+	free(of->path);
+	free(of->root);
+	free(of);
+}
+
+/* The kernel's vdso is the same image in every process: load ours. */
+struct objfile *objfile_vdso(void)
+{
+	struct procmaps self;
+	struct objfile *of = NULL;
+	uint64_t base = getauxval(AT_SYSINFO_EHDR);
+
+	if (!base || procmaps_read((uint32_t)getpid(), &self))
+		return NULL;
+	for (size_t i = 0; i < self.n; i++) {
+		const struct procmap *m = &self.maps[i];
+		if (strcmp(m->path, "[vdso]") || m->start != base)
+			continue;
+		of = objfile_new("[vdso]", -1);
+		if (of) {
+			of->loaded = true;
+			of->dw_state = DW_NONE;
+			of->err = elfsym_load_mem((const void *)(uintptr_t)base, m->end - m->start, &of->elf);
+		}
+		break;
+	}
+	procmaps_release(&self);
+	return of;
+}
+
+/* Files are keyed by device, inode and modification time. */
+static uint64_t file_key(uint64_t dev, uint64_t ino, uint64_t mtime)
+{
+	return hash_u64((dev * 0x9e3779b97f4a7c15ULL ^ ino) * 0xff51afd7ed558ccdULL ^ mtime);
+}
+
+/* The path of mapping m in pid's map_files: opens the file even when it is
+ * deleted or in another mount namespace. */
+static void map_files_path(const struct symbolizer *s, uint32_t pid, const struct procmap *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, s->proc_root, pid, m->start, m->end);
+}
+
+/* Opens the file behind mapping m of pid: through map_files, else through
+ * the process's root. */
+static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+	map_files_path(s, pid, m, path, sizeof(path));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, pid, m->path);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A file seen for the first time; NULL on allocation failure. */
+static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const struct procmap *m, uint64_t mtime)
+{
+	struct objfile *of = objfile_new(m->path, open_mapped(s, pid, m));
+	if (!of)
+		return NULL;
+	if (asprintf(&of->root, "%s/%" PRIu32 "/root", s->proc_root, pid) < 0) {
+		of->root = NULL;
+		objfile_free(of);
+		return NULL;
+	}
+	of->dev = m->dev;
+	of->ino = m->inode;
+	of->mtime = mtime;
+	if (of->fd < 0) {
+		of->err = -errno;
+		of->loaded = true;
+		s->stats.files_failed++;
+	}
+	return of;
+}
+
+struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	uint64_t mtime = 0;
+
+	if (!strcmp(m->path, "[vdso]"))
+		return s->vdso;
+	if (m->path[0] != '/')
+		return NULL;
+	/* Device and inode alone would take a file rewritten in place for the
+	 * old one: the modification time tells them apart. */
+	map_files_path(s, pid, m, path, sizeof(path));
+	if (!stat(path, &st))
+		mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	uint64_t key = file_key(m->dev, m->inode, mtime);
+	uint64_t *v = u64map_get(&s->files, key);
+	if (v) {
+		struct objfile *of = (struct objfile *)(uintptr_t)*v;
+		if (of->dev == m->dev && of->ino == m->inode && of->mtime == mtime)
+			return of;
+		return NULL; /* a hash collision with another file: unnamed */
+	}
+	struct objfile *of = first_sight(s, pid, m, mtime);
+	if (!of)
+		return NULL;
+	if (u64map_put(&s->files, key, (uint64_t)(uintptr_t)of)) {
+		objfile_free(of);
+		return NULL;
+	}
+	s->stats.files++;
+	return of;
+}
+
+/* Finds the debug file (or mini debuginfo) of a file whose own symbols are
+ * loaded, and where its DWARF is. */
+static void find_debug(struct symbolizer *s, struct objfile *of)
+{
+	int dfd = -1;
+	void *img = NULL;
+	size_t len;
+	const char *root = of->root && !access(of->root, F_OK) ? of->root : "";
+	if (!debuginfo_open(of->fd, s->debug_root, root, of->path, elfsym_build_id(of->elf), &dfd)) {
+		if (!elfsym_load_fd(dfd, &of->dbg_syms))
+			s->stats.debug_files++;
+	} else if (!debuginfo_minidebug(of->fd, &img, &len)) {
+		if (!elfsym_load_mem(img, len, &of->dbg_syms))
+			s->stats.debug_files++;
+		free(img);
+	}
+	of->dw_state = DW_NONE;
+	if (!s->names_only) {
+		/* DWARF from the debug file, else from the file itself. */
+		int fds[2] = { dfd, of->fd };
+		for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
+			if (fds[i] < 0 || dwarfidx_open(fds[i], &s->pool, &of->dw))
+				continue;
+			of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+			of->dw_state = DW_FOUND;
+			s->stats.dwarf_loads++;
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* Loads of's symbols on first use, unless a file with the same build ID
+ * already has them. */
+static void objfile_load(struct symbolizer *s, struct objfile *of)
+{
+	char bid[129];
+	if (of->loaded)
+		return;
+	of->loaded = true;
+	if (!debuginfo_build_id(of->fd, bid)) {
+		uint64_t key = hash_bytes(bid, strlen(bid), 0);
+		uint64_t *v = u64map_get(&s->build_ids, key);
+		struct objfile *o = v ? (struct objfile *)(uintptr_t)*v : NULL;
+		if (o && o->elf && elfsym_build_id(o->elf) && !strcmp(elfsym_build_id(o->elf), bid)) {
+			of->same = o;
+			goto out;
+		}
+		if (!v) /* on failure the file is not shared: harmless */
+			(void)u64map_put(&s->build_ids, key, (uint64_t)(uintptr_t)of);
+	}
+	of->err = elfsym_load_fd(of->fd, &of->elf);
+	if (of->err) {
+		s->stats.files_failed++;
+		of->dw_state = DW_NONE;
+		goto out;
+	}
+	find_debug(s, of);
+out:
+	close(of->fd);
+	of->fd = -1;
+}
+
+/* Evicts least recently used DWARF indexes (not keep's) until the cache
+ * fits its budget. */
+static void dwarf_evict(struct symbolizer *s, const struct objfile *keep)
+{
+	while (s->dw_total > s->dw_budget) {
+		struct objfile *lru = NULL;
+		uint64_t k, v;
+		for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
+			struct objfile *of = (struct objfile *)(uintptr_t)v;
+			if (of->dw && of != keep && (!lru || of->dw_used < lru->dw_used))
+				lru = of;
+		}
+		if (!lru)
+			return;
+		s->dw_total -= lru->dw_bytes;
+		lru->dw_bytes = 0;
+		dwarfidx_free(lru->dw);
+		lru->dw = NULL;
+		s->stats.dwarf_evictions++;
+	}
+}
+
+/* The DWARF index of of, reopened after an eviction; NULL when none. */
+static struct dwarfidx *dwarf_get(struct symbolizer *s, struct objfile *of)
+{
+	if (of->dw_state != DW_FOUND)
+		return NULL;
+	if (!of->dw) {
+		if (dwarfidx_open(of->dw_fd, &s->pool, &of->dw)) {
+			of->dw_state = DW_NONE;
+			return NULL;
+		}
+		s->stats.dwarf_loads++;
+	}
+	of->dw_used = ++s->tick;
+	return of->dw;
+}
+
+/* Charges what a lookup added to of's index to the cache. */
+static void dwarf_charge(struct symbolizer *s, struct objfile *of)
+{
+	size_t now = dwarfidx_bytes(of->dw);
+	s->dw_total += now - of->dw_bytes;
+	of->dw_bytes = now;
+	if (s->dw_total > s->stats.dwarf_bytes_peak)
+		s->stats.dwarf_bytes_peak = s->dw_total;
+	if (s->dw_total > s->dw_budget)
+		dwarf_evict(s, of);
+}
+
+/* Adds the function (and, unless turned off, its inlined calls) for one address. */
+static int emit(struct symbolizer *s, struct sym_frame *f, const struct elfsym *sym, const struct dw_frame *dwf,
+		size_t n, struct sym_batch *b)
+{
+	const char *sys = sym ? sym->name : n && dwf[0].mangled ? dwf[0].name : NULL;
+	f->name = sys ? demangler_get(&s->dm, sys) : n ? dwf[0].name : NULL;
+	f->system_name = sys && f->name != sys ? sys : NULL;
+	if (!f->name) {
+		f->miss = SYM_MISS_NO_SYMBOL;
+		return batch_add(b, f);
+	}
+	if (n) {
+		f->file = dwf[0].file;
+		f->line = dwf[0].line;
+	}
+	int err = batch_add(b, f);
+	for (size_t i = 1; i < n && !s->no_inline && !err; i++) {
+		struct sym_frame g = *f;
+		g.inlined = true;
+		g.name = dwf[i].name ? demangler_get(&s->dm, dwf[i].name) : "[inlined]";
+		g.system_name = dwf[i].mangled && g.name != dwf[i].name ? dwf[i].name : NULL;
+		g.file = dwf[i].file;
+		g.line = dwf[i].line;
+		err = batch_add(b, &g);
+	}
+	return err;
+}
+
+int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, const struct sym_frame *base,
+		    struct sym_batch *b)
+{
+	struct sym_frame f = *base;
+	struct dw_frame dwf[MAX_INLINE];
+	uint64_t vaddr;
+	size_t n = 0;
+
+	objfile_load(s, of);
+	if (of->same)
+		of = of->same;
+	if (!of->elf) {
+		f.miss = SYM_MISS_NO_FILE;
+		return batch_add(b, &f);
+	}
+	f.build_id = elfsym_build_id(of->elf);
+	if (elfsym_offset_to_vaddr(of->elf, off, &vaddr)) {
+		f.miss = SYM_MISS_NO_SYMBOL;
+		return batch_add(b, &f);
+	}
+	const struct elfsym *sym = of->dbg_syms ? elfsym_lookup(of->dbg_syms, vaddr) : NULL;
+	if (!sym)
+		sym = elfsym_lookup(of->elf, vaddr);
+	struct dwarfidx *dw = dwarf_get(s, of);
+	if (dw) {
+		n = dwarfidx_lookup(dw, vaddr, dwf, MAX_INLINE);
+		dwarf_charge(s, of);
+		f.dwarf = true;
+	}
+	return emit(s, &f, sym, dwf, n, b);
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+#include "perfmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_FILE (256u << 20)
+#define MAX_NAME 4096
+
+struct pm_entry {
+	uint64_t start, end;
+	uint32_t seq;  /* line order: later wins */
+	uint32_t name; /* offset into names */
+};
+
+struct perfmap {
+	struct pm_entry *e;
+	size_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+	size_t skipped;
+};
+
+/* Parses a hex number ("0x" optional) at *p up to a space; false if none. */
+static bool hex(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s < end && *s != ' '; s++, digits++) {
+		int c = *s, d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+					      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0 || digits >= 16)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (!digits || s == end)
+		return false;
+	*p = s + 1;
+	*out = v;
+	return true;
+}
+
+static int add(struct perfmap *m, uint64_t start, uint64_t size, const char *name, size_t len)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct pm_entry *e = realloc(m->e, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		m->e = e;
+		m->cap = cap;
+	}
+	if (m->names_len + len + 1 > m->names_cap) {
+		size_t cap = m->names_cap ? m->names_cap : 4096;
+		while (cap < m->names_len + len + 1)
+			cap *= 2;
+		char *n = realloc(m->names, cap);
+		if (!n)
+			return -ENOMEM;
+		m->names = n;
+		m->names_cap = cap;
+	}
+	memcpy(m->names + m->names_len, name, len);
+	m->names[m->names_len + len] = '\0';
+	m->e[m->n] = (struct pm_entry){ start, start + size, (uint32_t)m->n, (uint32_t)m->names_len };
+	m->n++;
+	m->names_len += len + 1;
+	return 0;
+}
+
+/* One line without its newline; malformed ones are counted and skipped. */
+static int parse_line(struct perfmap *m, const char *s, const char *end)
+{
+	uint64_t start, size;
+	while (end > s && (end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	if (s == end)
+		return 0;
+	if (!hex(&s, end, &start) || !hex(&s, end, &size) || !size || start + size < start || s >= end ||
+	    end - s > MAX_NAME || memchr(s, '\0', (size_t)(end - s)) || m->n >= UINT32_MAX / 2 ||
+	    m->names_len > UINT32_MAX / 2) {
+		m->skipped++;
+		return 0;
+	}
+	return add(m, start, size, s, (size_t)(end - s));
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct pm_entry *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int perfmap_parse(const char *text, size_t len, struct perfmap **out)
+{
+	struct perfmap *m = calloc(1, sizeof(*m));
+	int err = 0;
+	if (!m)
+		return -ENOMEM;
+	for (const char *p = text, *end = text + len; p < end && !err;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		err = parse_line(m, p, le);
+		p = le + 1;
+	}
+	if (err) {
+		perfmap_free(m);
+		return err;
+	}
+	qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
+	*out = m;
+	return 0;
+}
+
+int perfmap_read(const char *path, struct perfmap **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	int err = 0;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len == cap || !buf) {
+			cap = buf ? cap * 2 : cap;
+			char *b = realloc(buf, cap);
+			if (!b) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = b;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (r == 0 || len + (size_t)r >= MAX_FILE) {
+			len += (size_t)r;
+			break;
+		}
+		len += (size_t)r;
+	}
+	err = perfmap_parse(buf, len, out);
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+void perfmap_free(struct perfmap *m)
+{
+	if (!m)
+		return;
+	free(m->e);
+	free(m->names);
+	free(m);
+}
+
+const char *perfmap_lookup(const struct perfmap *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->e[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The latest line covering addr among the few that start before it. */
+	const struct pm_entry *best = NULL;
+	for (size_t i = lo, k = 0; i-- > 0 && k < 16; k++) {
+		const struct pm_entry *e = &m->e[i];
+		if (addr < e->end && (!best || e->seq > best->seq))
+			best = e;
+	}
+	return best ? m->names + best->name : NULL;
+}
+
+size_t perfmap_count(const struct perfmap *m)
+{
+	return m->n;
+}
+
+size_t perfmap_skipped(const struct perfmap *m)
+{
+	return m->skipped;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * State shared by the symbolizer's own files (symbolizer.c: processes,
+ * batches, kernel; objfile.c: mapped files, their debug info and the DWARF
+ * cache).  Nobody else includes this.
+ */
+#ifndef SCORCH_SYMBOLIZE_SYMBOLIZER_INTERNAL_H
+#define SCORCH_SYMBOLIZE_SYMBOLIZER_INTERNAL_H
+
+#include "base/hashtab.h"
+#include "symbolize/demangle.h"
+#include "symbolize/dwarfidx.h"
+#include "symbolize/elfsym.h"
+#include "symbolize/kallsyms.h"
+#include "symbolize/perfmap.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/strpool.h"
+#include "symbolize/symbolizer.h"
+
+enum dw_state {
+	DW_UNKNOWN = 0, /* not looked for yet */
+	DW_NONE,        /* no DWARF anywhere, or names-only mode */
+	DW_FOUND,       /* dw_fd has DWARF; dw is open or was evicted */
+};
+
+/* A mapped file, shared by every process that maps it; keyed by device,
+ * inode and modification time, and its loaded data shared by build ID. */
+struct objfile {
+	uint64_t dev, ino, mtime;
+	char *path;                   /* as the process maps it */
+	char *root;                   /* "/proc/PID/root" of the first process seen mapping it */
+	int fd;                       /* open from first sight until loaded, then -1 */
+	struct elfsym_file *elf;      /* the file's own symbols; NULL until loaded or on failure */
+	struct elfsym_file *dbg_syms; /* symbols of its debug file or mini debuginfo, or NULL */
+	struct objfile *same;         /* an earlier file with the same build ID: use its data */
+	int err;                      /* why elf is NULL after loading */
+	bool loaded;
+	enum dw_state dw_state;
+	int dw_fd;                    /* the file holding DWARF, kept to reopen after eviction */
+	struct dwarfidx *dw;          /* open DWARF index, or NULL */
+	size_t dw_bytes;              /* what dw is charged in the cache */
+	uint64_t dw_used;             /* LRU tick of the last lookup */
+};
+
+struct proc {
+	uint32_t pid, gen;
+	bool refreshed;            /* maps re-read once for an address they lacked */
+	struct procmaps maps;
+	struct objfile **files;    /* per mapping, NULL for anonymous ones */
+	struct perfmap *jit;       /* /tmp/perf-NSPID.map, or NULL */
+	const char *jit_path;      /* pooled "/tmp/perf-NSPID.map" */
+	int64_t jit_size;          /* size of the map file when read, -1 never */
+};
+
+struct symbolizer {
+	char *proc_root;
+	char *kallsyms_path;
+	char *debug_root;
+	char *kernel_cache;        /* cache file path, NULL for none */
+	bool names_only, no_inline;
+	size_t dw_budget;          /* bytes of open DWARF indexes before eviction */
+	size_t dw_total;           /* bytes charged now */
+	uint64_t tick;
+	struct kallsyms *kernel;
+	int kernel_err;
+	bool kernel_tried;
+	bool kernel_core_only;     /* s->kernel came from the cache */
+	struct u64map procs;       /* pid << 32 | gen -> struct proc * */
+	struct u64map files;       /* hash(dev, ino, mtime) -> struct objfile * */
+	struct u64map build_ids;   /* hash(build id) -> struct objfile * (loaded first) */
+	struct objfile *vdso;
+	struct strpool pool;
+	struct demangler dm;
+	struct symbolizer_stats stats;
+};
+
+/* objfile.c */
+struct objfile *objfile_vdso(void);
+void objfile_free(struct objfile *of);
+/* The shared file behind mapping m of pid, opened on first sight; NULL for
+ * anonymous and special mappings or on allocation failure. */
+struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct procmap *m);
+/* Appends the frames for file offset off of of (module fields already set in
+ * *base) to b's current address. 0 or -ENOMEM. */
+int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, const struct sym_frame *base,
+		    struct sym_batch *b);
+
+/* symbolizer.c */
+/* Appends f to the frames of the address being resolved. 0 or -ENOMEM. */
+int batch_add(struct sym_batch *b, const struct sym_frame *f);
+
+#endif
