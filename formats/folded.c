@@ -542,6 +542,11 @@ static int64_t parse_frames(struct reader *r, const char *s, size_t len)
 		const char *f = s + pos;
 		const char *semi = memchr(f, ';', len - pos);
 		size_t fend = semi ? (size_t)(semi - s) : len, flen = fend - pos;
+		/* Trailing blanks are dropped from every name, as the leaf's are
+		 * (they read as the blanks before the count): what is written
+		 * reads back the same. */
+		while (flen && (is_blank(f[flen - 1]) || f[flen - 1] == '\r'))
+			flen--;
 		if (flen) {
 			uint32_t kind = kind_from_suffix(f, &flen);
 			int64_t id = profile_frame_named(r->p, f, flen, kind);

@@ -34,7 +34,9 @@ int folded_write(const struct profile *p, bool lines, FILE *out);
  * "NAME:LINE: ...").  Lines of the same stack add up, also across files.
  * Accepted: LF or CRLF line ends, a last line without one, blank lines and
  * lines starting with '#' (skipped), spaces or tabs before the count, count 0
- * (frames interned, nothing added), empty frames ("a;;b", skipped).
+ * (frames interned, nothing added), empty frames ("a;;b", skipped).  Blanks
+ * (and CRs) at the end of a frame name are dropped, as they are for the last
+ * frame, so "a ;b" reads as "a;b".
  * 0, -EINVAL for a malformed line (e->msg says which and why), -EOVERFLOW
  * when counts pass INT64_MAX, -EIO on a read error, -ENOMEM.
  */
