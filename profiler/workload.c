@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +80,9 @@ int workload_fork(struct workload *w, char *const argv[])
 		signal(SIGCHLD, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
+		/* The command gets none of the capabilities scorch was given as
+		 * ambient ones (CAP_BPF, CAP_PERFMON...); as root it keeps root's. */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 		execvp(argv[0], argv);
 		int e = errno;
 		if (write(errp[1], &e, sizeof(e)) < 0)
