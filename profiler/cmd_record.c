@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,12 +225,32 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 	report_misses(&ss);
 }
 
+/* Opens -o before anything is attached, so an unwritable path fails early:
+ * a temporary file renamed into place at the end (a symlink there is
+ * replaced, not followed), except that a device or FIFO (/dev/null, never
+ * replaced) is written in place at the end and af stays closed. */
+static int open_output(const char *path, struct atomic_file *af)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? atomic_file_open(af, path) : -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return atomic_file_open(af, path);
+	return 0;
+}
+
 static int write_output(struct profile *p, const struct record_opts *o, struct atomic_file *af)
 {
 	struct format_error fe = { "" };
 	int err;
-	if (!af->fp)
-		return profile_write_path(p, NULL, o->format, &o->write, &fe) ? (log_error("%s", fe.msg), -EIO) : 0;
+	if (!af->fp) { /* stdout, or a device or FIFO written in place */
+		if ((err = profile_write_path(p, o->output, o->format, &o->write, &fe)))
+			log_error("%s", fe.msg);
+		return err;
+	}
 	FILE *tmp = af->fp;
 	/* profile_write_path writes atomically by path; here the temporary file
 	 * already exists, so write into it and rename. */
@@ -276,7 +297,7 @@ int cmd_record(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	if (check_privileges() || record_opts_check(&o))
 		goto out;
-	if (o.output && strcmp(o.output, "-") && (err = atomic_file_open(&af, o.output))) {
+	if (o.output && strcmp(o.output, "-") && (err = open_output(o.output, &af))) {
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
