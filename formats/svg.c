@@ -6,12 +6,14 @@
  * at the bottom, or at the top for an icicle graph) and writes the document:
  * style sheet with one colour rule per name, header texts and controls, one
  * group per frame, and the script with the name table (svg_script.c says
- * what the script expects of the document).
+ * what the script expects of the document).  A differential graph colours
+ * each frame by its own change instead of one rule per name.
  */
 #include "svg.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "formats/svg_internal.h"
@@ -25,6 +27,7 @@
 
 struct layout {
 	double width, height, top;
+	double diff_max; /* differential graph: the change of full saturation, points */
 };
 
 void svg_opts_init(struct svg_opts *o)
@@ -52,11 +55,30 @@ static double row_y(const struct svg_graph *g, const struct layout *l, bool inve
 	return l->top + ROW * (inverted ? depth : g->max_depth - depth);
 }
 
+/* A frame's change of inclusive share in a differential graph, in points:
+ * new minus base whichever is drawn. */
+static double frame_delta(const struct svg_diff *d, const struct svg_frame *f)
+{
+	double drawn = 100 * d->share * (double)f->count, other = 100 * d->other_share * (double)f->other;
+	return d->negate ? other - drawn : drawn - other;
+}
+
+/* The largest change of any drawn frame, at least one point. */
+static double diff_max(const struct svg_graph *g, const struct svg_diff *d)
+{
+	double max = 1;
+	for (size_t i = 0; d && i < g->nframes; i++) {
+		double v = fabs(frame_delta(d, &g->frames[i]));
+		max = v > max ? v : max;
+	}
+	return max;
+}
+
 static void put_style(FILE *out, const struct svg_graph *g, const struct profile *p, const struct svg_opts *o)
 {
 	fputs("<style>", out);
 	fputs(svg_css, out);
-	for (size_t i = 0; i < g->nnames; i++) {
+	for (size_t i = 0; !o->diff && i < g->nnames; i++) {
 		const struct svg_name *n = &g->names[i];
 		char colour[8];
 		if (n->out == SVG_NONE)
@@ -102,8 +124,14 @@ static void put_frame(FILE *out, const struct svg_graph *g, const struct layout 
 	bool ellipsis;
 	size_t keep = svg_fit_label(svg_name_str(g, f->name), n->disp, w, &ellipsis);
 
-	fprintf(out, "<g class=\"f%" PRIu32 "\" s=\"%" PRId64 "\" c=\"%" PRId64 "\"><rect", n->out, f->start,
-		f->count);
+	fprintf(out, "<g class=\"f%" PRIu32 "\" s=\"%" PRId64 "\" c=\"%" PRId64 "\"", n->out, f->start, f->count);
+	if (o->diff) {
+		char colour[8];
+		svg_diff_colour(frame_delta(o->diff, f), l->diff_max, colour);
+		fprintf(out, " b=\"%" PRId64 "\"><rect fill=\"%s\"", f->other, colour);
+	} else {
+		fputs("><rect", out);
+	}
 	put_px(out, "x", x);
 	put_px(out, "y", y);
 	put_px(out, "width", w);
@@ -142,7 +170,11 @@ static void put_script(FILE *out, const struct svg_graph *g, const struct layout
 		g->total, l->width, l->height, SVG_PAD, l->top, ROW, g->max_depth, o->inverted ? 1 : 0,
 		SVG_FONT_SIZE, SVG_CHAR_WIDTH);
 	svg_put_js(out, countname, strlen(countname));
-	fputs("\"};\n", out);
+	fputc('"', out);
+	if (o->diff) /* d: the other total, a sample's share of each side, 1 when base is drawn */
+		fprintf(out, ",d:{t:%" PRId64 ",k:%.17g,ko:%.17g,neg:%d}", g->other_total, o->diff->share,
+			o->diff->other_share, o->diff->negate ? 1 : 0);
+	fputs("};\n", out);
 	fputs(svg_js, out);
 	fputs("]]></script>\n", out);
 }
@@ -155,6 +187,7 @@ static void put_document(FILE *out, const struct svg_graph *g, const struct prof
 	l.width = o->width ? o->width : 1200;
 	l.top = HEADER + (o->subtitle ? SUBHEADER : 0);
 	l.height = l.top + ROW * (g->nframes ? g->max_depth + 1 : 1) + FOOTER;
+	l.diff_max = diff_max(g, o->diff);
 	fprintf(out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "

@@ -19,6 +19,14 @@
  * frames stand apart; the "module" palette hashes the frame's mapping file.
  * Names are written as valid XML whatever their bytes (invalid UTF-8 shows as
  * U+FFFD); labels are cut to the frame's width, tooltips never.
+ *
+ * A differential flame graph (opts.diff set) draws one profile's shape and
+ * compares every frame (a call path) with the same path in another profile:
+ * the change of its inclusive share, in points, colours it (red grew, blue
+ * shrank, white unchanged; full saturation at the largest change, or at one
+ * point when no change is larger), and the tooltip and details line give both
+ * counts, both shares and the change.  Paths only in the other profile are
+ * not drawn.  Zoom, search and the URL state work as in any flame graph.
  */
 #ifndef SCORCH_FORMATS_SVG_H
 #define SCORCH_FORMATS_SVG_H
@@ -27,6 +35,14 @@
 #include <stdio.h>
 
 #include "formats/profile.h"
+
+/* What a differential flame graph compares the drawn profile with. */
+struct svg_diff {
+	const struct profile *other; /* the profile compared against (not drawn) */
+	double share;		     /* share (1 = 100 %) one sample of the drawn profile stands for */
+	double other_share;	     /* the same for other */
+	bool negate;		     /* drawn is the base: changes are other - drawn, not drawn - other */
+};
 
 struct svg_opts {
 	const char *title;     /* default "Flame Graph" (or "Icicle Graph" when inverted) */
@@ -37,6 +53,7 @@ struct svg_opts {
 	unsigned width;	       /* image width in pixels (default 1200) */
 	bool inverted;	       /* icicle: root at the top */
 	bool reverse;	       /* merge stacks from the leaves */
+	const struct svg_diff *diff; /* NULL, or a differential flame graph */
 };
 
 /* Sets the defaults: everything 0 or NULL but minwidth 0.1 and width 1200. */

@@ -43,6 +43,7 @@ struct svg_frame {
 	uint32_t name;	/* index into svg_graph.names */
 	int64_t start;	/* samples to the left of the frame */
 	int64_t count;	/* samples in the frame and its descendants */
+	int64_t other;	/* the same path's samples in the diff's other profile */
 };
 
 struct svg_graph {
@@ -56,7 +57,8 @@ struct svg_graph {
 	uint32_t max_depth;
 	uint32_t nout; /* names with an out id: 0..nout-1 */
 	int64_t total;
-	double scale; /* pixels per sample */
+	int64_t other_total; /* samples of the diff's other profile, 0 without one */
+	double scale;	     /* pixels per sample */
 };
 
 /* Merges p's samples into g (root first, or from the leaves with o->reverse)
@@ -87,6 +89,11 @@ size_t svg_fit_label(const char *s, size_t len, double width, bool *ellipsis);
  * the "module" palette), in a family of colours per kind. */
 void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind, const char *module,
 		char out[8]);
+
+/* The fill colour, "#rrggbb", of a change of delta points in a differential
+ * flame graph whose largest change is max points: white for none, towards
+ * red for growth and blue for shrinkage. */
+void svg_diff_colour(double delta, double max, char out[8]);
 
 /* The embedded style sheet and script (svg_script.c). */
 extern const char svg_css[];

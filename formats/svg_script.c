@@ -10,10 +10,14 @@
  * when zooming.  The writer also defines C: t total samples, w and h image
  * size, p horizontal padding, top the y of the first row, fh row height, md
  * deepest depth, inv 1 for an icicle graph, fs font size, cw glyph width per
- * font size, cn the count's name.
+ * font size, cn the count's name.  A differential graph's frames also carry
+ * b="OTHER" (the path's count in the profile compared against), and C.d
+ * holds t the other total, k and ko the share of one sample of the drawn
+ * and the other profile, neg 1 when the drawn profile is the base.
  *
  * The script adds: hover (details line and tooltip: full name, count,
- * percentage), click to zoom (ancestors dimmed, "Reset Zoom" and Escape
+ * percentage; in a differential graph both counts, both shares and the
+ * change in points), click to zoom (ancestors dimmed, "Reset Zoom" and Escape
  * undo), regular expression search (the Search button or Ctrl-F) with the
  * matched share of all samples, counted once where matches nest, and the
  * state in the URL: ?x=START&y=DEPTH of the zoomed frame, &s=REGEXP.
@@ -50,12 +54,18 @@ const char svg_js[] =
     "  var g=gs[i],r=g.firstElementChild,y=+r.getAttribute('y');\n"
     "  g.fi=i;\n"
     "  F.push({g:g,r:r,t:r.nextElementSibling,n:+g.getAttribute('class').slice(1),\n"
-    "   s:+g.getAttribute('s'),c:+g.getAttribute('c'),y:y,d:depthOf(y),st:0,moved:0});\n"
+    "   s:+g.getAttribute('s'),c:+g.getAttribute('c'),b:+g.getAttribute('b'),y:y,d:depthOf(y),st:0,moved:0});\n"
     " }\n"
     "}\n"
     "function num(n){return String(n).replace(/\\B(?=(\\d{3})+(?!\\d))/g,',');}\n"
     "function pct(n){return (C.t?100*n/C.t:0).toFixed(2)+'%';}\n"
-    "function describe(f){return N[f.n]+' ('+num(f.c)+' '+C.cn+', '+pct(f.c)+')';}\n"
+    /* Differential graph: new and base counts and shares, and the change. */
+    "function side(n,k){return num(n)+' '+C.cn+' ('+(100*n*k).toFixed(2)+'%)';}\n"
+    "function change(f){\n"
+    " var d=C.d,nw=d.neg?f.b:f.c,bs=d.neg?f.c:f.b,kn=d.neg?d.ko:d.k,kb=d.neg?d.k:d.ko,dl=100*(nw*kn-bs*kb);\n"
+    " return ['new: '+side(nw,kn),'base: '+side(bs,kb),'change: '+(dl>=0?'+':'')+dl.toFixed(2)+' points'];\n"
+    "}\n"
+    "function describe(f){return N[f.n]+' ('+(C.d?change(f).join(', '):num(f.c)+' '+C.cn+', '+pct(f.c))+')';}\n"
     /* Labels: the same rule as the writer's (whole characters, then an ellipsis). */
     "function fit(s,w,key){\n"
     " var max=Math.floor((w-6)/cpw);\n"
@@ -134,7 +144,7 @@ const char svg_js[] =
     "tip=$('tip'),t=tip.lastElementChild,a=Array.from(N[f.n]),per=Math.max(20,Math.floor(C.w*0.6/cpw));\n"
     " var lines=[];\n"
     " for(var i=0;i<a.length;i+=per)lines.push(a.slice(i,i+per).join(''));\n"
-    " lines.push(num(f.c)+' '+C.cn+' ('+pct(f.c)+')');\n"
+    " if(C.d)lines.push.apply(lines,change(f));else lines.push(num(f.c)+' '+C.cn+' ('+pct(f.c)+')');\n"
     " t.textContent='';\n"
     " lines.forEach(function(l,i){var s=document.createElementNS(NS,'tspan');s.setAttribute('x',6);\n"
     "  s.setAttribute('y',16+14*i);s.textContent=l;t.appendChild(s);});\n"

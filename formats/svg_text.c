@@ -2,8 +2,10 @@
 /*
  * svg_text: what the SVG writer does to names: escaping for XML and for
  * JavaScript strings (any bytes in, well-formed UTF-8 out), fitting labels to
- * frame widths, and deterministic colours.
+ * frame widths, and deterministic colours (and a differential graph's
+ * colours of change).
  */
+#include <math.h>
 #include <string.h>
 
 #include "formats/svg_internal.h"
@@ -264,4 +266,22 @@ void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind
 		f = &families[pal][k];
 	}
 	hsl_hex(f->h0 + (f->h1 - f->h0) * hv, f->s, f->l0 + (f->l1 - f->l0) * unit(h, 16), out);
+}
+
+void svg_diff_colour(double delta, double max, char out[8])
+{
+	/* White to the ends of a red-blue diverging scale (ColorBrewer RdBu). */
+	static const float grew[3] = {214, 47, 39}, shrank[3] = {33, 102, 172};
+	static const char hex[] = "0123456789abcdef";
+	const float *end = delta > 0 ? grew : shrank;
+	float t = max > 0 ? (float)(fabs(delta) / max) : 0;
+
+	t = t > 1 ? 1 : t;
+	out[0] = '#';
+	for (int i = 0; i < 3; i++) {
+		unsigned v = (unsigned)(255 + (end[i] - 255) * t + .5f);
+		out[1 + 2 * i] = hex[v >> 4];
+		out[2 + 2 * i] = hex[v & 15];
+	}
+	out[7] = '\0';
 }

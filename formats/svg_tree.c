@@ -9,6 +9,10 @@
  * merged frame with its start and count, closed children before parents.  A
  * frame narrower than the minimum width is dropped when it closes; its
  * samples stay counted in its ancestors, which are at least as wide.
+ *
+ * For a differential graph the other profile's samples become rows too, with
+ * their count kept apart: they add to the frames' "other" counts but take no
+ * width, so the drawn shape is the drawn profile's alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,13 +27,14 @@ struct svg_row {
 	size_t off;
 	uint32_t len;
 	int64_t count;
+	int64_t other; /* count in the diff's other profile (then count is 0) */
 };
 
 struct svg_seqs {
 	uint32_t *ids;
 	size_t n, cap;
 	struct svg_row *rows;
-	size_t nrows;
+	size_t nrows, cap_rows;
 };
 
 struct name_probe {
@@ -109,29 +114,29 @@ static void reverse_ids(uint32_t *a, size_t n)
 	}
 }
 
-/* Turns every sample into a row of name ids. */
-static int collect(struct svg_graph *g, struct svg_seqs *q, const struct profile *p, bool reverse)
+/* Appends a row of name ids per sample of p (as the other profile's counts
+ * when other is set). */
+static int collect(struct svg_graph *g, struct svg_seqs *q, const struct profile *p, bool reverse, bool other)
 {
 	int err = 0;
-	size_t nf = profile_nframes(p);
+	size_t nf = profile_nframes(p), ns = profile_nsamples(p);
 	uint32_t *cache = malloc((nf ? nf : 1) * sizeof(*cache));
 	struct stack_view v;
 
 	stack_view_init(&v);
-	q->nrows = profile_nsamples(p);
-	q->rows = malloc((q->nrows ? q->nrows : 1) * sizeof(*q->rows));
-	if (!cache || !q->rows) {
+	if (!cache || grow(&q->rows, &q->cap_rows, q->nrows + ns + 1, sizeof(*q->rows))) {
 		err = -ENOMEM;
 		goto out;
 	}
 	memset(cache, 0xff, nf * sizeof(*cache));
-	for (size_t i = 0; i < q->nrows; i++) {
+	for (size_t k = 0; k < ns; k++) {
 		struct sample s;
-		profile_sample_get(p, i, &s);
+		size_t i = q->nrows++;
+		profile_sample_get(p, k, &s);
 		if ((err = stack_view_fill(&v, p, &s)) ||
 		    (err = grow(&q->ids, &q->cap, q->n + v.n, sizeof(*q->ids))))
 			goto out;
-		q->rows[i] = (struct svg_row){q->n, (uint32_t)v.n, s.count};
+		q->rows[i] = (struct svg_row){q->n, (uint32_t)v.n, other ? 0 : s.count, other ? s.count : 0};
 		for (size_t j = 0; j < v.n; j++) {
 			int64_t id = view_name(g, p, &v.frames[j], cache);
 			if (id < 0) {
@@ -202,13 +207,13 @@ static int row_cmp(const void *a, const void *b, void *ctx)
 }
 
 static int keep(struct svg_graph *g, uint32_t depth, uint32_t name, int64_t start, int64_t count,
-		double minwidth)
+		int64_t other, double minwidth)
 {
 	if ((double)count * g->scale < minwidth || count <= 0)
 		return 0;
 	if (grow(&g->frames, &g->cap_frames, g->nframes + 1, sizeof(*g->frames)))
 		return -ENOMEM;
-	g->frames[g->nframes++] = (struct svg_frame){depth, name, start, count};
+	g->frames[g->nframes++] = (struct svg_frame){depth, name, start, count, other};
 	if (depth > g->max_depth)
 		g->max_depth = depth;
 	if (g->names[name].out == SVG_NONE)
@@ -216,21 +221,23 @@ static int keep(struct svg_graph *g, uint32_t depth, uint32_t name, int64_t star
 	return 0;
 }
 
-/* The walk over sorted rows: open[d] is where the open frame at depth d + 1 starts. */
+/* The walk over sorted rows: open[d] is where the open frame at depth d + 1
+ * starts in drawn samples, open_other[d] in the other profile's. */
 static int merge(struct svg_graph *g, const struct svg_seqs *q, const uint32_t *order, double minwidth)
 {
 	int err = 0;
 	size_t maxlen = 0;
 	const uint32_t *prev = NULL;
 	uint32_t nopen = 0;
-	int64_t cum = 0;
+	int64_t cum = 0, cum_other = 0;
 
 	for (size_t i = 0; i < q->nrows; i++)
 		if (q->rows[i].len > maxlen)
 			maxlen = q->rows[i].len;
-	int64_t *open = malloc((maxlen + 1) * sizeof(*open));
+	int64_t *open = malloc(2 * (maxlen + 1) * sizeof(*open)), *open_other;
 	if (!open)
 		return -ENOMEM;
+	open_other = open + maxlen + 1;
 	for (size_t i = 0; i <= q->nrows && !err; i++) {
 		const struct svg_row *r = i < q->nrows ? &q->rows[order[i]] : NULL;
 		const uint32_t *cur = r ? q->ids + r->off : NULL;
@@ -239,13 +246,17 @@ static int merge(struct svg_graph *g, const struct svg_seqs *q, const uint32_t *
 			common++;
 		while (nopen > common && !err) {
 			nopen--;
-			err = keep(g, nopen + 1, prev[nopen], open[nopen], cum - open[nopen], minwidth);
+			err = keep(g, nopen + 1, prev[nopen], open[nopen], cum - open[nopen],
+				   cum_other - open_other[nopen], minwidth);
 		}
-		for (uint32_t d = common; d < len; d++)
+		for (uint32_t d = common; d < len; d++) {
 			open[d] = cum;
+			open_other[d] = cum_other;
+		}
 		nopen = len;
 		prev = cur;
 		cum += r ? r->count : 0;
+		cum_other += r ? r->other : 0;
 	}
 	free(open);
 	return err;
@@ -281,8 +292,11 @@ int svg_graph_build(struct svg_graph *g, const struct profile *p, const struct s
 	idxtab_init(&g->name_idx);
 	g->total = profile_total(p);
 	g->scale = g->total > 0 && avail > 0 ? avail / (double)g->total : 0;
-	if ((err = collect(g, &q, p, o->reverse)) || (err = sort_names(g, &q)))
+	if ((err = collect(g, &q, p, o->reverse, false)) ||
+	    (o->diff && o->diff->other && (err = collect(g, &q, o->diff->other, o->reverse, true))) ||
+	    (err = sort_names(g, &q)))
 		goto out;
+	g->other_total = o->diff && o->diff->other ? profile_total(o->diff->other) : 0;
 	int64_t root = name_id(g, "all", SVG_KIND_ROOT, 0);
 	if (root < 0) {
 		err = (int)root;
@@ -296,7 +310,8 @@ int svg_graph_build(struct svg_graph *g, const struct profile *p, const struct s
 	for (uint32_t i = 0; i < q.nrows; i++)
 		order[i] = i;
 	qsort_r(order, q.nrows, sizeof(*order), row_cmp, &q);
-	if ((err = merge(g, &q, order, o->minwidth)) || (err = keep(g, 0, (uint32_t)root, 0, g->total, 0)))
+	if ((err = merge(g, &q, order, o->minwidth)) ||
+	    (err = keep(g, 0, (uint32_t)root, 0, g->total, g->other_total, 0)))
 		goto out;
 	finish(g);
 out:

@@ -14,6 +14,7 @@ static const struct {
 } cmds[] = {
 	{ "record", cmd_record, "sample stacks of a command, processes or the whole system" },
 	{ "convert", cmd_convert, "convert profiles between folded, pprof and SVG" },
+	{ "diff", cmd_diff, "compare base and new profiles: report, flame graph, CI verdict" },
 };
 
 static void usage(FILE *out)

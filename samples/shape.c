@@ -5,8 +5,10 @@
  * each runs the same loop body, for 6, 3 and 1 units.  The 10 % branch first
  * recurses 40 frames deep, so a profiler must keep deep stacks whole.
  *
- *   shape [SECONDS [DEPTH]]   run for about SECONDS of CPU time (default 3),
- *                             the 10 % branch recursing DEPTH deep (default 40)
+ *   shape [SECONDS [DEPTH [SLOWDOWN_PCT]]]
+ *       run for about SECONDS of CPU time (default 3), the 10 % branch
+ *       recursing DEPTH deep (default 40), shape_thirty doing SLOWDOWN_PCT %
+ *       more work (default 0; 25 makes it 25 % slower, for `scorch diff`)
  *
  * Built with -O2 -fno-omit-frame-pointer -fno-inline (see CMakeLists.txt) so
  * each function keeps its own frame.
@@ -46,9 +48,19 @@ __attribute__((noinline)) void shape_sixty(void)
 	SPIN(6);
 }
 
+/* Extra work of shape_thirty in units of UNIT_ITERS / 100: SLOWDOWN_PCT * 3. */
+static uint64_t thirty_extra;
+
 __attribute__((noinline)) void shape_thirty(void)
 {
 	SPIN(3);
+	if (thirty_extra) {
+		uint64_t x = sink;
+		for (uint64_t i = 0; i < thirty_extra * (UNIT_ITERS / 100); i++)
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		shape_tick();
+		sink = x;
+	}
 }
 
 __attribute__((noinline)) void shape_ten_leaf(void)
@@ -76,8 +88,12 @@ int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 3.0;
 	int depth = argc > 2 ? atoi(argv[2]) : 40;
+	int slowdown = argc > 3 ? atoi(argv[3]) : 0;
 	unsigned long rounds = 0;
 	double start = cpu_seconds();
+
+	if (slowdown > 0)
+		thirty_extra = 3 * (uint64_t)slowdown;
 
 	while (cpu_seconds() - start < seconds) {
 		shape_sixty();
