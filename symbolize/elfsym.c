@@ -41,6 +41,13 @@ static int add_name(struct elfsym_file *f, const char *name, size_t *off)
 	return 0;
 }
 
+static bool in_code(Elf *elf, size_t shndx)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(elf, shndx);
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
+}
+
 static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -52,10 +59,15 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
 		int type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE) || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_shndx >= SHN_LORESERVE || !sym.st_value)
 			continue;
 		const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
+			continue;
+		/* Untyped labels name code only in an executable section (assembly
+		 * entry points such as _start); skip local and mapping labels. */
+		if (type == STT_NOTYPE && (name[0] == '.' || name[0] == '$' || !in_code(elf, sym.st_shndx)))
 			continue;
 		if (f->n == f->cap) {
 			size_t cap = f->cap ? f->cap * 2 : 1024;

@@ -48,6 +48,10 @@ static void child_start(const char *lib, bool cxx, struct child *c)
 	if (c->pid == 0) {
 		struct where w = { 0 };
 		char b;
+		/* Hold no pipe of an earlier child, or it would never see EOF. */
+		for (int fd = 3; fd < 256; fd++)
+			if (fd != up[1] && fd != down[0])
+				close(fd);
 		void *h = dlopen(lib, RTLD_NOW);
 		if (!h)
 			_exit(2);
@@ -265,12 +269,42 @@ static void test_cxx(void **state)
 	child_end(&c);
 }
 
+/* A DWARF cache of one byte: every lookup evicts the other library's index
+ * and reopens its own, and the answers do not change. */
+static void test_eviction(void **state)
+{
+	(void)state;
+	struct child c, x;
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	struct symbolizer_opts o = { .debug_root = DEBUG_INLXX "/root", .dwarf_cache_bytes = 1 };
+	child_start(INL_LIB, false, &c);
+	child_start(DEBUG_INLXX "/bid/libinlxx_bid.so", true, &x);
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(symbolizer_resolve_user(s, (uint32_t)c.pid, 1, &c.w.pc, 1, &b), 0);
+		assert_c_chain(&b, &c.w);
+		assert_int_equal(symbolizer_resolve_user(s, (uint32_t)x.pid, 1, &x.w.pc, 1, &b), 0);
+		assert_int_equal(b.first[1], 2);
+		assert_string_equal(b.frames[1].name, "fx::Acc<long>::add(long, inlxx_where*)");
+	}
+	struct symbolizer_stats st;
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.dwarf_loads, 6);
+	assert_int_equal(st.dwarf_evictions, 5);
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	child_end(&c);
+	child_end(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_inline), cmocka_unit_test(test_modes),	 cmocka_unit_test(test_build_id),
 		cmocka_unit_test(test_debuglink), cmocka_unit_test(test_deleted), cmocka_unit_test(test_stripped),
-		cmocka_unit_test(test_cxx),
+		cmocka_unit_test(test_cxx), cmocka_unit_test(test_eviction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
