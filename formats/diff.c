@@ -92,17 +92,17 @@ void diff_free(struct diff *d)
 	free(d);
 }
 
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+/* Room for element n of *arr (capacity *cap, doubled when full).  0 or -ENOMEM. */
+static int reserve_one(void *arr, size_t n, size_t *cap, size_t elem)
 {
-	if (need <= *cap)
+	size_t ncap = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
 		return 0;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*(void **)arr, ncap * elem);
-	if (!n)
+	if (!(p = reallocarray(*(void **)arr, ncap, elem)))
 		return -ENOMEM;
-	*(void **)arr = n;
+	*(void **)arr = p;
 	*cap = ncap;
 	return 0;
 }
@@ -113,17 +113,18 @@ static bool name_eq(const void *ctx, uint32_t idx)
 	return !strcmp(q->d->funcs[idx].name, q->s);
 }
 
-/* The function id of a display name, added if new; >= 0 or -ENOMEM. */
-static int64_t func_id(struct diff *d, const char *name)
+/* The function id of a display name, added if new (taking name, which the
+ * caller frees otherwise: *name is set to NULL when taken); >= 0 or -ENOMEM. */
+static int64_t func_id(struct diff *d, char **name)
 {
-	struct name_probe q = {d, name};
-	uint64_t h = hash_bytes(name, strlen(name), 0xd1ff);
+	struct name_probe q = {d, *name};
+	uint64_t h = hash_bytes(*name, strlen(*name), 0xd1ff);
 	int64_t id = idxtab_find(&d->idx, h, name_eq, &q);
 	size_t cap_stamp = d->cap_funcs;
 
 	if (id >= 0)
 		return id;
-	if (grow(&d->funcs, &d->cap_funcs, d->nfuncs + 1, sizeof(*d->funcs)))
+	if (reserve_one(&d->funcs, d->nfuncs, &d->cap_funcs, sizeof(*d->funcs)))
 		return -ENOMEM;
 	if (cap_stamp != d->cap_funcs) {
 		uint64_t *st = realloc(d->stamp, d->cap_funcs * sizeof(*st));
@@ -131,13 +132,11 @@ static int64_t func_id(struct diff *d, const char *name)
 			return -ENOMEM;
 		d->stamp = st;
 	}
-	char *copy = strdup(name);
-	if (!copy || idxtab_insert(&d->idx, h, (uint32_t)d->nfuncs)) {
-		free(copy);
+	if (idxtab_insert(&d->idx, h, (uint32_t)d->nfuncs))
 		return -ENOMEM;
-	}
 	memset(&d->funcs[d->nfuncs], 0, sizeof(d->funcs[0]));
-	d->funcs[d->nfuncs].name = copy;
+	d->funcs[d->nfuncs].name = *name;
+	*name = NULL;
 	d->stamp[d->nfuncs] = 0;
 	return (int64_t)d->nfuncs++;
 }
@@ -145,25 +144,20 @@ static int64_t func_id(struct diff *d, const char *name)
 /* Maps every frame of p to a function id (fmap[frame id]). */
 static int map_frames(struct diff *d, const struct profile *p, uint32_t *fmap)
 {
-	char *buf = NULL;
-	size_t cap = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < profile_nframes(p) && !err; i++) {
 		const struct frame *f = profile_frame_get(p, (uint32_t)i);
-		const char *name = profile_str(p, f->name), *sfx = folded_kind_suffix(f->kind);
-		size_t nl = strlen(name), sl = strlen(sfx);
-		if ((err = grow(&buf, &cap, nl + sl + 1, 1)))
-			break;
-		memcpy(buf, name, nl);
-		memcpy(buf + nl, sfx, sl + 1);
-		int64_t id = func_id(d, buf);
+		char *name = NULL;
+		int64_t id = -ENOMEM;
+		if (asprintf(&name, "%s%s", profile_str(p, f->name), folded_kind_suffix(f->kind)) >= 0)
+			id = func_id(d, &name);
+		free(name);
 		if (id < 0)
 			err = (int)id;
 		else
 			fmap[i] = (uint32_t)id;
 	}
-	free(buf);
 	return err;
 }
 
@@ -203,7 +197,7 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 						 : (double)r.total;
 	fmap = malloc((nf ? nf : 1) * sizeof(*fmap));
 	if (!fmap || (err = map_frames(d, p, fmap)) ||
-	    (err = grow(&d->runs[side], &d->cap_runs[side], d->nruns[side] + 1, sizeof(r)))) {
+	    (err = reserve_one(&d->runs[side], d->nruns[side], &d->cap_runs[side], sizeof(r)))) {
 		err = err ? err : -ENOMEM;
 		goto out;
 	}

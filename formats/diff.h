@@ -48,10 +48,10 @@ enum diff_report { DIFF_REPORT_TEXT = 0, DIFF_REPORT_MARKDOWN, DIFF_REPORT_JSON 
 
 struct diff_opts {
 	enum diff_norm norm;
-	int64_t min_samples; /* default 10: fewer over both sides is not tested */
-	double fail_on;	     /* points of inclusive share (default 2) */
-	double alpha;	     /* family-wise error rate of the gate (default 0.01) */
-	double dispersion;   /* prior run-to-run dispersion phi0 (default 2), diff_stats.h */
+	int64_t min_samples;  /* default 10: fewer over both sides is not tested */
+	double fail_on;	      /* points of inclusive share (default 2) */
+	double alpha;	      /* family-wise error rate of the gate (default 0.01) */
+	double dispersion;    /* prior run-to-run dispersion phi0 (default 2), diff_stats.h */
 	double dispersion_df; /* its weight in degrees of freedom (default 4) */
 };
 
@@ -68,7 +68,7 @@ struct diff_stat {
 };
 
 struct diff_func {
-	const char *name; /* display name with kind suffix; owned by the diff */
+	const char *name;      /* display name with kind suffix; owned by the diff */
 	struct diff_stat m[2]; /* indexed by enum diff_measure */
 	bool regression;
 };

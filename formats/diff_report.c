@@ -43,25 +43,29 @@ static bool shown(const struct diff_func *f, enum diff_measure m)
 	return f->m[m].count[0] || f->m[m].count[1];
 }
 
-static void text_verdict(const struct diff *d, FILE *out, bool md)
+/* The verdict line; regressions listed by decreasing growth (rank: inclusive). */
+static void text_verdict(const struct diff *d, const uint32_t *rank, FILE *out, bool md)
 {
 	const struct diff_summary *s = diff_summary_get(d);
 	const struct diff_opts *o = diff_opts_get(d);
 	const char *b = md ? "**" : "";
 
 	if (!s->regressions) {
-		fprintf(out, "%sverdict: no regression%s: no inclusive share grew by more than %g points with "
-			     "Holm-adjusted p < %g\n",
+		fprintf(out,
+			"%sverdict: no regression%s: no inclusive share grew by more than %g points with "
+			"Holm-adjusted p < %g\n",
 			b, b, o->fail_on, o->alpha);
 		return;
 	}
-	fprintf(out, "%sverdict: REGRESSION%s in %zu function%s (inclusive share up more than %g points, "
-		     "Holm-adjusted p < %g):",
+	fprintf(out,
+		"%sverdict: REGRESSION%s in %zu function%s (inclusive share up more than %g points, "
+		"Holm-adjusted p < %g):",
 		b, b, s->regressions, s->regressions == 1 ? "" : "s", o->fail_on, o->alpha);
 	for (size_t i = 0; i < diff_nfuncs(d); i++) {
-		const struct diff_func *f = diff_func_get(d, i);
+		const struct diff_func *f = diff_func_get(d, rank[i]);
 		if (f->regression)
-			fprintf(out, " %s%s%s %+.2f", md ? "`" : "", f->name, md ? "`" : "", f->m[DIFF_INCL].delta);
+			fprintf(out, " %s%s%s %+.2f", md ? "`" : "", f->name, md ? "`" : "",
+				f->m[DIFF_INCL].delta);
 	}
 	fputc('\n', out);
 }
@@ -80,8 +84,8 @@ static void header_line(const struct diff *d, FILE *out)
 static void text_table(const struct diff *d, const uint32_t *rank, enum diff_measure m, size_t top, FILE *out)
 {
 	fprintf(out, "\n%s, largest changes:\n", measure_title[m]);
-	fprintf(out, "%10s %8s %10s %8s %8s %9s  %-10s %s\n", "base", "base%", "new", "new%", "delta", "p(adj)",
-		"", "function");
+	fprintf(out, "%10s %8s %10s %8s %8s %9s  %-10s %s\n", "base", "base%", "new", "new%", "delta",
+		"p(adj)", "", "function");
 	for (size_t i = 0, n = 0; i < diff_nfuncs(d) && (!top || n < top); i++) {
 		const struct diff_func *f = diff_func_get(d, rank[i]);
 		const struct diff_stat *st = &f->m[m];
@@ -121,8 +125,8 @@ static void md_table(const struct diff *d, const uint32_t *rank, enum diff_measu
 			continue;
 		fputs("| ", out);
 		md_name(out, f->name);
-		fprintf(out, " | %" PRId64 " | %.2f | %" PRId64 " | %.2f | %+.2f | ", st->count[0], st->share[0],
-			st->count[1], st->share[1], st->delta);
+		fprintf(out, " | %" PRId64 " | %.2f | %" PRId64 " | %.2f | %+.2f | ", st->count[0],
+			st->share[0], st->count[1], st->share[1], st->delta);
 		put_p(out, st, "%s");
 		fprintf(out, " | %s%s%s |\n", *mark(f, m) ? "**" : "", mark(f, m), *mark(f, m) ? "**" : "");
 		n++;
@@ -174,11 +178,13 @@ static void json_report(const struct diff *d, const uint32_t *rank, size_t top, 
 	const struct diff_opts *o = diff_opts_get(d);
 	bool first = true;
 
-	fprintf(out, "{\"verdict\":\"%s\",\"regressions\":%zu,\"normalize\":\"%s\",", s->regressions ? "regression" : "pass",
-		s->regressions, norm_name(d));
+	fprintf(out, "{\"verdict\":\"%s\",\"regressions\":%zu,\"normalize\":\"%s\",",
+		s->regressions ? "regression" : "pass", s->regressions, norm_name(d));
 	json_num(out, "fail_on", o->fail_on, false);
 	json_num(out, "alpha", o->alpha, false);
-	fprintf(out, "\"min_samples\":%" PRId64 ",\"correction\":\"holm\",\"tested\":{\"self\":%zu,\"inclusive\":%zu},",
+	fprintf(out,
+		"\"min_samples\":%" PRId64
+		",\"correction\":\"holm\",\"tested\":{\"self\":%zu,\"inclusive\":%zu},",
 		o->min_samples, s->tested[DIFF_SELF], s->tested[DIFF_INCL]);
 	for (int i = 0; i < 2; i++)
 		fprintf(out, "\"%s\":{\"runs\":%zu,\"samples\":%" PRId64 "},", i ? "new" : "base", s->runs[i],
@@ -212,14 +218,14 @@ int diff_write_report(const struct diff *d, enum diff_report f, size_t top, FILE
 		json_report(d, rank[1], top, out);
 	} else if (f == DIFF_REPORT_MARKDOWN) {
 		fputs("### scorch diff\n\n", out);
-		text_verdict(d, out, true);
+		text_verdict(d, rank[1], out, true);
 		fputc('\n', out);
 		header_line(d, out);
 		md_table(d, rank[1], DIFF_INCL, top, out);
 		md_table(d, rank[0], DIFF_SELF, top, out);
 	} else {
 		header_line(d, out);
-		text_verdict(d, out, false);
+		text_verdict(d, rank[1], out, false);
 		text_table(d, rank[1], DIFF_INCL, top, out);
 		text_table(d, rank[0], DIFF_SELF, top, out);
 	}

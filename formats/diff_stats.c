@@ -102,7 +102,8 @@ static double moderate(const struct stats_side *s, double p, const struct stats_
 		phi = m->prior_dispersion;
 		*df = INFINITY;
 	} else if (m->prior_df + measured_df > 0) {
-		phi = (m->prior_df * m->prior_dispersion + measured_df * measured) / (m->prior_df + measured_df);
+		phi = (m->prior_df * m->prior_dispersion + measured_df * measured) /
+		      (m->prior_df + measured_df);
 		*df = m->prior_df + measured_df;
 	} else { /* nothing measured and no prior weight: the binomial */
 		phi = 1;

@@ -126,7 +126,9 @@ static int parse_opt(struct diff_cli *c, int opt, const char *arg)
 		return 0;
 	case OPT_REPORT:
 		if (!strcmp(arg, "text") || !strcmp(arg, "markdown") || !strcmp(arg, "json")) {
-			c->report = arg[0] == 't' ? DIFF_REPORT_TEXT : arg[0] == 'm' ? DIFF_REPORT_MARKDOWN : DIFF_REPORT_JSON;
+			c->report = arg[0] == 't'   ? DIFF_REPORT_TEXT
+				    : arg[0] == 'm' ? DIFF_REPORT_MARKDOWN
+						    : DIFF_REPORT_JSON;
 			return 0;
 		}
 		log_error("--report %s: unknown report (text, markdown or json)", arg);
@@ -198,7 +200,8 @@ static int parse_args(struct diff_cli *c, int argc, char **argv)
 	}
 	if (!err && nrest > optind) {
 		if (nrest - optind != 2 || c->npaths[0] || c->npaths[1]) {
-			log_error("diff: give BASE NEW, or --base B... --new N... (try 'scorch diff --help')");
+			log_error(
+			    "diff: give BASE NEW, or --base B... --new N... (try 'scorch diff --help')");
 			err = -EINVAL;
 		} else if (!(err = add_path(c, 0, rest[optind]))) {
 			err = add_path(c, 1, rest[optind + 1]);
@@ -245,7 +248,8 @@ static int read_side(const struct diff_cli *c, int side, struct diff *d, struct 
 static int write_graph(struct diff_cli *c, const struct diff *d, struct profile *const pooled[2])
 {
 	int shown = c->negate ? DIFF_BASE : DIFF_NEW;
-	struct svg_diff sd = {pooled[!shown], diff_sample_share(d, shown), diff_sample_share(d, !shown), c->negate};
+	struct svg_diff sd = {pooled[!shown], diff_sample_share(d, shown), diff_sample_share(d, !shown),
+			      c->negate};
 	struct write_opts wo;
 	struct format_error fe = {""};
 
@@ -289,7 +293,8 @@ int cmd_diff(int argc, char **argv)
 			  diff_summary_get(d)->samples[0] ? "new" : "base");
 		goto out;
 	}
-	if (diff_write_report(d, c.report, c.report == DIFF_REPORT_JSON ? 0 : c.top, stdout) || fflush(stdout)) {
+	if (diff_write_report(d, c.report, c.report == DIFF_REPORT_JSON ? 0 : c.top, stdout) ||
+	    fflush(stdout)) {
 		log_error("diff: cannot write the report: %s", strerror(errno));
 		goto out;
 	}

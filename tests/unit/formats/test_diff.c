@@ -59,8 +59,8 @@ static void test_tails(void **state)
 	near(stats_normal_sf(1.96), 0.0249978951482204, 1e-12);
 	near(stats_normal_sf(0), 0.5, 1e-15);
 	near(stats_t_sf(2, 5), 0.0509697394149292, 1e-10);
-	near(stats_t_sf(1, 1), 0.25, 1e-12);				/* Cauchy */
-	near(stats_t_sf(3.5, 2.7), 0.0232628024609707, 1e-10);	/* fractional df */
+	near(stats_t_sf(1, 1), 0.25, 1e-12);		       /* Cauchy */
+	near(stats_t_sf(3.5, 2.7), 0.0232628024609707, 1e-10); /* fractional df */
 	near(stats_t_sf(-2, 5), 1 - 0.0509697394149292, 1e-10);
 	near(stats_t_sf(1.96, INFINITY), stats_normal_sf(1.96), 1e-15);
 }
@@ -276,8 +276,8 @@ static void test_time(void **state)
 	o.norm = DIFF_NORM_TIME;
 	assert_int_equal(diff_new(&o, &d), 0);
 	assert_int_equal(diff_add(d, DIFF_BASE, p), -ENODATA); /* no period or duration */
-	profile_meta(p)->period_ns = 10000000;	 /* 100 Hz */
-	profile_meta(p)->duration_ns = 2000000000; /* 2 s: 200 periods */
+	profile_meta(p)->period_ns = 10000000;		       /* 100 Hz */
+	profile_meta(p)->duration_ns = 2000000000;	       /* 2 s: 200 periods */
 	assert_int_equal(diff_add(d, DIFF_BASE, p), 0);
 	profile_meta(p)->duration_ns = 1000000000; /* the same samples in 1 s */
 	assert_int_equal(diff_add(d, DIFF_NEW, p), 0);
@@ -326,7 +326,8 @@ static void test_report(void **state)
 		assert_int_equal(diff_write_report(d, f, 10, out), 0);
 		fclose(out);
 		assert_non_null(strstr(buf, "hot"));
-		assert_non_null(strstr(buf, f == DIFF_REPORT_JSON ? "\"verdict\":\"regression\"" : "REGRESSION"));
+		assert_non_null(
+		    strstr(buf, f == DIFF_REPORT_JSON ? "\"verdict\":\"regression\"" : "REGRESSION"));
 		if (f == DIFF_REPORT_JSON)
 			assert_null(strstr(buf, "nan"));
 		if (f == DIFF_REPORT_MARKDOWN)
