@@ -186,6 +186,7 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
 			of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
 			of->dw_state = DW_FOUND;
 			s->stats.dwarf_loads++;
+			s->stats.dwarf_file_bytes += dwarfidx_dwarf_size(of->dw);
 		}
 	}
 	if (dfd >= 0)

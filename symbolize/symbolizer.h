@@ -93,6 +93,7 @@ struct symbolizer_stats {
 	uint64_t debug_files;         /* separate debug files (or mini debuginfo) found */
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
 	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
+	uint64_t dwarf_file_bytes;    /* .debug_* section bytes of the files with DWARF found */
 	uint64_t jit_maps;            /* perf maps read */
 	uint64_t jit_skipped;         /* malformed perf map lines skipped */
 	size_t dwarf_bytes;           /* bytes in the DWARF cache now */
