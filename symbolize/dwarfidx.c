@@ -128,7 +128,8 @@ static int read_units(struct dwarfidx *d)
 		}
 		off = next;
 	}
-	qsort(d->cur, d->ncur, sizeof(*d->cur), cur_cmp);
+	if (d->ncur) /* qsort(NULL, 0) is undefined */
+		qsort(d->cur, d->ncur, sizeof(*d->cur), cur_cmp);
 	d->bytes += cap_cus * sizeof(*d->cus) + cap_cur * sizeof(*d->cur);
 	return 0;
 }
