@@ -116,7 +116,8 @@ int perfmap_parse(const char *text, size_t len, struct perfmap **out)
 		perfmap_free(m);
 		return err;
 	}
-	qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
+	if (m->n) /* qsort(NULL, 0) is undefined */
+		qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
 	*out = m;
 	return 0;
 }

@@ -421,10 +421,17 @@ int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_
 		return err;
 	if (!s->kernel_tried)
 		kernel_load(s, true);
+	/* A module or BPF address needs all of kallsyms.  Load it before any
+	 * name goes into out: loading frees the core table those names point
+	 * into.  Tried once per call. */
+	for (size_t i = 0; i < n && s->kernel_core_only; i++) {
+		if (!kallsyms_in_core(s->kernel, addrs[i])) {
+			kernel_load(s, false);
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct sym_frame f = { .kernel = true, .module = KERNEL, .module_offset = addrs[i] };
-		if (s->kernel_core_only && !kallsyms_in_core(s->kernel, addrs[i]))
-			kernel_load(s, false); /* a module or BPF address: read them all */
 		const struct ksym *k = s->kernel ? kallsyms_lookup(s->kernel, addrs[i]) : NULL;
 		if (k) {
 			f.name = k->name;
