@@ -92,7 +92,8 @@ void diff_free(struct diff *d)
 	free(d);
 }
 
-/* Room for element n of *arr (capacity *cap, doubled when full).  0 or -ENOMEM. */
+/* Room for elements 0..n of *arr (capacity *cap, doubled until it fits).
+ * 0 or -ENOMEM. */
 static int reserve_one(void *arr, size_t n, size_t *cap, size_t elem)
 {
 	size_t ncap = *cap ? 2 * *cap : 16;
@@ -100,6 +101,8 @@ static int reserve_one(void *arr, size_t n, size_t *cap, size_t elem)
 
 	if (n < *cap)
 		return 0;
+	while (ncap <= n)
+		ncap *= 2;
 	if (!(p = reallocarray(*(void **)arr, ncap, elem)))
 		return -ENOMEM;
 	*(void **)arr = p;
@@ -161,24 +164,61 @@ static int map_frames(struct diff *d, const struct profile *p, uint32_t *fmap)
 	return err;
 }
 
-/* Adds p's samples to run r's counts. */
-static void count_samples(struct diff *d, struct diff_run *r, const struct profile *p, const uint32_t *fmap)
+/* The function id of a root label's display value (comm, pid), added if new. */
+static int64_t root_id(struct diff *d, const char *value)
 {
-	for (size_t i = 0; i < profile_nsamples(p); i++) {
+	char *name = strdup(value);
+	int64_t id = name ? func_id(d, &name) : -ENOMEM;
+	free(name);
+	return id;
+}
+
+/* Function ids for every display frame of s (root labels, then frames),
+ * as folded and flame graph output show them: a comm that is a frame in a
+ * folded file and a label in a pprof compares as the same function. */
+static int view_ids(struct diff *d, const struct profile *p, const struct sample *s, const uint32_t *fmap,
+		    struct stack_view *v, uint32_t **ids, size_t *cap)
+{
+	int err = stack_view_fill(v, p, s);
+	if (err || (err = reserve_one(ids, v->n, cap, sizeof(**ids))))
+		return err;
+	for (size_t j = 0; j < v->n; j++) {
+		int64_t id = v->frames[j].frame_id >= 0 ? fmap[v->frames[j].frame_id] : root_id(d, v->frames[j].name);
+		if (id < 0)
+			return (int)id;
+		(*ids)[j] = (uint32_t)id;
+	}
+	return 0;
+}
+
+/* Adds p's samples to run r's counts (count is NULL on the first pass,
+ * which only makes sure every root label value has a function id). */
+static int count_samples(struct diff *d, struct diff_run *r, const struct profile *p, const uint32_t *fmap)
+{
+	struct stack_view v;
+	uint32_t *ids = NULL;
+	size_t cap = 0;
+	int err = 0;
+
+	stack_view_init(&v);
+	for (size_t i = 0; i < profile_nsamples(p) && !err; i++) {
 		struct sample s;
 		profile_sample_get(p, i, &s);
-		if (!s.nframes)
+		if (!s.nframes || (err = view_ids(d, p, &s, fmap, &v, &ids, &cap)) || !r->count[0])
 			continue;
 		d->serial++;
-		r->count[DIFF_SELF][fmap[s.frames[s.nframes - 1]]] += s.count;
-		for (uint32_t j = 0; j < s.nframes; j++) {
-			uint32_t f = fmap[s.frames[j]];
+		r->count[DIFF_SELF][ids[v.n - 1]] += s.count;
+		for (size_t j = 0; j < v.n; j++) {
+			uint32_t f = ids[j];
 			if (d->stamp[f] != d->serial) {
 				d->stamp[f] = d->serial;
 				r->count[DIFF_INCL][f] += s.count;
 			}
 		}
 	}
+	free(ids);
+	stack_view_release(&v);
+	return err;
 }
 
 int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
@@ -196,7 +236,7 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 	r.exposure = d->o.norm == DIFF_NORM_TIME ? (double)meta->duration_ns / (double)meta->period_ns
 						 : (double)r.total;
 	fmap = malloc((nf ? nf : 1) * sizeof(*fmap));
-	if (!fmap || (err = map_frames(d, p, fmap)) ||
+	if (!fmap || (err = map_frames(d, p, fmap)) || (err = count_samples(d, &r, p, fmap)) ||
 	    (err = reserve_one(&d->runs[side], d->nruns[side], &d->cap_runs[side], sizeof(r)))) {
 		err = err ? err : -ENOMEM;
 		goto out;
@@ -208,7 +248,8 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 		err = -ENOMEM;
 		goto out;
 	}
-	count_samples(d, &r, p, fmap);
+	if ((err = count_samples(d, &r, p, fmap)))
+		goto out;
 	d->runs[side][d->nruns[side]++] = r;
 	r.count[0] = r.count[1] = NULL; /* owned by the diff now */
 out:

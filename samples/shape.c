@@ -31,12 +31,29 @@ __attribute__((noinline)) void shape_tick(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/*
+ * Each unit is UNIT_ITERS iterations on average but between half and one and
+ * a half times that, at random: with units of a fixed length a round lasts
+ * the same time every time and its phases line up with a sampler's fixed
+ * period (aliasing), so one run's shares could be several points off.
+ */
+static uint64_t jitter_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t unit_iters(void)
+{
+	jitter_state ^= jitter_state << 13;
+	jitter_state ^= jitter_state >> 7;
+	jitter_state ^= jitter_state << 17;
+	return UNIT_ITERS / 2 + jitter_state % UNIT_ITERS;
+}
+
 /* The loop body every function spins on; inlined into each by the macro. */
 #define SPIN(units)                                                          \
 	do {                                                                 \
 		uint64_t x = sink;                                           \
 		for (uint64_t u = 0; u < (units); u++) {                     \
-			for (uint64_t i = 0; i < UNIT_ITERS; i++)            \
+			uint64_t n = unit_iters();                           \
+			for (uint64_t i = 0; i < n; i++)                     \
 				x = x * 6364136223846793005ULL + 1442695040888963407ULL; \
 			shape_tick();                                        \
 		}                                                            \
@@ -94,6 +111,9 @@ int main(int argc, char **argv)
 
 	if (slowdown > 0)
 		thirty_extra = 3 * (uint64_t)slowdown;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	jitter_state ^= (uint64_t)now.tv_nsec * 0x2545f4914f6cdd1dULL | 1;
 
 	while (cpu_seconds() - start < seconds) {
 		shape_sixty();
