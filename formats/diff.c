@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 #include "formats/diff_stats.h"
 #include "formats/folded.h"
@@ -92,24 +93,6 @@ void diff_free(struct diff *d)
 	free(d);
 }
 
-/* Room for elements 0..n of *arr (capacity *cap, doubled until it fits).
- * 0 or -ENOMEM. */
-static int reserve_one(void *arr, size_t n, size_t *cap, size_t elem)
-{
-	size_t ncap = *cap ? 2 * *cap : 16;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	while (ncap <= n)
-		ncap *= 2;
-	if (!(p = reallocarray(*(void **)arr, ncap, elem)))
-		return -ENOMEM;
-	*(void **)arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static bool name_eq(const void *ctx, uint32_t idx)
 {
 	const struct name_probe *q = ctx;
@@ -127,7 +110,7 @@ static int64_t func_id(struct diff *d, char **name)
 
 	if (id >= 0)
 		return id;
-	if (reserve_one(&d->funcs, d->nfuncs, &d->cap_funcs, sizeof(*d->funcs)))
+	if (array_grow(&d->funcs, &d->cap_funcs, d->nfuncs + 1, sizeof(*d->funcs)))
 		return -ENOMEM;
 	if (cap_stamp != d->cap_funcs) {
 		uint64_t *st = realloc(d->stamp, d->cap_funcs * sizeof(*st));
@@ -180,7 +163,7 @@ static int view_ids(struct diff *d, const struct profile *p, const struct sample
 		    struct stack_view *v, uint32_t **ids, size_t *cap)
 {
 	int err = stack_view_fill(v, p, s);
-	if (err || (err = reserve_one(ids, v->n, cap, sizeof(**ids))))
+	if (err || (err = array_grow(ids, cap, v->n + 1, sizeof(**ids))))
 		return err;
 	for (size_t j = 0; j < v->n; j++) {
 		int64_t id = v->frames[j].frame_id >= 0 ? fmap[v->frames[j].frame_id] : root_id(d, v->frames[j].name);
@@ -237,7 +220,7 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 						 : (double)r.total;
 	fmap = malloc((nf ? nf : 1) * sizeof(*fmap));
 	if (!fmap || (err = map_frames(d, p, fmap)) || (err = count_samples(d, &r, p, fmap)) ||
-	    (err = reserve_one(&d->runs[side], d->nruns[side], &d->cap_runs[side], sizeof(r)))) {
+	    (err = array_grow(&d->runs[side], &d->cap_runs[side], d->nruns[side] + 1, sizeof(r)))) {
 		err = err ? err : -ENOMEM;
 		goto out;
 	}

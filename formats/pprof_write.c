@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 
 struct writer {
@@ -68,30 +69,13 @@ struct writer {
 	pb_value_type *type_ptrs[2];
 };
 
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*(void **)arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*(void **)arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 /* Index of a writer-added string (deduplicated among those); -ENOMEM. */
 static int64_t add_str(struct writer *w, const char *s)
 {
 	for (size_t i = w->nprofile_strs; i < w->nstrs; i++)
 		if (!strcmp(w->strs[i], s))
 			return (int64_t)i;
-	if (grow(&w->strs, &w->cap_strs, w->nstrs + 1, sizeof(*w->strs)))
+	if (array_grow(&w->strs, &w->cap_strs, w->nstrs + 1, sizeof(*w->strs)))
 		return -ENOMEM;
 	w->strs[w->nstrs] = (char *)s; /* protobuf-c only reads it */
 	return (int64_t)w->nstrs++;
@@ -141,7 +125,7 @@ static int64_t frame_func(struct writer *w, uint32_t fid)
 		return w->func_of_frame[fid];
 	idx = idxtab_find(&w->func_idx, h, func_eq, &q);
 	if (idx < 0) {
-		if (grow(&w->funcs, &w->cap_funcs, w->nfuncs + 1, sizeof(*w->funcs)) ||
+		if (array_grow(&w->funcs, &w->cap_funcs, w->nfuncs + 1, sizeof(*w->funcs)) ||
 		    idxtab_insert(&w->func_idx, h, (uint32_t)w->nfuncs))
 			return -ENOMEM;
 		idx = (int64_t)w->nfuncs++;
@@ -179,8 +163,8 @@ static int64_t new_location(struct writer *w, const uint32_t *run, size_t n)
 
 	if (map < 0)
 		return map;
-	if (grow(&w->locs, &w->cap_locs, w->nlocs + 1, sizeof(*w->locs)) ||
-	    grow(&w->loc_frames, &w->cap_loc_frames, w->nloc_frames + n, sizeof(*w->loc_frames)))
+	if (array_grow(&w->locs, &w->cap_locs, w->nlocs + 1, sizeof(*w->locs)) ||
+	    array_grow(&w->loc_frames, &w->cap_loc_frames, w->nloc_frames + n, sizeof(*w->loc_frames)))
 		return -ENOMEM;
 	/* loc_off grows with locs: same capacity. */
 	uint32_t *off = realloc(w->loc_off, w->cap_locs * sizeof(*off));
@@ -241,7 +225,7 @@ static int64_t sample_labels(struct writer *w, uint32_t set, size_t *n)
 
 	if (have)
 		return (int64_t)*have;
-	if (grow(&w->labels, &w->cap_labels, w->nlabels + *n, sizeof(*w->labels)) ||
+	if (array_grow(&w->labels, &w->cap_labels, w->nlabels + *n, sizeof(*w->labels)) ||
 	    u64map_put(&w->lset_lab, set, w->nlabels))
 		return -ENOMEM;
 	for (size_t i = 0; i < *n; i++) {
@@ -462,7 +446,7 @@ static int writer_init(struct writer *w, const struct profile *p)
 	u64map_init(&w->lset_lab);
 	w->nprofile_strs = w->nstrs = profile_nstrs(p);
 	w->nmodel_maps = w->nmaps = profile_nmappings(p);
-	if (grow(&w->strs, &w->cap_strs, w->nstrs + 16, sizeof(*w->strs)))
+	if (array_grow(&w->strs, &w->cap_strs, w->nstrs + 16, sizeof(*w->strs)))
 		return -ENOMEM;
 	for (size_t i = 0; i < w->nstrs; i++)
 		w->strs[i] = (char *)profile_str(p, (uint32_t)i);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 
 #define ARENA_CHUNK (64 * 1024)
@@ -65,22 +66,6 @@ struct profile {
 	struct profile_meta meta;
 };
 
-/* Grows *arr (of elem-sized items, *cap of them) to hold need items. */
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*(void **)arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*(void **)arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 struct profile *profile_new(void)
 {
 	struct profile *p = calloc(1, sizeof(*p));
@@ -92,8 +77,8 @@ struct profile *profile_new(void)
 	idxtab_init(&p->labelset_idx);
 	idxtab_init(&p->sample_idx);
 	/* String 0 is "", mapping 0 is "none", label set 0 is empty. */
-	if (profile_intern(p, "", 0) != 0 || grow(&p->mappings, &p->cap_mappings, 1, sizeof(*p->mappings)) ||
-	    grow(&p->labelsets, &p->cap_labelsets, 1, sizeof(*p->labelsets))) {
+	if (profile_intern(p, "", 0) != 0 || array_grow(&p->mappings, &p->cap_mappings, 1, sizeof(*p->mappings)) ||
+	    array_grow(&p->labelsets, &p->cap_labelsets, 1, sizeof(*p->labelsets))) {
 		profile_free(p);
 		return NULL;
 	}
@@ -175,7 +160,7 @@ int64_t profile_intern(struct profile *p, const char *s, size_t len)
 		return id;
 	if (len >= UINT32_MAX || p->nstrs >= INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->strs, &p->cap_strs, p->nstrs + 1, sizeof(*p->strs)))
+	if (array_grow(&p->strs, &p->cap_strs, p->nstrs + 1, sizeof(*p->strs)))
 		return -ENOMEM;
 	char *copy = arena_alloc(p, len + 1);
 	if (!copy)
@@ -235,7 +220,7 @@ int64_t profile_mapping(struct profile *p, const struct mapping *m)
 		return id;
 	if (p->nmappings >= INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->mappings, &p->cap_mappings, p->nmappings + 1, sizeof(rec)))
+	if (array_grow(&p->mappings, &p->cap_mappings, p->nmappings + 1, sizeof(rec)))
 		return -ENOMEM;
 	int err = idxtab_insert(&p->mapping_idx, h, (uint32_t)p->nmappings);
 	if (err)
@@ -264,7 +249,7 @@ static int64_t frame_intern(struct profile *p, const struct frame *f)
 		return id;
 	if (p->nframes >= INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*f)))
+	if (array_grow(&p->frames, &p->cap_frames, p->nframes + 1, sizeof(*f)))
 		return -ENOMEM;
 	int err = idxtab_insert(&p->frame_idx, h, (uint32_t)p->nframes);
 	if (err)
@@ -370,8 +355,8 @@ int64_t profile_labelset(struct profile *p, const struct label *labels, size_t n
 		return id;
 	if (p->nlabelsets >= INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->label_buf, &p->cap_label_buf, p->nlabel_buf + n, sizeof(*sorted)) ||
-	    grow(&p->labelsets, &p->cap_labelsets, p->nlabelsets + 1, sizeof(*p->labelsets)))
+	if (array_grow(&p->label_buf, &p->cap_label_buf, p->nlabel_buf + n, sizeof(*sorted)) ||
+	    array_grow(&p->labelsets, &p->cap_labelsets, p->nlabelsets + 1, sizeof(*p->labelsets)))
 		return -ENOMEM;
 	if ((err = idxtab_insert(&p->labelset_idx, h, (uint32_t)p->nlabelsets)))
 		return err;
@@ -425,8 +410,8 @@ static int sample_new(struct profile *p, const uint32_t *frames, size_t nframes,
 			return -EINVAL;
 	if (p->nsamples >= INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + nframes, sizeof(*frames)) ||
-	    grow(&p->samples, &p->cap_samples, p->nsamples + 1, sizeof(*p->samples)))
+	if (array_grow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + nframes, sizeof(*frames)) ||
+	    array_grow(&p->samples, &p->cap_samples, p->nsamples + 1, sizeof(*p->samples)))
 		return -ENOMEM;
 	int err = idxtab_insert(&p->sample_idx, h, (uint32_t)p->nsamples);
 	if (err)
@@ -464,8 +449,8 @@ int profile_reserve(struct profile *p, size_t nsamples, size_t nstack_frames)
 {
 	if (nsamples > INT32_MAX)
 		return -E2BIG;
-	if (grow(&p->samples, &p->cap_samples, nsamples, sizeof(*p->samples)) ||
-	    grow(&p->stack_ids, &p->cap_stack_ids, nstack_frames, sizeof(*p->stack_ids)))
+	if (array_grow(&p->samples, &p->cap_samples, nsamples, sizeof(*p->samples)) ||
+	    array_grow(&p->stack_ids, &p->cap_stack_ids, nstack_frames, sizeof(*p->stack_ids)))
 		return -ENOMEM;
 	return idxtab_reserve(&p->sample_idx, nsamples);
 }
@@ -576,7 +561,7 @@ static int merge_samples(struct profile *dst, const struct profile *src, const u
 
 	for (size_t i = 0; i < src->nsamples && !err; i++) {
 		const struct sample_rec *s = &src->samples[i];
-		err = grow(&stack, &cap, s->nframes + 1, sizeof(*stack));
+		err = array_grow(&stack, &cap, s->nframes + 1, sizeof(*stack));
 		for (uint32_t j = 0; j < s->nframes && !err; j++)
 			stack[j] = fmap[src->stack_ids[s->off + j]];
 		if (!err)

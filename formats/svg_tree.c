@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "formats/folded.h"
 #include "formats/svg_internal.h"
 
@@ -44,21 +45,6 @@ struct name_probe {
 	uint32_t kind;
 };
 
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*(void **)arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*(void **)arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 static bool name_eq(const void *ctx, uint32_t idx)
 {
 	const struct name_probe *q = ctx;
@@ -76,8 +62,8 @@ static int64_t name_id(struct svg_graph *g, const char *s, uint32_t kind, uint32
 		return id;
 	const char *sfx = kind == SVG_KIND_ROOT ? "" : folded_kind_suffix(kind);
 	size_t slen = strlen(sfx);
-	if (grow(&g->text, &g->text_cap, g->text_len + q.len + slen + 1, 1) ||
-	    grow(&g->names, &g->cap_names, g->nnames + 1, sizeof(*g->names)) ||
+	if (array_grow(&g->text, &g->text_cap, g->text_len + q.len + slen + 1, 1) ||
+	    array_grow(&g->names, &g->cap_names, g->nnames + 1, sizeof(*g->names)) ||
 	    idxtab_insert(&g->name_idx, h, (uint32_t)g->nnames))
 		return -ENOMEM;
 	struct svg_name *n = &g->names[g->nnames];
@@ -124,7 +110,7 @@ static int collect(struct svg_graph *g, struct svg_seqs *q, const struct profile
 	struct stack_view v;
 
 	stack_view_init(&v);
-	if (!cache || grow(&q->rows, &q->cap_rows, q->nrows + ns + 1, sizeof(*q->rows))) {
+	if (!cache || array_grow(&q->rows, &q->cap_rows, q->nrows + ns + 1, sizeof(*q->rows))) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -134,7 +120,7 @@ static int collect(struct svg_graph *g, struct svg_seqs *q, const struct profile
 		size_t i = q->nrows++;
 		profile_sample_get(p, k, &s);
 		if ((err = stack_view_fill(&v, p, &s)) ||
-		    (err = grow(&q->ids, &q->cap, q->n + v.n, sizeof(*q->ids))))
+		    (err = array_grow(&q->ids, &q->cap, q->n + v.n, sizeof(*q->ids))))
 			goto out;
 		q->rows[i] = (struct svg_row){q->n, (uint32_t)v.n, other ? 0 : s.count, other ? s.count : 0};
 		for (size_t j = 0; j < v.n; j++) {
@@ -211,7 +197,7 @@ static int keep(struct svg_graph *g, uint32_t depth, uint32_t name, int64_t star
 {
 	if ((double)count * g->scale < minwidth || count <= 0)
 		return 0;
-	if (grow(&g->frames, &g->cap_frames, g->nframes + 1, sizeof(*g->frames)))
+	if (array_grow(&g->frames, &g->cap_frames, g->nframes + 1, sizeof(*g->frames)))
 		return -ENOMEM;
 	g->frames[g->nframes++] = (struct svg_frame){depth, name, start, count, other};
 	if (depth > g->max_depth)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 
 /* Stacks read back from the kernel, stored compactly: ips of stack i are
@@ -48,21 +49,6 @@ struct builder {
 	uint32_t k_pid, k_tid, k_comm;   /* label keys */
 };
 
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 256;
-	while (n < need)
-		n *= 2;
-	void *a = realloc(*(void **)arr, n * elem);
-	if (!a)
-		return -ENOMEM;
-	*(void **)arr = a;
-	*cap = n;
-	return 0;
-}
-
 static bool real_stack(uint64_t id)
 {
 	return id >= STACK_ID_MIN;
@@ -80,8 +66,8 @@ static int store_stack(struct builder *b, uint64_t id)
 		b->st->stacks_missing++;
 		return 0;
 	}
-	if ((err = grow(&ss->recs, &ss->cap, ss->n + 1, sizeof(*ss->recs))) ||
-	    (err = grow(&ss->ips, &ss->cap_ips, ss->nips + st.nr, sizeof(*ss->ips))))
+	if ((err = array_grow(&ss->recs, &ss->cap, ss->n + 1, sizeof(*ss->recs))) ||
+	    (err = array_grow(&ss->ips, &ss->cap_ips, ss->nips + st.nr, sizeof(*ss->ips))))
 		return err;
 	memcpy(ss->ips + ss->nips, st.ips, st.nr * sizeof(*st.ips));
 	ss->recs[ss->n] = (struct stored_stack){ ss->nips, st.nr, st.flags };
@@ -205,7 +191,7 @@ static int resolve_into(struct builder *b, bool kernel, uint32_t pid, uint32_t g
 			lo += n - 255;
 			n = 255;
 		}
-		if ((err = grow(&b->fpool, &b->cap_fpool, b->nfpool + n, sizeof(*b->fpool))))
+		if ((err = array_grow(&b->fpool, &b->cap_fpool, b->nfpool + n, sizeof(*b->fpool))))
 			return err;
 		for (size_t j = 0; j < n; j++) {
 			int64_t id = make_frame(b, &b->batch.frames[lo + j], b->addrs[i]);
@@ -229,7 +215,7 @@ static int queue_stack(struct builder *b, uint64_t id, const struct u64map *know
 		uint64_t a = adjust(ips, i);
 		if (u64map_get(known, a))
 			continue;
-		int err = grow(&b->addrs, &b->cap_addrs, b->naddrs + 1, sizeof(*b->addrs));
+		int err = array_grow(&b->addrs, &b->cap_addrs, b->naddrs + 1, sizeof(*b->addrs));
 		if (err)
 			return err;
 		b->addrs[b->naddrs++] = a;
@@ -242,7 +228,7 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 {
 	uint32_t nr, flags;
 	const uint64_t *ips = get_stack(b, id, &nr, &flags);
-	int err = grow(&b->frames, &b->cap_frames, *n + (ips ? nr : 0) + 2, sizeof(*b->frames));
+	int err = array_grow(&b->frames, &b->cap_frames, *n + (ips ? nr : 0) + 2, sizeof(*b->frames));
 	if (err)
 		return err;
 	if (!ips) {
@@ -257,7 +243,7 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 	for (uint32_t i = nr; i-- > 0;) {
 		const uint64_t *ex = u64map_get(map, adjust(ips, i));
 		size_t cnt = ex ? (size_t)(*ex & 0xff) : 1;
-		if ((err = grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
+		if ((err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
 			return err;
 		if (!ex)
 			b->frames[(*n)++] = b->unknown;

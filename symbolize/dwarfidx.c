@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
+#include "base/array.h"
 #include "dwarfidx.h"
 
 #include <dwarf.h>
@@ -67,21 +68,6 @@ struct dwarfidx {
 	size_t bytes, dwarf_size;
 };
 
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 16;
-	while (n < need)
-		n *= 2;
-	void *a = realloc(*(void **)arr, n * elem);
-	if (!a)
-		return -ENOMEM;
-	*(void **)arr = a;
-	*cap = n;
-	return 0;
-}
-
 static size_t section_bytes(Elf *elf)
 {
 	size_t shstrndx, total = 0;
@@ -113,14 +99,14 @@ static int read_units(struct dwarfidx *d)
 		Dwarf_Die die;
 		Dwarf_Addr base, lo, hi;
 		if (dwarf_offdie(d->dbg, off + hsize, &die) && dwarf_tag(&die) == DW_TAG_compile_unit) {
-			if (grow(&d->cus, &cap_cus, d->ncus + 1, sizeof(*d->cus)))
+			if (array_grow(&d->cus, &cap_cus, d->ncus + 1, sizeof(*d->cus)))
 				return -ENOMEM;
 			memset(&d->cus[d->ncus], 0, sizeof(*d->cus));
 			d->cus[d->ncus].die = die;
 			for (ptrdiff_t r = 0; (r = dwarf_ranges(&die, r, &base, &lo, &hi)) > 0;) {
 				if (lo >= hi)
 					continue;
-				if (grow(&d->cur, &cap_cur, d->ncur + 1, sizeof(*d->cur)))
+				if (array_grow(&d->cur, &cap_cur, d->ncur + 1, sizeof(*d->cur)))
 					return -ENOMEM;
 				d->cur[d->ncur++] = (struct cu_range){ lo, hi, (uint32_t)d->ncus };
 			}
@@ -235,7 +221,7 @@ static int add_node(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *die, int32_
 	struct dw_node n = { .parent = parent };
 	Dwarf_Attribute a;
 	Dwarf_Word w;
-	if (grow(&cu->nodes, &cu->cap_nodes, cu->nnodes + 1, sizeof(*cu->nodes)))
+	if (array_grow(&cu->nodes, &cu->cap_nodes, cu->nnodes + 1, sizeof(*cu->nodes)))
 		return -ENOMEM;
 	n.name = die_name(d, die, &n.mangled);
 	n.depth = parent >= 0 ? (uint16_t)(cu->nodes[parent].depth + 1) : 0;
@@ -273,7 +259,7 @@ static int add_code(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *die, int32_
 			continue;
 		if (node < 0 && (node = add_node(d, cu, die, parent)) < 0)
 			return node;
-		if (grow(&cu->ranges, &cu->cap_ranges, cu->nranges + 1, sizeof(*cu->ranges)))
+		if (array_grow(&cu->ranges, &cu->cap_ranges, cu->nranges + 1, sizeof(*cu->ranges)))
 			return -ENOMEM;
 		cu->ranges[cu->nranges++] =
 			(struct dw_range){ lo, hi, (uint32_t)node, parent >= 0 ? enclosing(cu, pfirst, pn, lo) : -1 };
