@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * scorch record: checks everything it can before attaching, opens the output
- * under a temporary name, samples until the duration, the command's exit or
- * SIGINT/SIGTERM, then symbolizes and renames the output into place.
+ * scorch record: checks everything it can before attaching (the output
+ * included), samples until the duration, the command's exit or
+ * SIGINT/SIGTERM, then symbolizes and writes the output atomically.
  */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
@@ -225,52 +225,42 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 	report_misses(&ss);
 }
 
-/* Opens -o before anything is attached, so an unwritable path fails early:
- * a temporary file renamed into place at the end (a symlink there is
- * replaced, not followed), except that a device or FIFO (/dev/null, never
- * replaced) is written in place at the end and af stays closed. */
-static int open_output(const char *path, struct atomic_file *af)
+/* Checks -o before anything is attached, so an unwritable path fails early:
+ * a temporary file can be created beside it (and is removed at once), or it
+ * is a device or FIFO (/dev/null), which is written in place.  Nothing is
+ * left at path until the profile is written, so a kill -9 leaves nothing. */
+static int check_output(const char *path)
 {
+	struct atomic_file af;
 	struct stat st;
+	int err;
 
-	if (lstat(path, &st))
-		return errno == ENOENT ? atomic_file_open(af, path) : -errno;
-	if (S_ISDIR(st.st_mode))
+	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-		return atomic_file_open(af, path);
-	return 0;
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return 0;
+	err = atomic_file_open(&af, path);
+	atomic_file_abort(&af);
+	return err;
 }
 
-static int write_output(struct profile *p, const struct record_opts *o, struct atomic_file *af)
+/* Writes the profile to -o (a temporary file renamed into place: a symlink
+ * there is replaced, not followed) or stdout, holding the signals that would
+ * end scorch halfway and strand the temporary file. */
+static int write_output(struct profile *p, const struct record_opts *o)
 {
 	struct format_error fe = { "" };
+	sigset_t block, old;
 	int err;
-	if (!af->fp) { /* stdout, or a device or FIFO written in place */
-		if ((err = profile_write_path(p, o->output, o->format, &o->write, &fe)))
-			log_error("%s", fe.msg);
-		return err;
-	}
-	FILE *tmp = af->fp;
-	/* profile_write_path writes atomically by path; here the temporary file
-	 * already exists, so write into it and rename. */
-	switch (o->format) {
-	case FORMAT_FOLDED:
-	case FORMAT_SVG:
-	case FORMAT_PPROF:
-		err = profile_write_path(p, af->tmp, o->format, &o->write, &fe);
-		break;
-	default:
-		err = -EINVAL;
-	}
-	(void)tmp;
-	if (err) {
-		log_error("%s", fe.msg);
-		return err;
-	}
-	err = atomic_file_commit(af);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	err = profile_write_path(p, o->output, o->format, &o->write, &fe);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (err)
-		log_error("%s: cannot write: %s", o->output, strerror(-err));
+		log_error("%s", fe.msg);
 	return err;
 }
 
@@ -279,7 +269,6 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o;
 	struct workload w = { .pid = -1, .go_fd = -1, .err_fd = -1 };
 	struct workload *wp = NULL;
-	struct atomic_file af = { 0 };
 	struct capture *c = NULL;
 	struct symbolizer *sym = NULL;
 	struct profile *p = NULL;
@@ -297,7 +286,7 @@ int cmd_record(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	if (check_privileges() || record_opts_check(&o))
 		goto out;
-	if (o.output && strcmp(o.output, "-") && (err = open_output(o.output, &af))) {
+	if (o.output && strcmp(o.output, "-") && (err = check_output(o.output))) {
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
@@ -368,7 +357,7 @@ int cmd_record(int argc, char **argv)
 	m->period_ns = capture_period_ns(c);
 	m->duration_ns = (uint64_t)((t1 - t0) * 1e9);
 	m->time_ns = (uint64_t)(wall0 * 1e9);
-	if (write_output(p, &o, &af))
+	if (write_output(p, &o))
 		goto out;
 	report(&o, c, stats, &bs, sym, t1 - t0);
 	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
@@ -382,7 +371,6 @@ int cmd_record(int argc, char **argv)
 out:
 	if (wp && !wp->exited)
 		workload_abort(wp);
-	atomic_file_abort(&af);
 	capture_free(c);
 	symbolizer_free(sym);
 	profile_free(p);

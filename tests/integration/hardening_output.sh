@@ -76,7 +76,7 @@ check_planted out.svg "$scorch" convert "$tmp/in.folded" -o "$tmp/out.svg"
 check_planted rec.folded "$scorch" record -F 199 -o "$tmp/rec.folded" -- "$shape" 0.2
 check_planted rec.pb.gz "$scorch" record -F 199 -d 0.2 -o "$tmp/rec.pb.gz"
 check_special "$scorch" convert "$tmp/in.folded" --format folded -o "$tmp/special"
-check_special "$scorch" record -F 199 -d 0.2 --format folded -o "$tmp/special"
+check_special "$scorch" record -F 199 --format folded -o "$tmp/special" -- "$shape" 0.2
 
 # A run that fails leaves an existing profile whole.
 echo "old profile" >"$tmp/keep.folded"
