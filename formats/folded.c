@@ -195,8 +195,16 @@ static int64_t scratch_intern(struct tokens *t)
 	return (int64_t)t->n++;
 }
 
+/* A name that would read back as no frame at all (empty, or only blanks and
+ * line breaks, which the reader drops) is written as "[unknown]". */
+static const char *readable_name(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] ? s : "[unknown]";
+}
+
 static int64_t text_token(struct tokens *t, const char *s)
 {
+	s = readable_name(s);
 	t->scratch_len = 0;
 	int err = scratch_add(t, s, strlen(s), true);
 	return err ? err : scratch_intern(t);
@@ -206,7 +214,7 @@ static int64_t frame_token(struct tokens *t, const struct profile *p, const stru
 {
 	char tail[16];
 	const char *sfx = folded_kind_suffix(f->kind);
-	const char *name = profile_str(p, f->name);
+	const char *name = readable_name(profile_str(p, f->name));
 	int err;
 
 	t->scratch_len = 0;
@@ -321,13 +329,18 @@ static int flush_out(struct writer *w, FILE *out)
 static int put_row(struct writer *w, const struct row *r, int64_t count, FILE *out, size_t *cap)
 {
 	uint32_t n = row_len(r);
-	size_t need = w->out_len + 24;
+	size_t need = w->out_len + 25;
 	for (uint32_t i = 0; i < n; i++)
 		need += w->t.tok[row_tok(w, r, i)].len + 1;
 	int err = grow_bytes(&w->out, cap, need);
 	if (err)
 		return err;
 	char *d = w->out + w->out_len;
+	/* A line starting with '#' reads as a comment: a first frame named so
+	 * ("#x", e.g. a process's comm) is written after a space. */
+	const struct token *first = n ? &w->t.tok[row_tok(w, r, 0)] : NULL;
+	if (first && first->len && w->t.buf[first->off] == '#')
+		*d++ = ' ';
 	for (uint32_t i = 0; i < n; i++) {
 		const struct token *k = &w->t.tok[row_tok(w, r, i)];
 		memcpy(d, w->t.buf + k->off, k->len);

@@ -23,7 +23,9 @@ const char *folded_kind_suffix(uint32_t kind);
  * Writes one line per unique display stack (stack_view: root labels, then
  * frames with their kind suffix), counts of stacks that display the same
  * merged, sorted by the bytes of the stack text.  ';' in a name is written
- * as ':', line breaks as spaces.  With lines, a frame with a known source
+ * as ':', line breaks as spaces, an empty or blank name as "[unknown]", and a
+ * line whose first frame starts with '#' (a comment to the reader) after a
+ * space, so that every sample reads back.  With lines, a frame with a known source
  * file is written "name file:line".  A sample without frames or root labels
  * is written as "[unknown]".  0 or -errno (-EIO or the write's errno).
  */
