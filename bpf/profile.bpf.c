@@ -9,6 +9,7 @@
  */
 #include "vmlinux_min.h"
 
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -100,6 +101,8 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h * 0x4cf5ad432745937fULL + 0x52dce729ULL;
 }
 
+static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags);
+
 /* Collects one stack (user or kernel) and returns its id (see STACK_*). */
 static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_stat)
 {
@@ -121,6 +124,13 @@ static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_st
 		st->flags = STACK_F_TRUNCATED;
 		stat_inc(STAT_TRUNCATED);
 	}
+	return store_stack(st, flags);
+}
+
+/* Hashes the stack in scratch st (nr frames) and stores it once; returns its id. */
+static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags)
+{
+	__u32 nr = st->nr;
 	__u64 h = 0x9e3779b97f4a7c15ULL ^ flags;
 	for (__u32 i = 0; i < SCORCH_MAX_DEPTH; i++) {
 		if (i >= nr)
@@ -140,6 +150,8 @@ static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_st
 	}
 	return h;
 }
+
+#include "unwind.bpf.h"
 
 static __always_inline bool in_cgroups(void)
 {
@@ -210,7 +222,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	key.gen = pid ? proc_gen(pid) : 0;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kstack = want_kernel ? collect_stack(ctx, 0, STAT_KSTACK_LOST) : STACK_NONE;
-	key.ustack = want_user && pid ? collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST) : STACK_NONE;
+	key.ustack = STACK_NONE;
+	if (want_user && pid && !(unwind_dwarf && collect_user_dwarf(ctx, pid, key.gen, &key.ustack)))
+		key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 
 	__u64 *count = bpf_map_lookup_elem(&counts, &key);
 	if (count) {

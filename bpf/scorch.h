@@ -67,7 +67,61 @@ enum scorch_stat {
 	STAT_PROC_EVENTS_LOST,/* process ring buffer full */
 	STAT_PROCS_FULL,      /* process table full */
 	STAT_FOLLOW_FULL,     /* pid filter full: a child could not be followed */
+	STAT_UNWIND_DWARF,    /* user stacks unwound with CFI tables (--unwind dwarf|auto) */
+	STAT_UNWIND_NO_TABLE, /* user stacks of processes without tables yet: frame pointers */
+	STAT_UNWIND_FP_FRAMES,/* frames stepped with frame pointers: code without a table (JIT, [vdso]) */
+	STAT_UNWIND_ROW_MISS, /* frames at a pc the table has no rule for (gap, unsupported rule) */
+	STAT_UNWIND_READ_ERR, /* stacks ended early: user stack unreadable at the computed address */
+	STAT_UNWIND_BAD_FRAME,/* stacks ended early: the stack pointer did not move up */
+	STAT_UNWIND_SIGNAL,   /* signal frames unwound through */
 	STAT_NR,
+};
+
+/*
+ * DWARF unwinding.  Userspace compiles each mapped file's CFI into rows (the
+ * layout of symbolize/cfi.h's struct cfi_row) stored in one array map; each
+ * process gets its executable mappings, sorted by start, with the slice of
+ * rows of its file.  A row holds from its pc to the next row's pc.
+ */
+#define UNWIND_MAX_MAPPINGS 64 /* per process; a power of two */
+#define UNWIND_MAPPING_STEPS 7 /* binary search steps over mappings: log2(64) + 1 */
+#define UNWIND_ROW_STEPS 25    /* binary search steps over one file's rows: 2^24 rows */
+#define UNWIND_MAX_FILE_ROWS (1u << 24)
+
+enum unwind_cfa {
+	UNWIND_CFA_GAP = 0,     /* no CFI here: one frame-pointer step */
+	UNWIND_CFA_RSP = 1,     /* CFA = rsp + cfa_offset */
+	UNWIND_CFA_RBP = 2,     /* CFA = rbp + cfa_offset */
+	UNWIND_CFA_PLT = 3,     /* CFA = rsp + cfa_offset + ((ip & 15) >= rbp_offset ? 8 : 0) */
+	UNWIND_CFA_END = 4,     /* outermost frame: the stack is complete */
+	UNWIND_CFA_UNSUPPORTED = 5, /* as GAP */
+	UNWIND_CFA_SIGNAL = 6,  /* signal trampoline: rsp at rsp + cfa_offset, rip 8 above, rbp at rsp + rbp_offset */
+};
+
+enum unwind_rbp {
+	UNWIND_RBP_UNCHANGED = 0,
+	UNWIND_RBP_CFA_OFFSET = 1, /* saved at CFA + rbp_offset */
+};
+
+struct unwind_row {
+	__u64 pc; /* file virtual address */
+	__s32 cfa_offset;
+	__s16 rbp_offset;
+	__u8 cfa_type;
+	__u8 rbp_type;
+};
+
+struct unwind_mapping {
+	__u64 start, end; /* [start, end) in the process */
+	__u64 bias;       /* file address = address - bias */
+	__u32 first_row;  /* the file's rows in unwind_rows */
+	__u32 nrows;      /* 0: no table (frame pointers) */
+};
+
+struct unwind_proc {
+	__u32 gen; /* exec generation the mappings were read for */
+	__u32 n;   /* mappings used */
+	struct unwind_mapping maps[UNWIND_MAX_MAPPINGS];
 };
 
 #endif

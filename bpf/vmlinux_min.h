@@ -19,6 +19,15 @@ struct task_struct {
 	int pid;
 	int tgid;
 };
+
+/* The kernel's struct pt_regs (the uapi one, with other field names, comes
+ * with linux/bpf_perf_event.h): the "___scorch" flavour is matched to
+ * pt_regs by libbpf.  The user registers bpf_task_pt_regs() returns. */
+struct pt_regs___scorch {
+	unsigned long bp;
+	unsigned long sp;
+	unsigned long ip;
+};
 #pragma clang attribute pop
 
 #endif

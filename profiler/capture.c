@@ -18,6 +18,9 @@
 _Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
 _Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
 _Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
+_Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
+_Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
+_Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwind_proc layout");
 
 struct capture {
 	struct profile_bpf *skel;
@@ -136,6 +139,7 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	s->rodata->per_thread = o->per_thread;
 	s->rodata->want_user = o->user_stacks;
 	s->rodata->want_kernel = o->kernel_stacks;
+	s->rodata->unwind_dwarf = o->unwind_dwarf;
 	/* Preallocated: a map without preallocation allocates in the sampling
 	 * interrupt and fails there whenever its per-CPU cache runs dry, which
 	 * loses stacks of a map far from full. */
@@ -144,6 +148,8 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.pids, o->pids ? o->pid_entries : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.tids, at_least_one(o->ntids));
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
+	err = err ?: bpf_map__set_max_entries(s->maps.unwind_rows, o->unwind_dwarf ? at_least_one(o->unwind_rows) : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
 	if (!o->follow_children)
 		bpf_program__set_autoload(s->progs.on_fork, false);
 	return err;
@@ -280,6 +286,17 @@ const char *capture_event_name(const struct capture *c)
 uint64_t capture_period_ns(const struct capture *c)
 {
 	return c->period_ns;
+}
+
+int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out)
+{
+	if (!c->skel->rodata->unwind_dwarf)
+		return -ENOTSUP;
+	out->rows_fd = bpf_map__fd(c->skel->maps.unwind_rows);
+	out->rows_cap = bpf_map__max_entries(c->skel->maps.unwind_rows);
+	out->procs_fd = bpf_map__fd(c->skel->maps.unwind_procs);
+	out->state_fd = bpf_map__fd(c->skel->maps.procs);
+	return 0;
 }
 
 int capture_stats(const struct capture *c, uint64_t stats[STAT_NR])

@@ -34,6 +34,9 @@ struct capture_opts {
 	uint32_t stack_entries;  /* capacity of the stacks map */
 	uint32_t count_entries;  /* capacity of the counts map */
 	uint32_t pid_entries;    /* capacity of the pid filter (room for children) */
+	bool unwind_dwarf;       /* user stacks from CFI tables where a process has them */
+	uint32_t unwind_rows;    /* capacity of the unwind row array */
+	uint32_t unwind_procs;   /* processes with unwind tables at once */
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
@@ -67,6 +70,17 @@ struct capture_entry {
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
 /* Looks up one stack by id. -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
+
+/* The maps DWARF unwinding fills (see bpf/scorch.h), owned by the capture. */
+struct capture_unwind_maps {
+	int rows_fd;  /* array of struct unwind_row, BPF_F_MMAPABLE */
+	uint32_t rows_cap;
+	int procs_fd; /* pid -> struct unwind_proc */
+	int state_fd; /* pid -> struct proc_state: the BPF side's live processes */
+};
+
+/* The unwind maps; -ENOTSUP when the capture was opened without unwind_dwarf. */
+int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out);
 
 /* The online CPUs from /sys/devices/system/cpu/online (caller frees). */
 int capture_online_cpus(int **cpus, size_t *n);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "record_opts.h"
 #include "symbolize/symbolizer.h"
+#include "unwind.h"
 #include "workload.h"
 
 #ifndef CAP_PERFMON
@@ -128,19 +129,33 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->kernel_stacks = !o->user_only;
 	co->stack_entries = o->stack_entries ? o->stack_entries : size_entries(samples, ncpus);
 	co->count_entries = o->count_entries ? o->count_entries : size_entries(samples, ncpus);
+	co->unwind_dwarf = o->unwind != RECORD_UNWIND_FP && co->user_stacks;
+	co->unwind_rows = o->unwind_rows ? o->unwind_rows : 1u << 20;
+	co->unwind_procs = 16384; /* not preallocated: a bound, not a cost */
 }
+
+/* What each process announcement updates. */
+struct record_ctx {
+	struct symbolizer *sym;
+	struct unwind *unw; /* NULL with --unwind fp */
+};
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 {
-	int err = symbolizer_track(ctx, pid, gen);
+	struct record_ctx *rc = ctx;
+	int err;
+	/* Tables first: until they are in, the process's stacks are walked with frame pointers. */
+	if (rc->unw && (err = unwind_track(rc->unw, pid, gen)) && err != -ESRCH)
+		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
+	err = symbolizer_track(rc->sym, pid, gen);
 	if (err && err != -ESRCH)
 		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
 }
 
 /* Samples until the duration passes, the command exits or a signal comes. */
-static int run_loop(struct capture *c, struct symbolizer *sym, const struct record_opts *o, struct workload *w)
+static int run_loop(struct capture *c, struct record_ctx *rc, const struct record_opts *o, struct workload *w)
 {
-	double start = now_s(CLOCK_MONOTONIC);
+	double start = now_s(CLOCK_MONOTONIC), swept = start;
 	while (!stop_signal) {
 		int timeout = 200;
 		if (o->duration > 0) {
@@ -150,13 +165,17 @@ static int run_loop(struct capture *c, struct symbolizer *sym, const struct reco
 			if (left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}
-		int err = capture_poll(c, timeout, on_proc, sym);
+		int err = capture_poll(c, timeout, on_proc, rc);
 		if (err) {
 			log_error("record: polling the ring buffer: %s", strerror(-err));
 			return err;
 		}
 		if (w && workload_reap(w, false))
 			break;
+		if (rc->unw && now_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
+			unwind_sweep(rc->unw);
+			swept = now_s(CLOCK_MONOTONIC);
+		}
 	}
 	return 0;
 }
@@ -189,6 +208,37 @@ static void report_misses(const struct symbolizer_stats *ss)
 		  " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64 " bad lines)",
 		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_evictions, ss->dwarf_bytes_peak >> 10,
 		  ss->jit_maps, ss->jit_skipped);
+}
+
+/* How user stacks were unwound with --unwind dwarf|auto; fallbacks are
+ * warnings with dwarf, details with auto. */
+static void report_unwind(const struct record_opts *o, const uint64_t *stats, const struct unwind *u)
+{
+	struct unwind_stats us;
+	if (!u)
+		return;
+	unwind_stats(u, &us);
+	log_info("unwind: %" PRIu64 " user stacks from CFI tables, %" PRIu64 " by frame pointers (tables not loaded "
+		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI), %" PRIu64 " of %" PRIu64 " rows at peak, %.1f ms "
+		 "compiling",
+		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.rows_peak,
+		 us.rows_cap, us.compile_ns / 1e6);
+	uint64_t ended = stats[STAT_UNWIND_READ_ERR] + stats[STAT_UNWIND_BAD_FRAME];
+	void (*say)(const char *, ...) = o->unwind == RECORD_UNWIND_DWARF ? log_warn : log_debug;
+	if (stats[STAT_UNWIND_FP_FRAMES] || ended || stats[STAT_UNWIND_ROW_MISS])
+		say("unwind: %" PRIu64 " frames by frame pointers (code without CFI, %" PRIu64 " of them at a pc "
+		    "without a rule), %" PRIu64 " stacks ended early (%" PRIu64 " unreadable, %" PRIu64
+		    " bad frames), %" PRIu64 " signal frames",
+		    stats[STAT_UNWIND_FP_FRAMES], stats[STAT_UNWIND_ROW_MISS], ended, stats[STAT_UNWIND_READ_ERR],
+		    stats[STAT_UNWIND_BAD_FRAME], stats[STAT_UNWIND_SIGNAL]);
+	if (us.table_full)
+		log_warn("unwind: %" PRIu64 " files without room in the unwind table: frame pointers there "
+			 "(raise --unwind-rows)",
+			 us.table_full);
+	if (us.procs_full || us.mappings_dropped || us.files_failed)
+		log_warn("unwind: %" PRIu64 " processes without room for tables, %" PRIu64
+			 " mappings past %d per process, %" PRIu64 " files unreadable",
+			 us.procs_full, us.mappings_dropped, UNWIND_MAX_MAPPINGS, us.files_failed);
 }
 
 static void report(const struct record_opts *o, const struct capture *c, const uint64_t *stats,
@@ -271,6 +321,7 @@ int cmd_record(int argc, char **argv)
 	struct workload *wp = NULL;
 	struct capture *c = NULL;
 	struct symbolizer *sym = NULL;
+	struct unwind *unw = NULL;
 	struct profile *p = NULL;
 	struct capture_opts co;
 	struct build_stats bs;
@@ -318,6 +369,12 @@ int cmd_record(int argc, char **argv)
 		log_error("record: %s", msg);
 		goto out;
 	}
+	struct capture_unwind_maps um;
+	if (co.unwind_dwarf && (err = capture_unwind_maps(c, &um) ?: unwind_new(&um, &unw))) {
+		log_error("record: cannot map the unwind table: %s", strerror(-err));
+		goto out;
+	}
+	struct record_ctx rc = { sym, unw };
 	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -333,13 +390,13 @@ int cmd_record(int argc, char **argv)
 		workload_reap(wp, true);
 		goto out;
 	}
-	if ((err = run_loop(c, sym, &o, wp)))
+	if ((err = run_loop(c, &rc, &o, wp)))
 		goto out;
 	if (wp && stop_signal && !wp->exited)
 		kill(wp->pid, stop_signal);
 	capture_stop(c);
 	t1 = now_s(CLOCK_MONOTONIC);
-	capture_poll(c, 0, on_proc, sym);
+	capture_poll(c, 0, on_proc, &rc);
 	capture_stats(c, stats);
 
 	p = profile_new();
@@ -360,6 +417,7 @@ int cmd_record(int argc, char **argv)
 	if (write_output(p, &o))
 		goto out;
 	report(&o, c, stats, &bs, sym, t1 - t0);
+	report_unwind(&o, stats, unw);
 	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
 			 strerror(-symbolizer_kernel_error(sym)));
@@ -371,6 +429,7 @@ int cmd_record(int argc, char **argv)
 out:
 	if (wp && !wp->exited)
 		workload_abort(wp);
+	unwind_free(unw);
 	capture_free(c);
 	symbolizer_free(sym);
 	profile_free(p);

@@ -49,6 +49,10 @@ static void usage(FILE *out)
 		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
 		"      --stack-entries N capacity of the in-kernel stack table (default: sized from -F, CPUs, -d)\n"
 		"      --count-entries N capacity of the in-kernel count table (likewise)\n"
+		"      --unwind MODE     user stacks: fp (frame pointers, default), dwarf (unwind tables compiled\n"
+		"                        from each binary's CFI, in the kernel) or auto (dwarf where a file has CFI,\n"
+		"                        frame pointers elsewhere, fallbacks not warned about)\n"
+		"      --unwind-rows N   capacity of the in-kernel unwind table (default 1048576, 16 bytes a row)\n"
 		"  -v, --verbose\n"
 		"  COMMAND runs under the profiler from its first instruction; its children\n"
 		"  are followed and scorch exits with its exit status.\n");
@@ -116,6 +120,8 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_STACK_ENTRIES,
 	OPT_COUNT_ENTRIES,
+	OPT_UNWIND,
+	OPT_UNWIND_ROWS,
 };
 
 static const struct option record_long[] = {
@@ -140,6 +146,8 @@ static const struct option record_long[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "count-entries", required_argument, NULL, OPT_COUNT_ENTRIES },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 };
@@ -228,6 +236,25 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		return parse_entries("--stack-entries", arg, &o->stack_entries);
 	case OPT_COUNT_ENTRIES:
 		return parse_entries("--count-entries", arg, &o->count_entries);
+	case OPT_UNWIND:
+		if (!strcmp(arg, "fp"))
+			o->unwind = RECORD_UNWIND_FP;
+		else if (!strcmp(arg, "dwarf"))
+			o->unwind = RECORD_UNWIND_DWARF;
+		else if (!strcmp(arg, "auto"))
+			o->unwind = RECORD_UNWIND_AUTO;
+		else {
+			log_error("--unwind %s: unknown mode (fp, dwarf or auto)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_UNWIND_ROWS:
+		if (parse_u64(arg, &v) || v < 1024 || v > (1u << 27)) {
+			log_error("--unwind-rows %s: not a capacity between 1024 and %u", arg, 1u << 27);
+			return -EINVAL;
+		}
+		o->unwind_rows = (uint32_t)v;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;

@@ -9,6 +9,12 @@
 
 #include "formats/format.h"
 
+enum record_unwind {
+	RECORD_UNWIND_FP = 0, /* frame pointers (bpf_get_stack) */
+	RECORD_UNWIND_DWARF,  /* CFI tables in the kernel, frame pointers where a file has none */
+	RECORD_UNWIND_AUTO,   /* the same, fallbacks reported only with -v */
+};
+
 struct record_opts {
 	uint64_t frequency;  /* -F, default 99 (0 when -c is given) */
 	uint64_t period;     /* -c */
@@ -31,6 +37,8 @@ struct record_opts {
 	bool names_only;     /* --symbols=names: symbol tables only, no DWARF */
 	bool no_demangle;    /* --no-demangle */
 	const char *debug_root; /* --debug-dir, NULL: /usr/lib/debug */
+	enum record_unwind unwind; /* --unwind */
+	uint32_t unwind_rows;   /* --unwind-rows, 0: default */
 	char **command;      /* after --, NULL-terminated, or NULL */
 };
 

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * User stacks unwound in the kernel from compiled CFI tables (--unwind
+ * dwarf|auto).  Included by profile.bpf.c after its maps, stat_inc() and
+ * store_stack().
+ *
+ * From the user registers at the sample (the perf event's when it
+ * interrupted user mode, the task's saved ones when it interrupted the
+ * kernel), each step finds the mapping holding the pc (binary search over
+ * the process's sorted mappings), the row in effect (binary search over the
+ * file's slice of unwind_rows), computes the CFA, reads the return address
+ * at CFA - 8 and rbp where the row says it was saved.  A pc outside any
+ * table (JIT code, the vDSO, a gap) takes one frame-pointer step instead.
+ * After the first frame, and except right after a signal frame, the row is
+ * looked up at pc - 1: a return address points past its call, possibly into
+ * the next function.  Every way a stack ends early is counted in stats.
+ */
+#ifndef SCORCH_BPF_UNWIND_BPF_H
+#define SCORCH_BPF_UNWIND_BPF_H
+
+const volatile bool unwind_dwarf = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+	__uint(max_entries, 1); /* --unwind-rows, set before load */
+	__uint(map_flags, BPF_F_MMAPABLE);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* written by userspace only */
+} unwind_procs SEC(".maps");
+
+struct unwind_state {
+	__u64 ip, sp, bp;
+	__u32 pid;
+	__u32 nr;
+	__u8 exact;     /* ip is an exact pc (first frame, after a signal frame) */
+	__u8 truncated;
+	__u8 pad[6];
+};
+
+#define UNWIND_CONTINUE 0
+#define UNWIND_STOP 1
+
+static __always_inline const struct unwind_mapping *unwind_find_mapping(const struct unwind_proc *p, __u64 pc)
+{
+	__u32 lo = 0, hi = p->n;
+	if (hi > UNWIND_MAX_MAPPINGS)
+		hi = UNWIND_MAX_MAPPINGS;
+	for (int k = 0; k < UNWIND_MAPPING_STEPS; k++) {
+		if (lo >= hi)
+			break;
+		__u32 mid = (lo + hi) / 2;
+		const struct unwind_mapping *m = &p->maps[mid & (UNWIND_MAX_MAPPINGS - 1)];
+		if (pc < m->start)
+			hi = mid;
+		else if (pc >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* The row in effect at file address vaddr: the last one with pc <= vaddr. */
+static __always_inline const struct unwind_row *unwind_find_row(__u32 first, __u32 nrows, __u64 vaddr)
+{
+	__u32 lo = first, hi = first + nrows;
+	for (int k = 0; k < UNWIND_ROW_STEPS; k++) {
+		if (lo >= hi)
+			break;
+		__u32 mid = lo + (hi - lo) / 2;
+		const struct unwind_row *r = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!r)
+			return NULL;
+		if (r->pc <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == first)
+		return NULL;
+	lo--;
+	return bpf_map_lookup_elem(&unwind_rows, &lo);
+}
+
+static __always_inline bool read_user_u64(__u64 addr, __u64 *out)
+{
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr) == 0;
+}
+
+/* One frame-pointer step: [rbp] is the caller's rbp, [rbp + 8] the return address. */
+static __always_inline long unwind_fp_step(struct unwind_state *s)
+{
+	__u64 ra, bp;
+	stat_inc(STAT_UNWIND_FP_FRAMES);
+	if (s->bp < s->sp || s->bp & 7) {
+		stat_inc(STAT_UNWIND_BAD_FRAME);
+		return UNWIND_STOP;
+	}
+	if (!read_user_u64(s->bp + 8, &ra) || !read_user_u64(s->bp, &bp)) {
+		stat_inc(STAT_UNWIND_READ_ERR);
+		return UNWIND_STOP;
+	}
+	s->sp = s->bp + 16;
+	s->bp = bp;
+	s->ip = ra;
+	s->exact = 0;
+	return ra ? UNWIND_CONTINUE : UNWIND_STOP;
+}
+
+/* A signal frame: the interrupted registers are in the ucontext at rsp. */
+static __always_inline long unwind_signal_step(struct unwind_state *s, const struct unwind_row *r)
+{
+	__u64 sp, ip, bp;
+	if (!read_user_u64(s->sp + r->cfa_offset, &sp) || !read_user_u64(s->sp + r->cfa_offset + 8, &ip) ||
+	    !read_user_u64(s->sp + r->rbp_offset, &bp)) {
+		stat_inc(STAT_UNWIND_READ_ERR);
+		return UNWIND_STOP;
+	}
+	stat_inc(STAT_UNWIND_SIGNAL);
+	s->sp = sp;
+	s->ip = ip;
+	s->bp = bp;
+	s->exact = 1;
+	return ip ? UNWIND_CONTINUE : UNWIND_STOP;
+}
+
+static long unwind_step(__u32 i, void *data)
+{
+	struct unwind_state *s = data;
+	__u32 zero = 0, nr = s->nr;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
+	(void)i;
+	if (!st || !p)
+		return UNWIND_STOP;
+	if (nr >= SCORCH_MAX_DEPTH) {
+		s->truncated = 1;
+		return UNWIND_STOP;
+	}
+	st->ips[nr] = s->ip;
+	s->nr = nr + 1;
+
+	__u64 pc = s->exact ? s->ip : s->ip - 1;
+	const struct unwind_mapping *m = unwind_find_mapping(p, pc);
+	if (!m || !m->nrows)
+		return unwind_fp_step(s);
+	const struct unwind_row *r = unwind_find_row(m->first_row, m->nrows, pc - m->bias);
+	if (!r) {
+		stat_inc(STAT_UNWIND_ROW_MISS);
+		return unwind_fp_step(s);
+	}
+	__u64 cfa;
+	switch (r->cfa_type) {
+	case UNWIND_CFA_RSP:
+		cfa = s->sp + r->cfa_offset;
+		break;
+	case UNWIND_CFA_RBP:
+		cfa = s->bp + r->cfa_offset;
+		break;
+	case UNWIND_CFA_PLT:
+		cfa = s->sp + r->cfa_offset + ((s->ip & 15) >= (__u64)r->rbp_offset ? 8 : 0);
+		break;
+	case UNWIND_CFA_END:
+		return UNWIND_STOP;
+	case UNWIND_CFA_SIGNAL:
+		return unwind_signal_step(s, r);
+	default: /* a gap, or a rule the table cannot hold */
+		stat_inc(STAT_UNWIND_ROW_MISS);
+		return unwind_fp_step(s);
+	}
+	if (cfa <= s->sp) {
+		stat_inc(STAT_UNWIND_BAD_FRAME);
+		return UNWIND_STOP;
+	}
+	__u64 ra, bp = s->bp;
+	if (!read_user_u64(cfa - 8, &ra) ||
+	    (r->rbp_type == UNWIND_RBP_CFA_OFFSET && !read_user_u64(cfa + r->rbp_offset, &bp))) {
+		stat_inc(STAT_UNWIND_READ_ERR);
+		return UNWIND_STOP;
+	}
+	s->sp = cfa;
+	s->bp = bp;
+	s->ip = ra;
+	s->exact = 0;
+	return ra ? UNWIND_CONTINUE : UNWIND_STOP;
+}
+
+/* The user registers at the sample: the event's if it interrupted user
+ * mode, else those the task saved entering the kernel. */
+static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, struct unwind_state *s)
+{
+	if ((ctx->regs.cs & 3) == 3) {
+		s->ip = ctx->regs.rip;
+		s->sp = ctx->regs.rsp;
+		s->bp = ctx->regs.rbp;
+		return true;
+	}
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs___scorch *regs = (struct pt_regs___scorch *)bpf_task_pt_regs(task);
+	if (!regs)
+		return false;
+	s->ip = BPF_CORE_READ(regs, ip);
+	s->sp = BPF_CORE_READ(regs, sp);
+	s->bp = BPF_CORE_READ(regs, bp);
+	return s->ip != 0;
+}
+
+/* The user stack of pid unwound with its tables, stored like any other, its
+ * id in *id.  False (the caller walks frame pointers instead) when pid has
+ * no tables for its current exec generation. */
+static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, __u32 pid, __u32 gen, __u64 *id)
+{
+	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &pid);
+	if (!p || p->gen != gen) {
+		stat_inc(STAT_UNWIND_NO_TABLE);
+		return false;
+	}
+	__u32 zero = 0;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	*id = STACK_NONE;
+	if (!st)
+		return true;
+	struct unwind_state s;
+	__builtin_memset(&s, 0, sizeof(s));
+	s.pid = pid;
+	s.exact = 1;
+	if (!unwind_user_regs(ctx, &s))
+		return true;
+	bpf_loop(SCORCH_MAX_DEPTH + 1, unwind_step, &s, 0);
+	if (s.nr == 0)
+		return true;
+	stat_inc(STAT_UNWIND_DWARF);
+	st->nr = s.nr;
+	st->flags = 0;
+	if (s.truncated) {
+		st->flags = STACK_F_TRUNCATED;
+		stat_inc(STAT_TRUNCATED);
+	}
+	*id = store_stack(st, BPF_F_USER_STACK);
+	return true;
+}
+
+#endif

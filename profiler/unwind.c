@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unwind: compiled CFI tables uploaded to the BPF maps (see unwind.h).
+ */
+#define _GNU_SOURCE
+#include "unwind.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/hashtab.h"
+#include "symbolize/cfi.h"
+#include "symbolize/procmaps.h"
+
+/* The BPF rows are cfi rows, byte for byte. */
+_Static_assert(sizeof(struct cfi_row) == sizeof(struct unwind_row), "row size");
+_Static_assert(offsetof(struct cfi_row, cfa_offset) == offsetof(struct unwind_row, cfa_offset), "row layout");
+_Static_assert(offsetof(struct cfi_row, rbp_offset) == offsetof(struct unwind_row, rbp_offset), "row layout");
+_Static_assert(offsetof(struct cfi_row, cfa_type) == offsetof(struct unwind_row, cfa_type), "row layout");
+_Static_assert(offsetof(struct cfi_row, rbp_type) == offsetof(struct unwind_row, rbp_type), "row layout");
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(CFI_CFA_GAP, UNWIND_CFA_GAP) && SAME(CFI_CFA_RSP, UNWIND_CFA_RSP) &&
+		       SAME(CFI_CFA_RBP, UNWIND_CFA_RBP) && SAME(CFI_CFA_PLT, UNWIND_CFA_PLT) &&
+		       SAME(CFI_CFA_END, UNWIND_CFA_END) && SAME(CFI_CFA_UNSUPPORTED, UNWIND_CFA_UNSUPPORTED) &&
+		       SAME(CFI_CFA_SIGNAL, UNWIND_CFA_SIGNAL),
+	       "cfa types");
+_Static_assert(SAME(CFI_RBP_UNCHANGED, UNWIND_RBP_UNCHANGED) && SAME(CFI_RBP_CFA_OFFSET, UNWIND_RBP_CFA_OFFSET),
+	       "rbp types");
+
+/* One mapped file's table: its rows live in the BPF array at [first, first + nrows). */
+struct table {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;      /* dev 0, ino 0: the [vdso] */
+	uint32_t first, nrows; /* nrows 0: no rows (no CFI, or no room) */
+	struct cfi_segment *segs;
+	size_t nsegs;
+	uint32_t refs; /* tracked processes mapping it */
+	bool live;     /* the slot is in use */
+};
+
+struct proc {
+	uint32_t gen;
+	uint32_t *tables; /* indices into unwind.tables, one ref each */
+	size_t ntables;
+};
+
+struct unwind {
+	struct capture_unwind_maps m;
+	struct unwind_row *rows; /* the BPF array, mapped */
+	size_t map_len;
+	struct table *tables;
+	size_t ntables, cap_tables;
+	struct u64map by_file; /* hash of the file's key -> table index */
+	struct u64map procs;   /* pid -> struct proc * */
+	struct unwind_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int unwind_new(const struct capture_unwind_maps *maps, struct unwind **out)
+{
+	struct unwind *u = calloc(1, sizeof(*u));
+	long page = sysconf(_SC_PAGESIZE);
+	if (!u)
+		return -ENOMEM;
+	u->m = *maps;
+	u->map_len = ((size_t)maps->rows_cap * sizeof(struct unwind_row) + (size_t)page - 1) & ~((size_t)page - 1);
+	u->rows = mmap(NULL, u->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, maps->rows_fd, 0);
+	if (u->rows == MAP_FAILED) {
+		int err = -errno;
+		free(u);
+		return err;
+	}
+	u64map_init(&u->by_file);
+	u64map_init(&u->procs);
+	u->st.rows_cap = maps->rows_cap;
+	*out = u;
+	return 0;
+}
+
+/* First fit: the lowest row index with n free rows after it, or -ENOSPC. */
+static int64_t alloc_rows(const struct unwind *u, uint32_t n)
+{
+	uint64_t at = 0;
+	for (;;) {
+		bool moved = false;
+		for (size_t i = 0; i < u->ntables; i++) {
+			const struct table *t = &u->tables[i];
+			if (t->live && t->nrows && t->first < at + n && at < (uint64_t)t->first + t->nrows) {
+				at = (uint64_t)t->first + t->nrows;
+				moved = true;
+			}
+		}
+		if (at + n > u->m.rows_cap)
+			return -ENOSPC;
+		if (!moved)
+			return (int64_t)at;
+	}
+}
+
+/* Compiles and uploads one file's table into slot t (live, refs 0). */
+static void load_table(struct unwind *u, struct table *t, int fd, const void *image, size_t image_size)
+{
+	struct cfi_table ct;
+	uint64_t t0 = now_ns();
+	int err = fd >= 0 ? cfi_compile(fd, -1, &ct) : cfi_compile_image(image, image_size, &ct);
+	u->st.compile_ns += now_ns() - t0;
+	if (err) {
+		err == -ENOENT ? u->st.files_no_cfi++ : u->st.files_failed++;
+		return;
+	}
+	u->st.files++;
+	t->segs = ct.segs; /* kept for the bias of each mapping */
+	t->nsegs = ct.nsegs;
+	ct.segs = NULL;
+	int64_t at = ct.n && ct.n < UNWIND_MAX_FILE_ROWS ? alloc_rows(u, (uint32_t)ct.n) : -ENOSPC;
+	if (at < 0) {
+		if (ct.n)
+			u->st.table_full++;
+		cfi_table_release(&ct);
+		return;
+	}
+	memcpy(&u->rows[at], ct.rows, ct.n * sizeof(*ct.rows));
+	t->first = (uint32_t)at;
+	t->nrows = (uint32_t)ct.n;
+	u->st.rows += ct.n;
+	if (u->st.rows > u->st.rows_peak)
+		u->st.rows_peak = u->st.rows;
+	cfi_table_release(&ct);
+}
+
+static uint64_t file_hash(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns)
+{
+	uint64_t k[4] = { dev, ino, size, (uint64_t)mtime_ns };
+	return hash_bytes(k, sizeof(k), 0x756e77696e64ULL);
+}
+
+/* The table for a file (fd, or the vdso image when fd < 0), loaded on first
+ * sight. Its index, or -errno. */
+static int64_t get_table(struct unwind *u, int fd, const void *image, size_t image_size)
+{
+	struct stat sb = { 0 };
+	if (fd >= 0 && fstat(fd, &sb))
+		return -errno;
+	int64_t mtime = fd >= 0 ? (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec : 0;
+	uint64_t h = file_hash(sb.st_dev, sb.st_ino, (uint64_t)sb.st_size, mtime);
+	uint64_t *idx = u64map_get(&u->by_file, h);
+	if (idx) {
+		struct table *t = &u->tables[*idx];
+		if (t->dev == sb.st_dev && t->ino == sb.st_ino && t->mtime_ns == mtime)
+			return (int64_t)*idx;
+	}
+	size_t slot = 0;
+	while (slot < u->ntables && u->tables[slot].live)
+		slot++;
+	if (slot == u->ntables) {
+		if (array_grow(&u->tables, &u->cap_tables, u->ntables + 1, sizeof(*u->tables)))
+			return -ENOMEM;
+		u->ntables++;
+	}
+	struct table *t = &u->tables[slot];
+	*t = (struct table){ .dev = sb.st_dev, .ino = sb.st_ino, .size = (uint64_t)sb.st_size, .mtime_ns = mtime,
+			     .live = true };
+	if (u64map_put(&u->by_file, h, slot)) {
+		t->live = false;
+		return -ENOMEM;
+	}
+	load_table(u, t, fd, image, image_size);
+	return (int64_t)slot;
+}
+
+static void unref_table(struct unwind *u, uint32_t idx)
+{
+	struct table *t = &u->tables[idx];
+	if (--t->refs)
+		return;
+	u64map_del(&u->by_file, file_hash(t->dev, t->ino, t->size, t->mtime_ns));
+	u->st.rows -= t->nrows;
+	free(t->segs);
+	memset(t, 0, sizeof(*t));
+}
+
+/* This process's [vdso]: the same image in every process of this kernel. */
+static int64_t vdso_table(struct unwind *u, const struct procmap *pm)
+{
+	const void *image = (const void *)getauxval(AT_SYSINFO_EHDR);
+	if (!image)
+		return -ENOENT;
+	/* Our own vdso has the size of the target's (one image per kernel). */
+	return get_table(u, -1, image, pm->end - pm->start);
+}
+
+/* Fills one mapping entry for pm; false when the mapping has no table. */
+static bool add_mapping(struct unwind *u, uint32_t pid, const struct procmap *pm, struct proc *p,
+			struct unwind_mapping *m)
+{
+	char path[96];
+	int64_t idx;
+	if (!strcmp(pm->path, "[vdso]")) {
+		idx = vdso_table(u, pm);
+	} else if (pm->path[0] == '/') {
+		snprintf(path, sizeof(path), "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, pid, pm->start,
+			 pm->end);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		idx = get_table(u, fd, NULL, 0);
+		close(fd);
+	} else {
+		return false; /* anonymous (JIT): frame pointers */
+	}
+	if (idx < 0)
+		return false;
+	/* Held while the process maps it, rows or not (a file without CFI is
+	 * not compiled again at each announcement). */
+	struct table *t = &u->tables[idx];
+	t->refs++;
+	p->tables[p->ntables++] = (uint32_t)idx;
+	uint64_t bias;
+	struct cfi_table segs = { .segs = t->segs, .nsegs = t->nsegs };
+	if (!t->nrows || cfi_table_bias(&segs, pm->start, pm->offset, &bias))
+		return false;
+	*m = (struct unwind_mapping){ pm->start, pm->end, bias, t->first, t->nrows };
+	return true;
+}
+
+static void proc_free(struct unwind *u, struct proc *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->ntables; i++)
+		unref_table(u, p->tables[i]);
+	free(p->tables);
+	free(p);
+}
+
+int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen)
+{
+	struct procmaps maps = { 0 };
+	struct unwind_proc *v = NULL;
+	struct proc *p = NULL;
+	int err = procmaps_read(pid, &maps);
+	if (err)
+		return err;
+	v = calloc(1, sizeof(*v));
+	p = calloc(1, sizeof(*p));
+	if (!v || !p || !(p->tables = calloc(maps.n + 1, sizeof(*p->tables)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	p->gen = v->gen = gen;
+	for (size_t i = 0; i < maps.n; i++) {
+		if (v->n == UNWIND_MAX_MAPPINGS) {
+			u->st.mappings_dropped += maps.n - i;
+			break;
+		}
+		if (add_mapping(u, pid, &maps.maps[i], p, &v->maps[v->n]))
+			v->n++;
+	}
+	u->st.updates++;
+	if (bpf_map_update_elem(u->m.procs_fd, &pid, v, BPF_ANY)) {
+		err = -errno;
+		u->st.procs_full++;
+		goto out;
+	}
+	/* The new tables are referenced before the old ones are let go, so a
+	 * file still mapped keeps its rows in place. */
+	uint64_t *old = u64map_get(&u->procs, pid);
+	struct proc *prev = old ? (struct proc *)(uintptr_t)*old : NULL;
+	if (!prev || prev->gen != gen)
+		u->st.processes++;
+	if ((err = u64map_put(&u->procs, pid, (uint64_t)(uintptr_t)p)))
+		goto out;
+	proc_free(u, prev);
+	p = NULL;
+out:
+	proc_free(u, p);
+	free(v);
+	procmaps_release(&maps);
+	return err;
+}
+
+void unwind_sweep(struct unwind *u)
+{
+	uint64_t pid, val;
+	uint32_t *gone = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t pos = 0; u64map_next(&u->procs, &pos, &pid, &val);) {
+		struct proc *p = (struct proc *)(uintptr_t)val;
+		struct proc_state ps;
+		uint32_t key = (uint32_t)pid;
+		if (bpf_map_lookup_elem(u->m.state_fd, &key, &ps) == 0 && ps.gen == p->gen)
+			continue;
+		if (array_grow(&gone, &cap, n + 1, sizeof(*gone)))
+			break;
+		gone[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *val_p = u64map_get(&u->procs, gone[i]);
+		struct proc *p = (struct proc *)(uintptr_t)*val_p;
+		bpf_map_delete_elem(u->m.procs_fd, &gone[i]);
+		u64map_del(&u->procs, gone[i]);
+		proc_free(u, p);
+	}
+	free(gone);
+}
+
+void unwind_stats(const struct unwind *u, struct unwind_stats *out)
+{
+	*out = u->st;
+}
+
+void unwind_free(struct unwind *u)
+{
+	uint64_t pid, val;
+	if (!u)
+		return;
+	for (size_t pos = 0; u64map_next(&u->procs, &pos, &pid, &val);)
+		proc_free(u, (struct proc *)(uintptr_t)val);
+	for (size_t i = 0; i < u->ntables; i++)
+		free(u->tables[i].segs);
+	free(u->tables);
+	u64map_release(&u->procs);
+	u64map_release(&u->by_file);
+	munmap(u->rows, u->map_len);
+	free(u);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * unwind: keeps the BPF side's unwind tables (bpf/scorch.h) in step with the
+ * processes being sampled, for --unwind dwarf|auto.
+ *
+ * When a process is announced, its executable mappings are read from
+ * /proc/PID/maps; each mapped file's CFI is compiled once (symbolize/cfi.h)
+ * and its rows copied into the memory-mapped row array, shared by every
+ * process that maps the file (files are keyed by device, inode, size and
+ * modification time, opened through /proc/PID/map_files).  The process's
+ * mappings, with the bias and row slice of each, then go to unwind_procs.
+ * The [vdso] is compiled from scorch's own copy (one per kernel).
+ *
+ * A file's rows are released when no tracked process maps it any more:
+ * unwind_sweep() drops processes the BPF side has seen exit or exec.  Row
+ * space is allocated first-fit; a file that does not fit is left to frame
+ * pointers and counted (table_full).
+ */
+#ifndef SCORCH_PROFILER_UNWIND_H
+#define SCORCH_PROFILER_UNWIND_H
+
+#include <stdint.h>
+
+#include "capture.h"
+
+struct unwind;
+
+struct unwind_stats {
+	uint64_t processes;       /* processes given tables (each exec generation once) */
+	uint64_t updates;         /* unwind_procs updates */
+	uint64_t procs_full;      /* updates refused: unwind_procs full */
+	uint64_t mappings_dropped;/* executable mappings past UNWIND_MAX_MAPPINGS */
+	uint64_t files;           /* files compiled */
+	uint64_t files_no_cfi;    /* files without CFI (frame pointers there) */
+	uint64_t files_failed;    /* files that could not be opened or parsed */
+	uint64_t table_full;      /* files left out: no room in the row array */
+	uint64_t rows;            /* rows in use now */
+	uint64_t rows_peak;
+	uint64_t rows_cap;
+	uint64_t compile_ns;      /* time spent compiling tables */
+};
+
+/* Maps the row array of maps (owned by the capture, which must outlive the
+ * result). 0 or -errno. */
+int unwind_new(const struct capture_unwind_maps *maps, struct unwind **out);
+void unwind_free(struct unwind *u);
+
+/* Reads (pid, gen)'s mappings and gives it tables. 0, -ESRCH when the
+ * process is gone, other -errno when the BPF map refused the update. */
+int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen);
+/* Releases the processes that have exited or exec'd since they were tracked. */
+void unwind_sweep(struct unwind *u);
+
+void unwind_stats(const struct unwind *u, struct unwind_stats *out);
+
+#endif
