@@ -49,9 +49,9 @@ static void usage(FILE *out)
 		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
 		"      --stack-entries N capacity of the in-kernel stack table (default: sized from -F, CPUs, -d)\n"
 		"      --count-entries N capacity of the in-kernel count table (likewise)\n"
-		"      --unwind MODE     user stacks: fp (frame pointers, default), dwarf (unwind tables compiled\n"
-		"                        from each binary's CFI, in the kernel) or auto (dwarf where a file has CFI,\n"
-		"                        frame pointers elsewhere, fallbacks not warned about)\n"
+		"      --unwind MODE     user stacks: auto (default: unwind tables compiled from each file's CFI,\n"
+		"                        walked in the kernel; frame pointers where a file has none), dwarf (the\n"
+		"                        same, fallbacks warned about) or fp (frame pointers only)\n"
 		"      --unwind-rows N   capacity of the in-kernel unwind table (default 1048576, 16 bytes a row)\n"
 		"  -v, --verbose\n"
 		"  COMMAND runs under the profiler from its first instruction; its children\n"
@@ -295,6 +295,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o)
 	int err = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->unwind = RECORD_UNWIND_AUTO;
 	write_opts_init(&o->write);
 	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), record_long,
 			  sizeof(record_long) / sizeof(record_long[0]));

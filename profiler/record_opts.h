@@ -12,7 +12,7 @@
 enum record_unwind {
 	RECORD_UNWIND_FP = 0, /* frame pointers (bpf_get_stack) */
 	RECORD_UNWIND_DWARF,  /* CFI tables in the kernel, frame pointers where a file has none */
-	RECORD_UNWIND_AUTO,   /* the same, fallbacks reported only with -v */
+	RECORD_UNWIND_AUTO,   /* the same, fallbacks reported only with -v (the default) */
 };
 
 struct record_opts {
@@ -37,7 +37,7 @@ struct record_opts {
 	bool names_only;     /* --symbols=names: symbol tables only, no DWARF */
 	bool no_demangle;    /* --no-demangle */
 	const char *debug_root; /* --debug-dir, NULL: /usr/lib/debug */
-	enum record_unwind unwind; /* --unwind */
+	enum record_unwind unwind; /* --unwind, default auto */
 	uint32_t unwind_rows;   /* --unwind-rows, 0: default */
 	char **command;      /* after --, NULL-terminated, or NULL */
 };
