@@ -25,6 +25,11 @@ const volatile bool include_idle = false;
 const volatile bool per_thread = false;
 const volatile bool want_kernel = true;
 const volatile bool want_user = true;
+/* agent: counts and stacks alternate between two sets of maps (window 0:
+ * counts/stacks, window 1: counts1/stacks1); userspace flips `window`, waits
+ * for programs already running to finish, then drains the other set. */
+const volatile bool windowed = false;
+__u32 window = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -39,6 +44,30 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 16384);
 } counts SEC(".maps");
+
+/* The second window's maps: one entry each unless windowed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+	__uint(max_entries, 1);
+} stacks1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sample_key);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} counts1 SEC(".maps");
+
+/* The window the sample running on this CPU counts into (read once per sample,
+ * so its stacks and its count land in the same window). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} sample_window SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -140,10 +169,18 @@ static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags)
 	h ^= h >> 29;
 	if (h < STACK_ID_MIN)
 		h += STACK_ID_MIN;
-	if (bpf_map_lookup_elem(&stacks, &h))
-		return h;
+	__u32 zero = 0, *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
+	long err;
 	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
-	long err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (w && *w) {
+		if (bpf_map_lookup_elem(&stacks1, &h))
+			return h;
+		err = bpf_map_update_elem(&stacks1, &h, st, BPF_NOEXIST);
+	} else {
+		if (bpf_map_lookup_elem(&stacks, &h))
+			return h;
+		err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	}
 	if (err && err != -17 /* EEXIST: another CPU stored it first */) {
 		stat_inc(STAT_STACKS_FULL);
 		return STACK_DROPPED;
@@ -199,6 +236,24 @@ static __always_inline __u32 proc_gen(__u32 pid)
 	return gen;
 }
 
+static __always_inline void count_sample(void *map, struct sample_key *key)
+{
+	__u64 *count = bpf_map_lookup_elem(map, key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		return;
+	}
+	__u64 one = 1;
+	long err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */) {
+		count = bpf_map_lookup_elem(map, key);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+	} else if (err) {
+		stat_inc(STAT_COUNTS_FULL);
+	}
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -215,6 +270,14 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
+	__u32 zero = 0, win = 0;
+	if (windowed) {
+		__u32 *w = bpf_map_lookup_elem(&sample_window, &zero);
+		if (!w)
+			return 0;
+		win = *w = window & 1;
+	}
+
 	struct sample_key key;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.pid = pid;
@@ -226,20 +289,10 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (want_user && pid && !(unwind_dwarf && collect_user_dwarf(ctx, pid, key.gen, &key.ustack)))
 		key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 
-	__u64 *count = bpf_map_lookup_elem(&counts, &key);
-	if (count) {
-		__sync_fetch_and_add(count, 1);
-		return 0;
-	}
-	__u64 one = 1;
-	long err = bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST);
-	if (err == -17 /* EEXIST */) {
-		count = bpf_map_lookup_elem(&counts, &key);
-		if (count)
-			__sync_fetch_and_add(count, 1);
-	} else if (err) {
-		stat_inc(STAT_COUNTS_FULL);
-	}
+	if (win)
+		count_sample(&counts1, &key);
+	else
+		count_sample(&counts, &key);
 	return 0;
 }
 

@@ -47,6 +47,8 @@ struct builder {
 	struct sym_batch batch;
 	uint32_t unknown, truncated;     /* frame ids */
 	uint32_t k_pid, k_tid, k_comm;   /* label keys */
+	struct label *extra;             /* build_opts labels, then the process's */
+	size_t nstatic, nextra, cap_extra;
 };
 
 static bool real_stack(uint64_t id)
@@ -270,12 +272,16 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 	int64_t cs = profile_intern_cstr(b->p, comm);
 	if (cs < 0)
 		return (int)cs;
-	struct label l[3] = {
-		{ b->k_comm, (uint32_t)cs, 0 },
-		{ b->k_pid, 0, e->key.pid },
-		{ b->k_tid, 0, e->key.tid },
-	};
-	int64_t set = profile_labelset(b->p, l, b->o->per_thread ? 3 : 2);
+	struct label l[PROFILE_MAX_LABELS];
+	size_t nl = 0;
+	l[nl++] = (struct label){ b->k_comm, (uint32_t)cs, 0 };
+	if (!b->o->no_pid)
+		l[nl++] = (struct label){ b->k_pid, 0, e->key.pid };
+	if (b->o->per_thread)
+		l[nl++] = (struct label){ b->k_tid, 0, e->key.tid };
+	for (size_t i = 0; i < b->nextra && nl < PROFILE_MAX_LABELS; i++)
+		l[nl++] = b->extra[i];
+	int64_t set = profile_labelset(b->p, l, nl);
 	if (set < 0)
 		return (int)set;
 	b->st->samples += e->count;
@@ -308,10 +314,35 @@ static void dedup_addrs(struct builder *b)
 	b->naddrs = w;
 }
 
+/* Interns labels into b->extra at b->nextra; a key already there (or pid,
+ * comm, tid) is skipped, so the first of the same key wins. */
+static int add_labels(struct builder *b, const struct build_label *l, size_t n)
+{
+	int err = array_grow(&b->extra, &b->cap_extra, b->nextra + n, sizeof(*b->extra));
+	for (size_t i = 0; i < n && !err; i++) {
+		int64_t k = profile_intern_cstr(b->p, l[i].key), v = profile_intern_cstr(b->p, l[i].value);
+		if (k < 0 || v < 0)
+			return -ENOMEM;
+		bool dup = !k || !v || k == b->k_pid || k == b->k_comm || k == b->k_tid;
+		for (size_t j = 0; j < b->nextra && !dup; j++)
+			dup = b->extra[j].key == (uint32_t)k;
+		if (!dup)
+			b->extra[b->nextra++] = (struct label){ (uint32_t)k, (uint32_t)v, 0 };
+	}
+	return err;
+}
+
 /* One process (entries [lo, hi) share pid and gen): resolve, then add. */
 static int build_process(struct builder *b, const struct capture_entry *e, size_t lo, size_t hi)
 {
 	int err = 0;
+	b->nextra = b->nstatic;
+	if (b->o->proc_labels) {
+		const struct build_label *pl = NULL;
+		size_t npl = b->o->proc_labels(b->o->proc_ctx, e[lo].key.pid, e[lo].key.gen, &pl);
+		if ((err = add_labels(b, pl, npl)))
+			return err;
+	}
 	u64map_release(&b->uframes);
 	b->naddrs = 0;
 	b->nfpool = b->kernel_nfpool; /* the user expansions of the previous process are done with */
@@ -325,7 +356,8 @@ static int build_process(struct builder *b, const struct capture_entry *e, size_
 	for (size_t i = lo; i < hi && !err; i++)
 		err = add_sample(b, &e[i]);
 	/* Entries are sorted by (pid, gen): this process will not come back. */
-	symbolizer_forget(b->sym, e[lo].key.pid, e[lo].key.gen);
+	if (!b->o->keep_processes)
+		symbolizer_forget(b->sym, e[lo].key.pid, e[lo].key.gen);
 	return err;
 }
 
@@ -353,7 +385,9 @@ static int builder_init(struct builder *b)
 		m->root_labels[m->nroot_labels++] = b->k_pid;
 	if (b->o->per_thread)
 		m->root_labels[m->nroot_labels++] = b->k_tid;
-	return 0;
+	int err = add_labels(b, b->o->labels, b->o->nlabels);
+	b->nstatic = b->nextra;
+	return err;
 }
 
 static void builder_release(struct builder *b)
@@ -367,14 +401,30 @@ static void builder_release(struct builder *b)
 	free(b->frames);
 	free(b->fpool);
 	sym_batch_release(&b->batch);
+	free(b->extra);
 }
 
 int build_profile(const struct capture *c, struct symbolizer *s, const struct build_opts *o, struct profile *p,
 		  struct build_stats *st)
 {
-	struct builder b = { .c = c, .sym = s, .o = o, .p = p, .st = st };
 	struct capture_entry *e = NULL;
 	size_t n = 0;
+	int err = capture_read_counts(c, &e, &n);
+
+	if (err) {
+		memset(st, 0, sizeof(*st));
+		return err;
+	}
+	err = build_profile_entries(c, e, n, s, o, p, st);
+	free(e);
+	return err;
+}
+
+int build_profile_entries(const struct capture *c, const struct capture_entry *in, size_t n, struct symbolizer *s,
+			  const struct build_opts *o, struct profile *p, struct build_stats *st)
+{
+	struct builder b = { .c = c, .sym = s, .o = o, .p = p, .st = st };
+	struct capture_entry *e = NULL;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -382,8 +432,14 @@ int build_profile(const struct capture *c, struct symbolizer *s, const struct bu
 	u64map_init(&b.kframes);
 	u64map_init(&b.uframes);
 	sym_batch_init(&b.batch);
-	if ((err = builder_init(&b)) || (err = capture_read_counts(c, &e, &n)))
+	if ((err = builder_init(&b)))
 		goto out;
+	if (n && !(e = malloc(n * sizeof(*e)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (n)
+		memcpy(e, in, n * sizeof(*e));
 	for (size_t i = 0; i < n && !err; i++) {
 		err = store_stack(&b, e[i].key.kstack);
 		if (!err)

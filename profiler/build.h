@@ -14,9 +14,23 @@
 #include "profiler/capture.h"
 #include "symbolize/symbolizer.h"
 
+/* A string label added to samples (agent: host, service, container...). */
+struct build_label {
+	const char *key, *value;
+};
+
+/* Labels of one process, or 0 with none; the array stays the caller's. */
+typedef size_t (*build_proc_labels_fn)(void *ctx, uint32_t pid, uint32_t gen, const struct build_label **out);
+
 struct build_opts {
 	bool per_pid;    /* pid becomes a root frame after comm */
 	bool per_thread; /* tid too */
+	bool no_pid;     /* no pid label (a pushed profile: pids would be series) */
+	bool keep_processes; /* do not forget each (pid, gen) once built: the caller does */
+	const struct build_label *labels; /* on every sample */
+	size_t nlabels;
+	build_proc_labels_fn proc_labels; /* per process, NULL for none */
+	void *proc_ctx;
 };
 
 struct build_stats {
@@ -31,5 +45,9 @@ struct build_stats {
  * to p (labels pid, comm, and tid when per_thread). 0 or -errno. */
 int build_profile(const struct capture *c, struct symbolizer *s, const struct build_opts *o, struct profile *p,
 		  struct build_stats *st);
+/* As build_profile for counts already read (e[0..n), not changed), reading
+ * their stacks from c. */
+int build_profile_entries(const struct capture *c, const struct capture_entry *e, size_t n, struct symbolizer *s,
+			  const struct build_opts *o, struct profile *p, struct build_stats *st);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "profile.skel.h"
@@ -33,6 +34,7 @@ struct capture {
 	int ncpus_possible;
 	capture_proc_fn proc_fn;
 	void *proc_ctx;
+	int read_window; /* the window reads see: the closed one */
 };
 
 static int fail(char *msg, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -140,11 +142,14 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	s->rodata->want_user = o->user_stacks;
 	s->rodata->want_kernel = o->kernel_stacks;
 	s->rodata->unwind_dwarf = o->unwind_dwarf;
+	s->rodata->windowed = o->windowed;
 	/* Preallocated: a map without preallocation allocates in the sampling
 	 * interrupt and fails there whenever its per-CPU cache runs dry, which
 	 * loses stacks of a map far from full. */
 	err = err ?: bpf_map__set_max_entries(s->maps.stacks, o->stack_entries);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts, o->count_entries);
+	err = err ?: bpf_map__set_max_entries(s->maps.stacks1, o->windowed ? o->stack_entries : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.counts1, o->windowed ? o->count_entries : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.pids, o->pids ? o->pid_entries : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.tids, at_least_one(o->ntids));
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
@@ -318,9 +323,76 @@ int capture_stats(const struct capture *c, uint64_t stats[STAT_NR])
 	return 0;
 }
 
+static int counts_fd(const struct capture *c)
+{
+	return bpf_map__fd(c->read_window ? c->skel->maps.counts1 : c->skel->maps.counts);
+}
+
+static int stacks_fd(const struct capture *c)
+{
+	return bpf_map__fd(c->read_window ? c->skel->maps.stacks1 : c->skel->maps.stacks);
+}
+
+int capture_window_flip(struct capture *c)
+{
+	if (!c->skel->rodata->windowed)
+		return -ENOTSUP;
+	uint32_t closing = c->skel->bss->window & 1;
+	__atomic_store_n(&c->skel->bss->window, closing ^ 1, __ATOMIC_SEQ_CST);
+	/* A sample reads the window once, on entry, and runs to completion in
+	 * interrupt context within microseconds: after 10 ms none still counts
+	 * into the closed window. */
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	c->read_window = (int)closing;
+	return 0;
+}
+
+/* Deletes every key of a map: keys collected first (deleting while walking
+ * restarts the walk), then deleted. */
+static int clear_map(int fd, size_t keysz, size_t *n)
+{
+	size_t cap = 1024, cnt = 0;
+	char *keys = malloc(cap * keysz);
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0) {
+		if (++cnt == cap) {
+			char *nk = realloc(keys, (cap *= 2) * keysz);
+			if (!nk) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = nk;
+		}
+	}
+	for (size_t i = 0; i < cnt; i++)
+		bpf_map_delete_elem(fd, keys + i * keysz);
+	free(keys);
+	if (n)
+		*n = cnt;
+	return err;
+}
+
+int capture_window_clear(struct capture *c, size_t *entries)
+{
+	if (!c->skel->rodata->windowed)
+		return -ENOTSUP;
+	int err = clear_map(counts_fd(c), sizeof(struct sample_key), entries);
+	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
+}
+
+uint32_t capture_count_capacity(const struct capture *c)
+{
+	return bpf_map__max_entries(c->skel->maps.counts);
+}
+
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n)
 {
-	int fd = bpf_map__fd(c->skel->maps.counts);
+	int fd = counts_fd(c);
 	size_t cap = 1024, cnt = 0;
 	struct capture_entry *e = malloc(cap * sizeof(*e));
 	struct sample_key key, next;
@@ -329,8 +401,8 @@ int capture_read_counts(const struct capture *c, struct capture_entry **out, siz
 
 	if (!e)
 		return -ENOMEM;
-	/* Entries are only read once sampling has stopped, so a plain walk sees
-	 * a stable map. */
+	/* Entries are only read once sampling has stopped (or its window closed),
+	 * so a plain walk sees a stable map. */
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (cnt == cap) {
 			struct capture_entry *ne = realloc(e, (cap *= 2) * sizeof(*e));
@@ -358,7 +430,7 @@ int capture_read_counts(const struct capture *c, struct capture_entry **out, siz
 
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &id, out))
+	if (bpf_map_lookup_elem(stacks_fd(c), &id, out))
 		return -errno;
 	if (out->nr > SCORCH_MAX_DEPTH)
 		out->nr = SCORCH_MAX_DEPTH;

@@ -37,6 +37,7 @@ struct capture_opts {
 	bool unwind_dwarf;       /* user stacks from CFI tables where a process has them */
 	uint32_t unwind_rows;    /* capacity of the unwind row array */
 	uint32_t unwind_procs;   /* processes with unwind tables at once */
+	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
@@ -70,6 +71,21 @@ struct capture_entry {
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
 /* Looks up one stack by id. -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
+
+/*
+ * Windows (capture_opts.windowed): samples are counted into one of two sets
+ * of maps while userspace reads the other.  capture_window_flip closes the
+ * current window (new samples go to the other set) and waits for samples
+ * already being counted; capture_read_counts and capture_read_stack then read
+ * the closed window, which capture_window_clear empties before the next flip.
+ * Without windows they read the only set.
+ */
+int capture_window_flip(struct capture *c);
+/* Deletes every count and stack of the closed window; *entries set to the
+ * counts it held (map fill).  0 or -errno. */
+int capture_window_clear(struct capture *c, size_t *entries);
+/* Capacity of one window's counts map. */
+uint32_t capture_count_capacity(const struct capture *c);
 
 /* The maps DWARF unwinding fills (see bpf/scorch.h), owned by the capture. */
 struct capture_unwind_maps {

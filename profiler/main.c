@@ -15,6 +15,7 @@ static const struct {
 	{ "record", cmd_record, "sample stacks of a command, processes or the whole system" },
 	{ "convert", cmd_convert, "convert profiles between folded, pprof and SVG" },
 	{ "diff", cmd_diff, "compare base and new profiles: report, flame graph, CI verdict" },
+	{ "agent", cmd_agent, "profile continuously in windows: files, Pyroscope push" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "agent_output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/atomicfile.h"
+
+void agent_window_name(time_t t, uint32_t pid, char *out, size_t outlen)
+{
+	struct tm tm;
+	char ts[32];
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H-%M-%SZ", &tm);
+	if (pid)
+		snprintf(out, outlen, "%s-%" PRIu32 ".pb.gz", ts, pid);
+	else
+		snprintf(out, outlen, "%s.pb.gz", ts);
+}
+
+time_t agent_window_time(const char *name)
+{
+	struct tm tm = { 0 };
+	size_t n = strlen(name);
+	if (n < 26 || strcmp(name + n - 6, ".pb.gz"))
+		return -1;
+	const char *end = strptime(name, "%Y-%m-%dT%H-%M-%SZ", &tm);
+	if (!end || (*end != '.' && *end != '-'))
+		return -1;
+	if (*end == '-' && (size_t)(strspn(end + 1, "0123456789")) != (size_t)(name + n - 6 - end - 1))
+		return -1;
+	return timegm(&tm);
+}
+
+struct wfile {
+	char name[64];
+	time_t t;
+	uint64_t size;
+};
+
+static int wfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wfile *)a)->name, ((const struct wfile *)b)->name);
+}
+
+int agent_output_prune(const char *dir, uint64_t retention_s, uint64_t max_disk, time_t now, size_t *deleted,
+		       uint64_t *kept_bytes)
+{
+	DIR *d = opendir(dir);
+	struct wfile *f = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t total = 0;
+	int err = 0;
+	struct dirent *de;
+
+	*deleted = 0;
+	*kept_bytes = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+		time_t t = agent_window_time(de->d_name);
+		if (t < 0 || strlen(de->d_name) >= sizeof(f->name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		if ((err = array_grow(&f, &cap, n + 1, sizeof(*f))))
+			goto out;
+		snprintf(f[n].name, sizeof(f[n].name), "%s", de->d_name);
+		f[n].t = t;
+		f[n].size = (uint64_t)st.st_size;
+		total += f[n++].size;
+	}
+	if (n)
+		qsort(f, n, sizeof(*f), wfile_cmp);
+	for (size_t i = 0; i < n; i++) {
+		bool old = retention_s && f[i].t + (time_t)retention_s < now;
+		bool over = max_disk && total > max_disk;
+		if (!old && !over)
+			break;
+		if (unlinkat(dirfd(d), f[i].name, 0) == 0) {
+			total -= f[i].size;
+			(*deleted)++;
+		}
+	}
+	*kept_bytes = total;
+out:
+	closedir(d);
+	free(f);
+	return err;
+}
+
+int agent_status_write(const char *dir, const struct agent_status *s)
+{
+	struct atomic_file af;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/status.json", dir);
+	int err = atomic_file_open(&af, path);
+	if (err)
+		return err;
+	fprintf(af.fp,
+		"{\n  \"time\": %" PRId64 ",\n  \"windows\": %" PRIu64 ",\n  \"windows_written\": %" PRIu64
+		",\n  \"write_failures\": %" PRIu64 ",\n  \"windows_pending\": %" PRIu64
+		",\n  \"cpu_user_seconds\": %.3f,\n  \"cpu_system_seconds\": %.3f,\n  \"rss_kib\": %" PRIu64
+		",\n  \"samples_window\": %" PRIu64 ",\n  \"samples_total\": %" PRIu64 ",\n  \"lost_window\": %" PRIu64
+		",\n  \"lost_total\": %" PRIu64 ",\n  \"map_fill\": %.4f,\n  \"processes\": %" PRIu64
+		",\n  \"spool_entries\": %" PRIu64 ",\n  \"spool_bytes\": %" PRIu64 ",\n  \"spool_dropped\": %" PRIu64
+		",\n  \"pushed\": %" PRIu64 ",\n  \"push_failures\": %" PRIu64 ",\n  \"files_deleted\": %" PRIu64
+		",\n  \"disk_bytes\": %" PRIu64 "\n}\n",
+		(int64_t)s->time, s->windows, s->windows_written, s->write_failures, s->windows_pending, s->cpu_user_s,
+		s->cpu_sys_s, s->rss_kib, s->samples_window, s->samples_total, s->lost_window, s->lost_total,
+		s->map_fill, s->processes, s->spool_entries, s->spool_bytes, s->spool_dropped, s->pushed,
+		s->push_failures, s->files_deleted, s->disk_bytes);
+	if (ferror(af.fp)) {
+		atomic_file_abort(&af);
+		return -EIO;
+	}
+	return atomic_file_commit(&af);
+}
+
+uint64_t agent_self_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long size = 0, rss = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent_output: the agent's files in its output directory.  Window profiles
+ * are "YYYY-MM-DDTHH-MM-SSZ.pb.gz" (UTC start of the window; with
+ * --per-process "...Z-PID.pb.gz"), so names sort by time and retention
+ * deletes the oldest first.  status.json is rewritten atomically after every
+ * window.
+ */
+#ifndef SCORCH_PROFILER_AGENT_OUTPUT_H
+#define SCORCH_PROFILER_AGENT_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The file name of a window starting at t (pid 0: every process). */
+void agent_window_name(time_t t, uint32_t pid, char *out, size_t outlen);
+/* The start time of a window file name; -1 when name is not one. */
+time_t agent_window_time(const char *name);
+
+/* Deletes window files older than retention_s (0: no age bound) and the
+ * oldest while all of them take more than max_disk bytes (0: no bound).
+ * *deleted and *kept_bytes set.  0 or -errno (directory unreadable). */
+int agent_output_prune(const char *dir, uint64_t retention_s, uint64_t max_disk, time_t now, size_t *deleted,
+		       uint64_t *kept_bytes);
+
+struct agent_status {
+	time_t time;
+	uint64_t windows, windows_written, write_failures, windows_pending;
+	double cpu_user_s, cpu_sys_s; /* the agent's own CPU since start */
+	uint64_t rss_kib;
+	uint64_t samples_window, samples_total; /* samples counted by BPF */
+	uint64_t lost_window, lost_total;       /* tables full, stacks unwalkable */
+	double map_fill;                        /* counts entries / capacity, last window */
+	uint64_t processes;                     /* processes known for labels */
+	uint64_t spool_entries, spool_bytes, spool_dropped;
+	uint64_t pushed, push_failures;
+	uint64_t files_deleted, disk_bytes;
+};
+
+/* Writes DIR/status.json atomically. 0 or -errno. */
+int agent_status_write(const char *dir, const struct agent_status *st);
+/* The process's RSS in KiB from /proc/self/statm, 0 when unknown. */
+uint64_t agent_self_rss_kib(void);
+
+#endif

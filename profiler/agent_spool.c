@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "agent_spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/atomicfile.h"
+
+#define SPOOL_MAGIC "scorch-spool-1"
+
+struct spool_entry {
+	char name[48];   /* file name; sorts oldest first */
+	uint64_t size;   /* bytes on disk or in memory */
+	char *query;     /* in-memory entries only */
+	void *mem;
+	size_t memlen;
+};
+
+struct agent_spool {
+	char *dir;
+	struct spool_entry *e; /* e[head .. n) are waiting, oldest first */
+	size_t head, n, cap;
+	uint64_t max_bytes, mem_max, bytes, mem_bytes;
+	uint64_t dropped, write_errors;
+	uint32_t seq;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_entry *)a)->name, ((const struct spool_entry *)b)->name);
+}
+
+static bool spool_name(const char *n)
+{
+	size_t len = strlen(n);
+	return len == 20 + 1 + 6 + 5 && n[20] == '-' && !strcmp(n + len - 5, ".push") &&
+	       strspn(n, "0123456789") == 20 && strspn(n + 21, "0123456789") == 6;
+}
+
+static int scan(struct agent_spool *sp)
+{
+	DIR *d = opendir(sp->dir);
+	struct dirent *de;
+	int err = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!spool_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		if ((err = array_grow(&sp->e, &sp->cap, sp->n + 1, sizeof(*sp->e))))
+			break;
+		struct spool_entry *en = &sp->e[sp->n++];
+		memset(en, 0, sizeof(*en));
+		snprintf(en->name, sizeof(en->name), "%s", de->d_name);
+		en->size = (uint64_t)st.st_size;
+		sp->bytes += en->size;
+		unsigned s = (unsigned)strtoul(de->d_name + 21, NULL, 10);
+		if (s >= sp->seq)
+			sp->seq = s + 1;
+	}
+	closedir(d);
+	if (sp->n)
+		qsort(sp->e, sp->n, sizeof(*sp->e), entry_cmp);
+	return err;
+}
+
+int agent_spool_open(const char *dir, uint64_t max_bytes, uint64_t mem_max, struct agent_spool **out, int *dir_err)
+{
+	struct agent_spool *sp = calloc(1, sizeof(*sp));
+	*dir_err = 0;
+	if (!sp || !(sp->dir = strdup(dir))) {
+		free(sp);
+		return -ENOMEM;
+	}
+	sp->max_bytes = max_bytes;
+	sp->mem_max = mem_max;
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		*dir_err = -errno;
+	else if ((*dir_err = scan(sp)) == -ENOMEM) {
+		agent_spool_free(sp);
+		return -ENOMEM;
+	}
+	*out = sp;
+	return 0;
+}
+
+static void entry_release(struct spool_entry *en)
+{
+	free(en->query);
+	free(en->mem);
+	en->query = en->mem = NULL;
+}
+
+void agent_spool_free(struct agent_spool *sp)
+{
+	if (!sp)
+		return;
+	for (size_t i = sp->head; i < sp->n; i++)
+		entry_release(&sp->e[i]);
+	free(sp->e);
+	free(sp->dir);
+	free(sp);
+}
+
+void agent_spool_set_max(struct agent_spool *sp, uint64_t max_bytes)
+{
+	sp->max_bytes = max_bytes;
+}
+
+void agent_spool_pop(struct agent_spool *sp)
+{
+	if (sp->head == sp->n)
+		return;
+	struct spool_entry *en = &sp->e[sp->head++];
+	if (en->mem) {
+		sp->mem_bytes -= en->size;
+	} else {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", sp->dir, en->name);
+		unlink(path);
+	}
+	sp->bytes -= en->size;
+	entry_release(en);
+	if (sp->head == sp->n)
+		sp->head = sp->n = 0;
+}
+
+/* Compacts the array when half of it is popped entries. */
+static void compact(struct agent_spool *sp)
+{
+	if (sp->head && sp->head * 2 >= sp->n) {
+		memmove(sp->e, sp->e + sp->head, (sp->n - sp->head) * sizeof(*sp->e));
+		sp->n -= sp->head;
+		sp->head = 0;
+	}
+}
+
+static int write_entry(const struct agent_spool *sp, const char *name, const char *query, const void *data, size_t len)
+{
+	struct atomic_file af;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", sp->dir, name);
+	int err = atomic_file_open(&af, path);
+	if (err)
+		return err;
+	if (fprintf(af.fp, "%s\n%s\n", SPOOL_MAGIC, query) < 0 || fwrite(data, 1, len, af.fp) != len) {
+		err = -(errno ? errno : EIO);
+		atomic_file_abort(&af);
+		return err;
+	}
+	return atomic_file_commit(&af);
+}
+
+int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
+{
+	struct spool_entry en = { .size = strlen(SPOOL_MAGIC) + strlen(query) + 2 + len };
+	int err;
+
+	if (en.size > sp->max_bytes)
+		return -ENOSPC;
+	compact(sp);
+	if ((err = array_grow(&sp->e, &sp->cap, sp->n + 1, sizeof(*sp->e))))
+		return err;
+	snprintf(en.name, sizeof(en.name), "%020" PRIu64 "-%06u.push", from, sp->seq++ % 1000000);
+	if (write_entry(sp, en.name, query, data, len)) {
+		sp->write_errors++;
+		if (sp->mem_bytes + en.size > sp->mem_max)
+			return -ENOSPC;
+		en.query = strdup(query);
+		en.mem = malloc(len ? len : 1);
+		if (!en.query || !en.mem) {
+			entry_release(&en);
+			return -ENOMEM;
+		}
+		memcpy(en.mem, data, len);
+		en.memlen = len;
+		sp->mem_bytes += en.size;
+	}
+	sp->e[sp->n++] = en;
+	sp->bytes += en.size;
+	while (sp->bytes > sp->max_bytes && sp->n - sp->head > 1) {
+		agent_spool_pop(sp);
+		sp->dropped++;
+	}
+	return 0;
+}
+
+static int read_entry(const struct agent_spool *sp, const struct spool_entry *en, char **query, void **data, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", sp->dir, en->name);
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	int err = 0;
+	if (!f)
+		return -errno;
+	buf = malloc(en->size + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	size_t n = fread(buf, 1, en->size, f);
+	fclose(f);
+	buf[n] = '\0';
+	size_t ml = strlen(SPOOL_MAGIC);
+	char *nl = n > ml + 1 && !memcmp(buf, SPOOL_MAGIC "\n", ml + 1) ? memchr(buf + ml + 1, '\n', n - ml - 1) : NULL;
+	if (!nl) {
+		err = -EBADMSG;
+		goto out;
+	}
+	*nl = '\0';
+	size_t body = n - (size_t)(nl + 1 - buf);
+	if (!(*query = strdup(buf + ml + 1)) || !(*data = malloc(body ? body : 1))) {
+		free(*query);
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(*data, nl + 1, body);
+	*len = body;
+out:
+	free(buf);
+	return err;
+}
+
+int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len)
+{
+	if (sp->head == sp->n)
+		return -ENOENT;
+	const struct spool_entry *en = &sp->e[sp->head];
+	*query = NULL;
+	*data = NULL;
+	if (!en->mem)
+		return read_entry(sp, en, query, data, len);
+	*query = strdup(en->query);
+	*data = malloc(en->memlen ? en->memlen : 1);
+	if (!*query || !*data) {
+		free(*query);
+		free(*data);
+		return -ENOMEM;
+	}
+	memcpy(*data, en->mem, en->memlen);
+	*len = en->memlen;
+	return 0;
+}
+
+void agent_spool_stats(const struct agent_spool *sp, struct agent_spool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->entries = sp->n - sp->head;
+	for (size_t i = sp->head; i < sp->n; i++)
+		out->in_memory += sp->e[i].mem != NULL;
+	out->bytes = sp->bytes;
+	out->dropped = sp->dropped;
+	out->write_errors = sp->write_errors;
+}
+
+uint64_t agent_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms)
+{
+	if (!failures)
+		return 0;
+	uint64_t d = base_ms;
+	for (unsigned i = 1; i < failures && d < cap_ms; i++)
+		d *= 2;
+	return d < cap_ms ? d : cap_ms;
+}

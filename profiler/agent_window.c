@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "agent_window.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "formats/format.h"
+#include "formats/pprof.h"
+#include "log.h"
+
+uint64_t agent_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...)
+{
+	uint64_t now = agent_now_ms();
+	char buf[768];
+	va_list ap;
+	if (rl->last_ms && now - rl->last_ms < 60000) {
+		rl->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		log_warn("%s (%" PRIu64 " more like it in the last minute)", buf, rl->suppressed);
+	else
+		log_warn("%s", buf);
+	rl->last_ms = now;
+	rl->suppressed = 0;
+}
+
+static void fill_meta(struct agent *a, struct profile *p, time_t from, time_t until)
+{
+	struct profile_meta *m = profile_meta(p);
+	m->frequency = a->o.frequency;
+	m->period_ns = capture_period_ns(a->c);
+	m->time_ns = (uint64_t)from * 1000000000ull;
+	m->duration_ns = (uint64_t)(until - from) * 1000000000ull;
+}
+
+static struct build_opts window_build_opts(struct agent *a, bool for_push)
+{
+	return (struct build_opts){
+		.no_pid = for_push,
+		.keep_processes = true,
+		.labels = a->labels,
+		.nlabels = a->nlabels,
+		.proc_labels = agent_procs_labels,
+		.proc_ctx = a->procs,
+	};
+}
+
+/* Writes p as DIR/name, or keeps it for later (the oldest kept is dropped
+ * past AGENT_PENDING_MAX).  Takes ownership of p. */
+static void write_or_keep(struct agent *a, struct profile *p, const char *name)
+{
+	struct format_error fe = { "" };
+	char path[4096];
+	struct write_opts wo;
+	write_opts_init(&wo);
+	snprintf(path, sizeof(path), "%s/%s", a->o.output_dir, name);
+	if (!profile_write_path(p, path, FORMAT_PPROF, &wo, &fe)) {
+		a->st.windows_written++;
+		profile_free(p);
+		return;
+	}
+	a->st.write_failures++;
+	agent_warn_limited(&a->rl_write, "%s (window kept in memory, %zu waiting)", fe.msg, a->npending + 1);
+	if (a->npending == AGENT_PENDING_MAX) {
+		profile_free(a->pending[0].p);
+		memmove(a->pending, a->pending + 1, (AGENT_PENDING_MAX - 1) * sizeof(*a->pending));
+		a->npending--;
+		agent_warn_limited(&a->rl_drop, "output: %d windows waiting to be written: the oldest dropped",
+				   AGENT_PENDING_MAX);
+	}
+	a->pending[a->npending].p = p;
+	snprintf(a->pending[a->npending].name, sizeof(a->pending[a->npending].name), "%s", name);
+	a->npending++;
+}
+
+void agent_pending_flush(struct agent *a)
+{
+	size_t n = a->npending;
+	struct agent_pending tmp[AGENT_PENDING_MAX];
+	memcpy(tmp, a->pending, n * sizeof(*tmp));
+	a->npending = 0;
+	for (size_t i = 0; i < n; i++)
+		write_or_keep(a, tmp[i].p, tmp[i].name);
+}
+
+/* Builds entries e[0..n) into a new profile; NULL after logging on error. */
+static struct profile *build(struct agent *a, const struct capture_entry *e, size_t n, bool for_push, time_t from,
+			     time_t until)
+{
+	struct build_opts bo = window_build_opts(a, for_push);
+	struct build_stats bs;
+	struct profile *p = profile_new();
+	int err = p ? build_profile_entries(a->c, e, n, a->sym, &bo, p, &bs) : -ENOMEM;
+	if (err) {
+		log_error("agent: cannot build the window's profile: %s", strerror(-err));
+		profile_free(p);
+		return NULL;
+	}
+	fill_meta(a, p, from, until);
+	return p;
+}
+
+static int pid_cmp(const void *x, const void *y)
+{
+	const struct capture_entry *a = x, *b = y;
+	return a->key.pid < b->key.pid ? -1 : a->key.pid > b->key.pid;
+}
+
+static const char *service_of(const struct agent *a, const struct capture_entry *e)
+{
+	const char *s = agent_procs_service(a->procs, e->key.pid, e->key.gen);
+	const char *fixed = agent_opts_label(&a->o, "service_name");
+	return s ? s : fixed ? fixed : e->key.pid ? "unknown" : "kernel";
+}
+
+static int service_cmp(const void *x, const void *y, void *ctx)
+{
+	int c = strcmp(service_of(ctx, x), service_of(ctx, y));
+	return c ? c : pid_cmp(x, y);
+}
+
+static void write_files(struct agent *a, struct capture_entry *e, size_t n, time_t from, time_t until)
+{
+	char name[64];
+	if (!a->o.per_process) {
+		struct profile *p = build(a, e, n, false, from, until);
+		agent_window_name(from, 0, name, sizeof(name));
+		if (p)
+			write_or_keep(a, p, name);
+		return;
+	}
+	if (n)
+		qsort(e, n, sizeof(*e), pid_cmp);
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		for (hi = lo + 1; hi < n && e[hi].key.pid == e[lo].key.pid; hi++)
+			;
+		struct profile *p = build(a, e + lo, hi - lo, false, from, until);
+		agent_window_name(from, e[lo].key.pid ? e[lo].key.pid : 0, name, sizeof(name));
+		if (p && !e[lo].key.pid) /* the idle task, only with --include-idle */
+			snprintf(name + strlen(name) - 6, 16, "-0.pb.gz");
+		if (p)
+			write_or_keep(a, p, name);
+	}
+}
+
+/* One profile per service into the spool. */
+static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, time_t from, time_t until)
+{
+	char query[8192];
+	if (n)
+		qsort_r(e, n, sizeof(*e), service_cmp, a);
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		const char *svc = service_of(a, &e[lo]);
+		for (hi = lo + 1; hi < n && !strcmp(service_of(a, &e[hi]), svc); hi++)
+			;
+		struct profile *p = build(a, e + lo, hi - lo, true, from, until);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = p ? open_memstream(&buf, &len) : NULL;
+		int err = mem ? pprof_write(p, mem) : -ENOMEM;
+		if (mem && fclose(mem) && !err)
+			err = -ENOMEM;
+		profile_free(p);
+		if (!err && agent_push_query(svc, a->labels, a->nlabels, (uint64_t)from, (uint64_t)until, a->o.frequency,
+					     query, sizeof(query)) < 0)
+			err = -ENAMETOOLONG;
+		if (!err)
+			err = agent_spool_add(a->spool, (uint64_t)from, query, buf, len);
+		if (err)
+			agent_warn_limited(&a->rl_drop, "push: window of %s not queued: %s", svc, strerror(-err));
+		free(buf);
+	}
+}
+
+void agent_push_drain(struct agent *a, uint64_t budget_ms)
+{
+	uint64_t start = agent_now_ms();
+	if (!a->push || start < a->push_at_ms)
+		return;
+	while (agent_now_ms() - start < budget_ms) {
+		char *query = NULL, msg[256] = "";
+		void *body = NULL;
+		size_t len = 0;
+		long status;
+		int err = agent_spool_peek(a->spool, &query, &body, &len);
+		if (err == -ENOENT)
+			break;
+		if (err) {
+			agent_warn_limited(&a->rl_drop, "push: spooled window unreadable (%s): dropped", strerror(-err));
+			agent_spool_pop(a->spool);
+			continue;
+		}
+		err = agent_push_send(a->push, query, body, len, &status, msg, sizeof(msg));
+		free(query);
+		free(body);
+		if (!err) {
+			agent_spool_pop(a->spool);
+			a->st.pushed++;
+			a->push_streak = 0;
+			continue;
+		}
+		a->st.push_failures++;
+		a->push_streak++;
+		uint64_t wait = agent_backoff_ms(a->push_streak, 1000, 60000);
+		a->push_at_ms = agent_now_ms() + wait;
+		struct agent_spool_stats ss;
+		agent_spool_stats(a->spool, &ss);
+		agent_warn_limited(&a->rl_push, "push: %s: %s; %zu windows spooled, retrying in %.1f s", a->o.push_url,
+				   msg, ss.entries, wait / 1000.0);
+		break;
+	}
+}
+
+static void update_status(struct agent *a, size_t entries)
+{
+	uint64_t now[STAT_NR] = { 0 };
+	struct rusage ru;
+	struct agent_spool_stats ss;
+	capture_stats(a->c, now);
+	uint64_t lost_now = now[STAT_STACKS_FULL] + now[STAT_COUNTS_FULL] + now[STAT_KSTACK_LOST] + now[STAT_USTACK_LOST];
+	uint64_t lost_prev = a->prev[STAT_STACKS_FULL] + a->prev[STAT_COUNTS_FULL] + a->prev[STAT_KSTACK_LOST] +
+			     a->prev[STAT_USTACK_LOST];
+	a->st.samples_window = now[STAT_SAMPLES] - a->prev[STAT_SAMPLES];
+	a->st.samples_total = now[STAT_SAMPLES];
+	a->st.lost_window = lost_now - lost_prev;
+	a->st.lost_total = lost_now;
+	memcpy(a->prev, now, sizeof(now));
+	a->st.map_fill = (double)entries / (double)capture_count_capacity(a->c);
+	getrusage(RUSAGE_SELF, &ru);
+	a->st.cpu_user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	a->st.cpu_sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	a->st.rss_kib = agent_self_rss_kib();
+	a->st.processes = agent_procs_count(a->procs);
+	agent_spool_stats(a->spool, &ss);
+	a->st.spool_entries = ss.entries;
+	a->st.spool_bytes = ss.bytes;
+	a->st.spool_dropped = ss.dropped;
+	a->st.windows_pending = a->npending;
+	a->st.time = time(NULL);
+}
+
+static void forget(void *ctx, uint32_t pid, uint32_t gen)
+{
+	symbolizer_forget(ctx, pid, gen);
+}
+
+int agent_window_close(struct agent *a, time_t from, time_t until)
+{
+	struct capture_entry *e = NULL;
+	size_t n = 0, entries = 0, deleted = 0;
+	int err;
+
+	if ((err = capture_window_flip(a->c)) || (err = capture_read_counts(a->c, &e, &n))) {
+		log_error("agent: cannot read the window's counts: %s", strerror(-err));
+		return err;
+	}
+	a->st.windows++;
+	agent_pending_flush(a);
+	write_files(a, e, n, from, until);
+	if (a->push)
+		queue_pushes(a, e, n, from, until);
+	free(e);
+	if ((err = capture_window_clear(a->c, &entries))) {
+		log_error("agent: cannot clear the window's counts: %s", strerror(-err));
+		return err;
+	}
+	agent_procs_sweep(a->procs, forget, a->sym);
+	agent_push_drain(a, 5000);
+	if (a->o.retention_s || a->o.max_disk) {
+		err = agent_output_prune(a->o.output_dir, a->o.retention_s, a->o.max_disk, time(NULL), &deleted,
+					 &a->st.disk_bytes);
+		if (err)
+			agent_warn_limited(&a->rl_write, "%s: cannot list window files: %s", a->o.output_dir, strerror(-err));
+		a->st.files_deleted += deleted;
+	}
+	update_status(a, entries);
+	if ((err = agent_status_write(a->o.output_dir, &a->st)))
+		agent_warn_limited(&a->rl_write, "%s/status.json: cannot write: %s", a->o.output_dir, strerror(-err));
+	log_debug("window %" PRId64 ": %" PRIu64 " samples, %zu counts (%.1f %% of the table), %" PRIu64
+		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, entries,
+		  100 * a->st.map_fill, a->st.lost_window, a->st.rss_kib, a->st.cpu_user_s + a->st.cpu_sys_s);
+	return 0;
+}

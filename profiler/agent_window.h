@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent_window: what `scorch agent` does at the end of each window: close
+ * the window in the kernel, build its profile(s) with labels, write them
+ * (kept in memory, up to a bound, while the output directory is unwritable),
+ * queue one profile per service for Pyroscope and push what is queued.
+ * The agent's state lives in struct agent, owned by cmd_agent.c.
+ */
+#ifndef SCORCH_PROFILER_AGENT_WINDOW_H
+#define SCORCH_PROFILER_AGENT_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bpf/scorch.h"
+#include "formats/profile.h"
+#include "profiler/agent_config.h"
+#include "profiler/agent_output.h"
+#include "profiler/agent_procs.h"
+#include "profiler/agent_push.h"
+#include "profiler/agent_spool.h"
+#include "profiler/build.h"
+#include "profiler/capture.h"
+#include "symbolize/symbolizer.h"
+
+#define AGENT_PENDING_MAX 8 /* window files kept in memory while unwritable */
+
+/* One line per kind of event at most once a minute; the rest are counted. */
+struct agent_ratelimit {
+	uint64_t last_ms, suppressed;
+};
+
+struct agent_pending {
+	struct profile *p;
+	char name[64];
+};
+
+struct agent {
+	struct agent_opts o;
+	struct capture *c;
+	struct symbolizer *sym;
+	struct agent_procs *procs;
+	struct agent_spool *spool;
+	struct agent_push *push; /* NULL without --push */
+	char host[256];
+	struct build_label *labels; /* host, then the static labels but service_name */
+	size_t nlabels;
+	struct agent_pending pending[AGENT_PENDING_MAX];
+	size_t npending;
+	unsigned push_streak;  /* failures in a row */
+	uint64_t push_at_ms;   /* no push before this (backoff) */
+	uint64_t prev[STAT_NR];
+	unsigned windows_since_sym;
+	struct agent_status st;
+	struct agent_ratelimit rl_write, rl_push, rl_drop;
+};
+
+/* Milliseconds on the monotonic clock. */
+uint64_t agent_now_ms(void);
+/* Logs a warning through rl (at most one a minute, with the count suppressed). */
+void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Closes the window [from, until) (Unix seconds) and handles it; 0 or
+ * -errno only for failures that should stop the agent (BPF maps unreadable). */
+int agent_window_close(struct agent *a, time_t from, time_t until);
+/* Pushes what the spool holds, oldest first, unless backing off; stops at the
+ * first failure or after budget_ms. */
+void agent_push_drain(struct agent *a, uint64_t budget_ms);
+/* Writes window files kept in memory. */
+void agent_pending_flush(struct agent *a);
+
+#endif

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scorch agent: continuous profiling.  Samples every CPU at a low frequency
+ * in windows of --interval; at the end of each window the in-kernel counts
+ * are switched to the other set of maps and drained (agent_window.c), so no
+ * sample is lost between windows.  SIGTERM/SIGINT flush the current window
+ * and exit 0; SIGHUP reloads --config.
+ */
+#define _GNU_SOURCE
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_window.h"
+#include "cmd.h"
+#include "log.h"
+
+/* Symbolizer caches (files, strings) only grow: start afresh this often. */
+#define AGENT_SYMBOLIZER_RESET_S 3600
+
+static volatile sig_atomic_t stop_signal, reload_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	reload_signal = sig;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void usage(void)
+{
+	printf("usage: scorch agent [--frequency HZ] [--interval DURATION] [--output-dir DIR]\n"
+	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
+	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
+	       "                    [--per-process] [--spool-max SIZE] [--config FILE] [-v]\n\n"
+	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
+	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
+	       "--push, each window also goes to Pyroscope's /ingest, one series per service,\n"
+	       "spooled in DIR/spool and retried while the server is unreachable.\n"
+	       "Labels: host, pid, comm, exe, cgroup, container_id, service_name (--label\n"
+	       "service=NAME, else the executable's name) and every --label.\n"
+	       "SIGTERM writes the current window and exits; SIGHUP reloads --config (a\n"
+	       "'key = value' file with these option names).\n");
+}
+
+static int set_labels(struct agent *a)
+{
+	size_t n = 0;
+	struct build_label *l = calloc(a->o.nlabels + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l[n++] = (struct build_label){ "host", a->host };
+	for (size_t i = 0; i < a->o.nlabels; i++)
+		if (strcmp(a->o.labels[i].key, "service_name") && strcmp(a->o.labels[i].key, "host"))
+			l[n++] = (struct build_label){ a->o.labels[i].key, a->o.labels[i].value };
+		else if (!strcmp(a->o.labels[i].key, "host"))
+			l[0].value = a->o.labels[i].value; /* --label host=... overrides */
+	free(a->labels);
+	a->labels = l;
+	a->nlabels = n;
+	return agent_procs_set_service(a->procs, agent_opts_label(&a->o, "service_name"));
+}
+
+static int open_push(struct agent *a)
+{
+	struct agent_push *p = NULL;
+	int err = a->o.push_url ? agent_push_new(a->o.push_url, a->o.headers, a->o.nheaders, &p) : 0;
+	if (err)
+		return err;
+	agent_push_free(a->push);
+	a->push = p;
+	a->push_streak = 0;
+	a->push_at_ms = 0;
+	return 0;
+}
+
+static int new_symbolizer(struct symbolizer **out)
+{
+	struct symbolizer_opts so = {
+		.kernel_cache_dir = "/run/scorch",
+		.dwarf_cache_bytes = 64u << 20,
+	};
+	return symbolizer_new(&so, out);
+}
+
+static void retrack(void *ctx, uint32_t pid, uint32_t gen)
+{
+	symbolizer_track(ctx, pid, gen);
+}
+
+/* A new symbolizer with the live processes tracked again: what exited
+ * processes left in the file cache and string pool is released. */
+static void reset_symbolizer(struct agent *a)
+{
+	struct symbolizer *s = NULL;
+	int err = new_symbolizer(&s);
+	if (err) {
+		log_warn("agent: cannot renew the symbolizer: %s (keeping the old one)", strerror(-err));
+		return;
+	}
+	agent_procs_each(a->procs, retrack, s);
+	symbolizer_free(a->sym);
+	a->sym = s;
+}
+
+static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
+{
+	struct agent *a = ctx;
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	int err = agent_procs_track(a->procs, pid, gen, comm);
+	if (err == -ESRCH)
+		return;
+	err = symbolizer_track(a->sym, pid, gen);
+	if (err && err != -ESRCH)
+		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+}
+
+/* SIGHUP: the options again (defaults, --config, command line).  What needs
+ * new BPF or perf events (frequency, per-process, output dir) waits for a restart. */
+static void reload(struct agent *a, int argc, char **argv)
+{
+	struct agent_opts n;
+	char msg[512] = "";
+	int err = agent_opts_load(&n, argc, argv, msg, sizeof(msg));
+	if (err) {
+		log_error("agent: reload: %s (keeping the running configuration)", msg);
+		agent_opts_release(&n);
+		return;
+	}
+	if (n.frequency != a->o.frequency || n.per_process != a->o.per_process ||
+	    strcmp(n.output_dir, a->o.output_dir))
+		log_warn("agent: reload: frequency, per-process and output-dir change only on restart");
+	n.frequency = a->o.frequency;
+	n.per_process = a->o.per_process;
+	char *tmp = n.output_dir;
+	n.output_dir = a->o.output_dir;
+	a->o.output_dir = tmp;
+	agent_opts_release(&a->o);
+	a->o = n;
+	log_verbose = a->o.verbose;
+	agent_spool_set_max(a->spool, a->o.spool_max);
+	if ((err = set_labels(a)) || (err = open_push(a)))
+		log_error("agent: reload: %s", strerror(-err));
+	else
+		log_info("agent: configuration reloaded (interval %" PRIu64 " ms, push %s, %zu labels)",
+			 a->o.interval_ms, a->o.push_url ? a->o.push_url : "off", a->nlabels);
+}
+
+static int setup(struct agent *a, char *msg, size_t msglen)
+{
+	int err, dir_err = 0;
+	int *cpus = NULL;
+	size_t ncpus = 1;
+	char spool[4096];
+
+	if (gethostname(a->host, sizeof(a->host) - 1))
+		snprintf(a->host, sizeof(a->host), "unknown");
+	if (mkdir(a->o.output_dir, 0750) && errno != EEXIST)
+		log_warn("%s: cannot create: %s (windows kept in memory until it can be written)", a->o.output_dir,
+			 strerror(errno));
+	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = open_push(a)) ||
+	    (err = new_symbolizer(&a->sym))) {
+		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
+		return err;
+	}
+	snprintf(spool, sizeof(spool), "%s/spool", a->o.output_dir);
+	if ((err = agent_spool_open(spool, a->o.spool_max, 16u << 20, &a->spool, &dir_err))) {
+		snprintf(msg, msglen, "cannot set up the spool: %s", strerror(-err));
+		return err;
+	}
+	if (dir_err)
+		log_warn("%s: cannot use: %s (unsent windows kept in memory, up to 16 MiB)", spool, strerror(-dir_err));
+	if (capture_online_cpus(&cpus, &ncpus))
+		ncpus = 1;
+	free(cpus);
+	/* Two windows of counts and stacks, each sized for two windows' samples. */
+	double samples = (double)a->o.frequency * (double)ncpus * (double)a->o.interval_ms / 1000.0;
+	uint32_t entries = samples * 4 > 65536 ? 65536 : samples * 4 < 2048 ? 2048 : (uint32_t)(samples * 4);
+	struct capture_opts co = {
+		.frequency = a->o.frequency,
+		.user_stacks = true,
+		.kernel_stacks = true,
+		.stack_entries = entries,
+		.count_entries = entries,
+		.pid_entries = 1,
+		.windowed = true,
+	};
+	if ((err = capture_open(&co, &a->c, msg, msglen)) || (err = capture_start(a->c, msg, msglen)))
+		return err;
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	capture_free(a->c);
+	for (size_t i = 0; i < a->npending; i++)
+		profile_free(a->pending[i].p);
+	agent_spool_free(a->spool);
+	agent_push_free(a->push);
+	agent_procs_free(a->procs);
+	symbolizer_free(a->sym);
+	free(a->labels);
+	agent_opts_release(&a->o);
+}
+
+static int run(struct agent *a, int argc, char **argv)
+{
+	time_t from = time(NULL);
+	uint64_t end = agent_now_ms() + a->o.interval_ms, sym_reset = agent_now_ms() + AGENT_SYMBOLIZER_RESET_S * 1000;
+	int err;
+
+	while (!stop_signal) {
+		uint64_t now = agent_now_ms();
+		int timeout = now >= end ? 0 : end - now > 200 ? 200 : (int)(end - now);
+		if ((err = capture_poll(a->c, timeout, on_proc, a))) {
+			log_error("agent: polling the ring buffer: %s", strerror(-err));
+			return err;
+		}
+		if (reload_signal) {
+			reload_signal = 0;
+			reload(a, argc, argv);
+		}
+		if (agent_now_ms() < end) {
+			if (a->push && agent_now_ms() >= a->push_at_ms && a->push_streak)
+				agent_push_drain(a, 2000); /* a retry between windows */
+			continue;
+		}
+		time_t until = time(NULL);
+		if ((err = agent_window_close(a, from, until)))
+			return err;
+		from = until;
+		end += a->o.interval_ms;
+		if (end < agent_now_ms()) /* fell behind (suspend, slow disk): start afresh */
+			end = agent_now_ms() + a->o.interval_ms;
+		if (agent_now_ms() >= sym_reset) {
+			reset_symbolizer(a);
+			sym_reset = agent_now_ms() + AGENT_SYMBOLIZER_RESET_S * 1000;
+		}
+	}
+	/* The last, partial window: written and, if the server answers, pushed. */
+	capture_poll(a->c, 0, on_proc, a);
+	if ((err = agent_window_close(a, from, time(NULL))))
+		return err;
+	struct agent_spool_stats ss;
+	agent_spool_stats(a->spool, &ss);
+	log_info("agent: stopped by signal %d after %" PRIu64 " windows (%" PRIu64 " written, %" PRIu64
+		 " pushed, %zu left in the spool)",
+		 (int)stop_signal, a->st.windows, a->st.windows_written, a->st.pushed, ss.entries);
+	return 0;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	struct agent a;
+	char msg[512] = "";
+	int ret = 2, err;
+
+	memset(&a, 0, sizeof(a));
+	err = agent_opts_load(&a.o, argc, argv, msg, sizeof(msg));
+	if (err > 0) {
+		usage();
+		agent_opts_release(&a.o);
+		return 0;
+	}
+	if (err) {
+		log_error("agent: %s", msg);
+		agent_opts_release(&a.o);
+		return 2;
+	}
+	log_verbose = a.o.verbose;
+	libbpf_set_print(libbpf_log);
+	struct sigaction sa = { .sa_handler = on_stop }, sh = { .sa_handler = on_hup };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sh, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((err = setup(&a, msg, sizeof(msg)))) {
+		log_error("agent: %s", msg);
+		goto out;
+	}
+	log_info("agent: sampling %s at %" PRIu32 " Hz in windows of %.1f s into %s%s%s", capture_event_name(a.c),
+		 a.o.frequency, a.o.interval_ms / 1000.0, a.o.output_dir, a.o.push_url ? ", pushing to " : "",
+		 a.o.push_url ? a.o.push_url : "");
+	if (!run(&a, argc, argv))
+		ret = 0;
+out:
+	teardown(&a);
+	return ret;
+}
