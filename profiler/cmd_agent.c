@@ -262,8 +262,10 @@ static int run(struct agent *a, int argc, char **argv)
 			sym_reset = agent_now_ms() + AGENT_SYMBOLIZER_RESET_S * 1000;
 		}
 	}
-	/* The last, partial window: written and, if the server answers, pushed. */
+	/* The last, partial window: written and, if the server answers, pushed
+	 * (backoff or not); what is not sent waits in the spool for the next start. */
 	capture_poll(a->c, 0, on_proc, a);
+	a->push_at_ms = 0;
 	if ((err = agent_window_close(a, from, time(NULL))))
 		return err;
 	struct agent_spool_stats ss;

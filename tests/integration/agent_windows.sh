@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# agent_windows.sh SCORCH SHAPE: scorch agent for 3+ windows of 2 s while
+# short shape runs start and exit, pushing to a local stand-in for Pyroscope
+# (agent_receiver.py, 127.0.0.1 only) that is down (503) for one window.
+#
+#  - every window file is read by `go tool pprof -raw`, and `-tags` shows the
+#    labels: host, pid, comm, exe, cgroup, service_name and the --label pairs;
+#  - every push is a valid ingest request (the receiver checks the query and
+#    the multipart pprof body; none invalid), carries the tenant header, and
+#    each (window, service) arrives exactly once, every window included, the
+#    ones sent while the server was down too;
+#  - SIGTERM writes the last window and exits 0, with the spool empty.
+set -eu
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_bpf
+scorch=$1
+shape=$2
+for tool in go python3; do
+	command -v "$tool" >/dev/null 2>&1 || { [ "${CI:-}" = true ] && fail "$tool missing"; echo "SKIP: $tool not found"; exit 77; }
+done
+
+tmp=$(mktemp -d)
+agent=""
+recv=""
+cleanup() {
+	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
+	[ -n "$recv" ] && kill "$recv" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
+
+mkdir -p "$tmp/state" "$tmp/out"
+python3 "$here/agent_receiver.py" "$tmp/state" &
+recv=$!
+for _ in $(seq 50); do [ -f "$tmp/state/port" ] && break; sleep 0.1; done
+[ -f "$tmp/state/port" ] || fail "receiver did not start"
+port=$(cat "$tmp/state/port")
+
+"$scorch" agent --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port" \
+	--push-header 'X-Scope-OrgID: t1' --label env=ci --label team=perf 2>"$tmp/agent.log" &
+agent=$!
+
+# Short-lived processes all along: shape runs of 0.3 s CPU, one after another.
+( end=$(($(date +%s) + 10)); while [ "$(date +%s)" -lt "$end" ]; do "$shape" 0.3 >/dev/null; done ) &
+load=$!
+sleep 3
+touch "$tmp/state/down"  # the server is down for more than one window
+sleep 2.5
+rm -f "$tmp/state/down"
+wait "$load"
+sleep 4
+kill -TERM "$agent"
+rc=0
+wait "$agent" || rc=$?
+agent=""
+cat "$tmp/agent.log" >&2
+[ "$rc" = 0 ] || fail "agent exited $rc on SIGTERM"
+
+# Window files: at least 3 whole windows plus the last partial one.
+nfiles=$(ls "$tmp/out"/*.pb.gz | wc -l)
+[ "$nfiles" -ge 4 ] || fail "$nfiles window files, want at least 4"
+for f in "$tmp/out"/*.pb.gz; do
+	go tool pprof -raw "$f" >"$tmp/raw" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "pprof cannot read $f"; }
+	grep -q "^Samples:" "$tmp/raw" || fail "$f: no samples in pprof -raw"
+	go tool pprof -tags "$f" >"$tmp/tags" 2>/dev/null || fail "pprof -tags $f"
+	for key in host pid comm exe cgroup service_name env team; do
+		grep -q "^ *$key:" "$tmp/tags" || { cat "$tmp/tags" >&2; fail "$f: no '$key' label"; }
+	done
+	grep -q "ci" "$tmp/tags" || fail "$f: --label env=ci missing"
+done
+# The shape runs are labelled with their executable and service.
+cat "$tmp/out"/*.pb.gz >/dev/null
+found=0
+for f in "$tmp/out"/*.pb.gz; do
+	go tool pprof -tags "$f" 2>/dev/null | grep -q "$shape" && found=1
+done
+[ "$found" = 1 ] || fail "no window has exe=$shape"
+
+# Pushes: valid, with the tenant header, each (window, service) once, every window there.
+[ ! -s "$tmp/state/invalid" ] || { cat "$tmp/state/invalid" >&2; fail "invalid ingest requests"; }
+[ -s "$tmp/state/refused" ] || fail "the receiver never refused a request (the outage did not happen)"
+[ -s "$tmp/state/received" ] || fail "nothing pushed"
+awk '$5 != "t1" { bad = 1 } END { exit bad }' "$tmp/state/received" || fail "a push without X-Scope-OrgID: t1"
+dups=$(awk '{ print $1, $3 }' "$tmp/state/received" | sort | uniq -d)
+[ -z "$dups" ] || fail "pushed more than once: $dups"
+for f in "$tmp/out"/*.pb.gz; do
+	b=$(basename "$f" .pb.gz)
+	t=$(date -u -d "$(echo "$b" | sed -E 's/T([0-9]+)-([0-9]+)-([0-9]+)Z/ \1:\2:\3/')" +%s)
+	awk -v t="$t" '$1 == t { ok = 1 } END { exit !ok }' "$tmp/state/received" || fail "window $b ($t) never arrived"
+done
+grep -q "env=ci" "$tmp/state/received" || fail "static labels missing from the series name"
+grep -q "host=" "$tmp/state/received" || fail "host label missing from the series name"
+grep -q " shape " "$tmp/state/received" || fail "no series for the shape service"
+for p in "$tmp/state/profiles"/*-shape.pb.gz; do
+	go tool pprof -raw "$p" >/dev/null 2>&1 || fail "pushed profile $p unreadable"
+done
+grep -q '"spool_entries": 0' "$tmp/out/status.json" || { cat "$tmp/out/status.json" >&2; fail "spool not empty at exit"; }
+grep -q '"push_failures": [1-9]' "$tmp/out/status.json" || fail "status.json does not count the push failures"
+echo "agent_windows: $nfiles windows, $(wc -l <"$tmp/state/received") pushes, $(wc -l <"$tmp/state/refused") refused during the outage"

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for profiler/agent_procs.h: cgroup paths, container ids, service names, the process table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "profiler/agent_procs.h"
+
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_cgroup_path(void **state)
+{
+	(void)state;
+	char out[256];
+	assert_int_equal(agent_cgroup_path("0::/system.slice/nginx.service\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/system.slice/nginx.service");
+	/* v1 hierarchies first, the v2 line wins. */
+	assert_int_equal(agent_cgroup_path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n0::/unified\n", out,
+					   sizeof(out)), 0);
+	assert_string_equal(out, "/unified");
+	/* v1 only: the first line. */
+	assert_int_equal(agent_cgroup_path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/docker/abc");
+	assert_int_equal(agent_cgroup_path("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(agent_cgroup_path("garbage\n", out, sizeof(out)), -ENOENT);
+	/* Truncated, still terminated. */
+	assert_int_equal(agent_cgroup_path("0::/abcdefgh", out, 4), 0);
+	assert_string_equal(out, "/ab");
+}
+
+static void test_container_id(void **state)
+{
+	(void)state;
+	char id[65];
+	static const char *const yes[] = {
+		"/docker/" ID,
+		"/system.slice/docker-" ID ".scope",
+		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-" ID ".scope",
+		"/kubepods/besteffort/pod12/" ID,
+		"/machine.slice/libpod-" ID ".scope/container",
+		"/system.slice/crio-" ID ".scope",
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		memset(id, 0, sizeof(id));
+		assert_true(agent_container_id(yes[i], id));
+		assert_string_equal(id, ID);
+	}
+	assert_false(agent_container_id("/", id));
+	assert_false(agent_container_id("/user.slice/user-1000.slice/session-2.scope", id));
+	assert_false(agent_container_id("/docker/" "0123456789abcdef", id));          /* too short */
+	assert_false(agent_container_id("/docker/" ID "0", id));                      /* too long */
+	assert_false(agent_container_id("/docker/0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", id));
+}
+
+static void test_service_name(void **state)
+{
+	(void)state;
+	char out[64];
+	agent_service_name("api", "/usr/bin/nginx", "nginx", out, sizeof(out));
+	assert_string_equal(out, "api");
+	agent_service_name(NULL, "/usr/sbin/nginx", "nginx: worker", out, sizeof(out));
+	assert_string_equal(out, "nginx");
+	agent_service_name("", "/opt/app/server (deleted)", NULL, out, sizeof(out));
+	assert_string_equal(out, "server");
+	agent_service_name(NULL, NULL, "kworker/0:1", out, sizeof(out));
+	assert_string_equal(out, "kworker/0:1");
+	agent_service_name(NULL, NULL, NULL, out, sizeof(out));
+	assert_string_equal(out, "unknown");
+}
+
+static size_t count_forgets;
+static void on_forget(void *ctx, uint32_t pid, uint32_t gen)
+{
+	(void)ctx;
+	(void)pid;
+	(void)gen;
+	count_forgets++;
+}
+
+static const char *label(const struct build_label *l, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(l[i].key, key))
+			return l[i].value;
+	return NULL;
+}
+
+/* This process and a child that exits: labels, exec generations, two-step forgetting. */
+static void test_table(void **state)
+{
+	(void)state;
+	struct agent_procs *ap = NULL;
+	const struct build_label *l;
+	assert_int_equal(agent_procs_new(NULL, &ap), 0);
+	uint32_t me = (uint32_t)getpid();
+	assert_int_equal(agent_procs_track(ap, me, 7, "test"), 0);
+	size_t n = agent_procs_labels(ap, me, 7, &l);
+	assert_true(n >= 2);
+	assert_string_equal(label(l, n, "service_name"), "test_agent_procs");
+	assert_non_null(strstr(label(l, n, "exe"), "test_agent_procs"));
+	assert_int_equal(agent_procs_labels(ap, me, 8, &l), 0); /* another generation: unknown */
+	assert_null(agent_procs_service(ap, me, 8));
+
+	pid_t child = fork();
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 9, "child"), 0);
+	assert_int_equal(agent_procs_count(ap), 2);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	count_forgets = 0;
+	assert_int_equal(agent_procs_sweep(ap, on_forget, NULL), 0); /* marked gone */
+	assert_non_null(agent_procs_service(ap, (uint32_t)child, 9)); /* still labelled for one more window */
+	assert_int_equal(agent_procs_sweep(ap, on_forget, NULL), 1);
+	assert_int_equal(count_forgets, 1);
+	assert_int_equal(agent_procs_count(ap), 1);
+
+	/* An exec (new generation) retires the old one the same way. */
+	assert_int_equal(agent_procs_track(ap, me, 10, "test"), 0);
+	assert_int_equal(agent_procs_count(ap), 2);
+	agent_procs_sweep(ap, on_forget, NULL);
+	assert_int_equal(agent_procs_sweep(ap, on_forget, NULL), 1);
+	assert_non_null(agent_procs_service(ap, me, 10));
+	assert_null(agent_procs_service(ap, me, 7));
+
+	/* A static service name applies to processes tracked after it is set. */
+	assert_int_equal(agent_procs_set_service(ap, "fleet"), 0);
+	assert_int_equal(agent_procs_track(ap, me, 11, "test"), 0);
+	assert_string_equal(agent_procs_service(ap, me, 11), "fleet");
+	assert_int_equal(agent_procs_track(ap, 0x7ffffff0, 1, "ghost"), -ESRCH);
+	agent_procs_free(ap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cgroup_path),
+		cmocka_unit_test(test_container_id),
+		cmocka_unit_test(test_service_name),
+		cmocka_unit_test(test_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
