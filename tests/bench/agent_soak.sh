@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# agent_soak.sh SCORCH SHAPE [MINUTES [INTERVAL]]: the agent's own cost under
+# process churn.  `scorch agent` at 19 Hz on every CPU (windows of INTERVAL,
+# default 10s, files into a temporary directory) while a load generator
+# starts ~200 short-lived processes a second (half /bin/true, half
+# `shape 0.005`, 5 ms of CPU each).  Every 10 s it samples the agent's CPU
+# time and RSS from /proc.  Prints the samples, then CPU % of one core over
+# the run and after the first minute, and RSS at 1 minute and at the end.
+# Needs root (BPF).  Measures only: nothing here fails on a figure.
+set -eu
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+scorch=$1
+shape=$2
+minutes=${3:-30}
+interval=${4:-10s}
+[ "$(id -u)" = 0 ] || die "needs root (BPF)"
+
+tmp=$(mktemp -d)
+agent=""
+load=""
+cleanup() {
+	[ -n "$load" ] && kill "$load" 2>/dev/null || true
+	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$scorch" agent --frequency 19 --interval "$interval" --output-dir "$tmp/out" --retention 10m 2>"$tmp/agent.log" &
+agent=$!
+sleep 1
+kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent did not start"; }
+
+# ~200 processes a second: each second, 100 /bin/true and 100 shape 0.005.
+python3 - "$shape" "$tmp/spawned" <<'PY' &
+import os, sys, time
+shape, out = sys.argv[1], sys.argv[2]
+n = 0
+nxt = time.monotonic()
+quiet = [(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+         (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
+while True:
+    for i in range(200):
+        argv = ["/bin/true"] if i % 2 else [shape, "0.005"]
+        pid = os.posix_spawn(argv[0], argv, {}, file_actions=quiet)
+        os.waitpid(pid, 0)
+        n += 1
+    nxt += 1.0
+    d = nxt - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    with open(out, "w") as f:
+        f.write(str(n))
+PY
+load=$!
+
+hz=$(getconf CLK_TCK)
+t0=$(date +%s)
+end=$((t0 + minutes * 60))
+printf '%8s %10s %10s %8s\n' seconds cpu_s rss_kib procs
+while [ "$(date +%s)" -lt "$end" ]; do
+	sleep 10
+	kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent exited"; }
+	cpu=$(awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$agent/stat")
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent/status")
+	printf '%8d %10s %10s %8s\n' $(($(date +%s) - t0)) "$cpu" "$rss" "$(cat "$tmp/spawned" 2>/dev/null || echo 0)" | tee -a "$tmp/samples"
+done
+kill "$load" 2>/dev/null || true
+load=""
+kill -TERM "$agent"
+wait "$agent" || true
+agent=""
+awk -v min="$minutes" '
+	{ t[NR] = $1; c[NR] = $2; r[NR] = $3; p[NR] = $4 }
+	END {
+		n = NR; w = 6 < n ? 6 : 1  # row 6: 60 s
+		printf "agent over %d min: %.2f %% of one core overall, %.2f %% after the first minute\n",
+			min, 100 * c[n] / t[n], 100 * (c[n] - c[w]) / (t[n] - t[w])
+		printf "RSS: %d KiB at %d s, %d KiB at %d s (%+.1f %%); %.0f processes/s started\n",
+			r[w], t[w], r[n], t[n], 100 * (r[n] - r[w]) / r[w], p[n] / t[n]
+	}' "$tmp/samples"
+grep -c . "$tmp/agent.log" >/dev/null && tail -3 "$tmp/agent.log" >&2
+ls "$tmp/out" | grep -c 'pb.gz$' | sed 's/^/window files kept: /'
+cat "$tmp/out/status.json"
