@@ -167,3 +167,63 @@ bcc_headers() {
 		return 1
 	fi
 }
+
+# prepare_workload NAME SECS DIR: sets the array WCMD to the command of
+# workload NAME sized to take about SECS CPU seconds on a 2020s x86 core,
+# making its input under DIR (deterministic, reused when present).
+#   shape   samples/shape SECS ($SHAPE): spins for SECS of its own CPU
+#   xz      xz -9 -T1 on generated text (about 2.5 MB per second)
+#   python  /usr/bin/python3 running a pure-Python loop (30M rounds a second)
+#   sqlite  sqlite3 :memory: importing a generated CSV (180k rows a second),
+#           then an index, a GROUP BY, a self-join and a group_concat
+# The last three do a fixed amount of work: their cost under a profiler is
+# more wall time and more CPU time for the same output.
+prepare_workload() {
+	local name=$1 secs=$2 dir=$3 n py
+	mkdir -p "$dir"
+	case $name in
+	shape) WCMD=("${SHAPE:?}" "$secs") ;;
+	xz)
+		n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 2500000 }')
+		if [ ! -s "$dir/xz-$n.txt" ]; then
+			awk -v n="$n" 'BEGIN {
+				srand(1)
+				for (i = 0; i < 5000; i++) { w = ""; l = 2 + int(rand() * 8)
+					for (j = 0; j < l; j++) w = w sprintf("%c", 97 + int(rand() * 26)); v[i] = w }
+				while (b < n) { s = ""; for (j = 0; j < 8; j++) s = s v[int(rand() * 5000)] " "
+					s = s int(rand() * 1000000); print s; b += length(s) + 1 }
+			}' >"$dir/xz-$n.txt"
+		fi
+		WCMD=(sh -c 'exec xz -9 -T1 -c "$1" >/dev/null' sh "$dir/xz-$n.txt")
+		;;
+	python)
+		n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 30000000 }')
+		py="def f(n):
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return s
+print(sum(f(100000) for _ in range($n // 100000)))"
+		WCMD=(/usr/bin/python3 -c "$py")
+		;;
+	sqlite)
+		n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 180000 }')
+		if [ ! -s "$dir/sqlite-$n.sql" ]; then
+			awk -v n="$n" 'BEGIN { srand(1); for (i = 0; i < n; i++)
+				printf "%d,%d,k%d,%.3f\n", i, int(rand() * 1000), int(rand() * n / 6), rand() * 100 }' \
+				>"$dir/sqlite-$n.csv"
+			cat >"$dir/sqlite-$n.sql" <<-SQL
+				CREATE TABLE t(id INTEGER, grp INTEGER, k TEXT, v REAL);
+				.mode csv
+				.import $dir/sqlite-$n.csv t
+				CREATE INDEX t_k ON t(k);
+				SELECT grp, count(*), sum(v), avg(v) FROM t GROUP BY grp ORDER BY 3 DESC LIMIT 3;
+				SELECT count(*) FROM t a JOIN t b ON a.k = b.k WHERE a.id < b.id;
+				SELECT k, group_concat(id) FROM t GROUP BY k ORDER BY length(group_concat(id)) DESC LIMIT 1;
+			SQL
+		fi
+		WCMD=(sqlite3 :memory: ".read $dir/sqlite-$n.sql")
+		;;
+	*) die "unknown workload $name" ;;
+	esac
+}

@@ -1,21 +1,27 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Record overhead: the known-shape sample (`shape SECS`, which spins for a
-# fixed amount of its own CPU time) alone and under each profiler, the
+# Record overhead: a workload alone and under each profiler, the
 # configurations interleaved and their order rotated every repetition.
 # Appends one row per run to OUT (a table with a header line).
 #
 #   record_overhead.sh OUT REPS SECS CONFIG...
 #
-# CONFIG: base, scorch99, scorch999, scorch4999, perf999, bpftrace999,
-# bcc999.  Environment: SCORCH, SHAPE, HELPER (record_helper), WORK (scratch
-# directory), BCC_KERNEL_SOURCE for bcc.
+# CONFIG: base, scorch[fp|dwarf]HZ (scorch record -F HZ [--unwind fp|dwarf];
+# no mode: the default, auto), perfHZ (perf record -g), perfdwarfHZ (perf
+# record --call-graph dwarf), bpftraceHZ, bccHZ.  Environment: SCORCH, SHAPE,
+# HELPER (record_helper), WORK (scratch directory), BCC_KERNEL_SOURCE for bcc,
+# WORKLOAD (default shape; or xz, python, sqlite: fixed-work Debian programs
+# whose inputs prepare_workload in lib.sh makes, sized by SECS).
 #
+# Workload shape (the known-shape sample, `shape SECS`, spins for a fixed
+# amount of its own CPU time):
 # Why rounds and not wall time: shape stops after SECS of its own CPU time,
 # and this kernel charges interrupt time (the sampling handler and its BPF
 # program) to the interrupted task, so the profiler's cost shows up as fewer
 # rounds of work per CPU-second, while its wall time stays near SECS plus
 # whatever other load the machine has.  Work rate = rounds / workload CPU s.
+# The other workloads do a fixed amount of work, so their cost shows directly
+# as more wall time and more workload CPU time (rounds and rate are "-").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +33,8 @@ configs=("$@")
 : "${SCORCH:?}" "${SHAPE:?}" "${HELPER:?}" "${WORK:?}"
 ncpu=$(nproc)
 mkdir -p "$WORK"
+WORKLOAD=${WORKLOAD:-shape}
+prepare_workload "$WORKLOAD" "$secs" "$WORK/input" # sets WCMD
 
 [ -s "$out" ] || echo "rep config wall cpu rounds rate e2e prof_cpu prof_rss_kb samples lost attach_ms load status" >"$out"
 
@@ -36,7 +44,7 @@ mkdir -p "$WORK"
 run_launcher() {
 	local d=$1
 	shift
-	"$HELPER" run -o "$d/outer" -- "$@" -- "$HELPER" run -o "$d/inner" -- "$SHAPE" "$secs" \
+	"$HELPER" run -o "$d/outer" -- "$@" -- "$HELPER" run -o "$d/inner" -- "${WCMD[@]}" \
 		>"$d/work.out" 2>"$d/prof.err" || echo "exit $?" >>"$d/fail"
 }
 
@@ -46,7 +54,7 @@ run_launcher() {
 run_attached() {
 	local d=$1 ready_fds=$2 wpid ppid hpid shpid
 	shift 2
-	"$HELPER" run -o "$d/inner" -p "$d/wpid" -g -- "$SHAPE" "$secs" >"$d/work.out" &
+	"$HELPER" run -o "$d/inner" -p "$d/wpid" -g -- "${WCMD[@]}" >"$d/work.out" &
 	shpid=$!
 	wait_file "$d/wpid" 10 || { echo "workload did not start" >>"$d/fail"; return; }
 	wpid=$(cat "$d/wpid")
@@ -117,8 +125,14 @@ run_one() {
 	mkdir -p "$d"
 	load=$(loadavg)
 	case $cfg in
-	base) "$HELPER" run -o "$d/inner" -- "$SHAPE" "$secs" >"$d/work.out" || echo "exit $?" >>"$d/fail" ;;
-	scorch*) run_launcher "$d" "$SCORCH" record -F "${cfg#scorch}" -o "$d/x.folded" ;;
+	base) "$HELPER" run -o "$d/inner" -- "${WCMD[@]}" >"$d/work.out" || echo "exit $?" >>"$d/fail" ;;
+	scorch*)
+		local mode=${cfg#scorch} unwind=()
+		mode=${mode%%[0-9]*}
+		[ -z "$mode" ] || unwind=(--unwind "$mode")
+		run_launcher "$d" "$SCORCH" record "${unwind[@]}" -F "${cfg##*[!0-9]}" -o "$d/x.folded"
+		;;
+	perfdwarf*) run_launcher "$d" perf record -F "${cfg#perfdwarf}" --call-graph dwarf -e cpu-clock -o "$d/perf.data" ;;
 	perf*) run_launcher "$d" perf record -F "${cfg#perf}" -g -e cpu-clock -o "$d/perf.data" ;;
 	bpftrace*)
 		run_attached "$d" $((2 * ncpu)) bpftrace -B line \
@@ -131,6 +145,7 @@ run_one() {
 	cpu=$(field "$d/inner" 2)
 	rounds=$(sed -n 's/^shape: \([0-9]*\) rounds/\1/p' "$d/work.out" | tail -1)
 	rounds=${rounds:--}
+	[ "$WORKLOAD" = shape ] || rounds=-
 	rate=-
 	if [ "$rounds" != - ] && [ "$cpu" != - ]; then
 		rate=$(awk -v r="$rounds" -v c="$cpu" 'BEGIN { printf "%.2f", r / c }')
@@ -158,7 +173,7 @@ run_one() {
 		cp -r "$d" "$WORK/failed/$cfg-$rep"
 	fi
 	echo "$rep $cfg $wall $cpu $rounds $rate $e2e $pcpu $prss ${samples:--} ${lost:--} $attach $load $status" >>"$out"
-	log "rep $rep $cfg: wall $wall s, $rounds rounds, profiler cpu $pcpu s, rss $prss KiB, samples ${samples:--}, lost ${lost:--}"
+	log "$WORKLOAD rep $rep $cfg: wall $wall s, $rounds rounds, profiler cpu $pcpu s, rss $prss KiB, samples ${samples:--}, lost ${lost:--}"
 }
 
 n=${#configs[@]}

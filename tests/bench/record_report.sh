@@ -6,7 +6,9 @@
 #   record_report.sh OVERHEAD.tsv FIRSTSAMPLE.tsv
 #
 # Environment (set by tests/bench/run): REPS SECS QUICK LOAD_BEFORE
-# LOAD_AFTER BUSY TOP_BEFORE SKIPPED ELAPSED SCORCH_REV.
+# LOAD_AFTER BUSY TOP_BEFORE SKIPPED ELAPSED SCORCH_REV; REPORT_TAIL=0 leaves
+# out the Skipped and Reproduce sections (bench_report.sh writes them after
+# the other measurements).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +46,7 @@ configs=$(awk 'NR > 1 && !seen[$2]++ { print $2 }' "$ov")
 base_rate=$(med "$ov" base rate)
 base_wall=$(med "$ov" base wall)
 
-echo "# scorch record benchmark"
+echo "# scorch benchmark suite"
 echo
 if [ "${QUICK:-0}" = 1 ]; then
 	echo "**--quick run**: 2 repetitions of a short workload, scorch only. The figures only show that"
@@ -181,6 +183,7 @@ else
 fi
 echo
 
+[ "${REPORT_TAIL:-1}" = 1 ] || exit 0
 echo "## Skipped"
 echo
 if [ -n "${SKIPPED:-}" ]; then

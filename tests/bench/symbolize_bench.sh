@@ -7,17 +7,21 @@
 #
 #   tests/bench/symbolize_bench.sh [BUILD_DIR] [N]
 #
-# Measures only; never fails on a slow figure.
+# SYM_WORK (default /tmp/scorch-bench/symbolize) holds the generated program;
+# SYM_SIZE="FILES FUNCS" sizes it (default "16 50"; tests/bench/run --quick
+# uses a small one).  Measures only; never fails on a slow figure.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${1:-$root/build}
 n=${2:-1000000}
-work=/tmp/scorch-bench/symbolize
+work=${SYM_WORK:-/tmp/scorch-bench/symbolize}
+size=${SYM_SIZE:-16 50}
 mkdir -p "$work"
 
 if [ ! -x "$work/big" ]; then
-	python3 "$here/symbolize_gen.py" "$work/src" 16 50
+	# shellcheck disable=SC2086
+	python3 "$here/symbolize_gen.py" "$work/src" $size
 	echo "bench: compiling the generated C++ program (a minute or so)" >&2
 	(cd "$work/src" && for f in gen*.cc main.cc; do echo "$f"; done |
 		xargs -P "$(nproc)" -I{} sh -c 'g++ -O2 -g -fno-omit-frame-pointer -c {} -o {}.o')
