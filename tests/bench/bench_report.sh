@@ -102,14 +102,14 @@ if [ -s "$f" ]; then
 		pprof) l="scorch record -o x.pb.gz" ;;
 		*) l="scorch record -o x.$c" ;;
 		esac
-		echo "| $l | $(okruns "$f" "$c")/$(allruns "$f" "$c") | $(mmm "$f" "$c" post_s %.3f) | $(mmm "$f" "$c" script_s %.3f) | $(mmm "$f" "$c" total_s %.3f) | $(ratio "$f" "$c" total_s folded) | $(med "$f" "$c" prof_cpu) | $(mmm "$f" "$c" prof_rss_kb %.1f 1024) | $(med "$f" "$c" samples) | $(med "$f" "$c" stacks) | $(med "$f" "$c" out_bytes) |"
+		echo "| $l | $(okruns "$f" "$c")/$(allruns "$f" "$c") | $(mmm "$f" "$c" post_s %.3f) | $(mmm "$f" "$c" script_s %.3f) | $(mmm "$f" "$c" total_s %.3f) | $(ratio "$f" "$c" total_s folded) | $(med "$f" "$c" prof_cpu | awk '$1 != "-" { printf "%.3f", $1 } $1 == "-" { print "-" }') | $(mmm "$f" "$c" prof_rss_kb %.1f 1024) | $(med "$f" "$c" samples) | $(med "$f" "$c" stacks) | $(med "$f" "$c" out_bytes) |"
 	done
 	echo
 fi
 
 f=$dir/symbolize.tsv
 if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
-	echo "## Symbolization: addresses per second ($(($(wc -l <"$f") - 1)) runs)"
+	echo "## Symbolization: addresses per second ($(awk 'NR > 1 { r[$1] } END { print length(r) }' "$f") runs)"
 	echo
 	echo "tests/bench/symbolize_bench.sh: ${SYMN:-?} random addresses spread over a generated C++"
 	echo "program with DWARF, libc (libc6-dbg) and libstdc++ (libstdc++6-12-dbg), a third each,"

@@ -30,11 +30,12 @@ median() {
 }
 
 # col FILE CONFIG FIELD: FIELD (a column name of FILE's header) of every
-# row of FILE whose "config" column is CONFIG, one per line.
+# row of FILE whose "config" column is CONFIG, one per line; rows whose
+# "status" column (when there is one) is not ok are left out.
 col() {
 	awk -v cfg="$2" -v name="$3" '
 		NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
-		$idx["config"] == cfg && $idx[name] != "-" { print $idx[name] }' "$1"
+		$idx["config"] == cfg && $idx[name] != "-" && (!("status" in idx) || $idx["status"] == "ok") { print $idx[name] }' "$1"
 }
 
 # field FILE N: the Nth whitespace-separated word of FILE's first line, or -
