@@ -168,8 +168,9 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 			return bad(msg, msglen, -EINVAL, "frequency '%s': want 1 to 100000 Hz", v);
 		o->frequency = (uint32_t)n;
 	} else if (!strcmp(key, "interval")) {
-		if (agent_parse_duration_ms(v, &n) || n < 100 || n > 86400000)
-			return bad(msg, msglen, -EINVAL, "interval '%s': want 100ms to 24h, e.g. 10s", v);
+		/* Window files are named by the second they start in. */
+		if (agent_parse_duration_ms(v, &n) || n < 1000 || n > 86400000)
+			return bad(msg, msglen, -EINVAL, "interval '%s': want 1s to 24h, e.g. 10s", v);
 		o->interval_ms = n;
 	} else if (!strcmp(key, "output-dir")) {
 		if (!*v)

@@ -30,9 +30,11 @@ struct agent_status {
 	double cpu_user_s, cpu_sys_s; /* the agent's own CPU since start */
 	uint64_t rss_kib;
 	uint64_t samples_window, samples_total; /* samples counted by BPF */
-	uint64_t lost_window, lost_total;       /* tables full, stacks unwalkable */
+	uint64_t lost_window, lost_total;       /* not counted: counts or stacks table full */
 	double map_fill;                        /* counts entries / capacity, last window */
 	uint64_t processes;                     /* processes known for labels */
+	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files loaded, DWARF cache */
+	uint64_t symbolizer_resets;             /* symbolizers renewed to drop stale caches */
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;
 	uint64_t files_deleted, disk_bytes;

@@ -152,9 +152,7 @@ static void write_files(struct agent *a, struct capture_entry *e, size_t n, time
 		for (hi = lo + 1; hi < n && e[hi].key.pid == e[lo].key.pid; hi++)
 			;
 		struct profile *p = build(a, e + lo, hi - lo, false, from, until);
-		agent_window_name(from, e[lo].key.pid ? e[lo].key.pid : 0, name, sizeof(name));
-		if (p && !e[lo].key.pid) /* the idle task, only with --include-idle */
-			snprintf(name + strlen(name) - 6, 16, "-0.pb.gz");
+		agent_window_name(from, e[lo].key.pid, name, sizeof(name)); /* pid 0 (idle) is never sampled */
 		if (p)
 			write_or_keep(a, p, name);
 	}
@@ -234,9 +232,9 @@ static void update_status(struct agent *a, size_t entries)
 	struct rusage ru;
 	struct agent_spool_stats ss;
 	capture_stats(a->c, now);
-	uint64_t lost_now = now[STAT_STACKS_FULL] + now[STAT_COUNTS_FULL] + now[STAT_KSTACK_LOST] + now[STAT_USTACK_LOST];
-	uint64_t lost_prev = a->prev[STAT_STACKS_FULL] + a->prev[STAT_COUNTS_FULL] + a->prev[STAT_KSTACK_LOST] +
-			     a->prev[STAT_USTACK_LOST];
+	/* Lost as record counts it: samples or stacks without room in a table. */
+	uint64_t lost_now = now[STAT_STACKS_FULL] + now[STAT_COUNTS_FULL];
+	uint64_t lost_prev = a->prev[STAT_STACKS_FULL] + a->prev[STAT_COUNTS_FULL];
 	a->st.samples_window = now[STAT_SAMPLES] - a->prev[STAT_SAMPLES];
 	a->st.samples_total = now[STAT_SAMPLES];
 	a->st.lost_window = lost_now - lost_prev;
@@ -248,6 +246,10 @@ static void update_status(struct agent *a, size_t entries)
 	a->st.cpu_sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	a->st.rss_kib = agent_self_rss_kib();
 	a->st.processes = agent_procs_count(a->procs);
+	struct symbolizer_stats sy;
+	symbolizer_stats(a->sym, &sy);
+	a->st.sym_files = sy.files;
+	a->st.dwarf_cache_kib = sy.dwarf_bytes >> 10;
 	agent_spool_stats(a->spool, &ss);
 	a->st.spool_entries = ss.entries;
 	a->st.spool_bytes = ss.bytes;

@@ -50,7 +50,7 @@ struct agent {
 	size_t npending;
 	unsigned push_streak;  /* failures in a row */
 	uint64_t push_at_ms;   /* no push before this (backoff) */
-	uint64_t prev[STAT_NR];
+	uint64_t prev[STAT_NR]; /* BPF counters at the last window's end */
 	unsigned windows_since_sym;
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_push, rl_drop;

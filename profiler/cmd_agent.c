@@ -10,6 +10,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,8 +25,12 @@
 #include "cmd.h"
 #include "log.h"
 
-/* Symbolizer caches (files, strings) only grow: start afresh this often. */
+/* Symbolizer caches (files, strings) only grow: start afresh every hour, or
+ * every 5 minutes once it holds more than AGENT_SYMBOLIZER_FILES files (a
+ * machine where new binaries keep appearing: builds, deployments). */
 #define AGENT_SYMBOLIZER_RESET_S 3600
+#define AGENT_SYMBOLIZER_BUSY_S 300
+#define AGENT_SYMBOLIZER_FILES 128
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
@@ -96,7 +102,7 @@ static int new_symbolizer(struct symbolizer **out)
 {
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = "/run/scorch",
-		.dwarf_cache_bytes = 64u << 20,
+		.dwarf_cache_bytes = 32u << 20,
 	};
 	return symbolizer_new(&so, out);
 }
@@ -119,6 +125,18 @@ static void reset_symbolizer(struct agent *a)
 	agent_procs_each(a->procs, retrack, s);
 	symbolizer_free(a->sym);
 	a->sym = s;
+	malloc_trim(0); /* give the freed caches back to the system, not just to malloc */
+}
+
+/* Whether the symbolizer is due to be renewed, since its start at born_ms. */
+static bool symbolizer_due(const struct agent *a, uint64_t born_ms)
+{
+	struct symbolizer_stats ss;
+	uint64_t age = agent_now_ms() - born_ms;
+	if (age >= AGENT_SYMBOLIZER_RESET_S * 1000ull)
+		return true;
+	symbolizer_stats(a->sym, &ss);
+	return age >= AGENT_SYMBOLIZER_BUSY_S * 1000ull && ss.files > AGENT_SYMBOLIZER_FILES;
 }
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
@@ -231,7 +249,7 @@ static void teardown(struct agent *a)
 static int run(struct agent *a, int argc, char **argv)
 {
 	time_t from = time(NULL);
-	uint64_t end = agent_now_ms() + a->o.interval_ms, sym_reset = agent_now_ms() + AGENT_SYMBOLIZER_RESET_S * 1000;
+	uint64_t end = agent_now_ms() + a->o.interval_ms, sym_born = agent_now_ms();
 	int err;
 
 	while (!stop_signal) {
@@ -257,9 +275,10 @@ static int run(struct agent *a, int argc, char **argv)
 		end += a->o.interval_ms;
 		if (end < agent_now_ms()) /* fell behind (suspend, slow disk): start afresh */
 			end = agent_now_ms() + a->o.interval_ms;
-		if (agent_now_ms() >= sym_reset) {
+		if (symbolizer_due(a, sym_born)) {
 			reset_symbolizer(a);
-			sym_reset = agent_now_ms() + AGENT_SYMBOLIZER_RESET_S * 1000;
+			sym_born = agent_now_ms();
+			a->st.symbolizer_resets++;
 		}
 	}
 	/* The last, partial window: written and, if the server answers, pushed
@@ -270,9 +289,13 @@ static int run(struct agent *a, int argc, char **argv)
 		return err;
 	struct agent_spool_stats ss;
 	agent_spool_stats(a->spool, &ss);
-	log_info("agent: stopped by signal %d after %" PRIu64 " windows (%" PRIu64 " written, %" PRIu64
+	agent_pending_flush(a);
+	log_info("agent: stopped by signal %d after %" PRIu64 " windows (%" PRIu64 " files written, %" PRIu64
 		 " pushed, %zu left in the spool)",
 		 (int)stop_signal, a->st.windows, a->st.windows_written, a->st.pushed, ss.entries);
+	if (a->npending || ss.in_memory)
+		log_warn("agent: %zu window files and %zu pushes could not be written to %s: lost", a->npending,
+			 ss.in_memory, a->o.output_dir);
 	return 0;
 }
 
