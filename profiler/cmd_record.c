@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -314,6 +315,19 @@ static int write_output(struct profile *p, const struct record_opts *o)
 	return err;
 }
 
+/* Root keeps the per-boot kernel symbol cache in /run/scorch; a user running
+ * with CAP_BPF and CAP_PERFMON cannot write there, so theirs goes in their
+ * runtime directory (also emptied at reboot), or nowhere. */
+static const char *kernel_cache_dir(char *buf, size_t len)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	if (geteuid() == 0)
+		return "/run/scorch";
+	if (!run || run[0] != '/' || snprintf(buf, len, "%s/scorch", run) >= (int)len)
+		return NULL;
+	return buf;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
@@ -341,8 +355,9 @@ int cmd_record(int argc, char **argv)
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
+	char cache_dir[PATH_MAX];
 	struct symbolizer_opts so = {
-		.kernel_cache_dir = "/run/scorch",
+		.kernel_cache_dir = kernel_cache_dir(cache_dir, sizeof(cache_dir)),
 		.debug_root = o.debug_root,
 		.names_only = o.names_only,
 		.no_inline = o.no_inline,
