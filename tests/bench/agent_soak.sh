@@ -10,8 +10,10 @@
 # Needs root (BPF).  Measures only: nothing here fails on a figure.
 set -eu
 export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
+die() {
+	printf 'agent_soak: %s\n' "$*" >&2
+	exit 1
+}
 scorch=$1
 shape=$2
 minutes=${3:-30}
