@@ -76,7 +76,7 @@ run_one() {
 	[ "$status" = ok ] || log "convert $cfg rep $rep failed: $(head -c 300 "$d/err")"
 	local stacks samples
 	read -r stacks samples < <(awk '{ n++; s += $NF } END { print n + 0, s + 0 }' "$in")
-	echo "$rep $cfg $stacks $samples $(stat -c %s "$in") $(field "$d/t" 1) $(field "$d/t" 5) $(stat -c %s "$o" 2>/dev/null || echo -) $status" >>"$out"
+	echo "$rep $cfg $stacks $samples $(stat -L -c %s "$in") $(field "$d/t" 1) $(field "$d/t" 5) $(stat -c %s "$o" 2>/dev/null || echo -) $status" >>"$out"
 	log "convert rep $rep $cfg: $(field "$d/t" 1) s, peak RSS $(field "$d/t" 5) KiB"
 }
 
