@@ -10,7 +10,9 @@
 #    the multipart pprof body; none invalid), carries the tenant header, and
 #    each (window, service) arrives exactly once, every window included, the
 #    ones sent while the server was down too;
-#  - SIGTERM writes the last window and exits 0, with the spool empty.
+#  - SIGTERM writes the last window and exits 0, with the spool empty;
+#  - the spool survives a restart: windows an agent could not send before it
+#    stopped are sent by the next one, once each.
 set -eu
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,9 +65,14 @@ cat "$tmp/agent.log" >&2
 # Window files: at least 3 whole windows plus the last partial one.
 nfiles=$(ls "$tmp/out"/*.pb.gz | wc -l)
 [ "$nfiles" -ge 4 ] || fail "$nfiles window files, want at least 4"
+# A window without samples (an idle machine) is written empty and not pushed.
+busy=0
 for f in "$tmp/out"/*.pb.gz; do
 	go tool pprof -raw "$f" >"$tmp/raw" 2>"$tmp/err" || { cat "$tmp/err" >&2; fail "pprof cannot read $f"; }
-	grep -q "^Samples:" "$tmp/raw" || fail "$f: no samples in pprof -raw"
+	grep -q "^Samples:" "$tmp/raw" || fail "$f: no samples section in pprof -raw"
+	awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 } s && /^ *[0-9]+ +[0-9]+:/ { n++ } END { exit !n }' "$tmp/raw" || continue
+	busy=$((busy + 1))
+	echo "$f" >>"$tmp/busy"
 	go tool pprof -tags "$f" >"$tmp/tags" 2>/dev/null || fail "pprof -tags $f"
 	for key in host pid comm exe cgroup service_name env team; do
 		grep -q "^ *$key:" "$tmp/tags" || { cat "$tmp/tags" >&2; fail "$f: no '$key' label"; }
@@ -87,7 +94,8 @@ done
 awk '$5 != "t1" { bad = 1 } END { exit bad }' "$tmp/state/received" || fail "a push without X-Scope-OrgID: t1"
 dups=$(awk '{ print $1, $3 }' "$tmp/state/received" | sort | uniq -d)
 [ -z "$dups" ] || fail "pushed more than once: $dups"
-for f in "$tmp/out"/*.pb.gz; do
+[ "$busy" -ge 3 ] || fail "$busy windows with samples, want at least 3"
+for f in $(cat "$tmp/busy"); do
 	b=$(basename "$f" .pb.gz)
 	t=$(date -u -d "$(echo "$b" | sed -E 's/T([0-9]+)-([0-9]+)-([0-9]+)Z/ \1:\2:\3/')" +%s)
 	awk -v t="$t" '$1 == t { ok = 1 } END { exit !ok }' "$tmp/state/received" || fail "window $b ($t) never arrived"
@@ -100,4 +108,35 @@ for p in "$tmp/state/profiles"/*-shape.pb.gz; do
 done
 grep -q '"spool_entries": 0' "$tmp/out/status.json" || { cat "$tmp/out/status.json" >&2; fail "spool not empty at exit"; }
 grep -q '"push_failures": [1-9]' "$tmp/out/status.json" || fail "status.json does not count the push failures"
+
+# Restart: the server is down for a whole run; the next run sends its windows.
+before=$(wc -l <"$tmp/state/received")
+touch "$tmp/state/down"
+"$shape" 6 >/dev/null &
+work=$!
+"$scorch" agent --interval 1s --output-dir "$tmp/out2" --push "http://127.0.0.1:$port" \
+	--push-header 'X-Scope-OrgID: t1' 2>"$tmp/agent2.log" &
+agent=$!
+sleep 3
+kill -TERM "$agent"
+wait "$agent" || fail "agent (server down) exited $?"
+agent=""
+spooled=$(ls "$tmp/out2/spool" | grep -c '\.push$' || true)
+[ "$spooled" -ge 2 ] || { cat "$tmp/agent2.log" >&2; fail "$spooled windows spooled while the server was down, want >= 2"; }
+rm -f "$tmp/state/down"
+"$scorch" agent --interval 1s --output-dir "$tmp/out2" --push "http://127.0.0.1:$port" \
+	--push-header 'X-Scope-OrgID: t1' 2>>"$tmp/agent2.log" &
+agent=$!
+sleep 2.5
+kill -TERM "$agent"
+wait "$agent" || fail "agent (restarted) exited $?"
+agent=""
+left=$(ls "$tmp/out2/spool" | grep -c '\.push$' || true)
+[ "$left" = 0 ] || fail "$left windows still spooled after the restart"
+wait "$work"
+after=$(wc -l <"$tmp/state/received")
+[ $((after - before)) -ge "$spooled" ] || fail "restart sent $((after - before)) windows, $spooled were spooled"
+dups=$(awk '{ print $1, $3 }' "$tmp/state/received" | sort | uniq -d)
+[ -z "$dups" ] || fail "pushed more than once after the restart: $dups"
+echo "agent_windows: restart: $spooled spooled windows sent by the next run"
 echo "agent_windows: $nfiles windows, $(wc -l <"$tmp/state/received") pushes, $(wc -l <"$tmp/state/refused") refused during the outage"
