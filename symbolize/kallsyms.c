@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/atomicfile.h"
+#include "base/readfile.h"
 
 struct kallsyms {
 	struct ksym *syms;
@@ -134,45 +135,15 @@ int kallsyms_parse(const char *buf, size_t len, struct kallsyms **out)
 
 int kallsyms_load(const char *path, struct kallsyms **out)
 {
-	int err = 0;
-	size_t len = 0, cap = 1 << 22;
 	char *text = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	int err, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	text = malloc(cap + 1);
-	if (!text) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *t = realloc(text, (cap *= 2) + 1);
-			if (!t) {
-				err = -ENOMEM;
-				goto out;
-			}
-			text = t;
-		}
-		ssize_t r = read(fd, text + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	text[len] = '\0';
+	err = read_fd_all(fd, SIZE_MAX, &text, &len);
 	close(fd);
-	return kallsyms_take(text, len, out);
-out:
-	free(text);
-	close(fd);
-	return err;
+	return err ? err : kallsyms_take(text, len, out);
 }
 
 void kallsyms_free(struct kallsyms *k)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/readfile.h"
+
 #define MAX_FILE (256u << 20)
 #define MAX_NAME 4096
 
@@ -124,37 +126,17 @@ int perfmap_parse(const char *text, size_t len, struct perfmap **out)
 
 int perfmap_read(const char *path, struct perfmap **out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	size_t len = 0, cap = 65536;
 	char *buf = NULL;
-	int err = 0;
+	size_t len = 0;
+	int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (len == cap || !buf) {
-			cap = buf ? cap * 2 : cap;
-			char *b = realloc(buf, cap);
-			if (!b) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = b;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (r == 0 || len + (size_t)r >= MAX_FILE) {
-			len += (size_t)r;
-			break;
-		}
-		len += (size_t)r;
-	}
-	err = perfmap_parse(buf, len, out);
-out:
-	free(buf);
+	err = read_fd_all(fd, MAX_FILE, &buf, &len);
 	close(fd);
+	if (!err)
+		err = perfmap_parse(buf, len, out);
+	free(buf);
 	return err;
 }
 

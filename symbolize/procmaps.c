@@ -11,6 +11,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/readfile.h"
+
 static const char *parse_hex(const char *p, const char *end, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -130,42 +132,20 @@ fail:
 int procmaps_read(uint32_t pid, struct procmaps *out)
 {
 	char path[64], *buf = NULL;
-	size_t len = 0, cap = 16384;
-	int err = 0, fd;
+	size_t len = 0;
+	int err, fd;
 
 	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *b = realloc(buf, cap *= 2);
-			if (!b) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = b;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno == ESRCH || errno == ENOENT ? -ESRCH : -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	err = procmaps_parse(buf, len, out);
-out:
-	free(buf);
+	err = read_fd_all(fd, SIZE_MAX, &buf, &len);
 	close(fd);
+	if (err == -ENOENT)
+		err = -ESRCH; /* the process went away while we read */
+	if (!err)
+		err = procmaps_parse(buf, len, out);
+	free(buf);
 	return err;
 }
 
