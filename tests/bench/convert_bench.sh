@@ -80,9 +80,4 @@ run_one() {
 	log "convert rep $rep $cfg: $(field "$d/t" 1) s, peak RSS $(field "$d/t" 5) KiB"
 }
 
-n=${#configs[@]}
-for ((rep = 1; rep <= reps; rep++)); do
-	for ((k = 0; k < n; k++)); do
-		run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
-	done
-done
+interleave "$reps" "${configs[@]}"

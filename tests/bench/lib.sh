@@ -3,6 +3,21 @@
 # Sourced, not run.  Measures only: nothing here fails on a slow figure.
 
 # log MSG...: progress on stderr.
+# interleave REPS CONFIG...: calls run_one REP CONFIG for every configuration
+# in every repetition, the order rotated by one each repetition, so that no
+# configuration always runs first, last or after the same neighbour.
+interleave() {
+	local reps=$1 rep k n
+	shift
+	n=$#
+	local configs=("$@")
+	for ((rep = 1; rep <= reps; rep++)); do
+		for ((k = 0; k < n; k++)); do
+			run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
+		done
+	done
+}
+
 log() {
 	printf 'bench: %s\n' "$*" >&2
 }

@@ -49,9 +49,4 @@ run_one() {
 	log "rep $rep $cfg: launch to workload start $ms ms, ${samples:--} samples"
 }
 
-n=${#configs[@]}
-for ((rep = 1; rep <= reps; rep++)); do
-	for ((k = 0; k < n; k++)); do
-		run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
-	done
-done
+interleave "$reps" "${configs[@]}"

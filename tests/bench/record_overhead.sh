@@ -176,9 +176,4 @@ run_one() {
 	log "$WORKLOAD rep $rep $cfg: wall $wall s, $rounds rounds, profiler cpu $pcpu s, rss $prss KiB, samples ${samples:--}, lost ${lost:--}"
 }
 
-n=${#configs[@]}
-for ((rep = 1; rep <= reps; rep++)); do
-	for ((k = 0; k < n; k++)); do
-		run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
-	done
-done
+interleave "$reps" "${configs[@]}"

@@ -102,9 +102,4 @@ while time.time() - t < $secs + 60: f(10000)" &
 	log "post rep $rep $cfg: SIGINT to exit $post s, perf script + collapse $script s, ${samples:--} samples, ${stacks:--} stacks, rss $(field "$d/outer" 5) KiB"
 }
 
-n=${#configs[@]}
-for ((rep = 1; rep <= reps; rep++)); do
-	for ((k = 0; k < n; k++)); do
-		run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
-	done
-done
+interleave "$reps" "${configs[@]}"

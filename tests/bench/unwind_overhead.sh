@@ -72,12 +72,7 @@ run_one() {
 	fi
 }
 
-n=${#configs[@]}
-for ((rep = 1; rep <= reps; rep++)); do
-	for ((k = 0; k < n; k++)); do
-		run_one "$rep" "${configs[$(((k + rep - 1) % n))]}"
-	done
-done
+interleave "$reps" "${configs[@]}"
 
 cat "$out"
 base=$(col "$out" base rate | median)
