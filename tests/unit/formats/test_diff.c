@@ -18,23 +18,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "formats/diff.h"
 #include "formats/diff_stats.h"
 #include "formats/folded.h"
 
 #define near(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol))
-
-static struct profile *profile_from(const char *folded)
-{
-	struct profile *p = profile_new();
-	struct format_error e = {""};
-	FILE *in = fmemopen((void *)folded, strlen(folded), "r");
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(folded_read(in, "test", p, &e), 0);
-	fclose(in);
-	return p;
-}
 
 /* Adds a folded run to a side. */
 static void add(struct diff *d, enum diff_side side, const char *folded)

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <zlib.h>
 
 #include "formats/folded.h"
@@ -28,19 +30,6 @@ struct buf {
 	unsigned char *data;
 	size_t len;
 };
-
-static struct profile *from_folded(const char *text)
-{
-	struct profile *p = profile_new();
-	struct format_error e = {{0}};
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(folded_read(in, "test", p, &e), 0);
-	fclose(in);
-	return p;
-}
 
 /* The lines of a folded text, sorted by strcmp (at most 64 lines). */
 static int cmp_str(const void *a, const void *b)
@@ -375,7 +364,7 @@ static const char folded_in[] = "main;foo;bar 10\n"
 static void test_roundtrip_folded(void **state)
 {
 	(void)state;
-	struct profile *p = from_folded(folded_in);
+	struct profile *p = profile_from(folded_in);
 	struct buf gz = to_pprof(p);
 	struct profile *q = from_pprof(gz.data, gz.len);
 	char *out = to_folded(q), *want = sorted(folded_in);
@@ -400,7 +389,7 @@ static void test_roundtrip_folded(void **state)
 static void test_valid_for_go_pprof(void **state)
 {
 	(void)state;
-	struct profile *p = from_folded(folded_in);
+	struct profile *p = profile_from(folded_in);
 	profile_meta(p)->period_ns = 10000000;
 	struct buf gz = to_pprof(p);
 	struct buf plain = gunzip(gz);
@@ -415,7 +404,7 @@ static void test_valid_for_go_pprof(void **state)
 static void test_plain_and_gzip(void **state)
 {
 	(void)state;
-	struct profile *p = from_folded(folded_in);
+	struct profile *p = profile_from(folded_in);
 	struct buf gz = to_pprof(p);
 	struct buf plain = gunzip(gz);
 	struct profile *a = from_pprof(gz.data, gz.len), *b = from_pprof(plain.data, plain.len);
@@ -431,29 +420,14 @@ static void test_plain_and_gzip(void **state)
 	profile_free(p);
 }
 
-static uint32_t sid(struct profile *p, const char *s)
-{
-	int64_t id = profile_intern_cstr(p, s);
-	assert_true(id >= 0);
-	return (uint32_t)id;
-}
-
-static uint32_t named_frame(struct profile *p, const char *name, uint32_t kind)
-{
-	struct frame f = {.name = sid(p, name), .kind = kind};
-	int64_t id = profile_frame(p, &f);
-	assert_true(id >= 0);
-	return (uint32_t)id;
-}
-
 static void test_labels_and_meta(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new();
-	uint32_t pid = sid(p, "pid"), tid = sid(p, "tid"), comm = sid(p, "comm");
-	struct label a[] = {{comm, sid(p, "app"), 0}, {pid, 0, 1234}, {tid, 0, 1235}};
-	struct label b[] = {{pid, 0, 99}, {comm, sid(p, "other tool"), 0}};
-	uint32_t stack[] = {named_frame(p, "main", FRAME_USER), named_frame(p, "work", FRAME_USER)};
+	uint32_t pid = test_str(p, "pid"), tid = test_str(p, "tid"), comm = test_str(p, "comm");
+	struct label a[] = {{comm, test_str(p, "app"), 0}, {pid, 0, 1234}, {tid, 0, 1235}};
+	struct label b[] = {{pid, 0, 99}, {comm, test_str(p, "other tool"), 0}};
+	uint32_t stack[] = {test_frame(p, "main", FRAME_USER), test_frame(p, "work", FRAME_USER)};
 	struct profile_meta *m = profile_meta(p);
 
 	assert_int_equal(profile_add(p, stack, 2, (uint32_t)profile_labelset(p, a, 3), 5), 0);
@@ -464,7 +438,7 @@ static void test_labels_and_meta(void **state)
 	m->period_ns = 10000000;
 	m->duration_ns = 2500000000;
 	m->time_ns = 1700000000123456789;
-	m->comments[m->ncomments++] = sid(p, "scorch record -F 100 ./app");
+	m->comments[m->ncomments++] = test_str(p, "scorch record -F 100 ./app");
 
 	struct buf gz = to_pprof(p);
 	struct profile *q = from_pprof(gz.data, gz.len);
@@ -485,11 +459,11 @@ static void test_labels_and_meta(void **state)
 
 	struct sample s;
 	profile_sample_get(q, 0, &s);
-	const struct label *l = profile_label_find(q, s.labels, sid(q, "tid"));
+	const struct label *l = profile_label_find(q, s.labels, test_str(q, "tid"));
 	assert_non_null(l);
 	assert_int_equal(l->str, 0);
 	assert_int_equal(l->num, 1235);
-	l = profile_label_find(q, s.labels, sid(q, "comm"));
+	l = profile_label_find(q, s.labels, test_str(q, "comm"));
 	assert_non_null(l);
 	assert_string_equal(profile_str(q, l->str), "app");
 	free(fp);
@@ -506,24 +480,24 @@ static void test_mappings_and_frames(void **state)
 	struct mapping map = {0x400000,
 			      0x500000,
 			      0x1000,
-			      sid(p, "/usr/bin/app"),
-			      sid(p, "abcdef0123"),
+			      test_str(p, "/usr/bin/app"),
+			      test_str(p, "abcdef0123"),
 			      MAPPING_HAS_FUNCTIONS | MAPPING_HAS_FILENAMES | MAPPING_HAS_LINE_NUMBERS,
 			      0};
 	uint32_t mid = (uint32_t)profile_mapping(p, &map);
 	struct frame fr[] = {
-	    {sid(p, "main"), 0, sid(p, "app.c"), 10, mid, FRAME_USER, 0x401000},
-	    {sid(p, "work()"), sid(p, "_Z4workv"), sid(p, "app.c"), 42, mid, FRAME_USER, 0x401234},
-	    {sid(p, "helper"), 0, sid(p, "app.h"), 7, mid, FRAME_INLINED, 0x401234},
-	    {sid(p, "do_sys_open"), 0, 0, 0, 0, FRAME_KERNEL, 0xffffffff81234567},
+	    {test_str(p, "main"), 0, test_str(p, "app.c"), 10, mid, FRAME_USER, 0x401000},
+	    {test_str(p, "work()"), test_str(p, "_Z4workv"), test_str(p, "app.c"), 42, mid, FRAME_USER, 0x401234},
+	    {test_str(p, "helper"), 0, test_str(p, "app.h"), 7, mid, FRAME_INLINED, 0x401234},
+	    {test_str(p, "do_sys_open"), 0, 0, 0, 0, FRAME_KERNEL, 0xffffffff81234567},
 	};
 	uint32_t stack[4];
 	for (int i = 0; i < 4; i++)
 		stack[i] = (uint32_t)profile_frame(p, &fr[i]);
 	assert_int_equal(profile_add(p, stack, 4, 0, 11), 0);
 	/* An unsymbolized mapping keeps all flags clear (pprof then symbolizes it). */
-	struct mapping bare = {0x7f0000000000, 0x7f0000100000, 0, sid(p, "/lib/libx.so"), 0, 0, 0};
-	struct frame bf = {sid(p, "0x7f0000000042"),
+	struct mapping bare = {0x7f0000000000, 0x7f0000100000, 0, test_str(p, "/lib/libx.so"), 0, 0, 0};
+	struct frame bf = {test_str(p, "0x7f0000000042"),
 			   0,
 			   0,
 			   0,
@@ -620,7 +594,7 @@ static void test_crafted_input(void **state)
 static void test_corrupt_input(void **state)
 {
 	(void)state;
-	struct profile *p = from_folded(folded_in);
+	struct profile *p = profile_from(folded_in);
 	struct buf gz = to_pprof(p);
 	struct buf plain = gunzip(gz);
 	struct format_error e;

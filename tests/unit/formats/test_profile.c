@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "formats/profile.h"
 
 static int setup(void **state)
@@ -24,32 +26,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t S(struct profile *p, const char *s)
-{
-	int64_t id = profile_intern_cstr(p, s);
-	assert_true(id >= 0);
-	return (uint32_t)id;
-}
-
-static uint32_t F(struct profile *p, const char *name, uint32_t kind)
-{
-	struct frame f = {.name = S(p, name), .kind = kind};
-	int64_t id = profile_frame(p, &f);
-	assert_true(id >= 0);
-	return (uint32_t)id;
-}
-
 static void test_strings(void **state)
 {
 	struct profile *p = *state;
 	assert_int_equal(profile_nstrs(p), 1);
 	assert_string_equal(profile_str(p, 0), "");
-	assert_int_equal(S(p, ""), 0);
-	uint32_t a = S(p, "main");
+	assert_int_equal(test_str(p, ""), 0);
+	uint32_t a = test_str(p, "main");
 	const char *ptr = profile_str(p, a);
-	assert_int_equal(S(p, "main"), a);
+	assert_int_equal(test_str(p, "main"), a);
 	assert_int_equal(profile_intern(p, "mainly", 4), a); /* by length, not NUL */
-	assert_int_not_equal(S(p, "Main"), a);
+	assert_int_not_equal(test_str(p, "Main"), a);
 	/* Binary-safe: embedded NUL makes a different string. */
 	int64_t nul = profile_intern(p, "ma\0in", 5);
 	assert_true(nul > 0 && nul != a);
@@ -57,30 +44,30 @@ static void test_strings(void **state)
 	char buf[32];
 	for (int i = 0; i < 20000; i++) {
 		snprintf(buf, sizeof(buf), "fn%d", i);
-		uint32_t id = S(p, buf);
+		uint32_t id = test_str(p, buf);
 		assert_int_equal(id, profile_nstrs(p) - 1); /* dense, in order */
 	}
 	for (int i = 0; i < 20000; i += 997) {
 		snprintf(buf, sizeof(buf), "fn%d", i);
-		assert_string_equal(profile_str(p, S(p, buf)), buf);
+		assert_string_equal(profile_str(p, test_str(p, buf)), buf);
 	}
 	assert_ptr_equal(profile_str(p, a), ptr);
 	assert_string_equal(ptr, "main");
 	/* Long strings (bigger than an arena chunk). */
 	static char big[200000];
 	memset(big, 'x', sizeof(big) - 1);
-	uint32_t b = S(p, big);
+	uint32_t b = test_str(p, big);
 	assert_int_equal(strlen(profile_str(p, b)), sizeof(big) - 1);
-	assert_int_equal(S(p, big), b);
+	assert_int_equal(test_str(p, big), b);
 	assert_string_equal(profile_str(p, 0xffffff), ""); /* invalid id */
 }
 
 static void test_frames(void **state)
 {
 	struct profile *p = *state;
-	uint32_t f1 = F(p, "main", FRAME_USER);
-	assert_int_equal(F(p, "main", FRAME_USER), f1);
-	uint32_t k = F(p, "main", FRAME_KERNEL);
+	uint32_t f1 = test_frame(p, "main", FRAME_USER);
+	assert_int_equal(test_frame(p, "main", FRAME_USER), f1);
+	uint32_t k = test_frame(p, "main", FRAME_KERNEL);
 	assert_int_not_equal(k, f1);
 	const struct frame *fr = profile_frame_get(p, k);
 	assert_string_equal(profile_str(p, fr->name), "main");
@@ -90,11 +77,11 @@ static void test_frames(void **state)
 	assert_int_equal(profile_frame_named(p, "main_[k]", 4, FRAME_KERNEL), k);
 	int64_t j = profile_frame_named(p, "jitted", 6, FRAME_JIT);
 	assert_true(j >= 0);
-	assert_int_equal(F(p, "jitted", FRAME_JIT), j);
+	assert_int_equal(test_frame(p, "jitted", FRAME_JIT), j);
 	assert_int_equal(profile_frame_named(p, "", 0, FRAME_USER), -EINVAL);
 	assert_int_equal(profile_frame_named(p, "x", 1, 9), -EINVAL);
 	/* All fields take part. */
-	struct frame a = {.name = S(p, "f"), .file = S(p, "a.c"), .line = 3, .address = 0x1000};
+	struct frame a = {.name = test_str(p, "f"), .file = test_str(p, "a.c"), .line = 3, .address = 0x1000};
 	struct frame b = a;
 	b.line = 4;
 	int64_t ia = profile_frame(p, &a), ib = profile_frame(p, &b);
@@ -125,8 +112,8 @@ static void test_mappings(void **state)
 	assert_null(profile_mapping_get(p, 0));
 	struct mapping m = {.start = 0x400000,
 			    .limit = 0x500000,
-			    .file = S(p, "/bin/app"),
-			    .build_id = S(p, "abcd"),
+			    .file = test_str(p, "/bin/app"),
+			    .build_id = test_str(p, "abcd"),
 			    .flags = MAPPING_HAS_FUNCTIONS,
 			    .pad = 77};
 	int64_t id = profile_mapping(p, &m);
@@ -142,7 +129,7 @@ static void test_mappings(void **state)
 	assert_string_equal(profile_str(p, g->file), "/bin/app");
 	m.file = 123456;
 	assert_int_equal(profile_mapping(p, &m), -EINVAL);
-	struct frame f = {.name = S(p, "f"), .mapping = 2};
+	struct frame f = {.name = test_str(p, "f"), .mapping = 2};
 	int64_t fid = profile_frame(p, &f);
 	assert_true(fid >= 0);
 	assert_int_equal(profile_frame_get(p, (uint32_t)fid)->mapping, 2);
@@ -151,9 +138,9 @@ static void test_mappings(void **state)
 static void test_labelsets(void **state)
 {
 	struct profile *p = *state;
-	uint32_t pid = S(p, "pid"), comm = S(p, "comm"), tid = S(p, "tid");
-	struct label l1[] = {{pid, 0, 42}, {comm, S(p, "app"), 0}, {tid, 0, 43}};
-	struct label l2[] = {{tid, 0, 43}, {pid, 0, 42}, {comm, S(p, "app"), 99}};
+	uint32_t pid = test_str(p, "pid"), comm = test_str(p, "comm"), tid = test_str(p, "tid");
+	struct label l1[] = {{pid, 0, 42}, {comm, test_str(p, "app"), 0}, {tid, 0, 43}};
+	struct label l2[] = {{tid, 0, 43}, {pid, 0, 42}, {comm, test_str(p, "app"), 99}};
 	int64_t a = profile_labelset(p, l1, 3);
 	assert_true(a > 0);
 	assert_int_equal(profile_labelset(p, l2, 3), a); /* order and num of strings ignored */
@@ -188,9 +175,9 @@ static void test_labelsets(void **state)
 static void test_add_and_totals(void **state)
 {
 	struct profile *p = *state;
-	uint32_t m = F(p, "main", FRAME_USER), a = F(p, "a", FRAME_USER), b = F(p, "b", FRAME_USER);
+	uint32_t m = test_frame(p, "main", FRAME_USER), a = test_frame(p, "a", FRAME_USER), b = test_frame(p, "b", FRAME_USER);
 	uint32_t s1[] = {m, a}, s2[] = {m, a, b}, s3[] = {m, b};
-	struct label l = {S(p, "pid"), 0, 1};
+	struct label l = {test_str(p, "pid"), 0, 1};
 	uint32_t set = (uint32_t)profile_labelset(p, &l, 1);
 	struct sample s;
 
@@ -240,7 +227,7 @@ static void test_many_samples(void **state)
 	char name[16];
 	for (int i = 0; i < 64; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
-		f[i] = F(p, name, FRAME_USER);
+		f[i] = test_frame(p, name, FRAME_USER);
 	}
 	/* 20000 distinct stacks, each added twice. */
 	for (int round = 0; round < 2; round++) {
@@ -278,36 +265,36 @@ static void test_merge(void **state)
 	struct profile *dst = *state, *src = profile_new();
 	assert_non_null(src);
 	/* dst has strings src lacks, so every id must be remapped. */
-	S(dst, "zzz");
-	S(dst, "yyy");
-	uint32_t dm = F(dst, "main", FRAME_USER), da = F(dst, "a", FRAME_USER);
+	test_str(dst, "zzz");
+	test_str(dst, "yyy");
+	uint32_t dm = test_frame(dst, "main", FRAME_USER), da = test_frame(dst, "a", FRAME_USER);
 	uint32_t ds[] = {dm, da};
 	assert_int_equal(profile_add(dst, ds, 2, 0, 10), 0);
 	profile_meta(dst)->period_ns = 5;
 
-	struct mapping mp = {.start = 1, .limit = 2, .file = S(src, "/lib/x.so"), .build_id = S(src, "beef")};
+	struct mapping mp = {.start = 1, .limit = 2, .file = test_str(src, "/lib/x.so"), .build_id = test_str(src, "beef")};
 	int64_t mid = profile_mapping(src, &mp);
-	struct mapping unused = {.start = 7, .limit = 8, .file = S(src, "/lib/unused.so")};
+	struct mapping unused = {.start = 7, .limit = 8, .file = test_str(src, "/lib/unused.so")};
 	assert_true(profile_mapping(src, &unused) > 0);
-	struct frame kf = {.name = S(src, "k"),
+	struct frame kf = {.name = test_str(src, "k"),
 			   .kind = FRAME_KERNEL,
 			   .mapping = (uint32_t)mid,
-			   .file = S(src, "k.c"),
+			   .file = test_str(src, "k.c"),
 			   .line = 9,
 			   .address = 0xabc};
-	uint32_t sm = F(src, "main", FRAME_USER), sa = F(src, "a", FRAME_USER);
+	uint32_t sm = test_frame(src, "main", FRAME_USER), sa = test_frame(src, "a", FRAME_USER);
 	uint32_t sk = (uint32_t)profile_frame(src, &kf);
 	uint32_t ss1[] = {sm, sa}, ss2[] = {sm, sk};
-	struct label lb[] = {{S(src, "comm"), S(src, "app"), 0}, {S(src, "pid"), 0, 77}};
+	struct label lb[] = {{test_str(src, "comm"), test_str(src, "app"), 0}, {test_str(src, "pid"), 0, 77}};
 	uint32_t set = (uint32_t)profile_labelset(src, lb, 2);
 	assert_int_equal(profile_add(src, ss1, 2, 0, 4), 0);
 	assert_int_equal(profile_add(src, ss2, 2, set, 6), 0);
 	struct profile_meta *sm_ = profile_meta(src);
 	sm_->period_ns = 99; /* dst keeps its own */
 	sm_->duration_ns = 1000;
-	sm_->root_labels[0] = S(src, "comm");
+	sm_->root_labels[0] = test_str(src, "comm");
 	sm_->nroot_labels = 1;
-	sm_->comments[0] = S(src, "recorded by test");
+	sm_->comments[0] = test_str(src, "recorded by test");
 	sm_->ncomments = 1;
 
 	assert_int_equal(profile_merge(dst, src), 0);
@@ -328,10 +315,10 @@ static void test_merge(void **state)
 	const struct mapping *m = profile_mapping_get(dst, k->mapping);
 	assert_string_equal(profile_str(dst, m->file), "/lib/x.so");
 	assert_string_equal(profile_str(dst, m->build_id), "beef");
-	const struct label *l = profile_label_find(dst, s.labels, S(dst, "comm"));
+	const struct label *l = profile_label_find(dst, s.labels, test_str(dst, "comm"));
 	assert_non_null(l);
 	assert_string_equal(profile_str(dst, l->str), "app");
-	assert_int_equal(profile_label_find(dst, s.labels, S(dst, "pid"))->num, 77);
+	assert_int_equal(profile_label_find(dst, s.labels, test_str(dst, "pid"))->num, 77);
 	const struct profile_meta *dm_ = profile_meta_const(dst);
 	assert_int_equal(dm_->period_ns, 5);
 	assert_int_equal(dm_->duration_ns, 1000);

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "formats/folded.h"
 #include "formats/svg.h"
 
@@ -33,18 +35,6 @@ struct doc {
 	struct pframe *frames;
 	size_t nframes;
 };
-
-static struct profile *profile_from(const char *folded)
-{
-	struct profile *p = profile_new();
-	struct format_error e = {""};
-	FILE *in = fmemopen((void *)folded, strlen(folded), "r");
-	assert_non_null(p);
-	assert_non_null(in);
-	assert_int_equal(folded_read(in, "test", p, &e), 0);
-	fclose(in);
-	return p;
-}
 
 /* Appends the UTF-8 of cp to *out. */
 static void put_cp(char **out, unsigned cp)
