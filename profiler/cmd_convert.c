@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "formats/format.h"
 #include "log.h"
+#include "output.h"
 #include "svg_opts.h"
 
 static void convert_usage(FILE *out)
@@ -31,24 +32,6 @@ static void bad_option(int c, char **argv)
 		log_error("convert: unknown option '-%c' (try 'scorch convert --help')", optopt);
 	else
 		log_error("convert: unknown option '%s' (try 'scorch convert --help')", arg);
-}
-
-/* Writes with INT, TERM, HUP and QUIT held back, so an interrupt cannot
- * strand a temporary file: it takes effect once the output is complete (or
- * abandoned) and cleaned up. */
-static int write_output(const struct profile *p, const char *out, enum profile_format f,
-			const struct write_opts *wo, struct format_error *fe)
-{
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	int err = profile_write_path(p, out, f, wo, fe);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return err;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -129,10 +112,8 @@ int cmd_convert(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (write_output(p, out, f, &wo, &fe)) {
-		log_error("%s", fe.msg);
+	if (output_write(p, out, f, &wo))
 		goto out;
-	}
 	ret = 0;
 out:
 	profile_free(p);

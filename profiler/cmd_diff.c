@@ -15,6 +15,7 @@
 #include "formats/diff.h"
 #include "formats/format.h"
 #include "log.h"
+#include "output.h"
 #include "svg_opts.h"
 
 struct diff_cli {
@@ -251,7 +252,6 @@ static int write_graph(struct diff_cli *c, const struct diff *d, struct profile 
 	struct svg_diff sd = {pooled[!shown], diff_sample_share(d, shown), diff_sample_share(d, !shown),
 			      c->negate};
 	struct write_opts wo;
-	struct format_error fe = {""};
 
 	write_opts_init(&wo);
 	wo.svg = c->svg;
@@ -260,10 +260,7 @@ static int write_graph(struct diff_cli *c, const struct diff *d, struct profile 
 		wo.svg.title = c->negate ? "Differential Flame Graph (base)" : "Differential Flame Graph";
 	if (!wo.svg.subtitle)
 		wo.svg.subtitle = "inclusive share, new minus base: red grew, blue shrank";
-	int err = profile_write_path(pooled[shown], c->out, FORMAT_SVG, &wo, &fe);
-	if (err)
-		log_error("%s", fe.msg);
-	return err;
+	return output_write(pooled[shown], c->out, FORMAT_SVG, &wo);
 }
 
 int cmd_diff(int argc, char **argv)

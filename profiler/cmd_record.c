@@ -25,6 +25,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "log.h"
+#include "output.h"
 #include "record_opts.h"
 #include "symbolize/symbolizer.h"
 #include "unwind.h"
@@ -286,32 +287,14 @@ static int check_output(const char *path)
 	struct stat st;
 	int err;
 
-	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!lstat(path, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
-		return 0;
+	if (!lstat(path, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			return 0;
+	}
 	err = atomic_file_open(&af, path);
 	atomic_file_abort(&af);
-	return err;
-}
-
-/* Writes the profile to -o (a temporary file renamed into place: a symlink
- * there is replaced, not followed) or stdout, holding the signals that would
- * end scorch halfway and strand the temporary file. */
-static int write_output(struct profile *p, const struct record_opts *o)
-{
-	struct format_error fe = { "" };
-	sigset_t block, old;
-	int err;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	err = profile_write_path(p, o->output, o->format, &o->write, &fe);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		log_error("%s", fe.msg);
 	return err;
 }
 
@@ -429,7 +412,7 @@ int cmd_record(int argc, char **argv)
 	m->period_ns = capture_period_ns(c);
 	m->duration_ns = (uint64_t)((t1 - t0) * 1e9);
 	m->time_ns = (uint64_t)(wall0 * 1e9);
-	if (write_output(p, &o))
+	if (output_write(p, o.output, o.format, &o.write))
 		goto out;
 	report(&o, c, stats, &bs, sym, t1 - t0);
 	report_unwind(&o, stats, unw);
