@@ -33,8 +33,8 @@ struct agent_status {
 	uint64_t lost_window, lost_total;       /* not counted: counts or stacks table full */
 	double map_fill;                        /* counts entries / capacity, last window */
 	uint64_t processes;                     /* processes known for labels */
-	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files loaded, DWARF cache */
-	uint64_t symbolizer_resets;             /* symbolizers renewed to drop stale caches */
+	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files held now, DWARF cache */
+	uint64_t sym_files_released;            /* files no process mapped any more, freed */
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;
 	uint64_t files_deleted, disk_bytes;

@@ -299,16 +299,6 @@ size_t agent_procs_sweep(struct agent_procs *ap, agent_forget_fn forget, void *c
 	return removed;
 }
 
-void agent_procs_each(const struct agent_procs *ap, agent_forget_fn fn, void *ctx)
-{
-	size_t pos = 0;
-	uint64_t k, v;
-	while (u64map_next(&ap->by_key, &pos, &k, &v)) {
-		const struct proc_info *pi = (const struct proc_info *)(uintptr_t)v;
-		fn(ctx, pi->pid, pi->gen);
-	}
-}
-
 size_t agent_procs_count(const struct agent_procs *ap)
 {
 	return u64map_len(&ap->by_key);

@@ -48,8 +48,6 @@ const char *agent_procs_service(const struct agent_procs *ap, uint32_t pid, uint
  * were removed. */
 typedef void (*agent_forget_fn)(void *ctx, uint32_t pid, uint32_t gen);
 size_t agent_procs_sweep(struct agent_procs *ap, agent_forget_fn forget, void *ctx);
-/* Every tracked process, e.g. to re-track them in a new symbolizer. */
-void agent_procs_each(const struct agent_procs *ap, agent_forget_fn fn, void *ctx);
 size_t agent_procs_count(const struct agent_procs *ap);
 
 #endif

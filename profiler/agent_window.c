@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,8 @@ static void update_status(struct agent *a, size_t entries)
 	a->st.processes = agent_procs_count(a->procs);
 	struct symbolizer_stats sy;
 	symbolizer_stats(a->sym, &sy);
-	a->st.sym_files = sy.files;
+	a->st.sym_files = sy.files_cached;
+	a->st.sym_files_released = sy.files_released;
 	a->st.dwarf_cache_kib = sy.dwarf_bytes >> 10;
 	agent_spool_stats(a->spool, &ss);
 	a->st.spool_entries = ss.entries;
@@ -261,6 +263,19 @@ static void update_status(struct agent *a, size_t entries)
 static void forget(void *ctx, uint32_t pid, uint32_t gen)
 {
 	symbolizer_forget(ctx, pid, gen);
+}
+
+/* The window's profiles are written and hold copies of every name: files no
+ * live process maps can go, and what they held back to the system, not
+ * just to malloc. */
+static void trim_symbolizer(struct agent *a)
+{
+	struct symbolizer_stats before, after;
+	symbolizer_stats(a->sym, &before);
+	symbolizer_trim(a->sym);
+	symbolizer_stats(a->sym, &after);
+	if (after.files_released != before.files_released)
+		malloc_trim(0);
 }
 
 int agent_window_close(struct agent *a, time_t from, time_t until)
@@ -284,6 +299,7 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 		return err;
 	}
 	agent_procs_sweep(a->procs, forget, a->sym);
+	trim_symbolizer(a);
 	agent_push_drain(a, 5000);
 	if (a->o.retention_s || a->o.max_disk) {
 		err = agent_output_prune(a->o.output_dir, a->o.retention_s, a->o.max_disk, time(NULL), &deleted,

@@ -10,7 +10,6 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,13 +23,6 @@
 #include "agent_window.h"
 #include "cmd.h"
 #include "log.h"
-
-/* Symbolizer caches (files, strings) only grow: start afresh every hour, or
- * every 5 minutes once it holds more than AGENT_SYMBOLIZER_FILES files (a
- * machine where new binaries keep appearing: builds, deployments). */
-#define AGENT_SYMBOLIZER_RESET_S 3600
-#define AGENT_SYMBOLIZER_BUSY_S 300
-#define AGENT_SYMBOLIZER_FILES 128
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
@@ -105,38 +97,6 @@ static int new_symbolizer(struct symbolizer **out)
 		.dwarf_cache_bytes = 32u << 20,
 	};
 	return symbolizer_new(&so, out);
-}
-
-static void retrack(void *ctx, uint32_t pid, uint32_t gen)
-{
-	symbolizer_track(ctx, pid, gen);
-}
-
-/* A new symbolizer with the live processes tracked again: what exited
- * processes left in the file cache and string pool is released. */
-static void reset_symbolizer(struct agent *a)
-{
-	struct symbolizer *s = NULL;
-	int err = new_symbolizer(&s);
-	if (err) {
-		log_warn("agent: cannot renew the symbolizer: %s (keeping the old one)", strerror(-err));
-		return;
-	}
-	agent_procs_each(a->procs, retrack, s);
-	symbolizer_free(a->sym);
-	a->sym = s;
-	malloc_trim(0); /* give the freed caches back to the system, not just to malloc */
-}
-
-/* Whether the symbolizer is due to be renewed, since its start at born_ms. */
-static bool symbolizer_due(const struct agent *a, uint64_t born_ms)
-{
-	struct symbolizer_stats ss;
-	uint64_t age = agent_now_ms() - born_ms;
-	if (age >= AGENT_SYMBOLIZER_RESET_S * 1000ull)
-		return true;
-	symbolizer_stats(a->sym, &ss);
-	return age >= AGENT_SYMBOLIZER_BUSY_S * 1000ull && ss.files > AGENT_SYMBOLIZER_FILES;
 }
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
@@ -249,7 +209,7 @@ static void teardown(struct agent *a)
 static int run(struct agent *a, int argc, char **argv)
 {
 	time_t from = time(NULL);
-	uint64_t end = agent_now_ms() + a->o.interval_ms, sym_born = agent_now_ms();
+	uint64_t end = agent_now_ms() + a->o.interval_ms;
 	int err;
 
 	while (!stop_signal) {
@@ -275,11 +235,6 @@ static int run(struct agent *a, int argc, char **argv)
 		end += a->o.interval_ms;
 		if (end < agent_now_ms()) /* fell behind (suspend, slow disk): start afresh */
 			end = agent_now_ms() + a->o.interval_ms;
-		if (symbolizer_due(a, sym_born)) {
-			reset_symbolizer(a);
-			sym_born = agent_now_ms();
-			a->st.symbolizer_resets++;
-		}
 	}
 	/* The last, partial window: written and, if the server answers, pushed
 	 * (backoff or not); what is not sent waits in the spool for the next start. */

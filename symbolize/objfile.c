@@ -22,6 +22,26 @@
 /* Most frames one address expands to (a function and its inlined calls). */
 #define MAX_INLINE 32
 
+struct names *names_new(bool no_demangle)
+{
+	struct names *n = malloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	strpool_init(&n->pool);
+	demangler_init(&n->dm, &n->pool);
+	n->dm.off = no_demangle;
+	return n;
+}
+
+void names_free(struct names *n)
+{
+	if (!n)
+		return;
+	demangler_release(&n->dm);
+	strpool_release(&n->pool);
+	free(n);
+}
+
 static struct objfile *objfile_new(const char *path, int fd)
 {
 	struct objfile *of = calloc(1, sizeof(*of));
@@ -48,6 +68,7 @@ void objfile_free(struct objfile *of)
 	dwarfidx_free(of->dw);
 	elfsym_free(of->elf);
 	elfsym_free(of->dbg_syms);
+	names_free(of->names);
 	free(of->path);
 	free(of->root);
 	free(of);
@@ -69,7 +90,9 @@ struct objfile *objfile_vdso(void)
 		of = objfile_new("[vdso]", -1);
 		if (of) {
 			of->loaded = true;
+			of->refs = 1; /* never trimmed */
 			of->dw_state = DW_NONE;
+			of->names = names_new(false);
 			of->err = elfsym_load_mem((const void *)(uintptr_t)base, m->end - m->start, &of->elf);
 		}
 		break;
@@ -145,9 +168,11 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct pro
 	uint64_t *v = u64map_get(&s->files, key);
 	if (v) {
 		struct objfile *of = (struct objfile *)(uintptr_t)*v;
-		if (of->dev == m->dev && of->ino == m->inode && of->mtime == mtime)
-			return of;
-		return NULL; /* a hash collision with another file: unnamed */
+		if (of->dev != m->dev || of->ino != m->inode || of->mtime != mtime)
+			return NULL; /* a hash collision with another file: unnamed */
+		of->refs++;
+		of->used = ++s->tick;
+		return of;
 	}
 	struct objfile *of = first_sight(s, pid, m, mtime);
 	if (!of)
@@ -157,7 +182,51 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct pro
 		return NULL;
 	}
 	s->stats.files++;
+	s->nfiles++;
+	of->refs = 1;
+	of->used = ++s->tick;
 	return of;
+}
+
+void objfile_unref(struct symbolizer *s, struct objfile *of)
+{
+	if (of && of != s->vdso && of->refs)
+		of->refs--;
+}
+
+/* Frees of (unreferenced) and its entries in the caches. */
+static void objfile_drop(struct symbolizer *s, struct objfile *of)
+{
+	u64map_del(&s->files, file_key(of->dev, of->ino, of->mtime));
+	if (of->bid_key)
+		u64map_del(&s->build_ids, of->bid_key);
+	s->dw_total -= of->dw_bytes;
+	objfile_unref(s, of->same);
+	objfile_free(of);
+	s->nfiles--;
+	s->stats.files_released++;
+}
+
+void objfile_trim(struct symbolizer *s)
+{
+	for (;;) {
+		struct objfile *lru = NULL;
+		size_t idle = 0;
+		uint64_t k, v;
+		for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
+			struct objfile *of = (struct objfile *)(uintptr_t)v;
+			if (of->refs)
+				continue;
+			idle++;
+			if (!lru || of->used < lru->used)
+				lru = of;
+		}
+		if (idle <= s->idle_files)
+			return;
+		/* Dropping a file may leave the one it shared data with idle:
+		 * the next round sees it. */
+		objfile_drop(s, lru);
+	}
 }
 
 /* Finds the debug file (or mini debuginfo) of a file whose own symbols are
@@ -181,7 +250,7 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
 		/* DWARF from the debug file, else from the file itself. */
 		int fds[2] = { dfd, of->fd };
 		for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
-			if (fds[i] < 0 || dwarfidx_open(fds[i], &s->pool, &of->dw))
+			if (fds[i] < 0 || dwarfidx_open(fds[i], &of->names->pool, &of->dw))
 				continue;
 			of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
 			of->dw_state = DW_FOUND;
@@ -207,10 +276,19 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 		struct objfile *o = v ? (struct objfile *)(uintptr_t)*v : NULL;
 		if (o && o->elf && elfsym_build_id(o->elf) && !strcmp(elfsym_build_id(o->elf), bid)) {
 			of->same = o;
+			o->refs++;
 			goto out;
 		}
-		if (!v) /* on failure the file is not shared: harmless */
-			(void)u64map_put(&s->build_ids, key, (uint64_t)(uintptr_t)of);
+		/* On failure the file is not shared: harmless.  A zero key is
+		 * taken for "none" and never stored. */
+		if (!v && key && !u64map_put(&s->build_ids, key, (uint64_t)(uintptr_t)of))
+			of->bid_key = key;
+	}
+	of->names = names_new(s->no_demangle);
+	if (!of->names) {
+		of->err = -ENOMEM;
+		of->dw_state = DW_NONE;
+		goto out;
 	}
 	of->err = elfsym_load_fd(of->fd, &of->elf);
 	if (of->err) {
@@ -252,7 +330,7 @@ static struct dwarfidx *dwarf_get(struct symbolizer *s, struct objfile *of)
 	if (of->dw_state != DW_FOUND)
 		return NULL;
 	if (!of->dw) {
-		if (dwarfidx_open(of->dw_fd, &s->pool, &of->dw)) {
+		if (dwarfidx_open(of->dw_fd, &of->names->pool, &of->dw)) {
 			of->dw_state = DW_NONE;
 			return NULL;
 		}
@@ -275,11 +353,12 @@ static void dwarf_charge(struct symbolizer *s, struct objfile *of)
 }
 
 /* Adds the function (and, unless turned off, its inlined calls) for one address. */
-static int emit(struct symbolizer *s, struct sym_frame *f, const struct elfsym *sym, const struct dw_frame *dwf,
-		size_t n, struct sym_batch *b)
+static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, const struct elfsym *sym,
+		const struct dw_frame *dwf, size_t n, struct sym_batch *b)
 {
+	struct demangler *dm = &of->names->dm;
 	const char *sys = sym ? sym->name : n && dwf[0].mangled ? dwf[0].name : NULL;
-	f->name = sys ? demangler_get(&s->dm, sys) : n ? dwf[0].name : NULL;
+	f->name = sys ? demangler_get(dm, sys) : n ? dwf[0].name : NULL;
 	f->system_name = sys && f->name != sys ? sys : NULL;
 	if (!f->name) {
 		f->miss = SYM_MISS_NO_SYMBOL;
@@ -293,7 +372,7 @@ static int emit(struct symbolizer *s, struct sym_frame *f, const struct elfsym *
 	for (size_t i = 1; i < n && !s->no_inline && !err; i++) {
 		struct sym_frame g = *f;
 		g.inlined = true;
-		g.name = dwf[i].name ? demangler_get(&s->dm, dwf[i].name) : "[inlined]";
+		g.name = dwf[i].name ? demangler_get(dm, dwf[i].name) : "[inlined]";
 		g.system_name = dwf[i].mangled && g.name != dwf[i].name ? dwf[i].name : NULL;
 		g.file = dwf[i].file;
 		g.line = dwf[i].line;
@@ -311,9 +390,10 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 	size_t n = 0;
 
 	objfile_load(s, of);
+	of->used = ++s->tick;
 	if (of->same)
 		of = of->same;
-	if (!of->elf) {
+	if (!of->elf || !of->names) {
 		f.miss = SYM_MISS_NO_FILE;
 		return batch_add(b, &f);
 	}
@@ -331,5 +411,5 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 		dwarf_charge(s, of);
 		f.dwarf = true;
 	}
-	return emit(s, &f, sym, dwf, n, b);
+	return emit(s, of, &f, sym, dwf, n, b);
 }

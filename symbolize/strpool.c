@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK (256 * 1024)
+/* Chunks start small and double up to CHUNK_MAX: a pool per file must not
+ * cost a large chunk for a file with three names. */
+#define CHUNK_MIN 1024
+#define CHUNK_MAX (256 * 1024)
 
 struct probe {
 	const struct strpool *p;
@@ -44,7 +47,11 @@ static bool eq(const void *ctx, uint32_t idx)
 static char *arena(struct strpool *p, size_t need)
 {
 	if (!p->chunk || p->used + need > p->size) {
-		size_t size = need + sizeof(char *) > CHUNK ? need + sizeof(char *) : CHUNK;
+		size_t size = p->size ? p->size * 2 : CHUNK_MIN;
+		if (size > CHUNK_MAX)
+			size = CHUNK_MAX;
+		if (size < need + sizeof(char *))
+			size = need + sizeof(char *);
 		char *c = malloc(size);
 		if (!c)
 			return NULL;
@@ -67,7 +74,7 @@ const char *strpool_intern(struct strpool *p, const char *s, size_t len)
 	if (i >= 0)
 		return p->strs[i];
 	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 1024;
+		size_t cap = p->cap ? p->cap * 2 : 16;
 		const char **a = realloc(p->strs, cap * sizeof(*a));
 		if (!a)
 			return NULL;

@@ -3,7 +3,8 @@
  * strpool: interned strings with stable addresses for the symbolizer.  Every
  * string a frame carries (names, source files) lives here, so frames stay
  * valid when the debug info they came from is evicted.  Strings are never
- * freed before the pool; memory grows with distinct strings only.
+ * freed before the pool; memory grows with distinct strings only (chunks
+ * start at 1 KiB, so a pool per file costs little).
  */
 #ifndef SCORCH_SYMBOLIZE_STRPOOL_H
 #define SCORCH_SYMBOLIZE_STRPOOL_H

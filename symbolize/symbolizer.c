@@ -49,16 +49,15 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	u64map_init(&s->procs);
 	u64map_init(&s->files);
 	u64map_init(&s->build_ids);
-	strpool_init(&s->pool);
-	demangler_init(&s->dm, &s->pool);
 	s->proc_root = strdup(opts && opts->proc_root ? opts->proc_root : "/proc");
 	s->kallsyms_path = strdup(opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
 	if (opts) {
 		s->names_only = opts->names_only;
 		s->no_inline = opts->no_inline;
-		s->dm.off = opts->no_demangle;
+		s->no_demangle = opts->no_demangle;
 	}
+	s->idle_files = opts && opts->idle_files ? opts->idle_files : 64;
 	s->dw_budget = opts && opts->dwarf_cache_bytes ? opts->dwarf_cache_bytes : (size_t)512 << 20;
 	if (!s->proc_root || !s->kallsyms_path || !s->debug_root) {
 		symbolizer_free(s);
@@ -71,12 +70,21 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	return 0;
 }
 
-static void proc_free(struct proc *p)
+/* Drops p's references to the files of its first n mappings. */
+static void unref_files(struct symbolizer *s, struct objfile **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		objfile_unref(s, files[i]);
+}
+
+static void proc_free(struct symbolizer *s, struct proc *p)
 {
 	if (!p)
 		return;
+	unref_files(s, p->files, p->maps.n);
 	procmaps_release(&p->maps);
 	perfmap_free(p->jit);
+	names_free(p->jit_names);
 	free(p->files);
 	free(p);
 }
@@ -87,14 +95,12 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	for (size_t i = 0; u64map_next(&s->procs, &i, &k, &v);)
-		proc_free((struct proc *)(uintptr_t)v);
+		proc_free(s, (struct proc *)(uintptr_t)v);
 	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);)
 		objfile_free((struct objfile *)(uintptr_t)v);
 	u64map_release(&s->procs);
 	u64map_release(&s->files);
 	u64map_release(&s->build_ids);
-	demangler_release(&s->dm);
-	strpool_release(&s->pool);
 	objfile_free(s->vdso);
 	free(s->debug_root);
 	kallsyms_free(s->kernel);
@@ -137,7 +143,8 @@ static int merge_old(struct proc *p, struct procmaps *maps, struct objfile ***fi
 			continue;
 		m[maps->n] = p->maps.maps[i];
 		f[maps->n++] = p->files[i];
-		p->maps.maps[i].path = NULL; /* moved */
+		p->maps.maps[i].path = NULL; /* moved, with its file's reference */
+		p->files[i] = NULL;
 	}
 	/* Insertion sort: both halves are sorted and the old half is short. */
 	for (size_t i = 1; i < maps->n; i++) {
@@ -169,11 +176,14 @@ static int proc_read_maps(struct symbolizer *s, struct proc *p)
 	}
 	for (size_t i = 0; i < maps.n; i++)
 		files[i] = objfile_for(s, p->pid, &maps.maps[i]);
+	size_t nnew = maps.n;
 	if ((err = merge_old(p, &maps, &files))) {
+		unref_files(s, files, nnew);
 		procmaps_release(&maps);
 		free(files);
 		return err;
 	}
+	unref_files(s, p->files, p->maps.n); /* what was not moved is replaced */
 	procmaps_release(&p->maps);
 	free(p->files);
 	p->maps = maps;
@@ -211,7 +221,7 @@ int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen)
 	if (err) {
 		if (err == -ESRCH)
 			s->stats.processes_gone++;
-		proc_free(p);
+		proc_free(s, p);
 		return err;
 	}
 	s->stats.processes++;
@@ -223,8 +233,13 @@ void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen)
 	struct proc *p = proc_get(s, pid, gen);
 	if (p) {
 		u64map_del(&s->procs, (uint64_t)pid << 32 | gen);
-		proc_free(p);
+		proc_free(s, p);
 	}
+}
+
+void symbolizer_trim(struct symbolizer *s)
+{
+	objfile_trim(s);
 }
 
 void sym_batch_init(struct sym_batch *b)
@@ -306,20 +321,21 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, p->pid, name);
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size == p->jit_size)
 		return;
+	if (!p->jit_names && !(p->jit_names = names_new(s->no_demangle)))
+		return;
 	struct perfmap *m = NULL;
 	if (perfmap_read(path, &m))
 		return;
 	perfmap_free(p->jit);
 	p->jit = m;
 	p->jit_size = st.st_size;
-	p->jit_path = strpool_cstr(&s->pool, name);
+	p->jit_path = strpool_cstr(&p->jit_names->pool, name);
 	s->stats.jit_maps++;
 	s->stats.jit_skipped += perfmap_skipped(m);
 }
 
 /* Anonymous executable memory: a JIT's code when its perf map names it. */
-static int resolve_anon(struct symbolizer *s, struct proc *p, uint64_t addr, struct sym_frame *f,
-			struct sym_batch *b)
+static int resolve_anon(struct proc *p, uint64_t addr, struct sym_frame *f, struct sym_batch *b)
 {
 	const char *name = p->jit ? perfmap_lookup(p->jit, addr) : NULL;
 	f->module = ANON;
@@ -329,11 +345,11 @@ static int resolve_anon(struct symbolizer *s, struct proc *p, uint64_t addr, str
 		return batch_add(b, f);
 	}
 	f->module = p->jit_path;
-	f->name = strpool_cstr(&s->pool, name);
+	f->name = strpool_cstr(&p->jit_names->pool, name);
 	f->system_name = NULL;
 	if (f->name && demangle_is_mangled(f->name)) {
 		f->system_name = f->name;
-		f->name = demangler_get(&s->dm, f->name);
+		f->name = demangler_get(&p->jit_names->dm, f->name);
 		if (f->name == f->system_name)
 			f->system_name = NULL;
 	}
@@ -362,7 +378,7 @@ static int resolve_one(struct symbolizer *s, struct proc *p, uint64_t addr, stru
 	f.map_offset = m->offset;
 	f.module_offset = addr - m->start + m->offset;
 	if (!of)
-		return resolve_anon(s, p, addr, &f, b);
+		return resolve_anon(p, addr, &f, b);
 	f.module = of->path;
 	return objfile_resolve(s, of, f.module_offset, &f, b);
 }
@@ -452,6 +468,7 @@ void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
 {
 	*out = s->stats;
 	out->dwarf_bytes = s->dw_total;
+	out->files_cached = s->nfiles;
 }
 
 int symbolizer_kernel_error(const struct symbolizer *s)

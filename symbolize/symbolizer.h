@@ -20,6 +20,13 @@
  * bounded in bytes.
  *
  * Requests are batches: many addresses of one process in, one result out.
+ *
+ * Memory follows what is mapped now: each file holds the names its frames
+ * point at, files are counted references of the processes tracked, and
+ * symbolizer_trim frees the unreferenced ones (beyond a few kept for the
+ * next process of the same programs).  A long-running caller forgets exited
+ * processes and trims at points where it holds no frames; one that never
+ * trims keeps every file until symbolizer_free.
  */
 #ifndef SCORCH_SYMBOLIZE_SYMBOLIZER_H
 #define SCORCH_SYMBOLIZE_SYMBOLIZER_H
@@ -42,6 +49,7 @@ struct symbolizer_opts {
 	bool no_inline;           /* DWARF lines, but no inlined frames */
 	bool no_demangle;         /* names as the symbol tables have them */
 	size_t dwarf_cache_bytes; /* open DWARF indexes kept; 0: 512 MiB */
+	size_t idle_files;        /* files no process maps that symbolizer_trim keeps; 0: 64 */
 };
 
 /* Why a frame has no function name. */
@@ -76,7 +84,9 @@ struct sym_frame {
 /* Frames for addrs[i] are frames[first[i]] .. frames[first[i + 1] - 1],
  * outermost caller first: the function, then one frame per inlined call,
  * the innermost last (always at least one frame per address).
- * Strings point into the symbolizer and live until symbolizer_free. */
+ * Strings point into the symbolizer and live until the file they came from
+ * is trimmed (symbolizer_trim), the process whose perf map named them is
+ * forgotten, or symbolizer_free. */
 struct sym_batch {
 	struct sym_frame *frames;
 	size_t nframes, cap_frames;
@@ -88,7 +98,9 @@ struct symbolizer_stats {
 	uint64_t misses[SYM_MISS_NR]; /* addresses without a name, by reason */
 	uint64_t processes;           /* processes tracked */
 	uint64_t processes_gone;      /* exited before their maps could be read */
-	uint64_t files;               /* distinct files loaded */
+	uint64_t files;               /* distinct files seen */
+	uint64_t files_released;      /* files freed by symbolizer_trim */
+	size_t files_cached;          /* files held now */
 	uint64_t files_failed;        /* files that could not be opened or parsed */
 	uint64_t debug_files;         /* separate debug files (or mini debuginfo) found */
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
@@ -106,9 +118,13 @@ void symbolizer_free(struct symbolizer *s);
 /* Snapshots the executable mappings of (pid, gen) now and opens their files.
  * Idempotent. 0, or -ESRCH when the process is gone. */
 int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
-/* Releases what was kept for (pid, gen): its maps and perf map (files stay
- * cached for others).  Call it when done with an exited process. */
+/* Releases what was kept for (pid, gen): its maps, its perf map and its
+ * references to files (which stay cached until symbolizer_trim).  Call it
+ * when done with an exited process. */
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen);
+/* Frees the files no tracked process maps, but the opts.idle_files used
+ * last.  Frames returned before may point at freed memory afterwards. */
+void symbolizer_trim(struct symbolizer *s);
 
 /* Resolves n user addresses of (pid, gen) into out (reset first). A process
  * not tracked yet is tracked now if it is still running. 0 or -ENOMEM. */

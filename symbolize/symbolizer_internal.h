@@ -23,8 +23,18 @@ enum dw_state {
 	DW_FOUND,       /* dw_fd has DWARF; dw is open or was evicted */
 };
 
+/* Strings frames point at, with the demangled forms cached, owned by what
+ * the names come from (a loaded file, a process's perf map) and freed with
+ * it: memory follows what is mapped now, not everything ever seen. */
+struct names {
+	struct strpool pool;
+	struct demangler dm;
+};
+
 /* A mapped file, shared by every process that maps it; keyed by device,
- * inode and modification time, and its loaded data shared by build ID. */
+ * inode and modification time, and its loaded data shared by build ID.
+ * Counted references (a process mapping it, a file sharing its data) keep
+ * it; unreferenced ones are freed by symbolizer_trim, oldest first. */
 struct objfile {
 	uint64_t dev, ino, mtime;
 	char *path;                   /* as the process maps it */
@@ -32,7 +42,11 @@ struct objfile {
 	int fd;                       /* open from first sight until loaded, then -1 */
 	struct elfsym_file *elf;      /* the file's own symbols; NULL until loaded or on failure */
 	struct elfsym_file *dbg_syms; /* symbols of its debug file or mini debuginfo, or NULL */
-	struct objfile *same;         /* an earlier file with the same build ID: use its data */
+	struct objfile *same;         /* an earlier file with the same build ID: use its data (a reference) */
+	struct names *names;          /* pooled names of its symbols and DWARF; NULL until loaded */
+	uint32_t refs;                /* processes mapping it + files sharing its data */
+	uint64_t used;                /* tick of the last use, for trimming */
+	uint64_t bid_key;             /* its build_ids key when it holds one, else 0 */
 	int err;                      /* why elf is NULL after loading */
 	bool loaded;
 	enum dw_state dw_state;
@@ -48,7 +62,8 @@ struct proc {
 	struct procmaps maps;
 	struct objfile **files;    /* per mapping, NULL for anonymous ones */
 	struct perfmap *jit;       /* /tmp/perf-NSPID.map, or NULL */
-	const char *jit_path;      /* pooled "/tmp/perf-NSPID.map" */
+	struct names *jit_names;   /* names from the perf map, NULL without one */
+	const char *jit_path;      /* "/tmp/perf-NSPID.map", in jit_names */
 	int64_t jit_size;          /* size of the map file when read, -1 never */
 };
 
@@ -57,7 +72,9 @@ struct symbolizer {
 	char *kallsyms_path;
 	char *debug_root;
 	char *kernel_cache;        /* cache file path, NULL for none */
-	bool names_only, no_inline;
+	bool names_only, no_inline, no_demangle;
+	size_t idle_files;         /* unreferenced files symbolizer_trim keeps */
+	size_t nfiles;             /* files in the cache now */
 	size_t dw_budget;          /* bytes of open DWARF indexes before eviction */
 	size_t dw_total;           /* bytes charged now */
 	uint64_t tick;
@@ -69,17 +86,22 @@ struct symbolizer {
 	struct u64map files;       /* hash(dev, ino, mtime) -> struct objfile * */
 	struct u64map build_ids;   /* hash(build id) -> struct objfile * (loaded first) */
 	struct objfile *vdso;
-	struct strpool pool;
-	struct demangler dm;
 	struct symbolizer_stats stats;
 };
 
 /* objfile.c */
+struct names *names_new(bool no_demangle);
+void names_free(struct names *n);
 struct objfile *objfile_vdso(void);
 void objfile_free(struct objfile *of);
-/* The shared file behind mapping m of pid, opened on first sight; NULL for
- * anonymous and special mappings or on allocation failure. */
+/* The shared file behind mapping m of pid, opened on first sight, with a
+ * reference taken; NULL for anonymous and special mappings or on allocation
+ * failure. */
 struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct procmap *m);
+/* Drops a reference objfile_for took (NULL is fine). */
+void objfile_unref(struct symbolizer *s, struct objfile *of);
+/* Frees unreferenced files beyond the s->idle_files used last. */
+void objfile_trim(struct symbolizer *s);
 /* Appends the frames for file offset off of of (module fields already set in
  * *base) to b's current address. 0 or -ENOMEM. */
 int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, const struct sym_frame *base,

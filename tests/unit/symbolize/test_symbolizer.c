@@ -82,6 +82,63 @@ static void test_self(void **state)
 	symbolizer_free(s);
 }
 
+/* Resolves the marker and fixture_beta in (pid, gen), checking the names. */
+static void resolve_two(struct symbolizer *s, uint32_t gen, struct sym_batch *b)
+{
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t addrs[] = { (uint64_t)(uintptr_t)symbolizer_test_marker + 2, (uint64_t)(uintptr_t)fixture_beta };
+	assert_int_equal(symbolizer_resolve_user(s, pid, gen, addrs, 2, b), 0);
+	assert_string_equal(b->frames[b->first[0]].name, "symbolizer_test_marker");
+	assert_string_equal(b->frames[b->first[1]].name, "fixture_beta");
+}
+
+/* Files stay while a tracked process maps them; once none does, trimming
+ * frees all but opts.idle_files of them, and a later process loads them again. */
+static void test_trim(void **state)
+{
+	(void)state;
+	struct symbolizer_opts o = { .idle_files = 1 };
+	struct symbolizer *s = NULL;
+	struct symbolizer_stats st;
+	struct sym_batch b;
+	uint32_t pid = (uint32_t)getpid();
+
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_track(s, pid, 1), 0);
+	resolve_two(s, 1, &b);
+	symbolizer_stats(s, &st);
+	size_t cached = st.files_cached;
+	assert_true(cached >= 3); /* the test, libfixture.so, libc at least */
+
+	symbolizer_trim(s);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.files_cached, cached);
+
+	/* Another process mapping the same files keeps them. */
+	assert_int_equal(symbolizer_track(s, pid, 2), 0);
+	symbolizer_forget(s, pid, 1);
+	symbolizer_trim(s);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.files_cached, cached);
+	assert_int_equal(st.files_released, 0);
+
+	symbolizer_forget(s, pid, 2);
+	symbolizer_trim(s);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.files_cached, 1);
+	assert_int_equal(st.files_released, cached - 1);
+
+	/* Loaded again for the next process, names as before. */
+	assert_int_equal(symbolizer_track(s, pid, 3), 0);
+	resolve_two(s, 3, &b);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.files_cached, cached);
+
+	sym_batch_release(&b);
+	symbolizer_free(s);
+}
+
 static void test_kernel(void **state)
 {
 	(void)state;
@@ -118,6 +175,7 @@ int main(void)
 	symbolizer_test_marker(3);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_kernel),
 	};
 	return cmocka_run_group_tests_name("symbolizer", tests, NULL, NULL);
