@@ -3,13 +3,80 @@
 #include "agent_push.h"
 
 #include <ctype.h>
+/* Calls go through pointers: no type-checking macros around them. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* libcurl is loaded when the first push target is set up, not linked: it
+ * brings 30 libraries (TLS, Kerberos, LDAP...) that every `record` would
+ * otherwise map at start, ~5 MiB of RSS and milliseconds of relocation, for
+ * a feature only `agent --push` uses.  The header still gives the types and
+ * constants; these are the functions used. */
+#define CURL_FUNCS(X)                                                                  \
+	X(curl_global_init, CURLcode, (long))                                          \
+	X(curl_easy_init, CURL *, (void))                                              \
+	X(curl_easy_cleanup, void, (CURL *))                                           \
+	X(curl_easy_reset, void, (CURL *))                                             \
+	X(curl_easy_setopt, CURLcode, (CURL *, CURLoption, ...))                       \
+	X(curl_easy_perform, CURLcode, (CURL *))                                       \
+	X(curl_easy_getinfo, CURLcode, (CURL *, CURLINFO, ...))                        \
+	X(curl_easy_strerror, const char *, (CURLcode))                                \
+	X(curl_slist_append, struct curl_slist *, (struct curl_slist *, const char *)) \
+	X(curl_slist_free_all, void, (struct curl_slist *))                            \
+	X(curl_mime_init, curl_mime *, (CURL *))                                       \
+	X(curl_mime_free, void, (curl_mime *))                                         \
+	X(curl_mime_addpart, curl_mimepart *, (curl_mime *))                           \
+	X(curl_mime_name, CURLcode, (curl_mimepart *, const char *))                   \
+	X(curl_mime_filename, CURLcode, (curl_mimepart *, const char *))               \
+	X(curl_mime_type, CURLcode, (curl_mimepart *, const char *))                   \
+	X(curl_mime_data, CURLcode, (curl_mimepart *, const char *, size_t))
+
+#define CURL_FIELD(name, ret, args) ret(*name) args;
+static struct {
+	CURL_FUNCS(CURL_FIELD)
+} cu;
+#undef CURL_FIELD
+
+static char load_error[256];
+
+/* Loads libcurl once. 0, or -ELIBACC with the reason in load_error. */
+static int curl_load(void)
+{
+	static int state; /* 0 not tried, 1 loaded, else the error */
+	if (state)
+		return state == 1 ? 0 : state;
+	state = -ELIBACC;
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(load_error, sizeof(load_error), "%s", dlerror());
+		return state;
+	}
+#define CURL_LOAD(name, ret, args)                                                              \
+	if (!(*(void **)&cu.name = dlsym(h, #name))) {                                          \
+		snprintf(load_error, sizeof(load_error), "libcurl.so.4 has no %s", #name);      \
+		dlclose(h);                                                                     \
+		return state;                                                                   \
+	}
+	CURL_FUNCS(CURL_LOAD)
+#undef CURL_LOAD
+	if (cu.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(load_error, sizeof(load_error), "libcurl did not initialize");
+		return state;
+	}
+	return state = 1, 0;
+}
+
+const char *agent_push_load_error(void)
+{
+	return load_error;
+}
 
 struct agent_push {
 	CURL *curl;
@@ -19,13 +86,13 @@ struct agent_push {
 
 int agent_push_new(const char *url, char *const *headers, size_t nheaders, struct agent_push **out)
 {
-	static bool global;
+	int err = curl_load();
+	if (err)
+		return err;
 	struct agent_push *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	if (!global && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
-		global = true;
-	p->curl = curl_easy_init();
+	p->curl = cu.curl_easy_init();
 	p->url = strdup(url);
 	if (!p->curl || !p->url)
 		goto nomem;
@@ -33,14 +100,14 @@ int agent_push_new(const char *url, char *const *headers, size_t nheaders, struc
 	while (n && p->url[n - 1] == '/')
 		p->url[--n] = '\0';
 	for (size_t i = 0; i < nheaders; i++) {
-		struct curl_slist *l = curl_slist_append(p->headers, headers[i]);
+		struct curl_slist *l = cu.curl_slist_append(p->headers, headers[i]);
 		if (!l)
 			goto nomem;
 		p->headers = l;
 	}
 	/* The response body is not needed; an empty Expect avoids a 1 s wait
 	 * for "100 Continue" from servers that do not send it. */
-	struct curl_slist *l = curl_slist_append(p->headers, "Expect:");
+	struct curl_slist *l = cu.curl_slist_append(p->headers, "Expect:");
 	if (!l)
 		goto nomem;
 	p->headers = l;
@@ -55,9 +122,9 @@ void agent_push_free(struct agent_push *p)
 {
 	if (!p)
 		return;
-	curl_slist_free_all(p->headers);
+	cu.curl_slist_free_all(p->headers);
 	if (p->curl)
-		curl_easy_cleanup(p->curl);
+		cu.curl_easy_cleanup(p->curl);
 	free(p->url);
 	free(p);
 }
@@ -79,43 +146,43 @@ int agent_push_send(struct agent_push *p, const char *query, const void *body, s
 	int err = 0;
 
 	*status = 0;
-	if (!url || !(mime = curl_mime_init(p->curl))) {
+	if (!url || !(mime = cu.curl_mime_init(p->curl))) {
 		err = -ENOMEM;
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
 	snprintf(url, ulen, "%s/ingest?%s", p->url, query);
-	curl_mimepart *part = curl_mime_addpart(mime);
-	if (!part || curl_mime_name(part, "profile") || curl_mime_filename(part, "profile.pprof") ||
-	    curl_mime_type(part, "application/octet-stream") || curl_mime_data(part, body, len)) {
+	curl_mimepart *part = cu.curl_mime_addpart(mime);
+	if (!part || cu.curl_mime_name(part, "profile") || cu.curl_mime_filename(part, "profile.pprof") ||
+	    cu.curl_mime_type(part, "application/octet-stream") || cu.curl_mime_data(part, body, len)) {
 		err = -ENOMEM;
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
-	curl_easy_reset(p->curl);
-	curl_easy_setopt(p->curl, CURLOPT_URL, url);
-	curl_easy_setopt(p->curl, CURLOPT_MIMEPOST, mime);
-	curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "scorch-agent");
-	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-	curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	CURLcode rc = curl_easy_perform(p->curl);
+	cu.curl_easy_reset(p->curl);
+	cu.curl_easy_setopt(p->curl, CURLOPT_URL, url);
+	cu.curl_easy_setopt(p->curl, CURLOPT_MIMEPOST, mime);
+	cu.curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, p->headers);
+	cu.curl_easy_setopt(p->curl, CURLOPT_USERAGENT, "scorch-agent");
+	cu.curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, discard);
+	cu.curl_easy_setopt(p->curl, CURLOPT_ERRORBUFFER, errbuf);
+	cu.curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
+	cu.curl_easy_setopt(p->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	cu.curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, 10000L);
+	cu.curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode rc = cu.curl_easy_perform(p->curl);
 	if (rc != CURLE_OK) {
 		err = -EIO;
-		snprintf(msg, msglen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		snprintf(msg, msglen, "%s", errbuf[0] ? errbuf : cu.curl_easy_strerror(rc));
 		goto out;
 	}
-	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, status);
+	cu.curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, status);
 	if (*status < 200 || *status > 299) {
 		err = -EIO;
 		snprintf(msg, msglen, "HTTP %ld", *status);
 	}
 out:
-	curl_mime_free(mime);
+	cu.curl_mime_free(mime);
 	free(url);
 	return err;
 }

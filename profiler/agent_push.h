@@ -24,6 +24,9 @@ struct agent_push;
 /* url: the server's base URL ("/ingest" is appended); headers "Name: value".
  * 0 or -errno. */
 int agent_push_new(const char *url, char *const *headers, size_t nheaders, struct agent_push **out);
+/* Why agent_push_new returned -ELIBACC: libcurl (loaded on first use) is
+ * missing or unusable. */
+const char *agent_push_load_error(void);
 void agent_push_free(struct agent_push *p);
 /* POSTs one window.  0, or -EIO (HTTP status in *status, 0 when none) /
  * -ENOMEM with msg set. */

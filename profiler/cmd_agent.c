@@ -81,6 +81,8 @@ static int open_push(struct agent *a)
 {
 	struct agent_push *p = NULL;
 	int err = a->o.push_url ? agent_push_new(a->o.push_url, a->o.headers, a->o.nheaders, &p) : 0;
+	if (err == -ELIBACC)
+		log_error("agent: --push: %s", agent_push_load_error());
 	if (err)
 		return err;
 	agent_push_free(a->push);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# agent_soak.sh SCORCH SHAPE [MINUTES [INTERVAL]]: the agent's own cost under
-# process churn.  `scorch agent` at 19 Hz on every CPU (windows of INTERVAL,
+# agent_soak.sh SCORCH SHAPE [MINUTES [INTERVAL [HZ]]]: the agent's own cost
+# under process churn.  `scorch agent` at HZ (default 19) on every CPU (windows of INTERVAL,
 # default 10s, files into a temporary directory) while a load generator
 # starts ~200 short-lived processes a second (half /bin/true, half
 # `shape 0.005`, 5 ms of CPU each).  Every 10 s it samples the agent's CPU
@@ -18,6 +18,7 @@ scorch=$1
 shape=$2
 minutes=${3:-30}
 interval=${4:-10s}
+hz=${5:-19}
 [ "$(id -u)" = 0 ] || die "needs root (BPF)"
 
 tmp=$(mktemp -d)
@@ -30,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$scorch" agent --frequency 19 --interval "$interval" --output-dir "$tmp/out" --retention 10m 2>"$tmp/agent.log" &
+"$scorch" agent --frequency "$hz" --interval "$interval" --output-dir "$tmp/out" --retention 10m 2>"$tmp/agent.log" &
 agent=$!
 sleep 1
 kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent did not start"; }
@@ -58,14 +59,14 @@ while True:
 PY
 load=$!
 
-hz=$(getconf CLK_TCK)
+tck=$(getconf CLK_TCK)
 t0=$(date +%s)
 end=$((t0 + minutes * 60))
 printf '%8s %10s %10s %8s\n' seconds cpu_s rss_kib procs
 while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 10
 	kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent exited"; }
-	cpu=$(awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$agent/stat")
+	cpu=$(awk -v tck="$tck" '{ printf "%.2f", ($14 + $15) / tck }' "/proc/$agent/stat")
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent/status")
 	printf '%8d %10s %10s %8s\n' $(($(date +%s) - t0)) "$cpu" "$rss" "$(cat "$tmp/spawned" 2>/dev/null || echo 0)" | tee -a "$tmp/samples"
 done
