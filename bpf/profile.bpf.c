@@ -130,7 +130,7 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h * 0x4cf5ad432745937fULL + 0x52dce729ULL;
 }
 
-static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags);
+__u64 store_stack(__u64 flags);
 
 /* Collects one stack (user or kernel) and returns its id (see STACK_*). */
 static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_stat)
@@ -153,12 +153,17 @@ static __always_inline __u64 collect_stack(void *ctx, __u64 flags, __u32 lost_st
 		st->flags = STACK_F_TRUNCATED;
 		stat_inc(STAT_TRUNCATED);
 	}
-	return store_stack(st, flags);
+	return store_stack(flags);
 }
 
-/* Hashes the stack in scratch st (nr frames) and stores it once; returns its id. */
-static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags)
+/* Hashes the stack in scratch (nr frames) and stores it once; returns its id.
+ * A global function: the verifier checks it once, not at each caller. */
+__noinline __u64 store_stack(__u64 flags)
 {
+	__u32 zero = 0;
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return STACK_LOST;
 	__u32 nr = st->nr;
 	__u64 h = 0x9e3779b97f4a7c15ULL ^ flags;
 	for (__u32 i = 0; i < SCORCH_MAX_DEPTH; i++) {
@@ -169,7 +174,7 @@ static __always_inline __u64 store_stack(struct stack_trace *st, __u64 flags)
 	h ^= h >> 29;
 	if (h < STACK_ID_MIN)
 		h += STACK_ID_MIN;
-	__u32 zero = 0, *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
+	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
 	long err;
 	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
 	if (w && *w) {

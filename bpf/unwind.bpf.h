@@ -14,6 +14,10 @@
  * After the first frame, and except right after a signal frame, the row is
  * looked up at pc - 1: a return address points past its call, possibly into
  * the next function.  Every way a stack ends early is counted in stats.
+ *
+ * Kept cheap to verify (its load delays the profiled command's start): one
+ * frame is the global function unwind_frame(), which the verifier checks
+ * once on its own, and the walk's state is in a per-CPU map.
  */
 #ifndef SCORCH_BPF_UNWIND_BPF_H
 #define SCORCH_BPF_UNWIND_BPF_H
@@ -44,6 +48,18 @@ struct unwind_state {
 	__u8 truncated;
 	__u8 pad[6];
 };
+
+/* The walk's state, per CPU rather than on the caller's stack: the verifier
+ * knows nothing of values read from a map, so bpf_loop's callback converges
+ * in a pass or two.  On the stack the frame count was a known constant in
+ * each iteration and the callback was checked once per count (128 times,
+ * 91 ms of a launch). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_state);
+	__uint(max_entries, 1);
+} unwind_cpu SEC(".maps");
 
 #define UNWIND_CONTINUE 0
 #define UNWIND_STOP 1
@@ -132,14 +148,18 @@ static __always_inline long unwind_signal_step(struct unwind_state *s, const str
 	return ip ? UNWIND_CONTINUE : UNWIND_STOP;
 }
 
-static long unwind_step(__u32 i, void *data)
+/* One frame: records s->ip and steps to the caller.  A global function:
+ * the verifier checks it once, whatever the state of its caller. */
+__noinline int unwind_frame(void)
 {
-	struct unwind_state *s = data;
-	__u32 zero = 0, nr = s->nr;
+	__u32 zero = 0;
+	struct unwind_state *s = bpf_map_lookup_elem(&unwind_cpu, &zero);
 	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || !st)
+		return UNWIND_STOP;
+	__u32 nr = s->nr;
 	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
-	(void)i;
-	if (!st || !p)
+	if (!p)
 		return UNWIND_STOP;
 	if (nr >= SCORCH_MAX_DEPTH) {
 		s->truncated = 1;
@@ -193,6 +213,13 @@ static long unwind_step(__u32 i, void *data)
 	return ra ? UNWIND_CONTINUE : UNWIND_STOP;
 }
 
+static long unwind_step(__u32 i, void *data)
+{
+	(void)i;
+	(void)data;
+	return unwind_frame() == UNWIND_CONTINUE ? UNWIND_CONTINUE : UNWIND_STOP;
+}
+
 /* The user registers at the sample: the event's if it interrupted user
  * mode, else those the task saved entering the kernel. */
 static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, struct unwind_state *s)
@@ -228,23 +255,25 @@ static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, 
 	*id = STACK_NONE;
 	if (!st)
 		return true;
-	struct unwind_state s;
-	__builtin_memset(&s, 0, sizeof(s));
-	s.pid = pid;
-	s.exact = 1;
-	if (!unwind_user_regs(ctx, &s))
+	struct unwind_state *s = bpf_map_lookup_elem(&unwind_cpu, &zero);
+	if (!s)
 		return true;
-	bpf_loop(SCORCH_MAX_DEPTH + 1, unwind_step, &s, 0);
-	if (s.nr == 0)
+	__builtin_memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->exact = 1;
+	if (!unwind_user_regs(ctx, s))
+		return true;
+	bpf_loop(SCORCH_MAX_DEPTH + 1, unwind_step, NULL, 0);
+	if (s->nr == 0)
 		return true;
 	stat_inc(STAT_UNWIND_DWARF);
-	st->nr = s.nr;
+	st->nr = s->nr;
 	st->flags = 0;
-	if (s.truncated) {
+	if (s->truncated) {
 		st->flags = STACK_F_TRUNCATED;
 		stat_inc(STAT_TRUNCATED);
 	}
-	*id = store_stack(st, BPF_F_USER_STACK);
+	*id = store_stack(BPF_F_USER_STACK);
 	return true;
 }
 

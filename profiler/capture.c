@@ -35,7 +35,15 @@ struct capture {
 	capture_proc_fn proc_fn;
 	void *proc_ctx;
 	int read_window; /* the window reads see: the closed one */
+	struct capture_load_info load;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int fail(char *msg, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *msg, size_t len, int err, const char *fmt, ...)
@@ -182,10 +190,24 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		fail(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
+	char vlog[1024] = "";
+	if (o->verifier_stats) {
+		bpf_program__set_log_buf(c->skel->progs.on_sample, vlog, sizeof(vlog));
+		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
+	}
+	uint64_t t0 = mono_ns();
 	if ((err = profile_bpf__load(c->skel))) {
 		fail(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
+	c->load.load_ns = mono_ns() - t0;
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_sample), &info, &len))
+		c->load.verified_insns = info.verified_insns;
+	const char *vt = strstr(vlog, "verification time ");
+	if (vt)
+		c->load.verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
@@ -291,6 +313,11 @@ const char *capture_event_name(const struct capture *c)
 uint64_t capture_period_ns(const struct capture *c)
 {
 	return c->period_ns;
+}
+
+void capture_load_info(const struct capture *c, struct capture_load_info *out)
+{
+	*out = c->load;
 }
 
 int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out)

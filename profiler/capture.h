@@ -38,6 +38,7 @@ struct capture_opts {
 	uint32_t unwind_rows;    /* capacity of the unwind row array */
 	uint32_t unwind_procs;   /* processes with unwind tables at once */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
+	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
@@ -58,6 +59,14 @@ void capture_free(struct capture *c);
 const char *capture_event_name(const struct capture *c);
 /* Nanoseconds per sample when known (cpu-clock), else 0. */
 uint64_t capture_period_ns(const struct capture *c);
+
+/* What loading the BPF object cost (the verifier is most of it). */
+struct capture_load_info {
+	uint64_t load_ns;        /* bpf_object__load: maps created, programs verified */
+	uint32_t verified_insns; /* instructions the verifier processed for the sampling program */
+	uint32_t verify_us;      /* the verifier's time on it, with capture_opts.verifier_stats; else 0 */
+};
+void capture_load_info(const struct capture *c, struct capture_load_info *out);
 
 /* Sums the per-CPU counters. */
 int capture_stats(const struct capture *c, uint64_t stats[STAT_NR]);

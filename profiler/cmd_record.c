@@ -134,6 +134,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->unwind_dwarf = o->unwind != RECORD_UNWIND_FP && co->user_stacks;
 	co->unwind_rows = o->unwind_rows ? o->unwind_rows : 1u << 20;
 	co->unwind_procs = 16384; /* not preallocated: a bound, not a cost */
+	co->verifier_stats = o->verbose;
 }
 
 /* What each process announcement updates. */
@@ -367,6 +368,10 @@ int cmd_record(int argc, char **argv)
 		log_error("record: %s", msg);
 		goto out;
 	}
+	struct capture_load_info li;
+	capture_load_info(c, &li);
+	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
+		  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
 	struct capture_unwind_maps um;
 	if (co.unwind_dwarf && (err = capture_unwind_maps(c, &um) ?: unwind_new(&um, &unw))) {
 		log_error("record: cannot map the unwind table: %s", strerror(-err));

@@ -7,7 +7,8 @@
 #
 #   record_firstsample.sh OUT REPS SECS CONFIG...
 #
-# CONFIG: scorch, perf (both at -F 4999).  `record_helper launch` stamps
+# CONFIG: scorch (the defaults: --unwind auto), scorch-fp, scorch-dwarf,
+# scorch-auto (scorch with --unwind MODE), perf (all at -F 4999).  `record_helper launch` stamps
 # CLOCK_MONOTONIC into the environment just before exec'ing the profiler;
 # `record_helper mark` (statically linked) reads it first thing in main and
 # then execs `shape SECS`.  Each run's profile is checked to hold samples.
@@ -30,8 +31,10 @@ run_one() {
 	mkdir -p "$d"
 	load=$(loadavg)
 	case $cfg in
-	scorch)
-		"$HELPER" launch "$d/t" -- "$SCORCH" record -F 4999 -o "$d/x.folded" \
+	scorch | scorch-fp | scorch-dwarf | scorch-auto)
+		local mode=()
+		[ "$cfg" = scorch ] || mode=(--unwind "${cfg#scorch-}")
+		"$HELPER" launch "$d/t" -- "$SCORCH" record "${mode[@]}" -F 4999 -o "$d/x.folded" \
 			-- "$HELPER" mark -- "$SHAPE" "$secs" >/dev/null 2>"$d/err" || status=fail
 		samples=$(awk '{ s += $NF } END { print s + 0 }' "$d/x.folded" 2>/dev/null || echo 0)
 		;;
