@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/openroot.h"
+
 static Elf *elf_open(int fd)
 {
 	elf_version(EV_CURRENT);
@@ -101,13 +103,14 @@ static int file_crc(int fd, uint32_t *crc)
 	return 0;
 }
 
-/* Opens path if it is an ELF file with this build ID (any, when NULL) and,
- * when crc is given, this CRC.  -1 otherwise. */
-static int try_open(const char *path, const char *build_id, const uint32_t *crc)
+/* Opens path, resolved inside root ("" for ours), if it is an ELF file with
+ * this build ID (any, when NULL) and, when crc is given, this CRC.  -1
+ * otherwise. */
+static int try_open(const char *root, const char *path, const char *build_id, const uint32_t *crc)
 {
 	char bid[129];
 	uint32_t c = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_in_root(root, path, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	if (build_id && (debuginfo_build_id(fd, bid) || strcmp(bid, build_id)))
@@ -149,15 +152,17 @@ static int by_debuglink(Elf *e, const char *debug_root, const char *root, const 
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	const char *fmts[] = { "%s%s/%s", "%s%s/.debug/%s" };
+	/* Next to the file: inside its process's root, whose symlinks may be
+	 * anyone's (confined by open_in_root). */
+	const char *fmts[] = { "%s/%s", "%s/.debug/%s" };
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(cand, sizeof(cand), fmts[i], root, dir, name);
-		int fd = try_open(cand, build_id, &crc);
+		snprintf(cand, sizeof(cand), fmts[i], dir, name);
+		int fd = try_open(root, cand, build_id, &crc);
 		if (fd >= 0)
 			return fd;
 	}
 	snprintf(cand, sizeof(cand), "%s%s/%s", debug_root, dir, name);
-	return try_open(cand, build_id, &crc);
+	return try_open("", cand, build_id, &crc);
 }
 
 int debuginfo_open(int fd, const char *debug_root, const char *root, const char *path, const char *build_id,
@@ -167,7 +172,7 @@ int debuginfo_open(int fd, const char *debug_root, const char *root, const char 
 	int dfd = -1;
 	if (build_id && strlen(build_id) > 2) {
 		snprintf(cand, sizeof(cand), "%s/.build-id/%.2s/%s.debug", debug_root, build_id, build_id + 2);
-		dfd = try_open(cand, build_id, NULL);
+		dfd = try_open("", cand, build_id, NULL);
 	}
 	if (dfd < 0 && path && path[0] == '/') {
 		Elf *e = elf_open(fd);
@@ -178,7 +183,7 @@ int debuginfo_open(int fd, const char *debug_root, const char *root, const char 
 	}
 	if (dfd < 0 && path && path[0] == '/') {
 		snprintf(cand, sizeof(cand), "%s%s", debug_root, path);
-		dfd = try_open(cand, build_id, NULL);
+		dfd = try_open("", cand, build_id, NULL);
 	}
 	if (dfd < 0)
 		return -ENOENT;

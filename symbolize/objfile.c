@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/openroot.h"
 #include "symbolize/debuginfo.h"
 #include "symbolizer_internal.h"
 
@@ -114,17 +115,35 @@ static void map_files_path(const struct symbolizer *s, uint32_t pid, const struc
 	snprintf(buf, len, "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, s->proc_root, pid, m->start, m->end);
 }
 
-/* Opens the file behind mapping m of pid: through map_files, else through
- * the process's root. */
+/* Opens the file behind mapping m of pid: through map_files, else (closed
+ * without CAP_CHECKPOINT_RESTORE) by its path inside the process's root,
+ * confined to that root: a container's symlinks must not lead to our files.
+ * A deleted file's path names another file or none: only the executable is
+ * reached, through /proc/PID/exe, if it is the same inode.  -1 and errno
+ * when none of these opens it. */
 static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
+	struct stat st;
 	map_files_path(s, pid, m, path, sizeof(path));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, pid, m->path);
-	return open(path, O_RDONLY | O_CLOEXEC);
+	if (m->deleted) {
+		snprintf(path, sizeof(path), "%s/%" PRIu32 "/exe", s->proc_root, pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root", s->proc_root, pid);
+	fd = open_in_root(path, m->path, O_RDONLY);
+	if (fd < 0)
+		errno = -fd;
+	return fd < 0 ? -1 : fd;
 }
 
 /* A file seen for the first time; NULL on allocation failure. */

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/openroot.h"
+#include "base/readfile.h"
 #include "symbolizer_internal.h"
 
 static const char ANON[] = "[anon]";
@@ -311,20 +313,28 @@ static uint32_t ns_pid(const struct symbolizer *s, uint32_t pid)
 }
 
 /* Reads (again, when it grew) the process's perf map, through its root so a
- * containerized process's /tmp is the one searched. */
+ * containerized process's /tmp is the one searched, confined to that root
+ * (its /tmp may be a symlink to one of our directories).  Not a symlink at
+ * the end, not a FIFO (whose open would block), at most 256 MiB. */
 static void proc_read_jit(struct symbolizer *s, struct proc *p)
 {
-	char path[PATH_MAX + 64], name[64];
+	char root[PATH_MAX], name[64], *text = NULL;
 	struct stat st;
+	size_t len = 0;
 	uint32_t ns = ns_pid(s, p->pid);
 	snprintf(name, sizeof(name), "/tmp/perf-%" PRIu32 ".map", ns);
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root%s", s->proc_root, p->pid, name);
-	if (stat(path, &st) || !S_ISREG(st.st_mode) || st.st_size == p->jit_size)
+	snprintf(root, sizeof(root), "%s/%" PRIu32 "/root", s->proc_root, p->pid);
+	int fd = open_in_root(root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
 		return;
-	if (!p->jit_names && !(p->jit_names = names_new(s->no_demangle)))
-		return;
+	bool skip = fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == p->jit_size ||
+		    (!p->jit_names && !(p->jit_names = names_new(s->no_demangle)));
 	struct perfmap *m = NULL;
-	if (perfmap_read(path, &m))
+	if (!skip)
+		skip = read_fd_all(fd, 256u << 20, &text, &len) || perfmap_parse(text, len, &m);
+	close(fd);
+	free(text);
+	if (skip)
 		return;
 	perfmap_free(p->jit);
 	p->jit = m;

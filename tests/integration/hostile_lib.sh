@@ -1,0 +1,37 @@
+# Shared by the hostile_*.sh tests, sourced after lib.sh.
+
+# samples COMM FILE: how many samples of COMM a folded FILE holds.
+samples() {
+	awk -v comm="$1" -F';' '$1 == comm { split($0, a, " "); n += a[length(a)] } END { print n + 0 }' "$2"
+}
+
+# shape_intact FILE: shape, profiled alongside a hostile process, is whole:
+# its samples named up to main, shape_sixty about 60 % of them.
+shape_intact() {
+	local n main sixty
+	n=$(samples shape "$1")
+	[ "$n" -gt 100 ] || fail "only $n samples of shape, profiled alongside"
+	main=$(share ";main;" "$1" shape)
+	sixty=$(share ";main;shape_sixty( |;)" "$1" shape)
+	within "$main" 100 5 || fail "shape, profiled alongside: only $main % of its samples reach main"
+	within "$sixty" 60 15 || fail "shape, profiled alongside: shape_sixty has $sixty % of it, not about 60"
+	echo "  shape alongside: $n samples, $main % reach main, shape_sixty $sixty %"
+}
+
+# as_caps CAPS CMD...: runs CMD as nobody with exactly CAPS (e.g.
+# +bpf,+perfmon), as hardening_caps.sh does.
+as_caps() {
+	local caps=-all${1:+,$1}
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
+}
+# README's documented set for record as another user.
+FOUR_CAPS=+bpf,+perfmon,+sys_ptrace,+syslog
+
+# rss_time OUT CMD...: runs CMD under /usr/bin/time; OUT gets "MAXRSS_KIB SECONDS".
+rss_time() {
+	local out=$1
+	shift
+	/usr/bin/time -f '%M %e' -o "$out" "$@"
+}
