@@ -193,6 +193,28 @@ __noinline __u64 store_stack(__u64 flags)
 	return h;
 }
 
+/* Exec generations are unique across the whole run (not per pid), so a
+ * reused pid never matches an older process's maps snapshot. */
+__u32 next_gen = 1;
+
+/* Tells userspace to read (pid, gen)'s maps. */
+static __always_inline void announce(__u32 pid, __u32 gen)
+{
+	struct proc_event *ev = bpf_ringbuf_reserve(&proc_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(STAT_PROC_EVENTS_LOST);
+		return;
+	}
+	ev->pid = pid;
+	ev->gen = gen;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline bool power_of_two(__u32 n)
+{
+	return (n & (n - 1)) == 0 && n <= SCORCH_ANNOUNCE_MAX;
+}
+
 #include "unwind.bpf.h"
 
 static __always_inline bool in_cgroups(void)
@@ -207,16 +229,12 @@ static __always_inline bool in_cgroups(void)
 	return false;
 }
 
-/* Exec generations are unique across the whole run (not per pid), so a
- * reused pid never matches an older process's maps snapshot. */
-__u32 next_gen = 1;
-
 /* The process's exec generation; announces it on a doubling schedule. */
 static __always_inline __u32 proc_gen(__u32 pid)
 {
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
 	if (!ps) {
-		struct proc_state fresh = { __sync_fetch_and_add(&next_gen, 1), 0 };
+		struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
 		long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
 		if (err && err != -17 /* EEXIST */) {
 			stat_inc(STAT_PROCS_FULL);
@@ -227,17 +245,8 @@ static __always_inline __u32 proc_gen(__u32 pid)
 			return 0;
 	}
 	__u32 gen = ps->gen;
-	__u32 n = ++ps->samples;
-	if ((n & (n - 1)) == 0 && n <= SCORCH_ANNOUNCE_MAX) {
-		struct proc_event *ev = bpf_ringbuf_reserve(&proc_events, sizeof(*ev), 0);
-		if (ev) {
-			ev->pid = pid;
-			ev->gen = gen;
-			bpf_ringbuf_submit(ev, 0);
-		} else {
-			stat_inc(STAT_PROC_EVENTS_LOST);
-		}
-	}
+	if (power_of_two(++ps->samples))
+		announce(pid, gen);
 	return gen;
 }
 
@@ -257,6 +266,28 @@ static __always_inline void count_sample(void *map, struct sample_key *key)
 	} else if (err) {
 		stat_inc(STAT_COUNTS_FULL);
 	}
+}
+
+#define PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
+
+/* The task_struct fields has_memory() reads (a CO-RE flavour of the kernel's). */
+struct mm_struct;
+struct task_struct___mm {
+	unsigned int flags;
+	struct mm_struct *mm; /* NULL in kernel threads, and in exit once the address space is let go */
+} __attribute__((preserve_access_index));
+
+/* False for kernel threads, and for a process in exit that has torn down
+ * its address space (exit_mm, then unmapping all of it, can take
+ * milliseconds): its user stack is gone, so only the kernel's is taken. */
+static __always_inline bool has_memory(void)
+{
+	struct task_struct___mm *task = (struct task_struct___mm *)bpf_get_current_task_btf();
+	if (BPF_CORE_READ(task, mm))
+		return true;
+	if (!(BPF_CORE_READ(task, flags) & PF_KTHREAD))
+		stat_inc(STAT_USTACK_EXITED);
+	return false;
 }
 
 SEC("perf_event")
@@ -291,8 +322,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kstack = want_kernel ? collect_stack(ctx, 0, STAT_KSTACK_LOST) : STACK_NONE;
 	key.ustack = STACK_NONE;
-	if (want_user && pid && !(unwind_dwarf && collect_user_dwarf(ctx, pid, key.gen, &key.ustack)))
-		key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
+	if (want_user && pid && has_memory())
+		if (!(unwind_dwarf && collect_user_dwarf(ctx, pid, key.gen, &key.ustack)))
+			key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 
 	if (win)
 		count_sample(&counts1, &key);
@@ -316,7 +348,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* A new program image: the next sample announces a new maps generation. */
+/* A new program image: the next sample announces a new maps generation.
+ * With unwind tables, a followed process (the command, its children, -p)
+ * is announced at once, so that its tables are set up while the dynamic
+ * loader runs rather than after its first sample. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p)
 {
@@ -325,7 +360,21 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	if (ps) {
 		ps->gen = __sync_fetch_and_add(&next_gen, 1);
 		ps->samples = 0;
+		ps->misses = 0;
 	}
+	if (!unwind_dwarf || !filter_pid || !bpf_map_lookup_elem(&pids, &pid))
+		return 0;
+	if (!ps) {
+		struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
+		long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
+		if (err && err != -17 /* EEXIST */) {
+			stat_inc(STAT_PROCS_FULL);
+			return 0;
+		}
+		if (!(ps = bpf_map_lookup_elem(&procs, &pid)))
+			return 0;
+	}
+	announce(pid, ps->gen);
 	return 0;
 }
 

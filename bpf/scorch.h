@@ -44,7 +44,10 @@ struct sample_key {
 /* Sent for a process's 1st, 2nd, 4th, 8th ... sample after start or exec
  * (up to SCORCH_ANNOUNCE_MAX): userspace reads /proc/PID/maps for (pid, gen)
  * each time and merges, so mappings made after the first sample (the dynamic
- * loader's, dlopen's) are known even if the process exits before the end. */
+ * loader's, dlopen's) are known even if the process exits before the end.
+ * With unwind tables also at the exec of a followed process, and when the
+ * unwinder meets a pc outside every mapping it has for the process (its 1st,
+ * 2nd, 4th ... such pc): a library mapped since its tables were set up. */
 struct proc_event {
 	__u32 pid;
 	__u32 gen;
@@ -55,6 +58,8 @@ struct proc_event {
 struct proc_state {
 	__u32 gen;
 	__u32 samples; /* since start or exec */
+	__u32 misses;  /* unwinder pcs outside every mapping of the process's tables */
+	__u32 pad;
 };
 
 enum scorch_stat {
@@ -74,6 +79,7 @@ enum scorch_stat {
 	STAT_UNWIND_READ_ERR, /* stacks ended early: user stack unreadable at the computed address */
 	STAT_UNWIND_BAD_FRAME,/* stacks ended early: the stack pointer did not move up */
 	STAT_UNWIND_SIGNAL,   /* signal frames unwound through */
+	STAT_USTACK_EXITED,   /* samples in exit after the address space was torn down: kernel stack only */
 	STAT_NR,
 };
 

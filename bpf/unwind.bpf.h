@@ -148,6 +148,16 @@ static __always_inline long unwind_signal_step(struct unwind_state *s, const str
 	return ip ? UNWIND_CONTINUE : UNWIND_STOP;
 }
 
+/* A pc outside every mapping the process's tables know: perhaps a library
+ * mapped since they were set up.  Userspace is told on the 1st, 2nd, 4th ...
+ * such pc of an exec generation (JIT code would otherwise ask each time). */
+static __always_inline void unwind_miss(__u32 pid)
+{
+	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
+	if (ps && power_of_two(++ps->misses))
+		announce(pid, ps->gen);
+}
+
 /* One frame: records s->ip and steps to the caller.  A global function:
  * the verifier checks it once, whatever the state of its caller. */
 __noinline int unwind_frame(void)
@@ -170,7 +180,11 @@ __noinline int unwind_frame(void)
 
 	__u64 pc = s->exact ? s->ip : s->ip - 1;
 	const struct unwind_mapping *m = unwind_find_mapping(p, pc);
-	if (!m || !m->nrows)
+	if (!m) {
+		unwind_miss(s->pid);
+		return unwind_fp_step(s);
+	}
+	if (!m->nrows)
 		return unwind_fp_step(s);
 	const struct unwind_row *r = unwind_find_row(m->first_row, m->nrows, pc - m->bias);
 	if (!r) {

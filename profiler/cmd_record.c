@@ -270,6 +270,9 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 		log_warn("process tracking lost %" PRIu64 " announcements, %" PRIu64 " table entries, %" PRIu64
 			 " children",
 			 stats[STAT_PROC_EVENTS_LOST], stats[STAT_PROCS_FULL], stats[STAT_FOLLOW_FULL]);
+	if (stats[STAT_USTACK_EXITED])
+		log_debug("%" PRIu64 " samples in exit after the address space was torn down: kernel stack only",
+			  stats[STAT_USTACK_EXITED]);
 	if (ss.misses[SYM_MISS_NO_PROCESS])
 		log_warn("%" PRIu64 " processes exited before their maps were read (%" PRIu64 " frames unnamed)",
 			 ss.processes_gone, ss.misses[SYM_MISS_NO_PROCESS]);

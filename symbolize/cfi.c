@@ -2,18 +2,21 @@
 /*
  * cfi: compiles x86-64 CFI into sorted rows (see cfi.h).
  *
- * FDEs are enumerated by their initial locations: from .eh_frame_hdr's
- * binary search table (sorted, encoded as its header says), or by walking
- * .debug_frame with dwarf_next_cfi.  libdw then evaluates each FDE row by
- * row: dwarf_cfi_addrframe at an address gives the rules in effect and the
- * range [start, end) they hold for, so walking from the FDE's start to its
- * end visits every row once.  Where no FDE covers an address a GAP row
- * follows.
+ * One pass over .eh_frame (or .debug_frame) reads every CIE and FDE; the
+ * FDEs are sorted by initial location and each one's instructions are run
+ * once, from its CIE's initial state, emitting a row at every advance of the
+ * location.  Only the rules a row can hold are tracked: the CFA, rbp and the
+ * return address.  Where no FDE covers an address a GAP row follows.
+ *
+ * libdw's dwarf_cfi_addrframe did the same per row (re-running the FDE from
+ * its start and finding it again in a search tree each time): python3.11's
+ * 65k rows took 16-35 ms that way, which a command's first samples waited
+ * for.  This interpreter is checked row by row against readelf's
+ * (tests/unit/symbolize/test_cfi.c).
  */
 #include "cfi.h"
 
 #include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <errno.h>
 #include <gelf.h>
 #include <stdbool.h>
@@ -23,6 +26,140 @@
 #define X86_RBP 6
 #define X86_RSP 7
 #define X86_RIP 16
+#define REMEMBER_MAX 16 /* DW_CFA_remember_state depth */
+#define MAX_FDES (1u << 24)
+
+/* A byte cursor; any read past end sets bad. */
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t read_u(struct cursor *c, size_t size)
+{
+	uint64_t v = 0;
+	if ((size_t)(c->end - c->p) < size) {
+		c->bad = true;
+		c->p = c->end;
+		return 0;
+	}
+	for (size_t i = 0; i < size; i++)
+		v |= (uint64_t)c->p[i] << (8 * i);
+	c->p += size;
+	return v;
+}
+
+static uint64_t read_uleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; c->p < c->end; shift += 7) {
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = true;
+	return 0;
+}
+
+static int64_t read_sleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	while (c->p < c->end) {
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				v |= ~(uint64_t)0 << shift;
+			return (int64_t)v;
+		}
+	}
+	c->bad = true;
+	return 0;
+}
+
+/* Reads one pointer encoded as enc (DW_EH_PE_*) at the cursor, whose address
+ * in the file is at; datarel is relative to data.  False for encodings CFI
+ * on x86-64 does not use. */
+static bool read_encoded(struct cursor *c, uint8_t enc, uint64_t at, uint64_t data, uint64_t *out)
+{
+	uint64_t v;
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr:
+	case DW_EH_PE_udata8:
+	case DW_EH_PE_sdata8: v = read_u(c, 8); break;
+	case DW_EH_PE_udata4: v = read_u(c, 4); break;
+	case DW_EH_PE_sdata4: v = (uint64_t)(int64_t)(int32_t)read_u(c, 4); break;
+	case DW_EH_PE_udata2: v = read_u(c, 2); break;
+	case DW_EH_PE_sdata2: v = (uint64_t)(int64_t)(int16_t)read_u(c, 2); break;
+	case DW_EH_PE_uleb128: v = read_uleb(c); break;
+	case DW_EH_PE_sleb128: v = (uint64_t)read_sleb(c); break;
+	default: return false;
+	}
+	switch (enc & 0x70) {
+	case DW_EH_PE_absptr: break;
+	case DW_EH_PE_pcrel: v += at; break;
+	case DW_EH_PE_datarel: v += data; break;
+	default: return false;
+	}
+	*out = v;
+	return !c->bad;
+}
+
+/* A register's rule.  The expression, for the EXPR kinds, points into the
+ * section. */
+enum rule_kind { RULE_SAME = 0, RULE_UNDEF, RULE_OFFSET, RULE_OTHER, RULE_EXPR };
+
+struct rule {
+	uint8_t kind;
+	int64_t off;
+	const uint8_t *expr;
+	size_t len;
+};
+
+struct frame_state {
+	bool cfa_expr;
+	uint64_t cfa_reg;
+	int64_t cfa_off;
+	const uint8_t *expr; /* the CFA expression */
+	size_t len;
+	struct rule rbp, ra;
+};
+
+struct cie {
+	size_t off; /* in the section */
+	uint64_t code_align;
+	int64_t data_align;
+	uint64_t ra_reg;
+	uint8_t fde_enc;
+	bool aug_z;
+	const uint8_t *insns, *insns_end;
+	struct frame_state init; /* after the initial instructions */
+	bool ok;
+};
+
+struct fde {
+	uint64_t start, end;
+	const uint8_t *insns, *insns_end;
+	uint32_t cie; /* index into the CIEs */
+};
+
+/* One CFI section being read. */
+struct section {
+	const uint8_t *buf;
+	size_t size;
+	uint64_t addr; /* sh_addr, for pcrel pointers */
+	uint64_t data; /* for datarel: the .got's address (x86-64 ABI), unused in practice */
+	bool eh;       /* .eh_frame rather than .debug_frame */
+	struct cie *cies; /* sorted by offset (read in order) */
+	size_t ncies, cap_cies;
+	struct fde *fdes;
+	size_t nfdes, cap_fdes;
+};
 
 struct builder {
 	struct cfi_table *t;
@@ -63,66 +200,53 @@ merge_back:
 	return 0;
 }
 
-/* The PLT's CFA: rsp + 8 + ((rip & 15) >= N ? 8 : 0), written as
- * breg7 8; breg16 0; lit15; and; litN; ge; lit3; shl; plus. */
-static bool is_plt_expr(const Dwarf_Op *o, size_t n, int *threshold)
-{
-	if (n != 9 || o[0].atom != DW_OP_breg7 || o[1].atom != DW_OP_breg16 || o[1].number != 0 ||
-	    o[2].atom != DW_OP_lit15 || o[3].atom != DW_OP_and || o[4].atom < DW_OP_lit0 ||
-	    o[4].atom > DW_OP_lit31 || o[5].atom != DW_OP_ge || o[6].atom != DW_OP_lit3 ||
-	    o[7].atom != DW_OP_shl || o[8].atom != DW_OP_plus)
-		return false;
-	*threshold = o[4].atom - DW_OP_lit0;
-	return true;
-}
-
 static bool fits32(int64_t v)
 {
 	return v >= INT32_MIN && v <= INT32_MAX;
 }
 
-/* rbp's rule: unchanged, or saved at CFA + offset.  False when it is
- * something else (a value rule, an expression). */
-static bool rbp_rule(Dwarf_Frame *f, struct cfi_row *r)
+static bool fits16(int64_t v)
 {
-	Dwarf_Op mem[3], *ops = NULL;
-	size_t n = 0;
-	r->rbp_type = CFI_RBP_UNCHANGED;
-	r->rbp_offset = 0;
-	if (dwarf_frame_register(f, X86_RBP, mem, &ops, &n) || n == 0)
-		return true; /* same value or undefined: nothing to restore */
-	if (ops[0].atom != DW_OP_call_frame_cfa)
+	return v >= INT16_MIN && v <= INT16_MAX;
+}
+
+/* A DWARF expression of exactly one DW_OP_breg7 (rsp) K, optionally
+ * followed by DW_OP_deref: K in *k. */
+static bool is_rsp_expr(const uint8_t *e, size_t len, bool deref, int64_t *k)
+{
+	struct cursor c = { e, e + len, false };
+	if (len < 2 || *c.p++ != DW_OP_breg7)
 		return false;
-	int64_t off = 0;
-	size_t i = 1;
-	if (i < n && ops[i].atom == DW_OP_plus_uconst)
-		off = (int64_t)ops[i++].number;
-	else if (i + 1 < n && ops[i].atom == DW_OP_consts && ops[i + 1].atom == DW_OP_plus)
-		off = (int64_t)ops[i].number, i += 2;
-	if (i != n || off < INT16_MIN || off > INT16_MAX)
+	*k = read_sleb(&c);
+	if (deref && (c.p == c.end || *c.p++ != DW_OP_deref))
 		return false;
-	r->rbp_type = CFI_RBP_CFA_OFFSET;
-	r->rbp_offset = (int16_t)off;
+	return !c.bad && c.p == c.end;
+}
+
+/* The PLT's CFA: rsp + 8 + ((rip & 15) >= N ? 8 : 0), written as
+ * breg7 8; breg16 0; lit15; and; litN; ge; lit3; shl; plus. */
+static bool is_plt_expr(const uint8_t *e, size_t len, int64_t *off, int *threshold)
+{
+	struct cursor c = { e, e + len, false };
+	if (len < 2 || *c.p++ != DW_OP_breg7)
+		return false;
+	*off = read_sleb(&c);
+	if (c.bad || c.end - c.p != 9 || c.p[0] != DW_OP_breg16 || c.p[1] != 0 || c.p[2] != DW_OP_lit15 ||
+	    c.p[3] != DW_OP_and || c.p[4] < DW_OP_lit0 || c.p[4] > DW_OP_lit31 || c.p[5] != DW_OP_ge ||
+	    c.p[6] != DW_OP_lit3 || c.p[7] != DW_OP_shl || c.p[8] != DW_OP_plus)
+		return false;
+	*threshold = c.p[4] - DW_OP_lit0;
 	return true;
 }
 
 /* The signal trampoline's rules: CFA = *(rsp + K) (the saved rsp in the
- * ucontext), rbp at rsp + J. */
-static bool signal_rule(Dwarf_Frame *f, const Dwarf_Op *cfa, size_t ncfa, struct cfi_row *r)
+ * ucontext), rip saved at rsp + K + 8, rbp at rsp + J. */
+static bool signal_row(const struct frame_state *s, struct cfi_row *r)
 {
-	Dwarf_Op mem[3], *ops = NULL;
-	size_t n = 0;
-	if (ncfa != 2 || cfa[0].atom != DW_OP_breg7 || cfa[1].atom != DW_OP_deref)
-		return false;
-	/* DW_CFA_expression rules: libdw puts the CFA first (DW_OP_call_frame_cfa). */
-	if (dwarf_frame_register(f, X86_RIP, mem, &ops, &n) || n != 2 || ops[0].atom != DW_OP_call_frame_cfa ||
-	    ops[1].atom != DW_OP_breg7 || (int64_t)ops[1].number != (int64_t)cfa[0].number + 8)
-		return false;
-	if (dwarf_frame_register(f, X86_RBP, mem, &ops, &n) || n != 2 || ops[0].atom != DW_OP_call_frame_cfa ||
-	    ops[1].atom != DW_OP_breg7)
-		return false;
-	int64_t k = (int64_t)cfa[0].number, j = (int64_t)ops[1].number;
-	if (!fits32(k) || j < INT16_MIN || j > INT16_MAX)
+	int64_t k, rip, j;
+	if (!s->cfa_expr || !is_rsp_expr(s->expr, s->len, true, &k) || s->ra.kind != RULE_EXPR ||
+	    !is_rsp_expr(s->ra.expr, s->ra.len, false, &rip) || rip != k + 8 || s->rbp.kind != RULE_EXPR ||
+	    !is_rsp_expr(s->rbp.expr, s->rbp.len, false, &j) || !fits32(k) || !fits16(j))
 		return false;
 	r->cfa_type = CFI_CFA_SIGNAL;
 	r->cfa_offset = (int32_t)k;
@@ -131,54 +255,49 @@ static bool signal_rule(Dwarf_Frame *f, const Dwarf_Op *cfa, size_t ncfa, struct
 	return true;
 }
 
-/* Translates the rules of one frame state into a row (without pc). */
-static void row_of(Dwarf_Frame *f, struct cfi_row *r, struct cfi_table *t)
+/* Translates one frame state into a row (without pc). */
+static void row_of(const struct cie *cie, const struct frame_state *s, struct cfi_row *r, struct cfi_table *t)
 {
-	Dwarf_Op mem[3], *ops = NULL, *cfa = NULL;
-	size_t n = 0, ncfa = 0;
+	int64_t off;
 	int plt;
-
 	r->cfa_type = CFI_CFA_UNSUPPORTED;
 	r->cfa_offset = 0;
 	r->rbp_type = CFI_RBP_UNCHANGED;
 	r->rbp_offset = 0;
-	int ra = dwarf_frame_info(f, NULL, NULL, NULL);
-	if (ra != X86_RIP)
+	if (cie->ra_reg != X86_RIP)
 		goto unsupported;
-	if (dwarf_frame_register(f, ra, mem, &ops, &n) == 0 && n == 0 && ops == mem) {
+	if (s->ra.kind == RULE_UNDEF) {
 		r->cfa_type = CFI_CFA_END; /* return address undefined: outermost */
 		return;
 	}
-	if (dwarf_frame_cfa(f, &cfa, &ncfa) || ncfa == 0)
+	if (s->cfa_expr) {
+		if (signal_row(s, r)) {
+			t->signal++;
+			return;
+		}
+		if (is_plt_expr(s->expr, s->len, &off, &plt) && fits32(off)) {
+			r->cfa_type = CFI_CFA_PLT;
+			r->cfa_offset = (int32_t)off;
+			r->rbp_offset = (int16_t)plt;
+			return;
+		}
 		goto unsupported;
-	if (signal_rule(f, cfa, ncfa, r)) {
-		t->signal++;
-		return;
 	}
-	if (is_plt_expr(cfa, ncfa, &plt) && fits32((int64_t)cfa[0].number)) {
-		r->cfa_type = CFI_CFA_PLT;
-		r->cfa_offset = (int32_t)cfa[0].number;
-		r->rbp_offset = (int16_t)plt;
-		return;
-	}
-	/* A register rule comes as DW_OP_bregx reg offset, an expression as itself. */
-	uint64_t reg, off;
-	if (ncfa == 1 && cfa[0].atom == DW_OP_bregx)
-		reg = cfa[0].number, off = cfa[0].number2;
-	else if (ncfa == 1 && cfa[0].atom >= DW_OP_breg0 && cfa[0].atom <= DW_OP_breg31)
-		reg = cfa[0].atom - DW_OP_breg0, off = cfa[0].number;
-	else
-		goto unsupported;
-	if ((reg != X86_RSP && reg != X86_RBP) || !fits32((int64_t)off))
+	if ((s->cfa_reg != X86_RSP && s->cfa_reg != X86_RBP) || !fits32(s->cfa_off))
 		goto unsupported;
 	/* The return address must be at CFA - 8. */
-	if (n < 2 || ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_plus_uconst ||
-	    (int64_t)ops[1].number != -8)
+	if (s->ra.kind != RULE_OFFSET || s->ra.off != -8)
 		goto unsupported;
-	if (!rbp_rule(f, r))
-		goto unsupported;
-	r->cfa_type = reg == X86_RSP ? CFI_CFA_RSP : CFI_CFA_RBP;
-	r->cfa_offset = (int32_t)off;
+	if (s->rbp.kind == RULE_OFFSET) {
+		if (!fits16(s->rbp.off))
+			goto unsupported;
+		r->rbp_type = CFI_RBP_CFA_OFFSET;
+		r->rbp_offset = (int16_t)s->rbp.off;
+	} else if (s->rbp.kind != RULE_SAME && s->rbp.kind != RULE_UNDEF) {
+		goto unsupported; /* a value rule, another register, an expression */
+	}
+	r->cfa_type = s->cfa_reg == X86_RSP ? CFI_CFA_RSP : CFI_CFA_RBP;
+	r->cfa_offset = (int32_t)s->cfa_off;
 	return;
 unsupported:
 	r->cfa_type = CFI_CFA_UNSUPPORTED;
@@ -187,37 +306,394 @@ unsupported:
 	t->unsupported++;
 }
 
-/* Emits the rows of the FDE starting at a, stopping at limit (the next FDE). */
-static int walk_fde(struct builder *b, Dwarf_CFI *cfi, uint64_t a, uint64_t limit)
+static struct rule *rule_for(struct frame_state *s, uint64_t reg)
 {
-	b->t->fdes++;
-	while (a < limit) {
-		Dwarf_Frame *f = NULL;
-		Dwarf_Addr start, end;
-		struct cfi_row r = { .pc = a };
-		int err;
-		if (dwarf_cfi_addrframe(cfi, a, &f)) {
-			r.cfa_type = CFI_CFA_GAP;
-			return push(b, &r);
+	return reg == X86_RBP ? &s->rbp : reg == X86_RIP ? &s->ra : NULL;
+}
+
+static void set_rule(struct frame_state *s, uint64_t reg, uint8_t kind, int64_t off)
+{
+	struct rule *r = rule_for(s, reg);
+	if (r)
+		*r = (struct rule){ .kind = kind, .off = off };
+}
+
+/* Emits rows into b from an interpreter. */
+struct run {
+	struct builder *b;
+	const struct cie *cie;
+	uint64_t loc, limit; /* rows at or past limit (the next FDE) are not emitted */
+	bool emit;           /* false while running a CIE's initial instructions */
+};
+
+static int emit_row(struct run *x, const struct frame_state *s)
+{
+	if (!x->emit || x->loc >= x->limit)
+		return 0;
+	struct cfi_row r = { .pc = x->loc };
+	row_of(x->cie, s, &r, x->b->t);
+	return push(x->b, &r);
+}
+
+static int advance(struct run *x, const struct frame_state *s, uint64_t to)
+{
+	int err = emit_row(x, s);
+	x->loc = to;
+	return err;
+}
+
+/*
+ * Runs CFA instructions from state s.  With emit, a row is emitted at each
+ * advance and at the end.  Returns 0, -EINVAL for malformed instructions
+ * (the caller stops there), -ENOMEM.
+ */
+static int execute(struct run *x, const struct section *sec, const uint8_t *p, const uint8_t *end,
+		   struct frame_state *s)
+{
+	const struct cie *cie = x->cie;
+	struct frame_state stack[REMEMBER_MAX];
+	int depth = 0, err = 0;
+	struct cursor c = { p, end, false };
+	uint64_t reg;
+
+	while (c.p < c.end && !c.bad && !err) {
+		uint8_t op = *c.p++, low = op & 0x3f;
+		switch (op & 0xc0) {
+		case DW_CFA_advance_loc:
+			err = advance(x, s, x->loc + low * cie->code_align);
+			continue;
+		case DW_CFA_offset:
+			set_rule(s, low, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
+			continue;
+		case DW_CFA_restore:
+			if (rule_for(s, low))
+				*rule_for(s, low) = *rule_for((struct frame_state *)&cie->init, low);
+			continue;
 		}
-		if (dwarf_frame_info(f, &start, &end, NULL) < 0 || end <= a) {
-			free(f);
-			r.cfa_type = CFI_CFA_GAP;
-			return push(b, &r);
+		switch (op) {
+		case DW_CFA_nop:
+		case DW_CFA_GNU_args_size:
+			if (op == DW_CFA_GNU_args_size)
+				read_uleb(&c);
+			break;
+		case DW_CFA_set_loc: {
+			uint64_t to;
+			if (!read_encoded(&c, cie->fde_enc, sec->addr + (uint64_t)(c.p - sec->buf), sec->data, &to))
+				return -EINVAL;
+			err = advance(x, s, to);
+			break;
 		}
-		row_of(f, &r, b->t);
-		free(f);
-		if ((err = push(b, &r)))
-			return err;
-		a = end;
+		case DW_CFA_advance_loc1: err = advance(x, s, x->loc + read_u(&c, 1) * cie->code_align); break;
+		case DW_CFA_advance_loc2: err = advance(x, s, x->loc + read_u(&c, 2) * cie->code_align); break;
+		case DW_CFA_advance_loc4: err = advance(x, s, x->loc + read_u(&c, 4) * cie->code_align); break;
+		case DW_CFA_offset_extended:
+			reg = read_uleb(&c);
+			set_rule(s, reg, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
+			break;
+		case DW_CFA_offset_extended_sf:
+			reg = read_uleb(&c);
+			set_rule(s, reg, RULE_OFFSET, read_sleb(&c) * cie->data_align);
+			break;
+		case DW_CFA_GNU_negative_offset_extended:
+			reg = read_uleb(&c);
+			set_rule(s, reg, RULE_OFFSET, -(int64_t)read_uleb(&c) * cie->data_align);
+			break;
+		case DW_CFA_restore_extended:
+			reg = read_uleb(&c);
+			if (rule_for(s, reg))
+				*rule_for(s, reg) = *rule_for((struct frame_state *)&cie->init, reg);
+			break;
+		case DW_CFA_undefined: set_rule(s, read_uleb(&c), RULE_UNDEF, 0); break;
+		case DW_CFA_same_value: set_rule(s, read_uleb(&c), RULE_SAME, 0); break;
+		case DW_CFA_register:
+			reg = read_uleb(&c);
+			read_uleb(&c);
+			set_rule(s, reg, RULE_OTHER, 0);
+			break;
+		case DW_CFA_val_offset:
+		case DW_CFA_val_offset_sf:
+			reg = read_uleb(&c);
+			op == DW_CFA_val_offset ? (void)read_uleb(&c) : (void)read_sleb(&c);
+			set_rule(s, reg, RULE_OTHER, 0);
+			break;
+		case DW_CFA_remember_state:
+			if (depth == REMEMBER_MAX)
+				return -EINVAL;
+			stack[depth++] = *s;
+			break;
+		case DW_CFA_restore_state:
+			if (depth == 0)
+				return -EINVAL;
+			/* The CFA is restored with the registers (DWARF 5 6.4.2.4). */
+			*s = stack[--depth];
+			break;
+		case DW_CFA_def_cfa:
+			s->cfa_reg = read_uleb(&c);
+			s->cfa_off = (int64_t)read_uleb(&c);
+			s->cfa_expr = false;
+			break;
+		case DW_CFA_def_cfa_sf:
+			s->cfa_reg = read_uleb(&c);
+			s->cfa_off = read_sleb(&c) * cie->data_align;
+			s->cfa_expr = false;
+			break;
+		case DW_CFA_def_cfa_register:
+			s->cfa_reg = read_uleb(&c);
+			if (s->cfa_expr)
+				return -EINVAL;
+			break;
+		case DW_CFA_def_cfa_offset:
+			s->cfa_off = (int64_t)read_uleb(&c);
+			if (s->cfa_expr)
+				return -EINVAL;
+			break;
+		case DW_CFA_def_cfa_offset_sf:
+			s->cfa_off = read_sleb(&c) * cie->data_align;
+			if (s->cfa_expr)
+				return -EINVAL;
+			break;
+		case DW_CFA_def_cfa_expression: {
+			uint64_t len = read_uleb(&c);
+			if (c.bad || len > (uint64_t)(c.end - c.p))
+				return -EINVAL;
+			s->cfa_expr = true;
+			s->expr = c.p;
+			s->len = len;
+			c.p += len;
+			break;
+		}
+		case DW_CFA_expression:
+		case DW_CFA_val_expression: {
+			reg = read_uleb(&c);
+			uint64_t len = read_uleb(&c);
+			if (c.bad || len > (uint64_t)(c.end - c.p))
+				return -EINVAL;
+			struct rule *r = rule_for(s, reg);
+			if (r)
+				*r = (struct rule){ .kind = op == DW_CFA_expression ? RULE_EXPR : RULE_OTHER,
+						    .expr = c.p,
+						    .len = len };
+			c.p += len;
+			break;
+		}
+		default: return -EINVAL; /* an instruction of another architecture, or garbage */
+		}
+	}
+	if (c.bad)
+		return -EINVAL;
+	return err;
+}
+
+/* The unit at off: its length and where its content starts (after the
+ * length field).  False at the end (a zero terminator) or when malformed. */
+static bool unit_at(const struct section *sec, size_t off, const uint8_t **content, const uint8_t **end,
+		    bool *dwarf64)
+{
+	struct cursor c = { sec->buf + off, sec->buf + sec->size, false };
+	uint64_t len = read_u(&c, 4);
+	*dwarf64 = len == 0xffffffffu;
+	if (*dwarf64)
+		len = read_u(&c, 8);
+	if (c.bad || len == 0 || len > (uint64_t)(c.end - c.p))
+		return false;
+	*content = c.p;
+	*end = c.p + len;
+	return true;
+}
+
+static void parse_cie(const struct section *sec, struct cursor *c, struct cie *cie)
+{
+	memset(cie, 0, sizeof(*cie));
+	uint8_t version = (uint8_t)read_u(c, 1);
+	const char *aug = (const char *)c->p;
+	const uint8_t *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
+	if (!nul || (version != 1 && version != 3 && version != 4))
+		return;
+	c->p = nul + 1;
+	if (aug[0] && aug[0] != 'z')
+		return; /* "eh" and other pre-'z' augmentations: not seen on x86-64 */
+	if (version == 4) {
+		uint8_t addr_size = (uint8_t)read_u(c, 1), seg_size = (uint8_t)read_u(c, 1);
+		if (addr_size != 8 || seg_size != 0)
+			return;
+	}
+	cie->code_align = read_uleb(c);
+	cie->data_align = read_sleb(c);
+	cie->ra_reg = version == 1 ? read_u(c, 1) : read_uleb(c);
+	cie->fde_enc = sec->eh ? DW_EH_PE_absptr : DW_EH_PE_udata8;
+	if (aug[0] == 'z') {
+		cie->aug_z = true;
+		uint64_t len = read_uleb(c);
+		if (c->bad || len > (uint64_t)(c->end - c->p))
+			return;
+		struct cursor a = { c->p, c->p + len, false };
+		c->p += len;
+		for (const char *k = aug + 1; *k && !a.bad; k++) {
+			uint64_t ignored;
+			if (*k == 'R')
+				cie->fde_enc = (uint8_t)read_u(&a, 1);
+			else if (*k == 'L')
+				read_u(&a, 1);
+			else if (*k == 'P') {
+				uint8_t enc = (uint8_t)read_u(&a, 1);
+				if (!read_encoded(&a, enc & 0x7f, 0, 0, &ignored))
+					return;
+			} else if (*k != 'S' && *k != 'B' && *k != 'G')
+				break; /* unknown: the data length lets us skip the rest */
+		}
+	}
+	if (c->bad)
+		return;
+	cie->insns = c->p;
+	cie->insns_end = c->end;
+	cie->ok = true;
+}
+
+/* The CIE at offset off, read on first use; NULL when malformed. */
+static const struct cie *cie_at(struct section *sec, size_t off, uint32_t *index)
+{
+	size_t lo = 0, hi = sec->ncies;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sec->cies[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sec->ncies && sec->cies[lo].off == off) {
+		*index = (uint32_t)lo;
+		return sec->cies[lo].ok ? &sec->cies[lo] : NULL;
+	}
+	return NULL;
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? 2 * *cap : 64;
+	void *q = realloc(*p, nc * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+/* First pass: every CIE (with its initial state) and every FDE's range. */
+static int read_entries(struct section *sec)
+{
+	size_t off = 0;
+	/* CIEs first: an FDE may point at a CIE further on (in .debug_frame). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (off = 0; off < sec->size;) {
+			const uint8_t *p, *end;
+			bool dwarf64;
+			if (!unit_at(sec, off, &p, &end, &dwarf64))
+				break;
+			size_t next = (size_t)(end - sec->buf);
+			struct cursor c = { p, end, false };
+			const uint8_t *id_at = c.p;
+			uint64_t id = read_u(&c, dwarf64 ? 8 : 4);
+			bool is_cie = sec->eh ? id == 0 : id == (dwarf64 ? ~(uint64_t)0 : 0xffffffffu);
+			if (pass == 0 && is_cie) {
+				int err = grow((void **)&sec->cies, &sec->cap_cies, sec->ncies, sizeof(*sec->cies));
+				if (err)
+					return err;
+				struct cie *cie = &sec->cies[sec->ncies++];
+				parse_cie(sec, &c, cie);
+				cie->off = off;
+			} else if (pass == 1 && !is_cie) {
+				/* .eh_frame: back from this field; .debug_frame: from the section's start. */
+				size_t here = (size_t)(id_at - sec->buf);
+				uint32_t ci = 0;
+				const struct cie *cie = NULL;
+				if (!sec->eh || id <= here)
+					cie = cie_at(sec, sec->eh ? here - id : id, &ci);
+				uint64_t start, range;
+				if (!cie || !read_encoded(&c, cie->fde_enc, sec->addr + (uint64_t)(c.p - sec->buf),
+							  sec->data, &start) ||
+				    !read_encoded(&c, cie->fde_enc & 0x0f, 0, 0, &range)) {
+					off = next;
+					continue;
+				}
+				if (cie->aug_z) {
+					uint64_t len = read_uleb(&c);
+					if (c.bad || len > (uint64_t)(c.end - c.p)) {
+						off = next;
+						continue;
+					}
+					c.p += len;
+				}
+				if (range && start + range > start) {
+					if (sec->nfdes == MAX_FDES)
+						return -EINVAL;
+					int err = grow((void **)&sec->fdes, &sec->cap_fdes, sec->nfdes, sizeof(*sec->fdes));
+					if (err)
+						return err;
+					sec->fdes[sec->nfdes++] = (struct fde){ start, start + range, c.p, c.end, ci };
+				}
+			}
+			off = next;
+		}
 	}
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_fde(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	const struct fde *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end; /* the same start: the shorter first, and skipped */
+}
+
+/* Runs each CIE's initial instructions into its initial state. */
+static void init_cies(struct section *sec)
+{
+	for (size_t i = 0; i < sec->ncies; i++) {
+		struct cie *cie = &sec->cies[i];
+		if (!cie->ok)
+			continue;
+		/* Before the CIE's own instructions: CFA = rsp + 8, nothing else known. */
+		cie->init = (struct frame_state){ .cfa_reg = X86_RSP, .cfa_off = 8, .ra = { .kind = RULE_OTHER } };
+		struct run x = { .cie = cie, .emit = false };
+		if (execute(&x, sec, cie->insns, cie->insns_end, &cie->init))
+			cie->ok = false;
+	}
+}
+
+static int compile_section(struct section *sec, struct cfi_table *t)
+{
+	struct builder b = { t, 0 };
+	int err = read_entries(sec);
+	if (err)
+		return err;
+	if (!sec->nfdes)
+		return -ENOENT;
+	init_cies(sec);
+	qsort(sec->fdes, sec->nfdes, sizeof(*sec->fdes), cmp_fde);
+	for (size_t i = 0; i < sec->nfdes && !err; i++) {
+		const struct fde *f = &sec->fdes[i];
+		const struct cie *cie = &sec->cies[f->cie];
+		uint64_t limit = i + 1 < sec->nfdes ? sec->fdes[i + 1].start : UINT64_MAX;
+		if (limit == f->start || !cie->ok)
+			continue;
+		t->fdes++;
+		struct frame_state s = cie->init;
+		struct run x = { &b, cie, f->start, limit, true };
+		int e = execute(&x, sec, f->insns, f->insns_end, &s);
+		if (e == -ENOMEM)
+			return e;
+		if (!e && x.loc < f->end)
+			err = emit_row(&x, &s);
+		/* A malformed FDE keeps the rows it had up to the bad instruction. */
+		if (!err && f->end < limit) {
+			struct cfi_row gap = { .pc = f->end, .cfa_type = CFI_CFA_GAP };
+			err = push(&b, &gap);
+		}
+	}
+	return err;
 }
 
 static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
@@ -233,111 +709,26 @@ static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 	return NULL;
 }
 
-/* Reads one pointer encoded as enc at p (DW_EH_PE_*); base is the section's
- * address. False when the encoding is not one .eh_frame_hdr uses. */
-static bool read_encoded(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t base, uint64_t sec_addr,
-			 uint64_t *out)
-{
-	uint64_t v = 0, field = base + 0;
-	size_t size;
-	switch (enc & 0x0f) {
-	case DW_EH_PE_absptr:
-	case DW_EH_PE_udata8:
-	case DW_EH_PE_sdata8: size = 8; break;
-	case DW_EH_PE_udata4:
-	case DW_EH_PE_sdata4: size = 4; break;
-	case DW_EH_PE_udata2:
-	case DW_EH_PE_sdata2: size = 2; break;
-	default: return false;
-	}
-	if ((size_t)(end - *p) < size)
-		return false;
-	for (size_t i = 0; i < size; i++)
-		v |= (uint64_t)(*p)[i] << (8 * i);
-	if ((enc & 0x0f) == DW_EH_PE_sdata4)
-		v = (uint64_t)(int64_t)(int32_t)v;
-	else if ((enc & 0x0f) == DW_EH_PE_sdata2)
-		v = (uint64_t)(int64_t)(int16_t)v;
-	switch (enc & 0x70) {
-	case DW_EH_PE_absptr: break;
-	case DW_EH_PE_pcrel: v += field; break;
-	case DW_EH_PE_datarel: v += sec_addr; break;
-	default: return false;
-	}
-	*p += size;
-	*out = v;
-	return true;
-}
-
-/* FDE initial locations from .eh_frame_hdr's search table. */
-static int eh_frame_starts(Elf *elf, uint64_t **starts, size_t *n)
+/* Compiles the named CFI section of elf into t. -ENOENT when it has none. */
+static int compile_named(Elf *elf, const char *name, struct cfi_table *t)
 {
 	GElf_Shdr sh;
-	Elf_Scn *s = find_section(elf, ".eh_frame_hdr", &sh);
-	Elf_Data *d = s ? elf_getdata(s, NULL) : NULL;
-	if (!d || d->d_size < 4)
-		return -ENOENT;
-	const uint8_t *base = d->d_buf, *p = base + 4, *end = base + d->d_size;
-	uint8_t ptr_enc = base[1], count_enc = base[2], table_enc = base[3];
-	uint64_t ignored, count;
-	if (base[0] != 1 || count_enc == DW_EH_PE_omit || table_enc == DW_EH_PE_omit ||
-	    !read_encoded(&p, end, ptr_enc, sh.sh_addr + (uint64_t)(p - base), sh.sh_addr, &ignored) ||
-	    !read_encoded(&p, end, count_enc, sh.sh_addr + (uint64_t)(p - base), sh.sh_addr, &count))
-		return -EINVAL;
-	if (count > (uint64_t)(end - p) / 2)
-		return -EINVAL;
-	uint64_t *v = malloc((count ? count : 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint64_t i = 0; i < count; i++) {
-		if (!read_encoded(&p, end, table_enc, sh.sh_addr + (uint64_t)(p - base), sh.sh_addr, &v[i]) ||
-		    !read_encoded(&p, end, table_enc, sh.sh_addr + (uint64_t)(p - base), sh.sh_addr, &ignored)) {
-			free(v);
-			return -EINVAL;
-		}
-	}
-	*starts = v;
-	*n = count;
-	return 0;
-}
-
-/* FDE initial locations from .debug_frame (absolute, 8 bytes on x86-64). */
-static int debug_frame_starts(Elf *elf, uint64_t **starts, size_t *n)
-{
-	GElf_Shdr sh;
-	Elf_Scn *s = find_section(elf, ".debug_frame", &sh);
+	Elf_Scn *s = find_section(elf, name, &sh);
 	if (!s)
 		return -ENOENT;
 	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(s, 0, 0) < 0)
 		return -EINVAL;
 	Elf_Data *d = elf_getdata(s, NULL);
-	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
-	size_t cap = 256, cnt = 0;
-	uint64_t *v = malloc(cap * sizeof(*v));
-	Dwarf_Off off = 0, next;
-	Dwarf_CFI_Entry e;
-	if (!v)
-		return -ENOMEM;
-	while (d && ident && dwarf_next_cfi(ident, d, false, off, &next, &e) == 0) {
-		off = next;
-		if (dwarf_cfi_cie_p(&e) || e.fde.end - e.fde.start < 8)
-			continue;
-		if (cnt == cap) {
-			uint64_t *nv = realloc(v, (cap *= 2) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		uint64_t a = 0;
-		for (int i = 0; i < 8; i++)
-			a |= (uint64_t)e.fde.start[i] << (8 * i);
-		v[cnt++] = a;
-	}
-	*starts = v;
-	*n = cnt;
-	return 0;
+	if (!d || !d->d_buf || !d->d_size)
+		return -ENOENT;
+	struct section sec = { .buf = d->d_buf, .size = d->d_size, .addr = sh.sh_addr, .eh = name[1] == 'e' };
+	GElf_Shdr got;
+	if (find_section(elf, ".got", &got))
+		sec.data = got.sh_addr;
+	int err = compile_section(&sec, t);
+	free(sec.cies);
+	free(sec.fdes);
+	return err;
 }
 
 static int read_segments(Elf *elf, struct cfi_table *t)
@@ -356,27 +747,16 @@ static int read_segments(Elf *elf, struct cfi_table *t)
 	return 0;
 }
 
-/* Walks every FDE of cfi in order of initial location. */
-static int compile_rows(Dwarf_CFI *cfi, uint64_t *starts, size_t n, struct cfi_table *t)
+static void drop_rows(struct cfi_table *t)
 {
-	struct builder b = { t, 0 };
-	int err = 0;
-	qsort(starts, n, sizeof(*starts), cmp_u64);
-	for (size_t i = 0; i < n && !err; i++) {
-		if (i + 1 < n && starts[i + 1] == starts[i])
-			continue;
-		err = walk_fde(&b, cfi, starts[i], i + 1 < n ? starts[i + 1] : UINT64_MAX);
-	}
-	return err;
+	free(t->rows);
+	t->rows = NULL;
+	t->n = t->fdes = t->unsupported = t->signal = 0;
 }
 
 static int compile_elf(Elf *elf, Elf *debug, struct cfi_table *out)
 {
 	GElf_Ehdr eh;
-	Dwarf_CFI *cfi = NULL;
-	Dwarf *dw = NULL;
-	uint64_t *starts = NULL;
-	size_t n = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -386,29 +766,13 @@ static int compile_elf(Elf *elf, Elf *debug, struct cfi_table *out)
 		return -ENOTSUP;
 	if ((err = read_segments(elf, out)))
 		goto out;
-	err = eh_frame_starts(elf, &starts, &n);
-	if (err == 0 && !(cfi = dwarf_getcfi_elf(elf)))
-		err = -EINVAL;
-	if (err && debug) {
-		free(starts);
-		starts = NULL;
-		if ((err = debug_frame_starts(debug, &starts, &n)))
-			goto out;
-		if (!(dw = dwarf_begin_elf(debug, DWARF_C_READ, NULL)) || !(cfi = dwarf_getcfi(dw))) {
-			err = -EINVAL;
-			goto out;
-		}
-		out->from_debug_frame = 1;
+	err = compile_named(elf, ".eh_frame", out);
+	if (err && err != -ENOMEM && debug) {
+		drop_rows(out);
+		if (!(err = compile_named(debug, ".debug_frame", out)))
+			out->from_debug_frame = 1;
 	}
-	if (err)
-		goto out;
-	err = compile_rows(cfi, starts, n, out);
 out:
-	if (cfi && !dw)
-		dwarf_cfi_end(cfi);
-	if (dw)
-		dwarf_end(dw);
-	free(starts);
 	if (err)
 		cfi_table_release(out);
 	return err;

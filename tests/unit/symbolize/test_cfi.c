@@ -5,7 +5,8 @@
  * table says at that address (CFA base and offset, where rbp is saved, the
  * outermost frame), and an FDE's end not followed by another must be a gap.
  * Files: a fixture built with -O2 -fomit-frame-pointer (.eh_frame), the same
- * with only .debug_frame, and the system's libc (signal trampoline, PLT).
+ * without .eh_frame_hdr, the same with only .debug_frame, and the system's
+ * libc (signal trampoline, PLT).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -190,6 +191,21 @@ static void test_eh_frame_fixture(void **state)
 	cfi_table_release(&t);
 }
 
+/* .eh_frame is read whole, not through .eh_frame_hdr's table. */
+static void test_eh_frame_without_hdr(void **state)
+{
+	(void)state;
+	struct cfi_table t;
+	struct check c;
+	compile(CFIFIX_NOHDR, &t);
+	assert_int_equal(t.from_debug_frame, 0);
+	check_against_readelf(CFIFIX_NOHDR, &t, &c);
+	assert_true(c.rows_rsp > 10);
+	assert_true(c.rows_rbp_saved > 0);
+	assert_int_equal(t.unsupported, 0);
+	cfi_table_release(&t);
+}
+
 static void test_debug_frame_fixture(void **state)
 {
 	(void)state;
@@ -254,7 +270,8 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_eh_frame_fixture), cmocka_unit_test(test_debug_frame_fixture),
+		cmocka_unit_test(test_eh_frame_fixture), cmocka_unit_test(test_eh_frame_without_hdr),
+		cmocka_unit_test(test_debug_frame_fixture),
 		cmocka_unit_test(test_libc),             cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_not_elf),
 	};
