@@ -3,8 +3,9 @@
 # (shape_nofp): at least 95 % of samples reach main and each function's
 # share is within 3 points of its design (60/30/10), nothing lost; the
 # 41-deep recursion comes out whole.  --unwind fp on the same binary is
-# printed for comparison, not asserted.  Then --unwind auto on the
-# frame-pointer build keeps record_shape's figures.
+# printed for comparison, not asserted.  Then stacks through libc callbacks,
+# a signal frame and the PLT (samples/unwind_cases).  Then --unwind auto on
+# the frame-pointer build keeps record_shape's figures.
 set -euo pipefail
 scorch=$1 shape_nofp=$2 shape=$3
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +46,42 @@ depth=$(awk '{ sub(/ [0-9]+$/, ""); n = 0; k = split($0, f, ";"); for (i = 1; i 
 "$scorch" record --unwind dwarf -F 999 -o "$tmp/deep.folded" -- "$shape_nofp" 0.5 300 2>"$tmp/err" >/dev/null
 grep -q "^$comm;\[truncated\];shape_ten;" "$tmp/deep.folded" || fail "no [truncated] root: $(head -c 300 "$tmp/deep.folded")"
 grep -q 'deeper than 127 frames' "$tmp/err" || fail "truncation not reported: $(cat "$tmp/err")"
+
+# Stacks through libc and a signal frame (samples/unwind_cases, no frame
+# pointers), one case a run, so that a case's samples are the whole run:
+# a qsort comparator called back from libc, a pthread start routine, a hot
+# loop in a SIGPROF handler (handler <- signal trampoline <- interrupted
+# function <- main), samples inside a PLT stub.  The same runs with --unwind
+# fp are printed as a control (their shares are near 0: every one of these
+# assertions fails on them).
+cases=$(dirname "$shape_nofp")/unwind_cases
+[ -x "$cases" ] || fail "$cases is not built"
+at_least() { awk -v v="$1" -v m="$2" 'BEGIN { exit !(v == v + 0 && v >= m) }'; }
+case_run() { # MODE CASE: records one case into $tmp/CASE.MODE.folded
+	"$scorch" record --unwind "$1" -F 999 -o "$tmp/$2.$1.folded" -- "$cases" 0.4 "$2" 2>"$tmp/err" >/dev/null ||
+		fail "record --unwind $1 ($2) exited $?: $(cat "$tmp/err")"
+}
+check_case() { # CASE PATTERN MIN WHAT: at least MIN % of the case's samples match PATTERN
+	local dwarf fp
+	dwarf=$(share "$2" "$tmp/$1.dwarf.folded" unwind_cases)
+	fp=$(share "$2" "$tmp/$1.fp.folded" unwind_cases)
+	echo "$1: $dwarf % $4 (at least $3; --unwind fp: $fp %)"
+	at_least "$dwarf" "$3" ||
+		fail "$1: only $dwarf % of samples $4: $(sort -t' ' -k2 -rn "$tmp/$1.dwarf.folded" | head -3)"
+}
+for c in qsort thread signal plt; do
+	case_run dwarf "$c"
+	case_run fp "$c"
+done
+check_case qsort ';main;case_qsort;[^;]*qsort[^;]*;([^;]+;)*cases_cmp(;| )' 70 \
+	"in the comparator under main;case_qsort;qsort"
+check_case thread '^unwind_cases;(__clone3|clone3|__clone|clone);start_thread;cases_thread(;| )' 80 \
+	"in the thread under clone3;start_thread"
+check_case signal ';main;case_signal;cases_interrupted;([^;]+;)*(__restore_rt|libc[.]so[.]6[+]0x[0-9a-f]+);cases_handler(;| )' 25 \
+	"in the handler under the trampoline, the interrupted function and main"
+check_case signal ';main;case_signal;cases_interrupted(;| )' 90 "under main;case_signal;cases_interrupted"
+check_case plt ';main;case_plt;cases_plt_loop;(_init|[^;]*@plt) [0-9]+$' 2 "in a PLT stub under main"
+check_case plt ';main;case_plt;cases_plt_loop(;| )' 90 "under main;case_plt;cases_plt_loop"
 
 # auto on the frame-pointer build: the same shape as with frame pointers.
 "$scorch" record --unwind auto -F 999 -o "$tmp/auto.folded" -- "$shape" 2 2>"$tmp/err" >/dev/null ||
