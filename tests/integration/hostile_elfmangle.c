@@ -17,8 +17,10 @@
  *   cfi       .eh_frame and .eh_frame_hdr scrambled (the unwinder's input)
  *   dwarf     every .debug_* section scrambled
  *   note      the build ID note's sizes absurd
- * Only 64-bit little-endian files.  Exit 1 when IN is not one, or has no
- * section MODE needs.
+ * Every mode but note first gives the copy a build ID of its own (derived
+ * from MODE): a profiler that shares data between files with one build ID
+ * would otherwise test one mangling for all.  Only 64-bit little-endian
+ * files.  Exit 1 when IN is not one, or has no section MODE needs.
  */
 #include <elf.h>
 #include <stdint.h>
@@ -77,9 +79,28 @@ static Elf64_Shdr *find(const char *name)
 	return NULL;
 }
 
+/* Rewrites the build ID's bytes from a hash of mode. */
+static int own_build_id(const char *mode)
+{
+	Elf64_Shdr *s = find(".note.gnu.build-id");
+	if (!s || s->sh_size < sizeof(Elf64_Nhdr))
+		return -1;
+	const Elf64_Nhdr *n = (const Elf64_Nhdr *)(img + s->sh_offset);
+	uint64_t desc = s->sh_offset + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+	uint32_t seed = 2166136261u;
+	for (const char *c = mode; *c; c++)
+		seed = (seed ^ (unsigned char)*c) * 16777619u;
+	if (desc + n->n_descsz > len)
+		return -1;
+	scramble(desc, n->n_descsz, seed);
+	return 0;
+}
+
 static int mangle(const char *mode)
 {
 	Elf64_Ehdr *e = eh();
+	if (strcmp(mode, "note") && own_build_id(mode))
+		return -1;
 	if (!strcmp(mode, "shoff")) {
 		e->e_shoff = len - 8;
 		e->e_shnum = 0xffff;

@@ -4,11 +4,14 @@
  *
  *   hostile_pidreuse FIRST SECOND SECONDS
  *
- * runs FIRST SECONDS, waits for it, then makes the next process take the
- * pid FIRST had (writing pid - 1 to /proc/sys/kernel/ns_last_pid just
- * before each fork, again while another process wins the race) and runs
- * SECOND SECONDS in it.  Prints "pid P reused"; exit 3 when the pid could
- * not be taken again.  Needs root (CAP_CHECKPOINT_RESTORE).
+ * runs FIRST SECONDS (passing --cpu: hostile_work's CPU seconds), waits for
+ * it, then makes the next process take the pid FIRST had (writing pid - 1 to /proc/sys/kernel/ns_last_pid
+ * just before each fork, again while another process wins the race) and runs SECOND SECONDS in it.  Prints
+ * "pid P reused"; exit 3 when the pid could not be taken again.  Needs root (CAP_CHECKPOINT_RESTORE).
+ *
+ *   hostile_pidreuse --pid PID PROG SECONDS
+ *
+ * runs PROG SECONDS with pid PID (which must be free), the same way.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,7 +24,7 @@ static pid_t run(const char *prog, const char *secs)
 {
 	pid_t pid = fork();
 	if (!pid) {
-		execl(prog, prog, secs, (char *)NULL);
+		execl(prog, prog, secs, "--cpu", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -35,14 +38,19 @@ static int wait_ok(pid_t pid)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: hostile_pidreuse FIRST SECOND SECONDS\n");
+	pid_t first;
+	if (argc == 5 && !strcmp(argv[1], "--pid")) {
+		first = atoi(argv[2]);
+		argv += 1; /* argv[2] PROG, argv[3] SECONDS, as below */
+	} else if (argc == 4) {
+		first = run(argv[1], argv[3]);
+		if (!wait_ok(first)) {
+			fprintf(stderr, "hostile_pidreuse: %s failed\n", argv[1]);
+			return 1;
+		}
+	} else {
+		fprintf(stderr, "usage: hostile_pidreuse FIRST SECOND SECONDS | --pid PID PROG SECONDS\n");
 		return 2;
-	}
-	pid_t first = run(argv[1], argv[3]);
-	if (!wait_ok(first)) {
-		fprintf(stderr, "hostile_pidreuse: %s failed\n", argv[1]);
-		return 1;
 	}
 	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
 	if (fd < 0) {
@@ -60,7 +68,7 @@ int main(int argc, char **argv)
 		if (!pid) {
 			if (getpid() != first)
 				_exit(0);
-			execl(argv[2], argv[2], argv[3], (char *)NULL);
+			execl(argv[2], argv[2], argv[3], "--cpu", (char *)NULL);
 			_exit(127);
 		}
 		if (pid != first) {

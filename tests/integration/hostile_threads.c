@@ -5,9 +5,10 @@
  *   hostile_threads NTHREADS SECONDS
  *
  * starts NTHREADS threads (64 KiB stacks), each alternating a short burst of
- * CPU in thread_spin with a 20 ms sleep, while the main thread spins in
- * main_spin; all stop after SECONDS.  Prints "started N" once every thread
- * runs, and fails (exit 1) if fewer than NTHREADS could be created.
+ * CPU in thread_spin (a few microseconds) with a 200 ms sleep, while the main
+ * thread spins in main_spin.  Prints "started N" once every thread runs;
+ * all stop SECONDS after that.  Fails (exit 1) if fewer than NTHREADS could
+ * be created.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,8 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-static double end;
-static atomic_int running;
+static atomic_int running, stop;
 volatile uint64_t threads_sink;
 
 static double now(void)
@@ -31,7 +31,7 @@ static double now(void)
 __attribute__((noinline)) void thread_spin(void)
 {
 	uint64_t x = threads_sink;
-	for (int i = 0; i < 20000; i++)
+	for (int i = 0; i < 2000; i++)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 	threads_sink = x;
 }
@@ -47,9 +47,9 @@ __attribute__((noinline)) void main_spin(void)
 static void *thread_main(void *arg)
 {
 	(void)arg;
-	struct timespec nap = {0, 20 * 1000 * 1000};
+	struct timespec nap = {0, 200 * 1000 * 1000};
 	atomic_fetch_add(&running, 1);
-	while (now() < end) {
+	while (!atomic_load(&stop)) {
 		thread_spin();
 		nanosleep(&nap, NULL);
 	}
@@ -64,7 +64,6 @@ int main(int argc, char **argv)
 	pthread_attr_t attr;
 	if (!t || pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, 64 << 10))
 		return 1;
-	end = now() + secs;
 	for (int i = 0; i < n; i++) {
 		int err = pthread_create(&t[i], &attr, thread_main, NULL);
 		if (err) {
@@ -76,8 +75,9 @@ int main(int argc, char **argv)
 		main_spin();
 	printf("started %d\n", n);
 	fflush(stdout);
-	while (now() < end)
+	for (double end = now() + secs; now() < end;)
 		main_spin();
+	atomic_store(&stop, 1);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	free(t);

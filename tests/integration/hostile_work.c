@@ -6,7 +6,9 @@
  * addresses (the name is only in .symtab), so a profiler that symbolizes one
  * with the other's file names the wrong function instead of none.
  *
- *   hostile_work SECONDS [--replace-self TARGET]
+ *   hostile_work SECONDS [--cpu | --replace-self TARGET]
+ *       --cpu: SECONDS of CPU time, not of wall time (two runs then take
+ *       the same share of a cpu-clock profile, however busy the machine);
  *       --replace-self: once running, delete our own file (argv[0]) and put
  *       a symlink to TARGET in its place, as a hostile container process can.
  */
@@ -23,10 +25,12 @@
 
 volatile uint64_t hostile_sink;
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock_id, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -41,6 +45,8 @@ __attribute__((noinline)) void WORK_FN(void)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3;
+	if (argc > 2 && !strcmp(argv[2], "--cpu"))
+		clock_id = CLOCK_PROCESS_CPUTIME_ID;
 	if (argc > 3 && !strcmp(argv[2], "--replace-self")) {
 		if (unlink(argv[0]) || symlink(argv[3], argv[0])) {
 			perror(argv[0]);

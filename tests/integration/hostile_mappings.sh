@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A process with 5,000 executable mappings: 500 one-page files (distinct
+# inodes, each a truncated ELF) and 4,500 mappings of its own code segment
+# with a page of hole between them, its hot function called through every
+# copy in turn.  Recorded by pid and as a command (mapping while recorded),
+# with the usual default of 1024 open files: scorch completes, the hot
+# function is named wherever it runs, libc too, and memory stays bounded.
+# Prints scorch's peak RSS and wall time.
+set -euo pipefail
+scorch=$1 shape=$2 bin=$3
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hostile_lib.sh"
+need_bpf
+[ -x /usr/bin/time ] || fail "/usr/bin/time not installed (package time)"
+nfiles=500 ncopies=4500
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+mkdir "$tmp/a" "$tmp/b"
+ulimit -n 1024
+
+# check WHAT FILE USAGE
+check() {
+	local n hot rss secs
+	n=$(samples hostile_maps "$2")
+	[ "$n" -gt 300 ] || fail "$1: only $n samples"
+	hot=$(share ";maps_hot( |;)" "$2" hostile_maps)
+	within "$hot" 100 10 || fail "$1: maps_hot names only $hot % of samples; others: $(grep -v ";maps_hot" "$2" | sort -t' ' -k2 -nr | head -4)"
+	! grep -Eq '^hostile_maps;.*(hostile_maps|libc\.so\.6)\+0x' "$2" ||
+		fail "$1: unnamed frames of the program or libc: $(grep -E '(hostile_maps|libc\.so\.6)\+0x' "$2" | head -3)"
+	read -r rss secs <"$3"
+	[ "$rss" -lt $((512 * 1024)) ] || fail "$1: scorch peaked at $((rss / 1024)) MiB"
+	echo "$1: $n samples, maps_hot in $hot %; scorch RSS $((rss / 1024)) MiB, $secs s"
+}
+
+"$bin/hostile_maps" "$tmp/a" "$nfiles" "$ncopies" 30 >"$tmp/log" &
+pids+=($!)
+victim=$!
+for _ in $(seq 120); do
+	grep -q mapped "$tmp/log" && break
+	kill -0 "$victim" 2>/dev/null || fail "hostile_maps exited: $(cat "$tmp/log")"
+	sleep 0.25
+done
+n=$(grep -c ' r-xp ' "/proc/$victim/maps" || true)
+[ "$n" -gt $((nfiles + ncopies)) ] || fail "only $n executable mappings"
+rss_time "$tmp/usage" "$scorch" record -F 999 -p "$victim" -d 2 -o "$tmp/p.folded" 2>"$tmp/err" ||
+	fail "record -p: $(cat "$tmp/err")"
+check "-p, $n executable mappings" "$tmp/p.folded" "$tmp/usage"
+kill "$victim"
+wait "$victim" 2>/dev/null || true
+
+rss_time "$tmp/usage" "$scorch" record -F 999 -o "$tmp/c.folded" -- "$bin/hostile_maps" "$tmp/b" "$nfiles" "$ncopies" 2 \
+	>/dev/null 2>"$tmp/err" || fail "record -- hostile_maps: $(cat "$tmp/err")"
+check "-- CMD, mapping while recorded" "$tmp/c.folded" "$tmp/usage"
+echo "hostile_mappings: ok"
