@@ -333,14 +333,17 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* With a command or --follow: children of followed processes are followed too. */
+/* With a command or --follow: children of followed processes are followed
+ * too.  With unwind tables, a child starts with a copy of its parent's. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	if (!follow_children)
-		return 0;
 	__u32 ppid = parent->tgid, cpid = child->tgid;
-	if (ppid == cpid || !bpf_map_lookup_elem(&pids, &ppid))
+	if (ppid == cpid)
+		return 0; /* a thread */
+	if (unwind_dwarf)
+		unwind_fork(ppid, cpid);
+	if (!follow_children || !bpf_map_lookup_elem(&pids, &ppid))
 		return 0;
 	__u8 one = 1;
 	if (bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
@@ -378,13 +381,18 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	return 0;
 }
 
-/* The process is gone: its table entry is released (its maps snapshot, taken
- * when it was announced, lives on in userspace). */
+/* The process is gone: its table entries are released (its maps snapshot,
+ * taken when it was announced, lives on in userspace; so do the references
+ * to its files' unwind rows until the next sweep).  The unwind entry goes
+ * here too: a forked child's copy may never have been taken over. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 pid = p->tgid;
-	if (p->pid == p->tgid)
-		bpf_map_delete_elem(&procs, &pid);
+	if (p->pid != p->tgid)
+		return 0;
+	bpf_map_delete_elem(&procs, &pid);
+	if (unwind_dwarf)
+		bpf_map_delete_elem(&unwind_procs, &pid);
 	return 0;
 }

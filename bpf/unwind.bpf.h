@@ -234,6 +234,39 @@ static long unwind_step(__u32 i, void *data)
 	return unwind_frame() == UNWIND_CONTINUE ? UNWIND_CONTINUE : UNWIND_STOP;
 }
 
+/* Room to copy a process's tables (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+	__uint(max_entries, 1);
+} unwind_copy SEC(".maps");
+
+/* A forked child has its parent's mappings: it gets a copy of the parent's
+ * tables under an exec generation of its own, and is announced so that
+ * userspace takes it over (the rows stay valid meanwhile: the parent holds
+ * them, and a file's rows are released only a sweep after its last process
+ * is gone).  Without this, a child's samples before userspace read its maps
+ * were walked with frame pointers: a shell's forks, make's. */
+static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
+{
+	__u32 zero = 0;
+	const struct unwind_proc *pp = bpf_map_lookup_elem(&unwind_procs, &ppid);
+	const struct proc_state *ps = pp ? bpf_map_lookup_elem(&procs, &ppid) : NULL;
+	struct unwind_proc *copy = bpf_map_lookup_elem(&unwind_copy, &zero);
+	if (!ps || !copy || pp->gen != ps->gen)
+		return;
+	struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
+	if (bpf_map_update_elem(&procs, &cpid, &fresh, BPF_NOEXIST))
+		return;
+	if (bpf_probe_read_kernel(copy, sizeof(*copy), pp))
+		return;
+	copy->gen = fresh.gen;
+	if (bpf_map_update_elem(&unwind_procs, &cpid, copy, BPF_ANY))
+		return;
+	announce(cpid, fresh.gen);
+}
+
 /* The user registers at the sample: the event's if it interrupted user
  * mode, else those the task saved entering the kernel. */
 static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, struct unwind_state *s)

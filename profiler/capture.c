@@ -164,7 +164,7 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_rows, o->unwind_dwarf ? at_least_one(o->unwind_rows) : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
-	if (!o->follow_children)
+	if (!o->follow_children && !o->unwind_dwarf)
 		bpf_program__set_autoload(s->progs.on_fork, false);
 	return err;
 }
