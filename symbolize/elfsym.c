@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashtab.h"
+
 struct segment {
 	uint64_t offset, vaddr, filesz;
 };
@@ -20,6 +22,7 @@ struct elfsym_file {
 	size_t nsegs;
 	char build_id[2 * 64 + 1];
 	bool has_symtab;
+	uint64_t digest; /* of the section layout, segments and symbols */
 };
 
 static int add_name(struct elfsym_file *f, const char *name, size_t *off)
@@ -164,6 +167,8 @@ static int load_elf(Elf *elf, struct elfsym_file **out)
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		uint64_t layout[] = { sh.sh_name, sh.sh_type, sh.sh_flags, sh.sh_size };
+		f->digest = hash_bytes(layout, sizeof(layout), f->digest);
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
 			f->has_symtab |= sh.sh_type == SHT_SYMTAB;
 			if ((err = read_symtab(f, elf, scn, &sh)))
@@ -175,6 +180,13 @@ static int load_elf(Elf *elf, struct elfsym_file **out)
 	if ((err = read_segments(f, elf)))
 		goto fail;
 	finish(f);
+	for (size_t i = 0; i < f->nsegs; i++)
+		f->digest = hash_bytes(&f->segs[i], sizeof(f->segs[i]), f->digest);
+	for (size_t i = 0; i < f->n; i++) {
+		uint64_t as[] = { f->syms[i].addr, f->syms[i].size };
+		f->digest = hash_bytes(as, sizeof(as), f->digest);
+		f->digest = hash_bytes(f->syms[i].name, strlen(f->syms[i].name), f->digest);
+	}
 	*out = f;
 	return 0;
 fail:
@@ -258,6 +270,11 @@ const char *elfsym_build_id(const struct elfsym_file *f)
 size_t elfsym_count(const struct elfsym_file *f)
 {
 	return f->n;
+}
+
+uint64_t elfsym_digest(const struct elfsym_file *f)
+{
+	return f->digest;
 }
 
 bool elfsym_has_symtab(const struct elfsym_file *f)

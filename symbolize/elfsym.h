@@ -35,6 +35,9 @@ const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr);
 /* The build ID in lowercase hex, or NULL. Owned by f. */
 const char *elfsym_build_id(const struct elfsym_file *f);
 size_t elfsym_count(const struct elfsym_file *f);
+/* A hash of the section layout, loadable segments and symbols: two files
+ * with the same build ID answer alike only if this agrees too. */
+uint64_t elfsym_digest(const struct elfsym_file *f);
 /* True when the file had a full .symtab (not only exported .dynsym symbols). */
 bool elfsym_has_symtab(const struct elfsym_file *f);
 

@@ -108,6 +108,18 @@ static uint64_t file_key(uint64_t dev, uint64_t ino, uint64_t mtime)
 	return hash_u64((dev * 0x9e3779b97f4a7c15ULL ^ ino) * 0xff51afd7ed558ccdULL ^ mtime);
 }
 
+static uint64_t inode_key(uint64_t dev, uint64_t ino)
+{
+	return hash_u64(dev * 0x9e3779b97f4a7c15ULL ^ ino);
+}
+
+static struct objfile *take(struct symbolizer *s, struct objfile *of)
+{
+	of->refs++;
+	of->used = ++s->tick;
+	return of;
+}
+
 /* The path of mapping m in pid's map_files: opens the file even when it is
  * deleted or in another mount namespace. */
 static void map_files_path(const struct symbolizer *s, uint32_t pid, const struct procmap *m, char *buf, size_t len)
@@ -146,12 +158,20 @@ static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct pr
 	return fd < 0 ? -1 : fd;
 }
 
-/* A file seen for the first time; NULL on allocation failure. */
-static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const struct procmap *m, uint64_t mtime)
+/* A file seen for the first time, fd its descriptor if already open (else
+ * -1: opened here); NULL on allocation failure (fd closed). */
+static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const struct procmap *m, uint64_t mtime,
+				   int fd)
 {
-	struct objfile *of = objfile_new(m->path, open_mapped(s, pid, m));
-	if (!of)
+	int open_err = 0;
+	if (fd < 0 && (fd = open_mapped(s, pid, m)) < 0)
+		open_err = -errno;
+	struct objfile *of = objfile_new(m->path, fd);
+	if (!of) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	if (asprintf(&of->root, "%s/%" PRIu32 "/root", s->proc_root, pid) < 0) {
 		of->root = NULL;
 		objfile_free(of);
@@ -161,7 +181,7 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const str
 	of->ino = m->inode;
 	of->mtime = mtime;
 	if (of->fd < 0) {
-		of->err = -errno;
+		of->err = open_err;
 		of->loaded = true;
 		s->stats.files_failed++;
 	}
@@ -179,32 +199,43 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct pro
 	if (m->path[0] != '/')
 		return NULL;
 	/* Device and inode alone would take a file rewritten in place for the
-	 * old one: the modification time tells them apart. */
+	 * old one: the modification time tells them apart.  map_files is
+	 * closed without CAP_SYS_ADMIN: then the file as open_mapped finds it. */
 	map_files_path(s, pid, m, path, sizeof(path));
-	if (!stat(path, &st))
+	int fd = -1;
+	if (stat(path, &st) && ((fd = open_mapped(s, pid, m)) < 0 || fstat(fd, &st))) {
+		if (fd >= 0)
+			close(fd);
+		/* The process is gone: the file it had when last seen. */
+		uint64_t *v = u64map_get(&s->inodes, inode_key(m->dev, m->inode));
+		struct objfile *of = v ? (struct objfile *)(uintptr_t)*v : NULL;
+		if (of && of->dev == m->dev && of->ino == m->inode)
+			return take(s, of);
+		fd = -1;
+	} else {
 		mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	}
 	uint64_t key = file_key(m->dev, m->inode, mtime);
 	uint64_t *v = u64map_get(&s->files, key);
 	if (v) {
 		struct objfile *of = (struct objfile *)(uintptr_t)*v;
+		if (fd >= 0)
+			close(fd);
 		if (of->dev != m->dev || of->ino != m->inode || of->mtime != mtime)
 			return NULL; /* a hash collision with another file: unnamed */
-		of->refs++;
-		of->used = ++s->tick;
-		return of;
+		return take(s, of);
 	}
-	struct objfile *of = first_sight(s, pid, m, mtime);
+	struct objfile *of = first_sight(s, pid, m, mtime, fd);
 	if (!of)
 		return NULL;
 	if (u64map_put(&s->files, key, (uint64_t)(uintptr_t)of)) {
 		objfile_free(of);
 		return NULL;
 	}
+	(void)u64map_put(&s->inodes, inode_key(m->dev, m->inode), (uint64_t)(uintptr_t)of); /* a hint: failure is harmless */
 	s->stats.files++;
 	s->nfiles++;
-	of->refs = 1;
-	of->used = ++s->tick;
-	return of;
+	return take(s, of);
 }
 
 void objfile_unref(struct symbolizer *s, struct objfile *of)
@@ -217,6 +248,9 @@ void objfile_unref(struct symbolizer *s, struct objfile *of)
 static void objfile_drop(struct symbolizer *s, struct objfile *of)
 {
 	u64map_del(&s->files, file_key(of->dev, of->ino, of->mtime));
+	uint64_t *v = u64map_get(&s->inodes, inode_key(of->dev, of->ino));
+	if (v && *v == (uint64_t)(uintptr_t)of)
+		u64map_del(&s->inodes, inode_key(of->dev, of->ino));
 	if (of->bid_key)
 		u64map_del(&s->build_ids, of->bid_key);
 	s->dw_total -= of->dw_bytes;
@@ -285,15 +319,28 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
  * already has them. */
 static void objfile_load(struct symbolizer *s, struct objfile *of)
 {
-	char bid[129];
 	if (of->loaded)
 		return;
 	of->loaded = true;
-	if (!debuginfo_build_id(of->fd, bid)) {
+	of->dw_state = DW_NONE;
+	of->err = elfsym_load_fd(of->fd, &of->elf);
+	if (of->err) {
+		s->stats.files_failed++;
+		goto out;
+	}
+	/* An earlier file with this build ID has the debug info, its DWARF
+	 * index and the names already.  The note alone is not trusted (a
+	 * stripped copy shares it; any file can forge it): the symbols,
+	 * segments and section layout must be the same too. */
+	const char *bid = elfsym_build_id(of->elf);
+	if (bid) {
 		uint64_t key = hash_bytes(bid, strlen(bid), 0);
 		uint64_t *v = u64map_get(&s->build_ids, key);
 		struct objfile *o = v ? (struct objfile *)(uintptr_t)*v : NULL;
-		if (o && o->elf && elfsym_build_id(o->elf) && !strcmp(elfsym_build_id(o->elf), bid)) {
+		if (o && o->elf && elfsym_build_id(o->elf) && !strcmp(elfsym_build_id(o->elf), bid) &&
+		    elfsym_digest(o->elf) == elfsym_digest(of->elf)) {
+			elfsym_free(of->elf);
+			of->elf = NULL;
 			of->same = o;
 			o->refs++;
 			goto out;
@@ -306,13 +353,6 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 	of->names = names_new(s->no_demangle);
 	if (!of->names) {
 		of->err = -ENOMEM;
-		of->dw_state = DW_NONE;
-		goto out;
-	}
-	of->err = elfsym_load_fd(of->fd, &of->elf);
-	if (of->err) {
-		s->stats.files_failed++;
-		of->dw_state = DW_NONE;
 		goto out;
 	}
 	find_debug(s, of);

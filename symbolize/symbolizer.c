@@ -51,6 +51,7 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	u64map_init(&s->procs);
 	u64map_init(&s->files);
 	u64map_init(&s->build_ids);
+	u64map_init(&s->inodes);
 	s->proc_root = strdup(opts && opts->proc_root ? opts->proc_root : "/proc");
 	s->kallsyms_path = strdup(opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
@@ -103,6 +104,7 @@ void symbolizer_free(struct symbolizer *s)
 	u64map_release(&s->procs);
 	u64map_release(&s->files);
 	u64map_release(&s->build_ids);
+	u64map_release(&s->inodes);
 	objfile_free(s->vdso);
 	free(s->debug_root);
 	kallsyms_free(s->kernel);

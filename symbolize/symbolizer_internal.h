@@ -85,6 +85,8 @@ struct symbolizer {
 	struct u64map procs;       /* pid << 32 | gen -> struct proc * */
 	struct u64map files;       /* hash(dev, ino, mtime) -> struct objfile * */
 	struct u64map build_ids;   /* hash(build id) -> struct objfile * (loaded first) */
+	struct u64map inodes;      /* hash(dev, ino) -> struct objfile * (seen last), for
+	                              mappings whose file can no longer be reached */
 	struct objfile *vdso;
 	struct symbolizer_stats stats;
 };
