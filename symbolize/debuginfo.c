@@ -155,7 +155,7 @@ static int by_debuglink(Elf *e, const char *debug_root, const char *root, const 
 	/* Next to the file: inside its process's root, whose symlinks may be
 	 * anyone's (confined by open_in_root). */
 	const char *fmts[] = { "%s/%s", "%s/.debug/%s" };
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; root && i < 2; i++) {
 		snprintf(cand, sizeof(cand), fmts[i], dir, name);
 		int fd = try_open(root, cand, build_id, &crc);
 		if (fd >= 0)

@@ -18,9 +18,9 @@
 
 /* Opens the debug file for the ELF open on fd.  path is the file's path in
  * its process; root (e.g. "/proc/PID/root", or "" for ours) is where that
- * path is resolved, confined to it (base/openroot.h); build_id is its hex
- * build ID or NULL.  *out is an fd the caller closes; -ENOENT when there is
- * none. */
+ * path is resolved, confined to it (base/openroot.h), NULL when it is gone
+ * (no lookup next to the file); build_id is its hex build ID or NULL.  *out
+ * is an fd the caller closes; -ENOENT when there is none. */
 int debuginfo_open(int fd, const char *debug_root, const char *root, const char *path, const char *build_id,
 		   int *out);
 /* Unpacks the .gnu_debugdata section of the ELF open on fd into a malloc'ed

@@ -158,6 +158,13 @@ static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct pr
 	return fd < 0 ? -1 : fd;
 }
 
+/* True when the directory root is our own "/". */
+static bool is_our_root(const char *root)
+{
+	struct stat a, b;
+	return !stat(root, &a) && !stat("/", &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* A file seen for the first time, fd its descriptor if already open (else
  * -1: opened here); NULL on allocation failure (fd closed). */
 static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const struct procmap *m, uint64_t mtime,
@@ -177,6 +184,7 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const str
 		objfile_free(of);
 		return NULL;
 	}
+	of->host_root = is_our_root(of->root);
 	of->dev = m->dev;
 	of->ino = m->inode;
 	of->mtime = mtime;
@@ -282,6 +290,17 @@ void objfile_trim(struct symbolizer *s)
 	}
 }
 
+/* True when dir can be opened with our effective credentials and
+ * capabilities (access() would check the real user's). */
+static bool reachable(const char *dir)
+{
+	int fd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* Finds the debug file (or mini debuginfo) of a file whose own symbols are
  * loaded, and where its DWARF is. */
 static void find_debug(struct symbolizer *s, struct objfile *of)
@@ -289,7 +308,9 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
 	int dfd = -1;
 	void *img = NULL;
 	size_t len;
-	const char *root = of->root && !access(of->root, F_OK) ? of->root : "";
+	/* Next to the file means inside its process's root.  Once the process
+	 * is gone, so is that root: ours stands in only if it was ours. */
+	const char *root = reachable(of->root) ? of->root : of->host_root ? "" : NULL;
 	if (!debuginfo_open(of->fd, s->debug_root, root, of->path, elfsym_build_id(of->elf), &dfd)) {
 		if (!elfsym_load_fd(dfd, &of->dbg_syms))
 			s->stats.debug_files++;

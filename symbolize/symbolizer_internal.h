@@ -39,6 +39,7 @@ struct objfile {
 	uint64_t dev, ino, mtime;
 	char *path;                   /* as the process maps it */
 	char *root;                   /* "/proc/PID/root" of the first process seen mapping it */
+	bool host_root;               /* that root was our "/" */
 	int fd;                       /* open from first sight until loaded, then -1 */
 	struct elfsym_file *elf;      /* the file's own symbols; NULL until loaded or on failure */
 	struct elfsym_file *dbg_syms; /* symbols of its debug file or mini debuginfo, or NULL */
