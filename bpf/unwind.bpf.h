@@ -267,6 +267,35 @@ static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 	announce(cpid, fresh.gen);
 }
 
+/* The system call's registers sys_exit reads (a CO-RE flavour of pt_regs). */
+struct pt_regs___sys {
+	unsigned long orig_ax; /* the system call number */
+	unsigned long dx, r10; /* mmap's prot, flags */
+} __attribute__((preserve_access_index));
+
+/* A file mapped executable by a followed process with tables (the dynamic
+ * loader mapping a library's code, dlopen): announced as soon as the
+ * mapping exists, so that the library's tables come before its first
+ * samples rather than after one missed them.  The mmap system call only:
+ * exec maps the new image itself, before its exec generation exists.  Runs
+ * at every system call's exit, so it is loaded only with a process filter
+ * and gives up at the first test that fails (fentry on the mmap path would
+ * be cheaper, but needs BPF trampolines, which some kernels lack). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct pt_regs___sys *r = (struct pt_regs___sys *)regs;
+	if (ret <= 0 || BPF_CORE_READ(r, orig_ax) != 9 /* __NR_mmap, x86-64 */)
+		return 0;
+	if (!(BPF_CORE_READ(r, dx) & 4 /* PROT_EXEC */) || (BPF_CORE_READ(r, r10) & 0x20 /* MAP_ANONYMOUS */))
+		return 0;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
+	if (ps && bpf_map_lookup_elem(&unwind_procs, &pid))
+		announce(pid, ps->gen);
+	return 0;
+}
+
 /* The user registers at the sample: the event's if it interrupted user
  * mode, else those the task saved entering the kernel. */
 static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, struct unwind_state *s)

@@ -166,6 +166,8 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
 	if (!o->follow_children && !o->unwind_dwarf)
 		bpf_program__set_autoload(s->progs.on_fork, false);
+	/* Runs at every system call's exit: only for followed processes. */
+	bpf_program__set_autoload(s->progs.on_sys_exit, o->unwind_dwarf && o->pids);
 	return err;
 }
 

@@ -323,6 +323,7 @@ int cmd_record(int argc, char **argv)
 	struct capture *c = NULL;
 	struct symbolizer *sym = NULL;
 	struct unwind *unw = NULL;
+	struct unwind_preload *preload = NULL;
 	struct profile *p = NULL;
 	struct capture_opts co;
 	struct build_stats bs;
@@ -367,6 +368,10 @@ int cmd_record(int argc, char **argv)
 		nonline = 1;
 	free(online);
 	fill_capture_opts(&o, wp, o.ncpus ? o.ncpus : nonline, &co);
+	char exe[PATH_MAX];
+	if (wp && co.unwind_dwarf && !workload_resolve(o.command[0], exe, sizeof(exe)) &&
+	    (err = unwind_preload_start(exe, &preload)))
+		log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
 	if ((err = capture_open(&co, &c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
 		goto out;
@@ -380,6 +385,8 @@ int cmd_record(int argc, char **argv)
 		log_error("record: cannot map the unwind table: %s", strerror(-err));
 		goto out;
 	}
+	unwind_preload_finish(unw, preload);
+	preload = NULL;
 	struct record_ctx rc = { sym, unw };
 	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
 	sigaction(SIGINT, &sa, NULL);
@@ -435,6 +442,7 @@ int cmd_record(int argc, char **argv)
 out:
 	if (wp && !wp->exited)
 		workload_abort(wp);
+	unwind_preload_finish(NULL, preload);
 	unwind_free(unw);
 	capture_free(c);
 	symbolizer_free(sym);

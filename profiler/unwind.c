@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,13 +117,12 @@ static int64_t alloc_rows(const struct unwind *u, uint32_t n)
 	}
 }
 
-/* Compiles and uploads one file's table into slot t (live, refs 0). */
-static void load_table(struct unwind *u, struct table *t, int fd, const void *image, size_t image_size)
+/* Uploads a compiled table (err: how compiling it went) into slot t (live,
+ * refs 0).  Takes ct. */
+static void install_table(struct unwind *u, struct table *t, int err, struct cfi_table *ct_in)
 {
-	struct cfi_table ct;
-	uint64_t t0 = now_ns();
-	int err = fd >= 0 ? cfi_compile(fd, -1, &ct) : cfi_compile_image(image, image_size, &ct);
-	u->st.compile_ns += now_ns() - t0;
+	struct cfi_table ct = *ct_in;
+	memset(ct_in, 0, sizeof(*ct_in));
 	if (err) {
 		err == -ENOENT ? u->st.files_no_cfi++ : u->st.files_failed++;
 		return;
@@ -146,27 +147,40 @@ static void load_table(struct unwind *u, struct table *t, int fd, const void *im
 	cfi_table_release(&ct);
 }
 
+/* Compiles and uploads one file's table into slot t (live, refs 0). */
+static void load_table(struct unwind *u, struct table *t, int fd, const void *image, size_t image_size)
+{
+	struct cfi_table ct;
+	uint64_t t0 = now_ns();
+	int err = fd >= 0 ? cfi_compile(fd, -1, &ct) : cfi_compile_image(image, image_size, &ct);
+	u->st.compile_ns += now_ns() - t0;
+	install_table(u, t, err, &ct);
+}
+
 static uint64_t file_hash(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns)
 {
 	uint64_t k[4] = { dev, ino, size, (uint64_t)mtime_ns };
 	return hash_bytes(k, sizeof(k), 0x756e77696e64ULL);
 }
 
-/* The table for a file (fd, or the vdso image when fd < 0), loaded on first
- * sight. Its index, or -errno. */
-static int64_t get_table(struct unwind *u, int fd, const void *image, size_t image_size)
+static int64_t mtime_ns(const struct stat *sb)
 {
-	struct stat sb = { 0 };
-	if (fd >= 0 && fstat(fd, &sb))
-		return -errno;
-	int64_t mtime = fd >= 0 ? (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec : 0;
-	uint64_t h = file_hash(sb.st_dev, sb.st_ino, (uint64_t)sb.st_size, mtime);
-	uint64_t *idx = u64map_get(&u->by_file, h);
-	if (idx) {
-		struct table *t = &u->tables[*idx];
-		if (t->dev == sb.st_dev && t->ino == sb.st_ino && t->mtime_ns == mtime)
-			return (int64_t)*idx;
-	}
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* The loaded table of the file sb describes, or -1. */
+static int64_t find_table(struct unwind *u, const struct stat *sb, int64_t mtime)
+{
+	uint64_t *idx = u64map_get(&u->by_file, file_hash(sb->st_dev, sb->st_ino, (uint64_t)sb->st_size, mtime));
+	if (!idx)
+		return -1;
+	const struct table *t = &u->tables[*idx];
+	return t->dev == sb->st_dev && t->ino == sb->st_ino && t->mtime_ns == mtime ? (int64_t)*idx : -1;
+}
+
+/* A new live slot for the file sb describes (its table not loaded yet). Its index, or -ENOMEM. */
+static int64_t new_table(struct unwind *u, const struct stat *sb, int64_t mtime)
+{
 	size_t slot = 0;
 	while (slot < u->ntables && u->tables[slot].live)
 		slot++;
@@ -176,14 +190,29 @@ static int64_t get_table(struct unwind *u, int fd, const void *image, size_t ima
 		u->ntables++;
 	}
 	struct table *t = &u->tables[slot];
-	*t = (struct table){ .dev = sb.st_dev, .ino = sb.st_ino, .size = (uint64_t)sb.st_size, .mtime_ns = mtime,
+	*t = (struct table){ .dev = sb->st_dev, .ino = sb->st_ino, .size = (uint64_t)sb->st_size, .mtime_ns = mtime,
 			     .live = true };
-	if (u64map_put(&u->by_file, h, slot)) {
+	if (u64map_put(&u->by_file, file_hash(sb->st_dev, sb->st_ino, (uint64_t)sb->st_size, mtime), slot)) {
 		t->live = false;
 		return -ENOMEM;
 	}
-	load_table(u, t, fd, image, image_size);
 	return (int64_t)slot;
+}
+
+/* The table for a file (fd, or the vdso image when fd < 0), loaded on first
+ * sight. Its index, or -errno. */
+static int64_t get_table(struct unwind *u, int fd, const void *image, size_t image_size)
+{
+	struct stat sb = { 0 };
+	if (fd >= 0 && fstat(fd, &sb))
+		return -errno;
+	int64_t mtime = fd >= 0 ? mtime_ns(&sb) : 0;
+	int64_t idx = find_table(u, &sb, mtime);
+	if (idx >= 0)
+		return idx;
+	if ((idx = new_table(u, &sb, mtime)) >= 0)
+		load_table(u, &u->tables[idx], fd, image, image_size);
+	return idx;
 }
 
 static void unref_table(struct unwind *u, uint32_t idx)
@@ -320,6 +349,113 @@ void unwind_sweep(struct unwind *u)
 		proc_free(u, p);
 	}
 	free(gone);
+}
+
+/* A command's files compiled ahead (see unwind_preload_start). */
+#define PRELOAD_MAX 4
+
+struct preloaded {
+	struct stat sb;
+	struct cfi_table ct;
+	int err;
+};
+
+struct unwind_preload {
+	pthread_t thread;
+	char path[PATH_MAX];
+	struct preloaded files[PRELOAD_MAX];
+	size_t n;
+	uint64_t compile_ns;
+};
+
+/* A script's "#!" interpreter into buf; false for anything else. */
+static bool script_interpreter(int fd, char *buf, size_t len)
+{
+	char head[PATH_MAX];
+	ssize_t r = pread(fd, head, sizeof(head) - 1, 0);
+	if (r < 3 || head[0] != '#' || head[1] != '!')
+		return false;
+	head[r] = 0;
+	char *p = head + 2;
+	p += strspn(p, " \t");
+	size_t n = strcspn(p, " \t\n");
+	if (!n || n >= len)
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return true;
+}
+
+/* Compiles path and, when follow, the dynamic loader it names (and for a
+ * script, its interpreter and that one's loader). */
+static void preload_file(struct unwind_preload *pl, const char *path, bool follow)
+{
+	char next[PATH_MAX];
+	int fd = pl->n < PRELOAD_MAX ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return;
+	if (follow && script_interpreter(fd, next, sizeof(next))) {
+		close(fd);
+		preload_file(pl, next, true);
+		return;
+	}
+	struct preloaded *f = &pl->files[pl->n];
+	if (fstat(fd, &f->sb)) {
+		close(fd);
+		return;
+	}
+	uint64_t t0 = now_ns();
+	f->err = cfi_compile(fd, -1, &f->ct);
+	pl->compile_ns += now_ns() - t0;
+	pl->n++;
+	bool interp = follow && cfi_interpreter(fd, next, sizeof(next)) == 0;
+	close(fd);
+	if (interp)
+		preload_file(pl, next, false);
+}
+
+static void *preload_main(void *arg)
+{
+	struct unwind_preload *pl = arg;
+	preload_file(pl, pl->path, true);
+	return NULL;
+}
+
+int unwind_preload_start(const char *path, struct unwind_preload **out)
+{
+	struct unwind_preload *pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	if (snprintf(pl->path, sizeof(pl->path), "%s", path) >= (int)sizeof(pl->path)) {
+		free(pl);
+		return -ENAMETOOLONG;
+	}
+	int err = pthread_create(&pl->thread, NULL, preload_main, pl);
+	if (err) {
+		free(pl);
+		return -err;
+	}
+	*out = pl;
+	return 0;
+}
+
+void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
+{
+	if (!pl)
+		return;
+	pthread_join(pl->thread, NULL);
+	for (size_t i = 0; i < pl->n; i++) {
+		struct preloaded *f = &pl->files[i];
+		int64_t mtime = mtime_ns(&f->sb), idx = u ? find_table(u, &f->sb, mtime) : -1;
+		if (u && idx < 0 && (idx = new_table(u, &f->sb, mtime)) >= 0)
+			install_table(u, &u->tables[idx], f->err, &f->ct);
+		if (u && idx >= 0)
+			u->tables[idx].refs++; /* held for the whole run */
+		cfi_table_release(&f->ct);
+	}
+	if (u)
+		u->st.compile_ns += pl->compile_ns;
+	free(pl);
 }
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out)

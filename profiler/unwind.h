@@ -51,6 +51,20 @@ int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen);
 /* Releases the processes that have exited or exec'd since they were tracked. */
 void unwind_sweep(struct unwind *u);
 
+/*
+ * A command's first samples: the files it maps at exec (the executable, or a
+ * script's #! interpreter, and the dynamic loader it names) are compiled on
+ * a thread of their own while the BPF object loads, so that when the
+ * command is announced at exec its tables only need installing.
+ */
+struct unwind_preload;
+
+/* Starts compiling path's tables. 0 or -errno (nothing started). */
+int unwind_preload_start(const char *path, struct unwind_preload **out);
+/* Waits for the thread and gives its tables to u, which keeps them until
+ * unwind_free.  u NULL: only waits.  Frees pl; pl NULL does nothing. */
+void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);
+
 void unwind_stats(const struct unwind *u, struct unwind_stats *out);
 
 #endif

@@ -26,8 +26,17 @@ static int executable(const char *path)
 
 int workload_find(const char *cmd)
 {
-	if (strchr(cmd, '/'))
-		return executable(cmd);
+	return workload_resolve(cmd, NULL, 0);
+}
+
+int workload_resolve(const char *cmd, char *found, size_t found_len)
+{
+	if (strchr(cmd, '/')) {
+		int err = executable(cmd);
+		if (!err && found && snprintf(found, found_len, "%s", cmd) >= (int)found_len)
+			return -ENAMETOOLONG;
+		return err;
+	}
 	const char *path = getenv("PATH");
 	int err = -ENOENT;
 	if (!path)
@@ -38,6 +47,8 @@ int workload_find(const char *cmd)
 		char full[PATH_MAX];
 		if (snprintf(full, sizeof(full), "%.*s/%s", (int)len, len ? p : ".", cmd) < (int)sizeof(full)) {
 			int e = executable(full);
+			if (!e && found && snprintf(found, found_len, "%s", full) >= (int)found_len)
+				return -ENAMETOOLONG;
 			if (!e)
 				return 0;
 			if (e == -EACCES)

@@ -8,6 +8,7 @@
 #define SCORCH_PROFILER_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct workload {
@@ -20,6 +21,8 @@ struct workload {
 
 /* Finds argv[0] on PATH like execvp would: 0, or -ENOENT / -EACCES. */
 int workload_find(const char *cmd);
+/* The same, and the file found into path (len bytes); -ENAMETOOLONG when it does not fit. */
+int workload_resolve(const char *cmd, char *path, size_t len);
 /* Forks the child, waiting. 0 or -errno. */
 int workload_fork(struct workload *w, char *const argv[]);
 /* Lets the child exec. 0, or -errno from a failed exec. */
