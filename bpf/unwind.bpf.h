@@ -285,9 +285,11 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct pt_regs___sys *r = (struct pt_regs___sys *)regs;
-	if (ret <= 0 || BPF_CORE_READ(r, orig_ax) != 9 /* __NR_mmap, x86-64 */)
+	/* Direct reads (a trusted BTF pointer), no helper calls: this runs at
+	 * every system call of the machine. */
+	if (ret <= 0 || r->orig_ax != 9 /* __NR_mmap, x86-64 */)
 		return 0;
-	if (!(BPF_CORE_READ(r, dx) & 4 /* PROT_EXEC */) || (BPF_CORE_READ(r, r10) & 0x20 /* MAP_ANONYMOUS */))
+	if (!(r->dx & 4 /* PROT_EXEC */) || (r->r10 & 0x20 /* MAP_ANONYMOUS */))
 		return 0;
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
