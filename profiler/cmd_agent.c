@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent_window.h"
+#include "base/fdlimit.h"
 #include "cmd.h"
 #include "log.h"
 
@@ -160,6 +161,8 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 
 	if (gethostname(a->host, sizeof(a->host) - 1))
 		snprintf(a->host, sizeof(a->host), "unknown");
+	if ((err = fdlimit_raise(NULL)))
+		log_warn("agent: cannot raise the limit on open files: %s", strerror(-err));
 	if (mkdir(a->o.output_dir, 0750) && errno != EEXIST)
 		log_warn("%s: cannot create: %s (windows kept in memory until it can be written)", a->o.output_dir,
 			 strerror(errno));
