@@ -222,10 +222,10 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		return;
 	unwind_stats(u, &us);
 	log_info("unwind: %" PRIu64 " user stacks from CFI tables, %" PRIu64 " by frame pointers (tables not loaded "
-		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI), %" PRIu64 " of %" PRIu64 " rows at peak, %.1f ms "
-		 "compiling",
-		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.rows_peak,
-		 us.rows_cap, us.compile_ns / 1e6);
+		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64 " with a debug file's), %" PRIu64
+		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
+		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
+		 us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
 	uint64_t ended = stats[STAT_UNWIND_READ_ERR] + stats[STAT_UNWIND_BAD_FRAME];
 	void (*say)(const char *, ...) = o->unwind == RECORD_UNWIND_DWARF ? log_warn : log_debug;
 	if (stats[STAT_UNWIND_FP_FRAMES] || ended || stats[STAT_UNWIND_ROW_MISS])
@@ -370,7 +370,7 @@ int cmd_record(int argc, char **argv)
 	fill_capture_opts(&o, wp, o.ncpus ? o.ncpus : nonline, &co);
 	char exe[PATH_MAX];
 	if (wp && co.unwind_dwarf && !workload_resolve(o.command[0], exe, sizeof(exe)) &&
-	    (err = unwind_preload_start(exe, &preload)))
+	    (err = unwind_preload_start(exe, o.debug_root, &preload)))
 		log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
 	if ((err = capture_open(&co, &c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
@@ -381,7 +381,7 @@ int cmd_record(int argc, char **argv)
 	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
 		  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
 	struct capture_unwind_maps um;
-	if (co.unwind_dwarf && (err = capture_unwind_maps(c, &um) ?: unwind_new(&um, &unw))) {
+	if (co.unwind_dwarf && (err = capture_unwind_maps(c, &um) ?: unwind_new(&um, o.debug_root, &unw))) {
 		log_error("record: cannot map the unwind table: %s", strerror(-err));
 		goto out;
 	}

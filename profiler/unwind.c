@@ -24,6 +24,7 @@
 #include "base/array.h"
 #include "base/hashtab.h"
 #include "symbolize/cfi.h"
+#include "symbolize/debuginfo.h"
 #include "symbolize/procmaps.h"
 
 /* The BPF rows are cfi rows, byte for byte. */
@@ -60,6 +61,7 @@ struct proc {
 
 struct unwind {
 	struct capture_unwind_maps m;
+	const char *debug_root; /* NULL: debuginfo's default */
 	struct unwind_row *rows; /* the BPF array, mapped */
 	size_t map_len;
 	struct table *tables;
@@ -76,13 +78,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int unwind_new(const struct capture_unwind_maps *maps, struct unwind **out)
+int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, struct unwind **out)
 {
 	struct unwind *u = calloc(1, sizeof(*u));
 	long page = sysconf(_SC_PAGESIZE);
 	if (!u)
 		return -ENOMEM;
 	u->m = *maps;
+	u->debug_root = debug_root;
 	u->map_len = ((size_t)maps->rows_cap * sizeof(struct unwind_row) + (size_t)page - 1) & ~((size_t)page - 1);
 	u->rows = mmap(NULL, u->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, maps->rows_fd, 0);
 	if (u->rows == MAP_FAILED) {
@@ -117,6 +120,45 @@ static int64_t alloc_rows(const struct unwind *u, uint32_t n)
 	}
 }
 
+static uint64_t code_bytes(const struct cfi_table *t)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < t->nsegs; i++)
+		n += t->segs[i].filesz;
+	return n;
+}
+
+/* Compiles the table of the file open at fd (path in the process whose
+ * root is root, "" for ours).  Where the file's own CFI describes less than
+ * half its code (built without unwind tables, only the C runtime's startup
+ * has FDEs in .eh_frame; or stripped of its .debug_frame), the .debug_frame
+ * of its separate debug file is added, found as the symbolizer finds it
+ * (symbolize/debuginfo.h); *from_debug tells. 0 or -errno as cfi_compile. */
+static int compile_file(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+			bool *from_debug)
+{
+	char build_id[129];
+	struct cfi_table dt;
+	int dfd, err = cfi_compile(fd, -1, ct);
+	*from_debug = false;
+	if ((err && err != -ENOENT) || (!err && ct->covered * 2 >= code_bytes(ct)))
+		return err;
+	if (debuginfo_open(fd, debug_root ? debug_root : "/usr/lib/debug", root, path,
+			   debuginfo_build_id(fd, build_id) ? NULL : build_id, &dfd))
+		return err;
+	int derr = cfi_compile(fd, dfd, &dt);
+	close(dfd);
+	if (derr || dt.covered <= (err ? 0 : ct->covered)) {
+		cfi_table_release(&dt);
+		return err;
+	}
+	if (!err)
+		cfi_table_release(ct);
+	*ct = dt;
+	*from_debug = true;
+	return 0;
+}
+
 /* Uploads a compiled table (err: how compiling it went) into slot t (live,
  * refs 0).  Takes ct. */
 static void install_table(struct unwind *u, struct table *t, int err, struct cfi_table *ct_in)
@@ -147,13 +189,31 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 	cfi_table_release(&ct);
 }
 
+/* Where a mapped file is found: its path in process pid, or the vdso image
+ * (path NULL). */
+struct file_ref {
+	uint32_t pid;
+	const char *path;
+	const void *image;
+	size_t image_size;
+};
+
 /* Compiles and uploads one file's table into slot t (live, refs 0). */
-static void load_table(struct unwind *u, struct table *t, int fd, const void *image, size_t image_size)
+static void load_table(struct unwind *u, struct table *t, int fd, const struct file_ref *f)
 {
 	struct cfi_table ct;
+	char root[32];
+	bool from_debug = false;
 	uint64_t t0 = now_ns();
-	int err = fd >= 0 ? cfi_compile(fd, -1, &ct) : cfi_compile_image(image, image_size, &ct);
+	int err;
+	if (fd >= 0) {
+		snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", f->pid);
+		err = compile_file(fd, u->debug_root, root, f->path, &ct, &from_debug);
+	} else {
+		err = cfi_compile_image(f->image, f->image_size, &ct);
+	}
 	u->st.compile_ns += now_ns() - t0;
+	u->st.files_debug_frame += from_debug;
 	install_table(u, t, err, &ct);
 }
 
@@ -201,7 +261,7 @@ static int64_t new_table(struct unwind *u, const struct stat *sb, int64_t mtime)
 
 /* The table for a file (fd, or the vdso image when fd < 0), loaded on first
  * sight. Its index, or -errno. */
-static int64_t get_table(struct unwind *u, int fd, const void *image, size_t image_size)
+static int64_t get_table(struct unwind *u, int fd, const struct file_ref *f)
 {
 	struct stat sb = { 0 };
 	if (fd >= 0 && fstat(fd, &sb))
@@ -211,7 +271,7 @@ static int64_t get_table(struct unwind *u, int fd, const void *image, size_t ima
 	if (idx >= 0)
 		return idx;
 	if ((idx = new_table(u, &sb, mtime)) >= 0)
-		load_table(u, &u->tables[idx], fd, image, image_size);
+		load_table(u, &u->tables[idx], fd, f);
 	return idx;
 }
 
@@ -233,7 +293,8 @@ static int64_t vdso_table(struct unwind *u, const struct procmap *pm)
 	if (!image)
 		return -ENOENT;
 	/* Our own vdso has the size of the target's (one image per kernel). */
-	return get_table(u, -1, image, pm->end - pm->start);
+	struct file_ref f = { .image = image, .image_size = pm->end - pm->start };
+	return get_table(u, -1, &f);
 }
 
 /* Fills one mapping entry for pm; false when the mapping has no table. */
@@ -250,7 +311,8 @@ static bool add_mapping(struct unwind *u, uint32_t pid, const struct procmap *pm
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return false;
-		idx = get_table(u, fd, NULL, 0);
+		struct file_ref f = { .pid = pid, .path = pm->path };
+		idx = get_table(u, fd, &f);
 		close(fd);
 	} else {
 		return false; /* anonymous (JIT): frame pointers */
@@ -363,6 +425,8 @@ struct preloaded {
 struct unwind_preload {
 	pthread_t thread;
 	char path[PATH_MAX];
+	const char *debug_root;
+	uint64_t files_debug_frame;
 	struct preloaded files[PRELOAD_MAX];
 	size_t n;
 	uint64_t compile_ns;
@@ -405,8 +469,10 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 		return;
 	}
 	uint64_t t0 = now_ns();
-	f->err = cfi_compile(fd, -1, &f->ct);
+	bool from_debug;
+	f->err = compile_file(fd, pl->debug_root, "", path, &f->ct, &from_debug);
 	pl->compile_ns += now_ns() - t0;
+	pl->files_debug_frame += from_debug;
 	pl->n++;
 	bool interp = follow && cfi_interpreter(fd, next, sizeof(next)) == 0;
 	close(fd);
@@ -421,14 +487,18 @@ static void *preload_main(void *arg)
 	return NULL;
 }
 
-int unwind_preload_start(const char *path, struct unwind_preload **out)
+int unwind_preload_start(const char *path, const char *debug_root, struct unwind_preload **out)
 {
 	struct unwind_preload *pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;
-	if (snprintf(pl->path, sizeof(pl->path), "%s", path) >= (int)sizeof(pl->path)) {
+	pl->debug_root = debug_root;
+	/* Absolute, as /proc/PID/maps names it: separate debug files are
+	 * looked for beside it. */
+	if (!realpath(path, pl->path)) {
+		int err = -errno;
 		free(pl);
-		return -ENAMETOOLONG;
+		return err;
 	}
 	int err = pthread_create(&pl->thread, NULL, preload_main, pl);
 	if (err) {
@@ -453,8 +523,10 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 			u->tables[idx].refs++; /* held for the whole run */
 		cfi_table_release(&f->ct);
 	}
-	if (u)
+	if (u) {
 		u->st.compile_ns += pl->compile_ns;
+		u->st.files_debug_frame += pl->files_debug_frame;
+	}
 	free(pl);
 }
 

@@ -9,7 +9,9 @@
  * process that maps the file (files are keyed by device, inode, size and
  * modification time, opened through /proc/PID/map_files).  The process's
  * mappings, with the bias and row slice of each, then go to unwind_procs.
- * The [vdso] is compiled from scorch's own copy (one per kernel).
+ * The [vdso] is compiled from scorch's own copy (one per kernel).  A file
+ * whose own CFI describes less than half its code gets the .debug_frame of
+ * its separate debug file added (symbolize/debuginfo.h's lookup).
  *
  * A file's rows are released when no tracked process maps it any more:
  * unwind_sweep() drops processes the BPF side has seen exit or exec.  Row
@@ -33,6 +35,7 @@ struct unwind_stats {
 	uint64_t files;           /* files compiled */
 	uint64_t files_no_cfi;    /* files without CFI (frame pointers there) */
 	uint64_t files_failed;    /* files that could not be opened or parsed */
+	uint64_t files_debug_frame; /* files whose rows came partly from a separate debug file's .debug_frame */
 	uint64_t table_full;      /* files left out: no room in the row array */
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
@@ -41,8 +44,9 @@ struct unwind_stats {
 };
 
 /* Maps the row array of maps (owned by the capture, which must outlive the
- * result). 0 or -errno. */
-int unwind_new(const struct capture_unwind_maps *maps, struct unwind **out);
+ * result).  debug_root: where separate debug files are looked for (NULL:
+ * /usr/lib/debug), for files whose own CFI covers too little. 0 or -errno. */
+int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, struct unwind **out);
 void unwind_free(struct unwind *u);
 
 /* Reads (pid, gen)'s mappings and gives it tables. 0, -ESRCH when the
@@ -59,8 +63,9 @@ void unwind_sweep(struct unwind *u);
  */
 struct unwind_preload;
 
-/* Starts compiling path's tables. 0 or -errno (nothing started). */
-int unwind_preload_start(const char *path, struct unwind_preload **out);
+/* Starts compiling path's tables (debug_root as for unwind_new). 0 or
+ * -errno (nothing started). */
+int unwind_preload_start(const char *path, const char *debug_root, struct unwind_preload **out);
 /* Waits for the thread and gives its tables to u, which keeps them until
  * unwind_free.  u NULL: only waits.  Frees pl; pl NULL does nothing. */
 void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);

@@ -2,7 +2,7 @@
 /*
  * cfi: compiles x86-64 CFI into sorted rows (see cfi.h).
  *
- * One pass over .eh_frame (or .debug_frame) reads every CIE and FDE; the
+ * One pass over .eh_frame (and/or .debug_frame) reads every CIE and FDE; the
  * FDEs are sorted by initial location and each one's instructions are run
  * once, from its CIE's initial state, emitting a row at every advance of the
  * location.  Only the rules a row can hold are tracked: the CFA, rbp and the
@@ -142,10 +142,13 @@ struct cie {
 	bool ok;
 };
 
+struct section;
+
 struct fde {
 	uint64_t start, end;
 	const uint8_t *insns, *insns_end;
-	uint32_t cie; /* index into the CIEs */
+	uint32_t cie; /* index into its section's CIEs */
+	const struct section *sec;
 };
 
 /* One CFI section being read. */
@@ -631,7 +634,7 @@ static int read_entries(struct section *sec)
 					int err = grow((void **)&sec->fdes, &sec->cap_fdes, sec->nfdes, sizeof(*sec->fdes));
 					if (err)
 						return err;
-					sec->fdes[sec->nfdes++] = (struct fde){ start, start + range, c.p, c.end, ci };
+					sec->fdes[sec->nfdes++] = (struct fde){ start, start + range, c.p, c.end, ci, sec };
 				}
 			}
 			off = next;
@@ -645,7 +648,12 @@ static int cmp_fde(const void *a, const void *b)
 	const struct fde *x = a, *y = b;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	return x->end < y->end ? -1 : x->end > y->end; /* the same start: the shorter first, and skipped */
+	/* The same start: only the last is used.  .eh_frame's over
+	 * .debug_frame's (the one the program's own unwinder uses), then the
+	 * longer. */
+	if (x->sec->eh != y->sec->eh)
+		return x->sec->eh ? 1 : -1;
+	return x->end < y->end ? -1 : x->end > y->end;
 }
 
 /* Runs each CIE's initial instructions into its initial state. */
@@ -663,28 +671,46 @@ static void init_cies(struct section *sec)
 	}
 }
 
-static int compile_section(struct section *sec, struct cfi_table *t)
+/* Compiles the FDEs of every section together, in order of address. */
+static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table *t)
 {
 	struct builder b = { t, 0 };
-	int err = read_entries(sec);
-	if (err)
-		return err;
-	if (!sec->nfdes)
-		return -ENOENT;
-	init_cies(sec);
-	qsort(sec->fdes, sec->nfdes, sizeof(*sec->fdes), cmp_fde);
-	for (size_t i = 0; i < sec->nfdes && !err; i++) {
-		const struct fde *f = &sec->fdes[i];
-		const struct cie *cie = &sec->cies[f->cie];
-		uint64_t limit = i + 1 < sec->nfdes ? sec->fdes[i + 1].start : UINT64_MAX;
+	struct fde *all = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	for (size_t k = 0; k < nsecs && !err; k++) {
+		err = read_entries(&secs[k]);
+		init_cies(&secs[k]);
+		n += secs[k].nfdes;
+	}
+	if (!err && !n)
+		err = -ENOENT;
+	if (err || !(all = malloc(n * sizeof(*all))))
+		return err ?: -ENOMEM;
+	n = 0;
+	for (size_t k = 0; k < nsecs; k++) {
+		memcpy(all + n, secs[k].fdes, secs[k].nfdes * sizeof(*all));
+		n += secs[k].nfdes;
+	}
+	qsort(all, n, sizeof(*all), cmp_fde);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct fde *f = &all[i];
+		const struct cie *cie = &f->sec->cies[f->cie];
+		uint64_t limit = i + 1 < n ? all[i + 1].start : UINT64_MAX;
 		if (limit == f->start || !cie->ok)
 			continue;
 		t->fdes++;
+		t->covered += (f->end < limit ? f->end : limit) - f->start;
+		if (!f->sec->eh)
+			t->from_debug_frame = 1;
 		struct frame_state s = cie->init;
 		struct run x = { &b, cie, f->start, limit, true };
-		int e = execute(&x, sec, f->insns, f->insns_end, &s);
-		if (e == -ENOMEM)
-			return e;
+		int e = execute(&x, f->sec, f->insns, f->insns_end, &s);
+		if (e == -ENOMEM) {
+			err = e;
+			break;
+		}
 		if (!e && x.loc < f->end)
 			err = emit_row(&x, &s);
 		/* A malformed FDE keeps the rows it had up to the bad instruction. */
@@ -693,6 +719,7 @@ static int compile_section(struct section *sec, struct cfi_table *t)
 			err = push(&b, &gap);
 		}
 	}
+	free(all);
 	return err;
 }
 
@@ -709,10 +736,10 @@ static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 	return NULL;
 }
 
-/* Compiles the named CFI section of elf into t. -ENOENT when it has none. */
-static int compile_named(Elf *elf, const char *name, struct cfi_table *t)
+/* Finds the named CFI section of elf. -ENOENT when it has none. */
+static int open_section(Elf *elf, const char *name, struct section *sec)
 {
-	GElf_Shdr sh;
+	GElf_Shdr sh, got;
 	Elf_Scn *s = find_section(elf, name, &sh);
 	if (!s)
 		return -ENOENT;
@@ -721,14 +748,10 @@ static int compile_named(Elf *elf, const char *name, struct cfi_table *t)
 	Elf_Data *d = elf_getdata(s, NULL);
 	if (!d || !d->d_buf || !d->d_size)
 		return -ENOENT;
-	struct section sec = { .buf = d->d_buf, .size = d->d_size, .addr = sh.sh_addr, .eh = name[1] == 'e' };
-	GElf_Shdr got;
+	*sec = (struct section){ .buf = d->d_buf, .size = d->d_size, .addr = sh.sh_addr, .eh = name[1] == 'e' };
 	if (find_section(elf, ".got", &got))
-		sec.data = got.sh_addr;
-	int err = compile_section(&sec, t);
-	free(sec.cies);
-	free(sec.fdes);
-	return err;
+		sec->data = got.sh_addr;
+	return 0;
 }
 
 static int read_segments(Elf *elf, struct cfi_table *t)
@@ -747,30 +770,31 @@ static int read_segments(Elf *elf, struct cfi_table *t)
 	return 0;
 }
 
-static void drop_rows(struct cfi_table *t)
-{
-	free(t->rows);
-	t->rows = NULL;
-	t->n = t->fdes = t->unsupported = t->signal = 0;
-}
-
+/* The rows of elf's .eh_frame and of the .debug_frame of debug (or of elf
+ * itself) together. */
 static int compile_elf(Elf *elf, Elf *debug, struct cfi_table *out)
 {
+	struct section secs[2];
+	size_t n = 0;
 	GElf_Ehdr eh;
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	memset(secs, 0, sizeof(secs));
 	if (!gelf_getehdr(elf, &eh))
 		return -EINVAL;
 	if (eh.e_machine != EM_X86_64)
 		return -ENOTSUP;
 	if ((err = read_segments(elf, out)))
 		goto out;
-	err = compile_named(elf, ".eh_frame", out);
-	if (err && err != -ENOMEM && debug) {
-		drop_rows(out);
-		if (!(err = compile_named(debug, ".debug_frame", out)))
-			out->from_debug_frame = 1;
+	if ((err = open_section(elf, ".eh_frame", &secs[n])) == 0)
+		n++;
+	if ((err = open_section(debug ? debug : elf, ".debug_frame", &secs[n])) == 0)
+		n++;
+	err = n ? compile_sections(secs, n, out) : err;
+	for (size_t k = 0; k < n; k++) {
+		free(secs[k].cies);
+		free(secs[k].fdes);
 	}
 out:
 	if (err)
@@ -793,7 +817,7 @@ int cfi_compile(int fd, int debug_fd, struct cfi_table *out)
 		err = -EINVAL;
 		goto out;
 	}
-	err = compile_elf(elf, debug ? debug : elf, out);
+	err = compile_elf(elf, debug, out);
 out:
 	elf_end(debug);
 	elf_end(elf);
@@ -807,7 +831,7 @@ int cfi_compile_image(const void *image, size_t size, struct cfi_table *out)
 	Elf *elf = elf_memory((char *)image, size);
 	if (!elf)
 		return -EINVAL;
-	int err = compile_elf(elf, elf, out);
+	int err = compile_elf(elf, NULL, out);
 	elf_end(elf);
 	return err;
 }

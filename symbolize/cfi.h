@@ -59,14 +59,18 @@ struct cfi_table {
 	uint32_t fdes;        /* FDEs compiled */
 	uint32_t unsupported; /* rows with CFI_CFA_UNSUPPORTED (before merging) */
 	uint32_t signal;      /* signal trampoline rows */
-	int from_debug_frame; /* the rows came from .debug_frame (of debug_fd) */
+	int from_debug_frame; /* some rows came from .debug_frame */
+	uint64_t covered;     /* bytes of code the FDEs describe */
 };
 
-/* Compiles the CFI of the ELF file open at fd: its .eh_frame (found through
- * .eh_frame_hdr), else the .debug_frame of debug_fd (a separate debug file,
- * -1 for none) or of fd itself.  The descriptors are not closed.
- * 0, -ENOENT when there is no CFI, -ENOTSUP for another machine than x86-64,
- * -EINVAL for malformed data, -ENOMEM.  Release with cfi_table_release. */
+/* Compiles the CFI of the ELF file open at fd: the FDEs of its .eh_frame
+ * and of the .debug_frame of debug_fd (a separate debug file), or of fd
+ * itself with debug_fd -1, together (.eh_frame's where both describe an
+ * address).  A binary built without unwind tables has FDEs in .eh_frame
+ * for the C runtime's startup code only, the rest in .debug_frame.  The
+ * descriptors are not closed.  0, -ENOENT when there is no CFI, -ENOTSUP for another machine
+ * than x86-64, -EINVAL for malformed data, -ENOMEM.  Release with
+ * cfi_table_release. */
 int cfi_compile(int fd, int debug_fd, struct cfi_table *out);
 /* The same for an ELF image in memory (the vDSO); the image is not copied
  * and must outlive the call only. */

@@ -3,7 +3,8 @@
 # (shape_nofp): at least 95 % of samples reach main and each function's
 # share is within 3 points of its design (60/30/10), nothing lost; the
 # 41-deep recursion comes out whole.  --unwind fp on the same binary is
-# printed for comparison, not asserted.  Then stacks through libc callbacks,
+# printed for comparison, not asserted.  The same workload with its CFI
+# only in a separate debug file.  Then stacks through libc callbacks,
 # a signal frame and the PLT (samples/unwind_cases).  Then --unwind auto on
 # the frame-pointer build keeps record_shape's figures.
 set -euo pipefail
@@ -46,6 +47,23 @@ depth=$(awk '{ sub(/ [0-9]+$/, ""); n = 0; k = split($0, f, ";"); for (i = 1; i 
 "$scorch" record --unwind dwarf -F 999 -o "$tmp/deep.folded" -- "$shape_nofp" 0.5 300 2>"$tmp/err" >/dev/null
 grep -q "^$comm;\[truncated\];shape_ten;" "$tmp/deep.folded" || fail "no [truncated] root: $(head -c 300 "$tmp/deep.folded")"
 grep -q 'deeper than 127 frames' "$tmp/err" || fail "truncation not reported: $(cat "$tmp/err")"
+
+# Built without unwind tables, the CFI only in a separate debug file's
+# .debug_frame (samples/shape_split and its .debug next to it): whole
+# stacks as with .eh_frame.  Without the debug file nothing reaches main.
+split=$(dirname "$shape_nofp")/shape_split
+[ -x "$split" ] && [ -f "$split.debug" ] || fail "$split (and its .debug) is not built"
+"$scorch" record -v --unwind dwarf -F 999 -o "$tmp/split.folded" -- "$split" 2 2>"$tmp/err" >/dev/null ||
+	fail "record --unwind dwarf (shape_split) exited $?: $(cat "$tmp/err")"
+grep -q ', 1 with a debug file' "$tmp/err" || fail "shape_split: no table from its debug file: $(grep unwind "$tmp/err")"
+echo "separate .debug_frame: $(shares "$tmp/split.folded" shape_split)"
+main=$(share ";main(;| )" "$tmp/split.folded" shape_split)
+within "$main" 100 5 || fail "shape_split: only $main % of samples reach main"
+for f in "shape_sixty 60" "shape_thirty 30" "shape_ten 10"; do
+	set -- $f
+	s=$(share ";$1(;|$| )" "$tmp/split.folded" shape_split)
+	within "$s" "$2" 4 || fail "shape_split: $1 has $s % of the samples, designed $2 %"
+done
 
 # Stacks through libc and a signal frame (samples/unwind_cases, no frame
 # pointers), one case a run, so that a case's samples are the whole run:

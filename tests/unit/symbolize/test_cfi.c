@@ -5,8 +5,8 @@
  * table says at that address (CFA base and offset, where rbp is saved, the
  * outermost frame), and an FDE's end not followed by another must be a gap.
  * Files: a fixture built with -O2 -fomit-frame-pointer (.eh_frame), the same
- * without .eh_frame_hdr, the same with only .debug_frame, and the system's
- * libc (signal trampoline, PLT).
+ * without .eh_frame_hdr, the same with only .debug_frame, in the file or in
+ * a separate debug file, and the system's libc (signal trampoline, PLT).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +219,30 @@ static void test_debug_frame_fixture(void **state)
 	cfi_table_release(&t);
 }
 
+/* Stripped of its .debug_frame and without unwind tables: next to nothing
+ * of its own; with its separate debug file, every row readelf prints for
+ * that file's .debug_frame. */
+static void test_separate_debug_frame(void **state)
+{
+	(void)state;
+	struct cfi_table own, t;
+	struct check c;
+	int fd = open(CFIFIX_SPLIT, O_RDONLY | O_CLOEXEC), dfd = open(CFIFIX_SPLIT ".debug", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0 && dfd >= 0);
+	int err = cfi_compile(fd, -1, &own);
+	assert_true(err == -ENOENT || (err == 0 && own.from_debug_frame == 0 && own.covered < 64));
+	cfi_table_release(&own);
+	assert_int_equal(cfi_compile(fd, dfd, &t), 0);
+	close(fd);
+	close(dfd);
+	assert_int_equal(t.from_debug_frame, 1);
+	assert_true(t.nsegs > 0); /* the segments are the stripped file's */
+	check_against_readelf(CFIFIX_SPLIT ".debug", &t, &c);
+	assert_true(c.rows_rsp > 10);
+	assert_true(c.rows_rbp_saved > 0);
+	cfi_table_release(&t);
+}
+
 static void test_libc(void **state)
 {
 	(void)state;
@@ -271,7 +295,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eh_frame_fixture), cmocka_unit_test(test_eh_frame_without_hdr),
-		cmocka_unit_test(test_debug_frame_fixture),
+		cmocka_unit_test(test_debug_frame_fixture), cmocka_unit_test(test_separate_debug_frame),
 		cmocka_unit_test(test_libc),             cmocka_unit_test(test_bias),
 		cmocka_unit_test(test_not_elf),
 	};
