@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/readfile.h"
 
 #define MAX_FILE (256u << 20)
@@ -19,9 +20,12 @@ struct pm_entry {
 	uint32_t name; /* offset into names */
 };
 
+/* While parsing, e holds one entry per line (n of them); once parsed, nseg
+ * disjoint ranges sorted by start, each named by the latest line covering it
+ * (so a lookup is one binary search, however entries overlap). */
 struct perfmap {
 	struct pm_entry *e;
-	size_t n, cap;
+	size_t n, cap, nseg;
 	char *names;
 	size_t names_len, names_cap;
 	size_t skipped;
@@ -102,6 +106,73 @@ static int entry_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A max-heap of entry indices by seq: the latest line on top. */
+static void heap_push(uint32_t *h, size_t *n, const struct pm_entry *e, uint32_t i)
+{
+	size_t k = (*n)++;
+	for (; k && e[h[(k - 1) / 2]].seq < e[i].seq; k = (k - 1) / 2)
+		h[k] = h[(k - 1) / 2];
+	h[k] = i;
+}
+
+static void heap_pop(uint32_t *h, size_t *n, const struct pm_entry *e)
+{
+	uint32_t last = h[--*n];
+	size_t k = 0;
+	for (size_t c; (c = 2 * k + 1) < *n; k = c) {
+		if (c + 1 < *n && e[h[c + 1]].seq > e[h[c]].seq)
+			c++;
+		if (e[h[c]].seq < e[last].seq)
+			break;
+		h[k] = h[c];
+	}
+	h[k] = last;
+}
+
+/*
+ * Replaces the entries (sorted by start) by disjoint ranges, each named by
+ * the latest line covering it: a sweep over the starts with the lines
+ * covering the current address in a heap.  Each range ends where its line
+ * ends or another starts, so there are at most 2n (n when none overlap).
+ */
+static int flatten(struct perfmap *m)
+{
+	const struct pm_entry *e = m->e;
+	size_t n = m->n, i = 0, hn = 0, ns = 0, cap = n;
+	uint64_t pos = 0;
+	uint32_t *heap = malloc(n * sizeof(*heap));
+	struct pm_entry *seg = malloc(n * sizeof(*seg)); /* as many as lines, unless they overlap */
+	int err = heap && seg ? 0 : -ENOMEM;
+
+	while (!err && (i < n || hn)) {
+		if (!hn)
+			pos = e[i].start;
+		while (i < n && e[i].start <= pos)
+			heap_push(heap, &hn, e, (uint32_t)i++);
+		while (hn && e[heap[0]].end <= pos)
+			heap_pop(heap, &hn, e);
+		if (!hn)
+			continue;
+		const struct pm_entry *top = &e[heap[0]];
+		uint64_t next = i < n && e[i].start < top->end ? e[i].start : top->end;
+		if (ns && seg[ns - 1].end == pos && seg[ns - 1].seq == top->seq)
+			seg[ns - 1].end = next; /* an older line starts inside the latest */
+		else if (!(err = array_grow(&seg, &cap, ns + 1, sizeof(*seg))))
+			seg[ns++] = (struct pm_entry){ pos, next, top->seq, top->name };
+		pos = next;
+	}
+	if (!err) {
+		struct pm_entry *fit = ns < cap ? realloc(seg, ns * sizeof(*seg)) : seg;
+		free(m->e);
+		m->e = fit ? fit : seg;
+		m->cap = m->nseg = ns;
+		seg = NULL;
+	}
+	free(heap);
+	free(seg);
+	return err;
+}
+
 int perfmap_parse(const char *text, size_t len, struct perfmap **out)
 {
 	struct perfmap *m = calloc(1, sizeof(*m));
@@ -120,6 +191,10 @@ int perfmap_parse(const char *text, size_t len, struct perfmap **out)
 	}
 	if (m->n) /* qsort(NULL, 0) is undefined */
 		qsort(m->e, m->n, sizeof(*m->e), entry_cmp);
+	if (m->n && (err = flatten(m))) {
+		perfmap_free(m);
+		return err;
+	}
 	*out = m;
 	return 0;
 }
@@ -151,7 +226,7 @@ void perfmap_free(struct perfmap *m)
 
 const char *perfmap_lookup(const struct perfmap *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->n;
+	size_t lo = 0, hi = m->nseg;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (m->e[mid].start <= addr)
@@ -159,14 +234,7 @@ const char *perfmap_lookup(const struct perfmap *m, uint64_t addr)
 		else
 			hi = mid;
 	}
-	/* The latest line covering addr among the few that start before it. */
-	const struct pm_entry *best = NULL;
-	for (size_t i = lo, k = 0; i-- > 0 && k < 16; k++) {
-		const struct pm_entry *e = &m->e[i];
-		if (addr < e->end && (!best || e->seq > best->seq))
-			best = e;
-	}
-	return best ? m->names + best->name : NULL;
+	return lo && addr < m->e[lo - 1].end ? m->names + m->e[lo - 1].name : NULL;
 }
 
 size_t perfmap_count(const struct perfmap *m)

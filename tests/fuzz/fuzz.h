@@ -28,4 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 const char *fuzz_scratch_path(const char *name);
 
+/*
+ * An in-memory file (memfd) holding exactly data[0..size), for parsers that
+ * take a file descriptor: *fd is made on first use (start it at -1), then
+ * truncated and rewritten on every call.  Returns *fd.
+ */
+int fuzz_memfd(int *fd, const void *data, size_t size);
+
 #endif

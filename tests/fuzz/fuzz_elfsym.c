@@ -4,10 +4,7 @@
  * path) and from a file descriptor (every mapped binary): a mutated binary
  * must be refused or give lookups that hold, and both paths must agree.
  */
-#define _GNU_SOURCE
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "probe.h"
@@ -32,11 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t probe[PROBES_MAX];
 	size_t n = probes_from(data, size, probe);
 
-	if (fd < 0)
-		FUZZ_CHECK((fd = memfd_create("fuzz-elf", MFD_CLOEXEC)) >= 0);
-	FUZZ_CHECK(!ftruncate(fd, 0) && pwrite(fd, data, size, 0) == (ssize_t)size);
 	int em = elfsym_load_mem(data, size, &m);
-	int ef = elfsym_load_fd(fd, &f);
+	int ef = elfsym_load_fd(fuzz_memfd(&fd, data, size), &f);
 	FUZZ_CHECK((em == 0) == (ef == 0));
 	if (m && f) {
 		FUZZ_CHECK(elfsym_count(m) == elfsym_count(f));

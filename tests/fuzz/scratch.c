@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_scratch_path: a scratch file for targets that parse files. */
+/* fuzz_scratch_path and fuzz_memfd: files for targets that parse files. */
+#define _GNU_SOURCE
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -23,4 +25,12 @@ const char *fuzz_scratch_path(const char *name)
 		atexit(cleanup);
 	}
 	return path;
+}
+
+int fuzz_memfd(int *fd, const void *data, size_t size)
+{
+	if (*fd < 0)
+		FUZZ_CHECK((*fd = memfd_create("fuzz-input", MFD_CLOEXEC)) >= 0);
+	FUZZ_CHECK(!ftruncate(*fd, 0) && pwrite(*fd, data, size, 0) == (ssize_t)size);
+	return *fd;
 }
