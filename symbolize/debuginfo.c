@@ -128,8 +128,9 @@ static int debuglink(Elf *e, char *name, size_t len, uint32_t *crc)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = find_section(e, ".gnu_debuglink", &sh);
-	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
-	if (!d || d->d_size < 8)
+	/* A NOBITS section has a size but no bytes (d_buf NULL). */
+	Elf_Data *d = scn && sh.sh_type != SHT_NOBITS ? elf_getdata(scn, NULL) : NULL;
+	if (!d || !d->d_buf || d->d_size < 8)
 		return -ENOENT;
 	const char *s = d->d_buf;
 	size_t n = strnlen(s, d->d_size);
