@@ -377,6 +377,8 @@ int BPF_PROG(on_exec, struct task_struct *p)
 		if (!(ps = bpf_map_lookup_elem(&procs, &pid)))
 			return 0;
 	}
+	/* Counts as its first sample's announcement: the next is at the 2nd. */
+	ps->samples = 1;
 	announce(pid, ps->gen);
 	return 0;
 }

@@ -171,19 +171,26 @@ __noinline int unwind_frame(void)
 	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &s->pid);
 	if (!p)
 		return UNWIND_STOP;
+	__u64 pc = s->exact ? s->ip : s->ip - 1;
+	const struct unwind_mapping *m = unwind_find_mapping(p, pc);
+	if (!m) {
+		unwind_miss(s->pid);
+		/* A return address outside every mapping, with rbp zero: past the
+		 * outermost frame of code whose CFI does not end the stack (the
+		 * child side of a raw clone, which only clears rbp as the ABI asks
+		 * of _start).  The end, not a frame: a frame-pointer step from
+		 * rbp 0 would fail anyway. */
+		if (nr && !s->bp)
+			return UNWIND_STOP;
+	}
 	if (nr >= SCORCH_MAX_DEPTH) {
 		s->truncated = 1;
 		return UNWIND_STOP;
 	}
 	st->ips[nr] = s->ip;
 	s->nr = nr + 1;
-
-	__u64 pc = s->exact ? s->ip : s->ip - 1;
-	const struct unwind_mapping *m = unwind_find_mapping(p, pc);
-	if (!m) {
-		unwind_miss(s->pid);
+	if (!m)
 		return unwind_fp_step(s);
-	}
 	if (!m->nrows)
 		return unwind_fp_step(s);
 	const struct unwind_row *r = unwind_find_row(m->first_row, m->nrows, pc - m->bias);
@@ -243,10 +250,11 @@ struct {
 } unwind_copy SEC(".maps");
 
 /* A forked child has its parent's mappings: it gets a copy of the parent's
- * tables under an exec generation of its own, and is announced so that
- * userspace takes it over (the rows stay valid meanwhile: the parent holds
- * them, and a file's rows are released only a sweep after its last process
- * is gone).  Without this, a child's samples before userspace read its maps
+ * tables under an exec generation of its own.  Userspace takes it over when
+ * its first sample announces it (most children exec first, and need no
+ * work); the rows stay valid meanwhile: the parent holds them, and a file's
+ * rows are released only a sweep (a second) after its last process is
+ * gone.  Without this, a child's samples before userspace read its maps
  * were walked with frame pointers: a shell's forks, make's. */
 static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 {
@@ -262,9 +270,7 @@ static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 	if (bpf_probe_read_kernel(copy, sizeof(*copy), pp))
 		return;
 	copy->gen = fresh.gen;
-	if (bpf_map_update_elem(&unwind_procs, &cpid, copy, BPF_ANY))
-		return;
-	announce(cpid, fresh.gen);
+	bpf_map_update_elem(&unwind_procs, &cpid, copy, BPF_ANY);
 }
 
 /* The system call's registers sys_exit reads (a CO-RE flavour of pt_regs). */

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/atomicfile.h"
+#include "base/hashtab.h"
 #include "build.h"
 #include "capture.h"
 #include "cmd.h"
@@ -137,22 +139,45 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->verifier_stats = o->verbose;
 }
 
-/* What each process announcement updates. */
+/* What each process announcement updates.  Announcements are handled a
+ * poll's batch at a time, each (pid, gen) once: a process is announced at
+ * exec, at each executable mmap and on its 2nd, 4th ... sample, and when
+ * the reader falls behind (a slow machine, a sanitizer build) one reading
+ * of its maps serves them all. */
 struct record_ctx {
 	struct symbolizer *sym;
 	struct unwind *unw; /* NULL with --unwind fp */
+	uint64_t *pending;  /* pid << 32 | gen, in arrival order */
+	size_t npending, cap;
+	struct u64map seen; /* the same, for the batch */
 };
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 {
 	struct record_ctx *rc = ctx;
-	int err;
-	/* Tables first: until they are in, the process's stacks are walked with frame pointers. */
-	if (rc->unw && (err = unwind_track(rc->unw, pid, gen)) && err != -ESRCH)
-		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
-	err = symbolizer_track(rc->sym, pid, gen);
-	if (err && err != -ESRCH)
-		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+	uint64_t key = (uint64_t)pid << 32 | gen;
+	if (u64map_get(&rc->seen, key))
+		return;
+	if (!array_grow(&rc->pending, &rc->cap, rc->npending + 1, sizeof(*rc->pending)) &&
+	    !u64map_put(&rc->seen, key, 1))
+		rc->pending[rc->npending++] = key;
+}
+
+/* Handles the batch of announcements the last poll collected. */
+static void track_pending(struct record_ctx *rc)
+{
+	for (size_t i = 0; i < rc->npending; i++) {
+		uint32_t pid = (uint32_t)(rc->pending[i] >> 32), gen = (uint32_t)rc->pending[i];
+		int err;
+		/* Tables first: until they are in, the process's stacks are walked with frame pointers. */
+		if (rc->unw && (err = unwind_track(rc->unw, pid, gen)) && err != -ESRCH)
+			log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
+		err = symbolizer_track(rc->sym, pid, gen);
+		if (err && err != -ESRCH)
+			log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+		u64map_del(&rc->seen, rc->pending[i]);
+	}
+	rc->npending = 0;
 }
 
 /* Samples until the duration passes, the command exits or a signal comes. */
@@ -169,6 +194,7 @@ static int run_loop(struct capture *c, struct record_ctx *rc, const struct recor
 				timeout = (int)(left * 1000) + 1;
 		}
 		int err = capture_poll(c, timeout, on_proc, rc);
+		track_pending(rc);
 		if (err) {
 			log_error("record: polling the ring buffer: %s", strerror(-err));
 			return err;
@@ -324,6 +350,7 @@ int cmd_record(int argc, char **argv)
 	struct symbolizer *sym = NULL;
 	struct unwind *unw = NULL;
 	struct unwind_preload *preload = NULL;
+	struct record_ctx rc = { 0 };
 	struct profile *p = NULL;
 	struct capture_opts co;
 	struct build_stats bs;
@@ -332,9 +359,12 @@ int cmd_record(int argc, char **argv)
 	int ret = 2, err;
 	double t0, t1, wall0;
 
+	u64map_init(&rc.seen);
 	err = record_opts_parse(argc, argv, &o);
-	if (err)
+	if (err) {
+		u64map_release(&rc.seen);
 		return err > 0 ? 0 : 2;
+	}
 	log_verbose = o.verbose;
 	libbpf_set_print(libbpf_log);
 	if (check_privileges() || record_opts_check(&o))
@@ -387,7 +417,8 @@ int cmd_record(int argc, char **argv)
 	}
 	unwind_preload_finish(unw, preload);
 	preload = NULL;
-	struct record_ctx rc = { sym, unw };
+	rc.sym = sym;
+	rc.unw = unw;
 	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -410,6 +441,7 @@ int cmd_record(int argc, char **argv)
 	capture_stop(c);
 	t1 = now_s(CLOCK_MONOTONIC);
 	capture_poll(c, 0, on_proc, &rc);
+	track_pending(&rc);
 	capture_stats(c, stats);
 
 	p = profile_new();
@@ -443,6 +475,8 @@ out:
 	if (wp && !wp->exited)
 		workload_abort(wp);
 	unwind_preload_finish(NULL, preload);
+	free(rc.pending);
+	u64map_release(&rc.seen);
 	unwind_free(unw);
 	capture_free(c);
 	symbolizer_free(sym);
