@@ -690,7 +690,8 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 		return err ?: -ENOMEM;
 	n = 0;
 	for (size_t k = 0; k < nsecs; k++) {
-		memcpy(all + n, secs[k].fdes, secs[k].nfdes * sizeof(*all));
+		if (secs[k].nfdes)
+			memcpy(all + n, secs[k].fdes, secs[k].nfdes * sizeof(*all));
 		n += secs[k].nfdes;
 	}
 	qsort(all, n, sizeof(*all), cmp_fde);
