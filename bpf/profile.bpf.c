@@ -396,5 +396,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&procs, &pid);
 	if (unwind_dwarf)
 		bpf_map_delete_elem(&unwind_procs, &pid);
+	/* A filtered pid is that process, not whoever gets the number next. */
+	if (filter_pid)
+		bpf_map_delete_elem(&pids, &pid);
 	return 0;
 }

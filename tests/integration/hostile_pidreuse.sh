@@ -54,4 +54,22 @@ check system-wide "$tmp/sys.folded" "$tmp/log"
 # Our shape's rows (other processes may be called shape too), pid folded away.
 sed -n "s/^shape;$other;/shape;/p" "$tmp/sys.folded" >"$tmp/sys-shape.folded"
 shape_intact "$tmp/sys-shape.folded"
+# A followed child exits and a process outside the command takes its pid
+# while the command still runs: the newcomer is not the command's, and none
+# of its samples (beta_spin) may be recorded.
+"$scorch" record -F 999 --per-pid -o "$tmp/follow.folded" -- bash -c \
+	'"$1" 0.4 --cpu & echo $! >"$2"; wait; sleep 2' - "$tmp/a/hostile_work" "$tmp/child" 2>"$tmp/err" &
+rec=$!
+for _ in $(seq 100); do
+	[ -s "$tmp/child" ] && ! kill -0 "$(cat "$tmp/child")" 2>/dev/null && break
+	sleep 0.05
+done
+child=$(cat "$tmp/child")
+"$bin/hostile_pidreuse" --pid "$child" "$tmp/b/hostile_work" 1 >"$tmp/log" || fail "could not take pid $child again"
+wait "$rec" || fail "record -- bash: $(cat "$tmp/err")"
+a=$(awk '/;alpha_spin( |;)/ { n += $NF } END { print n + 0 }' "$tmp/follow.folded")
+b=$(awk '/;beta_spin( |;)/ { n += $NF } END { print n + 0 }' "$tmp/follow.folded")
+[ "$a" -gt 100 ] || fail "followed child: only $a samples of alpha_spin"
+[ "$b" = 0 ] || fail "pid $child reused by a process outside the command: $b of its samples recorded"
+echo "followed child's pid $child reused outside the command: alpha_spin $a samples, beta_spin $b"
 echo "hostile_pidreuse: ok"
