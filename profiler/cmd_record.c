@@ -22,6 +22,7 @@
 
 #include "base/array.h"
 #include "base/atomicfile.h"
+#include "base/fdlimit.h"
 #include "base/hashtab.h"
 #include "build.h"
 #include "capture.h"
@@ -392,6 +393,9 @@ int cmd_record(int argc, char **argv)
 		}
 		wp = &w;
 	}
+	/* After the fork: the command keeps the limits it was given. */
+	if ((err = fdlimit_raise(NULL)))
+		log_debug("record: cannot raise the limit on open files: %s", strerror(-err));
 	int *online = NULL;
 	size_t nonline = 0;
 	if (capture_online_cpus(&online, &nonline))
