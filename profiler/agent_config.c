@@ -28,6 +28,7 @@ void agent_opts_init(struct agent_opts *o)
 	o->interval_ms = 10000;
 	o->output_dir = strdup("/var/lib/scorch");
 	o->spool_max = 256ull << 20;
+	o->unwind_cfi = true;
 }
 
 void agent_opts_release(struct agent_opts *o)
@@ -194,6 +195,10 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		return add_label(o, v, msg, msglen);
 	} else if (!strcmp(key, "per-process")) {
 		o->per_process = truthy(v);
+	} else if (!strcmp(key, "unwind")) {
+		if (strcmp(v, "fp") && strcmp(v, "dwarf") && strcmp(v, "auto"))
+			return bad(msg, msglen, -EINVAL, "unwind '%s': want fp, dwarf or auto", v);
+		o->unwind_cfi = strcmp(v, "fp") != 0;
 	} else if (!strcmp(key, "verbose")) {
 		o->verbose = truthy(v);
 	} else if (!strcmp(key, "config")) {

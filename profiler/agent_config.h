@@ -29,6 +29,8 @@ struct agent_opts {
 	struct agent_label *labels; /* static labels (service=... names the service) */
 	size_t nlabels;
 	bool per_process;        /* one file per process per window */
+	bool unwind_cfi;         /* --unwind auto|dwarf (default): CFI tables where a
+	                            process has them; false: --unwind fp */
 	char *config;            /* --config FILE */
 	uint64_t spool_max;      /* bytes of unsent windows kept on disk (256 MiB) */
 	bool verbose;

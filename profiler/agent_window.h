@@ -36,6 +36,8 @@ struct agent_pending {
 	char name[64];
 };
 
+struct unwind;
+
 struct agent {
 	struct agent_opts o;
 	struct capture *c;
@@ -51,7 +53,8 @@ struct agent {
 	unsigned push_streak;  /* failures in a row */
 	uint64_t push_at_ms;   /* no push before this (backoff) */
 	uint64_t prev[STAT_NR]; /* BPF counters at the last window's end */
-	unsigned windows_since_sym;
+	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
+	uint64_t unw_swept_ms;  /* when exited processes' tables were last released */
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_push, rl_drop;
 };

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent_window.h"
+#include "unwind.h"
 #include "base/fdlimit.h"
 #include "cmd.h"
 #include "log.h"
@@ -49,7 +50,8 @@ static void usage(void)
 	printf("usage: scorch agent [--frequency HZ] [--interval DURATION] [--output-dir DIR]\n"
 	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
 	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
-	       "                    [--per-process] [--spool-max SIZE] [--config FILE] [-v]\n\n"
+	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
+	       "                    [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
 	       "--push, each window also goes to Pyroscope's /ingest, one series per service,\n"
@@ -57,7 +59,9 @@ static void usage(void)
 	       "Labels: host, pid, comm, exe, cgroup, container_id, service_name (--label\n"
 	       "service=NAME, else the executable's name) and every --label.\n"
 	       "SIGTERM writes the current window and exits; SIGHUP reloads --config (a\n"
-	       "'key = value' file with these option names).\n");
+	       "'key = value' file with these option names).\n"
+	       "--unwind: user stacks from each binary's CFI tables (auto and dwarf, the\n"
+	       "default; frame pointers where a file has none) or frame pointers only (fp).\n");
 }
 
 static int set_labels(struct agent *a)
@@ -116,6 +120,9 @@ static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 	int err = agent_procs_track(a->procs, pid, gen, comm);
 	if (err == -ESRCH)
 		return;
+	/* Tables first: until they are in, its stacks are walked with frame pointers. */
+	if (a->unw && (err = unwind_track(a->unw, pid, gen)) && err != -ESRCH)
+		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
 	err = symbolizer_track(a->sym, pid, gen);
 	if (err && err != -ESRCH)
 		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
@@ -192,14 +199,24 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		.count_entries = entries,
 		.pid_entries = 1,
 		.windowed = true,
+		.unwind_dwarf = a->o.unwind_cfi,
+		.unwind_rows = 1u << 20, /* 16 MiB: python3 is 65k rows, libc 28k */
+		.unwind_procs = 16384,
 	};
-	if ((err = capture_open(&co, &a->c, msg, msglen)) || (err = capture_start(a->c, msg, msglen)))
+	struct capture_unwind_maps um;
+	if ((err = capture_open(&co, &a->c, msg, msglen)))
 		return err;
-	return 0;
+	if (co.unwind_dwarf && (err = capture_unwind_maps(a->c, &um) ?: unwind_new(&um, NULL, &a->unw))) {
+		snprintf(msg, msglen, "cannot map the unwind table: %s", strerror(-err));
+		return err;
+	}
+	a->unw_swept_ms = agent_now_ms();
+	return capture_start(a->c, msg, msglen);
 }
 
 static void teardown(struct agent *a)
 {
+	unwind_free(a->unw);
 	capture_free(a->c);
 	for (size_t i = 0; i < a->npending; i++)
 		profile_free(a->pending[i].p);
@@ -223,6 +240,10 @@ static int run(struct agent *a, int argc, char **argv)
 		if ((err = capture_poll(a->c, timeout, on_proc, a))) {
 			log_error("agent: polling the ring buffer: %s", strerror(-err));
 			return err;
+		}
+		if (a->unw && agent_now_ms() - a->unw_swept_ms >= 1000) { /* tables of exited processes */
+			unwind_sweep(a->unw);
+			a->unw_swept_ms = agent_now_ms();
 		}
 		if (reload_signal) {
 			reload_signal = 0;

@@ -72,6 +72,11 @@ static void test_args(void **state)
 	assert_int_equal(o.nheaders, 1);
 	assert_string_equal(o.headers[0], "X-Scope-OrgID: t1");
 	assert_string_equal(o.push_url, "http://127.0.0.1:4040");
+	assert_true(o.unwind_cfi); /* auto by default */
+	agent_opts_release(&o);
+	char *fp[] = { "agent", "--unwind", "fp", NULL };
+	assert_int_equal(agent_opts_load(&o, 3, fp, msg, sizeof(msg)), 0);
+	assert_false(o.unwind_cfi);
 	agent_opts_release(&o);
 
 	char *help[] = { "agent", "--help", NULL };
@@ -82,6 +87,7 @@ static void test_args(void **state)
 		{ "agent", "--label", "a=b,c", NULL },     { "agent", "--push", "ftp://x", NULL },
 		{ "agent", "--push-header", "NoColon", NULL }, { "agent", "--bogus", "1", NULL },
 		{ "agent", "--interval", NULL, NULL },      { "agent", "stray", NULL, NULL },
+		{ "agent", "--unwind", "lbr", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int argc = bad[i][2] ? 3 : 2;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The agent unwinds user stacks with CFI tables by default: shape_nofp (no
+# frame pointers) profiled by `scorch agent` reaches main in nearly every
+# sample; with --unwind fp, the control, it does not.
+set -euo pipefail
+scorch=$1 shape_nofp=$2
+. "$(dirname "$0")/lib.sh"
+need_bpf
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+# reach MODE: % of shape_nofp's samples in a whole window that reach main.
+reach() {
+	"$shape_nofp" 6 >/dev/null &
+	pids+=($!)
+	"$scorch" agent --frequency 199 --interval 2s --output-dir "$tmp/$1" --unwind "$1" 2>"$tmp/$1.log" &
+	local agent=$!
+	sleep 4.5
+	kill -TERM "$agent"
+	wait "$agent" || fail "agent --unwind $1: $(cat "$tmp/$1.log")"
+	# The second window is whole (the first starts before shape runs on).
+	local f
+	f=$(ls "$tmp/$1"/*.pb.gz | sed -n 2p)
+	[ -n "$f" ] || fail "agent --unwind $1 wrote fewer than two windows: $(ls "$tmp/$1")"
+	"$scorch" convert "$f" -o "$tmp/$1.folded" 2>/dev/null || fail "cannot convert $f"
+	local n
+	n=$(awk '$1 ~ /^shape_nofp;/ { n += $NF } END { print n + 0 }' "$tmp/$1.folded")
+	[ "$n" -gt 200 ] || fail "agent --unwind $1: only $n samples of shape_nofp in $f"
+	share ";main;" "$tmp/$1.folded" shape_nofp
+}
+auto=$(reach auto)
+fp=$(reach fp)
+within "$auto" 100 5 || fail "agent (default unwinding): $auto % of shape_nofp's samples reach main"
+[ "${fp%.*}" -lt 50 ] || fail "agent --unwind fp: $fp % reach main; the control should lose main"
+echo "agent_unwind: ok (shape_nofp reaching main: $auto % with CFI tables, $fp % with frame pointers)"
