@@ -325,7 +325,7 @@ static void set_rule(struct frame_state *s, uint64_t reg, uint8_t kind, int64_t 
 struct run {
 	struct builder *b;
 	const struct cie *cie;
-	uint64_t loc, limit; /* rows at or past limit (the next FDE) are not emitted */
+	uint64_t loc, limit; /* rows at or past limit (the FDE's end, or the next FDE) are not emitted */
 	bool emit;           /* false while running a CIE's initial instructions */
 };
 
@@ -338,11 +338,24 @@ static int emit_row(struct run *x, const struct frame_state *s)
 	return push(x->b, &r);
 }
 
+/* Locations only move forward (DWARF 5 6.4.2.1): a set_loc backwards, or an
+ * advance that wraps, is malformed, as rows out of order would break the
+ * table's binary search. */
 static int advance(struct run *x, const struct frame_state *s, uint64_t to)
 {
+	if (to < x->loc)
+		return -EINVAL;
 	int err = emit_row(x, s);
 	x->loc = to;
 	return err;
+}
+
+static int advance_by(struct run *x, const struct frame_state *s, uint64_t delta)
+{
+	uint64_t d, to;
+	if (__builtin_mul_overflow(delta, x->cie->code_align, &d) || __builtin_add_overflow(x->loc, d, &to))
+		return -EINVAL;
+	return advance(x, s, to);
 }
 
 /*
@@ -363,7 +376,7 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 		uint8_t op = *c.p++, low = op & 0x3f;
 		switch (op & 0xc0) {
 		case DW_CFA_advance_loc:
-			err = advance(x, s, x->loc + low * cie->code_align);
+			err = advance_by(x, s, low);
 			continue;
 		case DW_CFA_offset:
 			set_rule(s, low, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
@@ -386,9 +399,9 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 			err = advance(x, s, to);
 			break;
 		}
-		case DW_CFA_advance_loc1: err = advance(x, s, x->loc + read_u(&c, 1) * cie->code_align); break;
-		case DW_CFA_advance_loc2: err = advance(x, s, x->loc + read_u(&c, 2) * cie->code_align); break;
-		case DW_CFA_advance_loc4: err = advance(x, s, x->loc + read_u(&c, 4) * cie->code_align); break;
+		case DW_CFA_advance_loc1: err = advance_by(x, s, read_u(&c, 1)); break;
+		case DW_CFA_advance_loc2: err = advance_by(x, s, read_u(&c, 2)); break;
+		case DW_CFA_advance_loc4: err = advance_by(x, s, read_u(&c, 4)); break;
 		case DW_CFA_offset_extended:
 			reg = read_uleb(&c);
 			set_rule(s, reg, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
@@ -698,11 +711,13 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct fde *f = &all[i];
 		const struct cie *cie = &f->sec->cies[f->cie];
-		uint64_t limit = i + 1 < n ? all[i + 1].start : UINT64_MAX;
-		if (limit == f->start || !cie->ok)
+		uint64_t next = i + 1 < n ? all[i + 1].start : UINT64_MAX;
+		if (next == f->start || !cie->ok)
 			continue;
+		/* Rows only within the FDE's range (a set_loc may point past it). */
+		uint64_t limit = f->end < next ? f->end : next;
 		t->fdes++;
-		t->covered += (f->end < limit ? f->end : limit) - f->start;
+		t->covered += limit - f->start;
 		if (!f->sec->eh)
 			t->from_debug_frame = 1;
 		struct frame_state s = cie->init;
@@ -712,10 +727,10 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 			err = e;
 			break;
 		}
-		if (!e && x.loc < f->end)
+		if (!e)
 			err = emit_row(&x, &s);
 		/* A malformed FDE keeps the rows it had up to the bad instruction. */
-		if (!err && f->end < limit) {
+		if (!err && f->end < next) {
 			struct cfi_row gap = { .pc = f->end, .cfa_type = CFI_CFA_GAP };
 			err = push(&b, &gap);
 		}
