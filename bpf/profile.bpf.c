@@ -229,21 +229,25 @@ static __always_inline bool in_cgroups(void)
 	return false;
 }
 
+/* A new entry for pid in the process table with the next generation (or the
+ * one another CPU just made); NULL, counted, when the table is full. */
+static __always_inline struct proc_state *proc_new(__u32 pid)
+{
+	struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
+	long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		stat_inc(STAT_PROCS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&procs, &pid);
+}
+
 /* The process's exec generation; announces it on a doubling schedule. */
 static __always_inline __u32 proc_gen(__u32 pid)
 {
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
-	if (!ps) {
-		struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
-		long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
-		if (err && err != -17 /* EEXIST */) {
-			stat_inc(STAT_PROCS_FULL);
-			return 0;
-		}
-		ps = bpf_map_lookup_elem(&procs, &pid);
-		if (!ps)
-			return 0;
-	}
+	if (!ps && !(ps = proc_new(pid)))
+		return 0;
 	__u32 gen = ps->gen;
 	if (power_of_two(++ps->samples))
 		announce(pid, gen);
@@ -367,16 +371,8 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	}
 	if (!unwind_dwarf || !filter_pid || !bpf_map_lookup_elem(&pids, &pid))
 		return 0;
-	if (!ps) {
-		struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
-		long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
-		if (err && err != -17 /* EEXIST */) {
-			stat_inc(STAT_PROCS_FULL);
-			return 0;
-		}
-		if (!(ps = bpf_map_lookup_elem(&procs, &pid)))
-			return 0;
-	}
+	if (!ps && !(ps = proc_new(pid)))
+		return 0;
 	/* Counts as its first sample's announcement: the next is at the 2nd. */
 	ps->samples = 1;
 	announce(pid, ps->gen);
