@@ -309,6 +309,27 @@ unsupported:
 	t->unsupported++;
 }
 
+/* An offset times the data alignment factor.  One that overflows saturates
+ * (then fits no row and becomes UNSUPPORTED) rather than wrapping into a
+ * plausible offset; so does an unsigned one past INT64_MAX. */
+static int64_t factored_u(uint64_t v, int64_t align)
+{
+	int64_t r;
+	return __builtin_mul_overflow(v, align, &r) ? INT64_MAX : r;
+}
+
+static int64_t factored_s(int64_t v, int64_t align)
+{
+	int64_t r;
+	return __builtin_mul_overflow(v, align, &r) ? INT64_MAX : r;
+}
+
+static int64_t factored_neg(uint64_t v, int64_t align)
+{
+	int64_t r = factored_u(v, align);
+	return r == INT64_MAX || r == INT64_MIN ? INT64_MAX : -r;
+}
+
 static struct rule *rule_for(struct frame_state *s, uint64_t reg)
 {
 	return reg == X86_RBP ? &s->rbp : reg == X86_RIP ? &s->ra : NULL;
@@ -379,7 +400,7 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 			err = advance_by(x, s, low);
 			continue;
 		case DW_CFA_offset:
-			set_rule(s, low, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
+			set_rule(s, low, RULE_OFFSET, factored_u(read_uleb(&c), cie->data_align));
 			continue;
 		case DW_CFA_restore:
 			if (rule_for(s, low))
@@ -404,15 +425,15 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 		case DW_CFA_advance_loc4: err = advance_by(x, s, read_u(&c, 4)); break;
 		case DW_CFA_offset_extended:
 			reg = read_uleb(&c);
-			set_rule(s, reg, RULE_OFFSET, (int64_t)read_uleb(&c) * cie->data_align);
+			set_rule(s, reg, RULE_OFFSET, factored_u(read_uleb(&c), cie->data_align));
 			break;
 		case DW_CFA_offset_extended_sf:
 			reg = read_uleb(&c);
-			set_rule(s, reg, RULE_OFFSET, read_sleb(&c) * cie->data_align);
+			set_rule(s, reg, RULE_OFFSET, factored_s(read_sleb(&c), cie->data_align));
 			break;
 		case DW_CFA_GNU_negative_offset_extended:
 			reg = read_uleb(&c);
-			set_rule(s, reg, RULE_OFFSET, -(int64_t)read_uleb(&c) * cie->data_align);
+			set_rule(s, reg, RULE_OFFSET, factored_neg(read_uleb(&c), cie->data_align));
 			break;
 		case DW_CFA_restore_extended:
 			reg = read_uleb(&c);
@@ -445,12 +466,12 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 			break;
 		case DW_CFA_def_cfa:
 			s->cfa_reg = read_uleb(&c);
-			s->cfa_off = (int64_t)read_uleb(&c);
+			s->cfa_off = factored_u(read_uleb(&c), 1);
 			s->cfa_expr = false;
 			break;
 		case DW_CFA_def_cfa_sf:
 			s->cfa_reg = read_uleb(&c);
-			s->cfa_off = read_sleb(&c) * cie->data_align;
+			s->cfa_off = factored_s(read_sleb(&c), cie->data_align);
 			s->cfa_expr = false;
 			break;
 		case DW_CFA_def_cfa_register:
@@ -459,12 +480,12 @@ static int execute(struct run *x, const struct section *sec, const uint8_t *p, c
 				return -EINVAL;
 			break;
 		case DW_CFA_def_cfa_offset:
-			s->cfa_off = (int64_t)read_uleb(&c);
+			s->cfa_off = factored_u(read_uleb(&c), 1);
 			if (s->cfa_expr)
 				return -EINVAL;
 			break;
 		case DW_CFA_def_cfa_offset_sf:
-			s->cfa_off = read_sleb(&c) * cie->data_align;
+			s->cfa_off = factored_s(read_sleb(&c), cie->data_align);
 			if (s->cfa_expr)
 				return -EINVAL;
 			break;
