@@ -722,18 +722,24 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 		err = -ENOENT;
 	if (err || !(all = malloc(n * sizeof(*all))))
 		return err ?: -ENOMEM;
+	/* Only FDEs whose CIE compiled: one left in would end the FDE before
+	 * it (its limit) without a row of its own, and that FDE's last rule
+	 * would run on over code no FDE describes. */
 	n = 0;
-	for (size_t k = 0; k < nsecs; k++) {
-		if (secs[k].nfdes)
-			memcpy(all + n, secs[k].fdes, secs[k].nfdes * sizeof(*all));
-		n += secs[k].nfdes;
+	for (size_t k = 0; k < nsecs; k++)
+		for (size_t i = 0; i < secs[k].nfdes; i++)
+			if (secs[k].cies[secs[k].fdes[i].cie].ok)
+				all[n++] = secs[k].fdes[i];
+	if (!n) {
+		free(all);
+		return -ENOENT;
 	}
 	qsort(all, n, sizeof(*all), cmp_fde);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct fde *f = &all[i];
 		const struct cie *cie = &f->sec->cies[f->cie];
 		uint64_t next = i + 1 < n ? all[i + 1].start : UINT64_MAX;
-		if (next == f->start || !cie->ok)
+		if (next == f->start)
 			continue;
 		/* Rows only within the FDE's range (a set_loc may point past it). */
 		uint64_t limit = f->end < next ? f->end : next;
