@@ -7,14 +7,15 @@ Writes its port to STATE_DIR/port.  Each request is checked as a Pyroscope
 ingest request: query parameters name (SERVICE{k=v,...}), from, until,
 format=pprof, sampleRate, spyName; a multipart/form-data body with a
 "profile" part holding a gzip-compressed pprof.  A valid one is answered 200,
-logged to STATE_DIR/received ("from until service labels header") and its
-profile saved as STATE_DIR/profiles/FROM-SERVICE.pb.gz; an invalid one is
+logged to STATE_DIR/received ("from until service labels header digest",
+the digest of the body) and its profile saved as STATE_DIR/profiles/FROM-SERVICE.pb.gz; an invalid one is
 answered 400 and logged to STATE_DIR/invalid.  While STATE_DIR/down exists
 every request is answered 503 and counted in STATE_DIR/refused.
 """
 import email.parser
 import email.policy
 import gzip
+import hashlib
 import os
 import re
 import sys
@@ -85,9 +86,10 @@ class Handler(BaseHTTPRequestHandler):
         os.makedirs(os.path.join(STATE, "profiles"), exist_ok=True)
         with open(os.path.join(STATE, "profiles", "%d-%s.pb.gz" % (frm, safe)), "wb") as f:
             f.write(prof)
-        log("received", "%d %d %s %s %s" % (frm, until, safe,
-                                             ",".join("%s=%s" % kv for kv in sorted(labels.items())),
-                                             self.headers.get("X-Scope-OrgID", "-")))
+        log("received", "%d %d %s %s %s %s" % (frm, until, safe,
+                                                ",".join("%s=%s" % kv for kv in sorted(labels.items())),
+                                                self.headers.get("X-Scope-OrgID", "-"),
+                                                hashlib.sha256(body).hexdigest()[:16]))
         self.send_response(200)
         self.end_headers()
 
