@@ -169,6 +169,19 @@ int openat_in_root(int rootfd, const char *path, int flags)
 	return fd;
 }
 
+int open_file_in_root(const char *root, const char *path)
+{
+	struct stat st;
+	int fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int open_in_root(const char *root, const char *path, int flags)
 {
 	if (bad_flags(flags))

@@ -35,4 +35,12 @@ int openat_in_root(int rootfd, const char *path, int flags);
  */
 int open_in_root(const char *root, const char *path, int flags);
 
+/*
+ * open_in_root for reading a regular file: opened without blocking (a FIFO
+ * planted where a file is expected must not hang the profiler), then
+ * refused unless it is a regular file (-EINVAL).  A new blocking fd, or
+ * -errno.
+ */
+int open_file_in_root(const char *root, const char *path);
+
 #endif

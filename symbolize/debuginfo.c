@@ -110,7 +110,7 @@ static int try_open(const char *root, const char *path, const char *build_id, co
 {
 	char bid[129];
 	uint32_t c = 0;
-	int fd = open_in_root(root, path, O_RDONLY);
+	int fd = open_file_in_root(root, path);
 	if (fd < 0)
 		return -1;
 	if (build_id && (debuginfo_build_id(fd, bid) || strcmp(bid, build_id)))

@@ -152,7 +152,7 @@ static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct pr
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root", s->proc_root, pid);
-	fd = open_in_root(path, m->path, O_RDONLY);
+	fd = open_file_in_root(path, m->path);
 	if (fd < 0)
 		errno = -fd;
 	return fd < 0 ? -1 : fd;

@@ -132,6 +132,29 @@ static void test_normal_paths(void **state)
 	close(fd);
 }
 
+/* A FIFO where a file is expected: refused at once (opening it blocking
+ * would wait for a writer forever); a regular file opens, and reads block. */
+static void test_regular_file_only(void **state)
+{
+	(void)state;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/a/fifo", root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(open_file_in_root(root, "/a/fifo"), -EINVAL);
+	assert_int_equal(open_file_in_root(root, "/a"), -EINVAL); /* a directory */
+	int fd = open_file_in_root(root, "/a/file");
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	/* Still confined: the absolute link reads the root's copy, not ours. */
+	char buf[16] = "";
+	fd = open_file_in_root(root, "/abs");
+	assert_true(fd >= 0);
+	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	assert_string_equal(buf, "mirror");
+}
+
 static void test_symlink_escape(void **state)
 {
 	(void)state;
@@ -207,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_normal_paths),
+	    cmocka_unit_test(test_regular_file_only),
 	    cmocka_unit_test(test_symlink_escape),
 	    cmocka_unit_test(test_dotdot_escape),
 	    cmocka_unit_test(test_errors),
