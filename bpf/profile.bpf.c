@@ -383,6 +383,25 @@ int BPF_PROG(on_exec, struct task_struct *p)
  * taken when it was announced, lives on in userspace; so do the references
  * to its files' unwind rows until the next sweep).  The unwind entry goes
  * here too: a forked child's copy may never have been taken over. */
+struct signal_struct___live {
+	struct {
+		int counter;
+	} live; /* threads of the group not yet in exit */
+} __attribute__((preserve_access_index));
+
+struct task_struct___signal {
+	struct signal_struct___live *signal;
+} __attribute__((preserve_access_index));
+
+/* True when p is the last thread of its group to exit: do_exit counts the
+ * group's live threads down before this tracepoint.  The leader also exits
+ * first when it calls pthread_exit while other threads run on. */
+static __always_inline bool group_dead(struct task_struct *p)
+{
+	struct task_struct___signal *t = (struct task_struct___signal *)p;
+	return BPF_CORE_READ(t, signal, live.counter) == 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
@@ -392,8 +411,9 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&procs, &pid);
 	if (unwind_dwarf)
 		bpf_map_delete_elem(&unwind_procs, &pid);
-	/* A filtered pid is that process, not whoever gets the number next. */
-	if (filter_pid)
+	/* A filtered pid is that process, not whoever gets the number next
+	 * (but a leader's pthread_exit is not the process's end). */
+	if (filter_pid && group_dead(p))
 		bpf_map_delete_elem(&pids, &pid);
 	return 0;
 }
