@@ -127,13 +127,20 @@ static void map_files_path(const struct symbolizer *s, uint32_t pid, const struc
 	snprintf(buf, len, "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, s->proc_root, pid, m->start, m->end);
 }
 
+size_t proc_dir(const struct symbolizer *s, uint32_t pid, uint32_t tid, char *buf, size_t len)
+{
+	int n = tid ? snprintf(buf, len, "%s/%" PRIu32 "/task/%" PRIu32, s->proc_root, pid, tid)
+		    : snprintf(buf, len, "%s/%" PRIu32, s->proc_root, pid);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
 /* Opens the file behind mapping m of pid: through map_files, else (closed
  * without CAP_CHECKPOINT_RESTORE) by its path inside the process's root,
  * confined to that root: a container's symlinks must not lead to our files.
  * A deleted file's path names another file or none: only the executable is
  * reached, through /proc/PID/exe, if it is the same inode.  -1 and errno
  * when none of these opens it. */
-static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct procmap *m)
+static int open_mapped(const struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
 	struct stat st;
@@ -141,8 +148,9 @@ static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct pr
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
+	size_t dir = proc_dir(s, pid, tid, path, sizeof(path));
 	if (m->deleted) {
-		snprintf(path, sizeof(path), "%s/%" PRIu32 "/exe", s->proc_root, pid);
+		snprintf(path + dir, sizeof(path) - dir, "/exe");
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
 			return fd;
@@ -151,7 +159,7 @@ static int open_mapped(const struct symbolizer *s, uint32_t pid, const struct pr
 		errno = ENOENT;
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root", s->proc_root, pid);
+	snprintf(path + dir, sizeof(path) - dir, "/root");
 	fd = open_file_in_root(path, m->path);
 	if (fd < 0)
 		errno = -fd;
@@ -167,11 +175,12 @@ static bool is_our_root(const char *root)
 
 /* A file seen for the first time, fd its descriptor if already open (else
  * -1: opened here); NULL on allocation failure (fd closed). */
-static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const struct procmap *m, uint64_t mtime,
-				   int fd)
+static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m,
+				   uint64_t mtime, int fd)
 {
+	char dir[96];
 	int open_err = 0;
-	if (fd < 0 && (fd = open_mapped(s, pid, m)) < 0)
+	if (fd < 0 && (fd = open_mapped(s, pid, tid, m)) < 0)
 		open_err = -errno;
 	struct objfile *of = objfile_new(m->path, fd);
 	if (!of) {
@@ -179,7 +188,8 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const str
 			close(fd);
 		return NULL;
 	}
-	if (asprintf(&of->root, "%s/%" PRIu32 "/root", s->proc_root, pid) < 0) {
+	proc_dir(s, pid, tid, dir, sizeof(dir));
+	if (asprintf(&of->root, "%s/root", dir) < 0) {
 		of->root = NULL;
 		objfile_free(of);
 		return NULL;
@@ -196,7 +206,7 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, const str
 	return of;
 }
 
-struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct procmap *m)
+struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
 	struct stat st;
@@ -211,7 +221,7 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct pro
 	 * closed without CAP_SYS_ADMIN: then the file as open_mapped finds it. */
 	map_files_path(s, pid, m, path, sizeof(path));
 	int fd = -1;
-	if (stat(path, &st) && ((fd = open_mapped(s, pid, m)) < 0 || fstat(fd, &st))) {
+	if (stat(path, &st) && ((fd = open_mapped(s, pid, tid, m)) < 0 || fstat(fd, &st))) {
 		if (fd >= 0)
 			close(fd);
 		/* The process is gone: the file it had when last seen. */
@@ -233,7 +243,7 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct pro
 			return NULL; /* a hash collision with another file: unnamed */
 		return take(s, of);
 	}
-	struct objfile *of = first_sight(s, pid, m, mtime, fd);
+	struct objfile *of = first_sight(s, pid, tid, m, mtime, fd);
 	if (!of)
 		return NULL;
 	if (u64map_put(&s->files, key, (uint64_t)(uintptr_t)of)) {

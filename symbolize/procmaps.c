@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "procmaps.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -129,13 +130,13 @@ fail:
 	return err;
 }
 
-int procmaps_read(uint32_t pid, struct procmaps *out)
+/* Reads and parses the maps file at path. */
+static int read_path(const char *path, struct procmaps *out)
 {
-	char path[64], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int err, fd;
 
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -147,6 +148,44 @@ int procmaps_read(uint32_t pid, struct procmaps *out)
 		err = procmaps_parse(buf, len, out);
 	free(buf);
 	return err;
+}
+
+int procmaps_read(uint32_t pid, struct procmaps *out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
+	return read_path(path, out);
+}
+
+int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out)
+{
+	char path[96];
+	*tid = 0;
+	int err = procmaps_read(pid, out);
+	if (err || out->n)
+		return err;
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		uint32_t t = (uint32_t)strtoul(e->d_name, NULL, 10);
+		if (!t || t == pid)
+			continue;
+		struct procmaps m;
+		snprintf(path, sizeof(path), "/proc/%" PRIu32 "/task/%" PRIu32 "/maps", pid, t);
+		if (read_path(path, &m))
+			continue;
+		if (m.n) {
+			procmaps_release(out);
+			*out = m;
+			*tid = t;
+			break;
+		}
+		procmaps_release(&m);
+	}
+	closedir(d);
+	return 0;
 }
 
 void procmaps_release(struct procmaps *m)

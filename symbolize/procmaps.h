@@ -29,6 +29,11 @@ struct procmaps {
 int procmaps_parse(const char *text, size_t len, struct procmaps *out);
 /* Reads and parses /proc/PID/maps; -ESRCH when the process is gone. */
 int procmaps_read(uint32_t pid, struct procmaps *out);
+/* procmaps_read, but when the leader has exited (pthread_exit) while other
+ * threads run, its maps read empty: then a live thread's, and *tid names it
+ * (0 when the process's own were read).  That thread's /proc directory has
+ * the process's root and exe too. */
+int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out);
 void procmaps_release(struct procmaps *m);
 
 /* The mapping containing addr, or NULL. */

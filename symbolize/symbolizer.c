@@ -170,7 +170,8 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p);
 static int proc_read_maps(struct symbolizer *s, struct proc *p)
 {
 	struct procmaps maps;
-	int err = procmaps_read(p->pid, &maps);
+	uint32_t tid;
+	int err = procmaps_read_live(p->pid, &tid, &maps);
 	if (err)
 		return err;
 	struct objfile **files = calloc(maps.n ? maps.n : 1, sizeof(*files));
@@ -179,7 +180,7 @@ static int proc_read_maps(struct symbolizer *s, struct proc *p)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < maps.n; i++)
-		files[i] = objfile_for(s, p->pid, &maps.maps[i]);
+		files[i] = objfile_for(s, p->pid, tid, &maps.maps[i]);
 	size_t nnew = maps.n;
 	if ((err = merge_old(p, &maps, &files))) {
 		unref_files(s, files, nnew);
@@ -192,6 +193,7 @@ static int proc_read_maps(struct symbolizer *s, struct proc *p)
 	free(p->files);
 	p->maps = maps;
 	p->files = files;
+	p->tid = tid;
 	for (size_t i = 0; i < maps.n; i++) {
 		if (!maps.maps[i].path[0]) { /* anonymous executable memory: a JIT? */
 			proc_read_jit(s, p);
@@ -325,7 +327,8 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	size_t len = 0;
 	uint32_t ns = ns_pid(s, p->pid);
 	snprintf(name, sizeof(name), "/tmp/perf-%" PRIu32 ".map", ns);
-	snprintf(root, sizeof(root), "%s/%" PRIu32 "/root", s->proc_root, p->pid);
+	size_t dir = proc_dir(s, p->pid, p->tid, root, sizeof(root));
+	snprintf(root + dir, sizeof(root) - dir, "/root");
 	int fd = open_in_root(root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;

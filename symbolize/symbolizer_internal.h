@@ -59,6 +59,8 @@ struct objfile {
 
 struct proc {
 	uint32_t pid, gen;
+	uint32_t tid;              /* a live thread whose /proc directory stands in for
+	                              the exited leader's (procmaps_read_live), else 0 */
 	bool refreshed;            /* maps re-read once for an address they lacked */
 	struct procmaps maps;
 	struct objfile **files;    /* per mapping, NULL for anonymous ones */
@@ -100,7 +102,10 @@ void objfile_free(struct objfile *of);
 /* The shared file behind mapping m of pid, opened on first sight, with a
  * reference taken; NULL for anonymous and special mappings or on allocation
  * failure. */
-struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, const struct procmap *m);
+struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m);
+/* "<proc_root>/PID", or ".../PID/task/TID" for a process whose leader
+ * exited (tid != 0), into buf; its length. */
+size_t proc_dir(const struct symbolizer *s, uint32_t pid, uint32_t tid, char *buf, size_t len);
 /* Drops a reference objfile_for took (NULL is fine). */
 void objfile_unref(struct symbolizer *s, struct objfile *of);
 /* Frees unreferenced files beyond the s->idle_files used last. */
