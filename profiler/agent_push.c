@@ -68,6 +68,7 @@ static int curl_load(void)
 #undef CURL_LOAD
 	if (cu.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(load_error, sizeof(load_error), "libcurl did not initialize");
+		dlclose(h);
 		return state;
 	}
 	return state = 1, 0;

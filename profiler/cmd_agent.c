@@ -129,7 +129,7 @@ static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 }
 
 /* SIGHUP: the options again (defaults, --config, command line).  What needs
- * new BPF or perf events (frequency, per-process, output dir) waits for a restart. */
+ * new BPF or perf events (frequency, per-process, unwind, output dir) waits for a restart. */
 static void reload(struct agent *a, int argc, char **argv)
 {
 	struct agent_opts n;
@@ -140,11 +140,12 @@ static void reload(struct agent *a, int argc, char **argv)
 		agent_opts_release(&n);
 		return;
 	}
-	if (n.frequency != a->o.frequency || n.per_process != a->o.per_process ||
+	if (n.frequency != a->o.frequency || n.per_process != a->o.per_process || n.unwind_cfi != a->o.unwind_cfi ||
 	    strcmp(n.output_dir, a->o.output_dir))
-		log_warn("agent: reload: frequency, per-process and output-dir change only on restart");
+		log_warn("agent: reload: frequency, per-process, unwind and output-dir change only on restart");
 	n.frequency = a->o.frequency;
 	n.per_process = a->o.per_process;
+	n.unwind_cfi = a->o.unwind_cfi;
 	char *tmp = n.output_dir;
 	n.output_dir = a->o.output_dir;
 	a->o.output_dir = tmp;
