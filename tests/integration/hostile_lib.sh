@@ -29,6 +29,17 @@ as_caps() {
 # README's documented set for record as another user.
 FOUR_CAPS=+bpf,+perfmon,+sys_ptrace,+syslog
 
+# wait_ready PID LOG WORD: waits up to 30 s for WORD in LOG, the workload's
+# word that it has set itself up; fails if PID exits first.
+wait_ready() {
+	local _
+	for _ in $(seq 120); do
+		grep -q "$3" "$2" && return
+		kill -0 "$1" 2>/dev/null || fail "workload $1 exited: $(cat "$2")"
+		sleep 0.25
+	done
+}
+
 # rss_time OUT CMD...: runs CMD under /usr/bin/time; OUT gets "MAXRSS_KIB SECONDS".
 rss_time() {
 	local out=$1

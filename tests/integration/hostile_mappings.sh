@@ -36,11 +36,7 @@ check() {
 "$bin/hostile_maps" "$tmp/a" "$nfiles" "$ncopies" 30 >"$tmp/log" &
 pids+=($!)
 victim=$!
-for _ in $(seq 120); do
-	grep -q mapped "$tmp/log" && break
-	kill -0 "$victim" 2>/dev/null || fail "hostile_maps exited: $(cat "$tmp/log")"
-	sleep 0.25
-done
+wait_ready "$victim" "$tmp/log" mapped
 n=$(grep -c ' r-xp ' "/proc/$victim/maps" || true)
 [ "$n" -gt $((nfiles + ncopies)) ] || fail "only $n executable mappings"
 rss_time "$tmp/usage" "$scorch" record -F 999 -p "$victim" -d 2 -o "$tmp/p.folded" 2>"$tmp/err" ||

@@ -38,11 +38,7 @@ check() {
 "$bin/hostile_threads" "$nthreads" 30 >"$tmp/log" &
 pids+=($!)
 victim=$!
-for _ in $(seq 120); do
-	grep -q started "$tmp/log" && break
-	kill -0 "$victim" 2>/dev/null || fail "hostile_threads exited: $(cat "$tmp/log")"
-	sleep 0.25
-done
+wait_ready "$victim" "$tmp/log" started
 grep -q "started $nthreads" "$tmp/log" || fail "$nthreads threads did not start in 30 s"
 [ "$(awk '$1 == "Threads:" { print $2 }' "/proc/$victim/status")" -gt "$nthreads" ] || fail "fewer threads than asked"
 
