@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "base/openroot.h"
+#include "elfnote.h"
 
 static Elf *elf_open(int fd)
 {
@@ -52,19 +53,9 @@ static int elf_build_id(Elf *e, char *out)
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
 			continue;
-		Elf_Data *data = elf_getdata(scn, NULL);
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz > 64 ||
-			    memcmp((char *)data->d_buf + name_off, "GNU", 4))
-				continue;
-			const unsigned char *d = (const unsigned char *)data->d_buf + desc_off;
-			for (size_t i = 0; i < nh.n_descsz; i++)
-				sprintf(out + 2 * i, "%02x", d[i]);
-			out[2 * nh.n_descsz] = '\0';
-			return nh.n_descsz ? 0 : -ENOENT;
-		}
+		int err = elfnote_build_id(elf_getdata(scn, NULL), out);
+		if (err != -ENOENT)
+			return err ? -ENOENT : 0; /* the first note decides, empty or not */
 	}
 	return -ENOENT;
 }

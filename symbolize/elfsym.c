@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/hashtab.h"
+#include "elfnote.h"
 
 struct segment {
 	uint64_t offset, vaddr, filesz;
@@ -89,24 +90,24 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 	return 0;
 }
 
-static void read_build_id(struct elfsym_file *f, Elf_Scn *scn)
+int elfnote_build_id(Elf_Data *data, char *out)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
+	static const char hex[] = "0123456789abcdef";
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
 	while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-		    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nh.n_descsz <= 64) {
-			const unsigned char *d = (const unsigned char *)data->d_buf + desc_off;
-			for (size_t i = 0; i < nh.n_descsz; i++) {
-				static const char hex[] = "0123456789abcdef";
-				f->build_id[2 * i] = hex[d[i] >> 4];
-				f->build_id[2 * i + 1] = hex[d[i] & 15];
-			}
-			f->build_id[2 * nh.n_descsz] = '\0';
-			return;
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz > 64 ||
+		    memcmp((char *)data->d_buf + name_off, "GNU", 4))
+			continue;
+		const unsigned char *d = (const unsigned char *)data->d_buf + desc_off;
+		for (size_t i = 0; i < nh.n_descsz; i++) {
+			out[2 * i] = hex[d[i] >> 4];
+			out[2 * i + 1] = hex[d[i] & 15];
 		}
+		out[2 * nh.n_descsz] = '\0';
+		return nh.n_descsz ? 0 : -ENODATA;
 	}
+	return -ENOENT;
 }
 
 static int read_segments(struct elfsym_file *f, Elf *elf)
@@ -174,7 +175,7 @@ static int load_elf(Elf *elf, struct elfsym_file **out)
 			if ((err = read_symtab(f, elf, scn, &sh)))
 				goto fail;
 		} else if (sh.sh_type == SHT_NOTE && !f->build_id[0]) {
-			read_build_id(f, scn);
+			elfnote_build_id(elf_getdata(scn, NULL), f->build_id);
 		}
 	}
 	if ((err = read_segments(f, elf)))
