@@ -34,6 +34,7 @@ struct agent_status {
 	double map_fill;                        /* counts entries / capacity, last window */
 	uint64_t processes;                     /* processes known for labels */
 	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files held now, DWARF cache */
+	uint64_t dwarf_memo_kib;                /* symbolizer: lines and inline frames remembered per address */
 	uint64_t sym_files_released;            /* files no process mapped any more, freed */
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 struct spool_entry {
 	char name[48];   /* file name; sorts oldest first */
+	uint64_t id;     /* unique in this run, for agent_spool_pop */
 	uint64_t size;   /* bytes on disk or in memory */
 	char *query;     /* in-memory entries only */
 	void *mem;
@@ -27,12 +29,14 @@ struct spool_entry {
 };
 
 struct agent_spool {
+	pthread_mutex_t lock; /* the agent adds, its push thread peeks and pops */
 	char *dir;
 	struct spool_entry *e; /* e[head .. n) are waiting, oldest first */
 	size_t head, n, cap;
 	uint64_t max_bytes, mem_max, bytes, mem_bytes;
 	uint64_t dropped, write_errors;
 	uint32_t seq;
+	uint64_t next_id;
 };
 
 static int entry_cmp(const void *a, const void *b)
@@ -63,6 +67,7 @@ static int scan(struct agent_spool *sp)
 		struct spool_entry *en = &sp->e[sp->n++];
 		memset(en, 0, sizeof(*en));
 		snprintf(en->name, sizeof(en->name), "%s", de->d_name);
+		en->id = ++sp->next_id;
 		en->size = (uint64_t)st.st_size;
 		sp->bytes += en->size;
 		unsigned s = (unsigned)strtoul(de->d_name + 21, NULL, 10);
@@ -83,6 +88,7 @@ int agent_spool_open(const char *dir, uint64_t max_bytes, uint64_t mem_max, stru
 		free(sp);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&sp->lock, NULL);
 	sp->max_bytes = max_bytes;
 	sp->mem_max = mem_max;
 	if (mkdir(dir, 0750) && errno != EEXIST)
@@ -110,15 +116,19 @@ void agent_spool_free(struct agent_spool *sp)
 		entry_release(&sp->e[i]);
 	free(sp->e);
 	free(sp->dir);
+	pthread_mutex_destroy(&sp->lock);
 	free(sp);
 }
 
 void agent_spool_set_max(struct agent_spool *sp, uint64_t max_bytes)
 {
+	pthread_mutex_lock(&sp->lock);
 	sp->max_bytes = max_bytes;
+	pthread_mutex_unlock(&sp->lock);
 }
 
-void agent_spool_pop(struct agent_spool *sp)
+/* Removes the oldest entry, under the lock. */
+static void pop_oldest(struct agent_spool *sp)
 {
 	if (sp->head == sp->n)
 		return;
@@ -162,7 +172,17 @@ static int write_entry(const struct agent_spool *sp, const char *name, const cha
 	return atomic_file_commit(&af);
 }
 
-int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
+bool agent_spool_pop(struct agent_spool *sp, uint64_t id)
+{
+	pthread_mutex_lock(&sp->lock);
+	bool there = sp->head < sp->n && sp->e[sp->head].id == id;
+	if (there)
+		pop_oldest(sp);
+	pthread_mutex_unlock(&sp->lock);
+	return there;
+}
+
+static int add_locked(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
 {
 	struct spool_entry en = { .size = strlen(SPOOL_MAGIC) + strlen(query) + 2 + len };
 	int err;
@@ -172,6 +192,7 @@ int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, co
 	compact(sp);
 	if ((err = array_grow(&sp->e, &sp->cap, sp->n + 1, sizeof(*sp->e))))
 		return err;
+	en.id = ++sp->next_id;
 	snprintf(en.name, sizeof(en.name), "%020" PRIu64 "-%06u.push", from, sp->seq++ % 1000000);
 	if (write_entry(sp, en.name, query, data, len)) {
 		sp->write_errors++;
@@ -190,10 +211,18 @@ int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, co
 	sp->e[sp->n++] = en;
 	sp->bytes += en.size;
 	while (sp->bytes > sp->max_bytes && sp->n - sp->head > 1) {
-		agent_spool_pop(sp);
+		pop_oldest(sp);
 		sp->dropped++;
 	}
 	return 0;
+}
+
+int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
+{
+	pthread_mutex_lock(&sp->lock);
+	int err = add_locked(sp, from, query, data, len);
+	pthread_mutex_unlock(&sp->lock);
+	return err;
 }
 
 static int read_entry(const struct agent_spool *sp, const struct spool_entry *en, char **query, void **data, size_t *len)
@@ -233,13 +262,14 @@ out:
 	return err;
 }
 
-int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len)
+static int peek_locked(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id)
 {
 	if (sp->head == sp->n)
 		return -ENOENT;
 	const struct spool_entry *en = &sp->e[sp->head];
 	*query = NULL;
 	*data = NULL;
+	*id = en->id;
 	if (!en->mem)
 		return read_entry(sp, en, query, data, len);
 	*query = strdup(en->query);
@@ -254,15 +284,25 @@ int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *
 	return 0;
 }
 
-void agent_spool_stats(const struct agent_spool *sp, struct agent_spool_stats *out)
+int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id)
+{
+	pthread_mutex_lock(&sp->lock);
+	int err = peek_locked(sp, query, data, len, id);
+	pthread_mutex_unlock(&sp->lock);
+	return err;
+}
+
+void agent_spool_stats(struct agent_spool *sp, struct agent_spool_stats *out)
 {
 	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&sp->lock);
 	out->entries = sp->n - sp->head;
 	for (size_t i = sp->head; i < sp->n; i++)
 		out->in_memory += sp->e[i].mem != NULL;
 	out->bytes = sp->bytes;
 	out->dropped = sp->dropped;
 	out->write_errors = sp->write_errors;
+	pthread_mutex_unlock(&sp->lock);
 }
 
 uint64_t agent_backoff_ms(unsigned failures, uint64_t base_ms, uint64_t cap_ms)

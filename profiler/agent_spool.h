@@ -7,12 +7,14 @@
  * max_bytes; adding past that drops the oldest entries (counted).  An entry
  * that cannot be written (disk full, read-only) is kept in memory instead,
  * up to mem_max bytes, so a full disk loses nothing until that bound too.
+ * It is locked: the agent adds while its push thread peeks and pops.
  *
  * Also here: the retry schedule (exponential backoff with a cap).
  */
 #ifndef SCORCH_PROFILER_AGENT_SPOOL_H
 #define SCORCH_PROFILER_AGENT_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +37,15 @@ void agent_spool_set_max(struct agent_spool *sp, uint64_t max_bytes);
 /* Queues one window's body (copied) under its ingest query; drops the oldest
  * while over the bound.  0, -ENOMEM, or -ENOSPC when it did not fit at all. */
 int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len);
-/* The oldest entry: *query and *data owned by the caller (free both).
- * 0, -ENOENT when empty, -errno when its file is unreadable (pop it). */
-int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len);
-/* Removes the oldest entry (after it was sent, or when it is unreadable). */
-void agent_spool_pop(struct agent_spool *sp);
-void agent_spool_stats(const struct agent_spool *sp, struct agent_spool_stats *out);
+/* The oldest entry: *query and *data owned by the caller (free both), *id
+ * names it for agent_spool_pop.  0, -ENOENT when empty, -errno when its file
+ * is unreadable (pop it). */
+int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id);
+/* Removes entry id (after it was sent, or when it is unreadable) if it is
+ * still the oldest: a full spool may have dropped it since the peek.
+ * Whether it did. */
+bool agent_spool_pop(struct agent_spool *sp, uint64_t id);
+void agent_spool_stats(struct agent_spool *sp, struct agent_spool_stats *out);
 
 /* Delay before retry number `failures` (1 = after the first failure):
  * base * 2^(failures-1), at most cap.  0 for failures 0. */

@@ -188,50 +188,10 @@ static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, tim
 	}
 }
 
-void agent_push_drain(struct agent *a, uint64_t budget_ms)
-{
-	uint64_t start = agent_now_ms();
-	if (!a->push || start < a->push_at_ms)
-		return;
-	while (agent_now_ms() - start < budget_ms) {
-		char *query = NULL, msg[256] = "";
-		void *body = NULL;
-		size_t len = 0;
-		long status;
-		int err = agent_spool_peek(a->spool, &query, &body, &len);
-		if (err == -ENOENT)
-			break;
-		if (err) {
-			agent_warn_limited(&a->rl_drop, "push: spooled window unreadable (%s): dropped", strerror(-err));
-			agent_spool_pop(a->spool);
-			continue;
-		}
-		err = agent_push_send(a->push, query, body, len, &status, msg, sizeof(msg));
-		free(query);
-		free(body);
-		if (!err) {
-			agent_spool_pop(a->spool);
-			a->st.pushed++;
-			a->push_streak = 0;
-			continue;
-		}
-		a->st.push_failures++;
-		a->push_streak++;
-		uint64_t wait = agent_backoff_ms(a->push_streak, 1000, 60000);
-		a->push_at_ms = agent_now_ms() + wait;
-		struct agent_spool_stats ss;
-		agent_spool_stats(a->spool, &ss);
-		agent_warn_limited(&a->rl_push, "push: %s: %s; %zu windows spooled, retrying in %.1f s", a->o.push_url,
-				   msg, ss.entries, wait / 1000.0);
-		break;
-	}
-}
-
-static void update_status(struct agent *a, size_t entries)
+/* The figures of the window just closed. */
+static void window_status(struct agent *a, size_t entries)
 {
 	uint64_t now[STAT_NR] = { 0 };
-	struct rusage ru;
-	struct agent_spool_stats ss;
 	capture_stats(a->c, now);
 	/* Lost as record counts it: samples or stacks without room in a table. */
 	uint64_t lost_now = now[STAT_STACKS_FULL] + now[STAT_COUNTS_FULL];
@@ -242,6 +202,13 @@ static void update_status(struct agent *a, size_t entries)
 	a->st.lost_total = lost_now;
 	memcpy(a->prev, now, sizeof(now));
 	a->st.map_fill = (double)entries / (double)capture_count_capacity(a->c);
+}
+
+void agent_status_update(struct agent *a)
+{
+	struct rusage ru;
+	struct agent_spool_stats ss;
+	struct agent_pusher_stats ps = a->pushed_before;
 	getrusage(RUSAGE_SELF, &ru);
 	a->st.cpu_user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	a->st.cpu_sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
@@ -252,12 +219,24 @@ static void update_status(struct agent *a, size_t entries)
 	a->st.sym_files = sy.files_cached;
 	a->st.sym_files_released = sy.files_released;
 	a->st.dwarf_cache_kib = sy.dwarf_bytes >> 10;
+	a->st.dwarf_memo_kib = sy.dwarf_memo_bytes >> 10;
 	agent_spool_stats(a->spool, &ss);
 	a->st.spool_entries = ss.entries;
 	a->st.spool_bytes = ss.bytes;
 	a->st.spool_dropped = ss.dropped;
 	a->st.windows_pending = a->npending;
+	if (a->pusher) {
+		struct agent_pusher_stats cur;
+		agent_pusher_stats(a->pusher, &cur);
+		ps.pushed += cur.pushed;
+		ps.failures += cur.failures;
+	}
+	a->st.pushed = ps.pushed;
+	a->st.push_failures = ps.failures;
 	a->st.time = time(NULL);
+	int err = agent_status_write(a->o.output_dir, &a->st);
+	if (err)
+		agent_warn_limited(&a->rl_write, "%s/status.json: cannot write: %s", a->o.output_dir, strerror(-err));
 }
 
 static void forget(void *ctx, uint32_t pid, uint32_t gen)
@@ -288,7 +267,7 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 	a->st.windows++;
 	agent_pending_flush(a);
 	write_files(a, e, n, from, until);
-	if (a->push)
+	if (a->pusher)
 		queue_pushes(a, e, n, from, until);
 	free(e);
 	if ((err = capture_window_clear(a->c, &entries))) {
@@ -297,7 +276,8 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 	}
 	agent_procs_sweep(a->procs, forget, a->sym);
 	trim_memory(a);
-	agent_push_drain(a, 5000);
+	if (a->pusher)
+		agent_pusher_kick(a->pusher);
 	if (a->o.retention_s || a->o.max_disk) {
 		err = agent_output_prune(a->o.output_dir, a->o.retention_s, a->o.max_disk, time(NULL), &deleted,
 					 &a->st.disk_bytes);
@@ -305,9 +285,8 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 			agent_warn_limited(&a->rl_write, "%s: cannot list window files: %s", a->o.output_dir, strerror(-err));
 		a->st.files_deleted += deleted;
 	}
-	update_status(a, entries);
-	if ((err = agent_status_write(a->o.output_dir, &a->st)))
-		agent_warn_limited(&a->rl_write, "%s/status.json: cannot write: %s", a->o.output_dir, strerror(-err));
+	window_status(a, entries);
+	agent_status_update(a);
 	log_debug("window %" PRId64 ": %" PRIu64 " samples, %zu counts (%.1f %% of the table), %" PRIu64
 		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, entries,
 		  100 * a->st.map_fill, a->st.lost_window, a->st.rss_kib, a->st.cpu_user_s + a->st.cpu_sys_s);

@@ -3,7 +3,7 @@
  * agent_window: what `scorch agent` does at the end of each window: close
  * the window in the kernel, build its profile(s) with labels, write them
  * (kept in memory, up to a bound, while the output directory is unwritable),
- * queue one profile per service for Pyroscope and push what is queued.
+ * queue one profile per service for Pyroscope (agent_pusher sends them).
  * The agent's state lives in struct agent, owned by cmd_agent.c.
  */
 #ifndef SCORCH_PROFILER_AGENT_WINDOW_H
@@ -19,6 +19,7 @@
 #include "profiler/agent_output.h"
 #include "profiler/agent_procs.h"
 #include "profiler/agent_push.h"
+#include "profiler/agent_pusher.h"
 #include "profiler/agent_spool.h"
 #include "profiler/build.h"
 #include "profiler/capture.h"
@@ -44,19 +45,18 @@ struct agent {
 	struct symbolizer *sym;
 	struct agent_procs *procs;
 	struct agent_spool *spool;
-	struct agent_push *push; /* NULL without --push */
+	struct agent_pusher *pusher; /* NULL without --push */
+	struct agent_pusher_stats pushed_before; /* by pushers a reload replaced */
 	char host[256];
 	struct build_label *labels; /* host, then the static labels but service_name */
 	size_t nlabels;
 	struct agent_pending pending[AGENT_PENDING_MAX];
 	size_t npending;
-	unsigned push_streak;  /* failures in a row */
-	uint64_t push_at_ms;   /* no push before this (backoff) */
 	uint64_t prev[STAT_NR]; /* BPF counters at the last window's end */
 	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
 	uint64_t unw_swept_ms;  /* when exited processes' tables were last released */
 	struct agent_status st;
-	struct agent_ratelimit rl_write, rl_push, rl_drop;
+	struct agent_ratelimit rl_write, rl_drop;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -67,9 +67,9 @@ void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...) __attr
 /* Closes the window [from, until) (Unix seconds) and handles it; 0 or
  * -errno only for failures that should stop the agent (BPF maps unreadable). */
 int agent_window_close(struct agent *a, time_t from, time_t until);
-/* Pushes what the spool holds, oldest first, unless backing off; stops at the
- * first failure or after budget_ms. */
-void agent_push_drain(struct agent *a, uint64_t budget_ms);
+/* Refreshes the agent's own figures (CPU, RSS, symbolizer, spool, pushes)
+ * and rewrites DIR/status.json. */
+void agent_status_update(struct agent *a);
 /* Writes window files kept in memory. */
 void agent_pending_flush(struct agent *a);
 

@@ -82,6 +82,8 @@ static int set_labels(struct agent *a)
 	return agent_procs_set_service(a->procs, agent_opts_label(&a->o, "service_name"));
 }
 
+/* (Re)starts the push thread for the current --push (none without it).
+ * The spool stays: what the old target had not taken goes to the new one. */
 static int open_push(struct agent *a)
 {
 	struct agent_push *p = NULL;
@@ -90,11 +92,9 @@ static int open_push(struct agent *a)
 		log_error("agent: --push: %s", agent_push_load_error());
 	if (err)
 		return err;
-	agent_push_free(a->push);
-	a->push = p;
-	a->push_streak = 0;
-	a->push_at_ms = 0;
-	return 0;
+	agent_pusher_stop(a->pusher, 0, &a->pushed_before);
+	a->pusher = NULL;
+	return p ? agent_pusher_start(a->spool, p, a->o.push_url, &a->pusher) : 0;
 }
 
 static int new_symbolizer(struct symbolizer **out)
@@ -102,6 +102,7 @@ static int new_symbolizer(struct symbolizer **out)
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = "/run/scorch",
 		.dwarf_cache_bytes = 32u << 20,
+		.trim_dwarf = true,
 	};
 	return symbolizer_new(&so, out);
 }
@@ -174,8 +175,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 	if (mkdir(a->o.output_dir, 0750) && errno != EEXIST)
 		log_warn("%s: cannot create: %s (windows kept in memory until it can be written)", a->o.output_dir,
 			 strerror(errno));
-	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = open_push(a)) ||
-	    (err = new_symbolizer(&a->sym))) {
+	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = new_symbolizer(&a->sym))) {
 		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
 		return err;
 	}
@@ -186,6 +186,10 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 	}
 	if (dir_err)
 		log_warn("%s: cannot use: %s (unsent windows kept in memory, up to 16 MiB)", spool, strerror(-dir_err));
+	if ((err = open_push(a))) {
+		snprintf(msg, msglen, "cannot set up --push: %s", strerror(-err));
+		return err;
+	}
 	if (capture_online_cpus(&cpus, &ncpus))
 		ncpus = 1;
 	free(cpus);
@@ -221,8 +225,8 @@ static void teardown(struct agent *a)
 	capture_free(a->c);
 	for (size_t i = 0; i < a->npending; i++)
 		profile_free(a->pending[i].p);
+	agent_pusher_stop(a->pusher, 0, NULL);
 	agent_spool_free(a->spool);
-	agent_push_free(a->push);
 	agent_procs_free(a->procs);
 	symbolizer_free(a->sym);
 	free(a->labels);
@@ -250,11 +254,8 @@ static int run(struct agent *a, int argc, char **argv)
 			reload_signal = 0;
 			reload(a, argc, argv);
 		}
-		if (agent_now_ms() < end) {
-			if (a->push && agent_now_ms() >= a->push_at_ms && a->push_streak)
-				agent_push_drain(a, 2000); /* a retry between windows */
+		if (agent_now_ms() < end)
 			continue;
-		}
 		time_t until = time(NULL);
 		if ((err = agent_window_close(a, from, until)))
 			return err;
@@ -266,12 +267,14 @@ static int run(struct agent *a, int argc, char **argv)
 	/* The last, partial window: written and, if the server answers, pushed
 	 * (backoff or not); what is not sent waits in the spool for the next start. */
 	capture_poll(a->c, 0, on_proc, a);
-	a->push_at_ms = 0;
 	if ((err = agent_window_close(a, from, time(NULL))))
 		return err;
+	agent_pusher_stop(a->pusher, 5000, &a->pushed_before);
+	a->pusher = NULL;
+	agent_pending_flush(a);
+	agent_status_update(a);
 	struct agent_spool_stats ss;
 	agent_spool_stats(a->spool, &ss);
-	agent_pending_flush(a);
 	log_info("agent: stopped by signal %d after %" PRIu64 " windows (%" PRIu64 " files written, %" PRIu64
 		 " pushed, %zu left in the spool)",
 		 (int)stop_signal, a->st.windows, a->st.windows_written, a->st.pushed, ss.entries);

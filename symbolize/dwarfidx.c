@@ -66,22 +66,32 @@ struct dwarfidx {
 	struct cu_range *cur;
 	size_t ncur;
 	size_t bytes, dwarf_size;
+	bool compressed; /* some .debug_* section was compressed: libelf holds it inflated */
 };
 
-static size_t section_bytes(Elf *elf)
+/* Sizes the .debug_* sections before dwarf_begin_elf inflates the
+ * compressed ones into libelf's memory, where they are charged to bytes. */
+static void size_sections(struct dwarfidx *d)
 {
-	size_t shstrndx, total = 0;
+	size_t shstrndx;
 	Elf_Scn *scn = NULL;
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
+	if (elf_getshdrstrndx(d->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(d->elf, scn))) {
 		GElf_Shdr sh;
+		GElf_Chdr ch;
 		const char *name;
-		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-		    !strncmp(name, ".debug_", 7) && sh.sh_type != SHT_NOBITS)
-			total += sh.sh_size;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)) ||
+		    strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch)) {
+			d->compressed = true;
+			d->bytes += ch.ch_size;
+			d->dwarf_size += ch.ch_size;
+		} else {
+			d->dwarf_size += sh.sh_size;
+		}
 	}
-	return total;
 }
 
 static int cur_cmp(const void *a, const void *b)
@@ -138,12 +148,12 @@ int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
 		err = -ENOEXEC;
 		goto fail;
 	}
+	size_sections(d);
 	d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	if (!d->dbg) {
 		err = -ENODATA;
 		goto fail;
 	}
-	d->dwarf_size = section_bytes(d->elf);
 	if ((err = read_units(d)))
 		goto fail;
 	if (!d->ncur) {
@@ -475,6 +485,11 @@ size_t dwarfidx_lookup(struct dwarfidx *d, uint64_t vaddr, struct dw_frame *out,
 size_t dwarfidx_bytes(const struct dwarfidx *d)
 {
 	return sizeof(*d) + d->bytes;
+}
+
+bool dwarfidx_compressed(const struct dwarfidx *d)
+{
+	return d->compressed;
 }
 
 size_t dwarfidx_dwarf_size(const struct dwarfidx *d)

@@ -39,6 +39,9 @@ void dwarfidx_free(struct dwarfidx *d);
 size_t dwarfidx_lookup(struct dwarfidx *d, uint64_t vaddr, struct dw_frame *out, size_t cap);
 /* Heap bytes held by the index and libdw's tables for it (an estimate). */
 size_t dwarfidx_bytes(const struct dwarfidx *d);
+/* True when its sections were compressed in the file: they are held
+ * inflated, and opening the index again means inflating them again. */
+bool dwarfidx_compressed(const struct dwarfidx *d);
 /* Bytes of DWARF sections (.debug_*) in the file. */
 size_t dwarfidx_dwarf_size(const struct dwarfidx *d);
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/openroot.h"
 #include "symbolize/debuginfo.h"
 #include "symbolizer_internal.h"
@@ -55,6 +56,7 @@ static struct objfile *objfile_new(const char *path, int fd)
 	}
 	of->fd = fd;
 	of->dw_fd = -1;
+	u64map_init(&of->dw_memo);
 	return of;
 }
 
@@ -67,6 +69,8 @@ void objfile_free(struct objfile *of)
 	if (of->dw_fd >= 0)
 		close(of->dw_fd);
 	dwarfidx_free(of->dw);
+	u64map_release(&of->dw_memo);
+	free(of->dw_chains);
 	elfsym_free(of->elf);
 	elfsym_free(of->dbg_syms);
 	names_free(of->names);
@@ -272,18 +276,28 @@ static void objfile_drop(struct symbolizer *s, struct objfile *of)
 	if (of->bid_key)
 		u64map_del(&s->build_ids, of->bid_key);
 	s->dw_total -= of->dw_bytes;
+	s->memo_total -= of->memo_bytes;
 	objfile_unref(s, of->same);
 	objfile_free(of);
 	s->nfiles--;
 	s->stats.files_released++;
 }
 
+static void dwarf_close(struct symbolizer *s, struct objfile *of);
+static void dwarf_evict(struct symbolizer *s, const struct objfile *keep);
+
 void objfile_trim(struct symbolizer *s)
 {
+	uint64_t k, v;
+	for (size_t i = 0; s->trim_dwarf && u64map_next(&s->files, &i, &k, &v);) {
+		struct objfile *of = (struct objfile *)(uintptr_t)v;
+		if (of->dw && !dwarfidx_compressed(of->dw))
+			dwarf_close(s, of);
+	}
+	dwarf_evict(s, NULL);
 	for (;;) {
 		struct objfile *lru = NULL;
 		size_t idle = 0;
-		uint64_t k, v;
 		for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
 			struct objfile *of = (struct objfile *)(uintptr_t)v;
 			if (of->refs)
@@ -392,6 +406,15 @@ out:
 	of->fd = -1;
 }
 
+static void dwarf_close(struct symbolizer *s, struct objfile *of)
+{
+	s->dw_total -= of->dw_bytes;
+	of->dw_bytes = 0;
+	dwarfidx_free(of->dw);
+	of->dw = NULL;
+	s->stats.dwarf_evictions++;
+}
+
 /* Evicts least recently used DWARF indexes (not keep's) until the cache
  * fits its budget. */
 static void dwarf_evict(struct symbolizer *s, const struct objfile *keep)
@@ -406,11 +429,7 @@ static void dwarf_evict(struct symbolizer *s, const struct objfile *keep)
 		}
 		if (!lru)
 			return;
-		s->dw_total -= lru->dw_bytes;
-		lru->dw_bytes = 0;
-		dwarfidx_free(lru->dw);
-		lru->dw = NULL;
-		s->stats.dwarf_evictions++;
+		dwarf_close(s, lru);
 	}
 }
 
@@ -430,7 +449,9 @@ static struct dwarfidx *dwarf_get(struct symbolizer *s, struct objfile *of)
 	return of->dw;
 }
 
-/* Charges what a lookup added to of's index to the cache. */
+/* Charges what a lookup added to of's index to the cache.  The index just
+ * used stays even if it alone is over the budget: the next addresses of the
+ * batch are likely in it; objfile_trim evicts it. */
 static void dwarf_charge(struct symbolizer *s, struct objfile *of)
 {
 	size_t now = dwarfidx_bytes(of->dw);
@@ -440,6 +461,62 @@ static void dwarf_charge(struct symbolizer *s, struct objfile *of)
 		s->stats.dwarf_bytes_peak = s->dw_total;
 	if (s->dw_total > s->dw_budget)
 		dwarf_evict(s, of);
+}
+
+static void memo_clear(struct objfile *of)
+{
+	u64map_release(&of->dw_memo);
+	u64map_init(&of->dw_memo);
+	free(of->dw_chains);
+	of->dw_chains = NULL;
+	of->dw_nchains = of->dw_cap_chains = 0;
+	of->memo_bytes = 0;
+}
+
+/* Remembers vaddr's chain (n may be 0: no DWARF covers it).  When the memos
+ * outgrow their budget they are all cleared: the ones still hot come back
+ * from the indexes at the next lookups. */
+static void memo_put(struct symbolizer *s, struct objfile *of, uint64_t vaddr, const struct dw_frame *chain, size_t n)
+{
+	size_t cost = n * sizeof(*chain) + 3 * sizeof(uint64_t); /* the chain, a key, a value, slack */
+	if (s->memo_total + cost > s->memo_budget) {
+		uint64_t k, v;
+		for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);)
+			memo_clear((struct objfile *)(uintptr_t)v);
+		s->memo_total = 0;
+		s->stats.dwarf_memo_resets++;
+	}
+	if (array_grow(&of->dw_chains, &of->dw_cap_chains, of->dw_nchains + n, sizeof(*chain)) ||
+	    u64map_put(&of->dw_memo, vaddr, (uint64_t)of->dw_nchains << 8 | n))
+		return; /* not remembered: looked up again next time */
+	memcpy(of->dw_chains + of->dw_nchains, chain, n * sizeof(*chain));
+	of->dw_nchains += n;
+	of->memo_bytes += cost;
+	s->memo_total += cost;
+}
+
+/* The inline chain of vaddr in of (outermost first) into out, from the memo
+ * or the DWARF index; its length, 0 when no DWARF covers vaddr.  *has_dwarf
+ * tells whether of has DWARF at all. */
+static size_t dwarf_chain(struct symbolizer *s, struct objfile *of, uint64_t vaddr, struct dw_frame *out,
+			  bool *has_dwarf)
+{
+	const uint64_t *v = u64map_get(&of->dw_memo, vaddr);
+	*has_dwarf = v != NULL;
+	if (v) {
+		size_t n = *v & 0xff;
+		memcpy(out, of->dw_chains + (*v >> 8), n * sizeof(*out));
+		s->stats.dwarf_memo_hits++;
+		return n;
+	}
+	struct dwarfidx *dw = dwarf_get(s, of);
+	if (!dw)
+		return 0;
+	*has_dwarf = true;
+	size_t n = dwarfidx_lookup(dw, vaddr, out, MAX_INLINE);
+	dwarf_charge(s, of);
+	memo_put(s, of, vaddr, out, n);
+	return n;
 }
 
 /* Adds the function (and, unless turned off, its inlined calls) for one address. */
@@ -495,11 +572,6 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 	const struct elfsym *sym = of->dbg_syms ? elfsym_lookup(of->dbg_syms, vaddr) : NULL;
 	if (!sym)
 		sym = elfsym_lookup(of->elf, vaddr);
-	struct dwarfidx *dw = dwarf_get(s, of);
-	if (dw) {
-		n = dwarfidx_lookup(dw, vaddr, dwf, MAX_INLINE);
-		dwarf_charge(s, of);
-		f.dwarf = true;
-	}
+	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
 	return emit(s, of, &f, sym, dwf, n, b);
 }

@@ -59,9 +59,11 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 		s->names_only = opts->names_only;
 		s->no_inline = opts->no_inline;
 		s->no_demangle = opts->no_demangle;
+		s->trim_dwarf = opts->trim_dwarf;
 	}
 	s->idle_files = opts && opts->idle_files ? opts->idle_files : 64;
 	s->dw_budget = opts && opts->dwarf_cache_bytes ? opts->dwarf_cache_bytes : (size_t)512 << 20;
+	s->memo_budget = s->dw_budget / 4 > ((size_t)1 << 20) ? s->dw_budget / 4 : (size_t)1 << 20;
 	if (!s->proc_root || !s->kallsyms_path || !s->debug_root) {
 		symbolizer_free(s);
 		return -ENOMEM;
@@ -483,6 +485,7 @@ void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out)
 {
 	*out = s->stats;
 	out->dwarf_bytes = s->dw_total;
+	out->dwarf_memo_bytes = s->memo_total;
 	out->files_cached = s->nfiles;
 }
 

@@ -48,7 +48,17 @@ struct symbolizer_opts {
 	bool names_only;          /* symbol tables only: no DWARF lines or inline frames */
 	bool no_inline;           /* DWARF lines, but no inlined frames */
 	bool no_demangle;         /* names as the symbol tables have them */
-	size_t dwarf_cache_bytes; /* open DWARF indexes kept; 0: 512 MiB */
+	/* Open DWARF indexes kept; 0: 512 MiB.  A quarter as much again (at
+	 * least 1 MiB) remembers each address's lines and inline frames, so an
+	 * evicted index is reopened only for addresses never seen. */
+	size_t dwarf_cache_bytes;
+	/* symbolizer_trim also closes every DWARF index read from the file's
+	 * own mapped sections: between batches the per-address memo answers
+	 * what was seen, so a long-running caller's memory does not grow with
+	 * the compilation units indexed so far.  Indexes of compressed DWARF
+	 * (Debian's debug files) stay, within dwarf_cache_bytes: reopening
+	 * one means inflating it again. */
+	bool trim_dwarf;
 	size_t idle_files;        /* files no process maps that symbolizer_trim keeps; 0: 64 */
 };
 
@@ -110,6 +120,9 @@ struct symbolizer_stats {
 	uint64_t jit_skipped;         /* malformed perf map lines skipped */
 	size_t dwarf_bytes;           /* bytes in the DWARF cache now */
 	size_t dwarf_bytes_peak;
+	size_t dwarf_memo_bytes;      /* bytes of inline chains remembered per address now */
+	uint64_t dwarf_memo_hits;     /* addresses answered without the DWARF index */
+	uint64_t dwarf_memo_resets;   /* times the remembered chains outgrew their budget */
 };
 
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
@@ -123,7 +136,9 @@ int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
  * when done with an exited process. */
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* Frees the files no tracked process maps, but the opts.idle_files used
- * last.  Frames returned before may point at freed memory afterwards. */
+ * last, and closes DWARF indexes down to the budget (and, with
+ * opts.trim_dwarf, those cheap to reopen).  Frames returned before may point at freed memory
+ * afterwards. */
 void symbolizer_trim(struct symbolizer *s);
 
 /* Resolves n user addresses of (pid, gen) into out (reset first). A process

@@ -55,6 +55,13 @@ struct objfile {
 	struct dwarfidx *dw;          /* open DWARF index, or NULL */
 	size_t dw_bytes;              /* what dw is charged in the cache */
 	uint64_t dw_used;             /* LRU tick of the last lookup */
+	/* Inline chains looked up before, so an address needs the DWARF index
+	 * (which may have been evicted) once: vaddr -> first << 8 | count into
+	 * dw_chains, whose names are in names' pool. */
+	struct u64map dw_memo;
+	struct dw_frame *dw_chains;
+	size_t dw_nchains, dw_cap_chains;
+	size_t memo_bytes;            /* what the memo is charged */
 };
 
 struct proc {
@@ -76,10 +83,13 @@ struct symbolizer {
 	char *debug_root;
 	char *kernel_cache;        /* cache file path, NULL for none */
 	bool names_only, no_inline, no_demangle;
+	bool trim_dwarf;           /* symbolizer_trim closes uncompressed DWARF indexes */
 	size_t idle_files;         /* unreferenced files symbolizer_trim keeps */
 	size_t nfiles;             /* files in the cache now */
 	size_t dw_budget;          /* bytes of open DWARF indexes before eviction */
 	size_t dw_total;           /* bytes charged now */
+	size_t memo_budget;        /* bytes of memoized inline chains before they are cleared */
+	size_t memo_total;
 	uint64_t tick;
 	struct kallsyms *kernel;
 	int kernel_err;
@@ -108,7 +118,9 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, co
 size_t proc_dir(const struct symbolizer *s, uint32_t pid, uint32_t tid, char *buf, size_t len);
 /* Drops a reference objfile_for took (NULL is fine). */
 void objfile_unref(struct symbolizer *s, struct objfile *of);
-/* Frees unreferenced files beyond the s->idle_files used last. */
+/* Frees unreferenced files beyond the s->idle_files used last, and DWARF
+ * indexes until they fit the budget (one lookup may have overshot it), and
+ * with s->trim_dwarf those whose sections are mapped, not inflated. */
 void objfile_trim(struct symbolizer *s);
 /* Appends the frames for file offset off of of (module fields already set in
  * *base) to b's current address. 0 or -ENOMEM. */

@@ -10,7 +10,9 @@ format=pprof, sampleRate, spyName; a multipart/form-data body with a
 logged to STATE_DIR/received ("from until service labels header digest",
 the digest of the body) and its profile saved as STATE_DIR/profiles/FROM-SERVICE.pb.gz; an invalid one is
 answered 400 and logged to STATE_DIR/invalid.  While STATE_DIR/down exists
-every request is answered 503 and counted in STATE_DIR/refused.
+every request is answered 503 and counted in STATE_DIR/refused.  While
+STATE_DIR/hang exists a request is held unanswered (up to 20 s) and logged
+to STATE_DIR/held, then handled as usual: a server that stalls.
 """
 import email.parser
 import email.policy
@@ -19,6 +21,7 @@ import hashlib
 import os
 import re
 import sys
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -70,6 +73,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
+        if os.path.exists(os.path.join(STATE, "hang")):
+            log("held", self.path)
+            end = time.monotonic() + 20
+            while os.path.exists(os.path.join(STATE, "hang")) and time.monotonic() < end:
+                time.sleep(0.05)
         if os.path.exists(os.path.join(STATE, "down")):
             log("refused", self.path)
             self.send_response(503)

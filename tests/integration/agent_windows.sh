@@ -10,6 +10,8 @@
 #    the multipart pprof body; none invalid), carries the tenant header, and
 #    each (window, service) arrives exactly once, every window included, the
 #    ones sent while the server was down too;
+#  - a server that holds a request unanswered for 5 s (longer than two
+#    windows) delays no window: pushes run on their own thread;
 #  - SIGTERM writes the last window and exits 0, with the spool empty;
 #  - the spool survives a restart: windows an agent could not send before it
 #    stopped are sent by the next one, once each.
@@ -47,12 +49,21 @@ port=$(cat "$tmp/state/port")
 agent=$!
 
 # Short-lived processes all along: shape runs of 0.3 s CPU, one after another.
-( end=$(($(date +%s) + 10)); while [ "$(date +%s)" -lt "$end" ]; do "$shape" 0.3 >/dev/null; done ) &
+( end=$(($(date +%s) + 16)); while [ "$(date +%s)" -lt "$end" ]; do "$shape" 0.3 >/dev/null; done ) &
 load=$!
 sleep 3
 touch "$tmp/state/down"  # the server is down for more than one window
 sleep 2.5
 rm -f "$tmp/state/down"
+sleep 1.5
+touch "$tmp/state/hang"  # then it stalls: the next request waits 5 s for an answer
+before=$(ls "$tmp/out"/*.pb.gz | wc -l)
+sleep 5
+during=$(($(ls "$tmp/out"/*.pb.gz | wc -l) - before))
+rm -f "$tmp/state/hang"
+[ -s "$tmp/state/held" ] || fail "no request reached the stalled server"
+# 5 s of 2 s windows: two or three close while the request waits.
+[ "$during" -ge 2 ] || fail "$during window files written in 5 s while a push was stalled, want >= 2"
 wait "$load"
 sleep 4
 kill -TERM "$agent"

@@ -32,22 +32,26 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void expect_head_n(struct agent_spool *sp, const char *query, const char *body, size_t blen)
+/* Checks the oldest entry; its id. */
+static uint64_t expect_head_n(struct agent_spool *sp, const char *query, const char *body, size_t blen)
 {
 	char *q = NULL;
 	void *d = NULL;
 	size_t len = 0;
-	assert_int_equal(agent_spool_peek(sp, &q, &d, &len), 0);
+	uint64_t id = 0;
+	assert_int_equal(agent_spool_peek(sp, &q, &d, &len, &id), 0);
 	assert_string_equal(q, query);
 	assert_int_equal(len, blen);
 	assert_memory_equal(d, body, len);
 	free(q);
 	free(d);
+	return id;
 }
 
-static void expect_head(struct agent_spool *sp, const char *query, const char *body)
+/* Checks the oldest entry and pops it. */
+static void expect_pop(struct agent_spool *sp, const char *query, const char *body)
 {
-	expect_head_n(sp, query, body, strlen(body));
+	assert_true(agent_spool_pop(sp, expect_head_n(sp, query, body, strlen(body))));
 }
 
 static void test_order_and_restart(void **state)
@@ -63,15 +67,17 @@ static void test_order_and_restart(void **state)
 	char *q = NULL;
 	void *d = NULL;
 	size_t len;
-	assert_int_equal(agent_spool_peek(sp, &q, &d, &len), -ENOENT);
+	uint64_t id;
+	assert_int_equal(agent_spool_peek(sp, &q, &d, &len, &id), -ENOENT);
 	assert_int_equal(agent_spool_add(sp, 100, "name=a&from=100", "one\n\0x", 6), 0);
 	assert_int_equal(agent_spool_add(sp, 100, "name=b&from=100", "two", 3), 0);
 	assert_int_equal(agent_spool_add(sp, 102, "name=a&from=102", "three", 5), 0);
 	agent_spool_stats(sp, &st);
 	assert_int_equal(st.entries, 3);
 	assert_int_equal(st.in_memory, 0);
-	expect_head_n(sp, "name=a&from=100", "one\n\0x", 6); /* binary bodies survive */
-	agent_spool_pop(sp);
+	id = expect_head_n(sp, "name=a&from=100", "one\n\0x", 6); /* binary bodies survive */
+	assert_true(agent_spool_pop(sp, id));
+	assert_false(agent_spool_pop(sp, id)); /* popped once */
 	agent_spool_free(sp);
 
 	/* A restart finds the rest, in order, and keeps numbering after them. */
@@ -79,12 +85,9 @@ static void test_order_and_restart(void **state)
 	agent_spool_stats(sp, &st);
 	assert_int_equal(st.entries, 2);
 	assert_int_equal(agent_spool_add(sp, 104, "name=a&from=104", "four", 4), 0);
-	expect_head(sp, "name=b&from=100", "two");
-	agent_spool_pop(sp);
-	expect_head(sp, "name=a&from=102", "three");
-	agent_spool_pop(sp);
-	expect_head(sp, "name=a&from=104", "four");
-	agent_spool_pop(sp);
+	expect_pop(sp, "name=b&from=100", "two");
+	expect_pop(sp, "name=a&from=102", "three");
+	expect_pop(sp, "name=a&from=104", "four");
 	agent_spool_stats(sp, &st);
 	assert_int_equal(st.entries, 0);
 	assert_int_equal(st.bytes, 0);
@@ -115,8 +118,19 @@ static void test_bound(void **state)
 	char *q = NULL;
 	void *d = NULL;
 	size_t len;
-	assert_int_equal(agent_spool_peek(sp, &q, &d, &len), 0);
+	uint64_t id;
+	assert_int_equal(agent_spool_peek(sp, &q, &d, &len, &id), 0);
 	assert_string_equal(q, "from=07"); /* the oldest went first */
+	free(q);
+	free(d);
+	/* Dropped while it was being sent (the push thread's peek, then the
+	 * agent's add): popping it leaves the next one alone. */
+	assert_int_equal(agent_spool_add(sp, 1010, "from=10", body, sizeof(body)), 0);
+	assert_false(agent_spool_pop(sp, id));
+	agent_spool_stats(sp, &st);
+	assert_int_equal(st.entries, 3);
+	assert_int_equal(agent_spool_peek(sp, &q, &d, &len, &id), 0);
+	assert_string_equal(q, "from=08");
 	free(q);
 	free(d);
 	/* Bigger than the whole spool: refused, nothing dropped for it. */
@@ -146,10 +160,8 @@ static void test_memory_fallback(void **state)
 	assert_int_equal(st.write_errors, 2);
 	char fill[64] = { 0 };
 	assert_int_equal(agent_spool_add(sp, 3, "q3", fill, sizeof(fill)), -ENOSPC); /* past mem_max */
-	expect_head(sp, "q1", "abc");
-	agent_spool_pop(sp);
-	expect_head(sp, "q2", "def");
-	agent_spool_pop(sp);
+	expect_pop(sp, "q1", "abc");
+	expect_pop(sp, "q2", "def");
 	agent_spool_free(sp);
 }
 

@@ -269,14 +269,56 @@ static void test_cxx(void **state)
 	child_end(&c);
 }
 
-/* A DWARF cache of one byte: every lookup evicts the other library's index
- * and reopens its own, and the answers do not change. */
+/* trim_dwarf: a trim closes the index of DWARF mapped from the file however
+ * large the budget, and keeps the one that had to be inflated (within the
+ * budget); addresses seen before are answered from the memo either way. */
+static void test_trim_dwarf(void **state)
+{
+	(void)state;
+	struct child c, z;
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	struct symbolizer_stats st, st2;
+	struct symbolizer_opts o = { .trim_dwarf = true };
+	child_start(INL_LIB, false, &c);
+	child_start(INL_Z_LIB, false, &z);
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)z.pid, 1, &z.w.pc, 1, &b), 0);
+	assert_c_chain(&b, &z.w);
+	symbolizer_stats(s, &st);
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)c.pid, 1, &c.w.pc, 1, &b), 0);
+	assert_c_chain(&b, &c.w);
+	symbolizer_stats(s, &st2);
+	assert_true(st2.dwarf_bytes > st.dwarf_bytes);
+	symbolizer_trim(s);
+	symbolizer_stats(s, &st2);
+	assert_int_equal(st2.dwarf_bytes, st.dwarf_bytes); /* the compressed one's */
+	assert_int_equal(st2.dwarf_evictions, 1);
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)c.pid, 1, &c.w.pc, 1, &b), 0);
+	assert_c_chain(&b, &c.w);
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)z.pid, 1, &z.w.pc, 1, &b), 0);
+	assert_c_chain(&b, &z.w);
+	symbolizer_stats(s, &st2);
+	assert_int_equal(st2.dwarf_loads, 2);
+	assert_int_equal(st2.dwarf_memo_hits, 2);
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	child_end(&c);
+	child_end(&z);
+}
+
+/* A DWARF cache of one byte: each library's index evicts the other's, the
+ * answers do not change, addresses seen before are answered from the memo
+ * without reopening an index, trimming brings the cache within its budget,
+ * and an address never seen reopens its index. */
 static void test_eviction(void **state)
 {
 	(void)state;
 	struct child c, x;
 	struct symbolizer *s = NULL;
 	struct sym_batch b;
+	struct symbolizer_stats st;
 	struct symbolizer_opts o = { .debug_root = DEBUG_INLXX "/root", .dwarf_cache_bytes = 1 };
 	child_start(INL_LIB, false, &c);
 	child_start(DEBUG_INLXX "/bid/libinlxx_bid.so", true, &x);
@@ -289,10 +331,21 @@ static void test_eviction(void **state)
 		assert_int_equal(b.first[1], 2);
 		assert_string_equal(b.frames[1].name, "fx::Acc<long>::add(long, inlxx_where*)");
 	}
-	struct symbolizer_stats st;
 	symbolizer_stats(s, &st);
-	assert_int_equal(st.dwarf_loads, 6);
-	assert_int_equal(st.dwarf_evictions, 5);
+	assert_int_equal(st.dwarf_loads, 2);
+	assert_int_equal(st.dwarf_evictions, 1);
+	assert_int_equal(st.dwarf_memo_hits, 4);
+	assert_true(st.dwarf_memo_bytes > 0);
+	assert_true(st.dwarf_bytes > 1); /* the index used last, over the budget until a trim */
+	symbolizer_trim(s);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.dwarf_bytes, 0);
+	assert_int_equal(st.dwarf_evictions, 2);
+	uint64_t inside = c.w.pc + 1; /* not looked up yet, in the same 7-byte instruction */
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)c.pid, 1, &inside, 1, &b), 0);
+	assert_c_chain(&b, &c.w);
+	symbolizer_stats(s, &st);
+	assert_int_equal(st.dwarf_loads, 3);
 	sym_batch_release(&b);
 	symbolizer_free(s);
 	child_end(&c);
@@ -305,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_c_inline), cmocka_unit_test(test_modes),	 cmocka_unit_test(test_build_id),
 		cmocka_unit_test(test_debuglink), cmocka_unit_test(test_deleted), cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_cxx), cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_trim_dwarf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent_pusher: the agent's push thread.  It sends what the spool holds to
+ * the push target, oldest first, and after a failure waits (exponential
+ * backoff, 1 s doubling to 60 s) before the next attempt.  A slow, hanging
+ * or unreachable server then delays nothing else: the sampling loop keeps
+ * reading process announcements and closing windows on time while a
+ * request waits for its 10 s timeout.
+ *
+ * The pusher owns the connection (struct agent_push); the spool is shared
+ * (it locks itself).  Counters are read with agent_pusher_stats.
+ */
+#ifndef SCORCH_PROFILER_AGENT_PUSHER_H
+#define SCORCH_PROFILER_AGENT_PUSHER_H
+
+#include <stdint.h>
+
+#include "profiler/agent_push.h"
+#include "profiler/agent_spool.h"
+
+struct agent_pusher;
+
+/* Starts the thread; push is taken (freed by agent_pusher_stop, or here on
+ * failure), url is for log lines.  0 or -errno. */
+int agent_pusher_start(struct agent_spool *spool, struct agent_push *push, const char *url,
+		       struct agent_pusher **out);
+/* Something was queued: send it now, unless waiting out a failure. */
+void agent_pusher_kick(struct agent_pusher *pp);
+struct agent_pusher_stats {
+	uint64_t pushed, failures;
+};
+void agent_pusher_stats(struct agent_pusher *pp, struct agent_pusher_stats *out);
+/* Stops the thread and frees pp (NULL is fine); its counts are added to
+ * *total when given.  With flush_ms, it first sends what is queued, the
+ * backoff ignored, until the spool is empty, a send fails or flush_ms have
+ * passed; what is left stays in the spool for the next run. */
+void agent_pusher_stop(struct agent_pusher *pp, uint64_t flush_ms, struct agent_pusher_stats *total);
+
+#endif
