@@ -6,7 +6,9 @@
 # starts ~200 short-lived processes a second (half /bin/true, half
 # `shape 0.005`, 5 ms of CPU each).  Every 10 s it samples the agent's CPU
 # time and RSS from /proc.  Prints the samples, then CPU % of one core over
-# the run and after the first minute, and RSS at 1 minute and at the end.
+# the run and after the first minute, RSS at 1 minute and at the end, and
+# the spread of RSS from the first minute on (min/median/max, and how far
+# from the 1-minute value).
 # Needs root (BPF).  Measures only: nothing here fails on a figure.
 set -eu
 export LC_ALL=C
@@ -84,6 +86,15 @@ awk -v min="$minutes" '
 		printf "RSS: %d KiB at %d s, %d KiB at %d s (%+.1f %%); %.0f processes/s started\n",
 			r[w], t[w], r[n], t[n], 100 * (r[n] - r[w]) / r[w], p[n] / t[n]
 	}' "$tmp/samples"
+# Flatness: every reading from the first minute on, against the one at 60 s.
+awk 'NR >= 6 { print $3 }' "$tmp/samples" | sort -n | awk -v first="$(awk 'NR == 6 { print $3 }' "$tmp/samples")" '
+	{ v[NR] = $1 }
+	END {
+		if (!NR || !first) exit
+		lo = 100 * (v[1] - first) / first; hi = 100 * (v[NR] - first) / first
+		printf "RSS from 1 min on: min/median/max %d/%d/%d KiB over %d readings, %+.1f %% to %+.1f %% of the 1-minute value\n",
+			v[1], v[int((NR + 1) / 2)], v[NR], NR, lo, hi
+	}'
 grep -c . "$tmp/agent.log" >/dev/null && tail -3 "$tmp/agent.log" >&2
 ls "$tmp/out" | grep -c 'pb.gz$' | sed 's/^/window files kept: /'
 cat "$tmp/out/status.json"
