@@ -489,7 +489,8 @@ static void memo_put(struct symbolizer *s, struct objfile *of, uint64_t vaddr, c
 	if (array_grow(&of->dw_chains, &of->dw_cap_chains, of->dw_nchains + n, sizeof(*chain)) ||
 	    u64map_put(&of->dw_memo, vaddr, (uint64_t)of->dw_nchains << 8 | n))
 		return; /* not remembered: looked up again next time */
-	memcpy(of->dw_chains + of->dw_nchains, chain, n * sizeof(*chain));
+	if (n) /* dw_chains is still NULL while only empty chains were remembered */
+		memcpy(of->dw_chains + of->dw_nchains, chain, n * sizeof(*chain));
 	of->dw_nchains += n;
 	of->memo_bytes += cost;
 	s->memo_total += cost;
@@ -505,7 +506,8 @@ static size_t dwarf_chain(struct symbolizer *s, struct objfile *of, uint64_t vad
 	*has_dwarf = v != NULL;
 	if (v) {
 		size_t n = *v & 0xff;
-		memcpy(out, of->dw_chains + (*v >> 8), n * sizeof(*out));
+		if (n)
+			memcpy(out, of->dw_chains + (*v >> 8), n * sizeof(*out));
 		s->stats.dwarf_memo_hits++;
 		return n;
 	}
