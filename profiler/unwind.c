@@ -192,7 +192,7 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 /* Where a mapped file is found: its path in process pid, or the vdso image
  * (path NULL). */
 struct file_ref {
-	uint32_t pid;
+	uint32_t pid, tid; /* tid: a live thread standing in for an exited leader, else 0 */
 	const char *path;
 	const void *image;
 	size_t image_size;
@@ -202,12 +202,13 @@ struct file_ref {
 static void load_table(struct unwind *u, struct table *t, int fd, const struct file_ref *f)
 {
 	struct cfi_table ct;
-	char root[32];
+	char root[64];
 	bool from_debug = false;
 	uint64_t t0 = now_ns();
 	int err;
 	if (fd >= 0) {
-		snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", f->pid);
+		size_t n = procmaps_dir("/proc", f->pid, f->tid, root, sizeof(root));
+		snprintf(root + n, sizeof(root) - n, "/root");
 		err = compile_file(fd, u->debug_root, root, f->path, &ct, &from_debug);
 	} else {
 		err = cfi_compile_image(f->image, f->image_size, &ct);
@@ -298,20 +299,17 @@ static int64_t vdso_table(struct unwind *u, const struct procmap *pm)
 }
 
 /* Fills one mapping entry for pm; false when the mapping has no table. */
-static bool add_mapping(struct unwind *u, uint32_t pid, const struct procmap *pm, struct proc *p,
+static bool add_mapping(struct unwind *u, uint32_t pid, uint32_t tid, const struct procmap *pm, struct proc *p,
 			struct unwind_mapping *m)
 {
-	char path[96];
 	int64_t idx;
 	if (!strcmp(pm->path, "[vdso]")) {
 		idx = vdso_table(u, pm);
 	} else if (pm->path[0] == '/') {
-		snprintf(path, sizeof(path), "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, pid, pm->start,
-			 pm->end);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = procmap_open("/proc", pid, tid, pm);
 		if (fd < 0)
 			return false;
-		struct file_ref f = { .pid = pid, .path = pm->path };
+		struct file_ref f = { .pid = pid, .tid = tid, .path = pm->path };
 		idx = get_table(u, fd, &f);
 		close(fd);
 	} else {
@@ -347,7 +345,8 @@ int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen)
 	struct procmaps maps = { 0 };
 	struct unwind_proc *v = NULL;
 	struct proc *p = NULL;
-	int err = procmaps_read(pid, &maps);
+	uint32_t tid = 0;
+	int err = procmaps_read_live(pid, &tid, &maps); /* the leader's read empty once it exited */
 	if (err)
 		return err;
 	v = calloc(1, sizeof(*v));
@@ -362,7 +361,7 @@ int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen)
 			u->st.mappings_dropped += maps.n - i;
 			break;
 		}
-		if (add_mapping(u, pid, &maps.maps[i], p, &v->maps[v->n]))
+		if (add_mapping(u, pid, tid, &maps.maps[i], p, &v->maps[v->n]))
 			v->n++;
 	}
 	u->st.updates++;

@@ -124,52 +124,6 @@ static struct objfile *take(struct symbolizer *s, struct objfile *of)
 	return of;
 }
 
-/* The path of mapping m in pid's map_files: opens the file even when it is
- * deleted or in another mount namespace. */
-static void map_files_path(const struct symbolizer *s, uint32_t pid, const struct procmap *m, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, s->proc_root, pid, m->start, m->end);
-}
-
-size_t proc_dir(const struct symbolizer *s, uint32_t pid, uint32_t tid, char *buf, size_t len)
-{
-	int n = tid ? snprintf(buf, len, "%s/%" PRIu32 "/task/%" PRIu32, s->proc_root, pid, tid)
-		    : snprintf(buf, len, "%s/%" PRIu32, s->proc_root, pid);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
-}
-
-/* Opens the file behind mapping m of pid: through map_files, else (closed
- * without CAP_CHECKPOINT_RESTORE) by its path inside the process's root,
- * confined to that root: a container's symlinks must not lead to our files.
- * A deleted file's path names another file or none: only the executable is
- * reached, through /proc/PID/exe, if it is the same inode.  -1 and errno
- * when none of these opens it. */
-static int open_mapped(const struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m)
-{
-	char path[PATH_MAX + 64];
-	struct stat st;
-	map_files_path(s, pid, m, path, sizeof(path));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	size_t dir = proc_dir(s, pid, tid, path, sizeof(path));
-	if (m->deleted) {
-		snprintf(path + dir, sizeof(path) - dir, "/exe");
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
-			return fd;
-		if (fd >= 0)
-			close(fd);
-		errno = ENOENT;
-		return -1;
-	}
-	snprintf(path + dir, sizeof(path) - dir, "/root");
-	fd = open_file_in_root(path, m->path);
-	if (fd < 0)
-		errno = -fd;
-	return fd < 0 ? -1 : fd;
-}
-
 /* True when the directory root is our own "/". */
 static bool is_our_root(const char *root)
 {
@@ -184,7 +138,7 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 {
 	char dir[96];
 	int open_err = 0;
-	if (fd < 0 && (fd = open_mapped(s, pid, tid, m)) < 0)
+	if (fd < 0 && (fd = procmap_open(s->proc_root, pid, tid, m)) < 0)
 		open_err = -errno;
 	struct objfile *of = objfile_new(m->path, fd);
 	if (!of) {
@@ -192,7 +146,7 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 			close(fd);
 		return NULL;
 	}
-	proc_dir(s, pid, tid, dir, sizeof(dir));
+	procmaps_dir(s->proc_root, pid, tid, dir, sizeof(dir));
 	if (asprintf(&of->root, "%s/root", dir) < 0) {
 		of->root = NULL;
 		objfile_free(of);
@@ -222,10 +176,10 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, co
 		return NULL;
 	/* Device and inode alone would take a file rewritten in place for the
 	 * old one: the modification time tells them apart.  map_files is
-	 * closed without CAP_SYS_ADMIN: then the file as open_mapped finds it. */
-	map_files_path(s, pid, m, path, sizeof(path));
+	 * closed without CAP_SYS_ADMIN: then the file as procmap_open finds it. */
+	procmap_files_path(s->proc_root, pid, m, path, sizeof(path));
 	int fd = -1;
-	if (stat(path, &st) && ((fd = open_mapped(s, pid, tid, m)) < 0 || fstat(fd, &st))) {
+	if (stat(path, &st) && ((fd = procmap_open(s->proc_root, pid, tid, m)) < 0 || fstat(fd, &st))) {
 		if (fd >= 0)
 			close(fd);
 		/* The process is gone: the file it had when last seen. */

@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/openroot.h"
 #include "base/readfile.h"
 
 static const char *parse_hex(const char *p, const char *end, uint64_t *out)
@@ -209,4 +212,42 @@ const struct procmap *procmaps_find(const struct procmaps *m, uint64_t addr)
 	if (!lo || addr >= m->maps[lo - 1].end)
 		return NULL;
 	return &m->maps[lo - 1];
+}
+
+void procmap_files_path(const char *proc_root, uint32_t pid, const struct procmap *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, proc_root, pid, m->start, m->end);
+}
+
+size_t procmaps_dir(const char *proc_root, uint32_t pid, uint32_t tid, char *buf, size_t len)
+{
+	int n = tid ? snprintf(buf, len, "%s/%" PRIu32 "/task/%" PRIu32, proc_root, pid, tid)
+		    : snprintf(buf, len, "%s/%" PRIu32, proc_root, pid);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct procmap *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	procmap_files_path(proc_root, pid, m, path, sizeof(path));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	size_t dir = procmaps_dir(proc_root, pid, tid, path, sizeof(path));
+	if (m->deleted) {
+		snprintf(path + dir, sizeof(path) - dir, "/exe");
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(path + dir, sizeof(path) - dir, "/root");
+	fd = open_file_in_root(path, m->path);
+	if (fd < 0)
+		errno = -fd;
+	return fd < 0 ? -1 : fd;
 }

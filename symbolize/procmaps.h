@@ -36,6 +36,21 @@ int procmaps_read(uint32_t pid, struct procmaps *out);
 int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out);
 void procmaps_release(struct procmaps *m);
 
+/* "<proc_root>/PID", or ".../PID/task/TID" for a process whose leader
+ * exited (tid from procmaps_read_live), into buf; its length. */
+size_t procmaps_dir(const char *proc_root, uint32_t pid, uint32_t tid, char *buf, size_t len);
+/* "<proc_root>/PID/map_files/START-END" of mapping m into buf. */
+void procmap_files_path(const char *proc_root, uint32_t pid, const struct procmap *m, char *buf, size_t len);
+/* Opens the file behind mapping m of pid: through map_files (the file even
+ * when deleted or in another mount namespace), else (map_files is closed
+ * without CAP_CHECKPOINT_RESTORE, and gone with an exited leader's memory)
+ * by its path inside the root of pid (or of its live thread tid), confined
+ * to that root: a container's symlinks must not lead to our files.  A
+ * deleted file's path names another file or none: only the executable is
+ * reached, through exe, if it is the same inode.  The descriptor, or -1
+ * with errno set. */
+int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct procmap *m);
+
 /* The mapping containing addr, or NULL. */
 const struct procmap *procmaps_find(const struct procmaps *m, uint64_t addr);
 

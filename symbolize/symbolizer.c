@@ -329,7 +329,7 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	size_t len = 0;
 	uint32_t ns = ns_pid(s, p->pid);
 	snprintf(name, sizeof(name), "/tmp/perf-%" PRIu32 ".map", ns);
-	size_t dir = proc_dir(s, p->pid, p->tid, root, sizeof(root));
+	size_t dir = procmaps_dir(s->proc_root, p->pid, p->tid, root, sizeof(root));
 	snprintf(root + dir, sizeof(root) - dir, "/root");
 	int fd = open_in_root(root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)

@@ -113,9 +113,6 @@ void objfile_free(struct objfile *of);
  * reference taken; NULL for anonymous and special mappings or on allocation
  * failure. */
 struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m);
-/* "<proc_root>/PID", or ".../PID/task/TID" for a process whose leader
- * exited (tid != 0), into buf; its length. */
-size_t proc_dir(const struct symbolizer *s, uint32_t pid, uint32_t tid, char *buf, size_t len);
 /* Drops a reference objfile_for took (NULL is fine). */
 void objfile_unref(struct symbolizer *s, struct objfile *of);
 /* Frees unreferenced files beyond the s->idle_files used last, and DWARF
