@@ -53,6 +53,7 @@ struct dw_cu {
 
 struct cu_range {
 	uint64_t lo, hi;
+	uint64_t hi_max; /* the highest hi of this range and every one sorted before it */
 	uint32_t cu;
 };
 
@@ -118,7 +119,7 @@ static int read_units(struct dwarfidx *d)
 					continue;
 				if (array_grow(&d->cur, &cap_cur, d->ncur + 1, sizeof(*d->cur)))
 					return -ENOMEM;
-				d->cur[d->ncur++] = (struct cu_range){ lo, hi, (uint32_t)d->ncus };
+				d->cur[d->ncur++] = (struct cu_range){ .lo = lo, .hi = hi, .cu = (uint32_t)d->ncus };
 			}
 			d->ncus++;
 		}
@@ -126,6 +127,8 @@ static int read_units(struct dwarfidx *d)
 	}
 	if (d->ncur) /* qsort(NULL, 0) is undefined */
 		qsort(d->cur, d->ncur, sizeof(*d->cur), cur_cmp);
+	for (size_t i = 0; i < d->ncur; i++)
+		d->cur[i].hi_max = i && d->cur[i - 1].hi_max > d->cur[i].hi ? d->cur[i - 1].hi_max : d->cur[i].hi;
 	d->bytes += cap_cus * sizeof(*d->cus) + cap_cur * sizeof(*d->cur);
 	return 0;
 }
@@ -425,8 +428,9 @@ static struct dw_cu *find_cu(struct dwarfidx *d, uint64_t addr)
 		else
 			hi = mid;
 	}
-	/* CU ranges may nest or overlap in odd files: look back a little. */
-	for (size_t i = lo, k = 0; i-- > 0 && k < 8; k++)
+	/* CU ranges may nest or overlap in odd files: look back, the nearest
+	 * start first, while some range that starts earlier still reaches addr. */
+	for (size_t i = lo; i-- > 0 && addr < d->cur[i].hi_max;)
 		if (addr < d->cur[i].hi)
 			return &d->cus[d->cur[i].cu];
 	return NULL;
