@@ -247,7 +247,17 @@ int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct
 	}
 	snprintf(path + dir, sizeof(path) - dir, "/root");
 	fd = open_file_in_root(path, m->path);
-	if (fd < 0)
+	if (fd < 0) {
 		errno = -fd;
-	return fd < 0 ? -1 : fd;
+		return -1;
+	}
+	/* The path may name another file by now (a bind mount, a file written
+	 * in place of a renamed one).  The inode only: the device differs
+	 * between maps and stat on overlayfs before Linux 6.x. */
+	if (m->inode && (fstat(fd, &st) || (uint64_t)st.st_ino != m->inode)) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
 }

@@ -45,10 +45,11 @@ void procmap_files_path(const char *proc_root, uint32_t pid, const struct procma
  * when deleted or in another mount namespace), else (map_files is closed
  * without CAP_CHECKPOINT_RESTORE, and gone with an exited leader's memory)
  * by its path inside the root of pid (or of its live thread tid), confined
- * to that root: a container's symlinks must not lead to our files.  A
- * deleted file's path names another file or none: only the executable is
- * reached, through exe, if it is the same inode.  The descriptor, or -1
- * with errno set. */
+ * to that root: a container's symlinks must not lead to our files, and
+ * it must be the mapped inode (ESTALE when the path names another file by
+ * now).  A deleted file's path names another file or none: only the
+ * executable is reached, through exe, if it is the same inode.  The
+ * descriptor, or -1 with errno set. */
 int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct procmap *m);
 
 /* The mapping containing addr, or NULL. */

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,12 +88,46 @@ static void test_self(void **state)
 	assert_int_equal(procmaps_read(0x7fffffff, &m), -ESRCH);
 }
 
+/* Without map_files (closed without CAP_CHECKPOINT_RESTORE; absent from
+ * this fake /proc), a mapping is opened by its path inside the process's
+ * root, or inside a live thread's root when the leader exited, and only if
+ * the file there is the mapped inode. */
+static void test_open_by_root(void **state)
+{
+	(void)state;
+	char proc[] = "/tmp/scorch-procmaps-XXXXXX", dir[256], file[512];
+	struct stat st;
+	assert_non_null(mkdtemp(proc));
+	snprintf(dir, sizeof(dir), "%s/42/task/43/root/lib", proc);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(file, sizeof(file), "%s/libx.so", dir);
+	int fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(file, &st), 0);
+	struct procmap m = { .start = 0x1000, .end = 0x2000, .inode = st.st_ino, .path = "/lib/libx.so" };
+
+	fd = procmap_open(proc, 42, 43, &m);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(procmap_open(proc, 42, 0, &m), -1); /* no /proc/42/root here */
+	m.inode = st.st_ino + 1; /* the path names another file now */
+	assert_int_equal(procmap_open(proc, 42, 43, &m), -1);
+	assert_int_equal(errno, ESTALE);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", proc);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_open_by_root),
 	};
 	return cmocka_run_group_tests_name("procmaps", tests, NULL, NULL);
 }
