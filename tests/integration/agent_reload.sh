@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_bpf
 scorch=$1
 shape=$2
-command -v python3 >/dev/null 2>&1 || { [ "${CI:-}" = true ] && fail "python3 missing"; echo "SKIP: python3 not found"; exit 77; }
+need_tools python3
 
 tmp=$(mktemp -d)
 agent=""

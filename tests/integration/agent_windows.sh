@@ -22,9 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_bpf
 scorch=$1
 shape=$2
-for tool in go python3; do
-	command -v "$tool" >/dev/null 2>&1 || { [ "${CI:-}" = true ] && fail "$tool missing"; echo "SKIP: $tool not found"; exit 77; }
-done
+need_tools go python3
 
 tmp=$(mktemp -d)
 agent=""

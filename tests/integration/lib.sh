@@ -24,6 +24,18 @@ fail() {
 	exit 1
 }
 
+# need_tools TOOL...: each on PATH; like need_bpf, a missing one fails under
+# CI=true and skips elsewhere.
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 && continue
+		[ "${CI:-}" = true ] && fail "$t missing"
+		echo "SKIP: $t not found" >&2
+		exit 77
+	done
+}
+
 # share PATTERN FILE COMM: percentage of COMM's samples whose stack matches PATTERN.
 share() {
 	awk -v pat="$1" -v comm="$3" '
