@@ -133,13 +133,14 @@ fail:
 	return err;
 }
 
-/* Reads and parses the maps file at path. */
-static int read_path(const char *path, struct procmaps *out)
+/* Reads and parses /proc/PID/maps, or a thread's (tid != 0). */
+static int read_maps(uint32_t pid, uint32_t tid, struct procmaps *out)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char path[96], *buf = NULL;
+	size_t len = 0, n = procmaps_dir("/proc", pid, tid, path, sizeof(path));
 	int err, fd;
 
+	snprintf(path + n, sizeof(path) - n, "/maps");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -155,16 +156,14 @@ static int read_path(const char *path, struct procmaps *out)
 
 int procmaps_read(uint32_t pid, struct procmaps *out)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/maps", pid);
-	return read_path(path, out);
+	return read_maps(pid, 0, out);
 }
 
 int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out)
 {
-	char path[96];
+	char path[64];
 	*tid = 0;
-	int err = procmaps_read(pid, out);
+	int err = read_maps(pid, 0, out);
 	if (err || out->n)
 		return err;
 	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/task", pid);
@@ -176,8 +175,7 @@ int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out)
 		if (!t || t == pid)
 			continue;
 		struct procmaps m;
-		snprintf(path, sizeof(path), "/proc/%" PRIu32 "/task/%" PRIu32 "/maps", pid, t);
-		if (read_path(path, &m))
+		if (read_maps(pid, t, &m))
 			continue;
 		if (m.n) {
 			procmaps_release(out);
