@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "profile.skel.h"
 
 _Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
@@ -37,6 +38,7 @@ struct capture {
 	void *proc_ctx;
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
+	char vlog[1024]; /* the verifier's statistics, when asked for */
 };
 
 static uint64_t mono_ns(void)
@@ -166,8 +168,15 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
 	if (!o->follow_children && !o->unwind_dwarf)
 		bpf_program__set_autoload(s->progs.on_fork, false);
-	/* Runs at every system call's exit: only for followed processes. */
+	/* Executable mmaps of processes with tables: the mmap system call's
+	 * exit tracepoint, or where it is missing tp_btf/sys_exit, which runs
+	 * at every system call's exit and so only for followed processes.
+	 * Both are loaded (whether the tracepoint exists is known only when it
+	 * is attached); the fallback is attached only when it has to be. */
+	bpf_program__set_autoload(s->progs.on_mmap, o->unwind_dwarf);
 	bpf_program__set_autoload(s->progs.on_sys_exit, o->unwind_dwarf && o->pids);
+	bpf_program__set_autoattach(s->progs.on_mmap, false);
+	bpf_program__set_autoattach(s->progs.on_sys_exit, false);
 	return err;
 }
 
@@ -193,9 +202,8 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		fail(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
-	char vlog[1024] = "";
 	if (o->verifier_stats) {
-		bpf_program__set_log_buf(c->skel->progs.on_sample, vlog, sizeof(vlog));
+		bpf_program__set_log_buf(c->skel->progs.on_sample, c->vlog, sizeof(c->vlog));
 		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
 	}
 	uint64_t t0 = mono_ns();
@@ -208,7 +216,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	uint32_t len = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_sample), &info, &len))
 		c->load.verified_insns = info.verified_insns;
-	const char *vt = strstr(vlog, "verification time ");
+	const char *vt = strstr(c->vlog, "verification time ");
 	if (vt)
 		c->load.verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
@@ -268,6 +276,13 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
 	if ((err = profile_bpf__attach(c->skel)))
 		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
+	__typeof__(c->skel->progs) *p = &c->skel->progs;
+	if (bpf_program__fd(p->on_mmap) >= 0 && !(c->skel->links.on_mmap = bpf_program__attach(p->on_mmap)))
+		log_debug("BPF: no syscalls/sys_exit_mmap tracepoint (%s): %s", strerror(errno),
+			  bpf_program__fd(p->on_sys_exit) >= 0 ? "sys_exit instead" : "libraries get tables at a sample");
+	if (!c->skel->links.on_mmap && bpf_program__fd(p->on_sys_exit) >= 0 &&
+	    !(c->skel->links.on_sys_exit = bpf_program__attach(p->on_sys_exit)))
+		return fail(msg, msglen, -errno, "cannot attach the system call hook: %s", strerror(errno));
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
 		if (!c->links[i])

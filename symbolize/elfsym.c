@@ -26,9 +26,10 @@ struct elfsym_file {
 	uint64_t digest; /* of the section layout, segments and symbols */
 };
 
+/* Copies name, without a symbol version (`@@GLIBC_2.34`, `@GLIBC_2.2.5`). */
 static int add_name(struct elfsym_file *f, const char *name, size_t *off)
 {
-	size_t len = strlen(name) + 1;
+	size_t len = strcspn(name, "@") + 1;
 	if (f->names_len + len > f->names_cap) {
 		size_t cap = f->names_cap ? f->names_cap : 65536;
 		while (cap < f->names_len + len)
@@ -39,10 +40,37 @@ static int add_name(struct elfsym_file *f, const char *name, size_t *off)
 		f->names = n;
 		f->names_cap = cap;
 	}
-	memcpy(f->names + f->names_len, name, len);
+	memcpy(f->names + f->names_len, name, len - 1);
+	f->names[f->names_len + len - 1] = '\0';
 	*off = f->names_len;
 	f->names_len += len;
 	return 0;
+}
+
+/* How far a symbol is from the name a user knows (perf and gdb agree on
+ * libc's __libc_start_main, where .symtab also has __libc_start_main_impl
+ * and two local __libc_start_main_alias_N): a label without a type, then an
+ * alias-looking name, then the binding, then a non-default version. */
+static uint32_t sym_rank(const GElf_Sym *sym, const char *name)
+{
+	uint32_t rank = 0;
+	if (GELF_ST_TYPE(sym->st_info) == STT_NOTYPE)
+		rank += 16;
+	if (strstr(name, "_alias_") || strstr(name, ".localalias") || !strncmp(name, "__GI_", 5))
+		rank += 8;
+	switch (GELF_ST_BIND(sym->st_info)) {
+	case STB_GLOBAL:
+		break;
+	case STB_WEAK:
+		rank += 2;
+		break;
+	default:
+		rank += 4;
+	}
+	const char *at = strchr(name, '@');
+	if (at && at[1] != '@')
+		rank += 1;
+	return rank;
 }
 
 static bool in_code(Elf *elf, size_t shndx)
@@ -85,7 +113,8 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 		if (add_name(f, name, &off))
 			return -ENOMEM;
 		/* The name offset rides in .name until finish() turns it into a pointer. */
-		f->syms[f->n++] = (struct elfsym){ sym.st_value, sym.st_size, (const char *)(uintptr_t)off };
+		f->syms[f->n++] = (struct elfsym){ sym.st_value, sym.st_size, (const char *)(uintptr_t)off,
+						   sym_rank(&sym, name) };
 	}
 	return 0;
 }
@@ -131,12 +160,18 @@ static int sym_cmp(const void *a, const void *b)
 	const struct elfsym *x = a, *y = b;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return x->size > y->size ? -1 : x->size < y->size; /* larger first: kept on dedup */
+	if (x->rank != y->rank) /* the first at an address is kept */
+		return x->rank < y->rank ? -1 : 1;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
-/* Sorts, drops duplicate addresses, fills missing sizes, resolves names. */
+/* Sorts, drops duplicate addresses, fills missing sizes. */
 static void finish(struct elfsym_file *f)
 {
+	for (size_t i = 0; i < f->n; i++)
+		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
 	if (f->n) /* qsort(NULL, 0) is undefined */
 		qsort(f->syms, f->n, sizeof(*f->syms), sym_cmp);
 	size_t w = 0;
@@ -146,11 +181,9 @@ static void finish(struct elfsym_file *f)
 		f->syms[w++] = f->syms[i];
 	}
 	f->n = w;
-	for (size_t i = 0; i < f->n; i++) {
-		f->syms[i].name = f->names + (uintptr_t)f->syms[i].name;
-		if (!f->syms[i].size && i + 1 < f->n)
+	for (size_t i = 0; i + 1 < f->n; i++)
+		if (!f->syms[i].size)
 			f->syms[i].size = f->syms[i + 1].addr - f->syms[i].addr;
-	}
 }
 
 static int load_elf(Elf *elf, struct elfsym_file **out)
@@ -257,10 +290,13 @@ const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr)
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return NULL;
-	const struct elfsym *s = &f->syms[lo - 1];
-	return vaddr < s->addr + (s->size ? s->size : 1) ? s : NULL;
+	const struct elfsym *s = lo ? &f->syms[lo - 1] : NULL;
+	if (s && vaddr < s->addr + (s->size ? s->size : 1))
+		return s;
+	/* Padding right before a function: its return-address lookup. */
+	if (lo < f->n && f->syms[lo].addr == vaddr + 1)
+		return &f->syms[lo];
+	return NULL;
 }
 
 const char *elfsym_build_id(const struct elfsym_file *f)

@@ -18,6 +18,7 @@ struct elfsym {
 	uint64_t addr; /* st_value: the symbol's virtual address in the file */
 	uint64_t size; /* st_size, or the distance to the next symbol when 0 */
 	const char *name;
+	uint32_t rank; /* among symbols at one address, lower is the name a user knows */
 };
 
 /* Reads symbols, segments and build ID from an open ELF file; fd stays the
@@ -30,7 +31,13 @@ void elfsym_free(struct elfsym_file *f);
 /* Maps an offset in the file to the virtual address symbols use (through the
  * PT_LOAD segment containing it). -ERANGE when no segment contains it. */
 int elfsym_offset_to_vaddr(const struct elfsym_file *f, uint64_t offset, uint64_t *vaddr);
-/* The function containing vaddr, or NULL. Owned by f. */
+/* The function containing vaddr, or NULL. Owned by f.  Where several
+ * symbols share an address, the one a user knows: global before weak before
+ * local, no alias names (`_alias_N`, `.localalias`, `__GI_`), and no symbol
+ * version (`foo@@GLIBC_2.34` is `foo`).  An address in the padding just
+ * before a function is that function: a signal handler returns to the
+ * first byte of the trampoline (__restore_rt), and a return address is
+ * looked up one byte back. */
 const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr);
 /* The build ID in lowercase hex, or NULL. Owned by f. */
 const char *elfsym_build_id(const struct elfsym_file *f);

@@ -19,6 +19,9 @@
 uint64_t fixture_alpha(uint64_t x);
 uint64_t fixture_beta(uint64_t x);
 void *fixture_hidden_addr(void);
+uint64_t fixture_gamma(uint64_t x);
+void *fixture_delta_addr(void);
+void *fixture_trampoline_addr(void);
 
 /* The file offset of a code address of this process, and its mapping's path. */
 static uint64_t file_offset(const void *addr, char *path, size_t len)
@@ -77,6 +80,25 @@ static void test_shared_library(void **state)
 	elfsym_free(f);
 }
 
+/* Several names at one address: the global one, else the one that does
+ * not look like an alias; a return into a trampoline after padding. */
+static void test_aliases(void **state)
+{
+	(void)state;
+	char path[4096];
+	uint64_t gamma = file_offset((const void *)fixture_gamma, path, sizeof(path));
+	uint64_t delta = file_offset(fixture_delta_addr(), path, sizeof(path));
+	uint64_t tramp = file_offset(fixture_trampoline_addr(), path, sizeof(path));
+	struct elfsym_file *f = load(path);
+	assert_string_equal(name_at(f, gamma), "fixture_gamma");
+	assert_string_equal(name_at(f, gamma + 1), "fixture_gamma");
+	assert_string_equal(name_at(f, delta), "fixture_delta_impl");
+	assert_string_equal(name_at(f, tramp), "fixture_trampoline");
+	assert_string_equal(name_at(f, tramp - 1), "fixture_trampoline");
+	assert_null(name_at(f, tramp - 2)); /* padding, not a return address */
+	elfsym_free(f);
+}
+
 static void test_stripped(void **state)
 {
 	(void)state;
@@ -110,6 +132,7 @@ int main(void)
 	fixture_beta(1); /* keep the library loaded and used */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_library),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_not_elf),
 	};
