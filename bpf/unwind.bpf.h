@@ -273,36 +273,40 @@ static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 	bpf_map_update_elem(&unwind_procs, &cpid, copy, BPF_ANY);
 }
 
-/* The system call's registers sys_exit reads (a CO-RE flavour of pt_regs). */
-struct pt_regs___sys {
-	unsigned long orig_ax; /* the system call number */
-	unsigned long dx, r10; /* mmap's prot, flags */
-} __attribute__((preserve_access_index));
-
-/* A file mapped executable by a process with tables (the dynamic loader
- * mapping a library's code, dlopen): announced as soon as the mapping
- * exists, so that the library's tables come before its first samples
- * rather than after one missed them.  The mmap system call only: exec maps
- * the new image itself, before its exec generation exists. */
-static __always_inline void unwind_mapped(long ret, unsigned long prot, unsigned long flags)
+/* A process whose libraries changed (the dynamic loader mapping them at
+ * start, dlopen): announced at once, so that a library's tables come
+ * before its first samples rather than after one missed them, if it has
+ * tables or is followed (its first tables may still be on the way). */
+static __always_inline void unwind_libraries_changed(void)
 {
-	if (ret <= 0) /* an error (user addresses are below 2^47) */
-		return;
-	if (!(prot & 4 /* PROT_EXEC */) || (flags & 0x20 /* MAP_ANONYMOUS */))
-		return;
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
-	if (ps && bpf_map_lookup_elem(&unwind_procs, &pid))
+	if (ps && (bpf_map_lookup_elem(&unwind_procs, &pid) || (filter_pid && bpf_map_lookup_elem(&pids, &pid))))
 		announce(pid, ps->gen);
 }
 
-/* The mmap system call's own exit tracepoint: the kernel tests the call's
- * number against the enabled ones before any BPF runs, so other system
- * calls run no program.  (While a syscall tracepoint is enabled every
- * system call takes the kernel's slower exit path; fexit on the mmap path
- * would avoid that too, but needs BPF trampolines, which some kernels
- * refuse.)  Its arguments are in the registers saved at entry, which the
- * system call leaves as they were. */
+/* A uprobe on the dynamic loader's _dl_debug_state, the breakpoint
+ * debuggers set (r_debug.r_brk): glibc's and musl's loaders call it before
+ * and after they map or unmap libraries.  It costs nothing elsewhere: a
+ * hook on system calls made every system call of the machine take the
+ * kernel's slow exit path while recording (+121 ns per getppid with
+ * tp_btf/sys_exit, +34 ns with the mmap syscall tracepoint, on a 6.18 VM
+ * where a getppid takes ~980 ns), and put its frames in the profile. */
+SEC("uprobe")
+int on_loader(void *ctx)
+{
+	unwind_libraries_changed();
+	return 0;
+}
+
+/* Where the loader cannot be probed (no uprobes, a loader without the
+ * symbol), followed processes only: the mmap system call's exit
+ * tracepoint after an executable file mapping.  Its arguments are in the
+ * registers saved at entry, which the system call leaves as they were. */
+struct pt_regs___sys {
+	unsigned long dx, r10; /* mmap's prot, flags */
+} __attribute__((preserve_access_index));
+
 struct syscall_exit_ctx {
 	__u64 common;
 	int nr;
@@ -313,25 +317,12 @@ struct syscall_exit_ctx {
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int on_mmap(struct syscall_exit_ctx *ctx)
 {
-	struct pt_regs___sys *regs = (struct pt_regs___sys *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (regs && ctx->ret > 0)
-		unwind_mapped(ctx->ret, BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10));
-	return 0;
-}
-
-/* The same where syscall tracepoints are missing: at every system call's
- * exit, so only with a process filter, giving up at the first test that
- * fails.  Its bpf_trace_run2 frame was the leaf of 1.6-2.9 % of a
- * pread-heavy program's samples. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
-{
-	struct pt_regs___sys *r = (struct pt_regs___sys *)regs;
-	/* Direct reads (a trusted BTF pointer), no helper calls: this runs at
-	 * every system call of the machine. */
-	if (r->orig_ax != 9 /* __NR_mmap, x86-64 */)
+	if (ctx->ret <= 0) /* an error (user addresses are below 2^47) */
 		return 0;
-	unwind_mapped(ret, r->dx, r->r10);
+	struct pt_regs___sys *regs = (struct pt_regs___sys *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs || !(BPF_CORE_READ(regs, dx) & 4 /* PROT_EXEC */) || (BPF_CORE_READ(regs, r10) & 0x20 /* MAP_ANONYMOUS */))
+		return 0;
+	unwind_libraries_changed();
 	return 0;
 }
 

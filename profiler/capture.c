@@ -5,16 +5,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "symbolize/cfi.h"
 #include "profile.skel.h"
 
 _Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
@@ -24,6 +28,8 @@ _Static_assert(sizeof(struct proc_state) == 16, "proc_state layout");
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
 _Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwind_proc layout");
+
+#define CAPTURE_MAX_LOADERS 2
 
 struct capture {
 	struct profile_bpf *skel;
@@ -39,6 +45,11 @@ struct capture {
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
 	char vlog[1024]; /* the verifier's statistics, when asked for */
+	bool unwind_dwarf;
+	char *loader; /* the command's dynamic loader */
+	struct bpf_link *loader_links[CAPTURE_MAX_LOADERS];
+	uint64_t loader_ino[CAPTURE_MAX_LOADERS], loader_dev[CAPTURE_MAX_LOADERS];
+	size_t nloaders;
 };
 
 static uint64_t mono_ns(void)
@@ -168,15 +179,13 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
 	if (!o->follow_children && !o->unwind_dwarf)
 		bpf_program__set_autoload(s->progs.on_fork, false);
-	/* Executable mmaps of processes with tables: the mmap system call's
-	 * exit tracepoint, or where it is missing tp_btf/sys_exit, which runs
-	 * at every system call's exit and so only for followed processes.
-	 * Both are loaded (whether the tracepoint exists is known only when it
-	 * is attached); the fallback is attached only when it has to be. */
-	bpf_program__set_autoload(s->progs.on_mmap, o->unwind_dwarf);
-	bpf_program__set_autoload(s->progs.on_sys_exit, o->unwind_dwarf && o->pids);
+	/* Library loads: a uprobe on the dynamic loader, or where none can be
+	 * attached (known only then), the mmap syscall tracepoint for
+	 * followed processes. */
+	bpf_program__set_autoload(s->progs.on_loader, o->unwind_dwarf);
+	bpf_program__set_autoload(s->progs.on_mmap, o->unwind_dwarf && o->pids);
+	bpf_program__set_autoattach(s->progs.on_loader, false);
 	bpf_program__set_autoattach(s->progs.on_mmap, false);
-	bpf_program__set_autoattach(s->progs.on_sys_exit, false);
 	return err;
 }
 
@@ -192,6 +201,11 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	if (!c)
 		return fail(msg, msglen, -ENOMEM, "out of memory");
 	c->cycles = true;
+	c->unwind_dwarf = o->unwind_dwarf;
+	if (o->loader && !(c->loader = strdup(o->loader))) {
+		err = fail(msg, msglen, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	c->skel = profile_bpf__open();
 	if (!c->skel) {
@@ -268,6 +282,53 @@ static int on_proc_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* The uprobe on path's _dl_debug_state; false when it cannot be set. */
+static bool probe_loader(struct capture *c, const char *path)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "_dl_debug_state");
+	struct stat st;
+	if (stat(path, &st))
+		return false;
+	for (size_t i = 0; i < c->nloaders; i++)
+		if (c->loader_ino[i] == st.st_ino && c->loader_dev[i] == st.st_dev)
+			return true;
+	if (c->nloaders == CAPTURE_MAX_LOADERS)
+		return false;
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(c->skel->progs.on_loader, -1, path, 0, &uo);
+	if (!l) {
+		log_debug("BPF: cannot probe %s's _dl_debug_state: %s", path, strerror(errno));
+		return false;
+	}
+	c->loader_links[c->nloaders] = l;
+	c->loader_ino[c->nloaders] = st.st_ino;
+	c->loader_dev[c->nloaders++] = st.st_dev;
+	return true;
+}
+
+/* Library loads announce a process: a uprobe on the dynamic loader of
+ * scorch and of the command (processes with another loader, in a
+ * container, are announced at a sample instead); where no loader can be
+ * probed, the mmap system call's exit for followed processes. */
+static void attach_loader_hooks(struct capture *c)
+{
+	char own[PATH_MAX];
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	bool probed = false;
+	if (fd >= 0) {
+		if (!cfi_interpreter(fd, own, sizeof(own)))
+			probed = probe_loader(c, own);
+		close(fd);
+	}
+	if (c->loader)
+		probed = probe_loader(c, c->loader) || probed;
+	if (probed || bpf_program__fd(c->skel->progs.on_mmap) < 0)
+		return;
+	c->skel->links.on_mmap = bpf_program__attach(c->skel->progs.on_mmap);
+	if (!c->skel->links.on_mmap)
+		log_debug("BPF: no syscalls/sys_exit_mmap tracepoint either (%s): libraries get tables at a sample",
+			  strerror(errno));
+}
+
 int capture_start(struct capture *c, char *msg, size_t msglen)
 {
 	int err;
@@ -276,13 +337,8 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
 	if ((err = profile_bpf__attach(c->skel)))
 		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
-	__typeof__(c->skel->progs) *p = &c->skel->progs;
-	if (bpf_program__fd(p->on_mmap) >= 0 && !(c->skel->links.on_mmap = bpf_program__attach(p->on_mmap)))
-		log_debug("BPF: no syscalls/sys_exit_mmap tracepoint (%s): %s", strerror(errno),
-			  bpf_program__fd(p->on_sys_exit) >= 0 ? "sys_exit instead" : "libraries get tables at a sample");
-	if (!c->skel->links.on_mmap && bpf_program__fd(p->on_sys_exit) >= 0 &&
-	    !(c->skel->links.on_sys_exit = bpf_program__attach(p->on_sys_exit)))
-		return fail(msg, msglen, -errno, "cannot attach the system call hook: %s", strerror(errno));
+	if (c->unwind_dwarf)
+		attach_loader_hooks(c);
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
 		if (!c->links[i])
@@ -319,6 +375,9 @@ void capture_free(struct capture *c)
 	free(c->fds);
 	free(c->links);
 	ring_buffer__free(c->rb);
+	for (size_t i = 0; i < c->nloaders; i++)
+		bpf_link__destroy(c->loader_links[i]);
+	free(c->loader);
 	profile_bpf__destroy(c->skel);
 	free(c);
 }

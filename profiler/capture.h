@@ -37,6 +37,7 @@ struct capture_opts {
 	bool unwind_dwarf;       /* user stacks from CFI tables where a process has them */
 	uint32_t unwind_rows;    /* capacity of the unwind row array */
 	uint32_t unwind_procs;   /* processes with unwind tables at once */
+	const char *loader;      /* the command's dynamic loader, probed besides scorch's own (or NULL) */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };

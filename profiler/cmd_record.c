@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "output.h"
 #include "record_opts.h"
+#include "symbolize/cfi.h"
 #include "symbolize/symbolizer.h"
 #include "unwind.h"
 #include "workload.h"
@@ -402,10 +404,16 @@ int cmd_record(int argc, char **argv)
 		nonline = 1;
 	free(online);
 	fill_capture_opts(&o, wp, o.ncpus ? o.ncpus : nonline, &co);
-	char exe[PATH_MAX];
-	if (wp && co.unwind_dwarf && !workload_resolve(o.command[0], exe, sizeof(exe)) &&
-	    (err = unwind_preload_start(exe, o.debug_root, &preload)))
-		log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
+	char exe[PATH_MAX], loader[PATH_MAX];
+	if (wp && co.unwind_dwarf && !workload_resolve(o.command[0], exe, sizeof(exe))) {
+		if ((err = unwind_preload_start(exe, o.debug_root, &preload)))
+			log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
+		int fd = open(exe, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !cfi_interpreter(fd, loader, sizeof(loader)))
+			co.loader = loader;
+		if (fd >= 0)
+			close(fd);
+	}
 	if ((err = capture_open(&co, &c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
 		goto out;
