@@ -12,8 +12,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # named FILE: % of shortlived's samples with every user frame named (no
 # "module+0x..." and no [unknown]; kernel frames, _[k], are not counted).
+# Samples inside execve are left out: the new image's user stack does not
+# exist yet (one [unknown] frame), in a long-lived process as in a short
+# one, but in a 5 ms process they are 6 % of the samples.  What is counted
+# is what the test is about: whether the maps were read in time.
 named() {
 	awk '{ n = $NF; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); if (f[1] != "shortlived") next
+		if ($0 ~ /;__x64_sys_execve(at)?_\[k\]/) next
 		total += n; ok = 1
 		for (i = 2; i <= k; i++) if (f[i] !~ /_\[k\]$/ && (f[i] ~ /\+0x[0-9a-f]+$/ || f[i] == "[unknown]")) ok = 0
 		good += ok * n }
