@@ -131,6 +131,35 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 	echo
 fi
 
+f=$dir/syscall.tsv
+if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
+	echo "## Cost added to each system call ($(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
+	echo
+	echo "tests/bench/syscall_cost.sh: \`getppid\` and a 4 KiB \`pread\` of a cached file in a tight loop"
+	echo "for a fixed wall time, alone and under each profiler at 99 Hz; nanoseconds per call, the"
+	echo "configurations interleaved. A hook on system calls costs every call of the machine; scorch's"
+	echo "default (\`--unwind auto\`) learns of library loads from a uprobe on the dynamic loader instead."
+	echo
+	echo "| configuration | call | ns per call (min / median / max) | excess over no profiler (median) |"
+	echo "|---|---|---|---|"
+	for call in getppid pread; do
+		base=$(awk -v c="$call" '$3 == c && $2 == "base" { print $4 }' "$f" | stats | awk '{ print $2 }')
+		for c in $(configs "$f"); do
+			case $c in
+			base) l="no profiler" ;;
+			auto) l="scorch record -F 99" ;;
+			fp) l="scorch record -F 99 --unwind fp" ;;
+			old) l="scorch record -F 99 (\$SCORCH_OLD)" ;;
+			perf) l="perf record -g -F 99" ;;
+			*) l=$c ;;
+			esac
+			m=$(awk -v c="$call" -v k="$c" '$3 == c && $2 == k { print $4 }' "$f" | stats)
+			echo "| $l | $call | $(echo "$m" | awk '{ printf "%.1f / %.1f / %.1f", $1, $2, $3 }') | $(echo "$m" | awk -v b="$base" '{ printf "%+.1f ns", $2 - b }') |"
+		done
+	done
+	echo
+fi
+
 f=$dir/convert.tsv
 if [ -s "$f" ]; then
 	echo "## Rendering and memory against unique stacks (\`scorch convert\`, $(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
