@@ -35,6 +35,7 @@ void agent_opts_release(struct agent_opts *o)
 {
 	free(o->output_dir);
 	free(o->push_url);
+	free(o->debuginfod);
 	free(o->config);
 	for (size_t i = 0; i < o->nheaders; i++)
 		free(o->headers[i]);
@@ -199,6 +200,12 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		if (strcmp(v, "fp") && strcmp(v, "dwarf") && strcmp(v, "auto"))
 			return bad(msg, msglen, -EINVAL, "unwind '%s': want fp, dwarf or auto", v);
 		o->unwind_cfi = strcmp(v, "fp") != 0;
+	} else if (!strcmp(key, "debuginfod")) {
+		if (!v[strspn(v, ", ")])
+			return bad(msg, msglen, -EINVAL, "debuginfod '%s': want server URLs", v);
+		return set_str(&o->debuginfod, v);
+	} else if (!strcmp(key, "no-debuginfod")) {
+		o->no_debuginfod = truthy(v);
 	} else if (!strcmp(key, "verbose")) {
 		o->verbose = truthy(v);
 	} else if (!strcmp(key, "config")) {
@@ -296,7 +303,7 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		memcpy(key, a + 2, klen);
 		key[klen] = '\0';
-		if (!strcmp(key, "per-process")) {
+		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod")) {
 			v = "true";
 		} else if (eq) {
 			v = eq + 1;

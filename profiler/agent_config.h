@@ -31,6 +31,8 @@ struct agent_opts {
 	bool per_process;        /* one file per process per window */
 	bool unwind_cfi;         /* --unwind auto|dwarf (default): CFI tables where a
 	                            process has them; false: --unwind fp */
+	char *debuginfod;        /* --debuginfod URL[,URL], NULL: $DEBUGINFOD_URLS */
+	bool no_debuginfod;      /* --no-debuginfod */
 	char *config;            /* --config FILE */
 	uint64_t spool_max;      /* bytes of unsent windows kept on disk (256 MiB) */
 	bool verbose;

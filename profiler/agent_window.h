@@ -39,10 +39,13 @@ struct agent_pending {
 
 struct unwind;
 
+struct dbgd;
+
 struct agent {
 	struct agent_opts o;
 	struct capture *c;
 	struct symbolizer *sym;
+	struct dbgd *dbgd;      /* debuginfod servers, NULL without */
 	struct agent_procs *procs;
 	struct agent_spool *spool;
 	struct agent_pusher *pusher; /* NULL without --push */

@@ -332,6 +332,23 @@ static int add_labels(struct builder *b, const struct build_label *l, size_t n)
 	return err;
 }
 
+/* One process's user addresses (entries [lo, hi)): their files loaded. */
+static int prefetch_process(struct builder *b, const struct capture_entry *e, size_t lo, size_t hi)
+{
+	struct u64map none;
+	int err = 0;
+	u64map_init(&none);
+	b->naddrs = 0;
+	for (size_t i = lo; i < hi && !err; i++)
+		err = queue_stack(b, e[i].key.ustack, &none);
+	if (!err) {
+		dedup_addrs(b);
+		symbolizer_prefetch_user(b->sym, e[lo].key.pid, e[lo].key.gen, b->addrs, b->naddrs);
+	}
+	u64map_release(&none);
+	return err;
+}
+
 /* One process (entries [lo, hi) share pid and gen): resolve, then add. */
 static int build_process(struct builder *b, const struct capture_entry *e, size_t lo, size_t hi)
 {
@@ -456,6 +473,14 @@ int build_profile_entries(const struct capture *c, const struct capture_entry *i
 	b.kernel_nfpool = b.nfpool;
 	if (n)
 		qsort(e, n, sizeof(*e), entry_cmp);
+	if (o->files_loaded) {
+		for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
+			for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
+				;
+			err = prefetch_process(&b, e, lo, hi);
+		}
+		o->files_loaded(o->files_ctx);
+	}
 	for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
 		for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
 			;

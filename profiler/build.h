@@ -31,6 +31,11 @@ struct build_opts {
 	size_t nlabels;
 	build_proc_labels_fn proc_labels; /* per process, NULL for none */
 	void *proc_ctx;
+	/* Called once every user address's file is loaded, before any is
+	 * named (its debug files asked for): record waits for debuginfod
+	 * there.  NULL for none. */
+	void (*files_loaded)(void *ctx);
+	void *files_ctx;
 };
 
 struct build_stats {

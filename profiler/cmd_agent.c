@@ -25,6 +25,7 @@
 #include "base/fdlimit.h"
 #include "cmd.h"
 #include "log.h"
+#include "symbolize/debuginfod.h"
 
 static volatile sig_atomic_t stop_signal, reload_signal;
 
@@ -51,7 +52,7 @@ static void usage(void)
 	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
 	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
 	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
-	       "                    [--config FILE] [-v]\n\n"
+	       "                    [--debuginfod URL[,URL] | --no-debuginfod] [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
 	       "--push, each window also goes to Pyroscope's /ingest, one series per service,\n"
@@ -61,7 +62,9 @@ static void usage(void)
 	       "SIGTERM writes the current window and exits; SIGHUP reloads --config (a\n"
 	       "'key = value' file with these option names).\n"
 	       "--unwind: user stacks from each binary's CFI tables (auto and dwarf, the\n"
-	       "default; frame pointers where a file has none) or frame pointers only (fp).\n");
+	       "default; frame pointers where a file has none) or frame pointers only (fp).\n"
+	       "--debuginfod: servers asked for debug files not installed (default\n"
+	       "$DEBUGINFOD_URLS), on a thread of their own; a restart applies a change.\n");
 }
 
 static int set_labels(struct agent *a)
@@ -97,14 +100,33 @@ static int open_push(struct agent *a)
 	return p ? agent_pusher_start(a->spool, p, a->o.push_url, &a->pusher) : 0;
 }
 
-static int new_symbolizer(struct symbolizer **out)
+/* Debug files not installed are asked for on a thread of their own, one
+ * at a time: a window names a file from what it has, and from its debug
+ * file once that came (an answer, found or not, is kept for the run). */
+static void open_debuginfod(struct agent *a)
+{
+	if (a->o.no_debuginfod)
+		return;
+	struct dbgd_opts dopts = { .urls = a->o.debuginfod, .threads = 1, .max_queue = 64 };
+	int err = dbgd_new(&dopts, &a->dbgd);
+	if (err && err != -ENOENT)
+		log_warn("agent: debuginfod: %s: not asking the servers",
+			 err == -ENOSYS  ? "cannot load libdebuginfod.so.1"
+			 : err == -EPERM ? "the cache directory is not root's alone"
+					 : strerror(-err));
+	if (!err)
+		log_info("agent: debug files not installed are asked for at %s", getenv("DEBUGINFOD_URLS"));
+}
+
+static int new_symbolizer(struct agent *a)
 {
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = "/run/scorch",
 		.dwarf_cache_bytes = 32u << 20,
 		.trim_dwarf = true,
+		.debuginfod = a->dbgd,
 	};
-	return symbolizer_new(&so, out);
+	return symbolizer_new(&so, &a->sym);
 }
 
 static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
@@ -175,7 +197,8 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 	if (mkdir(a->o.output_dir, 0750) && errno != EEXIST)
 		log_warn("%s: cannot create: %s (windows kept in memory until it can be written)", a->o.output_dir,
 			 strerror(errno));
-	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = new_symbolizer(&a->sym))) {
+	open_debuginfod(a);
+	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = new_symbolizer(a))) {
 		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
 		return err;
 	}
@@ -229,6 +252,7 @@ static void teardown(struct agent *a)
 	agent_spool_free(a->spool);
 	agent_procs_free(a->procs);
 	symbolizer_free(a->sym);
+	dbgd_free(a->dbgd);
 	free(a->labels);
 	agent_opts_release(&a->o);
 }

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +33,7 @@
 #include "output.h"
 #include "record_opts.h"
 #include "symbolize/cfi.h"
+#include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
 #include "unwind.h"
 #include "workload.h"
@@ -310,6 +312,113 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 	report_misses(&ss);
 }
 
+/* The debuginfod servers of --debuginfod or $DEBUGINFOD_URLS; NULL when
+ * none are named, --no-debuginfod, or they cannot be used (said why). */
+static struct dbgd *debuginfod_open(const struct record_opts *o)
+{
+	struct dbgd *d = NULL;
+	if (o->no_debuginfod)
+		return NULL;
+	struct dbgd_opts dopts = { .urls = o->debuginfod_urls };
+	int err = dbgd_new(&dopts, &d);
+	if (err == -ENOSYS)
+		log_warn("debuginfod: cannot load libdebuginfod.so.1 (apt install libdebuginfod1): not asking the servers");
+	else if (err == -EPERM)
+		log_warn("debuginfod: the cache directory ($DEBUGINFOD_CACHE_PATH) is not root's alone: not asking the "
+			 "servers");
+	else if (err && err != -ENOENT)
+		log_warn("debuginfod: %s: not asking the servers", strerror(-err));
+	return err ? NULL : d;
+}
+
+struct debuginfod_wait {
+	struct dbgd *d;
+	double deadline;
+};
+
+static void debuginfod_progress(void *ctx, size_t done, size_t total, double secs)
+{
+	(void)ctx;
+	log_info("debuginfod: %zu of %zu debug files after %.0f s", done, total, secs);
+}
+
+/* Every file with samples is loaded and its debug file asked for: waits
+ * for the answers, at most the deadline. */
+static void wait_debuginfod(void *ctx)
+{
+	struct debuginfod_wait *w = ctx;
+	struct dbgd_stats st;
+	if (dbgd_wait(w->d, w->deadline, debuginfod_progress, NULL) == -ETIMEDOUT) {
+		dbgd_stats(w->d, &st);
+		log_warn("debuginfod: gave up waiting after %.0f s (--debuginfod-deadline): %" PRIu64
+			 " of %" PRIu64 " debug files not fetched",
+			 w->deadline, st.asked - st.found - st.missing, st.asked);
+		return;
+	}
+	dbgd_stats(w->d, &st);
+	if (st.asked)
+		log_debug("debuginfod: %" PRIu64 " debug files asked for: %" PRIu64 " fetched, %" PRIu64
+			  " not on the servers, %" PRIu64 " failed",
+			  st.asked, st.found, st.missing, st.failed + st.refused);
+}
+
+/* The Debian package that installed path, from dpkg's file lists (merged
+ * /usr: a file under /usr/lib may be listed under /lib); false if none. */
+static bool dpkg_owner(const char *path, char *pkg, size_t len)
+{
+	char alt[PATH_MAX];
+	const char *want[2] = { path, NULL };
+	if (!strncmp(path, "/usr/", 5) && snprintf(alt, sizeof(alt), "%s", path + 4) < (int)sizeof(alt))
+		want[1] = alt;
+	DIR *dir = opendir("/var/lib/dpkg/info");
+	bool found = false;
+	struct dirent *de;
+	while (dir && !found && (de = readdir(dir))) {
+		size_t n = strlen(de->d_name);
+		if (n < 6 || strcmp(de->d_name + n - 5, ".list"))
+			continue;
+		char lp[PATH_MAX], line[PATH_MAX];
+		snprintf(lp, sizeof(lp), "/var/lib/dpkg/info/%s", de->d_name);
+		FILE *f = fopen(lp, "re");
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			found = !strcmp(line, want[0]) || (want[1] && !strcmp(line, want[1]));
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			snprintf(pkg, len, "%.*s", (int)strcspn(de->d_name, ":."), de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* Says, per file that left addresses as module+0xoffset for want of
+ * symbols, why, and what would help. */
+static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
+{
+	bool servers = *(bool *)ctx;
+	char pkg[256], help[512] = "";
+	if (f->has_symtab || (f->debug_file && !f->debuginfod_err))
+		return; /* named but for a few addresses outside its symbols */
+	if (dpkg_owner(f->path, pkg, sizeof(pkg)))
+		snprintf(help, sizeof(help), "; apt install %s-dbgsym (Debian's debug archive)%s", pkg,
+			 servers ? "" : " or set DEBUGINFOD_URLS");
+	else if (!servers)
+		snprintf(help, sizeof(help), "; set DEBUGINFOD_URLS or install its debug file");
+	const char *why = !f->build_id ? "no build ID, so no debug file can be looked up"
+			  : f->debuginfod_err ? dbgd_strerror(f->debuginfod_err)
+			  : servers ? "no debug file (not asked: queue full)"
+				    : "no symbol table and no debug file";
+	log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, f->build_id ? help : "");
+}
+
+static void report_unnamed_files(const struct symbolizer *sym, bool servers)
+{
+	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
+}
+
 /* Checks -o before anything is attached, so an unwritable path fails early:
  * a temporary file can be created beside it (and is removed at once), or it
  * is a device or FIFO (/dev/null), which is written in place.  Nothing is
@@ -353,6 +462,7 @@ int cmd_record(int argc, char **argv)
 	struct symbolizer *sym = NULL;
 	struct unwind *unw = NULL;
 	struct unwind_preload *preload = NULL;
+	struct dbgd *dbgd = NULL;
 	struct record_ctx rc = { 0 };
 	struct profile *p = NULL;
 	struct capture_opts co;
@@ -376,6 +486,16 @@ int cmd_record(int argc, char **argv)
 		log_error("%s: cannot write: %s", o.output, strerror(-err));
 		goto out;
 	}
+	if (o.command) {
+		if ((err = workload_fork(&w, o.command))) {
+			log_error("%s: cannot start: %s", o.command[0], strerror(-err));
+			goto out;
+		}
+		wp = &w;
+	}
+	/* After the fork: the command keeps the environment it was given
+	 * (dbgd_new sets DEBUGINFOD_URLS for --debuginfod). */
+	dbgd = debuginfod_open(&o);
 	char cache_dir[PATH_MAX];
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = kernel_cache_dir(cache_dir, sizeof(cache_dir)),
@@ -383,17 +503,11 @@ int cmd_record(int argc, char **argv)
 		.names_only = o.names_only,
 		.no_inline = o.no_inline,
 		.no_demangle = o.no_demangle,
+		.debuginfod = dbgd,
 	};
 	if ((err = symbolizer_new(&so, &sym))) {
 		log_error("record: cannot set up symbolization: %s", strerror(-err));
 		goto out;
-	}
-	if (o.command) {
-		if ((err = workload_fork(&w, o.command))) {
-			log_error("%s: cannot start: %s", o.command[0], strerror(-err));
-			goto out;
-		}
-		wp = &w;
 	}
 	/* After the fork: the command keeps the limits it was given. */
 	if ((err = fdlimit_raise(NULL)))
@@ -461,7 +575,13 @@ int cmd_record(int argc, char **argv)
 		log_error("record: out of memory");
 		goto out;
 	}
-	struct build_opts bo = { .per_pid = o.per_pid, .per_thread = o.per_thread };
+	struct debuginfod_wait dw = { dbgd, o.debuginfod_deadline };
+	struct build_opts bo = {
+		.per_pid = o.per_pid,
+		.per_thread = o.per_thread,
+		.files_loaded = dbgd ? wait_debuginfod : NULL,
+		.files_ctx = &dw,
+	};
 	if ((err = build_profile(c, sym, &bo, p, &bs))) {
 		log_error("record: cannot build the profile: %s", strerror(-err));
 		goto out;
@@ -475,6 +595,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	report(&o, c, stats, &bs, sym, t1 - t0);
 	report_unwind(&o, stats, unw);
+	report_unnamed_files(sym, dbgd != NULL);
 	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
 			 strerror(-symbolizer_kernel_error(sym)));
@@ -492,6 +613,7 @@ out:
 	unwind_free(unw);
 	capture_free(c);
 	symbolizer_free(sym);
+	dbgd_free(dbgd);
 	profile_free(p);
 	record_opts_release(&o);
 	return ret;

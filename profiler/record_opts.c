@@ -47,6 +47,10 @@ static void usage(FILE *out)
 		"                        or names (symbol tables only: faster, less memory)\n"
 		"      --no-demangle     C++ and Rust names as the symbol tables have them\n"
 		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
+		"      --debuginfod URL[,URL]  ask these debuginfod servers for debug files not found\n"
+		"                        locally (default: $DEBUGINFOD_URLS), after sampling stops\n"
+		"      --no-debuginfod   never ask debuginfod servers\n"
+		"      --debuginfod-deadline SECS  stop waiting for debuginfod after SECS (default 30)\n"
 		"      --stack-entries N capacity of the in-kernel stack table (default: sized from -F, CPUs, -d)\n"
 		"      --count-entries N capacity of the in-kernel count table (likewise)\n"
 		"      --unwind MODE     user stacks: auto (default: unwind tables compiled from each file's CFI,\n"
@@ -118,6 +122,9 @@ enum {
 	OPT_SYMBOLS,
 	OPT_NO_DEMANGLE,
 	OPT_DEBUG_DIR,
+	OPT_DEBUGINFOD,
+	OPT_NO_DEBUGINFOD,
+	OPT_DEBUGINFOD_DEADLINE,
 	OPT_STACK_ENTRIES,
 	OPT_COUNT_ENTRIES,
 	OPT_UNWIND,
@@ -144,6 +151,9 @@ static const struct option record_long[] = {
 	{ "symbols", required_argument, NULL, OPT_SYMBOLS },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "debuginfod", required_argument, NULL, OPT_DEBUGINFOD },
+	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
+	{ "debuginfod-deadline", required_argument, NULL, OPT_DEBUGINFOD_DEADLINE },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "count-entries", required_argument, NULL, OPT_COUNT_ENTRIES },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
@@ -232,6 +242,23 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 	case OPT_DEBUG_DIR:
 		o->debug_root = arg;
 		return 0;
+	case OPT_DEBUGINFOD:
+		if (!arg[strspn(arg, ", ")]) {
+			log_error("--debuginfod '%s': no server URL", arg);
+			return -EINVAL;
+		}
+		o->debuginfod_urls = arg;
+		return 0;
+	case OPT_NO_DEBUGINFOD:
+		o->no_debuginfod = true;
+		return 0;
+	case OPT_DEBUGINFOD_DEADLINE:
+		o->debuginfod_deadline = strtod(arg, &end);
+		if (*end || end == arg || !(o->debuginfod_deadline >= 0) || !isfinite(o->debuginfod_deadline)) {
+			log_error("--debuginfod-deadline %s: not a number of seconds", arg);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_STACK_ENTRIES:
 		return parse_entries("--stack-entries", arg, &o->stack_entries);
 	case OPT_COUNT_ENTRIES:
@@ -296,6 +323,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->unwind = RECORD_UNWIND_AUTO;
+	o->debuginfod_deadline = 30;
 	write_opts_init(&o->write);
 	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), record_long,
 			  sizeof(record_long) / sizeof(record_long[0]));

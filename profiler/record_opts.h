@@ -37,6 +37,9 @@ struct record_opts {
 	bool names_only;     /* --symbols=names: symbol tables only, no DWARF */
 	bool no_demangle;    /* --no-demangle */
 	const char *debug_root; /* --debug-dir, NULL: /usr/lib/debug */
+	const char *debuginfod_urls; /* --debuginfod, NULL: $DEBUGINFOD_URLS */
+	bool no_debuginfod;          /* --no-debuginfod */
+	double debuginfod_deadline;  /* --debuginfod-deadline seconds; set to 30 by the parser */
 	enum record_unwind unwind; /* --unwind, default auto */
 	uint32_t unwind_rows;   /* --unwind-rows, 0: default */
 	char **command;      /* after --, NULL-terminated, or NULL */

@@ -19,6 +19,7 @@
 #include "base/array.h"
 #include "base/openroot.h"
 #include "symbolize/debuginfo.h"
+#include "symbolize/debuginfod.h"
 #include "symbolizer_internal.h"
 
 /* Most frames one address expands to (a function and its inlined calls). */
@@ -279,6 +280,34 @@ static bool reachable(const char *dir)
 	return true;
 }
 
+/* DWARF from the debug file open on dfd (when there is one), else from the
+ * file itself. */
+static void open_dwarf(struct symbolizer *s, struct objfile *of, int dfd)
+{
+	int fds[2] = { dfd, of->fd };
+	for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
+		if (fds[i] < 0 || dwarfidx_open(fds[i], &of->names->pool, &of->dw))
+			continue;
+		of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		of->dw_state = DW_FOUND;
+		s->stats.dwarf_loads++;
+		s->stats.dwarf_file_bytes += dwarfidx_dwarf_size(of->dw);
+	}
+}
+
+/* Asks the debuginfod servers for of's debug file (after every local
+ * place failed): 0 and *dfd, or why not. */
+static int ask_debuginfod(struct symbolizer *s, struct objfile *of, int *dfd)
+{
+	const char *bid = elfsym_build_id(of->elf);
+	if (!s->dbgd || !bid)
+		return -ENOENT;
+	of->dbgd_err = dbgd_get(s->dbgd, bid, dfd);
+	if (!of->dbgd_err)
+		s->stats.debuginfod_files++;
+	return of->dbgd_err;
+}
+
 /* Finds the debug file (or mini debuginfo) of a file whose own symbols are
  * loaded, and where its DWARF is. */
 static void find_debug(struct symbolizer *s, struct objfile *of)
@@ -289,7 +318,8 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
 	/* Next to the file means inside its process's root.  Once the process
 	 * is gone, so is that root: ours stands in only if it was ours. */
 	const char *root = reachable(of->root) ? of->root : of->host_root ? "" : NULL;
-	if (!debuginfo_open(of->fd, s->debug_root, root, of->path, elfsym_build_id(of->elf), &dfd)) {
+	if (!debuginfo_open(of->fd, s->debug_root, root, of->path, elfsym_build_id(of->elf), &dfd) ||
+	    !ask_debuginfod(s, of, &dfd)) {
 		if (!elfsym_load_fd(dfd, &of->dbg_syms))
 			s->stats.debug_files++;
 	} else if (!debuginfo_minidebug(of->fd, &img, &len)) {
@@ -298,20 +328,33 @@ static void find_debug(struct symbolizer *s, struct objfile *of)
 		free(img);
 	}
 	of->dw_state = DW_NONE;
-	if (!s->names_only) {
-		/* DWARF from the debug file, else from the file itself. */
-		int fds[2] = { dfd, of->fd };
-		for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
-			if (fds[i] < 0 || dwarfidx_open(fds[i], &of->names->pool, &of->dw))
-				continue;
-			of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
-			of->dw_state = DW_FOUND;
-			s->stats.dwarf_loads++;
-			s->stats.dwarf_file_bytes += dwarfidx_dwarf_size(of->dw);
-		}
-	}
+	if (!s->names_only)
+		open_dwarf(s, of, dfd);
 	if (dfd >= 0)
 		close(dfd);
+}
+
+/* A debug file that was still on its way when of was loaded: taken now if
+ * it came (its symbols over any mini debuginfo's, its DWARF unless the
+ * file had its own). */
+static void memo_clear(struct objfile *of);
+
+static void debuginfod_arrived(struct symbolizer *s, struct objfile *of)
+{
+	int dfd;
+	if ((of->dbgd_err != -EINPROGRESS && of->dbgd_err != -EAGAIN) || ask_debuginfod(s, of, &dfd))
+		return;
+	struct elfsym_file *syms;
+	if (!elfsym_load_fd(dfd, &syms)) {
+		elfsym_free(of->dbg_syms);
+		of->dbg_syms = syms;
+		s->stats.debug_files++;
+	}
+	if (!s->names_only && of->dw_state == DW_NONE) {
+		memo_clear(of);
+		open_dwarf(s, of, dfd);
+	}
+	close(dfd);
 }
 
 /* Loads of's symbols on first use, unless a file with the same build ID
@@ -485,6 +528,7 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 	f->system_name = sys && f->name != sys ? sys : NULL;
 	if (!f->name) {
 		f->miss = SYM_MISS_NO_SYMBOL;
+		of->unnamed++;
 		return batch_add(b, f);
 	}
 	if (n) {
@@ -504,6 +548,11 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 	return err;
 }
 
+void objfile_prefetch(struct symbolizer *s, struct objfile *of)
+{
+	objfile_load(s, of);
+}
+
 int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, const struct sym_frame *base,
 		    struct sym_batch *b)
 {
@@ -520,9 +569,11 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 		f.miss = SYM_MISS_NO_FILE;
 		return batch_add(b, &f);
 	}
+	debuginfod_arrived(s, of);
 	f.build_id = elfsym_build_id(of->elf);
 	if (elfsym_offset_to_vaddr(of->elf, off, &vaddr)) {
 		f.miss = SYM_MISS_NO_SYMBOL;
+		of->unnamed++;
 		return batch_add(b, &f);
 	}
 	const struct elfsym *sym = of->dbg_syms ? elfsym_lookup(of->dbg_syms, vaddr) : NULL;
@@ -530,4 +581,24 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 		sym = elfsym_lookup(of->elf, vaddr);
 	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
 	return emit(s, of, &f, sym, dwf, n, b);
+}
+
+void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
+			      void *ctx)
+{
+	uint64_t k, v;
+	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
+		const struct objfile *of = (const struct objfile *)(uintptr_t)v;
+		if (!of->unnamed || !of->elf)
+			continue;
+		struct sym_unnamed_file f = {
+			.path = of->path,
+			.build_id = elfsym_build_id(of->elf),
+			.addresses = of->unnamed,
+			.has_symtab = elfsym_has_symtab(of->elf),
+			.debug_file = of->dbg_syms != NULL,
+			.debuginfod_err = of->dbgd_err,
+		};
+		fn(ctx, &f);
+	}
 }

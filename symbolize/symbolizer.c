@@ -55,6 +55,7 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	s->proc_root = strdup(opts && opts->proc_root ? opts->proc_root : "/proc");
 	s->kallsyms_path = strdup(opts && opts->kallsyms_path ? opts->kallsyms_path : "/proc/kallsyms");
 	s->debug_root = strdup(opts && opts->debug_root ? opts->debug_root : "/usr/lib/debug");
+	s->dbgd = opts ? opts->debuginfod : NULL;
 	if (opts) {
 		s->names_only = opts->names_only;
 		s->no_inline = opts->no_inline;
@@ -424,6 +425,21 @@ int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, co
 		batch_end(out);
 	}
 	return 0;
+}
+
+void symbolizer_prefetch_user(struct symbolizer *s, uint32_t pid, uint32_t gen, const uint64_t *addrs, size_t n)
+{
+	struct proc *p = proc_get(s, pid, gen);
+	if (!p && symbolizer_track(s, pid, gen) == 0)
+		p = proc_get(s, pid, gen);
+	struct objfile *last = NULL;
+	for (size_t i = 0; p && i < n; i++) {
+		const struct procmap *m = procmaps_find(&p->maps, addrs[i]);
+		struct objfile *of = m ? p->files[m - p->maps.maps] : NULL;
+		if (of && of != last)
+			objfile_prefetch(s, of);
+		last = of;
+	}
 }
 
 /* Loads kernel symbols: from the per-boot cache of core symbols when allowed

@@ -60,6 +60,11 @@ struct symbolizer_opts {
 	 * one means inflating it again. */
 	bool trim_dwarf;
 	size_t idle_files;        /* files no process maps that symbolizer_trim keeps; 0: 64 */
+	/* Debug files of files without local ones are asked for here by build
+	 * ID (symbolize/debuginfod.h), after every local place; borrowed, may be
+	 * NULL.  A file whose answer is still on the way is named from what it
+	 * has, and from its debug file at a later lookup once that came. */
+	struct dbgd *debuginfod;
 };
 
 /* Why a frame has no function name. */
@@ -113,6 +118,7 @@ struct symbolizer_stats {
 	size_t files_cached;          /* files held now */
 	uint64_t files_failed;        /* files that could not be opened or parsed */
 	uint64_t debug_files;         /* separate debug files (or mini debuginfo) found */
+	uint64_t debuginfod_files;    /* debug files from debuginfod servers (or their cache) */
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
 	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
 	uint64_t dwarf_file_bytes;    /* .debug_* section bytes of the files with DWARF found */
@@ -145,6 +151,10 @@ void symbolizer_trim(struct symbolizer *s);
  * not tracked yet is tracked now if it is still running. 0 or -ENOMEM. */
 int symbolizer_resolve_user(struct symbolizer *s, uint32_t pid, uint32_t gen, const uint64_t *addrs,
 			    size_t n, struct sym_batch *out);
+/* Loads the files that n user addresses of (pid, gen) fall in, without
+ * naming anything: their debug files are then asked for (debuginfod), so a
+ * caller can wait for the answers before resolving. */
+void symbolizer_prefetch_user(struct symbolizer *s, uint32_t pid, uint32_t gen, const uint64_t *addrs, size_t n);
 /* Resolves n kernel addresses into out (reset first). 0 or -ENOMEM. */
 int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_t n, struct sym_batch *out);
 
@@ -152,6 +162,19 @@ void sym_batch_init(struct sym_batch *b);
 void sym_batch_release(struct sym_batch *b);
 
 void symbolizer_stats(const struct symbolizer *s, struct symbolizer_stats *out);
+
+/* A file that left addresses without a name, and why its names are missing. */
+struct sym_unnamed_file {
+	const char *path;     /* as its process mapped it */
+	const char *build_id; /* NULL when it has none */
+	uint64_t addresses;   /* distinct addresses left unnamed (each time asked) */
+	bool has_symtab;      /* its own full symbol table (not only exported symbols) */
+	bool debug_file;      /* a debug file (or mini debuginfo) was found */
+	int debuginfod_err;   /* 0 when not asked, else its answer (debuginfod.h) */
+};
+/* Calls fn for each file still held that left addresses unnamed. */
+void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
+			      void *ctx);
 /* The first error loading kernel symbols (0 if none or not tried). */
 int symbolizer_kernel_error(const struct symbolizer *s);
 

@@ -62,6 +62,8 @@ struct objfile {
 	struct dw_frame *dw_chains;
 	size_t dw_nchains, dw_cap_chains;
 	size_t memo_bytes;            /* what the memo is charged */
+	int dbgd_err;                 /* its debuginfod lookup: 0 (none made, or fetched), -EINPROGRESS, ... */
+	uint64_t unnamed;             /* addresses it left without a name */
 };
 
 struct proc {
@@ -81,6 +83,7 @@ struct symbolizer {
 	char *proc_root;
 	char *kallsyms_path;
 	char *debug_root;
+	struct dbgd *dbgd; /* debuginfod servers, or NULL (borrowed) */
 	char *kernel_cache;        /* cache file path, NULL for none */
 	bool names_only, no_inline, no_demangle;
 	bool trim_dwarf;           /* symbolizer_trim closes uncompressed DWARF indexes */
@@ -121,6 +124,8 @@ void objfile_unref(struct symbolizer *s, struct objfile *of);
 void objfile_trim(struct symbolizer *s);
 /* Appends the frames for file offset off of of (module fields already set in
  * *base) to b's current address. 0 or -ENOMEM. */
+/* Loads of (and so asks for its debug file) without resolving anything. */
+void objfile_prefetch(struct symbolizer *s, struct objfile *of);
 int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, const struct sym_frame *base,
 		    struct sym_batch *b);
 
