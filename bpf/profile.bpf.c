@@ -294,6 +294,18 @@ static __always_inline bool has_memory(void)
 	return false;
 }
 
+/* Whether the current thread passes the process, thread and cgroup filters. */
+static __always_inline bool followed(__u32 pid, __u32 tid)
+{
+	if (filter_pid && !bpf_map_lookup_elem(&pids, &pid))
+		return false;
+	if (filter_tid && !bpf_map_lookup_elem(&tids, &tid))
+		return false;
+	return !filter_cgroup || in_cgroups();
+}
+
+#include "offcpu.bpf.h"
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -302,11 +314,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 	if (!pid && !include_idle)
 		return 0;
-	if (filter_pid && !bpf_map_lookup_elem(&pids, &pid))
-		return 0;
-	if (filter_tid && !bpf_map_lookup_elem(&tids, &tid))
-		return 0;
-	if (filter_cgroup && !in_cgroups())
+	if (!followed(pid, tid))
 		return 0;
 	stat_inc(STAT_SAMPLES);
 

@@ -80,6 +80,8 @@ enum scorch_stat {
 	STAT_UNWIND_BAD_FRAME,/* stacks ended early: the stack pointer did not move up */
 	STAT_UNWIND_SIGNAL,   /* signal frames unwound through */
 	STAT_USTACK_EXITED,   /* samples in exit after the address space was torn down: kernel stack only */
+	STAT_OFFCPU_FULL,     /* off-CPU waits lost: the table of waiting threads or of their counts full */
+	STAT_OFFCPU_SHORT,    /* off-CPU waits shorter than the threshold, dropped */
 	STAT_NR,
 };
 

@@ -327,10 +327,11 @@ int on_mmap(struct syscall_exit_ctx *ctx)
 }
 
 /* The user registers at the sample: the event's if it interrupted user
- * mode, else those the task saved entering the kernel. */
+ * mode, else (or without an event: a context switch) those the task saved
+ * entering the kernel. */
 static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, struct unwind_state *s)
 {
-	if ((ctx->regs.cs & 3) == 3) {
+	if (ctx && (ctx->regs.cs & 3) == 3) {
 		s->ip = ctx->regs.rip;
 		s->sp = ctx->regs.rsp;
 		s->bp = ctx->regs.rbp;

@@ -247,6 +247,32 @@ static int choose_value(struct reader *r, struct value_choice *c)
 	bool found = false;
 
 	*c = (struct value_choice){0, 1};
+	/* Time off the CPU or wall-clock time (ours, Parca's, Pyroscope's):
+	 * counted in microseconds when there is no "samples" type. */
+	for (size_t i = 0; i < pb->n_sample_type; i++) {
+		const pb_value_type *vt = pb->sample_type[i];
+		if (vt->type < 0 || (uint64_t)vt->type >= pb->n_string_table || vt->unit < 0 ||
+		    (uint64_t)vt->unit >= pb->n_string_table || strcmp(raw_str(r, vt->unit), "nanoseconds"))
+			continue;
+		const char *t = raw_str(r, vt->type);
+		if (!strcmp(t, "samples"))
+			break;
+		if (!strcmp(t, "off_cpu") || !strcmp(t, "wall")) {
+			c->index = i;
+			c->divisor = 1000;
+			profile_meta(r->p)->unit = !strcmp(t, "wall") ? PROFILE_UNIT_WALL_US : PROFILE_UNIT_OFFCPU_US;
+		}
+	}
+	if (c->divisor > 1) {
+		for (size_t i = 0; i < pb->n_sample_type; i++)
+			if (pb->sample_type[i]->type >= 0 && (uint64_t)pb->sample_type[i]->type < pb->n_string_table &&
+			    !strcmp(raw_str(r, pb->sample_type[i]->type), "samples"))
+				goto counts;
+		return 0;
+	}
+counts:
+	*c = (struct value_choice){0, 1};
+	profile_meta(r->p)->unit = PROFILE_UNIT_SAMPLES;
 	for (size_t i = 0; i < pb->n_sample_type; i++) {
 		const pb_value_type *vt = pb->sample_type[i];
 		if (vt->type < 0 || (uint64_t)vt->type >= pb->n_string_table || vt->unit < 0 ||

@@ -56,6 +56,7 @@ struct writer {
 	uint32_t *run;		/* scratch: one sample's location ids, root first */
 
 	pb_value_type types[2], period_type;
+	int64_t scale; /* Sample.value[0] is the count times this */
 	int64_t comments[9];
 	/* Pointer arrays for protobuf-c, filled by link(). */
 	pb_line *lines;
@@ -263,7 +264,8 @@ static int add_sample(struct writer *w, size_t i, size_t ntypes, uint64_t period
 		w->loc_ids[w->nloc_ids++] = w->run[nrun - 1 - j];
 	ps->value = w->values + i * ntypes;
 	ps->n_value = ntypes;
-	ps->value[0] = s.count;
+	if (__builtin_mul_overflow(s.count, w->scale, &ps->value[0]))
+		return -EOVERFLOW;
 	if (ntypes > 1 && __builtin_mul_overflow(s.count, (int64_t)period, &ps->value[1]))
 		return -EOVERFLOW;
 	int64_t lab = sample_labels(w, s.labels, &nlab);
@@ -414,7 +416,16 @@ static int fill_header(struct writer *w, char *comment_buf, size_t cap)
 	pb->sample_type = w->type_ptrs;
 	pb->n_sample_type = m->period_ns ? 2 : 1;
 	pb->default_sample_type = m->period_ns ? cpu : samples;
-	if (m->period_ns) {
+	if (m->unit == PROFILE_UNIT_OFFCPU_US || m->unit == PROFILE_UNIT_WALL_US) {
+		/* Time, counted in microseconds: one type, in nanoseconds. */
+		int64_t t = add_str(w, m->unit == PROFILE_UNIT_OFFCPU_US ? "off_cpu" : "wall");
+		if (t < 0)
+			return -ENOMEM;
+		value_type(&w->types[0], t, ns);
+		pb->n_sample_type = 1;
+		pb->default_sample_type = t;
+		w->scale = 1000;
+	} else if (m->period_ns) {
 		value_type(&w->period_type, cpu, ns);
 		pb->period_type = &w->period_type;
 		pb->period = (int64_t)m->period_ns;
@@ -440,6 +451,7 @@ static int writer_init(struct writer *w, const struct profile *p)
 
 	memset(w, 0, sizeof(*w));
 	w->p = p;
+	w->scale = 1;
 	perftools__profiles__profile__init(&w->pb);
 	idxtab_init(&w->func_idx);
 	idxtab_init(&w->loc_idx);
@@ -487,7 +499,7 @@ int pprof_write(const struct profile *p, FILE *out)
 	if (!err)
 		err = fill_header(&w, comment, sizeof(comment));
 	if (!err)
-		err = add_samples(&w, m->period_ns ? 2 : 1, m->period_ns);
+		err = add_samples(&w, w.pb.n_sample_type, m->period_ns);
 	if (!err)
 		err = link_arrays(&w);
 	if (err)

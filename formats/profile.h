@@ -74,12 +74,21 @@ struct sample {
 	int64_t count;
 };
 
+/* What a sample's count measures. */
+enum profile_unit {
+	PROFILE_UNIT_SAMPLES = 0, /* samples (cpu time when period_ns is known) */
+	PROFILE_UNIT_OFFCPU_US,   /* microseconds off the CPU (waiting) */
+	PROFILE_UNIT_WALL_US,     /* microseconds of wall-clock time, on the CPU or off it */
+};
+
 /*
  * What the samples measure and over what time.  Writers derive pprof's sample
- * types from it: every profile has "samples/count" (the stored count) and,
- * when period_ns > 0, "cpu/nanoseconds" (count * period_ns).
+ * types from it: a profile of samples has "samples/count" (the stored count)
+ * and, when period_ns > 0, "cpu/nanoseconds" (count * period_ns); one of
+ * time has "off_cpu/nanoseconds" or "wall/nanoseconds" (count * 1000).
  */
 struct profile_meta {
+	uint32_t unit;        /* enum profile_unit */
 	uint64_t period_ns;   /* nanoseconds one sample stands for, 0 unknown */
 	uint64_t duration_ns; /* length of the recording, 0 unknown */
 	uint64_t time_ns;     /* start, nanoseconds since the Unix epoch, 0 unknown */

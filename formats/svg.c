@@ -214,6 +214,12 @@ int svg_write(const struct profile *p, const struct svg_opts *o, FILE *out)
 		svg_opts_init(&defaults);
 		o = &defaults;
 	}
+	/* A profile of time counts microseconds: the tooltips say so. */
+	if (!o->countname && profile_meta_const(p)->unit != PROFILE_UNIT_SAMPLES) {
+		defaults = *o;
+		defaults.countname = "\xc2\xb5s";
+		o = &defaults;
+	}
 	err = svg_graph_build(&g, p, o);
 	if (!err) {
 		put_document(out, &g, p, o);

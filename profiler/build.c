@@ -46,6 +46,8 @@ struct builder {
 	size_t cap_frames;
 	struct sym_batch batch;
 	uint32_t unknown, truncated;     /* frame ids */
+	uint32_t leaf;                   /* frame id of build_opts.leaf_frame */
+	bool has_leaf;
 	uint32_t k_pid, k_tid, k_comm;   /* label keys */
 	struct label *extra;             /* build_opts labels, then the process's */
 	size_t nstatic, nextra, cap_extra;
@@ -267,6 +269,11 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 		return err;
 	if (!n)
 		b->frames[n++] = b->unknown;
+	if (b->has_leaf) {
+		if ((err = array_grow(&b->frames, &b->cap_frames, n + 1, sizeof(*b->frames))))
+			return err;
+		b->frames[n++] = b->leaf;
+	}
 	memcpy(comm, e->key.comm, SCORCH_COMM_LEN);
 	comm[SCORCH_COMM_LEN] = '\0';
 	int64_t cs = profile_intern_cstr(b->p, comm);
@@ -392,6 +399,15 @@ static int builder_init(struct builder *b)
 		return -ENOMEM;
 	b->unknown = (uint32_t)u;
 	b->truncated = (uint32_t)t;
+	if (b->o->leaf_frame) {
+		int64_t name = profile_intern_cstr(b->p, b->o->leaf_frame);
+		struct frame fl = { .name = (uint32_t)name };
+		int64_t l = name < 0 ? name : profile_frame(b->p, &fl);
+		if (l < 0)
+			return -ENOMEM;
+		b->leaf = (uint32_t)l;
+		b->has_leaf = true;
+	}
 	b->k_pid = (uint32_t)kp;
 	b->k_tid = (uint32_t)kt;
 	b->k_comm = (uint32_t)kc;

@@ -36,6 +36,7 @@ struct build_opts {
 	 * there.  NULL for none. */
 	void (*files_loaded)(void *ctx);
 	void *files_ctx;
+	const char *leaf_frame; /* a frame of this name below every stack (e.g. "[off-cpu]"), or NULL */
 };
 
 struct build_stats {

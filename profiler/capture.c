@@ -186,6 +186,12 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	bpf_program__set_autoload(s->progs.on_mmap, o->unwind_dwarf && o->pids);
 	bpf_program__set_autoattach(s->progs.on_loader, false);
 	bpf_program__set_autoattach(s->progs.on_mmap, false);
+	/* Off-CPU time: waiting threads (preallocated: the switch must not
+	 * allocate) and their totals by stack. */
+	bpf_program__set_autoload(s->progs.on_switch, o->offcpu);
+	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? o->count_entries : 1);
 	return err;
 }
 
@@ -494,9 +500,9 @@ uint32_t capture_count_capacity(const struct capture *c)
 	return bpf_map__max_entries(c->skel->maps.counts);
 }
 
-int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n)
+/* Every (key, count) of a counts map. */
+static int read_counts(int fd, struct capture_entry **out, size_t *n)
 {
-	int fd = counts_fd(c);
 	size_t cap = 1024, cnt = 0;
 	struct capture_entry *e = malloc(cap * sizeof(*e));
 	struct sample_key key, next;
@@ -530,6 +536,16 @@ int capture_read_counts(const struct capture *c, struct capture_entry **out, siz
 	*out = e;
 	*n = cnt;
 	return 0;
+}
+
+int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n)
+{
+	return read_counts(counts_fd(c), out, n);
+}
+
+int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n)
+{
+	return read_counts(bpf_map__fd(c->skel->maps.offcpu_counts), out, n);
 }
 
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)

@@ -38,6 +38,9 @@ struct capture_opts {
 	uint32_t unwind_rows;    /* capacity of the unwind row array */
 	uint32_t unwind_procs;   /* processes with unwind tables at once */
 	const char *loader;      /* the command's dynamic loader, probed besides scorch's own (or NULL) */
+	bool offcpu;             /* time off the CPU by stack too (capture_read_offcpu) */
+	uint64_t offcpu_min_ns;  /* shorter waits are dropped */
+	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -79,6 +82,8 @@ struct capture_entry {
 
 /* Reads all counts (owned by the caller: free(*out)). 0 or -errno. */
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
+/* The same for time off the CPU (capture_opts.offcpu): count is nanoseconds. */
+int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n);
 /* Looks up one stack by id. -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
 

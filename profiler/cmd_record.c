@@ -142,6 +142,9 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->unwind_rows = o->unwind_rows ? o->unwind_rows : 1u << 20;
 	co->unwind_procs = 16384; /* not preallocated: a bound, not a cost */
 	co->verifier_stats = o->verbose;
+	co->offcpu = o->time != RECORD_TIME_CPU;
+	co->offcpu_min_ns = o->offcpu_min_us * 1000;
+	co->offcpu_threads = 16384; /* threads waiting at once; preallocated, ~100 bytes each */
 }
 
 /* What each process announcement updates.  Announcements are handled a
@@ -301,6 +304,11 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 		log_warn("process tracking lost %" PRIu64 " announcements, %" PRIu64 " table entries, %" PRIu64
 			 " children",
 			 stats[STAT_PROC_EVENTS_LOST], stats[STAT_PROCS_FULL], stats[STAT_FOLLOW_FULL]);
+	if (o->time != RECORD_TIME_CPU && (stats[STAT_OFFCPU_FULL] || stats[STAT_OFFCPU_SHORT]))
+		(stats[STAT_OFFCPU_FULL] ? log_warn : log_debug)(
+			"off-CPU: %" PRIu64 " waits lost (the table of waiting threads or of their stacks full: "
+			"raise --count-entries), %" PRIu64 " shorter than --off-cpu-min-us left out",
+			stats[STAT_OFFCPU_FULL], stats[STAT_OFFCPU_SHORT]);
 	if (stats[STAT_USTACK_EXITED])
 		log_debug("%" PRIu64 " samples in exit after the address space was torn down: kernel stack only",
 			  stats[STAT_USTACK_EXITED]);
@@ -417,6 +425,58 @@ static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
 static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 {
 	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
+}
+
+/* Counts of nanoseconds (scale 0: off the CPU) or of samples of scale
+ * nanoseconds each, as microseconds. */
+static void to_us(struct capture_entry *e, size_t n, uint64_t scale)
+{
+	for (size_t i = 0; i < n; i++)
+		e[i].count = ((scale ? e[i].count * scale : e[i].count) + 500) / 1000;
+}
+
+/* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the
+ * time they stand for, then the time off the CPU with an [off-cpu] leaf;
+ * a state label says which. */
+static int build_time(const struct capture *c, struct symbolizer *sym, const struct record_opts *o,
+		      const struct build_opts *base, struct profile *p, struct build_stats *bs)
+{
+	struct capture_entry *e = NULL;
+	size_t n = 0;
+	struct build_opts bo = *base;
+	struct build_label running = { "state", "running" }, waiting = { "state", "off-cpu" };
+	int err = 0;
+	if (o->time == RECORD_TIME_WALL) {
+		uint64_t period = capture_period_ns(c);
+		if (!period) /* cycles: the frequency is the kernel's average */
+			period = o->frequency ? 1000000000ull / o->frequency : o->period;
+		if ((err = capture_read_counts(c, &e, &n)))
+			return err;
+		to_us(e, n, period);
+		bo.labels = &running;
+		bo.nlabels = 1;
+		bo.keep_processes = true;
+		err = build_profile_entries(c, e, n, sym, &bo, p, bs);
+		free(e);
+		e = NULL;
+		bo = *base;
+		bo.leaf_frame = "[off-cpu]";
+		bo.labels = &waiting;
+		bo.nlabels = 1;
+	}
+	if (!err)
+		err = capture_read_offcpu(c, &e, &n);
+	if (!err) {
+		struct build_stats on = { 0 };
+		if (o->time == RECORD_TIME_WALL)
+			on = *bs;
+		to_us(e, n, 0);
+		err = build_profile_entries(c, e, n, sym, &bo, p, bs);
+		bs->stacks += on.stacks;
+		bs->truncated += on.truncated;
+	}
+	free(e);
+	return err;
 }
 
 /* Checks -o before anything is attached, so an unwritable path fails early:
@@ -582,13 +642,16 @@ int cmd_record(int argc, char **argv)
 		.files_loaded = dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
 	};
-	if ((err = build_profile(c, sym, &bo, p, &bs))) {
+	if ((err = o.time == RECORD_TIME_CPU ? build_profile(c, sym, &bo, p, &bs) : build_time(c, sym, &o, &bo, p, &bs))) {
 		log_error("record: cannot build the profile: %s", strerror(-err));
 		goto out;
 	}
 	struct profile_meta *m = profile_meta(p);
 	m->frequency = (uint32_t)o.frequency;
-	m->period_ns = capture_period_ns(c);
+	m->period_ns = o.time == RECORD_TIME_CPU ? capture_period_ns(c) : 0;
+	m->unit = o.time == RECORD_TIME_OFFCPU ? PROFILE_UNIT_OFFCPU_US
+		: o.time == RECORD_TIME_WALL	 ? PROFILE_UNIT_WALL_US
+						 : PROFILE_UNIT_SAMPLES;
 	m->duration_ns = (uint64_t)((t1 - t0) * 1e9);
 	m->time_ns = (uint64_t)(wall0 * 1e9);
 	if (output_write(p, o.output, o.format, &o.write))

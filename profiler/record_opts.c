@@ -57,6 +57,11 @@ static void usage(FILE *out)
 		"                        walked in the kernel; frame pointers where a file has none), dwarf (the\n"
 		"                        same, fallbacks warned about) or fp (frame pointers only)\n"
 		"      --unwind-rows N   capacity of the in-kernel unwind table (default 1048576, 16 bytes a row)\n"
+		"      --off-cpu         time spent waiting (off the CPU), by stack, in microseconds, instead of\n"
+		"                        CPU samples: the kernel stack says why (futex, pipe_read, do_nanosleep)\n"
+		"      --wall            wall-clock time: CPU samples (as microseconds) and time off the CPU in\n"
+		"                        one profile; waiting stacks end in an [off-cpu] frame\n"
+		"      --off-cpu-min-us N  waits shorter than N microseconds are left out (default 1)\n"
 		"  -v, --verbose\n"
 		"  COMMAND runs under the profiler from its first instruction; its children\n"
 		"  are followed and scorch exits with its exit status.\n");
@@ -125,6 +130,9 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_NO_DEBUGINFOD,
 	OPT_DEBUGINFOD_DEADLINE,
+	OPT_OFF_CPU,
+	OPT_WALL,
+	OPT_OFF_CPU_MIN,
 	OPT_STACK_ENTRIES,
 	OPT_COUNT_ENTRIES,
 	OPT_UNWIND,
@@ -154,6 +162,9 @@ static const struct option record_long[] = {
 	{ "debuginfod", required_argument, NULL, OPT_DEBUGINFOD },
 	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "debuginfod-deadline", required_argument, NULL, OPT_DEBUGINFOD_DEADLINE },
+	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
+	{ "wall", no_argument, NULL, OPT_WALL },
+	{ "off-cpu-min-us", required_argument, NULL, OPT_OFF_CPU_MIN },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "count-entries", required_argument, NULL, OPT_COUNT_ENTRIES },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
@@ -249,6 +260,20 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		}
 		o->debuginfod_urls = arg;
 		return 0;
+	case OPT_OFF_CPU:
+		if (o->time != RECORD_TIME_WALL)
+			o->time = RECORD_TIME_OFFCPU;
+		return 0;
+	case OPT_WALL:
+		o->time = RECORD_TIME_WALL;
+		return 0;
+	case OPT_OFF_CPU_MIN:
+		if (parse_u64(arg, &v) || v > 60000000) {
+			log_error("--off-cpu-min-us %s: not a number of microseconds (at most a minute)", arg);
+			return -EINVAL;
+		}
+		o->offcpu_min_us = v;
+		return 0;
 	case OPT_NO_DEBUGINFOD:
 		o->no_debuginfod = true;
 		return 0;
@@ -324,6 +349,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->unwind = RECORD_UNWIND_AUTO;
 	o->debuginfod_deadline = 30;
+	o->offcpu_min_us = 1;
 	write_opts_init(&o->write);
 	svg_opts_longopts(longopts, sizeof(longopts) / sizeof(longopts[0]), record_long,
 			  sizeof(record_long) / sizeof(record_long[0]));

@@ -15,6 +15,13 @@ enum record_unwind {
 	RECORD_UNWIND_AUTO,   /* the same, fallbacks reported only with -v (the default) */
 };
 
+/* What the profile measures. */
+enum record_time {
+	RECORD_TIME_CPU = 0, /* CPU samples */
+	RECORD_TIME_OFFCPU,  /* --off-cpu: time off the CPU */
+	RECORD_TIME_WALL,    /* --wall: both, as time */
+};
+
 struct record_opts {
 	uint64_t frequency;  /* -F, default 99 (0 when -c is given) */
 	uint64_t period;     /* -c */
@@ -38,6 +45,8 @@ struct record_opts {
 	bool no_demangle;    /* --no-demangle */
 	const char *debug_root; /* --debug-dir, NULL: /usr/lib/debug */
 	const char *debuginfod_urls; /* --debuginfod, NULL: $DEBUGINFOD_URLS */
+	enum record_time time;       /* --off-cpu, --wall */
+	uint64_t offcpu_min_us;      /* --off-cpu-min-us (1) */
 	bool no_debuginfod;          /* --no-debuginfod */
 	double debuginfod_deadline;  /* --debuginfod-deadline seconds; set to 30 by the parser */
 	enum record_unwind unwind; /* --unwind, default auto */
