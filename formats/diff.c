@@ -233,6 +233,18 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 	}
 	if ((err = count_samples(d, &r, p, fmap)))
 		goto out;
+	/* A profile of time counts microseconds, not samples: the noise model
+	 * takes a millisecond (a sample's worth at 999 Hz) as one sample, or
+	 * every microsecond would look like a sample and every change
+	 * significant. */
+	if (meta->unit != PROFILE_UNIT_SAMPLES) {
+		for (size_t m = 0; m < 2; m++)
+			for (size_t f = 0; f < r.n; f++)
+				r.count[m][f] = (r.count[m][f] + 500) / 1000;
+		r.total = (r.total + 500) / 1000;
+		if (d->o.norm != DIFF_NORM_TIME)
+			r.exposure = (double)r.total;
+	}
 	d->runs[side][d->nruns[side]++] = r;
 	r.count[0] = r.count[1] = NULL; /* owned by the diff now */
 out:
