@@ -160,6 +160,38 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 	echo
 fi
 
+f=$dir/offcpu.tsv
+if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
+	echo "## Following context switches (\`--off-cpu\`, \`--wall\`; $(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
+	echo
+	echo "tests/bench/offcpu_cost.sh: two threads pass a byte over pipes (two context switches a round"
+	echo "trip) for a fixed wall time, alone and under each profiler; round trips per second, the"
+	echo "configurations interleaved. Debian's perf has no \`--off-cpu\` (built without BPF skeletons),"
+	echo "and offcputime-bpfcc needs kprobes (listed only where it ran)."
+	echo
+	echo "| configuration | round trips/s (min / median / max) | vs alone (median) |"
+	echo "|---|---|---|"
+	base=$(awk '$2 == "base" && $3 == "pingpong" { print $4 }' "$f" | stats | awk '{ print $2 }')
+	for c in $(configs "$f"); do
+		case $c in
+		base) l="no profiler" ;;
+		cpu) l="scorch record -F 99 (CPU samples only)" ;;
+		offcpu) l="scorch record --off-cpu" ;;
+		wall) l="scorch record --wall" ;;
+		bcc) l="offcputime-bpfcc (system-wide)" ;;
+		*) l=$c ;;
+		esac
+		m=$(awk -v k="$c" '$2 == k && $3 == "pingpong" { print $4 }' "$f" | stats)
+		echo "| $l | $(echo "$m" | awk '{ printf "%.0f / %.0f / %.0f", $1, $2, $3 }') | $(echo "$m" | awk -v b="$base" '{ printf "%.3f", $2 / b }') |"
+	done
+	echo
+	for c in base wall; do
+		m=$(awk -v k="$c" '$2 == k && $3 == "offcpu_wall_s" { print $4 }' "$f" | stats)
+		echo "- samples/offcpu 1 ($([ "$c" = base ] && echo alone || echo "under scorch record --wall -F 999, scorch's start and end included")): wall s $(echo "$m" | awk '{ printf "%.3f / %.3f / %.3f", $1, $2, $3 }')"
+	done
+	echo
+fi
+
 f=$dir/convert.tsv
 if [ -s "$f" ]; then
 	echo "## Rendering and memory against unique stacks (\`scorch convert\`, $(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"

@@ -28,10 +28,14 @@ out=$WORK/runs.txt
 echo "rep config what value load" >"$out"
 
 configs=(base cpu offcpu wall)
-if command -v offcputime-bpfcc >/dev/null && bcc_headers "$(dirname "$WORK")"; then
-	configs+=(bcc)
+if ! command -v offcputime-bpfcc >/dev/null; then
+	log "offcputime-bpfcc not measured: not installed (apt-get install bpfcc-tools)"
+elif ! bcc_headers "$(dirname "$WORK")"; then
+	log "offcputime-bpfcc not measured: $BCC_WHY"
+elif ! timeout 60 offcputime-bpfcc 1 >"$WORK/bcc-check.out" 2>&1; then
+	log "offcputime-bpfcc not measured: it does not run here: $(grep -m1 -iE 'error|exception|cannot|failed' "$WORK/bcc-check.out" || tail -1 "$WORK/bcc-check.out")"
 else
-	log "offcputime-bpfcc not measured: ${BCC_WHY:-not installed (apt-get install bpfcc-tools)}"
+	configs+=(bcc)
 fi
 
 run_one() {
