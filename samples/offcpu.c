@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A workload of known wall-clock shape (record --wall, --off-cpu): each
- * 40 ms round its main thread computes for 10 ms of CPU time
- * (offcpu_compute), sleeps 20 ms in nanosleep (offcpu_sleep) and waits
+ * 40 ms round its main thread computes for 10 ms of wall time
+ * (offcpu_compute; preempted or not, that time is spent in it), sleeps
+ * 20 ms in nanosleep (offcpu_sleep) and waits
  * 10 ms on a pipe that a child fills (offcpu_wait_pipe): 25 % running, 50 %
  * sleeping, 25 % blocked reading.  The child is named offcpu_child.
  *
@@ -18,10 +19,10 @@
 
 static volatile unsigned long offcpu_sink;
 
-static double thread_cpu(void)
+static double mono(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -34,8 +35,8 @@ static void sleep_ms(long ms)
 
 __attribute__((noinline)) void offcpu_compute(double secs)
 {
-	double t0 = thread_cpu();
-	while (thread_cpu() - t0 < secs)
+	double t0 = mono();
+	while (mono() - t0 < secs)
 		for (int i = 0; i < 1000; i++)
 			offcpu_sink += (unsigned long)i * 2654435761u;
 }

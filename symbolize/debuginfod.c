@@ -43,7 +43,7 @@ struct entry {
 
 struct dbgd {
 	struct lib lib;
-	void *handle;
+	void *handle; /* never closed */
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* a build ID was queued, or stop */
 	pthread_cond_t done; /* an answer came */
@@ -295,8 +295,8 @@ void dbgd_free(struct dbgd *d)
 	pthread_cond_destroy(&d->work);
 	pthread_cond_destroy(&d->done);
 	pthread_mutex_destroy(&d->lock);
-	if (d->handle)
-		dlclose(d->handle);
+	/* The library stays loaded: libcurl, which it brings, keeps global
+	 * state that unloading would orphan. */
 	free(d);
 }
 

@@ -6,7 +6,7 @@
 #    [off-cpu] and reach main through the function that blocked, and their
 #    kernel stacks say why (do_nanosleep, pipe_read); the total is the run's
 #    wall time.
-#  - --off-cpu: only the waits, 2:1, none of the computing.
+#  - --off-cpu: only the waits, sleeping and reading the pipe 2:1.
 #  - pprof: go tool pprof reads the --wall profile as wall/nanoseconds with
 #    the same total; scorch converts it back with the same shares; the SVG
 #    counts microseconds.
@@ -44,10 +44,11 @@ echo "--wall total: $total us"
 s=$(share ';offcpu_sleep(;| |$)' "$tmp/off.folded" offcpu)
 p=$(share ';offcpu_wait_pipe(;| |$)' "$tmp/off.folded" offcpu)
 c=$(share ';offcpu_compute(;| |$)' "$tmp/off.folded" offcpu)
-within "$s" 66.7 4 || fail "--off-cpu: offcpu_sleep $s %, want 2/3 of the waiting"
-within "$p" 33.3 4 || fail "--off-cpu: offcpu_wait_pipe $p %, want 1/3 of the waiting"
-within "$c" 0 3 || fail "--off-cpu: offcpu_compute $c % (it never blocks)"
-echo "--off-cpu: sleep $s %, pipe $p %, compute $c %"
+# Sleeping and reading the pipe split 2:1; computing only waits when
+# preempted, which depends on what else runs (printed, not asserted).
+r=$(awk -v s="$s" -v p="$p" 'BEGIN { if (s + p > 0) printf "%.1f", 100 * s / (s + p); else print "nan" }')
+within "$r" 66.7 4 || fail "--off-cpu: offcpu_sleep has $r % of the blocked time (sleep $s %, pipe $p %), want 2/3"
+echo "--off-cpu: sleep $s %, pipe $p % (sleep is $r % of the two), compute $c % (preempted)"
 
 "$scorch" record --wall -F 999 -o "$tmp/wall.pb.gz" -- "$offcpu" 1 2>"$tmp/err" >/dev/null ||
 	fail "record --wall -o .pb.gz exited $?: $(cat "$tmp/err")"
