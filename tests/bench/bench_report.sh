@@ -33,6 +33,10 @@ ratio() {
 okruns() { awk -v cfg="$2" 'NR > 1 && $2 == cfg && $NF == "ok"' "$1" | wc -l; }
 allruns() { awk -v cfg="$2" 'NR > 1 && $2 == cfg' "$1" | wc -l; }
 configs() { awk 'NR > 1 && !seen[$2]++ { print $2 }' "$1"; }
+# nreps FILE: the repetitions in FILE (the largest value of its first column).
+nreps() { awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$1"; }
+# vals FILE CONFIG WHAT: the values (column 4) of FILE's rows "rep CONFIG WHAT value ...".
+vals() { awk -v k="$2" -v w="$3" '$2 == k && $3 == w { print $4 }' "$1"; }
 label() {
 	case $1 in
 	base) echo "no profiler (baseline)" ;;
@@ -133,7 +137,7 @@ fi
 
 f=$dir/syscall.tsv
 if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
-	echo "## Cost added to each system call ($(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
+	echo "## Cost added to each system call ($(nreps "$f") runs each)"
 	echo
 	echo "tests/bench/syscall_cost.sh: \`getppid\` and a 4 KiB \`pread\` of a cached file in a tight loop"
 	echo "for a fixed wall time, alone and under each profiler at 99 Hz; nanoseconds per call, the"
@@ -143,7 +147,7 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 	echo "| configuration | call | ns per call (min / median / max) | excess over no profiler (median) |"
 	echo "|---|---|---|---|"
 	for call in getppid pread; do
-		base=$(awk -v c="$call" '$3 == c && $2 == "base" { print $4 }' "$f" | stats | awk '{ print $2 }')
+		base=$(vals "$f" base "$call" | median)
 		for c in $(configs "$f"); do
 			case $c in
 			base) l="no profiler" ;;
@@ -153,7 +157,7 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 			perf) l="perf record -g -F 99" ;;
 			*) l=$c ;;
 			esac
-			m=$(awk -v c="$call" -v k="$c" '$3 == c && $2 == k { print $4 }' "$f" | stats)
+			m=$(vals "$f" "$c" "$call" | stats)
 			echo "| $l | $call | $(echo "$m" | awk '{ printf "%.1f / %.1f / %.1f", $1, $2, $3 }') | $(echo "$m" | awk -v b="$base" '{ printf "%+.1f ns", $2 - b }') |"
 		done
 	done
@@ -162,7 +166,7 @@ fi
 
 f=$dir/offcpu.tsv
 if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
-	echo "## Following context switches (\`--off-cpu\`, \`--wall\`; $(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
+	echo "## Following context switches (\`--off-cpu\`, \`--wall\`; $(nreps "$f") runs each)"
 	echo
 	echo "tests/bench/offcpu_cost.sh: two threads pass a byte over pipes (two context switches a round"
 	echo "trip) for a fixed wall time, alone and under each profiler; round trips per second, the"
@@ -171,7 +175,7 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 	echo
 	echo "| configuration | round trips/s (min / median / max) | vs alone (median) |"
 	echo "|---|---|---|"
-	base=$(awk '$2 == "base" && $3 == "pingpong" { print $4 }' "$f" | stats | awk '{ print $2 }')
+	base=$(vals "$f" base pingpong | median)
 	for c in $(configs "$f"); do
 		case $c in
 		base) l="no profiler" ;;
@@ -181,12 +185,12 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 		bcc) l="offcputime-bpfcc (system-wide)" ;;
 		*) l=$c ;;
 		esac
-		m=$(awk -v k="$c" '$2 == k && $3 == "pingpong" { print $4 }' "$f" | stats)
+		m=$(vals "$f" "$c" pingpong | stats)
 		echo "| $l | $(echo "$m" | awk '{ printf "%.0f / %.0f / %.0f", $1, $2, $3 }') | $(echo "$m" | awk -v b="$base" '{ printf "%.3f", $2 / b }') |"
 	done
 	echo
 	for c in base wall; do
-		m=$(awk -v k="$c" '$2 == k && $3 == "offcpu_wall_s" { print $4 }' "$f" | stats)
+		m=$(vals "$f" "$c" offcpu_wall_s | stats)
 		echo "- samples/offcpu 1 ($([ "$c" = base ] && echo alone || echo "under scorch record --wall -F 999, scorch's start and end included")): wall s $(echo "$m" | awk '{ printf "%.3f / %.3f / %.3f", $1, $2, $3 }')"
 	done
 	echo

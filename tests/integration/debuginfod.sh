@@ -44,9 +44,9 @@ start_server() { # DIR: serves the debug files under DIR once it has indexed the
 	env -u DEBUGINFOD_URLS -u DEBUGINFOD_CACHE_PATH debuginfod -p "$port" -d "$tmp/db-$(basename "$1").sqlite" -F "$1" -t 0 -g 0 >"$tmp/server.log" 2>&1 &
 	server=$!
 }
-wait_served() { # BUILD_ID: until the server answers 200 for it (the scan is done)
-	python3 - "$url/buildid/$1/debuginfo" <<'EOF' || fail "the server never served $1: $(tail -5 "$tmp/server.log")"
-import sys, time, urllib.request, urllib.error
+wait_url() { # URL: until the server answers it with 200
+	python3 - "$1" <<'EOF'
+import sys, time, urllib.request
 for _ in range(300):
     try:
         urllib.request.urlopen(sys.argv[1], timeout=2).read()
@@ -55,6 +55,9 @@ for _ in range(300):
         time.sleep(0.1)
 sys.exit(1)
 EOF
+}
+wait_served() { # BUILD_ID: until the server has indexed it
+	wait_url "$url/buildid/$1/debuginfo" || fail "the server never served $1: $(tail -5 "$tmp/server.log")"
 }
 
 # 1. No server named: unnamed, and said why.
@@ -102,16 +105,7 @@ echo "from the cache (server stopped): dbgd_hot $c %"
 # 4. A server that does not have the file.
 mkdir -p "$tmp/empty"
 start_server "$tmp/empty"
-python3 - "$url/metrics" <<'EOF' || fail "the empty server never answered"
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2).read()
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.1)
-sys.exit(1)
-EOF
+wait_url "$url/metrics" || fail "the empty server never answered"
 export DEBUGINFOD_CACHE_PATH=$tmp/cache404
 rec "$tmp/404.folded"
 n=$(named "$tmp/404.folded")
