@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +51,8 @@ struct capture {
 	struct bpf_link *loader_links[CAPTURE_MAX_LOADERS];
 	uint64_t loader_ino[CAPTURE_MAX_LOADERS], loader_dev[CAPTURE_MAX_LOADERS];
 	size_t nloaders;
+	pthread_t detacher; /* removing the uprobes after capture_stop */
+	bool detaching;
 };
 
 static uint64_t mono_ns(void)
@@ -361,6 +364,14 @@ int capture_poll(struct capture *c, int timeout_ms, capture_proc_fn fn, void *ct
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
+static void *detach_loaders(void *arg)
+{
+	struct capture *c = arg;
+	for (size_t i = 0; i < c->nloaders; i++)
+		bpf_link__destroy(c->loader_links[i]);
+	return NULL;
+}
+
 void capture_stop(struct capture *c)
 {
 	for (size_t i = 0; i < c->nfds; i++) {
@@ -370,6 +381,11 @@ void capture_stop(struct capture *c)
 			close(c->fds[i]);
 		c->fds[i] = -1;
 	}
+	/* Removing a uprobe waits for the kernel's grace periods (72 ms on
+	 * the 6.18 VM): done on a thread while the profile is built, joined
+	 * by capture_free. */
+	if (c->nloaders && !c->detaching && !pthread_create(&c->detacher, NULL, detach_loaders, c))
+		c->detaching = true;
 }
 
 void capture_free(struct capture *c)
@@ -381,8 +397,10 @@ void capture_free(struct capture *c)
 	free(c->fds);
 	free(c->links);
 	ring_buffer__free(c->rb);
-	for (size_t i = 0; i < c->nloaders; i++)
-		bpf_link__destroy(c->loader_links[i]);
+	if (c->detaching)
+		pthread_join(c->detacher, NULL);
+	else
+		detach_loaders(c);
 	free(c->loader);
 	profile_bpf__destroy(c->skel);
 	free(c);
