@@ -43,23 +43,6 @@ struct {
 	__uint(max_entries, 1);
 } offcpu_scratch SEC(".maps");
 
-static __always_inline void offcpu_add(const struct sample_key *key, __u64 ns)
-{
-	__u64 *v = bpf_map_lookup_elem(&offcpu_counts, key);
-	if (v) {
-		__sync_fetch_and_add(v, ns);
-		return;
-	}
-	long err = bpf_map_update_elem(&offcpu_counts, key, &ns, BPF_NOEXIST);
-	if (err == -17 /* EEXIST */) {
-		v = bpf_map_lookup_elem(&offcpu_counts, key);
-		if (v)
-			__sync_fetch_and_add(v, ns);
-	} else if (err) {
-		stat_inc(STAT_OFFCPU_FULL);
-	}
-}
-
 /* The thread coming back: its time away is added to the stacks it left with. */
 static __always_inline void offcpu_in(__u32 tid, __u64 now)
 {
@@ -68,7 +51,7 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 		return;
 	__u64 ns = now - st->ts;
 	if (ns >= offcpu_min_ns)
-		offcpu_add(&st->key, ns);
+		count_add(&offcpu_counts, &st->key, ns, STAT_OFFCPU_FULL);
 	else
 		stat_inc(STAT_OFFCPU_SHORT);
 	bpf_map_delete_elem(&offcpu_starts, &tid);
@@ -88,17 +71,7 @@ static __always_inline void offcpu_out(void *ctx, __u32 pid, __u32 tid)
 	struct offcpu_start *s = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!s)
 		return;
-	__builtin_memset(s, 0, sizeof(*s));
-	s->key.pid = pid;
-	s->key.tid = per_thread ? tid : 0;
-	s->key.gen = proc_gen(pid);
-	bpf_get_current_comm(s->key.comm, sizeof(s->key.comm));
-	s->key.kstack = want_kernel ? collect_stack(ctx, OFFCPU_SKIP & BPF_F_SKIP_FIELD_MASK, STAT_KSTACK_LOST)
-				    : STACK_NONE;
-	s->key.ustack = STACK_NONE;
-	if (want_user && has_memory())
-		if (!(unwind_dwarf && collect_user_dwarf(NULL, pid, s->key.gen, &s->key.ustack)))
-			s->key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
+	fill_key(&s->key, ctx, NULL, pid, tid, OFFCPU_SKIP);
 	s->ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&offcpu_starts, &tid, s, BPF_ANY))
 		stat_inc(STAT_OFFCPU_FULL);

@@ -254,21 +254,22 @@ static __always_inline __u32 proc_gen(__u32 pid)
 	return gen;
 }
 
-static __always_inline void count_sample(void *map, struct sample_key *key)
+/* Adds n to key's count in map (a sample: 1; a wait: its nanoseconds);
+ * a full map is counted in stats[full]. */
+static __always_inline void count_add(void *map, const struct sample_key *key, __u64 n, __u32 full)
 {
 	__u64 *count = bpf_map_lookup_elem(map, key);
 	if (count) {
-		__sync_fetch_and_add(count, 1);
+		__sync_fetch_and_add(count, n);
 		return;
 	}
-	__u64 one = 1;
-	long err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	long err = bpf_map_update_elem(map, key, &n, BPF_NOEXIST);
 	if (err == -17 /* EEXIST */) {
 		count = bpf_map_lookup_elem(map, key);
 		if (count)
-			__sync_fetch_and_add(count, 1);
+			__sync_fetch_and_add(count, n);
 	} else if (err) {
-		stat_inc(STAT_COUNTS_FULL);
+		stat_inc(full);
 	}
 }
 
@@ -292,6 +293,25 @@ static __always_inline bool has_memory(void)
 	if (!(BPF_CORE_READ(task, flags) & PF_KTHREAD))
 		stat_inc(STAT_USTACK_EXITED);
 	return false;
+}
+
+/* The current thread's key: process, thread when asked, comm, and its
+ * kernel stack (the first kskip frames left out) and user stack.  ctx is
+ * the program's; pctx the perf event's, or NULL at a context switch (the
+ * user registers are then those saved entering the kernel). */
+static __always_inline void fill_key(struct sample_key *key, void *ctx, struct bpf_perf_event_data *pctx,
+				     __u32 pid, __u32 tid, __u64 kskip)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->pid = pid;
+	key->tid = per_thread ? tid : 0;
+	key->gen = pid ? proc_gen(pid) : 0;
+	bpf_get_current_comm(key->comm, sizeof(key->comm));
+	key->kstack = want_kernel ? collect_stack(ctx, kskip & BPF_F_SKIP_FIELD_MASK, STAT_KSTACK_LOST) : STACK_NONE;
+	key->ustack = STACK_NONE;
+	if (want_user && pid && has_memory())
+		if (!(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack)))
+			key->ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 }
 
 /* Whether the current thread passes the process, thread and cgroup filters. */
@@ -327,21 +347,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	}
 
 	struct sample_key key;
-	__builtin_memset(&key, 0, sizeof(key));
-	key.pid = pid;
-	key.tid = per_thread ? tid : 0;
-	key.gen = pid ? proc_gen(pid) : 0;
-	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	key.kstack = want_kernel ? collect_stack(ctx, 0, STAT_KSTACK_LOST) : STACK_NONE;
-	key.ustack = STACK_NONE;
-	if (want_user && pid && has_memory())
-		if (!(unwind_dwarf && collect_user_dwarf(ctx, pid, key.gen, &key.ustack)))
-			key.ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
-
-	if (win)
-		count_sample(&counts1, &key);
-	else
-		count_sample(&counts, &key);
+	fill_key(&key, ctx, ctx, pid, tid, 0);
+	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL);
 	return 0;
 }
 

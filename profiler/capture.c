@@ -45,8 +45,6 @@ struct capture {
 	void *proc_ctx;
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
-	char vlog[1024]; /* the verifier's statistics, when asked for */
-	bool unwind_dwarf;
 	char *loader; /* the command's dynamic loader */
 	struct bpf_link *loader_links[CAPTURE_MAX_LOADERS];
 	uint64_t loader_ino[CAPTURE_MAX_LOADERS], loader_dev[CAPTURE_MAX_LOADERS];
@@ -210,7 +208,6 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	if (!c)
 		return fail(msg, msglen, -ENOMEM, "out of memory");
 	c->cycles = true;
-	c->unwind_dwarf = o->unwind_dwarf;
 	if (o->loader && !(c->loader = strdup(o->loader))) {
 		err = fail(msg, msglen, -ENOMEM, "out of memory");
 		goto fail;
@@ -225,8 +222,9 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		fail(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
+	char vlog[1024] = "";
 	if (o->verifier_stats) {
-		bpf_program__set_log_buf(c->skel->progs.on_sample, c->vlog, sizeof(c->vlog));
+		bpf_program__set_log_buf(c->skel->progs.on_sample, vlog, sizeof(vlog));
 		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
 	}
 	uint64_t t0 = mono_ns();
@@ -239,7 +237,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	uint32_t len = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_sample), &info, &len))
 		c->load.verified_insns = info.verified_insns;
-	const char *vt = strstr(c->vlog, "verification time ");
+	const char *vt = strstr(vlog, "verification time ");
 	if (vt)
 		c->load.verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
@@ -346,7 +344,7 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
 	if ((err = profile_bpf__attach(c->skel)))
 		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
-	if (c->unwind_dwarf)
+	if (c->skel->rodata->unwind_dwarf)
 		attach_loader_hooks(c);
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
