@@ -216,6 +216,7 @@ static __always_inline bool power_of_two(__u32 n)
 }
 
 #include "unwind.bpf.h"
+#include "python.bpf.h"
 
 static __always_inline bool in_cgroups(void)
 {
@@ -312,6 +313,9 @@ static __always_inline void fill_key(struct sample_key *key, void *ctx, struct b
 	if (want_user && pid && has_memory())
 		if (!(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack)))
 			key->ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
+	key->pystack = STACK_NONE;
+	if (python_walk && key->ustack >= STACK_ID_MIN)
+		key->pystack = python_stack(pid, tid, key->gen);
 }
 
 /* Whether the current thread passes the process, thread and cgroup filters. */

@@ -38,6 +38,7 @@ struct sample_key {
 	__u32 cpu_pad;
 	__u64 kstack; /* stack id */
 	__u64 ustack; /* stack id */
+	__u64 pystack; /* stack id of the Python frames (PY_FRAME_*), STACK_NONE without */
 	char comm[SCORCH_COMM_LEN];
 };
 
@@ -82,6 +83,11 @@ enum scorch_stat {
 	STAT_USTACK_EXITED,   /* samples in exit after the address space was torn down: kernel stack only */
 	STAT_OFFCPU_FULL,     /* off-CPU waits lost: the table of waiting threads or of their counts full */
 	STAT_OFFCPU_SHORT,    /* off-CPU waits shorter than the threshold, dropped */
+	STAT_PY_STACKS,       /* samples with Python frames */
+	STAT_PY_NO_THREAD,    /* samples in the eval loop whose thread state was not found */
+	STAT_PY_READ_ERR,     /* Python frame walks ended early: a frame unreadable */
+	STAT_PY_TRUNCATED,    /* Python stacks cut at SCORCH_MAX_DEPTH frames */
+	STAT_PY_EVENTS_LOST,  /* new Python stacks not announced: ring buffer full */
 	STAT_NR,
 };
 
@@ -130,6 +136,55 @@ struct unwind_proc {
 	__u32 gen; /* exec generation the mappings were read for */
 	__u32 n;   /* mappings used */
 	struct unwind_mapping maps[UNWIND_MAX_MAPPINGS];
+};
+
+/*
+ * Python frames (CPython 3.11+).  For a process userspace found to be
+ * CPython, the sampler walks the sampled thread's chain of interpreter
+ * frames when its native stack is in the eval loop, and stores one u64 per
+ * frame, innermost first, like a stack: the code object's address, the
+ * index of the instruction being executed, and whether the frame is the
+ * first one a C call of the eval loop ran (PY_FRAME_ENTRY): the frames
+ * up to and including an entry frame belong to the innermost native
+ * _PyEval_EvalFrameDefault frame still unclaimed.  Offsets come from
+ * userspace (tables per minor version, or the interpreter's own
+ * _Py_DebugOffsets).
+ */
+#define PY_FRAME_ENTRY (1ull << 63)
+#define PY_FRAME_INSTR_SHIFT 44
+#define PY_FRAME_INSTR_MAX ((1u << 19) - 1)
+#define PY_FRAME_CODE(f) (((f) & ((1ull << PY_FRAME_INSTR_SHIFT) - 1)) << 3)
+#define PY_FRAME_INSTR(f) ((__u32)((f) >> PY_FRAME_INSTR_SHIFT) & PY_FRAME_INSTR_MAX)
+#define PY_STACK_SEED (1ull << 40) /* store_stack flags of a Python stack: its ids differ from native ones */
+#define PY_OWNER_NONE 0xff
+
+struct py_proc {
+	__u32 gen;                  /* exec generation this is for */
+	__u32 version;              /* PY_VERSION_HEX, e.g. 0x030b02f0 */
+	__u64 interp_head;          /* address of _PyRuntime.interpreters.head */
+	__u64 eval_start, eval_end; /* _PyEval_EvalFrameDefault in the process */
+	__u64 cold_start, cold_end; /* its .cold part when the symbol table says, else 0 */
+	__u16 interp_threads_head;  /* PyInterpreterState.threads.head */
+	__u16 tstate_next;          /* PyThreadState.next */
+	__u16 tstate_native_tid;    /* PyThreadState.native_thread_id */
+	__s16 tstate_cframe;        /* PyThreadState.cframe, or -1 (3.13+: the frame is in the thread state) */
+	__u16 current_frame;        /* _PyCFrame.current_frame, or PyThreadState.current_frame */
+	__u16 frame_code;           /* _PyInterpreterFrame.f_code (f_executable) */
+	__u16 frame_previous;       /* .previous */
+	__u16 frame_instr;          /* .prev_instr (instr_ptr) */
+	__s16 frame_is_entry;       /* .is_entry (3.11), or -1 */
+	__u16 frame_owner;          /* .owner */
+	__u16 code_first_instr;     /* PyCodeObject.co_code_adaptive: the first code unit */
+	__u8 owner_cstack;          /* owner of the C-stack shim frame an eval loop pushes (3.12+), or PY_OWNER_NONE */
+	__u8 pad[5];
+};
+
+/* A new Python stack (its id in stacks): userspace reads its code objects
+ * while the process lives. */
+struct py_event {
+	__u32 pid;
+	__u32 gen;
+	__u64 stack;
 };
 
 #endif

@@ -22,6 +22,8 @@ const char *folded_kind_suffix(uint32_t kind)
 		return "_[i]";
 	case FRAME_JIT:
 		return "_[j]";
+	case FRAME_PYTHON:
+		return "_[p]";
 	default:
 		return "";
 	}
@@ -439,6 +441,9 @@ static uint32_t kind_from_suffix(const char *s, size_t *len)
 	case 'j':
 		*len -= 4;
 		return FRAME_JIT;
+	case 'p':
+		*len -= 4;
+		return FRAME_PYTHON;
 	default:
 		return FRAME_USER;
 	}

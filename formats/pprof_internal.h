@@ -27,6 +27,7 @@ typedef Perftools__Profiles__Function pb_function;
 
 #define PPROF_KERNEL_MAPPING "[kernel.kallsyms]"
 #define PPROF_JIT_MAPPING "[jit]"
+#define PPROF_PYTHON_MAPPING "[python]"
 #define PPROF_ROOT_LABELS_COMMENT "scorch:root_labels="
 
 /* Largest decompressed profile we accept (a gzip bomb guard). */

@@ -132,6 +132,7 @@ static int read_mappings(struct reader *r)
 		r->map_ids[i] = (uint32_t)id;
 		r->map_kinds[i] = pprof_is_kernel_file(name) ? FRAME_KERNEL
 				  : pprof_is_jit_file(name)  ? FRAME_JIT
+				  : !strcmp(name, PPROF_PYTHON_MAPPING) ? FRAME_PYTHON
 							     : FRAME_USER;
 		int err = add_id(r, &r->map_idx, pm->id, i, "mapping");
 		if (err)

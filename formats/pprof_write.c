@@ -41,7 +41,7 @@ struct writer {
 	struct idxtab loc_idx;	/* locations of more than one frame */
 
 	size_t nmodel_maps, nmaps; /* model mappings, then synthetic ones */
-	uint32_t kernel_map, jit_map;
+	uint32_t kernel_map, jit_map, python_map;
 	uint32_t *derived; /* per mapping id: flags the locations show */
 	uint64_t *lo, *hi; /* per mapping id: the locations' address range */
 
@@ -99,6 +99,8 @@ static int64_t frame_map(struct writer *w, const struct frame *f)
 		return synthetic_map(w, &w->kernel_map);
 	if (f->kind == FRAME_JIT)
 		return synthetic_map(w, &w->jit_map);
+	if (f->kind == FRAME_PYTHON)
+		return synthetic_map(w, &w->python_map);
 	return 0;
 }
 
@@ -315,7 +317,9 @@ static void fill_mapping(struct writer *w, pb_mapping *m, uint32_t id)
 		/* All false asks pprof to symbolize the mapping: keep it so. */
 		flags = src->flags & MAPPING_HAS_FUNCTIONS ? flags | src->flags : src->flags;
 	} else { /* synthetic: covers its locations' addresses */
-		m->filename = add_str(w, id == w->kernel_map ? PPROF_KERNEL_MAPPING : PPROF_JIT_MAPPING);
+		m->filename = add_str(w, id == w->kernel_map ? PPROF_KERNEL_MAPPING
+				       : id == w->jit_map  ? PPROF_JIT_MAPPING
+							   : PPROF_PYTHON_MAPPING);
 		m->memory_start = w->lo[id];
 		m->memory_limit = w->hi[id] > w->lo[id] ? w->hi[id] : w->lo[id];
 	}

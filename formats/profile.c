@@ -33,7 +33,7 @@ struct str_rec {
 	uint32_t len;
 	/* Frame id + 1 of the frame {name = this string, kind = k} with every
 	 * other field 0, per kind; 0 unknown (profile_frame_named's cache). */
-	uint32_t named[4];
+	uint32_t named[FRAME_PYTHON + 1];
 };
 
 struct profile {
@@ -262,7 +262,7 @@ int64_t profile_frame(struct profile *p, const struct frame *f)
 {
 	struct frame c = *f;
 	if (!c.name || !str_valid(p, c.name) || !str_valid(p, c.system_name) || !str_valid(p, c.file) ||
-	    c.mapping >= p->nmappings || c.kind > FRAME_JIT)
+	    c.mapping >= p->nmappings || c.kind > FRAME_PYTHON)
 		return -EINVAL;
 	if (c.system_name == c.name)
 		c.system_name = 0;
@@ -271,7 +271,7 @@ int64_t profile_frame(struct profile *p, const struct frame *f)
 
 int64_t profile_frame_named(struct profile *p, const char *name, size_t len, uint32_t kind)
 {
-	if (!len || kind > FRAME_JIT)
+	if (!len || kind > FRAME_PYTHON)
 		return -EINVAL;
 	int64_t sid = profile_intern(p, name, len);
 	if (sid < 0)

@@ -34,6 +34,7 @@ enum frame_kind {
 	FRAME_KERNEL = 1,  /* folded suffix _[k] */
 	FRAME_INLINED = 2, /* folded suffix _[i] */
 	FRAME_JIT = 3,	   /* folded suffix _[j] */
+	FRAME_PYTHON = 4,  /* an interpreted Python frame; folded suffix _[p] */
 };
 
 struct frame {

@@ -181,31 +181,35 @@ struct family {
 	float h0, h1, s, l0, l1;
 };
 
-/* Per palette, the families of user, kernel, inlined and JIT frames. */
-static const struct family families[3][4] = {
+/* Per palette, the families of user, kernel, inlined, JIT and Python frames. */
+static const struct family families[3][5] = {
     {/* hot */
      {0, 52, .85f, .50f, .62f},
      {200, 220, .45f, .62f, .74f},
      {170, 190, .55f, .55f, .68f},
-     {90, 130, .55f, .45f, .58f}},
+     {90, 130, .55f, .45f, .58f},
+     {230, 260, .60f, .62f, .74f}},
     {/* mem */
      {95, 150, .55f, .42f, .58f},
      {200, 220, .45f, .62f, .74f},
      {265, 290, .50f, .68f, .78f},
-     {40, 55, .80f, .50f, .60f}},
+     {40, 55, .80f, .50f, .60f},
+     {230, 260, .60f, .62f, .74f}},
     {/* io */
      {205, 250, .55f, .55f, .70f},
      {20, 35, .80f, .55f, .65f},
      {300, 325, .50f, .65f, .75f},
-     {90, 130, .55f, .45f, .58f}},
+     {90, 130, .55f, .45f, .58f},
+     {40, 55, .80f, .50f, .60f}},
 };
 
 /* For the module palette: hue by module; saturation and lightness by kind. */
-static const struct family module_families[4] = {
+static const struct family module_families[5] = {
     {0, 360, .60f, .55f, .68f},
     {0, 360, .25f, .55f, .70f},
     {0, 360, .60f, .76f, .86f},
     {0, 360, .90f, .38f, .48f},
+    {0, 360, .75f, .62f, .72f},
 };
 
 static float hue_to_rgb(float p, float q, float t)
@@ -247,7 +251,7 @@ static float unit(uint64_t h, int shift)
 void svg_colour(const char *palette, const char *name, size_t len, uint32_t kind, const char *module,
 		char out[8])
 {
-	uint32_t k = kind <= FRAME_JIT ? kind : FRAME_USER;
+	uint32_t k = kind <= FRAME_PYTHON ? kind : FRAME_USER;
 	uint64_t h = hash_bytes(name, len, 0xc0105);
 	const struct family *f;
 	float hv = unit(h, 0);

@@ -51,7 +51,12 @@ struct builder {
 	uint32_t k_pid, k_tid, k_comm;   /* label keys */
 	struct label *extra;             /* build_opts labels, then the process's */
 	size_t nstatic, nextra, cap_extra;
+	struct u64map py_natives;        /* frame id -> PY_NATIVE_*: native frames Python frames replace */
+	struct u64map py_ids;            /* Python frame (as walked) -> frame id + 1, per process */
 };
+
+#define PY_NATIVE_EVAL 1       /* _PyEval_EvalFrameDefault: its Python frames go in its place */
+#define PY_NATIVE_TRAMPOLINE 2 /* a perf map's py:: trampoline (-X perf): the same function again */
 
 static bool real_stack(uint64_t id)
 {
@@ -178,7 +183,18 @@ static int64_t make_frame(struct builder *b, const struct sym_frame *f, uint64_t
 	fr.file = (uint32_t)file;
 	fr.line = f->file ? f->line : 0;
 	fr.mapping = (uint32_t)map;
-	return profile_frame(b->p, &fr);
+	int64_t id = profile_frame(b->p, &fr);
+	if (id >= 0 && b->o->python && f->name) {
+		int kind = !strncmp(f->name, "_PyEval_EvalFrameDefault", 24) &&
+					   (!f->name[24] || !strcmp(f->name + 24, ".cold"))
+				   ? PY_NATIVE_EVAL
+			   : f->jit && !strncmp(f->name, "py::", 4) ? PY_NATIVE_TRAMPOLINE
+								    : 0;
+		int err = kind ? u64map_put(&b->py_natives, (uint64_t)id, (uint64_t)kind) : 0;
+		if (err)
+			return err;
+	}
+	return id;
 }
 
 /* Resolves the distinct addresses in b->addrs and records their frame ids in map. */
@@ -257,6 +273,118 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 	return 0;
 }
 
+/* The profile frame of one Python frame of process e (0 when its code
+ * object was never read). */
+static int64_t python_frame(struct builder *b, const struct capture_entry *e, uint64_t f)
+{
+	uint64_t key = f & ~PY_FRAME_ENTRY, *known = u64map_get(&b->py_ids, key);
+	if (known)
+		return (int64_t)*known - 1;
+	struct pyframe_info pi;
+	if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, f, &pi)) {
+		/* Its stack came while nobody polled: read it now if the process lives. */
+		pyframes_learn(b->o->python, e->key.pid, e->key.gen, &f, 1);
+		if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, f, &pi))
+			return b->unknown;
+	}
+	struct frame fr = { .kind = FRAME_PYTHON, .line = pi.filename ? (uint32_t)pi.line : 0 };
+	int64_t name = profile_intern_cstr(b->p, pi.qualname);
+	int64_t file = pi.filename ? profile_intern_cstr(b->p, pi.filename) : 0;
+	if (name < 0 || file < 0)
+		return -ENOMEM;
+	fr.name = (uint32_t)name;
+	fr.file = (uint32_t)file;
+	int64_t id = profile_frame(b->p, &fr);
+	if (id < 0)
+		return id;
+	b->st->python_frames++;
+	int err = u64map_put(&b->py_ids, key, (uint64_t)id + 1);
+	return err ? err : id;
+}
+
+/* Appends Python frames py[lo, hi) (innermost first) root first. */
+static int append_python(struct builder *b, const struct capture_entry *e, const uint64_t *py, size_t lo,
+			 size_t hi, size_t *n)
+{
+	int err = array_grow(&b->frames, &b->cap_frames, *n + (hi - lo) + 1, sizeof(*b->frames));
+	for (size_t j = hi; j-- > lo && !err;) {
+		int64_t id = python_frame(b, e, py[j]);
+		if (id < 0)
+			return (int)id;
+		b->frames[(*n)++] = (uint32_t)id;
+	}
+	return err;
+}
+
+/* Appends the user stack with each native eval-loop frame replaced by the
+ * Python frames it was running.  The walk's frames come innermost first in
+ * groups, each ending at an entry frame; the innermost eval frame runs the
+ * first group.  Eval frames beyond the groups stay native; groups beyond
+ * the eval frames go to the outermost one. */
+static int append_user_python(struct builder *b, const struct capture_entry *e, size_t *n, bool *trunc)
+{
+	uint32_t nr = 0, flags = 0, pnr = 0, pflags = 0;
+	const uint64_t *ips = get_stack(b, e->key.ustack, &nr, &flags);
+	const uint64_t *py = get_stack(b, e->key.pystack, &pnr, &pflags);
+	size_t starts[SCORCH_MAX_DEPTH + 1], ngroups = 0, evals = 0;
+	int err;
+
+	if (!ips || !py)
+		return append_stack(b, e->key.ustack, &b->uframes, n, trunc);
+	for (uint32_t j = 0; j < pnr; j++)
+		if (!j || py[j - 1] & PY_FRAME_ENTRY)
+			starts[ngroups++] = j;
+	starts[ngroups] = pnr;
+	for (uint32_t i = 0; i < nr; i++) {
+		const uint64_t *ex = u64map_get(&b->uframes, adjust(ips, i));
+		for (size_t j = 0; ex && j < (*ex & 0xff); j++) {
+			const uint64_t *k = u64map_get(&b->py_natives, b->fpool[(*ex >> 8) + j]);
+			evals += k && *k == PY_NATIVE_EVAL;
+		}
+	}
+	if (!evals)
+		return append_stack(b, e->key.ustack, &b->uframes, n, trunc);
+	if ((err = array_grow(&b->frames, &b->cap_frames, *n + nr + 2, sizeof(*b->frames))))
+		return err;
+	if (flags & STACK_F_TRUNCATED) {
+		b->frames[(*n)++] = b->truncated;
+		*trunc = true;
+	}
+	size_t outer = evals; /* eval frames still to come, counting this one */
+	for (uint32_t i = nr; i-- > 0;) {
+		const uint64_t *ex = u64map_get(&b->uframes, adjust(ips, i));
+		size_t cnt = ex ? (size_t)(*ex & 0xff) : 1;
+		if ((err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
+			return err;
+		if (!ex)
+			b->frames[(*n)++] = b->unknown;
+		for (size_t j = 0; j < cnt && ex; j++) {
+			uint32_t id = b->fpool[(*ex >> 8) + j];
+			const uint64_t *k = u64map_get(&b->py_natives, id);
+			if (k && *k == PY_NATIVE_TRAMPOLINE)
+				continue;
+			if (!k) {
+				b->frames[(*n)++] = id;
+				continue;
+			}
+			size_t g = --outer; /* this eval frame's group, counted from the innermost */
+			if (g >= ngroups) {
+				b->frames[(*n)++] = id;
+				continue;
+			}
+			size_t from = outer == evals - 1 ? ngroups : g + 1; /* the outermost takes the rest */
+			if (outer == evals - 1 && (pflags & STACK_F_TRUNCATED)) {
+				b->frames[(*n)++] = b->truncated;
+				*trunc = true;
+			}
+			if ((err = append_python(b, e, py, starts[g], starts[from], n)) ||
+			    (err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int add_sample(struct builder *b, const struct capture_entry *e)
 {
 	size_t n = 0;
@@ -264,7 +392,8 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 	int err;
 	char comm[SCORCH_COMM_LEN + 1];
 
-	if ((err = append_stack(b, e->key.ustack, &b->uframes, &n, &trunc)) ||
+	if ((err = b->o->python && real_stack(e->key.pystack) ? append_user_python(b, e, &n, &trunc)
+							      : append_stack(b, e->key.ustack, &b->uframes, &n, &trunc)) ||
 	    (err = append_stack(b, e->key.kstack, &b->kframes, &n, &trunc)))
 		return err;
 	if (!n)
@@ -368,6 +497,7 @@ static int build_process(struct builder *b, const struct capture_entry *e, size_
 			return err;
 	}
 	u64map_release(&b->uframes);
+	u64map_release(&b->py_ids);
 	b->naddrs = 0;
 	b->nfpool = b->kernel_nfpool; /* the user expansions of the previous process are done with */
 	for (size_t i = lo; i < hi && !err; i++)
@@ -430,6 +560,8 @@ static void builder_release(struct builder *b)
 	free(b->stacks.recs);
 	u64map_release(&b->kframes);
 	u64map_release(&b->uframes);
+	u64map_release(&b->py_natives);
+	u64map_release(&b->py_ids);
 	free(b->addrs);
 	free(b->frames);
 	free(b->fpool);
@@ -464,6 +596,8 @@ int build_profile_entries(const struct capture *c, const struct capture_entry *i
 	u64map_init(&b.stacks.ids);
 	u64map_init(&b.kframes);
 	u64map_init(&b.uframes);
+	u64map_init(&b.py_natives);
+	u64map_init(&b.py_ids);
 	sym_batch_init(&b.batch);
 	if ((err = builder_init(&b)))
 		goto out;
@@ -477,6 +611,8 @@ int build_profile_entries(const struct capture *c, const struct capture_entry *i
 		err = store_stack(&b, e[i].key.kstack);
 		if (!err)
 			err = store_stack(&b, e[i].key.ustack);
+		if (!err && o->python)
+			err = store_stack(&b, e[i].key.pystack);
 	}
 	/* Kernel addresses are the same in every process: resolve them once. */
 	for (size_t i = 0; i < n && !err; i++)

@@ -12,6 +12,7 @@
 
 #include "formats/profile.h"
 #include "profiler/capture.h"
+#include "symbolize/python.h"
 #include "symbolize/symbolizer.h"
 
 /* A string label added to samples (agent: host, service, container...). */
@@ -37,6 +38,7 @@ struct build_opts {
 	void (*files_loaded)(void *ctx);
 	void *files_ctx;
 	const char *leaf_frame; /* a frame of this name below every stack (e.g. "[off-cpu]"), or NULL */
+	struct pyframes *python; /* Python frames replace the eval loop's native ones; NULL for none */
 };
 
 struct build_stats {
@@ -45,6 +47,7 @@ struct build_stats {
 	uint64_t stacks_missing;   /* stack ids whose stack could not be read back */
 	uint64_t unknown_frames;   /* frames with no function name */
 	uint64_t truncated;        /* samples with a stack cut at the depth limit */
+	uint64_t python_frames;    /* distinct Python frames named */
 };
 
 /* Reads every count and stack from c, symbolizes with s and adds the samples

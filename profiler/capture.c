@@ -22,12 +22,14 @@
 #include "symbolize/cfi.h"
 #include "profile.skel.h"
 
-_Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
+_Static_assert(sizeof(struct sample_key) == 56, "sample_key layout is shared with BPF");
 _Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
 _Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
 _Static_assert(sizeof(struct proc_state) == 16, "proc_state layout");
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
+_Static_assert(sizeof(struct py_proc) == 80, "py_proc layout");
+_Static_assert(sizeof(struct py_event) == 16, "py_event layout");
 _Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwind_proc layout");
 
 #define CAPTURE_MAX_LOADERS 2
@@ -43,6 +45,8 @@ struct capture {
 	int ncpus_possible;
 	capture_proc_fn proc_fn;
 	void *proc_ctx;
+	capture_python_fn py_fn;
+	void *py_ctx;
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
 	char *loader; /* the command's dynamic loader */
@@ -193,6 +197,12 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? o->count_entries : 1);
+	/* Python frames: interpreters described by userspace, and a remembered
+	 * thread state per thread (an LRU: a thread of an exited process ages out). */
+	s->rodata->python_walk = o->python;
+	err = err ?: bpf_map__set_max_entries(s->maps.py_procs, o->python ? 16384 : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.py_threads, o->python ? at_least_one(o->python_threads) : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.py_seen, o->python ? o->stack_entries : 1);
 	return err;
 }
 
@@ -289,6 +299,39 @@ static int on_proc_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* A new Python stack: read from whichever window it went into. */
+static int on_py_event(void *ctx, void *data, size_t len)
+{
+	struct capture *c = ctx;
+	const struct py_event *ev = data;
+	struct stack_trace st;
+	if (len < sizeof(*ev) || !c->py_fn)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &ev->stack, &st) &&
+	    (!c->skel->rodata->windowed || bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks1), &ev->stack, &st)))
+		return 0;
+	if (st.nr > SCORCH_MAX_DEPTH)
+		st.nr = SCORCH_MAX_DEPTH;
+	c->py_fn(c->py_ctx, ev->pid, ev->gen, &st);
+	return 0;
+}
+
+void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx)
+{
+	c->py_fn = fn;
+	c->py_ctx = ctx;
+}
+
+int capture_python_map(const struct capture *c)
+{
+	return c->skel->rodata->python_walk ? bpf_map__fd(c->skel->maps.py_procs) : -ENOTSUP;
+}
+
+int capture_process_map(const struct capture *c)
+{
+	return bpf_map__fd(c->skel->maps.procs);
+}
+
 /* The uprobe on path's _dl_debug_state; false when it cannot be set. */
 static bool probe_loader(struct capture *c, const char *path)
 {
@@ -342,6 +385,9 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.proc_events), on_proc_event, c, NULL);
 	if (!c->rb)
 		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
+	if (c->skel->rodata->python_walk &&
+	    (err = ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.py_events), on_py_event, c)))
+		return fail(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
 	if ((err = profile_bpf__attach(c->skel)))
 		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
 	if (c->skel->rodata->unwind_dwarf)

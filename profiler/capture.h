@@ -41,6 +41,8 @@ struct capture_opts {
 	bool offcpu;             /* time off the CPU by stack too (capture_read_offcpu) */
 	uint64_t offcpu_min_ns;  /* shorter waits are dropped */
 	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
+	bool python;             /* Python frames of processes described in the py_procs map (capture_python_map) */
+	uint32_t python_threads; /* Python threads whose thread state is remembered */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -112,6 +114,16 @@ struct capture_unwind_maps {
 
 /* The unwind maps; -ENOTSUP when the capture was opened without unwind_dwarf. */
 int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out);
+
+/* A new Python stack of (pid, gen) was stored: its code objects are to be
+ * read while the process lives. */
+typedef void (*capture_python_fn)(void *ctx, uint32_t pid, uint32_t gen, const struct stack_trace *st);
+/* Where capture_poll hands new Python stacks (capture_opts.python). */
+void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx);
+/* The pid -> struct py_proc map; -ENOTSUP without capture_opts.python. */
+int capture_python_map(const struct capture *c);
+/* The pid -> struct proc_state map: the processes the BPF side knows live. */
+int capture_process_map(const struct capture *c);
 
 /* The online CPUs from /sys/devices/system/cpu/online (caller frees). */
 int capture_online_cpus(int **cpus, size_t *n);

@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "output.h"
+#include "python.h"
 #include "record_opts.h"
 #include "symbolize/cfi.h"
 #include "symbolize/debuginfod.h"
@@ -145,6 +146,8 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->offcpu = o->time != RECORD_TIME_CPU;
 	co->offcpu_min_ns = o->offcpu_min_us * 1000;
 	co->offcpu_threads = 16384; /* threads waiting at once; preallocated, ~100 bytes each */
+	co->python = !o->no_python && co->user_stacks;
+	co->python_threads = 16384; /* an LRU: threads beyond it are searched for again */
 }
 
 /* What each process announcement updates.  Announcements are handled a
@@ -155,6 +158,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 struct record_ctx {
 	struct symbolizer *sym;
 	struct unwind *unw; /* NULL with --unwind fp */
+	struct pytrack *py; /* NULL with --no-python */
 	uint64_t *pending;  /* pid << 32 | gen, in arrival order */
 	size_t npending, cap;
 	struct u64map seen; /* the same, for the batch */
@@ -183,6 +187,8 @@ static void track_pending(struct record_ctx *rc)
 		err = symbolizer_track(rc->sym, pid, gen);
 		if (err && err != -ESRCH)
 			log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+		if (rc->py)
+			pytrack_announce(rc->py, pid, gen);
 		u64map_del(&rc->seen, rc->pending[i]);
 	}
 	rc->npending = 0;
@@ -209,8 +215,11 @@ static int run_loop(struct capture *c, struct record_ctx *rc, const struct recor
 		}
 		if (w && workload_reap(w, false))
 			break;
-		if (rc->unw && now_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
-			unwind_sweep(rc->unw);
+		if (now_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
+			if (rc->unw)
+				unwind_sweep(rc->unw);
+			if (rc->py)
+				pytrack_sweep(rc->py);
 			swept = now_s(CLOCK_MONOTONIC);
 		}
 	}
@@ -318,6 +327,28 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 	if (ss.files_failed)
 		log_warn("%" PRIu64 " mapped files could not be read for symbols", ss.files_failed);
 	report_misses(&ss);
+}
+
+/* Python frames: what was found, and every stack that could not be walked whole. */
+static void report_python(const uint64_t *stats, const struct pytrack *py)
+{
+	struct pytrack_stats ps;
+	if (!py)
+		return;
+	pytrack_stats(py, &ps);
+	if (!ps.processes)
+		return;
+	log_info("python: %" PRIu64 " interpreters, %" PRIu64 " samples with Python frames", ps.processes,
+		 stats[STAT_PY_STACKS]);
+	if (stats[STAT_PY_NO_THREAD] || stats[STAT_PY_READ_ERR] || stats[STAT_PY_TRUNCATED])
+		log_warn("python: %" PRIu64 " samples in the eval loop without a thread state, %" PRIu64
+			 " frame walks cut short by an unreadable frame, %" PRIu64 " deeper than %d frames "
+			 "(marked [truncated])",
+			 stats[STAT_PY_NO_THREAD], stats[STAT_PY_READ_ERR], stats[STAT_PY_TRUNCATED], SCORCH_MAX_DEPTH);
+	if (stats[STAT_PY_EVENTS_LOST] || ps.codes_gone)
+		log_debug("python: %" PRIu64 " new stacks not announced in time, %" PRIu64
+			  " whose process exited before its code objects were read",
+			  stats[STAT_PY_EVENTS_LOST], ps.codes_gone);
 }
 
 /* The debuginfod servers of --debuginfod or $DEBUGINFOD_URLS; NULL when
@@ -603,6 +634,10 @@ int cmd_record(int argc, char **argv)
 	}
 	unwind_preload_finish(unw, preload);
 	preload = NULL;
+	if (co.python && (err = pytrack_new(c, &rc.py))) {
+		log_error("record: cannot set up Python frames: %s", strerror(-err));
+		goto out;
+	}
 	rc.sym = sym;
 	rc.unw = unw;
 	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
@@ -641,6 +676,7 @@ int cmd_record(int argc, char **argv)
 		.per_thread = o.per_thread,
 		.files_loaded = dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
+		.python = pytrack_frames(rc.py),
 	};
 	if ((err = o.time == RECORD_TIME_CPU ? build_profile(c, sym, &bo, p, &bs) : build_time(c, sym, &o, &bo, p, &bs))) {
 		log_error("record: cannot build the profile: %s", strerror(-err));
@@ -658,6 +694,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	report(&o, c, stats, &bs, sym, t1 - t0);
 	report_unwind(&o, stats, unw);
+	report_python(stats, rc.py);
 	report_unnamed_files(sym, dbgd != NULL);
 	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
@@ -674,6 +711,7 @@ out:
 	free(rc.pending);
 	u64map_release(&rc.seen);
 	unwind_free(unw);
+	pytrack_free(rc.py);
 	capture_free(c);
 	symbolizer_free(sym);
 	dbgd_free(dbgd);

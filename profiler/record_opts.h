@@ -48,6 +48,7 @@ struct record_opts {
 	enum record_time time;       /* --off-cpu, --wall */
 	uint64_t offcpu_min_us;      /* --off-cpu-min-us (1) */
 	bool no_debuginfod;          /* --no-debuginfod */
+	bool no_python;              /* --no-python */
 	double debuginfod_deadline;  /* --debuginfod-deadline seconds; set to 30 by the parser */
 	enum record_unwind unwind; /* --unwind, default auto */
 	uint32_t unwind_rows;   /* --unwind-rows, 0: default */

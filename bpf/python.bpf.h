@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Python frames: the sampled thread's chain of CPython interpreter frames,
+ * walked in the kernel when its native stack is in the eval loop.  Included
+ * by profile.bpf.c after its maps, stat_inc() and store_stack().
+ *
+ * The thread's PyThreadState is found by its native thread id in the
+ * interpreter's list of threads (remembered per thread, checked at each
+ * use: a thread state is freed and its memory reused when its thread
+ * ends); from it the current frame, and from each frame the previous one.
+ * Each frame costs one read of its first 72 bytes.  Every stack that ends
+ * early is counted.  As for the native unwinder, one frame is a global
+ * function (checked once by the verifier) and the walk's state lives in a
+ * per-CPU map.
+ */
+#ifndef SCORCH_BPF_PYTHON_BPF_H
+#define SCORCH_BPF_PYTHON_BPF_H
+
+const volatile bool python_walk = false;
+
+/* pid -> the process's interpreter layout: written by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct py_proc);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} py_procs SEC(".maps");
+
+/* tid -> its PyThreadState, found once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} py_threads SEC(".maps");
+
+/* Python stacks userspace was told of (stack id -> 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u64);
+	__type(value, __u8);
+	__uint(max_entries, 1);
+} py_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} py_events SEC(".maps");
+
+#define PY_FRAME_BYTES 72 /* every field the walk reads lies in a frame's first 72 bytes */
+#define PY_MAX_THREADS 64 /* thread states searched for the sampled thread's */
+
+struct py_state {
+	struct py_proc l;
+	__u64 frame; /* the next frame to read */
+	__u32 nr;
+	__u8 truncated;
+	__u8 failed;
+	__u8 pad[2];
+	__u8 buf[PY_FRAME_BYTES + 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct py_state);
+	__uint(max_entries, 1);
+} py_cpu SEC(".maps");
+
+static __always_inline __u64 py_field(const struct py_state *s, __u32 off)
+{
+	if (off > PY_FRAME_BYTES - 8)
+		return 0;
+	return *(const __u64 *)(s->buf + off);
+}
+
+/* One frame: records s->frame and steps to the previous one. */
+__noinline int py_frame(void)
+{
+	__u32 zero = 0;
+	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || !st)
+		return 1;
+	if (!s->frame)
+		return 1;
+	if (bpf_probe_read_user(s->buf, PY_FRAME_BYTES, (const void *)s->frame)) {
+		s->failed = 1;
+		return 1;
+	}
+	__u32 nr = s->nr;
+	__u64 code = py_field(s, s->l.frame_code), instr = py_field(s, s->l.frame_instr);
+	__u32 oo = s->l.frame_owner;
+	__u8 owner = oo < PY_FRAME_BYTES ? s->buf[oo] : 0;
+	s->frame = py_field(s, s->l.frame_previous);
+	if (s->l.owner_cstack != PY_OWNER_NONE && owner == s->l.owner_cstack) {
+		/* The shim an eval loop pushes on entry: the frame below it was the first it ran. */
+		__u32 k = nr - 1;
+		if (nr > 0 && k < SCORCH_MAX_DEPTH)
+			st->ips[k] |= PY_FRAME_ENTRY;
+		return 0;
+	}
+	if (nr >= SCORCH_MAX_DEPTH) {
+		s->truncated = 1;
+		return 1;
+	}
+	__u64 first = code + s->l.code_first_instr, idx = 0;
+	if (instr >= first)
+		idx = (instr - first) / 2;
+	if (idx > PY_FRAME_INSTR_MAX)
+		idx = PY_FRAME_INSTR_MAX;
+	__u64 f = (code >> 3) & ((1ull << PY_FRAME_INSTR_SHIFT) - 1);
+	f |= idx << PY_FRAME_INSTR_SHIFT;
+	__s32 eo = s->l.frame_is_entry;
+	if (eo >= 0 && eo < PY_FRAME_BYTES && s->buf[eo])
+		f |= PY_FRAME_ENTRY;
+	st->ips[nr] = f;
+	s->nr = nr + 1;
+	return 0;
+}
+
+static long py_step(__u32 i, void *data)
+{
+	(void)i;
+	(void)data;
+	return py_frame() ? 1 : 0;
+}
+
+static __always_inline bool py_read(__u64 addr, __u64 *out)
+{
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr) == 0;
+}
+
+/* The thread state whose native thread id is tid, or 0.  A global function:
+ * its loop is checked once. */
+__noinline __u64 py_find_thread(__u32 tid)
+{
+	__u32 zero = 0;
+	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
+	if (!s)
+		return 0;
+	__u64 *known = bpf_map_lookup_elem(&py_threads, &tid);
+	__u64 ts = 0, v = 0;
+	if (known && *known && py_read(*known + s->l.tstate_native_tid, &v) && v == tid)
+		return *known;
+	__u64 interp;
+	if (!py_read(s->l.interp_head, &interp) || !interp || !py_read(interp + s->l.interp_threads_head, &ts))
+		return 0;
+	for (int i = 0; i < PY_MAX_THREADS && ts; i++) {
+		if (!py_read(ts + s->l.tstate_native_tid, &v))
+			return 0;
+		if (v == tid) {
+			bpf_map_update_elem(&py_threads, &tid, &ts, BPF_ANY);
+			return ts;
+		}
+		if (!py_read(ts + s->l.tstate_next, &ts))
+			return 0;
+	}
+	return 0;
+}
+
+/* Whether the native user stack in scratch passes through the eval loop. */
+static __always_inline bool py_in_eval(const struct stack_trace *st, const struct py_proc *l)
+{
+	__u32 nr = st->nr;
+	for (__u32 i = 0; i < SCORCH_MAX_DEPTH; i++) {
+		if (i >= nr)
+			break;
+		__u64 pc = st->ips[i] - (i ? 1 : 0);
+		if ((pc >= l->eval_start && pc < l->eval_end) || (pc >= l->cold_start && pc < l->cold_end))
+			return true;
+	}
+	return false;
+}
+
+/* The id of the sampled thread's Python stack, or STACK_NONE.  Called
+ * right after its native user stack was stored, which is still in scratch. */
+static __always_inline __u64 python_stack(__u32 pid, __u32 tid, __u32 gen)
+{
+	__u32 zero = 0;
+	const struct py_proc *l = bpf_map_lookup_elem(&py_procs, &pid);
+	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
+	if (!l || !st || !s || l->gen != gen || !py_in_eval(st, l))
+		return STACK_NONE;
+	__builtin_memcpy(&s->l, l, sizeof(s->l));
+	s->nr = 0;
+	s->truncated = 0;
+	s->failed = 0;
+	__u64 ts = py_find_thread(tid), at = 0;
+	if (!ts) {
+		stat_inc(STAT_PY_NO_THREAD);
+		return STACK_NONE;
+	}
+	if (s->l.tstate_cframe >= 0) {
+		if (!py_read(ts + s->l.tstate_cframe, &at))
+			at = 0;
+	} else {
+		at = ts;
+	}
+	if (!at || !py_read(at + s->l.current_frame, &s->frame)) {
+		stat_inc(STAT_PY_READ_ERR);
+		return STACK_NONE;
+	}
+	bpf_loop(SCORCH_MAX_DEPTH + 1, py_step, NULL, 0);
+	if (s->failed)
+		stat_inc(STAT_PY_READ_ERR);
+	if (s->nr == 0)
+		return STACK_NONE;
+	st->nr = s->nr;
+	st->flags = 0;
+	if (s->truncated) {
+		st->flags = STACK_F_TRUNCATED;
+		stat_inc(STAT_PY_TRUNCATED);
+	}
+	stat_inc(STAT_PY_STACKS);
+	__u64 id = store_stack(PY_STACK_SEED);
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(&py_seen, &id))
+		return id;
+	struct py_event *ev = bpf_ringbuf_reserve(&py_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(STAT_PY_EVENTS_LOST);
+		return id; /* told at its next sample */
+	}
+	ev->pid = pid;
+	ev->gen = gen;
+	ev->stack = id;
+	bpf_ringbuf_submit(ev, 0);
+	__u8 one = 1;
+	bpf_map_update_elem(&py_seen, &id, &one, BPF_ANY);
+	return id;
+}
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+#include "python.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/array.h"
+#include "base/hashtab.h"
+#include "log.h"
+#include "symbolize/procmaps.h"
+
+/* A process is looked at on each of its first announcements until it is
+ * known to be Python (or not): the interpreter may not be set up at the
+ * first, which comes at exec. */
+#define PYTRACK_ATTEMPTS 8
+
+struct pytrack {
+	struct capture *c;
+	int map_fd;
+	struct pyframes *pf;
+	struct u64map tried; /* pid << 32 | gen -> attempts made; PYTRACK_DONE when decided */
+	struct pytrack_stats st;
+};
+
+#define PYTRACK_DONE 0xffu
+
+static uint64_t key_of(uint32_t pid, uint32_t gen)
+{
+	return (uint64_t)pid << 32 | gen;
+}
+
+static void on_stack(void *ctx, uint32_t pid, uint32_t gen, const struct stack_trace *st)
+{
+	struct pytrack *t = ctx;
+	int err = pyframes_learn(t->pf, pid, gen, (const uint64_t *)st->ips, st->nr);
+	if (err == -ESRCH)
+		t->st.codes_gone++;
+	else if (!err)
+		t->st.codes_read++;
+}
+
+int pytrack_new(struct capture *c, struct pytrack **out)
+{
+	int fd = capture_python_map(c);
+	if (fd < 0)
+		return fd;
+	struct pytrack *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	int err = pyframes_new(&t->pf);
+	if (err) {
+		free(t);
+		return err;
+	}
+	t->c = c;
+	t->map_fd = fd;
+	u64map_init(&t->tried);
+	capture_on_python(c, on_stack, t);
+	*out = t;
+	return 0;
+}
+
+void pytrack_free(struct pytrack *t)
+{
+	if (!t)
+		return;
+	capture_on_python(t->c, NULL, NULL);
+	pyframes_free(t->pf);
+	u64map_release(&t->tried);
+	free(t);
+}
+
+struct pyframes *pytrack_frames(struct pytrack *t)
+{
+	return t ? t->pf : NULL;
+}
+
+static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->gen = gen;
+	p->version = l->version;
+	p->interp_head = l->interp_head;
+	p->eval_start = l->eval_start;
+	p->eval_end = l->eval_end;
+	p->cold_start = l->cold_start;
+	p->cold_end = l->cold_end;
+	p->interp_threads_head = l->interp_threads_head;
+	p->tstate_next = l->tstate_next;
+	p->tstate_native_tid = l->tstate_native_tid;
+	p->tstate_cframe = l->tstate_cframe;
+	p->current_frame = l->current_frame;
+	p->frame_code = l->frame_code;
+	p->frame_previous = l->frame_previous;
+	p->frame_instr = l->frame_instr;
+	p->frame_is_entry = l->frame_is_entry;
+	p->frame_owner = l->frame_owner;
+	p->code_first_instr = l->code_first_instr;
+	p->owner_cstack = l->owner_cstack;
+}
+
+void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen)
+{
+	uint64_t key = key_of(pid, gen), *tries = u64map_get(&t->tried, key);
+	uint64_t n = tries ? *tries : 0;
+	if (n == PYTRACK_DONE || n >= PYTRACK_ATTEMPTS)
+		return;
+	struct procmaps m;
+	uint32_t tid = 0;
+	if (procmaps_read_live(pid, &tid, &m))
+		return;
+	struct python_layout l;
+	char why[160] = "";
+	int err = pyframes_attach(t->pf, pid, gen, &m, &l, why, sizeof(why));
+	procmaps_release(&m);
+	if (!err) {
+		struct py_proc p;
+		to_bpf(gen, &l, &p);
+		if (bpf_map_update_elem(t->map_fd, &pid, &p, BPF_ANY)) {
+			log_warn("Python frames unavailable for %" PRIu32 ": the table of Python processes is full", pid);
+			t->st.unavailable++;
+		} else {
+			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
+				  l.version >> 8 & 0xff);
+			t->st.processes++;
+		}
+		n = PYTRACK_DONE;
+	} else if (err == -ENOTSUP || err == -EPROTO) {
+		log_warn("Python frames unavailable for %" PRIu32 ": %s", pid, why);
+		t->st.unavailable++;
+		n = PYTRACK_DONE;
+	} else if (err == -ESRCH || err == -EEXIST) {
+		n = PYTRACK_DONE;
+	} else {
+		n++; /* not Python (yet), or its interpreter not set up yet */
+	}
+	u64map_put(&t->tried, key, n);
+}
+
+void pytrack_sweep(struct pytrack *t)
+{
+	int live_fd = capture_process_map(t->c);
+	uint64_t key, val, *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	for (size_t pos = 0; u64map_next(&t->tried, &pos, &key, &val);) {
+		uint32_t pid = (uint32_t)(key >> 32);
+		struct proc_state ps;
+		if (!bpf_map_lookup_elem(live_fd, &pid, &ps) && ps.gen == (uint32_t)key)
+			continue;
+		if (array_grow(&gone, &cap, ngone + 1, sizeof(*gone)))
+			break;
+		gone[ngone++] = key;
+	}
+	for (size_t i = 0; i < ngone; i++) {
+		uint32_t pid = (uint32_t)(gone[i] >> 32);
+		u64map_del(&t->tried, gone[i]);
+		struct py_proc p;
+		if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == (uint32_t)gone[i])
+			bpf_map_delete_elem(t->map_fd, &pid);
+	}
+	free(gone);
+}
+
+void pytrack_stats(const struct pytrack *t, struct pytrack_stats *out)
+{
+	*out = t->st;
+}

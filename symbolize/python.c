@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "python.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/hashtab.h"
+#include "bpf/scorch.h"
+#include "procmaps.h"
+#include "strpool.h"
+
+/* What reading a code object needs besides the walk's layout. */
+struct code_layout {
+	uint16_t firstlineno, filename, qualname, linetable;
+	uint16_t str_state;        /* PyASCIIObject.state */
+	uint16_t str_ascii_data;   /* sizeof(PyASCIIObject): where a compact ASCII string's bytes start */
+	uint16_t str_compact_data; /* sizeof(PyCompactUnicodeObject): a compact non-ASCII string's */
+	uint16_t bytes_size, bytes_data;
+};
+
+struct version_table {
+	uint32_t minor; /* 3.x */
+	struct python_layout walk;
+	struct code_layout code;
+};
+
+/* Tables for versions without _Py_DebugOffsets, x86_64 release builds.
+ * 3.11 was read off Debian 12's python3.11 (3.11.2) debug info and is run
+ * by the tests; 3.12 comes from its headers alone. */
+static const struct version_table tables[] = {
+	{
+		.minor = 11,
+		.walk = {
+			.interp_threads_head = 16,
+			.tstate_next = 8, .tstate_interp = 16, .tstate_native_tid = 160,
+			.tstate_cframe = 56, .current_frame = 8,
+			.frame_code = 32, .frame_previous = 48, .frame_instr = 56,
+			.frame_owner = 69, .frame_is_entry = 68, .owner_cstack = PY_OWNER_NONE,
+			.code_first_instr = 184,
+		},
+		.code = { .firstlineno = 72, .filename = 112, .qualname = 128, .linetable = 136,
+			  .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+			  .bytes_size = 16, .bytes_data = 32 },
+	},
+};
+
+#define RUNTIME_INTERP_HEAD_311 40 /* _PyRuntime.interpreters.head (3.11, 3.12) */
+
+struct pycode {
+	const char *qualname, *filename;
+	int firstlineno;
+	uint8_t *linetable;
+	size_t nlinetable;
+};
+
+struct pyproc {
+	uint32_t pid, gen;
+	struct python_layout walk;
+	struct code_layout code;
+	struct u64map codes; /* code object address -> index + 1 in codes[] */
+	struct pycode *list;
+	size_t n, cap;
+	struct strpool strings;
+};
+
+struct pyframes {
+	struct u64map procs; /* pid << 32 | gen -> struct pyproc * */
+};
+
+static uint64_t proc_key(uint32_t pid, uint32_t gen)
+{
+	return (uint64_t)pid << 32 | gen;
+}
+
+int pyframes_new(struct pyframes **out)
+{
+	struct pyframes *pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	u64map_init(&pf->procs);
+	*out = pf;
+	return 0;
+}
+
+static void proc_free(struct pyproc *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->list[i].linetable);
+	free(p->list);
+	u64map_release(&p->codes);
+	strpool_release(&p->strings);
+	free(p);
+}
+
+void pyframes_free(struct pyframes *pf)
+{
+	if (!pf)
+		return;
+	uint64_t k, v;
+	for (size_t i = 0; u64map_next(&pf->procs, &i, &k, &v);)
+		proc_free((struct pyproc *)(uintptr_t)v);
+	u64map_release(&pf->procs);
+	free(pf);
+}
+
+static struct pyproc *find_proc(const struct pyframes *pf, uint32_t pid, uint32_t gen)
+{
+	const uint64_t *v = u64map_get(&pf->procs, proc_key(pid, gen));
+	return v ? (struct pyproc *)(uintptr_t)*v : NULL;
+}
+
+bool pyframes_known(const struct pyframes *pf, uint32_t pid, uint32_t gen)
+{
+	return find_proc(pf, pid, gen) != NULL;
+}
+
+void pyframes_forget(struct pyframes *pf, uint32_t pid, uint32_t gen)
+{
+	struct pyproc *p = find_proc(pf, pid, gen);
+	if (!p)
+		return;
+	u64map_del(&pf->procs, proc_key(pid, gen));
+	proc_free(p);
+}
+
+/* Reads len bytes at addr of pid's memory: 0, -ESRCH (gone) or -EFAULT. */
+static int peek(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+}
+
+static int peek_u64(uint32_t pid, uint64_t addr, uint64_t *out)
+{
+	return peek(pid, addr, out, sizeof(*out));
+}
+
+static int set_why(char *why, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int set_why(char *why, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The symbols of an interpreter's file that the walk needs (file addresses). */
+struct py_symbols {
+	uint64_t runtime, version, eval, eval_size, cold, cold_size;
+	bool has_version;
+};
+
+static void scan_symbols(Elf *elf, struct py_symbols *out)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			if (!gelf_getsym(d, (int)i, &s) || !s.st_value || !(name = elf_strptr(elf, sh.sh_link, s.st_name)))
+				continue;
+			if (!strcmp(name, "_PyRuntime")) {
+				out->runtime = s.st_value;
+			} else if (!strcmp(name, "Py_Version")) {
+				out->version = s.st_value;
+				out->has_version = true;
+			} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
+				out->eval = s.st_value;
+				out->eval_size = s.st_size;
+			} else if (!strcmp(name, "_PyEval_EvalFrameDefault.cold")) {
+				out->cold = s.st_value;
+				out->cold_size = s.st_size;
+			}
+		}
+	}
+}
+
+/* The load bias of mapping m of the file: process address - file address. */
+static int load_bias(Elf *elf, const struct procmap *m, uint64_t *bias)
+{
+	size_t n;
+	if (elf_getphdrnum(elf, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (m->offset >= ph.p_offset && m->offset < ph.p_offset + ph.p_filesz) {
+			*bias = m->start - (m->offset - ph.p_offset + ph.p_vaddr);
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+/* Whether a mapped file can be an interpreter: python3.X, libpython3.X.so. */
+static bool python_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
+}
+
+/* Finds the interpreter's file among pid's mappings and its symbols. */
+static int find_interpreter(uint32_t pid, const struct procmaps *m, struct py_symbols *sy, uint64_t *bias,
+			    char *path, size_t pathlen)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct procmap *pm = &m->maps[i];
+		if (!pm->path || !python_name(pm->path))
+			continue;
+		int fd = procmap_open("/proc", pid, 0, pm);
+		if (fd < 0)
+			continue;
+		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		int err = -ENOENT;
+		memset(sy, 0, sizeof(*sy));
+		if (elf) {
+			scan_symbols(elf, sy);
+			if (sy->runtime && sy->eval)
+				err = load_bias(elf, pm, bias);
+			elf_end(elf);
+		}
+		close(fd);
+		if (!err) {
+			snprintf(path, pathlen, "%s", pm->path);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The minor version from a file name's "python3.X" when the file has no Py_Version (3.10). */
+static uint32_t version_from_name(const char *path)
+{
+	const char *s = strstr(path, "python3.");
+	return s ? (uint32_t)strtoul(s + 8, NULL, 10) : 0;
+}
+
+/* Checks the layout against the live process: the first thread state
+ * points back to its interpreter.  -EAGAIN before the interpreter exists. */
+static int check_layout(uint32_t pid, const struct python_layout *l, char *why, size_t whylen)
+{
+	uint64_t interp, ts, back;
+	int err;
+	if ((err = peek_u64(pid, l->interp_head, &interp)))
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "_PyRuntime unreadable");
+	if (!interp)
+		return -EAGAIN;
+	if ((err = peek_u64(pid, interp + l->interp_threads_head, &ts)))
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "interpreter state unreadable");
+	if (!ts)
+		return -EAGAIN;
+	if ((err = peek_u64(pid, ts + l->tstate_interp, &back)))
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "thread state unreadable");
+	if (back != interp)
+		return set_why(why, whylen, -EPROTO, "its thread state does not point back to its interpreter");
+	return 0;
+}
+
+int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struct procmaps *m,
+		    struct python_layout *out, char *why, size_t whylen)
+{
+	struct py_symbols sy;
+	uint64_t bias;
+	char path[256];
+	int err;
+
+	if (find_proc(pf, pid, gen))
+		return -EEXIST;
+	if ((err = find_interpreter(pid, m, &sy, &bias, path, sizeof(path))))
+		return err;
+	uint32_t version = 0, minor;
+	if (sy.has_version && (err = peek(pid, bias + sy.version, &version, sizeof(version))))
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "Py_Version unreadable");
+	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
+	if ((version >> 24) != 3 && sy.has_version)
+		return set_why(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
+	const struct version_table *t = NULL;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (tables[i].minor == minor)
+			t = &tables[i];
+	if (!t)
+		return set_why(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 is)", minor);
+	struct python_layout l = t->walk;
+	l.version = version;
+	l.interp_head = bias + sy.runtime + RUNTIME_INTERP_HEAD_311;
+	l.eval_start = bias + sy.eval;
+	l.eval_end = l.eval_start + (sy.eval_size ? sy.eval_size : 1);
+	if (sy.cold) {
+		l.cold_start = bias + sy.cold;
+		l.cold_end = l.cold_start + (sy.cold_size ? sy.cold_size : 1);
+	}
+	if ((err = check_layout(pid, &l, why, whylen)))
+		return err;
+	struct pyproc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->gen = gen;
+	p->walk = l;
+	p->code = t->code;
+	u64map_init(&p->codes);
+	strpool_init(&p->strings);
+	if ((err = u64map_put(&pf->procs, proc_key(pid, gen), (uint64_t)(uintptr_t)p))) {
+		proc_free(p);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+/* Appends c as UTF-8 to buf (room for 4 more bytes checked by the caller). */
+static size_t put_utf8(char *buf, uint32_t c)
+{
+	if (c < 0x80) {
+		buf[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		buf[0] = (char)(0xc0 | c >> 6);
+		buf[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		buf[0] = (char)(0xe0 | c >> 12);
+		buf[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		buf[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	buf[0] = (char)(0xf0 | (c >> 18 & 7));
+	buf[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	buf[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	buf[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+#define PY_STR_MAX 1024 /* characters of a name or file name read */
+
+/* A str object's text, pooled; NULL when unreadable or not a compact string. */
+static const char *read_str(struct pyproc *p, uint64_t addr)
+{
+	uint64_t len;
+	uint32_t state;
+	if (!addr || peek_u64(p->pid, addr + 16, &len) || peek(p->pid, addr + p->code.str_state, &state, sizeof(state)))
+		return NULL;
+	unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
+	if (!compact || (kind != 1 && kind != 2 && kind != 4))
+		return NULL;
+	if (len > PY_STR_MAX)
+		len = PY_STR_MAX;
+	uint64_t data = addr + (ascii ? p->code.str_ascii_data : p->code.str_compact_data);
+	uint8_t raw[PY_STR_MAX * 4];
+	char text[PY_STR_MAX * 4 + 4];
+	size_t n = 0;
+	if (peek(p->pid, data, raw, len * kind))
+		return NULL;
+	for (uint64_t i = 0; i < len; i++) {
+		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((const uint16_t *)raw)[i] : ((const uint32_t *)raw)[i];
+		if (!c)
+			c = '?';
+		n += put_utf8(text + n, c);
+	}
+	return strpool_intern(&p->strings, text, n);
+}
+
+#define PY_LINETABLE_MAX (1u << 20)
+
+/* Reads one code object: names and its location table. */
+static int read_code(struct pyproc *p, uint64_t code)
+{
+	const struct code_layout *cl = &p->code;
+	uint64_t filename, qualname, table, tlen = 0;
+	int32_t first = 0;
+	int err;
+	if ((err = peek_u64(p->pid, code + cl->filename, &filename)) ||
+	    (err = peek_u64(p->pid, code + cl->qualname, &qualname)) ||
+	    (err = peek_u64(p->pid, code + cl->linetable, &table)) ||
+	    (err = peek(p->pid, code + cl->firstlineno, &first, sizeof(first))))
+		return err;
+	struct pycode c = { .qualname = read_str(p, qualname), .filename = read_str(p, filename), .firstlineno = first };
+	if (!c.qualname)
+		return -EFAULT;
+	if (table && !peek_u64(p->pid, table + cl->bytes_size, &tlen) && tlen && tlen <= PY_LINETABLE_MAX) {
+		c.linetable = malloc(tlen);
+		if (c.linetable && !peek(p->pid, table + cl->bytes_data, c.linetable, tlen))
+			c.nlinetable = tlen;
+	}
+	if ((err = array_grow(&p->list, &p->cap, p->n + 1, sizeof(*p->list))) ||
+	    (err = u64map_put(&p->codes, code, p->n + 1))) {
+		free(c.linetable);
+		return err;
+	}
+	p->list[p->n++] = c;
+	return 0;
+}
+
+int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, const uint64_t *frames, size_t n)
+{
+	struct pyproc *p = find_proc(pf, pid, gen);
+	if (!p)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t code = PY_FRAME_CODE(frames[i]);
+		if (u64map_get(&p->codes, code))
+			continue;
+		int err = read_code(p, code);
+		if (err == -ESRCH || err == -ENOMEM)
+			return err;
+	}
+	return 0;
+}
+
+bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t frame, struct pyframe_info *out)
+{
+	struct pyproc *p = find_proc(pf, pid, gen);
+	const uint64_t *idx = p ? u64map_get(&p->codes, PY_FRAME_CODE(frame)) : NULL;
+	if (!idx)
+		return false;
+	const struct pycode *c = &p->list[*idx - 1];
+	uint32_t instr = PY_FRAME_INSTR(frame);
+	if (p->walk.instr_is_next && instr)
+		instr--;
+	out->qualname = c->qualname;
+	out->filename = c->filename;
+	out->line = c->linetable ? pyframes_line(c->linetable, c->nlinetable, c->firstlineno, instr) : 0;
+	return true;
+}
+
+/* A location table's varints: 6 bits a byte, bit 6 set when more follow. */
+static uint32_t read_varint(const uint8_t *t, size_t len, size_t *i)
+{
+	uint32_t v = 0;
+	unsigned shift = 0;
+	while (*i < len) {
+		uint8_t b = t[(*i)++];
+		if (shift < 32)
+			v |= (uint32_t)(b & 63) << shift;
+		shift += 6;
+		if (!(b & 64))
+			break;
+	}
+	return v;
+}
+
+static int32_t read_svarint(const uint8_t *t, size_t len, size_t *i)
+{
+	uint32_t u = read_varint(t, len, i);
+	return u & 1 ? -(int32_t)(u >> 1) : (int32_t)(u >> 1);
+}
+
+/* The location table (3.11+): entries of one header byte (bit 7 set; code
+ * in bits 3-6; code units covered - 1 in bits 0-2) and the code's fields.
+ * Code 15: no location; 14: long form (line delta, end line, columns);
+ * 13: line delta only; 11-12: line + 1 or 2, two column bytes; 0-9:
+ * same line, one column byte. */
+int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
+{
+	int line = firstlineno;
+	uint32_t addr = 0;
+	size_t i = 0;
+	while (i < len) {
+		uint8_t h = t[i++];
+		if (!(h & 0x80))
+			return 0; /* not at an entry: a table we do not understand */
+		unsigned code = h >> 3 & 15, units = (h & 7) + 1;
+		bool none = false;
+		switch (code) {
+		case 15:
+			none = true;
+			break;
+		case 14:
+			line += read_svarint(t, len, &i);
+			read_varint(t, len, &i);
+			read_varint(t, len, &i);
+			read_varint(t, len, &i);
+			break;
+		case 13:
+			line += read_svarint(t, len, &i);
+			break;
+		case 12:
+		case 11:
+			line += (int)code - 10;
+			i += 2;
+			break;
+		default:
+			i += 1;
+			break;
+		}
+		if (idx < addr + units)
+			return none ? 0 : line;
+		addr += units;
+	}
+	return 0;
+}
