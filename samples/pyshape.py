@@ -1,64 +1,80 @@
 """A Python workload of known shape, for scorch's Python frames.
 
-Each round does a fixed number of loop iterations in three pure-Python
-functions, in the ratio 60:30:10, so their shares of CPU time are known
-by construction:
+Each round runs three pure-Python functions for 60, 30 and 10 ms of the
+thread's own CPU time (time.thread_time), so their shares of CPU time are
+60/30/10 % by construction, whatever the machine's speed:
 
-  hot_sixty      60 %  a plain loop (the hot statement is marked HOT60)
+  hot_sixty      60 %  a plain loop (its hot statement is marked HOT60)
   Worker.thirty  30 %  a method, reached through a recursion 30 deep
-  gen_ten        10 %  a generator, consumed by sum()
+  gen_ten        10 %  a generator consumed by a loop
 
-plus a call into a C extension (hashlib) that is a small part of the work.
-Usage: pyshape.py SECONDS [THREADS]; with THREADS > 1 each thread runs one
-function of its own (thread i runs function i % 3) so that per-thread
-stacks can be told apart.
+hot_sixty also calls into a C extension (hashlib) and has C call back into
+Python (sorted with a key function), within its 60 ms.
+Usage: pyshape.py SECONDS [THREADS]; with THREADS > 1, thread i runs only
+function i % 3, so that per-thread stacks can be told apart.
 """
 import hashlib
 import sys
 import threading
 import time
 
-UNIT = 20000  # loop iterations per share point of a round
+MS = 0.001
+CHUNK = 200  # iterations between looks at the clock
 
 
-def hot_sixty(n):
+def sort_key(v):
     x = 0
-    for i in range(n):
-        x += i * i % 7  # HOT60
+    for i in range(100):
+        x += i * v % 3  # KEY
+    return x
+
+
+def hot_sixty(budget):
+    end = time.thread_time() + budget
+    x = len(hashing())  # into a C extension
+    x += sorted(range(300), key=sort_key)[0]  # C calling back into Python
+    while time.thread_time() < end:
+        for i in range(CHUNK):
+            x += i * i % 7  # HOT60
     return x
 
 
 class Worker:
-    def thirty(self, n):
+    def thirty(self, budget):
+        end = time.thread_time() + budget
         x = 0
-        for i in range(n):
-            x += i * i % 7  # HOT30
+        while time.thread_time() < end:
+            for i in range(CHUNK):
+                x += i * i % 7  # HOT30
         return x
 
-    def descend(self, depth, n):
+    def descend(self, depth, budget):
         if depth == 0:
-            return self.thirty(n)
-        return self.descend(depth - 1, n)
+            return self.thirty(budget)
+        return self.descend(depth - 1, budget)
 
 
-def gen_ten_items(n):
-    for i in range(n):
-        yield i * i % 7  # HOT10
+def gen_ten_items(end):
+    while time.thread_time() < end:
+        for i in range(CHUNK):
+            yield i * i % 7  # HOT10
 
 
-def gen_ten(n):
-    return sum(gen_ten_items(n))
+def gen_ten(budget):
+    x = 0
+    for v in gen_ten_items(time.thread_time() + budget):
+        x += v
+    return x
 
 
 def hashing():
-    return hashlib.sha256(b"scorch" * 4096).hexdigest()
+    return hashlib.sha256(b"scorch" * 262144).hexdigest()
 
 
 def one_round(worker):
-    hot_sixty(60 * UNIT)
-    worker.descend(29, 30 * UNIT)
-    gen_ten(10 * UNIT)
-    hashing()
+    hot_sixty(60 * MS)
+    worker.descend(29, 30 * MS)
+    gen_ten(10 * MS)
 
 
 def run(seconds):
@@ -73,7 +89,7 @@ def run(seconds):
 
 def run_one(which, seconds):
     worker = Worker()
-    fn = [lambda: hot_sixty(10 * UNIT), lambda: worker.descend(29, 10 * UNIT), lambda: gen_ten(10 * UNIT)][which]
+    fn = [lambda: hot_sixty(10 * MS), lambda: worker.descend(29, 10 * MS), lambda: gen_ten(10 * MS)][which]
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         fn()

@@ -471,7 +471,7 @@ static int32_t read_svarint(const uint8_t *t, size_t len, size_t *i)
 /* The location table (3.11+): entries of one header byte (bit 7 set; code
  * in bits 3-6; code units covered - 1 in bits 0-2) and the code's fields.
  * Code 15: no location; 14: long form (line delta, end line, columns);
- * 13: line delta only; 11-12: line + 1 or 2, two column bytes; 0-9:
+ * 13: line delta only; 10-12: line + 0, 1 or 2, two column bytes; 0-9:
  * same line, one column byte. */
 int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
 {
@@ -499,6 +499,7 @@ int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
 			break;
 		case 12:
 		case 11:
+		case 10:
 			line += (int)code - 10;
 			i += 2;
 			break;

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Checks a folded profile (--lines) of samples/pyshape.py against its shape.
+
+python_shape.py single|threads PROFILE.folded SAMPLE.py
+Prints what it measured; exits 1 naming the first check that failed.
+"""
+import collections
+import re
+import sys
+
+# "name file:line_[p]"; a file name may have spaces ("<frozen importlib._bootstrap>"), a qualname not.
+FRAME = re.compile(r"^(?P<name>\S+)(?: (?P<file>.+?)(?::(?P<line>\d+))?)?_\[p\]$")
+
+
+def parse(path):
+    """Yields (count, frames) with frames root first as (name, file, line, python)."""
+    with open(path) as f:
+        for row in f:
+            row = row.rstrip("\n")
+            if not row or row.startswith("#"):
+                continue
+            stack, count = row.rsplit(" ", 1)
+            frames = []
+            for text in stack.split(";"):
+                m = FRAME.match(text)
+                if m:
+                    frames.append((m["name"], m["file"], int(m["line"] or 0), True))
+                else:
+                    frames.append((text, None, 0, False))
+            yield int(count), frames
+
+
+def marked_lines(sample):
+    lines = {}
+    with open(sample) as f:
+        for no, text in enumerate(f, 1):
+            m = re.search(r"# (HOT\d+)", text)
+            if m:
+                lines[m[1]] = no
+    return lines
+
+
+def fail(why):
+    print("FAIL:", why)
+    sys.exit(1)
+
+
+def share(part, whole):
+    return 100.0 * part / whole if whole else 0.0
+
+
+def check_lines(rows, sample):
+    """The hot statement of each function is the line its leaf samples name most."""
+    want = marked_lines(sample)
+    leaf_lines = collections.defaultdict(collections.Counter)
+    for n, frames in rows:
+        py = [f for f in frames if f[3]]
+        if py:
+            leaf_lines[py[-1][0]][py[-1][2]] += n
+    for fn, mark in (("hot_sixty", "HOT60"), ("Worker.thirty", "HOT30"), ("gen_ten_items", "HOT10")):
+        if fn not in leaf_lines:
+            continue
+        line, got = leaf_lines[fn].most_common(1)[0]
+        total = sum(leaf_lines[fn].values())
+        print(f"{fn}: line {line} in {share(got, total):.1f} % of its leaf samples (the {mark} line is {want[mark]})")
+        if line != want[mark]:
+            fail(f"{fn}: hottest line {line}, not {want[mark]}")
+
+
+def single(rows, sample):
+    total = sum(n for n, _ in rows)
+    def main_module(f):
+        return f[3] and f[0] == "<module>" and (f[1] or "").endswith("pyshape.py")
+
+    module = sum(n for n, fr in rows if any(main_module(f) for f in fr))
+    complete = sum(n for n, fr in rows if [f[0] for f in fr if f[3]][:3] == ["<module>", "main", "run"])
+    print(f"samples {total}; under <module>: {share(module, total):.1f} %; <module>;main;run: {share(complete, total):.1f} %")
+    if share(complete, total) < 95:
+        fail("fewer than 95 % of samples have a complete Python stack under <module>")
+    # The native frames around the Python ones: the interpreter's C stack
+    # (Py_RunMain) sits above <module>, and no native eval frame is left
+    # where Python frames were.
+    for n, fr in rows:
+        i = next((i for i, f in enumerate(fr) if main_module(f)), None)
+        if i is not None and "Py_RunMain" not in [f[0] for f in fr[:i]]:
+            fail("a stack whose <module> is not under Py_RunMain: " + ";".join(f[0] for f in fr))
+    evals = sum(n for n, fr in rows if any(f[0].startswith("_PyEval_EvalFrameDefault") for f in fr))
+    print(f"samples still showing _PyEval_EvalFrameDefault: {share(evals, total):.1f} %")
+    if share(evals, total) > 2:
+        fail("eval loop frames left in more than 2 % of samples")
+    run = [(n, fr) for n, fr in rows if any(f[3] and f[0] == "run" for f in fr)]
+    whole = sum(n for n, _ in run)
+    want = {"hot_sixty": 60, "Worker.thirty": 30, "gen_ten": 10}
+    for fn, pct in want.items():
+        got = share(sum(n for n, fr in run if any(f[3] and f[0] == fn for f in fr)), whole)
+        print(f"{fn}: {got:.1f} % (designed {pct} %)")
+        if abs(got - pct) > 3:
+            fail(f"{fn}: {got:.1f} %, not within 3 points of {pct} %")
+    depth = collections.Counter()
+    for n, fr in run:
+        if any(f[0] == "Worker.thirty" for f in fr):
+            depth[sum(1 for f in fr if f[0] == "Worker.descend")] += n
+    deep = share(depth[30], sum(depth.values()))
+    print(f"Worker.thirty under 30 Worker.descend frames: {deep:.1f} %")
+    if deep < 95:
+        fail("the recursion 30 deep is not whole in 95 % of Worker.thirty's samples")
+    gen = sum(n for n, fr in run if [f[0] for f in fr if f[3]][-2:] == ["gen_ten", "gen_ten_items"])
+    print(f"gen_ten;gen_ten_items (the generator's frame under its consumer): {gen} samples")
+    if not gen:
+        fail("no sample in the generator's own frame")
+    # Native code called from Python sits under its caller's Python frame
+    # (hashlib's code in libcrypto under hashing), and Python called back
+    # from C under the C frames that called it (sort_key under sorted()'s
+    # frames, under hot_sixty).
+    def names(fr):
+        return [f[0] for f in fr]
+
+    crypto = [(n, fr) for n, fr in run if any("libcrypto" in f[0] or "_hashlib" in f[0] for f in fr)]
+    good = sum(n for n, fr in crypto if "hashing" in names(fr))
+    print(f"libcrypto under hashing: {good} of {sum(n for n, _ in crypto)} samples in libcrypto")
+    if not good or good < 0.95 * sum(n for n, _ in crypto):
+        fail("hashlib's C code is not under the Python frame that called it")
+    keyed = [(n, fr) for n, fr in run if "sort_key" in names(fr)]
+    good = 0
+    for n, fr in keyed:
+        nm = names(fr)
+        i, j = nm.index("hot_sixty") if "hot_sixty" in nm else -1, nm.index("sort_key")
+        good += n if 0 <= i < j and any(not f[3] for f in fr[i + 1:j]) else 0
+    print(f"sort_key under native frames under hot_sixty: {good} of {sum(n for n, _ in keyed)} samples")
+    if not good or good < 0.95 * sum(n for n, _ in keyed):
+        fail("the key function sorted() calls back is not nested under sorted's C frames")
+    check_lines(rows, sample)
+
+
+def threads(rows, sample):
+    """--per-thread: each worker thread's samples are in its own function."""
+    total = sum(n for n, _ in rows)
+    fns = ("hot_sixty", "Worker.thirty", "gen_ten")
+    per_tid = collections.defaultdict(collections.Counter)
+    for n, fr in rows:
+        if not any(f[3] and f[0] == "run_one" for f in fr):
+            continue
+        tid = fr[2][0]  # comm;pid;tid;...
+        hit = [fn for fn in fns if any(f[3] and f[0] == fn for f in fr)]
+        per_tid[tid][hit[0] if len(hit) == 1 else "?"] += n
+    whole = sum(sum(c.values()) for c in per_tid.values())
+    print(f"samples {total}; in the threads' run_one: {share(whole, total):.1f} %")
+    if share(whole, total) < 90:
+        fail("fewer than 90 % of samples in the threads' Python frames")
+    owners = collections.Counter()
+    for tid, c in sorted(per_tid.items()):
+        fn, got = c.most_common(1)[0]
+        print(f"thread {tid}: {share(got, sum(c.values())):.1f} % of its {sum(c.values())} samples in {fn}")
+        if fn == "?" or got < 0.98 * sum(c.values()):
+            fail(f"thread {tid}: its samples are not all in one function: {dict(c)}")
+        owners[fn] += 1
+    if owners != collections.Counter({"hot_sixty": 2, "Worker.thirty": 1, "gen_ten": 1}):
+        fail(f"the 4 threads' functions: {dict(owners)}, not hot_sixty twice, Worker.thirty and gen_ten")
+    check_lines(rows, sample)
+
+
+def main():
+    mode, path, sample = sys.argv[1:4]
+    rows = list(parse(path))
+    (single if mode == "single" else threads)(rows, sample)
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
