@@ -84,6 +84,8 @@ static uint64_t proc_key(uint32_t pid, uint32_t gen)
 
 int pyframes_new(struct pyframes **out)
 {
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
 	struct pyframes *pf = calloc(1, sizeof(*pf));
 	if (!pf)
 		return -ENOMEM;
