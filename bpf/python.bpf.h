@@ -49,7 +49,7 @@ struct {
 } py_events SEC(".maps");
 
 #define PY_FRAME_BYTES 72 /* every field the walk reads lies in a frame's first 72 bytes */
-#define PY_MAX_THREADS 64 /* thread states searched for the sampled thread's */
+#define PY_MAX_THREADS 256 /* thread states searched for the sampled thread's */
 
 struct py_state {
 	struct py_proc l;
@@ -57,7 +57,10 @@ struct py_state {
 	__u32 nr;
 	__u8 truncated;
 	__u8 failed;
-	__u8 pad[2];
+	__u8 in_eval;
+	__u8 pad;
+	__u64 ts, found; /* the thread search: the next thread state, the sampled thread's */
+	__u32 tid, pad2;
 	__u8 buf[PY_FRAME_BYTES + 8];
 };
 
@@ -132,63 +135,83 @@ static __always_inline bool py_read(__u64 addr, __u64 *out)
 	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr) == 0;
 }
 
-/* The thread state whose native thread id is tid, or 0.  A global function:
- * its loop is checked once. */
-__noinline __u64 py_find_thread(__u32 tid)
+/* One thread state of the interpreter's list: found when its native
+ * thread id is s->tid; 1 stops the loop. */
+static long py_thread_step(__u32 i, void *data)
 {
+	(void)i;
+	(void)data;
 	__u32 zero = 0;
 	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
-	if (!s)
-		return 0;
+	__u64 v;
+	if (!s || !s->ts || !py_read(s->ts + s->l.tstate_native_tid, &v))
+		return 1;
+	if (v == s->tid) {
+		s->found = s->ts;
+		return 1;
+	}
+	if (!py_read(s->ts + s->l.tstate_next, &s->ts))
+		return 1;
+	return 0;
+}
+
+/* The thread state whose native thread id is tid, or 0: the one
+ * remembered if it still is tid's, else searched for. */
+static __always_inline __u64 py_find_thread(struct py_state *s, __u32 tid)
+{
 	__u64 *known = bpf_map_lookup_elem(&py_threads, &tid);
-	__u64 ts = 0, v = 0;
+	__u64 v = 0, interp;
 	if (known && *known && py_read(*known + s->l.tstate_native_tid, &v) && v == tid)
 		return *known;
-	__u64 interp;
-	if (!py_read(s->l.interp_head, &interp) || !interp || !py_read(interp + s->l.interp_threads_head, &ts))
+	if (!py_read(s->l.interp_head, &interp) || !interp || !py_read(interp + s->l.interp_threads_head, &s->ts))
 		return 0;
-	for (int i = 0; i < PY_MAX_THREADS && ts; i++) {
-		if (!py_read(ts + s->l.tstate_native_tid, &v))
-			return 0;
-		if (v == tid) {
-			bpf_map_update_elem(&py_threads, &tid, &ts, BPF_ANY);
-			return ts;
-		}
-		if (!py_read(ts + s->l.tstate_next, &ts))
-			return 0;
+	s->tid = tid;
+	s->found = 0;
+	bpf_loop(PY_MAX_THREADS, py_thread_step, NULL, 0);
+	if (s->found)
+		bpf_map_update_elem(&py_threads, &tid, &s->found, BPF_ANY);
+	return s->found;
+}
+
+/* One frame of the native user stack in scratch: whether it is in the
+ * eval loop (of the layout in py_cpu); 1 stops the loop. */
+static long py_eval_step(__u32 i, void *data)
+{
+	(void)data;
+	__u32 zero = 0;
+	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
+	const struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || !st || i >= st->nr || i >= SCORCH_MAX_DEPTH)
+		return 1;
+	__u64 pc = st->ips[i] - (i ? 1 : 0);
+	const struct py_proc *l = &s->l;
+	if ((pc >= l->eval_start && pc < l->eval_end) || (pc >= l->cold_start && pc < l->cold_end)) {
+		s->in_eval = 1;
+		return 1;
 	}
 	return 0;
 }
 
-/* Whether the native user stack in scratch passes through the eval loop. */
-static __always_inline bool py_in_eval(const struct stack_trace *st, const struct py_proc *l)
-{
-	__u32 nr = st->nr;
-	for (__u32 i = 0; i < SCORCH_MAX_DEPTH; i++) {
-		if (i >= nr)
-			break;
-		__u64 pc = st->ips[i] - (i ? 1 : 0);
-		if ((pc >= l->eval_start && pc < l->eval_end) || (pc >= l->cold_start && pc < l->cold_end))
-			return true;
-	}
-	return false;
-}
-
 /* The id of the sampled thread's Python stack, or STACK_NONE.  Called
- * right after its native user stack was stored, which is still in scratch. */
-static __always_inline __u64 python_stack(__u32 pid, __u32 tid, __u32 gen)
+ * right after its native user stack was stored, which is still in scratch.
+ * A global function, checked once for the sampler and the switch. */
+__noinline __u64 python_stack(__u32 pid, __u32 tid, __u32 gen)
 {
 	__u32 zero = 0;
 	const struct py_proc *l = bpf_map_lookup_elem(&py_procs, &pid);
 	struct stack_trace *st = bpf_map_lookup_elem(&scratch, &zero);
 	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
-	if (!l || !st || !s || l->gen != gen || !py_in_eval(st, l))
+	if (!l || !st || !s || l->gen != gen)
 		return STACK_NONE;
 	__builtin_memcpy(&s->l, l, sizeof(s->l));
+	s->in_eval = 0;
+	bpf_loop(SCORCH_MAX_DEPTH, py_eval_step, NULL, 0);
+	if (!s->in_eval)
+		return STACK_NONE;
 	s->nr = 0;
 	s->truncated = 0;
 	s->failed = 0;
-	__u64 ts = py_find_thread(tid), at = 0;
+	__u64 ts = py_find_thread(s, tid), at = 0;
 	if (!ts) {
 		stat_inc(STAT_PY_NO_THREAD);
 		return STACK_NONE;
