@@ -131,6 +131,27 @@ static __always_inline long unwind_fp_step(struct unwind_state *s)
 	return ra ? UNWIND_CONTINUE : UNWIND_STOP;
 }
 
+/* Code without a table (JIT, anonymous memory): CPython 3.12's perf
+ * trampolines (-X perf) are "sub $8,%rsp; call *%rcx; add $8,%rsp; ret"
+ * and keep no frame pointer, so a return address into one, at the bytes
+ * of "add $8,%rsp; ret", is stepped over exactly (the return address 8
+ * above the stack pointer); anything else takes a frame-pointer step. */
+#define UNWIND_TRAMPOLINE_CODE 0xc308c48348ull /* 48 83 c4 08 c3 */
+static __always_inline long unwind_untabled_step(struct unwind_state *s)
+{
+	__u64 code, ra;
+	if (!s->exact && read_user_u64(s->ip, &code) && (code & 0xffffffffffull) == UNWIND_TRAMPOLINE_CODE) {
+		if (!read_user_u64(s->sp + 8, &ra)) {
+			stat_inc(STAT_UNWIND_READ_ERR);
+			return UNWIND_STOP;
+		}
+		s->sp += 16;
+		s->ip = ra;
+		return ra ? UNWIND_CONTINUE : UNWIND_STOP;
+	}
+	return unwind_fp_step(s);
+}
+
 /* A signal frame: the interrupted registers are in the ucontext at rsp. */
 static __always_inline long unwind_signal_step(struct unwind_state *s, const struct unwind_row *r)
 {
@@ -189,10 +210,8 @@ __noinline int unwind_frame(void)
 	}
 	st->ips[nr] = s->ip;
 	s->nr = nr + 1;
-	if (!m)
-		return unwind_fp_step(s);
-	if (!m->nrows)
-		return unwind_fp_step(s);
+	if (!m || !m->nrows)
+		return unwind_untabled_step(s);
 	const struct unwind_row *r = unwind_find_row(m->first_row, m->nrows, pc - m->bias);
 	if (!r) {
 		stat_inc(STAT_UNWIND_ROW_MISS);

@@ -12,10 +12,13 @@
 #include "log.h"
 #include "symbolize/procmaps.h"
 
-/* A process is looked at on each of its first announcements until it is
- * known to be Python (or not): the interpreter may not be set up at the
- * first, which comes at exec. */
-#define PYTRACK_ATTEMPTS 8
+/* A process is looked at at its announcements until it is known to be
+ * Python or not.  One without an interpreter's file among its mappings
+ * gets PYTRACK_ATTEMPTS looks (libpython is mapped after the exec's
+ * announcement; an embedding program may dlopen it later still); one with
+ * an interpreter not set up yet (the announcements at exec and at the
+ * loader's) is looked at again at each. */
+#define PYTRACK_ATTEMPTS 4
 
 struct pytrack {
 	struct capture *c;
@@ -134,8 +137,8 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen)
 		n = PYTRACK_DONE;
 	} else if (err == -ESRCH || err == -EEXIST) {
 		n = PYTRACK_DONE;
-	} else {
-		n++; /* not Python (yet), or its interpreter not set up yet */
+	} else if (err != -EAGAIN) {
+		n++; /* not Python, or not yet */
 	}
 	u64map_put(&t->tried, key, n);
 }

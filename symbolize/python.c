@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,16 +31,19 @@ struct code_layout {
 
 struct version_table {
 	uint32_t minor; /* 3.x */
+	uint16_t runtime_interp_head; /* _PyRuntime.interpreters.head */
 	struct python_layout walk;
 	struct code_layout code;
 };
 
-/* Tables for versions without _Py_DebugOffsets, x86_64 release builds.
- * 3.11 was read off Debian 12's python3.11 (3.11.2) debug info and is run
- * by the tests; 3.12 comes from its headers alone. */
+/* Tables for versions without _Py_DebugOffsets, x86_64 release builds,
+ * read off the debug info of Debian 12's python3.11 (3.11.2) and of
+ * pyenv's 3.11.7 and 3.12.1 builds.  The version's struct layouts do not
+ * change within a minor version. */
 static const struct version_table tables[] = {
 	{
 		.minor = 11,
+		.runtime_interp_head = 40,
 		.walk = {
 			.interp_threads_head = 16,
 			.tstate_next = 8, .tstate_interp = 16, .tstate_native_tid = 160,
@@ -52,9 +56,39 @@ static const struct version_table tables[] = {
 			  .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
 			  .bytes_size = 16, .bytes_data = 32 },
 	},
+	{
+		/* The C stack's entry shim frame (FRAME_OWNED_BY_CSTACK) replaces is_entry. */
+		.minor = 12,
+		.runtime_interp_head = 40,
+		.walk = {
+			.interp_threads_head = 72,
+			.tstate_next = 8, .tstate_interp = 16, .tstate_native_tid = 144,
+			.tstate_cframe = 56, .current_frame = 0,
+			.frame_code = 0, .frame_previous = 8, .frame_instr = 56,
+			.frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3,
+			.code_first_instr = 192,
+		},
+		.code = { .firstlineno = 68, .filename = 112, .qualname = 128, .linetable = 136,
+			  .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
+			  .bytes_size = 16, .bytes_data = 32 },
+	},
 };
 
-#define RUNTIME_INTERP_HEAD_311 40 /* _PyRuntime.interpreters.head (3.11, 3.12) */
+/* _Py_DebugOffsets (3.13), at the start of _PyRuntime: the offsets the
+ * walk needs, where 3.13 keeps them.  Each section starts with its size. */
+#define DEBUG_COOKIE "xdebugpy"
+#define DEBUG_OFFSETS_LEN 584
+enum {
+	D_VERSION = 8,
+	D_RT_INTERP_HEAD = 40,
+	D_IS_THREADS_HEAD = 72,
+	D_TS_NEXT = 168, D_TS_INTERP = 176, D_TS_CURRENT_FRAME = 184, D_TS_NATIVE_TID = 200,
+	D_FR_PREVIOUS = 232, D_FR_EXECUTABLE = 240, D_FR_INSTR = 248, D_FR_OWNER = 264,
+	D_CO_FILENAME = 280, D_CO_QUALNAME = 296, D_CO_LINETABLE = 304, D_CO_FIRSTLINENO = 312,
+	D_CO_ADAPTIVE = 344,
+	D_BYTES_SIZE = 520, D_BYTES_SVAL = 528,
+	D_STR_STATE = 544, D_STR_ASCII_SIZE = 560,
+};
 
 struct pycode {
 	const char *qualname, *filename;
@@ -67,6 +101,7 @@ struct pyproc {
 	uint32_t pid, gen;
 	struct python_layout walk;
 	struct code_layout code;
+	uint64_t code_type, str_type, bytes_type; /* the type objects' addresses in the process */
 	struct u64map codes; /* code object address -> index + 1 in codes[] */
 	struct pycode *list;
 	size_t n, cap;
@@ -163,6 +198,7 @@ static int set_why(char *why, size_t len, int err, const char *fmt, ...)
 /* The symbols of an interpreter's file that the walk needs (file addresses). */
 struct py_symbols {
 	uint64_t runtime, version, eval, eval_size, cold, cold_size;
+	uint64_t code_type, str_type, bytes_type; /* PyCode_Type, PyUnicode_Type, PyBytes_Type */
 	bool has_version;
 };
 
@@ -191,6 +227,12 @@ static void scan_symbols(Elf *elf, struct py_symbols *out)
 			} else if (!strcmp(name, "_PyEval_EvalFrameDefault.cold")) {
 				out->cold = s.st_value;
 				out->cold_size = s.st_size;
+			} else if (!strcmp(name, "PyCode_Type")) {
+				out->code_type = s.st_value;
+			} else if (!strcmp(name, "PyUnicode_Type")) {
+				out->str_type = s.st_value;
+			} else if (!strcmp(name, "PyBytes_Type")) {
+				out->bytes_type = s.st_value;
 			}
 		}
 	}
@@ -238,7 +280,7 @@ static int find_interpreter(uint32_t pid, const struct procmaps *m, struct py_sy
 		memset(sy, 0, sizeof(*sy));
 		if (elf) {
 			scan_symbols(elf, sy);
-			if (sy->runtime && sy->eval)
+			if (sy->runtime && sy->eval && sy->code_type && sy->str_type && sy->bytes_type)
 				err = load_bias(elf, pm, bias);
 			elf_end(elf);
 		}
@@ -279,6 +321,68 @@ static int check_layout(uint32_t pid, const struct python_layout *l, char *why, 
 	return 0;
 }
 
+static uint64_t dbg_u64(const uint8_t *d, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, d + off, sizeof(v));
+	return v;
+}
+
+/* The layout from the interpreter's own _Py_DebugOffsets (3.13+).  Newer
+ * versions may add fields to its sections; what is read is checked
+ * against the live process like a table. */
+static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, struct python_layout *l,
+			      struct code_layout *cl, char *why, size_t whylen)
+{
+	uint8_t d[DEBUG_OFFSETS_LEN];
+	int err = peek(pid, runtime, d, sizeof(d));
+	if (err)
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "_Py_DebugOffsets unreadable");
+	if (memcmp(d, DEBUG_COOKIE, 8))
+		return set_why(why, whylen, -EPROTO, "no _Py_DebugOffsets at _PyRuntime (3.%u)", minor);
+	if (minor != 13)
+		return set_why(why, whylen, -ENOTSUP,
+			       "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's, the one known", minor);
+	uint64_t v[] = { dbg_u64(d, D_RT_INTERP_HEAD), dbg_u64(d, D_IS_THREADS_HEAD), dbg_u64(d, D_TS_NEXT),
+			 dbg_u64(d, D_TS_INTERP), dbg_u64(d, D_TS_CURRENT_FRAME), dbg_u64(d, D_TS_NATIVE_TID),
+			 dbg_u64(d, D_FR_PREVIOUS), dbg_u64(d, D_FR_EXECUTABLE), dbg_u64(d, D_FR_INSTR),
+			 dbg_u64(d, D_FR_OWNER), dbg_u64(d, D_CO_ADAPTIVE) };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] > 0xfff0)
+			return set_why(why, whylen, -EPROTO, "_Py_DebugOffsets gives an offset of %" PRIu64, v[i]);
+	if (dbg_u64(d, D_FR_OWNER) >= 72 || dbg_u64(d, D_FR_INSTR) > 64 || dbg_u64(d, D_FR_PREVIOUS) > 64 ||
+	    dbg_u64(d, D_FR_EXECUTABLE) > 64)
+		return set_why(why, whylen, -EPROTO, "_Py_DebugOffsets puts frame fields past 72 bytes");
+	memset(l, 0, sizeof(*l));
+	l->interp_head = runtime + v[0];
+	l->interp_threads_head = (uint16_t)v[1];
+	l->tstate_next = (uint16_t)v[2];
+	l->tstate_interp = (uint16_t)v[3];
+	l->tstate_cframe = -1;
+	l->current_frame = (uint16_t)v[4];
+	l->tstate_native_tid = (uint16_t)v[5];
+	l->frame_previous = (uint16_t)v[6];
+	l->frame_code = (uint16_t)v[7];
+	l->frame_instr = (uint16_t)v[8];
+	l->frame_owner = (uint16_t)v[9];
+	l->frame_is_entry = -1;
+	l->owner_cstack = 3; /* FRAME_OWNED_BY_CSTACK */
+	l->code_first_instr = (uint16_t)v[10];
+	uint64_t ascii = dbg_u64(d, D_STR_ASCII_SIZE);
+	*cl = (struct code_layout){
+		.firstlineno = (uint16_t)dbg_u64(d, D_CO_FIRSTLINENO),
+		.filename = (uint16_t)dbg_u64(d, D_CO_FILENAME),
+		.qualname = (uint16_t)dbg_u64(d, D_CO_QUALNAME),
+		.linetable = (uint16_t)dbg_u64(d, D_CO_LINETABLE),
+		.str_state = (uint16_t)dbg_u64(d, D_STR_STATE),
+		.str_ascii_data = (uint16_t)ascii,
+		.str_compact_data = (uint16_t)(ascii + 16), /* utf8_length, utf8 */
+		.bytes_size = (uint16_t)dbg_u64(d, D_BYTES_SIZE),
+		.bytes_data = (uint16_t)dbg_u64(d, D_BYTES_SVAL),
+	};
+	return 0;
+}
+
 int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struct procmaps *m,
 		    struct python_layout *out, char *why, size_t whylen)
 {
@@ -297,15 +401,23 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
 	if ((version >> 24) != 3 && sy.has_version)
 		return set_why(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
-	const struct version_table *t = NULL;
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		if (tables[i].minor == minor)
-			t = &tables[i];
-	if (!t)
-		return set_why(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 is)", minor);
-	struct python_layout l = t->walk;
+	struct python_layout l = { 0 };
+	struct code_layout cl = { 0 };
+	if (minor >= 13) {
+		if ((err = from_debug_offsets(pid, bias + sy.runtime, minor, &l, &cl, why, whylen)))
+			return err;
+	} else {
+		const struct version_table *t = NULL;
+		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+			if (tables[i].minor == minor)
+				t = &tables[i];
+		if (!t)
+			return set_why(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 and later are)", minor);
+		l = t->walk;
+		cl = t->code;
+		l.interp_head = bias + sy.runtime + t->runtime_interp_head;
+	}
 	l.version = version;
-	l.interp_head = bias + sy.runtime + RUNTIME_INTERP_HEAD_311;
 	l.eval_start = bias + sy.eval;
 	l.eval_end = l.eval_start + (sy.eval_size ? sy.eval_size : 1);
 	if (sy.cold) {
@@ -320,7 +432,10 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 	p->pid = pid;
 	p->gen = gen;
 	p->walk = l;
-	p->code = t->code;
+	p->code = cl;
+	p->code_type = bias + sy.code_type;
+	p->str_type = bias + sy.str_type;
+	p->bytes_type = bias + sy.bytes_type;
 	u64map_init(&p->codes);
 	strpool_init(&p->strings);
 	if ((err = u64map_put(&pf->procs, proc_key(pid, gen), (uint64_t)(uintptr_t)p))) {
@@ -358,12 +473,21 @@ static size_t put_utf8(char *buf, uint32_t c)
 
 #define PY_STR_MAX 1024 /* characters of a name or file name read */
 
+/* Whether the object at addr has the type at type: a code object may be
+ * freed, and its memory reused, by the time it is read. */
+static bool is_a(const struct pyproc *p, uint64_t addr, uint64_t type)
+{
+	uint64_t t;
+	return addr && !peek_u64(p->pid, addr + 8 /* ob_type */, &t) && t == type;
+}
+
 /* A str object's text, pooled; NULL when unreadable or not a compact string. */
 static const char *read_str(struct pyproc *p, uint64_t addr)
 {
 	uint64_t len;
 	uint32_t state;
-	if (!addr || peek_u64(p->pid, addr + 16, &len) || peek(p->pid, addr + p->code.str_state, &state, sizeof(state)))
+	if (!is_a(p, addr, p->str_type) || peek_u64(p->pid, addr + 16, &len) ||
+	    peek(p->pid, addr + p->code.str_state, &state, sizeof(state)))
 		return NULL;
 	unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
 	if (!compact || (kind != 1 && kind != 2 && kind != 4))
@@ -378,14 +502,14 @@ static const char *read_str(struct pyproc *p, uint64_t addr)
 		return NULL;
 	for (uint64_t i = 0; i < len; i++) {
 		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((const uint16_t *)raw)[i] : ((const uint32_t *)raw)[i];
-		if (!c)
-			c = '?';
+		if (!c || c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+			c = '?'; /* not a character UTF-8 can carry */
 		n += put_utf8(text + n, c);
 	}
 	return strpool_intern(&p->strings, text, n);
 }
 
-#define PY_LINETABLE_MAX (1u << 20)
+#define PY_LINETABLE_MAX (64u << 10) /* a longer table is not read: its frames have no line */
 
 /* Reads one code object: names and its location table. */
 static int read_code(struct pyproc *p, uint64_t code)
@@ -394,6 +518,8 @@ static int read_code(struct pyproc *p, uint64_t code)
 	uint64_t filename, qualname, table, tlen = 0;
 	int32_t first = 0;
 	int err;
+	if (!is_a(p, code, p->code_type))
+		return -EFAULT;
 	if ((err = peek_u64(p->pid, code + cl->filename, &filename)) ||
 	    (err = peek_u64(p->pid, code + cl->qualname, &qualname)) ||
 	    (err = peek_u64(p->pid, code + cl->linetable, &table)) ||
@@ -402,7 +528,8 @@ static int read_code(struct pyproc *p, uint64_t code)
 	struct pycode c = { .qualname = read_str(p, qualname), .filename = read_str(p, filename), .firstlineno = first };
 	if (!c.qualname)
 		return -EFAULT;
-	if (table && !peek_u64(p->pid, table + cl->bytes_size, &tlen) && tlen && tlen <= PY_LINETABLE_MAX) {
+	if (is_a(p, table, p->bytes_type) && !peek_u64(p->pid, table + cl->bytes_size, &tlen) && tlen &&
+	    tlen <= PY_LINETABLE_MAX) {
 		c.linetable = malloc(tlen);
 		if (c.linetable && !peek(p->pid, table + cl->bytes_data, c.linetable, tlen))
 			c.nlinetable = tlen;

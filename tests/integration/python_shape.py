@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a folded profile (--lines) of samples/pyshape.py against its shape.
 
-python_shape.py single|threads PROFILE.folded SAMPLE.py
+python_shape.py single|perfmap|threads PROFILE.folded SAMPLE.py
 Prints what it measured; exits 1 naming the first check that failed.
 """
 import collections
@@ -25,8 +25,8 @@ def parse(path):
                 m = FRAME.match(text)
                 if m:
                     frames.append((m["name"], m["file"], int(m["line"] or 0), True))
-                else:
-                    frames.append((text, None, 0, False))
+                else:  # native: "name file:line", "name_[k]", ...
+                    frames.append((text.split(" ")[0], None, 0, False))
             yield int(count), frames
 
 
@@ -67,7 +67,7 @@ def check_lines(rows, sample):
             fail(f"{fn}: hottest line {line}, not {want[mark]}")
 
 
-def single(rows, sample):
+def single(rows, sample, native_roots=True):
     total = sum(n for n, _ in rows)
     def main_module(f):
         return f[3] and f[0] == "<module>" and (f[1] or "").endswith("pyshape.py")
@@ -80,10 +80,14 @@ def single(rows, sample):
     # The native frames around the Python ones: the interpreter's C stack
     # (Py_RunMain) sits above <module>, and no native eval frame is left
     # where Python frames were.
+    outside = []
     for n, fr in rows:
         i = next((i for i, f in enumerate(fr) if main_module(f)), None)
         if i is not None and "Py_RunMain" not in [f[0] for f in fr[:i]]:
-            fail("a stack whose <module> is not under Py_RunMain: " + ";".join(f[0] for f in fr))
+            outside.append((n, ";".join(f[0] for f in fr)))
+    print(f"samples whose <module> is not under Py_RunMain: {sum(n for n, _ in outside)}")
+    if native_roots and sum(n for n, _ in outside) > 0.01 * module:
+        fail("more than 1 % of <module>'s samples not under Py_RunMain, e.g. " + outside[0][1])
     evals = sum(n for n, fr in rows if any(f[0].startswith("_PyEval_EvalFrameDefault") for f in fr))
     print(f"samples still showing _PyEval_EvalFrameDefault: {share(evals, total):.1f} %")
     if share(evals, total) > 2:
@@ -162,7 +166,13 @@ def threads(rows, sample):
 def main():
     mode, path, sample = sys.argv[1:4]
     rows = list(parse(path))
-    (single if mode == "single" else threads)(rows, sample)
+    if mode == "threads":
+        threads(rows, sample)
+    else:
+        # perfmap: under -X perf every Python call is a native eval loop
+        # call through a trampoline, so the 30-deep recursion fills the
+        # native stack's 127 frames and its root is cut.
+        single(rows, sample, native_roots=mode != "perfmap")
     print("OK")
 
 

@@ -12,7 +12,9 @@
 #    samples are in its own function;
 #  - --no-python: the eval loop's native frames, no Python frames;
 #  - pprof: go tool pprof names the Python functions with file and line,
-#    in a [python] mapping.
+#    in a [python] mapping;
+#  - where pyenv's 3.12 and 3.13 are installed: the same shape checks, and
+#    3.12's -X perf trampolines not counted twice.
 set -euo pipefail
 scorch=$1 sample=$2
 here=$(dirname "$0")
@@ -30,7 +32,7 @@ trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
 check() { # MODE FOLDED WHAT
 	python3 "$here/python_shape.py" "$1" "$2" "$sample" >"$tmp/check" 2>&1 ||
 		fail "$3: $(cat "$tmp/check")"
-	sed "s/^/$3: /" "$tmp/check"
+	awk -v p="$3: " '{ print p $0 }' "$tmp/check"
 }
 
 "$scorch" record --lines -F 999 -o "$tmp/run.folded" -- "$py" "$sample" 3 >/dev/null 2>"$tmp/err" ||
@@ -67,4 +69,25 @@ grep -Eq "hot_sixty .*pyshape\.py:$want\b" "$tmp/top" || fail "go tool pprof -li
 go tool pprof -raw "$tmp/run.pb.gz" >"$tmp/raw" 2>/dev/null
 grep -q '\[python\]' "$tmp/raw" || fail "no [python] mapping in pprof: $(sed -n '/^Mappings/,$p' "$tmp/raw" | head)"
 echo "pprof: go tool pprof names hot_sixty at pyshape.py:$want, in the [python] mapping"
+
+# Other minor versions where this machine has them (pyenv's builds): 3.12
+# from a table, 3.13 from its own _Py_DebugOffsets; 3.12's -X perf
+# trampolines are not counted twice.
+for v in 3.12 3.13; do
+	other=$(ls -d /root/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+	if [ -z "$other" ]; then
+		echo "python$v: not installed here, not tested"
+		continue
+	fi
+	"$scorch" record --lines -F 999 -o "$tmp/v.folded" -- "$other" "$sample" 2 >/dev/null 2>"$tmp/err" ||
+		fail "record -- $other exited $?: $(cat "$tmp/err")"
+	check single "$tmp/v.folded" "$other"
+	if [ "$v" = 3.12 ]; then
+		"$scorch" record --lines -F 999 -o "$tmp/perf.folded" -- "$other" -X perf "$sample" 2 >/dev/null 2>"$tmp/err" ||
+			fail "record -- $other -X perf exited $?: $(cat "$tmp/err")"
+		# A sample whose Python frames could not be walked keeps its trampolines.
+		! grep 'py::' "$tmp/perf.folded" | grep -q '_\[p\]' || fail "-X perf: trampoline frames beside Python frames"
+		check perfmap "$tmp/perf.folded" "$other -X perf"
+	fi
+done
 echo "PASS"
