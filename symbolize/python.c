@@ -575,20 +575,24 @@ bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t 
 	return true;
 }
 
-/* A location table's varints: 6 bits a byte, bit 6 set when more follow. */
+/* A location table's varints: 6 bits a byte, bit 6 set when more follow.
+ * *i past len when the table ends inside one. */
 static uint32_t read_varint(const uint8_t *t, size_t len, size_t *i)
 {
 	uint32_t v = 0;
 	unsigned shift = 0;
-	while (*i < len) {
+	for (;;) {
+		if (*i >= len) {
+			*i = len + 1;
+			return v;
+		}
 		uint8_t b = t[(*i)++];
 		if (shift < 32)
 			v |= (uint32_t)(b & 63) << shift;
 		shift += 6;
 		if (!(b & 64))
-			break;
+			return v;
 	}
-	return v;
 }
 
 static int32_t read_svarint(const uint8_t *t, size_t len, size_t *i)
@@ -601,10 +605,11 @@ static int32_t read_svarint(const uint8_t *t, size_t len, size_t *i)
  * in bits 3-6; code units covered - 1 in bits 0-2) and the code's fields.
  * Code 15: no location; 14: long form (line delta, end line, columns);
  * 13: line delta only; 10-12: line + 0, 1 or 2, two column bytes; 0-9:
- * same line, one column byte. */
+ * same line, one column byte.  An entry cut by the table's end answers
+ * nothing. */
 int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
 {
-	int line = firstlineno;
+	int64_t line = firstlineno; /* a forged table can sum its deltas past int */
 	uint32_t addr = 0;
 	size_t i = 0;
 	while (i < len) {
@@ -636,8 +641,10 @@ int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
 			i += 1;
 			break;
 		}
+		if (i > len)
+			return 0;
 		if (idx < addr + units)
-			return none ? 0 : line;
+			return none || line < 0 || line > INT32_MAX ? 0 : (int)line;
 		addr += units;
 	}
 	return 0;
