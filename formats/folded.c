@@ -11,7 +11,6 @@
 
 #define READ_CHUNK (1u << 20)  /* bytes read at a time */
 #define WRITE_CHUNK (1u << 20) /* bytes buffered before fwrite */
-#define MAX_ROOTS 4	       /* root labels shown (profile_meta.root_labels) */
 
 const char *folded_kind_suffix(uint32_t kind)
 {
@@ -27,64 +26,6 @@ const char *folded_kind_suffix(uint32_t kind)
 	default:
 		return "";
 	}
-}
-
-/* ---- stack view ---------------------------------------------------------- */
-
-/* The display text of root label i of a sample, or NULL when its label set
- * lacks the key.  Numeric values are formatted into numbuf. */
-static const char *root_text(const struct profile *p, uint32_t labels, uint32_t i, char numbuf[24])
-{
-	const struct profile_meta *m = profile_meta_const(p);
-	const struct label *l = profile_label_find(p, labels, m->root_labels[i]);
-	if (!l)
-		return NULL;
-	if (l->str)
-		return profile_str(p, l->str);
-	snprintf(numbuf, 24, "%" PRId64, l->num);
-	return numbuf;
-}
-
-static uint32_t nroots(const struct profile *p)
-{
-	uint32_t n = profile_meta_const(p)->nroot_labels;
-	return n < MAX_ROOTS ? n : MAX_ROOTS;
-}
-
-void stack_view_init(struct stack_view *v)
-{
-	memset(v, 0, sizeof(*v));
-}
-
-void stack_view_release(struct stack_view *v)
-{
-	free(v->frames);
-	stack_view_init(v);
-}
-
-int stack_view_fill(struct stack_view *v, const struct profile *p, const struct sample *s)
-{
-	size_t need = (size_t)s->nframes + nroots(p);
-
-	if (need > v->cap) {
-		size_t cap = need < 64 ? 64 : need * 2;
-		struct view_frame *n = realloc(v->frames, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		v->frames = n;
-		v->cap = cap;
-	}
-	v->n = 0;
-	for (uint32_t i = 0; i < nroots(p); i++) {
-		const char *name = root_text(p, s->labels, i, v->numbuf[i]);
-		if (name)
-			v->frames[v->n++] = (struct view_frame){name, FRAME_USER, -1};
-	}
-	for (uint32_t i = 0; i < s->nframes; i++) {
-		const struct frame *f = profile_frame_get(p, s->frames[i]);
-		v->frames[v->n++] = (struct view_frame){profile_str(p, f->name), f->kind, s->frames[i]};
-	}
-	return 0;
 }
 
 /* ---- writer ---------------------------------------------------------------
@@ -113,7 +54,7 @@ struct row {
 	const uint32_t *frames; /* profile frame ids */
 	uint32_t nframes;
 	uint32_t nroot;
-	uint32_t root[MAX_ROOTS]; /* token ids */
+	uint32_t root[PROFILE_MAX_ROOTS]; /* token ids */
 	int64_t count;
 };
 
@@ -263,8 +204,8 @@ static int writer_rows(struct writer *w)
 		struct row *r = &w->rows[i];
 		profile_sample_get(w->p, i, &s);
 		*r = (struct row){.frames = s.frames, .nframes = s.nframes, .count = s.count};
-		for (uint32_t k = 0; k < nroots(w->p); k++) {
-			const char *text = root_text(w->p, s.labels, k, numbuf);
+		for (uint32_t k = 0; k < stack_view_nroots(w->p); k++) {
+			const char *text = stack_view_root_text(w->p, s.labels, k, numbuf);
 			int64_t id = text ? text_token(&w->t, text) : 0;
 			if (id < 0)
 				return (int)id;

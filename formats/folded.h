@@ -2,10 +2,8 @@
 /*
  * folded: Brendan Gregg's collapsed stack format, one line per unique stack:
  *   root;child;leaf COUNT
- * Frame kinds are name suffixes: _[k] kernel, _[i] inlined, _[j] JIT.
- * The stack view (stack_view_*) turns a sample into the display names that
- * folded and flame graph output share: the profile's root labels, then the
- * frames root first.
+ * Frame kinds are name suffixes: _[k] kernel, _[i] inlined, _[j] JIT,
+ * _[p] Python.
  */
 #ifndef SCORCH_FORMATS_FOLDED_H
 #define SCORCH_FORMATS_FOLDED_H
@@ -13,8 +11,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "formats/format.h"
+#include "formats/format_error.h"
 #include "formats/profile.h"
+#include "formats/stack_view.h"
 
 /* The suffix folded output appends for a frame kind ("" for user frames). */
 const char *folded_kind_suffix(uint32_t kind);
@@ -47,23 +46,5 @@ int folded_read(FILE *in, const char *name, struct profile *p, struct format_err
  * sniff the format) into prefix. */
 int folded_read_prefixed(const void *prefix, size_t plen, FILE *in, const char *name, struct profile *p,
 			 struct format_error *e);
-
-struct view_frame {
-	const char *name; /* NUL-terminated, without suffix */
-	uint32_t kind;	  /* enum frame_kind; FRAME_USER for label roots */
-	int64_t frame_id; /* profile frame id, -1 for a root label */
-};
-
-/* Reusable buffer for the display names of one sample.  Embedded by value. */
-struct stack_view {
-	struct view_frame *frames;
-	size_t n, cap;
-	char numbuf[4][24]; /* numeric label values, formatted */
-};
-
-void stack_view_init(struct stack_view *v);
-void stack_view_release(struct stack_view *v);
-/* Fills v with the display frames of s, root first. 0 or -ENOMEM. */
-int stack_view_fill(struct stack_view *v, const struct profile *p, const struct sample *s);
 
 #endif

@@ -17,17 +17,6 @@
 /* How much of an input is read to tell its format. */
 #define SNIFF_BYTES (64 * 1024)
 
-int format_fail(struct format_error *e, int err, const char *fmt, ...)
-{
-	if (e) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 static const struct {
 	const char *name;
 	enum profile_format f;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "formats/format_error.h"
 #include "formats/profile.h"
 #include "formats/svg.h"
 
@@ -20,13 +21,6 @@ enum profile_format {
 	FORMAT_PPROF,
 };
 
-/* A reader's or writer's description of what went wrong, for one line of stderr. */
-struct format_error {
-	char msg[256];
-};
-
-/* Sets e->msg (printf-style) and returns err; e may be NULL. */
-int format_fail(struct format_error *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "folded"/"collapsed"/"txt", "svg", "pprof"/"pb" (any case); FORMAT_UNKNOWN otherwise. */
 enum profile_format format_from_name(const char *name);

@@ -35,7 +35,7 @@ bool pprof_is_jit_file(const char *file)
 
 bool pprof_is_kernel_address(uint64_t addr)
 {
-	return addr >= 0xffff800000000000ull;
+	return addr >= PROFILE_KERNEL_START;
 }
 
 static int gz_drain(struct pprof_gz *gz, int flush)

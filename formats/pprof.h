@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "formats/format.h"
+#include "formats/format_error.h"
 #include "formats/profile.h"
 
 /* Writes p as gzip-compressed profile.proto. 0 or -errno. */

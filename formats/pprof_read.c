@@ -408,7 +408,7 @@ static int read_samples(struct reader *r)
 /* "scorch:root_labels=comm,pid" -> meta root labels. */
 static int read_root_labels(struct reader *r, struct profile_meta *m, const char *list)
 {
-	while (*list && m->nroot_labels < 4) {
+	while (*list && m->nroot_labels < PROFILE_MAX_ROOTS) {
 		size_t n = strcspn(list, ",");
 		int64_t key = profile_intern(r->p, list, n);
 		if (key < 0)

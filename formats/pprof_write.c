@@ -395,7 +395,7 @@ static int64_t root_labels_comment(struct writer *w, const struct profile_meta *
 {
 	size_t len = (size_t)snprintf(buf, cap, "%s", PPROF_ROOT_LABELS_COMMENT);
 
-	for (uint32_t i = 0; i < m->nroot_labels && i < 4 && len < cap; i++)
+	for (uint32_t i = 0; i < m->nroot_labels && i < PROFILE_MAX_ROOTS && len < cap; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "," : "",
 					profile_str(w->p, m->root_labels[i]));
 	return len < cap ? add_str(w, buf) : 0;

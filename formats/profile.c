@@ -586,7 +586,7 @@ static int merge_meta(struct profile *dst, const struct profile *src)
 	if (!d->frequency)
 		d->frequency = s->frequency;
 	if (!d->nroot_labels) {
-		uint32_t n = s->nroot_labels < 4 ? s->nroot_labels : 4;
+		uint32_t n = s->nroot_labels < PROFILE_MAX_ROOTS ? s->nroot_labels : PROFILE_MAX_ROOTS;
 		for (uint32_t i = 0; i < n && !err; i++) {
 			d->root_labels[i] = s->root_labels[i];
 			err = remap_str(dst, src, &d->root_labels[i]);

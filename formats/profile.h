@@ -29,6 +29,11 @@
 
 struct profile;
 
+#define PROFILE_MAX_ROOTS 4 /* root labels (profile_meta.root_labels) */
+/* Addresses from here up are the kernel's (x86-64 and arm64 with 48-bit
+ * user space): a kernel mapping starts there. */
+#define PROFILE_KERNEL_START 0xffff800000000000ull
+
 enum frame_kind {
 	FRAME_USER = 0,
 	FRAME_KERNEL = 1,  /* folded suffix _[k] */
@@ -100,7 +105,7 @@ struct profile_meta {
 	 * "pid" gives "app;1234;main;...".  `record` sets "comm" (and "pid"/"tid"
 	 * with --per-pid/--per-thread).
 	 */
-	uint32_t root_labels[4];
+	uint32_t root_labels[PROFILE_MAX_ROOTS];
 	uint32_t nroot_labels;
 	uint32_t comments[8]; /* string ids of free-text comments (pprof comment) */
 	uint32_t ncomments;

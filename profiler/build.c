@@ -129,7 +129,7 @@ static int64_t make_mapping(struct profile *p, const struct sym_frame *f)
 
 	if (f->kernel) {
 		file = f->module[0] == '[' ? profile_intern_cstr(p, f->module) : intern_fmt(p, "[%s]", f->module);
-		m.start = 0xffff800000000000ull;
+		m.start = PROFILE_KERNEL_START;
 		m.limit = UINT64_MAX;
 	} else {
 		file = profile_intern_cstr(p, f->module);
