@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "symbolize/cfi.h"
+#include "symbolize/elfsym.h"
 #include "profile.skel.h"
 
 _Static_assert(sizeof(struct sample_key) == 56, "sample_key layout is shared with BPF");
@@ -365,7 +365,7 @@ static void attach_loader_hooks(struct capture *c)
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	bool probed = false;
 	if (fd >= 0) {
-		if (!cfi_interpreter(fd, own, sizeof(own)))
+		if (!elfsym_interpreter(fd, own, sizeof(own)))
 			probed = probe_loader(c, own);
 		close(fd);
 	}

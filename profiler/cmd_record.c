@@ -33,7 +33,7 @@
 #include "output.h"
 #include "python.h"
 #include "record_opts.h"
-#include "symbolize/cfi.h"
+#include "symbolize/elfsym.h"
 #include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
 #include "unwind.h"
@@ -614,7 +614,7 @@ int cmd_record(int argc, char **argv)
 		if ((err = unwind_preload_start(exe, o.debug_root, &preload)))
 			log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
 		int fd = open(exe, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !cfi_interpreter(fd, loader, sizeof(loader)))
+		if (fd >= 0 && !elfsym_interpreter(fd, loader, sizeof(loader)))
 			co.loader = loader;
 		if (fd >= 0)
 			close(fd);

@@ -24,6 +24,7 @@
 #include "base/array.h"
 #include "base/hashtab.h"
 #include "symbolize/cfi.h"
+#include "symbolize/elfsym.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/procmaps.h"
 
@@ -473,7 +474,7 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	pl->compile_ns += now_ns() - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;
-	bool interp = follow && cfi_interpreter(fd, next, sizeof(next)) == 0;
+	bool interp = follow && elfsym_interpreter(fd, next, sizeof(next)) == 0;
 	close(fd);
 	if (interp)
 		preload_file(pl, next, false);

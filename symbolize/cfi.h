@@ -77,10 +77,6 @@ int cfi_compile(int fd, int debug_fd, struct cfi_table *out);
 int cfi_compile_image(const void *image, size_t size, struct cfi_table *out);
 void cfi_table_release(struct cfi_table *t);
 
-/* The program interpreter (PT_INTERP: the dynamic loader) the ELF file at fd
- * names, into buf (len bytes).  0, -ENOENT when it has none (static, a
- * library), -EINVAL when fd is not ELF or the name does not fit. */
-int cfi_interpreter(int fd, char *buf, size_t len);
 
 /* The row in effect at file address pc, or NULL before the first row. */
 const struct cfi_row *cfi_table_find(const struct cfi_table *t, uint64_t pc);

@@ -318,3 +318,31 @@ bool elfsym_has_symtab(const struct elfsym_file *f)
 {
 	return f->has_symtab;
 }
+
+int elfsym_interpreter(int fd, char *buf, size_t len)
+{
+	size_t phnum;
+	int err = -ENOENT;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &phnum)) {
+		elf_end(elf);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < phnum && err == -ENOENT; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_INTERP)
+			continue;
+		size_t size;
+		const char *image = elf_rawfile(elf, &size);
+		err = -EINVAL;
+		if (image && ph.p_offset < size && ph.p_filesz <= size - ph.p_offset && ph.p_filesz < len &&
+		    ph.p_filesz > 1 && !memchr(image + ph.p_offset, 0, ph.p_filesz - 1)) {
+			memcpy(buf, image + ph.p_offset, ph.p_filesz);
+			buf[ph.p_filesz] = 0;
+			err = 0;
+		}
+	}
+	elf_end(elf);
+	return err;
+}

@@ -48,4 +48,9 @@ uint64_t elfsym_digest(const struct elfsym_file *f);
 /* True when the file had a full .symtab (not only exported .dynsym symbols). */
 bool elfsym_has_symtab(const struct elfsym_file *f);
 
+/* The program interpreter (PT_INTERP: the dynamic loader) the ELF file at fd
+ * names, into buf (len bytes).  0, -ENOENT when it has none (static, a
+ * library), -EINVAL when fd is not ELF or the name does not fit. */
+int elfsym_interpreter(int fd, char *buf, size_t len);
+
 #endif

@@ -16,6 +16,7 @@
 #include "fuzz.h"
 #include "probe.h"
 #include "symbolize/cfi.h"
+#include "symbolize/elfsym.h"
 
 static bool same_rule(const struct cfi_row *a, const struct cfi_row *b)
 {
@@ -127,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfi_table_release(&m);
 	cfi_table_release(&d);
 
-	int ei = cfi_interpreter(fd, interp, sizeof(interp));
+	int ei = elfsym_interpreter(fd, interp, sizeof(interp));
 	FUZZ_CHECK(ei == 0 || ei == -ENOENT || ei == -EINVAL);
 	if (!ei)
 		FUZZ_CHECK(interp[0] && strlen(interp) < sizeof(interp));
