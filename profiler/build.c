@@ -52,7 +52,7 @@ struct builder {
 	struct label *extra;             /* build_opts labels, then the process's */
 	size_t nstatic, nextra, cap_extra;
 	struct u64map py_natives;        /* frame id -> PY_NATIVE_*: native frames Python frames replace */
-	struct u64map py_ids;            /* Python frame (as walked) -> frame id + 1, per process */
+	struct u64map py_ids;            /* Python code object << 20 | instruction -> frame id, per process */
 };
 
 #define PY_NATIVE_EVAL 1       /* _PyEval_EvalFrameDefault: its Python frames go in its place */
@@ -273,20 +273,22 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 	return 0;
 }
 
-/* The profile frame of one Python frame of process e (0 when its code
- * object was never read). */
-static int64_t python_frame(struct builder *b, const struct capture_entry *e, uint64_t f)
+/* The profile frame of Python frame pos (f) of e's Python stack, or
+ * [unknown] when its code object could not be read. */
+static int64_t python_frame(struct builder *b, const struct capture_entry *e, const uint64_t *py, uint32_t pnr,
+			    size_t pos)
 {
-	uint64_t key = f & ~PY_FRAME_ENTRY, *known = u64map_get(&b->py_ids, key);
-	if (known)
-		return (int64_t)*known - 1;
 	struct pyframe_info pi;
-	if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, f, &pi)) {
+	uint64_t f = py[pos];
+	if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, e->key.pystack, pos, f, &pi)) {
 		/* Its stack came while nobody polled: read it now if the process lives. */
-		pyframes_learn(b->o->python, e->key.pid, e->key.gen, &f, 1);
-		if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, f, &pi))
+		pyframes_learn(b->o->python, e->key.pid, e->key.gen, e->key.pystack, py, pnr);
+		if (!pyframes_resolve(b->o->python, e->key.pid, e->key.gen, e->key.pystack, pos, f, &pi))
 			return b->unknown;
 	}
+	uint64_t key = (uint64_t)pi.code << 20 | PY_FRAME_INSTR(f), *known = u64map_get(&b->py_ids, key);
+	if (known)
+		return (int64_t)*known;
 	struct frame fr = { .kind = FRAME_PYTHON, .line = pi.filename ? (uint32_t)pi.line : 0 };
 	int64_t name = profile_intern_cstr(b->p, pi.qualname);
 	int64_t file = pi.filename ? profile_intern_cstr(b->p, pi.filename) : 0;
@@ -298,17 +300,17 @@ static int64_t python_frame(struct builder *b, const struct capture_entry *e, ui
 	if (id < 0)
 		return id;
 	b->st->python_frames++;
-	int err = u64map_put(&b->py_ids, key, (uint64_t)id + 1);
+	int err = u64map_put(&b->py_ids, key, (uint64_t)id);
 	return err ? err : id;
 }
 
 /* Appends Python frames py[lo, hi) (innermost first) root first. */
-static int append_python(struct builder *b, const struct capture_entry *e, const uint64_t *py, size_t lo,
-			 size_t hi, size_t *n)
+static int append_python(struct builder *b, const struct capture_entry *e, const uint64_t *py, uint32_t pnr,
+			 size_t lo, size_t hi, size_t *n)
 {
 	int err = array_grow(&b->frames, &b->cap_frames, *n + (hi - lo) + 1, sizeof(*b->frames));
 	for (size_t j = hi; j-- > lo && !err;) {
-		int64_t id = python_frame(b, e, py[j]);
+		int64_t id = python_frame(b, e, py, pnr, j);
 		if (id < 0)
 			return (int)id;
 		b->frames[(*n)++] = (uint32_t)id;
@@ -377,7 +379,7 @@ static int append_user_python(struct builder *b, const struct capture_entry *e, 
 				b->frames[(*n)++] = b->truncated;
 				*trunc = true;
 			}
-			if ((err = append_python(b, e, py, starts[g], starts[from], n)) ||
+			if ((err = append_python(b, e, py, pnr, starts[g], starts[from], n)) ||
 			    (err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
 				return err;
 		}

@@ -312,7 +312,7 @@ static int on_py_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (st.nr > SCORCH_MAX_DEPTH)
 		st.nr = SCORCH_MAX_DEPTH;
-	c->py_fn(c->py_ctx, ev->pid, ev->gen, &st);
+	c->py_fn(c->py_ctx, ev->pid, ev->gen, ev->stack, &st);
 	return 0;
 }
 

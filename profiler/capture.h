@@ -117,7 +117,7 @@ int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out
 
 /* A new Python stack of (pid, gen) was stored: its code objects are to be
  * read while the process lives. */
-typedef void (*capture_python_fn)(void *ctx, uint32_t pid, uint32_t gen, const struct stack_trace *st);
+typedef void (*capture_python_fn)(void *ctx, uint32_t pid, uint32_t gen, uint64_t id, const struct stack_trace *st);
 /* Where capture_poll hands new Python stacks (capture_opts.python). */
 void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx);
 /* The pid -> struct py_proc map; -ENOTSUP without capture_opts.python. */

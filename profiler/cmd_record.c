@@ -187,8 +187,8 @@ static void track_pending(struct record_ctx *rc)
 		err = symbolizer_track(rc->sym, pid, gen);
 		if (err && err != -ESRCH)
 			log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
-		if (rc->py)
-			pytrack_announce(rc->py, pid, gen);
+		if (rc->py && !err)
+			pytrack_announce(rc->py, pid, gen, symbolizer_maps(rc->sym, pid, gen));
 		u64map_del(&rc->seen, rc->pending[i]);
 	}
 	rc->npending = 0;
@@ -544,62 +544,58 @@ static const char *kernel_cache_dir(char *buf, size_t len)
 	return buf;
 }
 
-int cmd_record(int argc, char **argv)
-{
+/* Everything one recording holds, released by recording_release. */
+struct recording {
 	struct record_opts o;
-	struct workload w = { .pid = -1, .go_fd = -1, .err_fd = -1 };
-	struct workload *wp = NULL;
-	struct capture *c = NULL;
-	struct symbolizer *sym = NULL;
-	struct unwind *unw = NULL;
-	struct unwind_preload *preload = NULL;
-	struct dbgd *dbgd = NULL;
-	struct record_ctx rc = { 0 };
-	struct profile *p = NULL;
-	struct capture_opts co;
-	struct build_stats bs;
-	uint64_t stats[STAT_NR] = { 0 };
-	char msg[512] = "";
-	int ret = 2, err;
-	double t0, t1, wall0;
+	struct workload w;
+	struct workload *wp; /* &w with a command, else NULL */
+	struct dbgd *dbgd;
+	struct symbolizer *sym;
+	struct capture *c;
+	struct unwind_preload *preload;
+	struct record_ctx rc; /* rc.unw, rc.py: NULL when not in use */
+	struct profile *p;
+	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
+};
 
-	u64map_init(&rc.seen);
-	err = record_opts_parse(argc, argv, &o);
-	if (err) {
-		u64map_release(&rc.seen);
-		return err > 0 ? 0 : 2;
+/* Opens what sampling needs: the command (started stopped), the
+ * symbolizer, the BPF object and events, unwind tables, Python frames. */
+static int recording_open(struct recording *r)
+{
+	struct record_opts *o = &r->o;
+	struct capture_opts co;
+	char msg[512] = "", cache_dir[PATH_MAX], exe[PATH_MAX], loader[PATH_MAX];
+	int err;
+
+	if (check_privileges() || record_opts_check(o))
+		return -EINVAL;
+	if (o->output && strcmp(o->output, "-") && (err = check_output(o->output))) {
+		log_error("%s: cannot write: %s", o->output, strerror(-err));
+		return err;
 	}
-	log_verbose = o.verbose;
-	libbpf_set_print(libbpf_log);
-	if (check_privileges() || record_opts_check(&o))
-		goto out;
-	if (o.output && strcmp(o.output, "-") && (err = check_output(o.output))) {
-		log_error("%s: cannot write: %s", o.output, strerror(-err));
-		goto out;
-	}
-	if (o.command) {
-		if ((err = workload_fork(&w, o.command))) {
-			log_error("%s: cannot start: %s", o.command[0], strerror(-err));
-			goto out;
+	if (o->command) {
+		if ((err = workload_fork(&r->w, o->command))) {
+			log_error("%s: cannot start: %s", o->command[0], strerror(-err));
+			return err;
 		}
-		wp = &w;
+		r->wp = &r->w;
 	}
 	/* After the fork: the command keeps the environment it was given
 	 * (dbgd_new sets DEBUGINFOD_URLS for --debuginfod). */
-	dbgd = debuginfod_open(&o);
-	char cache_dir[PATH_MAX];
+	r->dbgd = debuginfod_open(o);
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = kernel_cache_dir(cache_dir, sizeof(cache_dir)),
-		.debug_root = o.debug_root,
-		.names_only = o.names_only,
-		.no_inline = o.no_inline,
-		.no_demangle = o.no_demangle,
-		.debuginfod = dbgd,
+		.debug_root = o->debug_root,
+		.names_only = o->names_only,
+		.no_inline = o->no_inline,
+		.no_demangle = o->no_demangle,
+		.debuginfod = r->dbgd,
 	};
-	if ((err = symbolizer_new(&so, &sym))) {
+	if ((err = symbolizer_new(&so, &r->sym))) {
 		log_error("record: cannot set up symbolization: %s", strerror(-err));
-		goto out;
+		return err;
 	}
+	r->rc.sym = r->sym;
 	/* After the fork: the command keeps the limits it was given. */
 	if ((err = fdlimit_raise(NULL)))
 		log_debug("record: cannot raise the limit on open files: %s", strerror(-err));
@@ -608,10 +604,9 @@ int cmd_record(int argc, char **argv)
 	if (capture_online_cpus(&online, &nonline))
 		nonline = 1;
 	free(online);
-	fill_capture_opts(&o, wp, o.ncpus ? o.ncpus : nonline, &co);
-	char exe[PATH_MAX], loader[PATH_MAX];
-	if (wp && co.unwind_dwarf && !workload_resolve(o.command[0], exe, sizeof(exe))) {
-		if ((err = unwind_preload_start(exe, o.debug_root, &preload)))
+	fill_capture_opts(o, r->wp, o->ncpus ? o->ncpus : nonline, &co);
+	if (r->wp && co.unwind_dwarf && !workload_resolve(o->command[0], exe, sizeof(exe))) {
+		if ((err = unwind_preload_start(exe, o->debug_root, &r->preload)))
 			log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
 		int fd = open(exe, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && !elfsym_interpreter(fd, loader, sizeof(loader)))
@@ -619,103 +614,138 @@ int cmd_record(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
-	if ((err = capture_open(&co, &c, msg, sizeof(msg)))) {
+	if ((err = capture_open(&co, &r->c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
-		goto out;
+		return err;
 	}
 	struct capture_load_info li;
-	capture_load_info(c, &li);
+	capture_load_info(r->c, &li);
 	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
 		  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
 	struct capture_unwind_maps um;
-	if (co.unwind_dwarf && (err = capture_unwind_maps(c, &um) ?: unwind_new(&um, o.debug_root, &unw))) {
+	if (co.unwind_dwarf && (err = capture_unwind_maps(r->c, &um) ?: unwind_new(&um, o->debug_root, &r->rc.unw))) {
 		log_error("record: cannot map the unwind table: %s", strerror(-err));
-		goto out;
+		return err;
 	}
-	unwind_preload_finish(unw, preload);
-	preload = NULL;
-	if (co.python && (err = pytrack_new(c, &rc.py))) {
+	unwind_preload_finish(r->rc.unw, r->preload);
+	r->preload = NULL;
+	if (co.python && (err = pytrack_new(r->c, &r->rc.py))) {
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
-		goto out;
+		return err;
 	}
-	rc.sym = sym;
-	rc.unw = unw;
+	return 0;
+}
+
+/* Samples: attaches, releases the command, polls until the end. */
+static int recording_sample(struct recording *r)
+{
+	char msg[512] = "";
+	int err;
 	struct sigaction sa = { .sa_handler = on_stop }, sc = { .sa_handler = on_child };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sc, NULL);
-	if ((err = capture_start(c, msg, sizeof(msg)))) {
+	if ((err = capture_start(r->c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
-		goto out;
+		return err;
 	}
-	wall0 = now_s(CLOCK_REALTIME);
-	t0 = now_s(CLOCK_MONOTONIC);
-	if (wp && (err = workload_go(wp))) {
-		log_error("%s: cannot execute: %s", o.command[0], strerror(-err));
-		workload_reap(wp, true);
-		goto out;
+	r->wall0 = now_s(CLOCK_REALTIME);
+	r->t0 = now_s(CLOCK_MONOTONIC);
+	if (r->wp && (err = workload_go(r->wp))) {
+		log_error("%s: cannot execute: %s", r->o.command[0], strerror(-err));
+		workload_reap(r->wp, true);
+		return err;
 	}
-	if ((err = run_loop(c, &rc, &o, wp)))
-		goto out;
-	if (wp && stop_signal && !wp->exited)
-		kill(wp->pid, stop_signal);
-	capture_stop(c);
-	t1 = now_s(CLOCK_MONOTONIC);
-	capture_poll(c, 0, on_proc, &rc);
-	track_pending(&rc);
-	capture_stats(c, stats);
+	if ((err = run_loop(r->c, &r->rc, &r->o, r->wp)))
+		return err;
+	if (r->wp && stop_signal && !r->wp->exited)
+		kill(r->wp->pid, stop_signal);
+	capture_stop(r->c);
+	r->t1 = now_s(CLOCK_MONOTONIC);
+	capture_poll(r->c, 0, on_proc, &r->rc);
+	track_pending(&r->rc);
+	return 0;
+}
 
-	p = profile_new();
-	if (!p) {
+/* Builds the profile, writes it and says what happened. */
+static int recording_write(struct recording *r)
+{
+	const struct record_opts *o = &r->o;
+	struct build_stats bs;
+	uint64_t stats[STAT_NR] = { 0 };
+	int err;
+
+	capture_stats(r->c, stats);
+	if (!(r->p = profile_new())) {
 		log_error("record: out of memory");
-		goto out;
+		return -ENOMEM;
 	}
-	struct debuginfod_wait dw = { dbgd, o.debuginfod_deadline };
+	struct debuginfod_wait dw = { r->dbgd, o->debuginfod_deadline };
 	struct build_opts bo = {
-		.per_pid = o.per_pid,
-		.per_thread = o.per_thread,
-		.files_loaded = dbgd ? wait_debuginfod : NULL,
+		.per_pid = o->per_pid,
+		.per_thread = o->per_thread,
+		.files_loaded = r->dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
-		.python = pytrack_frames(rc.py),
+		.python = pytrack_frames(r->rc.py),
 	};
-	if ((err = o.time == RECORD_TIME_CPU ? build_profile(c, sym, &bo, p, &bs) : build_time(c, sym, &o, &bo, p, &bs))) {
+	if ((err = o->time == RECORD_TIME_CPU ? build_profile(r->c, r->sym, &bo, r->p, &bs)
+					      : build_time(r->c, r->sym, o, &bo, r->p, &bs))) {
 		log_error("record: cannot build the profile: %s", strerror(-err));
-		goto out;
+		return err;
 	}
-	struct profile_meta *m = profile_meta(p);
-	m->frequency = (uint32_t)o.frequency;
-	m->period_ns = o.time == RECORD_TIME_CPU ? capture_period_ns(c) : 0;
-	m->unit = o.time == RECORD_TIME_OFFCPU ? PROFILE_UNIT_OFFCPU_US
-		: o.time == RECORD_TIME_WALL	 ? PROFILE_UNIT_WALL_US
+	struct profile_meta *m = profile_meta(r->p);
+	m->frequency = (uint32_t)o->frequency;
+	m->period_ns = o->time == RECORD_TIME_CPU ? capture_period_ns(r->c) : 0;
+	m->unit = o->time == RECORD_TIME_OFFCPU ? PROFILE_UNIT_OFFCPU_US
+		: o->time == RECORD_TIME_WALL	 ? PROFILE_UNIT_WALL_US
 						 : PROFILE_UNIT_SAMPLES;
-	m->duration_ns = (uint64_t)((t1 - t0) * 1e9);
-	m->time_ns = (uint64_t)(wall0 * 1e9);
-	if (output_write(p, o.output, o.format, &o.write))
-		goto out;
-	report(&o, c, stats, &bs, sym, t1 - t0);
-	report_unwind(&o, stats, unw);
-	report_python(stats, rc.py);
-	report_unnamed_files(sym, dbgd != NULL);
-	if (o.kernel_only == false && symbolizer_kernel_error(sym) && !o.user_only)
+	m->duration_ns = (uint64_t)((r->t1 - r->t0) * 1e9);
+	m->time_ns = (uint64_t)(r->wall0 * 1e9);
+	if ((err = output_write(r->p, o->output, o->format, &o->write)))
+		return err;
+	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0);
+	report_unwind(o, stats, r->rc.unw);
+	report_python(stats, r->rc.py);
+	report_unnamed_files(r->sym, r->dbgd != NULL);
+	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
-			 strerror(-symbolizer_kernel_error(sym)));
-	ret = 0;
-	if (wp) {
-		workload_reap(wp, true);
-		ret = workload_exit_code(wp);
+			 strerror(-symbolizer_kernel_error(r->sym)));
+	return 0;
+}
+
+static void recording_release(struct recording *r)
+{
+	if (r->wp && !r->wp->exited)
+		workload_abort(r->wp);
+	unwind_preload_finish(NULL, r->preload);
+	free(r->rc.pending);
+	u64map_release(&r->rc.seen);
+	unwind_free(r->rc.unw);
+	pytrack_free(r->rc.py);
+	capture_free(r->c);
+	symbolizer_free(r->sym);
+	dbgd_free(r->dbgd);
+	profile_free(r->p);
+	record_opts_release(&r->o);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct recording r = { .w = { .pid = -1, .go_fd = -1, .err_fd = -1 } };
+	int ret = 2, err = record_opts_parse(argc, argv, &r.o);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	u64map_init(&r.rc.seen);
+	log_verbose = r.o.verbose;
+	libbpf_set_print(libbpf_log);
+	if (!recording_open(&r) && !recording_sample(&r) && !recording_write(&r)) {
+		ret = 0;
+		if (r.wp) {
+			workload_reap(r.wp, true);
+			ret = workload_exit_code(r.wp);
+		}
 	}
-out:
-	if (wp && !wp->exited)
-		workload_abort(wp);
-	unwind_preload_finish(NULL, preload);
-	free(rc.pending);
-	u64map_release(&rc.seen);
-	unwind_free(unw);
-	pytrack_free(rc.py);
-	capture_free(c);
-	symbolizer_free(sym);
-	dbgd_free(dbgd);
-	profile_free(p);
-	record_opts_release(&o);
+	recording_release(&r);
 	return ret;
 }

@@ -12,19 +12,18 @@
 #include "log.h"
 #include "symbolize/procmaps.h"
 
-/* A process is looked at at its announcements until it is known to be
- * Python or not.  One without an interpreter's file among its mappings
- * gets PYTRACK_ATTEMPTS looks (libpython is mapped after the exec's
- * announcement; an embedding program may dlopen it later still); one with
- * an interpreter not set up yet (the announcements at exec and at the
- * loader's) is looked at again at each. */
-#define PYTRACK_ATTEMPTS 4
+/* A process is looked at at each of its announcements (exec, library
+ * loads, its 1st, 2nd, 4th ... sample) until it is found to be Python:
+ * libpython is mapped after the exec's announcement, an embedding program
+ * may dlopen it much later, and the interpreter may not be set up yet.  A
+ * look at a process without an interpreter's file only scans the names of
+ * the mappings the symbolizer has just read. */
 
 struct pytrack {
 	struct capture *c;
 	int map_fd;
 	struct pyframes *pf;
-	struct u64map tried; /* pid << 32 | gen -> attempts made; PYTRACK_DONE when decided */
+	struct u64map tried; /* pid << 32 | gen -> looks taken; PYTRACK_DONE when decided */
 	struct pytrack_stats st;
 };
 
@@ -35,10 +34,10 @@ static uint64_t key_of(uint32_t pid, uint32_t gen)
 	return (uint64_t)pid << 32 | gen;
 }
 
-static void on_stack(void *ctx, uint32_t pid, uint32_t gen, const struct stack_trace *st)
+static void on_stack(void *ctx, uint32_t pid, uint32_t gen, uint64_t id, const struct stack_trace *st)
 {
 	struct pytrack *t = ctx;
-	int err = pyframes_learn(t->pf, pid, gen, (const uint64_t *)st->ips, st->nr);
+	int err = pyframes_learn(t->pf, pid, gen, id, (const uint64_t *)st->ips, st->nr);
 	if (err == -ESRCH)
 		t->st.codes_gone++;
 	else if (!err)
@@ -105,20 +104,22 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 	p->owner_cstack = l->owner_cstack;
 }
 
-void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen)
+void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struct procmaps *m)
 {
 	uint64_t key = key_of(pid, gen), *tries = u64map_get(&t->tried, key);
 	uint64_t n = tries ? *tries : 0;
-	if (n == PYTRACK_DONE || n >= PYTRACK_ATTEMPTS)
+	if (!m || n == PYTRACK_DONE)
 		return;
-	struct procmaps m;
-	uint32_t tid = 0;
-	if (procmaps_read_live(pid, &tid, &m))
+	/* An announcement read after the process exec'd again (the command's
+	 * first sample can come before its exec) is not for the image mapped now. */
+	struct proc_state ps;
+	if (!bpf_map_lookup_elem(capture_process_map(t->c), &pid, &ps) && ps.gen != gen) {
+		u64map_put(&t->tried, key, PYTRACK_DONE);
 		return;
+	}
 	struct python_layout l;
 	char why[160] = "";
-	int err = pyframes_attach(t->pf, pid, gen, &m, &l, why, sizeof(why));
-	procmaps_release(&m);
+	int err = pyframes_attach(t->pf, pid, gen, m, &l, why, sizeof(why));
 	if (!err) {
 		struct py_proc p;
 		to_bpf(gen, &l, &p);
@@ -126,7 +127,7 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen)
 			log_warn("Python frames unavailable for %" PRIu32 ": the table of Python processes is full", pid);
 			t->st.unavailable++;
 		} else {
-			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
+			log_debug("pid %" PRIu32 " gen %" PRIu32 ": Python %u.%u.%u", pid, gen, l.version >> 24, l.version >> 16 & 0xff,
 				  l.version >> 8 & 0xff);
 			t->st.processes++;
 		}
@@ -137,9 +138,11 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen)
 		n = PYTRACK_DONE;
 	} else if (err == -ESRCH || err == -EEXIST) {
 		n = PYTRACK_DONE;
-	} else if (err != -EAGAIN) {
+	} else {
 		n++; /* not Python, or not yet */
 	}
+	if (err)
+		log_debug("pid %" PRIu32 " gen %" PRIu32 ": Python: %s (look %" PRIu64 ")", pid, gen, strerror(-err), n);
 	u64map_put(&t->tried, key, n);
 }
 

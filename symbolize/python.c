@@ -29,6 +29,14 @@ struct code_layout {
 	uint16_t bytes_size, bytes_data;
 };
 
+/* The fields of a code object read first: who it is. */
+struct code_head {
+	uint64_t type, filename, qualname, linetable;
+	int32_t firstlineno;
+};
+
+#define CODE_HEAD_BYTES 256 /* every field above lies in a code object's first 256 bytes */
+
 struct version_table {
 	uint32_t minor; /* 3.x */
 	uint16_t runtime_interp_head; /* _PyRuntime.interpreters.head */
@@ -95,6 +103,7 @@ struct pycode {
 	int firstlineno;
 	uint8_t *linetable;
 	size_t nlinetable;
+	struct code_head head; /* what it was read from, to tell when its address holds another */
 };
 
 struct pyproc {
@@ -102,9 +111,12 @@ struct pyproc {
 	struct python_layout walk;
 	struct code_layout code;
 	uint64_t code_type, str_type, bytes_type; /* the type objects' addresses in the process */
-	struct u64map codes; /* code object address -> index + 1 in codes[] */
+	struct u64map codes; /* code object address -> index + 1 in list[] of the one read last there */
 	struct pycode *list;
 	size_t n, cap;
+	struct u64map stacks; /* Python stack id -> offset << 8 | frames, into stack_codes */
+	uint32_t *stack_codes; /* per frame of each stack learned: index + 1 in list[], 0 unreadable */
+	size_t nstack_codes, cap_stack_codes;
 	struct strpool strings;
 };
 
@@ -135,6 +147,8 @@ static void proc_free(struct pyproc *p)
 		free(p->list[i].linetable);
 	free(p->list);
 	u64map_release(&p->codes);
+	u64map_release(&p->stacks);
+	free(p->stack_codes);
 	strpool_release(&p->strings);
 	free(p);
 }
@@ -437,6 +451,7 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 	p->str_type = bias + sy.str_type;
 	p->bytes_type = bias + sy.bytes_type;
 	u64map_init(&p->codes);
+	u64map_init(&p->stacks);
 	strpool_init(&p->strings);
 	if ((err = u64map_put(&pf->procs, proc_key(pid, gen), (uint64_t)(uintptr_t)p))) {
 		proc_free(p);
@@ -511,64 +526,113 @@ static const char *read_str(struct pyproc *p, uint64_t addr)
 
 #define PY_LINETABLE_MAX (64u << 10) /* a longer table is not read: its frames have no line */
 
-/* Reads one code object: names and its location table. */
-static int read_code(struct pyproc *p, uint64_t code)
+/* The head of the code object at addr: its type and the fields that name
+ * it, in one read.  -EFAULT when it is not (or no longer) a code object. */
+static int read_head(const struct pyproc *p, uint64_t addr, struct code_head *h)
 {
 	const struct code_layout *cl = &p->code;
-	uint64_t filename, qualname, table, tlen = 0;
-	int32_t first = 0;
-	int err;
-	if (!is_a(p, code, p->code_type))
+	uint8_t buf[CODE_HEAD_BYTES];
+	size_t need = 16;
+	uint16_t ends[] = { cl->filename + 8, cl->qualname + 8, cl->linetable + 8, cl->firstlineno + 4 };
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		need = ends[i] > need ? ends[i] : need;
+	if (need > sizeof(buf))
 		return -EFAULT;
-	if ((err = peek_u64(p->pid, code + cl->filename, &filename)) ||
-	    (err = peek_u64(p->pid, code + cl->qualname, &qualname)) ||
-	    (err = peek_u64(p->pid, code + cl->linetable, &table)) ||
-	    (err = peek(p->pid, code + cl->firstlineno, &first, sizeof(first))))
+	int err = peek(p->pid, addr, buf, need);
+	if (err)
 		return err;
-	struct pycode c = { .qualname = read_str(p, qualname), .filename = read_str(p, filename), .firstlineno = first };
+	memcpy(&h->type, buf + 8, 8);
+	memcpy(&h->filename, buf + cl->filename, 8);
+	memcpy(&h->qualname, buf + cl->qualname, 8);
+	memcpy(&h->linetable, buf + cl->linetable, 8);
+	memcpy(&h->firstlineno, buf + cl->firstlineno, 4);
+	return h->type == p->code_type ? 0 : -EFAULT;
+}
+
+/* Reads the code object at addr (names and location table) into list[];
+ * its index + 1 in *idx. */
+static int read_code(struct pyproc *p, uint64_t addr, const struct code_head *h, uint32_t *idx)
+{
+	const struct code_layout *cl = &p->code;
+	uint64_t tlen = 0;
+	int err;
+	struct pycode c = { .qualname = read_str(p, h->qualname), .filename = read_str(p, h->filename),
+			    .firstlineno = h->firstlineno, .head = *h };
 	if (!c.qualname)
 		return -EFAULT;
-	if (is_a(p, table, p->bytes_type) && !peek_u64(p->pid, table + cl->bytes_size, &tlen) && tlen &&
+	if (is_a(p, h->linetable, p->bytes_type) && !peek_u64(p->pid, h->linetable + cl->bytes_size, &tlen) && tlen &&
 	    tlen <= PY_LINETABLE_MAX) {
 		c.linetable = malloc(tlen);
-		if (c.linetable && !peek(p->pid, table + cl->bytes_data, c.linetable, tlen))
+		if (c.linetable && !peek(p->pid, h->linetable + cl->bytes_data, c.linetable, tlen))
 			c.nlinetable = tlen;
 	}
 	if ((err = array_grow(&p->list, &p->cap, p->n + 1, sizeof(*p->list))) ||
-	    (err = u64map_put(&p->codes, code, p->n + 1))) {
+	    (err = u64map_put(&p->codes, addr, p->n + 1))) {
 		free(c.linetable);
 		return err;
 	}
 	p->list[p->n++] = c;
+	*idx = (uint32_t)p->n;
 	return 0;
 }
 
-int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, const uint64_t *frames, size_t n)
+/* The code object at addr now: the one read before if its head is the
+ * same (a freed code object's memory can hold another by now: an imported
+ * module's top-level code is freed once it has run), else read afresh. */
+static int current_code(struct pyproc *p, uint64_t addr, uint32_t *idx)
+{
+	struct code_head h;
+	int err = read_head(p, addr, &h);
+	if (err)
+		return err;
+	const uint64_t *known = u64map_get(&p->codes, addr);
+	if (known && !memcmp(&p->list[*known - 1].head, &h, sizeof(h))) {
+		*idx = (uint32_t)*known;
+		return 0;
+	}
+	return read_code(p, addr, &h, idx);
+}
+
+int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n)
 {
 	struct pyproc *p = find_proc(pf, pid, gen);
+	int err;
 	if (!p)
 		return -ENOENT;
+	if (u64map_get(&p->stacks, stack))
+		return 0;
+	if (n > 255)
+		n = 255;
+	if ((err = array_grow(&p->stack_codes, &p->cap_stack_codes, p->nstack_codes + n, sizeof(*p->stack_codes))))
+		return err;
+	uint32_t *out = p->stack_codes + p->nstack_codes;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t code = PY_FRAME_CODE(frames[i]);
-		if (u64map_get(&p->codes, code))
-			continue;
-		int err = read_code(p, code);
+		out[i] = 0;
+		err = current_code(p, PY_FRAME_CODE(frames[i]), &out[i]);
 		if (err == -ESRCH || err == -ENOMEM)
 			return err;
 	}
+	if ((err = u64map_put(&p->stacks, stack, (uint64_t)p->nstack_codes << 8 | n)))
+		return err;
+	p->nstack_codes += n;
 	return 0;
 }
 
-bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t frame, struct pyframe_info *out)
+bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos, uint64_t frame,
+		      struct pyframe_info *out)
 {
 	struct pyproc *p = find_proc(pf, pid, gen);
-	const uint64_t *idx = p ? u64map_get(&p->codes, PY_FRAME_CODE(frame)) : NULL;
+	const uint64_t *where = p ? u64map_get(&p->stacks, stack) : NULL;
+	if (!where || pos >= (*where & 0xff))
+		return false;
+	uint32_t idx = p->stack_codes[(*where >> 8) + pos];
 	if (!idx)
 		return false;
-	const struct pycode *c = &p->list[*idx - 1];
+	const struct pycode *c = &p->list[idx - 1];
 	uint32_t instr = PY_FRAME_INSTR(frame);
 	if (p->walk.instr_is_next && instr)
 		instr--;
+	out->code = idx;
 	out->qualname = c->qualname;
 	out->filename = c->filename;
 	out->line = c->linetable ? pyframes_line(c->linetable, c->nlinetable, c->firstlineno, instr) : 0;

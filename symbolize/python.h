@@ -41,6 +41,8 @@ struct pyframe_info {
 	const char *qualname; /* owned by the pyframes */
 	const char *filename;
 	int line;             /* 0 when unknown */
+	uint32_t code;        /* which code object of the process (> 0): frames with equal
+	                         code and instruction index name the same */
 };
 
 int pyframes_new(struct pyframes **out);
@@ -55,11 +57,15 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 		    struct python_layout *out, char *why, size_t whylen);
 /* Whether (pid, gen) was found to be Python. */
 bool pyframes_known(const struct pyframes *pf, uint32_t pid, uint32_t gen);
-/* Reads the code objects of frames (as the BPF walk stores them) that
- * (pid, gen) has not had read yet.  0, or -ESRCH when the process is gone. */
-int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, const uint64_t *frames, size_t n);
-/* Names one frame; false when its code object was never read. */
-bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t frame, struct pyframe_info *out);
+/* Reads the code objects of the Python stack with this id (frames as the
+ * BPF walk stores them, innermost first) while (pid, gen) lives: the ones
+ * not read yet, and those whose address holds another code object by now.
+ * Each stack is learned once.  0, or -ESRCH when the process is gone. */
+int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n);
+/* Names frame pos (frame) of a stack learned; false when it was not, or
+ * that frame's code object could not be read. */
+bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos, uint64_t frame,
+		      struct pyframe_info *out);
 /* Forgets (pid, gen) and its code objects. */
 void pyframes_forget(struct pyframes *pf, uint32_t pid, uint32_t gen);
 

@@ -237,6 +237,12 @@ int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen)
 	return 0;
 }
 
+const struct procmaps *symbolizer_maps(const struct symbolizer *s, uint32_t pid, uint32_t gen)
+{
+	const struct proc *p = proc_get(s, pid, gen);
+	return p ? &p->maps : NULL;
+}
+
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen)
 {
 	struct proc *p = proc_get(s, pid, gen);

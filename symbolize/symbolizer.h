@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct procmaps;
 struct symbolizer;
 
 struct symbolizer_opts {
@@ -137,6 +138,9 @@ void symbolizer_free(struct symbolizer *s);
 /* Snapshots the executable mappings of (pid, gen) now and opens their files.
  * Idempotent. 0, or -ESRCH when the process is gone. */
 int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
+/* The executable mappings symbolizer_track has read for (pid, gen) (those
+ * since gone included), or NULL; valid until its next track or forget. */
+const struct procmaps *symbolizer_maps(const struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* Releases what was kept for (pid, gen): its maps, its perf map and its
  * references to files (which stay cached until symbolizer_trim).  Call it
  * when done with an exited process. */

@@ -37,7 +37,7 @@ check() { # MODE FOLDED WHAT
 
 "$scorch" record --lines -F 999 -o "$tmp/run.folded" -- "$py" "$sample" 3 >/dev/null 2>"$tmp/err" ||
 	fail "record -- python3.11 exited $?: $(cat "$tmp/err")"
-grep -q "python: 1 interpreters" "$tmp/err" || fail "record did not find the interpreter: $(cat "$tmp/err")"
+grep -q "python: 1 interpreters" "$tmp/err" || fail "record did not find the one interpreter: $(cat "$tmp/err")"
 check single "$tmp/run.folded" "record --"
 
 "$py" "$sample" 9 >/dev/null &

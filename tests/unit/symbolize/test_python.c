@@ -121,7 +121,7 @@ static void test_attach_live(void **state)
 	assert_false(pyframes_known(pf, (uint32_t)pid, 8));
 	/* A frame whose code object was never read names nothing. */
 	struct pyframe_info pi;
-	assert_false(pyframes_resolve(pf, (uint32_t)pid, 7, 0x1234, &pi));
+	assert_false(pyframes_resolve(pf, (uint32_t)pid, 7, 99, 0, 0x1234, &pi));
 	pyframes_forget(pf, (uint32_t)pid, 7);
 	assert_false(pyframes_known(pf, (uint32_t)pid, 7));
 	pyframes_free(pf);
