@@ -82,6 +82,7 @@ enum scorch_stat {
 	STAT_USTACK_EXITED,   /* samples in exit after the address space was torn down: kernel stack only */
 	STAT_OFFCPU_FULL,     /* off-CPU waits lost: the table of waiting threads or of their counts full */
 	STAT_OFFCPU_SHORT,    /* off-CPU waits shorter than the threshold, dropped */
+	STAT_OFFCPU_EVICTED,  /* windowed off-CPU waits whose stack left the LRU before the thread woke: STACK_DROPPED */
 	STAT_NR,
 };
 

@@ -192,7 +192,13 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	bpf_program__set_autoload(s->progs.on_switch, o->offcpu);
 	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
-	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? o->count_entries : 1);
+	uint32_t offcpu_counts = o->offcpu_count_entries ? o->offcpu_count_entries : o->count_entries;
+	bool offcpu_windows = o->offcpu && o->windowed;
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? offcpu_counts : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, offcpu_windows ? offcpu_counts : 1);
+	/* Stacks of waiting threads outlive windows: an LRU, preallocated too. */
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks,
+					      offcpu_windows ? at_least_one(o->offcpu_stack_entries) : 1);
 	return err;
 }
 
@@ -454,6 +460,11 @@ static int counts_fd(const struct capture *c)
 	return bpf_map__fd(c->read_window ? c->skel->maps.counts1 : c->skel->maps.counts);
 }
 
+static int offcpu_fd(const struct capture *c)
+{
+	return bpf_map__fd(c->read_window ? c->skel->maps.offcpu_counts1 : c->skel->maps.offcpu_counts);
+}
+
 static int stacks_fd(const struct capture *c)
 {
 	return bpf_map__fd(c->read_window ? c->skel->maps.stacks1 : c->skel->maps.stacks);
@@ -508,6 +519,8 @@ int capture_window_clear(struct capture *c, size_t *entries)
 	if (!c->skel->rodata->windowed)
 		return -ENOTSUP;
 	int err = clear_map(counts_fd(c), sizeof(struct sample_key), entries);
+	if (!err && bpf_program__autoload(c->skel->progs.on_switch))
+		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
 	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
 }
 
@@ -561,7 +574,13 @@ int capture_read_counts(const struct capture *c, struct capture_entry **out, siz
 
 int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n)
 {
-	return read_counts(bpf_map__fd(c->skel->maps.offcpu_counts), out, n);
+	return read_counts(offcpu_fd(c), out, n);
+}
+
+void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale)
+{
+	for (size_t i = 0; i < n; i++)
+		e[i].count = ((scale ? e[i].count * scale : e[i].count) + 500) / 1000;
 }
 
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)

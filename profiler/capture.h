@@ -41,6 +41,8 @@ struct capture_opts {
 	bool offcpu;             /* time off the CPU by stack too (capture_read_offcpu) */
 	uint64_t offcpu_min_ns;  /* shorter waits are dropped */
 	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
+	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
+	uint32_t offcpu_stack_entries; /* windowed: stacks of waiting threads kept (an LRU) */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -84,6 +86,9 @@ struct capture_entry {
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
 /* The same for time off the CPU (capture_opts.offcpu): count is nanoseconds. */
 int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n);
+/* Counts of nanoseconds (scale 0) or of samples of scale nanoseconds each,
+ * made microseconds (rounded). */
+void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale);
 /* Looks up one stack by id. -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
 
@@ -91,9 +96,10 @@ int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace 
  * Windows (capture_opts.windowed): samples are counted into one of two sets
  * of maps while userspace reads the other.  capture_window_flip closes the
  * current window (new samples go to the other set) and waits for samples
- * already being counted; capture_read_counts and capture_read_stack then read
- * the closed window, which capture_window_clear empties before the next flip.
- * Without windows they read the only set.
+ * already being counted; capture_read_counts, capture_read_offcpu and
+ * capture_read_stack then read the closed window, which capture_window_clear
+ * empties before the next flip.  Without windows they read the only set.
+ * A wait is counted in the window in which it ends.
  */
 int capture_window_flip(struct capture *c);
 /* Deletes every count and stack of the closed window; *entries set to the
