@@ -9,25 +9,21 @@
  * Only aggregates cross to userspace.  Included by profile.bpf.c after
  * unwind.bpf.h.
  *
- * Windowed (agent): a wait can span a window's end, so its stacks cannot go
- * into the window it began in (read and cleared before it ends).  They go
- * into offcpu_stacks, an LRU of its own that windows never clear; when the
+ * Windowed (agent): a wait can span a window's end.  Its stacks go into the
+ * stacks map of the window open when it began, like a sample's; when the
  * thread runs again its count goes into the window open then
- * (offcpu_counts/offcpu_counts1, as samples alternate counts/counts1), and its
- * stacks are copied into that window's stacks map, which then holds every
- * stack its counts name.  The LRU only has to keep the stacks of threads
- * waiting now; one evicted before its thread woke is counted
- * (STAT_OFFCPU_EVICTED) and the time kept under STACK_DROPPED.
+ * (offcpu_counts/offcpu_counts1, as samples alternate counts/counts1), and
+ * its stacks are copied into that window's stacks map from the other one if
+ * not there yet.  Userspace, before it clears a closed window's stacks,
+ * copies those of threads still waiting into the open window's
+ * (capture_window_clear), so each window's stacks map holds every stack its
+ * counts name.  A stack found in neither map is counted
+ * (STAT_OFFCPU_NO_STACK) and the time kept under STACK_DROPPED.
  */
 #ifndef SCORCH_BPF_OFFCPU_BPF_H
 #define SCORCH_BPF_OFFCPU_BPF_H
 
 const volatile __u64 offcpu_min_ns = 0; /* shorter waits are dropped (counted) */
-
-struct offcpu_start {
-	struct sample_key key;
-	__u64 ts;
-};
 
 /* Threads off the CPU now, by tid: sized by userspace, preallocated (the
  * switch must not allocate). */
@@ -61,17 +57,18 @@ struct {
 	__uint(max_entries, 1);
 } offcpu_scratch SEC(".maps");
 
-/* Windowed: stack id, whose stack waited in offcpu_stacks, copied into
- * window win's stacks map; the id to count under (STACK_DROPPED, counted,
- * when it was evicted or the window's map is full). */
+/* Windowed: stack id made present in window win's stacks map (copied from
+ * the other window's, where a wait that began before the window's start
+ * left it); the id to count under (STACK_DROPPED, counted, when it is in
+ * neither or the window's map is full). */
 static __always_inline __u64 offcpu_keep(__u64 id, __u32 win)
 {
 	void *map = win ? (void *)&stacks1 : (void *)&stacks;
 	if (id < STACK_ID_MIN || bpf_map_lookup_elem(map, &id))
 		return id;
-	struct stack_trace *st = bpf_map_lookup_elem(&offcpu_stacks, &id);
+	struct stack_trace *st = bpf_map_lookup_elem(win ? (void *)&stacks : (void *)&stacks1, &id);
 	if (!st) {
-		stat_inc(STAT_OFFCPU_EVICTED);
+		stat_inc(STAT_OFFCPU_NO_STACK);
 		return STACK_DROPPED;
 	}
 	long err = bpf_map_update_elem(map, &id, st, BPF_NOEXIST);
@@ -119,8 +116,8 @@ static __always_inline void offcpu_out(void *ctx, __u32 pid, __u32 tid)
 	if (!s)
 		return;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
-	if (w)
-		*w = SAMPLE_WINDOW_OFFCPU; /* store_stack: into offcpu_stacks */
+	if (w) /* store_stack: into the window open now (read once, as a sample) */
+		*w = window & 1;
 	fill_key(&s->key, ctx, NULL, pid, tid, OFFCPU_SKIP);
 	s->ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&offcpu_starts, &tid, s, BPF_ANY))

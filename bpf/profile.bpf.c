@@ -60,19 +60,8 @@ struct {
 	__uint(max_entries, 1);
 } counts1 SEC(".maps");
 
-/* Windowed, with off-CPU time: the stacks of threads waiting now, whatever
- * the window (offcpu.bpf.h); one entry otherwise. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, __u64);
-	__type(value, struct stack_trace);
-	__uint(max_entries, 1);
-} offcpu_stacks SEC(".maps");
-
 /* The window the sample running on this CPU counts into (read once per sample,
- * so its stacks and its count land in the same window); SAMPLE_WINDOW_OFFCPU
- * while a thread leaving the CPU stores its stacks (offcpu.bpf.h). */
-#define SAMPLE_WINDOW_OFFCPU 2
+ * so its stacks and its count land in the same window). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -186,11 +175,17 @@ __noinline __u64 store_stack(__u64 flags)
 	if (h < STACK_ID_MIN)
 		h += STACK_ID_MIN;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
-	void *map = !w || !*w ? (void *)&stacks : *w == SAMPLE_WINDOW_OFFCPU ? (void *)&offcpu_stacks : (void *)&stacks1;
+	long err;
 	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
-	if (bpf_map_lookup_elem(map, &h))
-		return h;
-	long err = bpf_map_update_elem(map, &h, st, BPF_NOEXIST);
+	if (w && *w) {
+		if (bpf_map_lookup_elem(&stacks1, &h))
+			return h;
+		err = bpf_map_update_elem(&stacks1, &h, st, BPF_NOEXIST);
+	} else {
+		if (bpf_map_lookup_elem(&stacks, &h))
+			return h;
+		err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	}
 	if (err && err != -17 /* EEXIST: another CPU stored it first */) {
 		stat_inc(STAT_STACKS_FULL);
 		return STACK_DROPPED;
@@ -343,20 +338,17 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	stat_inc(STAT_SAMPLES);
 
-	__u32 zero = 0, win = 0, *w = NULL, was = 0;
+	__u32 zero = 0, win = 0;
 	if (windowed) {
-		w = bpf_map_lookup_elem(&sample_window, &zero);
+		__u32 *w = bpf_map_lookup_elem(&sample_window, &zero);
 		if (!w)
 			return 0;
-		was = *w;
 		win = *w = window & 1;
 	}
 
 	struct sample_key key;
 	fill_key(&key, ctx, ctx, pid, tid, 0);
 	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL);
-	if (w) /* a sample in an NMI may have interrupted a thread leaving the CPU */
-		*w = was;
 	return 0;
 }
 

@@ -41,6 +41,13 @@ struct sample_key {
 	char comm[SCORCH_COMM_LEN];
 };
 
+/* A thread off the CPU now (offcpu_starts, by tid): its key, stacks
+ * included, and when it left. */
+struct offcpu_start {
+	struct sample_key key;
+	__u64 ts;
+};
+
 /* Sent for a process's 1st, 2nd, 4th, 8th ... sample after start or exec
  * (up to SCORCH_ANNOUNCE_MAX): userspace reads /proc/PID/maps for (pid, gen)
  * each time and merges, so mappings made after the first sample (the dynamic
@@ -82,7 +89,7 @@ enum scorch_stat {
 	STAT_USTACK_EXITED,   /* samples in exit after the address space was torn down: kernel stack only */
 	STAT_OFFCPU_FULL,     /* off-CPU waits lost: the table of waiting threads or of their counts full */
 	STAT_OFFCPU_SHORT,    /* off-CPU waits shorter than the threshold, dropped */
-	STAT_OFFCPU_EVICTED,  /* windowed off-CPU waits whose stack left the LRU before the thread woke: STACK_DROPPED */
+	STAT_OFFCPU_NO_STACK, /* windowed off-CPU waits whose stack was in neither window's map at wake-up: STACK_DROPPED */
 	STAT_NR,
 };
 

@@ -132,11 +132,11 @@ int agent_status_write(const char *dir, const struct agent_status *s)
 	if (s->offcpu)
 		fprintf(af.fp,
 			",\n  \"offcpu_us_window\": %" PRIu64 ",\n  \"offcpu_lost_window\": %" PRIu64
-			",\n  \"offcpu_lost_total\": %" PRIu64 ",\n  \"offcpu_evicted_window\": %" PRIu64
-			",\n  \"offcpu_evicted_total\": %" PRIu64 ",\n  \"offcpu_short_total\": %" PRIu64
-			",\n  \"offcpu_map_fill\": %.4f",
-			s->offcpu_us_window, s->offcpu_lost_window, s->offcpu_lost_total, s->offcpu_evicted_window,
-			s->offcpu_evicted_total, s->offcpu_short_total, s->offcpu_map_fill);
+			",\n  \"offcpu_lost_total\": %" PRIu64 ",\n  \"offcpu_unknown_window\": %" PRIu64
+			",\n  \"offcpu_unknown_total\": %" PRIu64 ",\n  \"offcpu_short_total\": %" PRIu64
+			",\n  \"offcpu_carried_window\": %" PRIu64 ",\n  \"offcpu_map_fill\": %.4f",
+			s->offcpu_us_window, s->offcpu_lost_window, s->offcpu_lost_total, s->offcpu_unknown_window,
+			s->offcpu_unknown_total, s->offcpu_short_total, s->offcpu_carried_window, s->offcpu_map_fill);
 	fputs("\n}\n", af.fp);
 	if (ferror(af.fp)) {
 		atomic_file_abort(&af);

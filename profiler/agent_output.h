@@ -43,12 +43,15 @@ struct agent_status {
 	uint64_t pushed, push_failures;
 	uint64_t files_deleted, disk_bytes;
 	/* --off-cpu: microseconds of the waits that ended in the last window;
-	 * waits lost (table of waiting threads or counts full), waits whose
-	 * stack was evicted before they ended (time kept, stack unknown), and
-	 * waits under --off-cpu-min-us, since start; counts used / capacity. */
+	 * waits lost (table of waiting threads or counts full), waits counted
+	 * without their stacks ([unknown]: not carried into the window they
+	 * ended in, its stacks map full), waits under --off-cpu-min-us; stacks
+	 * of threads still waiting carried into the next window; counts used /
+	 * capacity. */
 	bool offcpu;
 	uint64_t offcpu_us_window, offcpu_lost_window, offcpu_lost_total;
-	uint64_t offcpu_evicted_window, offcpu_evicted_total, offcpu_short_total;
+	uint64_t offcpu_unknown_window, offcpu_unknown_total, offcpu_short_total;
+	uint64_t offcpu_carried_window;
 	double offcpu_map_fill;
 };
 

@@ -202,13 +202,13 @@ static void offcpu_status(struct agent *a, const uint64_t *now)
 	a->st.offcpu = true;
 	a->st.offcpu_lost_window = lost_now - lost_prev;
 	a->st.offcpu_lost_total = lost_now;
-	a->st.offcpu_evicted_window = now[STAT_OFFCPU_EVICTED] - a->prev[STAT_OFFCPU_EVICTED];
-	a->st.offcpu_evicted_total = now[STAT_OFFCPU_EVICTED];
+	a->st.offcpu_unknown_window = now[STAT_OFFCPU_NO_STACK] - a->prev[STAT_OFFCPU_NO_STACK];
+	a->st.offcpu_unknown_total = now[STAT_OFFCPU_NO_STACK];
 	a->st.offcpu_short_total = now[STAT_OFFCPU_SHORT];
 }
 
 /* The figures of the window just closed. */
-static void window_status(struct agent *a, size_t entries)
+static void window_status(struct agent *a, const struct capture_window_info *wi)
 {
 	uint64_t now[STAT_NR] = { 0 };
 	capture_stats(a->c, now);
@@ -222,7 +222,8 @@ static void window_status(struct agent *a, size_t entries)
 	a->st.lost_window = lost_now - lost_prev;
 	a->st.lost_total = lost_now;
 	memcpy(a->prev, now, sizeof(now));
-	a->st.map_fill = (double)entries / (double)capture_count_capacity(a->c);
+	a->st.map_fill = (double)wi->entries / (double)capture_count_capacity(a->c);
+	a->st.offcpu_carried_window = wi->carried;
 }
 
 void agent_status_update(struct agent *a)
@@ -301,7 +302,8 @@ static int offcpu_window(struct agent *a, time_t from, time_t until)
 int agent_window_close(struct agent *a, time_t from, time_t until)
 {
 	struct capture_entry *e = NULL;
-	size_t n = 0, entries = 0, deleted = 0;
+	size_t n = 0, deleted = 0;
+	struct capture_window_info wi;
 	int err;
 
 	if ((err = capture_window_flip(a->c)) || (err = capture_read_counts(a->c, &e, &n))) {
@@ -318,7 +320,7 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 		log_error("agent: cannot read the window's time off the CPU: %s", strerror(-err));
 		return err;
 	}
-	if ((err = capture_window_clear(a->c, &entries))) {
+	if ((err = capture_window_clear(a->c, &wi))) {
 		log_error("agent: cannot clear the window's counts: %s", strerror(-err));
 		return err;
 	}
@@ -333,14 +335,15 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 			agent_warn_limited(&a->rl_write, "%s: cannot list window files: %s", a->o.output_dir, strerror(-err));
 		a->st.files_deleted += deleted;
 	}
-	window_status(a, entries);
+	window_status(a, &wi);
 	agent_status_update(a);
 	log_debug("window %" PRId64 ": %" PRIu64 " samples, %zu counts (%.1f %% of the table), %" PRIu64
-		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, entries,
+		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, wi.entries,
 		  100 * a->st.map_fill, a->st.lost_window, a->st.rss_kib, a->st.cpu_user_s + a->st.cpu_sys_s);
 	if (a->o.offcpu)
 		log_debug("window %" PRId64 ": %.3f s off the CPU (%.1f %% of the table), %" PRIu64 " waits lost, %" PRIu64
-			  " stacks evicted", (int64_t)from, a->st.offcpu_us_window / 1e6, 100 * a->st.offcpu_map_fill,
-			  a->st.offcpu_lost_window, a->st.offcpu_evicted_window);
+			  " without stacks, %zu stacks of waiting threads carried (%zu not)", (int64_t)from,
+			  a->st.offcpu_us_window / 1e6, 100 * a->st.offcpu_map_fill, a->st.offcpu_lost_window,
+			  a->st.offcpu_unknown_window, wi.carried, wi.carry_lost);
 	return 0;
 }

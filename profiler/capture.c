@@ -25,6 +25,7 @@
 _Static_assert(sizeof(struct sample_key) == 48, "sample_key layout is shared with BPF");
 _Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
 _Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
+_Static_assert(sizeof(struct offcpu_start) == 56, "offcpu_start layout");
 _Static_assert(sizeof(struct proc_state) == 16, "proc_state layout");
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
@@ -193,12 +194,8 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
 	uint32_t offcpu_counts = o->offcpu_count_entries ? o->offcpu_count_entries : o->count_entries;
-	bool offcpu_windows = o->offcpu && o->windowed;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? offcpu_counts : 1);
-	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, offcpu_windows ? offcpu_counts : 1);
-	/* Stacks of waiting threads outlive windows: an LRU, preallocated too. */
-	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks,
-					      offcpu_windows ? at_least_one(o->offcpu_stack_entries) : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, o->offcpu && o->windowed ? offcpu_counts : 1);
 	return err;
 }
 
@@ -514,13 +511,56 @@ static int clear_map(int fd, size_t keysz, size_t *n)
 	return err;
 }
 
-int capture_window_clear(struct capture *c, size_t *entries)
+/* Copies stack id from the closed window's stacks map into the open one's. */
+static void carry_stack(const struct capture *c, uint64_t id, struct stack_trace *buf,
+			struct capture_window_info *info)
+{
+	int open_fd = bpf_map__fd(c->read_window ? c->skel->maps.stacks : c->skel->maps.stacks1);
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(stacks_fd(c), &id, buf))
+		return; /* not a stack, or stored in the open window already */
+	if (!bpf_map_update_elem(open_fd, &id, buf, BPF_NOEXIST))
+		info->carried++;
+	else if (errno != EEXIST)
+		info->carry_lost++;
+}
+
+/* The stacks of threads off the CPU now, into the open window.  The window
+ * was flipped and a thread leaving the CPU stores its stacks in microseconds,
+ * so every thread that left in the closed window is in offcpu_starts or has
+ * come back (its stacks copied in BPF, from this map not yet cleared).  A
+ * walk of a hash map sees every entry present throughout it. */
+static int carry_waiting(const struct capture *c, struct capture_window_info *info)
+{
+	int fd = bpf_map__fd(c->skel->maps.offcpu_starts);
+	struct stack_trace *buf = malloc(sizeof(*buf));
+	struct offcpu_start st;
+	uint32_t tid, next;
+	void *prev = NULL;
+	if (!buf)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (!bpf_map_lookup_elem(fd, &next, &st)) {
+			carry_stack(c, st.key.kstack, buf, info);
+			carry_stack(c, st.key.ustack, buf, info);
+		}
+		tid = next;
+		prev = &tid;
+	}
+	free(buf);
+	return 0;
+}
+
+int capture_window_clear(struct capture *c, struct capture_window_info *info)
 {
 	if (!c->skel->rodata->windowed)
 		return -ENOTSUP;
-	int err = clear_map(counts_fd(c), sizeof(struct sample_key), entries);
-	if (!err && bpf_program__autoload(c->skel->progs.on_switch))
+	memset(info, 0, sizeof(*info));
+	bool offcpu = bpf_program__autoload(c->skel->progs.on_switch);
+	int err = clear_map(counts_fd(c), sizeof(struct sample_key), &info->entries);
+	if (!err && offcpu)
 		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
+	if (!err && offcpu)
+		err = carry_waiting(c, info);
 	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
 }
 

@@ -42,7 +42,6 @@ struct capture_opts {
 	uint64_t offcpu_min_ns;  /* shorter waits are dropped */
 	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
 	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
-	uint32_t offcpu_stack_entries; /* windowed: stacks of waiting threads kept (an LRU) */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -102,9 +101,16 @@ int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace 
  * A wait is counted in the window in which it ends.
  */
 int capture_window_flip(struct capture *c);
-/* Deletes every count and stack of the closed window; *entries set to the
- * counts it held (map fill).  0 or -errno. */
-int capture_window_clear(struct capture *c, size_t *entries);
+
+struct capture_window_info {
+	size_t entries; /* counts the closed window held (map fill) */
+	size_t carried; /* stacks of threads still waiting, copied into the open window */
+	size_t carry_lost; /* of them, not copied: the open window's stacks map full */
+};
+/* Deletes every count and stack of the closed window, after copying the
+ * stacks of threads off the CPU now into the open window's (their waits,
+ * when they end, count there).  0 or -errno. */
+int capture_window_clear(struct capture *c, struct capture_window_info *info);
 /* Capacity of one window's counts map. */
 uint32_t capture_count_capacity(const struct capture *c);
 

@@ -108,7 +108,7 @@ static void test_prune(void **state)
 	/* With --off-cpu, its figures too. */
 	st.offcpu = true;
 	st.offcpu_us_window = 750000;
-	st.offcpu_evicted_total = 2;
+	st.offcpu_unknown_total = 2;
 	assert_int_equal(agent_status_write(dir, &st), 0);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -116,7 +116,7 @@ static void test_prune(void **state)
 	fclose(f);
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "\"offcpu_us_window\": 750000,"));
-	assert_non_null(strstr(buf, "\"offcpu_evicted_total\": 2,"));
+	assert_non_null(strstr(buf, "\"offcpu_unknown_total\": 2,"));
 	assert_non_null(strstr(buf, "\"offcpu_map_fill\": 0.0000\n}\n"));
 	assert_int_equal(agent_status_write("/nonexistent/dir", &st), -ENOENT);
 	assert_true(agent_self_rss_kib() > 0);
