@@ -528,26 +528,40 @@ static void carry_stack(const struct capture *c, uint64_t id, struct stack_trace
  * was flipped and a thread leaving the CPU stores its stacks in microseconds,
  * so every thread that left in the closed window is in offcpu_starts or has
  * come back (its stacks copied in BPF, from this map not yet cleared).  A
- * walk of a hash map sees every entry present throughout it. */
-static int carry_waiting(const struct capture *c, struct capture_window_info *info)
+ * batched walk goes bucket by bucket without restarting (as get_next_key
+ * does when the key it was given is deleted meanwhile), so it sees every
+ * entry present throughout it.  A walk that fails counts as one stack not
+ * carried; the waits it misses are counted when they end. */
+static void carry_waiting(const struct capture *c, struct capture_window_info *info)
 {
+	enum { CHUNK = 256 };
 	int fd = bpf_map__fd(c->skel->maps.offcpu_starts);
 	struct stack_trace *buf = malloc(sizeof(*buf));
-	struct offcpu_start st;
-	uint32_t tid, next;
-	void *prev = NULL;
-	if (!buf)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (!bpf_map_lookup_elem(fd, &next, &st)) {
-			carry_stack(c, st.key.kstack, buf, info);
-			carry_stack(c, st.key.ustack, buf, info);
+	uint32_t *keys = malloc(CHUNK * sizeof(*keys));
+	struct offcpu_start *vals = malloc(CHUNK * sizeof(*vals));
+	uint32_t token = 0;
+	bool first = true, done = false;
+
+	while (buf && keys && vals && !done) {
+		uint32_t count = CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count, NULL)) {
+			if (errno != ENOENT) {
+				info->carry_lost++;
+				break;
+			}
+			done = true; /* the last entries, if any, are in this chunk */
 		}
-		tid = next;
-		prev = &tid;
+		for (uint32_t i = 0; i < count; i++) {
+			carry_stack(c, vals[i].key.kstack, buf, info);
+			carry_stack(c, vals[i].key.ustack, buf, info);
+		}
+		first = false;
 	}
+	if (!buf || !keys || !vals)
+		info->carry_lost++;
 	free(buf);
-	return 0;
+	free(keys);
+	free(vals);
 }
 
 int capture_window_clear(struct capture *c, struct capture_window_info *info)
@@ -560,7 +574,7 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info)
 	if (!err && offcpu)
 		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
 	if (!err && offcpu)
-		err = carry_waiting(c, info);
+		carry_waiting(c, info);
 	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
 }
 
