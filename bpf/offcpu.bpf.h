@@ -8,16 +8,22 @@
  * added to that (process, thread when asked, stacks, comm) in offcpu_counts.
  * Only aggregates cross to userspace.  Included by profile.bpf.c after
  * unwind.bpf.h.
+ *
+ * Windowed (agent): a wait can span a window's end.  Its stacks go into the
+ * stacks map of the window open when it began, like a sample's; when the
+ * thread runs again its count goes into the window open then
+ * (offcpu_counts/offcpu_counts1, as samples alternate counts/counts1), and
+ * its stacks are copied into that window's stacks map from the other one if
+ * not there yet.  Userspace, before it clears a closed window's stacks,
+ * copies those of threads still waiting into the open window's
+ * (capture_window_clear), so each window's stacks map holds every stack its
+ * counts name.  A stack found in neither map is counted
+ * (STAT_OFFCPU_NO_STACK) and the time kept under STACK_DROPPED.
  */
 #ifndef SCORCH_BPF_OFFCPU_BPF_H
 #define SCORCH_BPF_OFFCPU_BPF_H
 
 const volatile __u64 offcpu_min_ns = 0; /* shorter waits are dropped (counted) */
-
-struct offcpu_start {
-	struct sample_key key;
-	__u64 ts;
-};
 
 /* Threads off the CPU now, by tid: sized by userspace, preallocated (the
  * switch must not allocate). */
@@ -36,6 +42,14 @@ struct {
 	__uint(max_entries, 1);
 } offcpu_counts SEC(".maps");
 
+/* The second window's counts: one entry unless windowed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sample_key);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} offcpu_counts1 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -43,17 +57,48 @@ struct {
 	__uint(max_entries, 1);
 } offcpu_scratch SEC(".maps");
 
-/* The thread coming back: its time away is added to the stacks it left with. */
+/* Windowed: stack id made present in window win's stacks map (copied from
+ * the other window's, where a wait that began before the window's start
+ * left it); the id to count under (STACK_DROPPED, counted, when it is in
+ * neither or the window's map is full). */
+static __always_inline __u64 offcpu_keep(__u64 id, __u32 win)
+{
+	void *map = win ? (void *)&stacks1 : (void *)&stacks;
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(map, &id))
+		return id;
+	struct stack_trace *st = bpf_map_lookup_elem(win ? (void *)&stacks : (void *)&stacks1, &id);
+	if (!st) {
+		stat_inc(STAT_OFFCPU_NO_STACK);
+		return STACK_DROPPED;
+	}
+	long err = bpf_map_update_elem(map, &id, st, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		stat_inc(STAT_STACKS_FULL);
+		return STACK_DROPPED;
+	}
+	return id;
+}
+
+/* The thread coming back: its time away is added to the stacks it left with
+ * (windowed: in the window open now, read once). */
 static __always_inline void offcpu_in(__u32 tid, __u64 now)
 {
 	struct offcpu_start *st = bpf_map_lookup_elem(&offcpu_starts, &tid);
 	if (!st)
 		return;
 	__u64 ns = now - st->ts;
-	if (ns >= offcpu_min_ns)
-		count_add(&offcpu_counts, &st->key, ns, STAT_OFFCPU_FULL);
-	else
+	if (ns < offcpu_min_ns) {
 		stat_inc(STAT_OFFCPU_SHORT);
+	} else if (windowed) {
+		struct sample_key key = st->key;
+		__u32 win = window & 1;
+		key.kstack = offcpu_keep(key.kstack, win);
+		key.ustack = offcpu_keep(key.ustack, win);
+		key.pystack = offcpu_keep(key.pystack, win);
+		count_add(win ? (void *)&offcpu_counts1 : (void *)&offcpu_counts, &key, ns, STAT_OFFCPU_FULL);
+	} else {
+		count_add(&offcpu_counts, &st->key, ns, STAT_OFFCPU_FULL);
+	}
 	bpf_map_delete_elem(&offcpu_starts, &tid);
 }
 
@@ -71,6 +116,9 @@ static __always_inline void offcpu_out(void *ctx, __u32 pid, __u32 tid)
 	struct offcpu_start *s = bpf_map_lookup_elem(&offcpu_scratch, &zero);
 	if (!s)
 		return;
+	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
+	if (w) /* store_stack: into the window open now (read once, as a sample) */
+		*w = window & 1;
 	fill_key(&s->key, ctx, NULL, pid, tid, OFFCPU_SKIP);
 	s->ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&offcpu_starts, &tid, s, BPF_ANY))

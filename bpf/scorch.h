@@ -42,6 +42,13 @@ struct sample_key {
 	char comm[SCORCH_COMM_LEN];
 };
 
+/* A thread off the CPU now (offcpu_starts, by tid): its key, stacks
+ * included, and when it left. */
+struct offcpu_start {
+	struct sample_key key;
+	__u64 ts;
+};
+
 /* Sent for a process's 1st, 2nd, 4th, 8th ... sample after start or exec
  * (up to SCORCH_ANNOUNCE_MAX): userspace reads /proc/PID/maps for (pid, gen)
  * each time and merges, so mappings made after the first sample (the dynamic
@@ -88,6 +95,7 @@ enum scorch_stat {
 	STAT_PY_READ_ERR,     /* Python frame walks ended early: a frame unreadable */
 	STAT_PY_TRUNCATED,    /* Python stacks cut at SCORCH_MAX_DEPTH frames */
 	STAT_PY_EVENTS_LOST,  /* new Python stacks not announced: ring buffer full */
+	STAT_OFFCPU_NO_STACK, /* windowed off-CPU waits whose stack was in neither window's map at wake-up: STACK_DROPPED */
 	STAT_NR,
 };
 

@@ -41,6 +41,7 @@ struct diff {
 	struct diff_run *runs[2];
 	size_t nruns[2], cap_runs[2];
 	struct diff_summary sum;
+	int time_counts; /* -1 before the first run; else whether runs count time (microseconds) */
 };
 
 struct name_probe {
@@ -70,6 +71,8 @@ int diff_new(const struct diff_opts *o, struct diff **out)
 	else
 		diff_opts_init(&d->o);
 	idxtab_init(&d->idx);
+	d->time_counts = -1;
+	d->sum.unit = "samples";
 	*out = d;
 	return 0;
 }
@@ -214,6 +217,9 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 
 	if (side != DIFF_BASE && side != DIFF_NEW)
 		return -EINVAL;
+	int time_counts = meta->unit != PROFILE_UNIT_SAMPLES;
+	if (d->time_counts >= 0 && time_counts != d->time_counts)
+		return -EDOM;
 	if (d->o.norm == DIFF_NORM_TIME && (!meta->period_ns || !meta->duration_ns))
 		return -ENODATA;
 	r.exposure = d->o.norm == DIFF_NORM_TIME ? (double)meta->duration_ns / (double)meta->period_ns
@@ -245,6 +251,8 @@ int diff_add(struct diff *d, enum diff_side side, const struct profile *p)
 		if (d->o.norm != DIFF_NORM_TIME)
 			r.exposure = (double)r.total;
 	}
+	d->time_counts = time_counts;
+	d->sum.unit = time_counts ? "ms" : "samples";
 	d->runs[side][d->nruns[side]++] = r;
 	r.count[0] = r.count[1] = NULL; /* owned by the diff now */
 out:

@@ -75,7 +75,8 @@ struct diff_func {
 
 struct diff_summary {
 	size_t runs[2];
-	int64_t samples[2];
+	int64_t samples[2];  /* in unit */
+	const char *unit;    /* what counts count: "samples", or "ms" for profiles of time (off-CPU, wall) */
 	double exposure[2]; /* samples, or sampling periods of time */
 	size_t tested[2];   /* functions tested, per measure */
 	size_t regressions;
@@ -88,7 +89,8 @@ int diff_new(const struct diff_opts *o, struct diff **out);
 void diff_free(struct diff *d);
 
 /* Adds one run to a side.  0 or -errno: -EINVAL for a bad side, -ENODATA when
- * time normalisation is asked and p has no period or duration, -ENOMEM. */
+ * time normalisation is asked and p has no period or duration, -EDOM when p
+ * counts time and the runs already added count samples or the reverse, -ENOMEM. */
 int diff_add(struct diff *d, enum diff_side side, const struct profile *p);
 /* Computes shares, tests and the verdict; call after the last diff_add.
  * 0 or -errno: -ENODATA when a side has no run or no samples, -ENOMEM. */

@@ -4,6 +4,8 @@
  * or JSON for a machine: the inputs, the verdict, and the functions whose
  * inclusive and self shares changed most, with counts, shares, the change in
  * points and the Holm-adjusted p-value ("-" for a function not tested).
+ * Counts are named in their unit: samples, or milliseconds for profiles of
+ * time (off-CPU, wall), which the diff counts a millisecond to a sample.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,16 +76,20 @@ static void header_line(const struct diff *d, FILE *out)
 {
 	const struct diff_summary *s = diff_summary_get(d);
 	fprintf(out,
-		"base: %zu run%s, %" PRId64 " samples; new: %zu run%s, %" PRId64
-		" samples; shares of %s; %zu functions tested (inclusive)\n",
-		s->runs[0], s->runs[0] == 1 ? "" : "s", s->samples[0], s->runs[1], s->runs[1] == 1 ? "" : "s",
-		s->samples[1], diff_opts_get(d)->norm == DIFF_NORM_TIME ? "one CPU's time" : "all samples",
+		"base: %zu run%s, %" PRId64 " %s; new: %zu run%s, %" PRId64
+		" %s; shares of %s; %zu functions tested (inclusive)\n",
+		s->runs[0], s->runs[0] == 1 ? "" : "s", s->samples[0], s->unit, s->runs[1], s->runs[1] == 1 ? "" : "s",
+		s->samples[1], s->unit,
+		diff_opts_get(d)->norm == DIFF_NORM_TIME ? "one CPU's time"
+		: strcmp(s->unit, "samples")		 ? "all the time counted"
+							 : "all samples",
 		s->tested[DIFF_INCL]);
 }
 
 static void text_table(const struct diff *d, const uint32_t *rank, enum diff_measure m, size_t top, FILE *out)
 {
-	fprintf(out, "\n%s, largest changes:\n", measure_title[m]);
+	const char *unit = diff_summary_get(d)->unit;
+	fprintf(out, "\n%s, largest changes (base and new in %s):\n", measure_title[m], unit);
 	fprintf(out, "%10s %8s %10s %8s %8s %9s  %-10s %s\n", "base", "base%", "new", "new%", "delta",
 		"p(adj)", "", "function");
 	for (size_t i = 0, n = 0; i < diff_nfuncs(d) && (!top || n < top); i++) {
@@ -115,9 +121,11 @@ static void md_name(FILE *out, const char *s)
 static void md_table(const struct diff *d, const uint32_t *rank, enum diff_measure m, size_t top, FILE *out)
 {
 	fprintf(out, "\n#### %c%s, largest changes\n\n", measure_title[m][0] - 32, measure_title[m] + 1);
-	fputs("| function | base | base % | new | new % | Δ points | p (Holm) | |\n"
-	      "|---|--:|--:|--:|--:|--:|--:|---|\n",
-	      out);
+	const char *unit = diff_summary_get(d)->unit;
+	fprintf(out,
+		"| function | base (%s) | base %% | new (%s) | new %% | Δ points | p (Holm) | |\n"
+		"|---|--:|--:|--:|--:|--:|--:|---|\n",
+		unit, unit);
 	for (size_t i = 0, n = 0; i < diff_nfuncs(d) && (!top || n < top); i++) {
 		const struct diff_func *f = diff_func_get(d, rank[i]);
 		const struct diff_stat *st = &f->m[m];
@@ -178,8 +186,8 @@ static void json_report(const struct diff *d, const uint32_t *rank, size_t top, 
 	const struct diff_opts *o = diff_opts_get(d);
 	bool first = true;
 
-	fprintf(out, "{\"verdict\":\"%s\",\"regressions\":%zu,\"normalize\":\"%s\",",
-		s->regressions ? "regression" : "pass", s->regressions, norm_name(d));
+	fprintf(out, "{\"verdict\":\"%s\",\"regressions\":%zu,\"normalize\":\"%s\",\"unit\":\"%s\",",
+		s->regressions ? "regression" : "pass", s->regressions, norm_name(d), s->unit);
 	json_num(out, "fail_on", o->fail_on, false);
 	json_num(out, "alpha", o->alpha, false);
 	fprintf(out,

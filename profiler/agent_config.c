@@ -29,6 +29,7 @@ void agent_opts_init(struct agent_opts *o)
 	o->output_dir = strdup("/var/lib/scorch");
 	o->spool_max = 256ull << 20;
 	o->unwind_cfi = true;
+	o->offcpu_min_us = 1;
 }
 
 void agent_opts_release(struct agent_opts *o)
@@ -196,6 +197,15 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		return add_label(o, v, msg, msglen);
 	} else if (!strcmp(key, "per-process")) {
 		o->per_process = truthy(v);
+	} else if (!strcmp(key, "off-cpu")) {
+		o->offcpu = truthy(v);
+	} else if (!strcmp(key, "off-cpu-min-us")) {
+		char *end;
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || errno || n > 60000000)
+			return bad(msg, msglen, -EINVAL, "off-cpu-min-us '%s': want 0 to 60000000 microseconds", v);
+		o->offcpu_min_us = n;
 	} else if (!strcmp(key, "unwind")) {
 		if (strcmp(v, "fp") && strcmp(v, "dwarf") && strcmp(v, "auto"))
 			return bad(msg, msglen, -EINVAL, "unwind '%s': want fp, dwarf or auto", v);
@@ -303,7 +313,7 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		memcpy(key, a + 2, klen);
 		key[klen] = '\0';
-		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod")) {
+		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod") || !strcmp(key, "off-cpu")) {
 			v = "true";
 		} else if (eq) {
 			v = eq + 1;

@@ -29,6 +29,8 @@ struct agent_opts {
 	struct agent_label *labels; /* static labels (service=... names the service) */
 	size_t nlabels;
 	bool per_process;        /* one file per process per window */
+	bool offcpu;             /* --off-cpu: time off the CPU by stack too, files and pushes of their own */
+	uint64_t offcpu_min_us;  /* --off-cpu-min-us: shorter waits are dropped (counted); 1 */
 	bool unwind_cfi;         /* --unwind auto|dwarf (default): CFI tables where a
 	                            process has them; false: --unwind fp */
 	char *debuginfod;        /* --debuginfod URL[,URL], NULL: $DEBUGINFOD_URLS */

@@ -16,16 +16,19 @@
 #include "base/array.h"
 #include "base/atomicfile.h"
 
-void agent_window_name(time_t t, uint32_t pid, char *out, size_t outlen)
+#define OFFCPU_SUFFIX ".offcpu.pb.gz"
+
+void agent_window_name(time_t t, uint32_t pid, bool offcpu, char *out, size_t outlen)
 {
 	struct tm tm;
 	char ts[32];
+	const char *suffix = offcpu ? OFFCPU_SUFFIX : ".pb.gz";
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H-%M-%SZ", &tm);
 	if (pid)
-		snprintf(out, outlen, "%s-%" PRIu32 ".pb.gz", ts, pid);
+		snprintf(out, outlen, "%s-%" PRIu32 "%s", ts, pid, suffix);
 	else
-		snprintf(out, outlen, "%s.pb.gz", ts);
+		snprintf(out, outlen, "%s%s", ts, suffix);
 }
 
 time_t agent_window_time(const char *name)
@@ -34,10 +37,16 @@ time_t agent_window_time(const char *name)
 	size_t n = strlen(name);
 	if (n < 26 || strcmp(name + n - 6, ".pb.gz"))
 		return -1;
+	size_t tail = n >= strlen(OFFCPU_SUFFIX) && !strcmp(name + n - strlen(OFFCPU_SUFFIX), OFFCPU_SUFFIX)
+			      ? strlen(OFFCPU_SUFFIX)
+			      : 6;
 	const char *end = strptime(name, "%Y-%m-%dT%H-%M-%SZ", &tm);
-	if (!end || (*end != '.' && *end != '-'))
+	if (!end || end > name + n - tail || (*end != '.' && *end != '-'))
 		return -1;
-	if (*end == '-' && (size_t)(strspn(end + 1, "0123456789")) != (size_t)(name + n - 6 - end - 1))
+	if (*end == '.' && end != name + n - tail)
+		return -1;
+	size_t digits = (size_t)(name + n - tail - end - 1);
+	if (*end == '-' && (!digits || strspn(end + 1, "0123456789") != digits))
 		return -1;
 	return timegm(&tm);
 }
@@ -115,11 +124,20 @@ int agent_status_write(const char *dir, const struct agent_status *s)
 		",\n  \"lost_total\": %" PRIu64 ",\n  \"map_fill\": %.4f,\n  \"processes\": %" PRIu64 ",\n  \"symbolizer_files\": %" PRIu64
 		",\n  \"dwarf_cache_kib\": %" PRIu64 ",\n  \"dwarf_memo_kib\": %" PRIu64 ",\n  \"symbolizer_files_released\": %" PRIu64 ",\n  \"spool_entries\": %" PRIu64 ",\n  \"spool_bytes\": %" PRIu64 ",\n  \"spool_dropped\": %" PRIu64
 		",\n  \"pushed\": %" PRIu64 ",\n  \"push_failures\": %" PRIu64 ",\n  \"files_deleted\": %" PRIu64
-		",\n  \"disk_bytes\": %" PRIu64 "\n}\n",
+		",\n  \"disk_bytes\": %" PRIu64,
 		(int64_t)s->time, s->windows, s->windows_written, s->write_failures, s->windows_pending, s->cpu_user_s,
 		s->cpu_sys_s, s->rss_kib, s->samples_window, s->samples_total, s->lost_window, s->lost_total,
 		s->map_fill, s->processes, s->sym_files, s->dwarf_cache_kib, s->dwarf_memo_kib, s->sym_files_released, s->spool_entries, s->spool_bytes, s->spool_dropped, s->pushed,
 		s->push_failures, s->files_deleted, s->disk_bytes);
+	if (s->offcpu)
+		fprintf(af.fp,
+			",\n  \"offcpu_us_window\": %" PRIu64 ",\n  \"offcpu_lost_window\": %" PRIu64
+			",\n  \"offcpu_lost_total\": %" PRIu64 ",\n  \"offcpu_unknown_window\": %" PRIu64
+			",\n  \"offcpu_unknown_total\": %" PRIu64 ",\n  \"offcpu_short_total\": %" PRIu64
+			",\n  \"offcpu_carried_window\": %" PRIu64 ",\n  \"offcpu_map_fill\": %.4f",
+			s->offcpu_us_window, s->offcpu_lost_window, s->offcpu_lost_total, s->offcpu_unknown_window,
+			s->offcpu_unknown_total, s->offcpu_short_total, s->offcpu_carried_window, s->offcpu_map_fill);
+	fputs("\n}\n", af.fp);
 	if (ferror(af.fp)) {
 		atomic_file_abort(&af);
 		return -EIO;

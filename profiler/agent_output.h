@@ -2,19 +2,22 @@
 /*
  * agent_output: the agent's files in its output directory.  Window profiles
  * are "YYYY-MM-DDTHH-MM-SSZ.pb.gz" (UTC start of the window; with
- * --per-process "...Z-PID.pb.gz"), so names sort by time and retention
- * deletes the oldest first.  status.json is rewritten atomically after every
+ * --per-process "...Z-PID.pb.gz"; time off the CPU, with --off-cpu, in
+ * "...Z.offcpu.pb.gz" and "...Z-PID.offcpu.pb.gz"), so names sort by time
+ * and retention deletes the oldest first.  status.json is rewritten atomically after every
  * window.
  */
 #ifndef SCORCH_PROFILER_AGENT_OUTPUT_H
 #define SCORCH_PROFILER_AGENT_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-/* The file name of a window starting at t (pid 0: every process). */
-void agent_window_name(time_t t, uint32_t pid, char *out, size_t outlen);
+/* The file name of a window starting at t (pid 0: every process; offcpu:
+ * its time off the CPU). */
+void agent_window_name(time_t t, uint32_t pid, bool offcpu, char *out, size_t outlen);
 /* The start time of a window file name; -1 when name is not one. */
 time_t agent_window_time(const char *name);
 
@@ -39,6 +42,17 @@ struct agent_status {
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;
 	uint64_t files_deleted, disk_bytes;
+	/* --off-cpu: microseconds of the waits that ended in the last window;
+	 * waits lost (table of waiting threads or counts full), waits counted
+	 * without their stacks ([unknown]: not carried into the window they
+	 * ended in, its stacks map full), waits under --off-cpu-min-us; stacks
+	 * of threads still waiting carried into the next window; counts used /
+	 * capacity. */
+	bool offcpu;
+	uint64_t offcpu_us_window, offcpu_lost_window, offcpu_lost_total;
+	uint64_t offcpu_unknown_window, offcpu_unknown_total, offcpu_short_total;
+	uint64_t offcpu_carried_window;
+	double offcpu_map_fill;
 };
 
 /* Writes DIR/status.json atomically. 0 or -errno. */

@@ -42,11 +42,13 @@ void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...)
 	rl->suppressed = 0;
 }
 
-static void fill_meta(struct agent *a, struct profile *p, time_t from, time_t until)
+/* offcpu: the window's time off the CPU, in microseconds. */
+static void fill_meta(struct agent *a, struct profile *p, bool offcpu, time_t from, time_t until)
 {
 	struct profile_meta *m = profile_meta(p);
 	m->frequency = a->o.frequency;
-	m->period_ns = capture_period_ns(a->c);
+	m->period_ns = offcpu ? 0 : capture_period_ns(a->c);
+	m->unit = offcpu ? PROFILE_UNIT_OFFCPU_US : PROFILE_UNIT_SAMPLES;
 	m->time_ns = (uint64_t)from * 1000000000ull;
 	m->duration_ns = (uint64_t)(until - from) * 1000000000ull;
 }
@@ -101,9 +103,10 @@ void agent_pending_flush(struct agent *a)
 		write_or_keep(a, tmp[i].p, tmp[i].name);
 }
 
-/* Builds entries e[0..n) into a new profile; NULL after logging on error. */
-static struct profile *build(struct agent *a, const struct capture_entry *e, size_t n, bool for_push, time_t from,
-			     time_t until)
+/* Builds entries e[0..n) (offcpu: microseconds off the CPU) into a new
+ * profile; NULL after logging on error. */
+static struct profile *build(struct agent *a, const struct capture_entry *e, size_t n, bool for_push, bool offcpu,
+			     time_t from, time_t until)
 {
 	struct build_opts bo = window_build_opts(a, for_push);
 	struct build_stats bs;
@@ -114,7 +117,7 @@ static struct profile *build(struct agent *a, const struct capture_entry *e, siz
 		profile_free(p);
 		return NULL;
 	}
-	fill_meta(a, p, from, until);
+	fill_meta(a, p, offcpu, from, until);
 	return p;
 }
 
@@ -137,12 +140,12 @@ static int service_cmp(const void *x, const void *y, void *ctx)
 	return c ? c : pid_cmp(x, y);
 }
 
-static void write_files(struct agent *a, struct capture_entry *e, size_t n, time_t from, time_t until)
+static void write_files(struct agent *a, struct capture_entry *e, size_t n, bool offcpu, time_t from, time_t until)
 {
 	char name[64];
 	if (!a->o.per_process) {
-		struct profile *p = build(a, e, n, false, from, until);
-		agent_window_name(from, 0, name, sizeof(name));
+		struct profile *p = build(a, e, n, false, offcpu, from, until);
+		agent_window_name(from, 0, offcpu, name, sizeof(name));
 		if (p)
 			write_or_keep(a, p, name);
 		return;
@@ -152,15 +155,18 @@ static void write_files(struct agent *a, struct capture_entry *e, size_t n, time
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
 		for (hi = lo + 1; hi < n && e[hi].key.pid == e[lo].key.pid; hi++)
 			;
-		struct profile *p = build(a, e + lo, hi - lo, false, from, until);
-		agent_window_name(from, e[lo].key.pid, name, sizeof(name)); /* pid 0 (idle) is never sampled */
+		struct profile *p = build(a, e + lo, hi - lo, false, offcpu, from, until);
+		agent_window_name(from, e[lo].key.pid, offcpu, name, sizeof(name)); /* pid 0 (idle) is never sampled */
 		if (p)
 			write_or_keep(a, p, name);
 	}
 }
 
-/* One profile per service into the spool. */
-static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, time_t from, time_t until)
+/* One profile per service into the spool.  Time off the CPU goes in
+ * requests of its own: Pyroscope names a pprof's profile type by its sample
+ * type (off_cpu/nanoseconds, not CPU's cpu/nanoseconds), and one request per
+ * type lets each be retried alone (see DESIGN "Push"). */
+static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, bool offcpu, time_t from, time_t until)
 {
 	char query[8192];
 	if (n)
@@ -169,7 +175,7 @@ static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, tim
 		const char *svc = service_of(a, &e[lo]);
 		for (hi = lo + 1; hi < n && !strcmp(service_of(a, &e[hi]), svc); hi++)
 			;
-		struct profile *p = build(a, e + lo, hi - lo, true, from, until);
+		struct profile *p = build(a, e + lo, hi - lo, true, offcpu, from, until);
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *mem = p ? open_memstream(&buf, &len) : NULL;
@@ -183,16 +189,31 @@ static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, tim
 		if (!err)
 			err = agent_spool_add(a->spool, (uint64_t)from, query, buf, len);
 		if (err)
-			agent_warn_limited(&a->rl_drop, "push: window of %s not queued: %s", svc, strerror(-err));
+			agent_warn_limited(&a->rl_drop, "push: window of %s%s not queued: %s", svc,
+					   offcpu ? " (off-CPU)" : "", strerror(-err));
 		free(buf);
 	}
 }
 
+/* The off-CPU figures of the window just closed (now: the BPF counters). */
+static void offcpu_status(struct agent *a, const uint64_t *now)
+{
+	uint64_t lost_now = now[STAT_OFFCPU_FULL], lost_prev = a->prev[STAT_OFFCPU_FULL];
+	a->st.offcpu = true;
+	a->st.offcpu_lost_window = lost_now - lost_prev;
+	a->st.offcpu_lost_total = lost_now;
+	a->st.offcpu_unknown_window = now[STAT_OFFCPU_NO_STACK] - a->prev[STAT_OFFCPU_NO_STACK];
+	a->st.offcpu_unknown_total = now[STAT_OFFCPU_NO_STACK];
+	a->st.offcpu_short_total = now[STAT_OFFCPU_SHORT];
+}
+
 /* The figures of the window just closed. */
-static void window_status(struct agent *a, size_t entries)
+static void window_status(struct agent *a, const struct capture_window_info *wi)
 {
 	uint64_t now[STAT_NR] = { 0 };
 	capture_stats(a->c, now);
+	if (a->o.offcpu)
+		offcpu_status(a, now);
 	/* Lost as record counts it: samples or stacks without room in a table. */
 	uint64_t lost_now = now[STAT_STACKS_FULL] + now[STAT_COUNTS_FULL];
 	uint64_t lost_prev = a->prev[STAT_STACKS_FULL] + a->prev[STAT_COUNTS_FULL];
@@ -201,7 +222,8 @@ static void window_status(struct agent *a, size_t entries)
 	a->st.lost_window = lost_now - lost_prev;
 	a->st.lost_total = lost_now;
 	memcpy(a->prev, now, sizeof(now));
-	a->st.map_fill = (double)entries / (double)capture_count_capacity(a->c);
+	a->st.map_fill = (double)wi->entries / (double)capture_count_capacity(a->c);
+	a->st.offcpu_carried_window = wi->carried;
 }
 
 void agent_status_update(struct agent *a)
@@ -254,10 +276,34 @@ static void trim_memory(struct agent *a)
 	malloc_trim(0);
 }
 
+/* The closed window's time off the CPU: its own files and pushes. */
+static int offcpu_window(struct agent *a, time_t from, time_t until)
+{
+	struct capture_entry *e = NULL;
+	size_t n = 0, kept = 0;
+	int err = capture_read_offcpu(a->c, &e, &n);
+	if (err)
+		return err;
+	capture_entries_to_us(e, n, 0);
+	a->st.offcpu_us_window = 0;
+	for (size_t i = 0; i < n; i++) /* waits under 0.5 us (--off-cpu-min-us 0) round to nothing */
+		if (e[i].count) {
+			a->st.offcpu_us_window += e[i].count;
+			e[kept++] = e[i];
+		}
+	a->st.offcpu_map_fill = (double)n / (double)a->offcpu_count_cap;
+	write_files(a, e, kept, true, from, until);
+	if (a->pusher)
+		queue_pushes(a, e, kept, true, from, until);
+	free(e);
+	return 0;
+}
+
 int agent_window_close(struct agent *a, time_t from, time_t until)
 {
 	struct capture_entry *e = NULL;
-	size_t n = 0, entries = 0, deleted = 0;
+	size_t n = 0, deleted = 0;
+	struct capture_window_info wi;
 	int err;
 
 	if ((err = capture_window_flip(a->c)) || (err = capture_read_counts(a->c, &e, &n))) {
@@ -266,11 +312,15 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 	}
 	a->st.windows++;
 	agent_pending_flush(a);
-	write_files(a, e, n, from, until);
+	write_files(a, e, n, false, from, until);
 	if (a->pusher)
-		queue_pushes(a, e, n, from, until);
+		queue_pushes(a, e, n, false, from, until);
 	free(e);
-	if ((err = capture_window_clear(a->c, &entries))) {
+	if (a->o.offcpu && (err = offcpu_window(a, from, until))) {
+		log_error("agent: cannot read the window's time off the CPU: %s", strerror(-err));
+		return err;
+	}
+	if ((err = capture_window_clear(a->c, &wi))) {
 		log_error("agent: cannot clear the window's counts: %s", strerror(-err));
 		return err;
 	}
@@ -285,10 +335,15 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 			agent_warn_limited(&a->rl_write, "%s: cannot list window files: %s", a->o.output_dir, strerror(-err));
 		a->st.files_deleted += deleted;
 	}
-	window_status(a, entries);
+	window_status(a, &wi);
 	agent_status_update(a);
 	log_debug("window %" PRId64 ": %" PRIu64 " samples, %zu counts (%.1f %% of the table), %" PRIu64
-		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, entries,
+		  " lost, %" PRIu64 " KiB RSS, %.2f s CPU", (int64_t)from, a->st.samples_window, wi.entries,
 		  100 * a->st.map_fill, a->st.lost_window, a->st.rss_kib, a->st.cpu_user_s + a->st.cpu_sys_s);
+	if (a->o.offcpu)
+		log_debug("window %" PRId64 ": %.3f s off the CPU (%.1f %% of the table), %" PRIu64 " waits lost, %" PRIu64
+			  " without stacks, %zu stacks of waiting threads carried (%zu not)", (int64_t)from,
+			  a->st.offcpu_us_window / 1e6, 100 * a->st.offcpu_map_fill, a->st.offcpu_lost_window,
+			  a->st.offcpu_unknown_window, wi.carried, wi.carry_lost);
 	return 0;
 }

@@ -25,6 +25,7 @@
 _Static_assert(sizeof(struct sample_key) == 56, "sample_key layout is shared with BPF");
 _Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
 _Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
+_Static_assert(sizeof(struct offcpu_start) == 64, "offcpu_start layout");
 _Static_assert(sizeof(struct proc_state) == 16, "proc_state layout");
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
@@ -196,13 +197,15 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	bpf_program__set_autoload(s->progs.on_switch, o->offcpu);
 	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
-	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? o->count_entries : 1);
 	/* Python frames: interpreters described by userspace, and a remembered
 	 * thread state per thread (an LRU: a thread of an exited process ages out). */
 	s->rodata->python_walk = o->python;
 	err = err ?: bpf_map__set_max_entries(s->maps.py_procs, o->python ? 16384 : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.py_threads, o->python ? at_least_one(o->python_threads) : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.py_seen, o->python ? o->stack_entries : 1);
+	uint32_t offcpu_counts = o->offcpu_count_entries ? o->offcpu_count_entries : o->count_entries;
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? offcpu_counts : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, o->offcpu && o->windowed ? offcpu_counts : 1);
 	return err;
 }
 
@@ -500,6 +503,11 @@ static int counts_fd(const struct capture *c)
 	return bpf_map__fd(c->read_window ? c->skel->maps.counts1 : c->skel->maps.counts);
 }
 
+static int offcpu_fd(const struct capture *c)
+{
+	return bpf_map__fd(c->read_window ? c->skel->maps.offcpu_counts1 : c->skel->maps.offcpu_counts);
+}
+
 static int stacks_fd(const struct capture *c)
 {
 	return bpf_map__fd(c->read_window ? c->skel->maps.stacks1 : c->skel->maps.stacks);
@@ -549,11 +557,71 @@ static int clear_map(int fd, size_t keysz, size_t *n)
 	return err;
 }
 
-int capture_window_clear(struct capture *c, size_t *entries)
+/* Copies stack id from the closed window's stacks map into the open one's. */
+static void carry_stack(const struct capture *c, uint64_t id, struct stack_trace *buf,
+			struct capture_window_info *info)
+{
+	int open_fd = bpf_map__fd(c->read_window ? c->skel->maps.stacks : c->skel->maps.stacks1);
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(stacks_fd(c), &id, buf))
+		return; /* not a stack, or stored in the open window already */
+	if (!bpf_map_update_elem(open_fd, &id, buf, BPF_NOEXIST))
+		info->carried++;
+	else if (errno != EEXIST)
+		info->carry_lost++;
+}
+
+/* The stacks of threads off the CPU now, into the open window.  The window
+ * was flipped and a thread leaving the CPU stores its stacks in microseconds,
+ * so every thread that left in the closed window is in offcpu_starts or has
+ * come back (its stacks copied in BPF, from this map not yet cleared).  A
+ * batched walk goes bucket by bucket without restarting (as get_next_key
+ * does when the key it was given is deleted meanwhile), so it sees every
+ * entry present throughout it.  A walk that fails counts as one stack not
+ * carried; the waits it misses are counted when they end. */
+static void carry_waiting(const struct capture *c, struct capture_window_info *info)
+{
+	enum { CHUNK = 256 };
+	int fd = bpf_map__fd(c->skel->maps.offcpu_starts);
+	struct stack_trace *buf = malloc(sizeof(*buf));
+	uint32_t *keys = malloc(CHUNK * sizeof(*keys));
+	struct offcpu_start *vals = malloc(CHUNK * sizeof(*vals));
+	uint32_t token = 0;
+	bool first = true, done = false;
+
+	while (buf && keys && vals && !done) {
+		uint32_t count = CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count, NULL)) {
+			if (errno != ENOENT) {
+				info->carry_lost++;
+				break;
+			}
+			done = true; /* the last entries, if any, are in this chunk */
+		}
+		for (uint32_t i = 0; i < count; i++) {
+			carry_stack(c, vals[i].key.kstack, buf, info);
+			carry_stack(c, vals[i].key.ustack, buf, info);
+			carry_stack(c, vals[i].key.pystack, buf, info);
+		}
+		first = false;
+	}
+	if (!buf || !keys || !vals)
+		info->carry_lost++;
+	free(buf);
+	free(keys);
+	free(vals);
+}
+
+int capture_window_clear(struct capture *c, struct capture_window_info *info)
 {
 	if (!c->skel->rodata->windowed)
 		return -ENOTSUP;
-	int err = clear_map(counts_fd(c), sizeof(struct sample_key), entries);
+	memset(info, 0, sizeof(*info));
+	bool offcpu = bpf_program__autoload(c->skel->progs.on_switch);
+	int err = clear_map(counts_fd(c), sizeof(struct sample_key), &info->entries);
+	if (!err && offcpu)
+		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
+	if (!err && offcpu)
+		carry_waiting(c, info);
 	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
 }
 
@@ -607,7 +675,13 @@ int capture_read_counts(const struct capture *c, struct capture_entry **out, siz
 
 int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n)
 {
-	return read_counts(bpf_map__fd(c->skel->maps.offcpu_counts), out, n);
+	return read_counts(offcpu_fd(c), out, n);
+}
+
+void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale)
+{
+	for (size_t i = 0; i < n; i++)
+		e[i].count = ((scale ? e[i].count * scale : e[i].count) + 500) / 1000;
 }
 
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)

@@ -43,6 +43,7 @@ struct capture_opts {
 	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
 	bool python;             /* Python frames of processes described in the py_procs map (capture_python_map) */
 	uint32_t python_threads; /* Python threads whose thread state is remembered */
+	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -86,6 +87,9 @@ struct capture_entry {
 int capture_read_counts(const struct capture *c, struct capture_entry **out, size_t *n);
 /* The same for time off the CPU (capture_opts.offcpu): count is nanoseconds. */
 int capture_read_offcpu(const struct capture *c, struct capture_entry **out, size_t *n);
+/* Counts of nanoseconds (scale 0) or of samples of scale nanoseconds each,
+ * made microseconds (rounded). */
+void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale);
 /* Looks up one stack by id. -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
 
@@ -93,14 +97,22 @@ int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace 
  * Windows (capture_opts.windowed): samples are counted into one of two sets
  * of maps while userspace reads the other.  capture_window_flip closes the
  * current window (new samples go to the other set) and waits for samples
- * already being counted; capture_read_counts and capture_read_stack then read
- * the closed window, which capture_window_clear empties before the next flip.
- * Without windows they read the only set.
+ * already being counted; capture_read_counts, capture_read_offcpu and
+ * capture_read_stack then read the closed window, which capture_window_clear
+ * empties before the next flip.  Without windows they read the only set.
+ * A wait is counted in the window in which it ends.
  */
 int capture_window_flip(struct capture *c);
-/* Deletes every count and stack of the closed window; *entries set to the
- * counts it held (map fill).  0 or -errno. */
-int capture_window_clear(struct capture *c, size_t *entries);
+
+struct capture_window_info {
+	size_t entries; /* counts the closed window held (map fill) */
+	size_t carried; /* stacks of threads still waiting, copied into the open window */
+	size_t carry_lost; /* of them, not copied: the open window's stacks map full */
+};
+/* Deletes every count and stack of the closed window, after copying the
+ * stacks of threads off the CPU now into the open window's (their waits,
+ * when they end, count there).  0 or -errno. */
+int capture_window_clear(struct capture *c, struct capture_window_info *info);
 /* Capacity of one window's counts map. */
 uint32_t capture_count_capacity(const struct capture *c);
 

@@ -52,6 +52,7 @@ static void usage(void)
 	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
 	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
 	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
+	       "                    [--off-cpu [--off-cpu-min-us N]]\n"
 	       "                    [--debuginfod URL[,URL] | --no-debuginfod] [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
@@ -64,7 +65,10 @@ static void usage(void)
 	       "--unwind: user stacks from each binary's CFI tables (auto and dwarf, the\n"
 	       "default; frame pointers where a file has none) or frame pointers only (fp).\n"
 	       "--debuginfod: servers asked for debug files not installed (default\n"
-	       "$DEBUGINFOD_URLS), on a thread of their own; a restart applies a change.\n");
+	       "$DEBUGINFOD_URLS), on a thread of their own; a restart applies a change.\n"
+	       "--off-cpu: also where threads wait, as time (off_cpu/nanoseconds), in files\n"
+	       "NAME.offcpu.pb.gz and pushes of their own; a wait counts in the window it ends\n"
+	       "in; waits under --off-cpu-min-us (default 1) are dropped and counted.\n");
 }
 
 static int set_labels(struct agent *a)
@@ -164,11 +168,13 @@ static void reload(struct agent *a, int argc, char **argv)
 		return;
 	}
 	if (n.frequency != a->o.frequency || n.per_process != a->o.per_process || n.unwind_cfi != a->o.unwind_cfi ||
-	    strcmp(n.output_dir, a->o.output_dir))
-		log_warn("agent: reload: frequency, per-process, unwind and output-dir change only on restart");
+	    n.offcpu != a->o.offcpu || n.offcpu_min_us != a->o.offcpu_min_us || strcmp(n.output_dir, a->o.output_dir))
+		log_warn("agent: reload: frequency, per-process, unwind, off-cpu and output-dir change only on restart");
 	n.frequency = a->o.frequency;
 	n.per_process = a->o.per_process;
 	n.unwind_cfi = a->o.unwind_cfi;
+	n.offcpu = a->o.offcpu;
+	n.offcpu_min_us = a->o.offcpu_min_us;
 	char *tmp = n.output_dir;
 	n.output_dir = a->o.output_dir;
 	a->o.output_dir = tmp;
@@ -181,6 +187,45 @@ static void reload(struct agent *a, int argc, char **argv)
 	else
 		log_info("agent: configuration reloaded (interval %" PRIu64 " ms, push %s, %zu labels)",
 			 a->o.interval_ms, a->o.push_url ? a->o.push_url : "off", a->nlabels);
+}
+
+/* Threads on the machine now (/proc/loadavg's "running/total"), or 1024. */
+static uint32_t threads_now(void)
+{
+	unsigned long run = 0, total = 0;
+	FILE *f = fopen("/proc/loadavg", "re");
+	if (!f)
+		return 1024;
+	if (fscanf(f, "%*s %*s %*s %lu/%lu", &run, &total) != 2 || !total)
+		total = 1024;
+	fclose(f);
+	return total > UINT32_MAX / 4 ? UINT32_MAX / 4 : (uint32_t)total;
+}
+
+static uint32_t clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
+}
+
+/* --off-cpu: the maps are sized from the threads the machine runs at start
+ * (every thread but kernel threads is followed, and each is off the CPU
+ * most of the time): twice as many waiting at once, each window's counts
+ * for four distinct waits a thread, and each window's stacks map grows by
+ * two stacks a thread (the stacks of waits, those of threads still waiting
+ * carried from the window before).  Past these bounds waits are lost or
+ * counted without stacks, as status.json shows. */
+static void size_offcpu(struct agent *a, struct capture_opts *co)
+{
+	uint64_t threads = threads_now();
+	co->offcpu = true;
+	co->offcpu_min_ns = a->o.offcpu_min_us * 1000;
+	co->offcpu_threads = clamp_u32(2 * threads, 4096, 1u << 20);
+	co->offcpu_count_entries = clamp_u32(4 * threads, 4096, 1u << 18);
+	uint32_t stacks = clamp_u32(2 * threads, 2048, 1u << 17);
+	co->stack_entries += stacks;
+	a->offcpu_count_cap = co->offcpu_count_entries;
+	log_debug("agent: off-CPU maps for %" PRIu64 " threads: %u waiting, %u counts and %u more stacks a window",
+		  threads, co->offcpu_threads, co->offcpu_count_entries, stacks);
 }
 
 static int setup(struct agent *a, char *msg, size_t msglen)
@@ -231,6 +276,8 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		.unwind_rows = 1u << 20, /* 16 MiB: python3 is 65k rows, libc 28k */
 		.unwind_procs = 16384,
 	};
+	if (a->o.offcpu)
+		size_offcpu(a, &co);
 	struct capture_unwind_maps um;
 	if ((err = capture_open(&co, &a->c, msg, msglen)))
 		return err;
@@ -337,9 +384,9 @@ int cmd_agent(int argc, char **argv)
 		log_error("agent: %s", msg);
 		goto out;
 	}
-	log_info("agent: sampling %s at %" PRIu32 " Hz in windows of %.1f s into %s%s%s", capture_event_name(a.c),
-		 a.o.frequency, a.o.interval_ms / 1000.0, a.o.output_dir, a.o.push_url ? ", pushing to " : "",
-		 a.o.push_url ? a.o.push_url : "");
+	log_info("agent: sampling %s at %" PRIu32 " Hz%s in windows of %.1f s into %s%s%s", capture_event_name(a.c),
+		 a.o.frequency, a.o.offcpu ? " and time off the CPU" : "", a.o.interval_ms / 1000.0, a.o.output_dir,
+		 a.o.push_url ? ", pushing to " : "", a.o.push_url ? a.o.push_url : "");
 	if (!run(&a, argc, argv))
 		ret = 0;
 out:

@@ -46,7 +46,8 @@ static void diff_usage(FILE *out)
 		"  --alpha A               family-wise error rate of the gate (default 0.01)\n"
 		"  --dispersion PHI        run-to-run noise assumed before runs show theirs, as a\n"
 		"                          multiple of sampling noise (default 2; 1 trusts sampling)\n"
-		"  --min-samples N         test only functions with N samples over both sides (default 10)\n"
+		"  --min-samples N         test only functions with N samples over both sides (default 10;\n"
+		"                          in profiles of time, N milliseconds)\n"
 		"  --normalize samples|time   shares of all samples (default) or of time (needs\n"
 		"                          period and duration in every input, e.g. pprof from record)\n");
 	svg_opts_usage(out);
@@ -235,6 +236,10 @@ static int read_side(const struct diff_cli *c, int side, struct diff *d, struct 
 		else if ((err = diff_add(d, side, p)) == -ENODATA)
 			log_error("%s: no sampling period or duration to normalize by time "
 				  "(use --normalize samples, or pprof written by record)",
+				  path);
+		else if (err == -EDOM)
+			log_error("%s: counts time where the profiles before it count samples, or the reverse: "
+				  "compare off-CPU or wall profiles only with each other",
 				  path);
 		else if (!err && (err = profile_merge(pooled, p)) == -EOVERFLOW)
 			log_error("%s: sample counts overflow when added up", path);

@@ -458,14 +458,6 @@ static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
 }
 
-/* Counts of nanoseconds (scale 0: off the CPU) or of samples of scale
- * nanoseconds each, as microseconds. */
-static void to_us(struct capture_entry *e, size_t n, uint64_t scale)
-{
-	for (size_t i = 0; i < n; i++)
-		e[i].count = ((scale ? e[i].count * scale : e[i].count) + 500) / 1000;
-}
-
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the
  * time they stand for, then the time off the CPU with an [off-cpu] leaf;
  * a state label says which. */
@@ -483,7 +475,7 @@ static int build_time(const struct capture *c, struct symbolizer *sym, const str
 			period = o->frequency ? 1000000000ull / o->frequency : o->period;
 		if ((err = capture_read_counts(c, &e, &n)))
 			return err;
-		to_us(e, n, period);
+		capture_entries_to_us(e, n, period);
 		bo.labels = &running;
 		bo.nlabels = 1;
 		bo.keep_processes = true;
@@ -501,7 +493,7 @@ static int build_time(const struct capture *c, struct symbolizer *sym, const str
 		struct build_stats on = { 0 };
 		if (o->time == RECORD_TIME_WALL)
 			on = *bs;
-		to_us(e, n, 0);
+		capture_entries_to_us(e, n, 0);
 		err = build_profile_entries(c, e, n, sym, &bo, p, bs);
 		bs->stacks += on.stacks;
 		bs->truncated += on.truncated;

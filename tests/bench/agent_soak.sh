@@ -9,6 +9,7 @@
 # the run and after the first minute, RSS at 1 minute and at the end, and
 # the spread of RSS from the first minute on (min/median/max, and how far
 # from the 1-minute value).
+# AGENT_ARGS adds options to the agent's command line (e.g. --off-cpu).
 # Needs root (BPF).  Measures only: nothing here fails on a figure.
 set -eu
 export LC_ALL=C
@@ -33,7 +34,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$scorch" agent --frequency "$hz" --interval "$interval" --output-dir "$tmp/out" --retention 10m 2>"$tmp/agent.log" &
+# shellcheck disable=SC2086 # AGENT_ARGS is a list of options
+"$scorch" agent --frequency "$hz" --interval "$interval" --output-dir "$tmp/out" --retention 10m ${AGENT_ARGS:-} \
+	2>"$tmp/agent.log" &
 agent=$!
 sleep 1
 kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent did not start"; }

@@ -7,8 +7,11 @@ Writes its port to STATE_DIR/port.  Each request is checked as a Pyroscope
 ingest request: query parameters name (SERVICE{k=v,...}), from, until,
 format=pprof, sampleRate, spyName; a multipart/form-data body with a
 "profile" part holding a gzip-compressed pprof.  A valid one is answered 200,
-logged to STATE_DIR/received ("from until service labels header digest",
-the digest of the body) and its profile saved as STATE_DIR/profiles/FROM-SERVICE.pb.gz; an invalid one is
+logged to STATE_DIR/received ("from until service labels header digest
+types", the digest of the body, the pprof's sample types as type/unit
+joined by ',') and its profile saved as STATE_DIR/profiles/FROM-SERVICE.pb.gz
+(FROM-SERVICE.TYPE.pb.gz when the first sample type is not "samples": time
+off the CPU); an invalid one is
 answered 400 and logged to STATE_DIR/invalid.  While STATE_DIR/down exists
 every request is answered 503 and counted in STATE_DIR/refused.  While
 STATE_DIR/hang exists a request is held unanswered (up to 20 s) and logged
@@ -32,6 +35,49 @@ NAME_RE = re.compile(r"^([^{}]+)\{([^{}]*)\}$")
 def log(name, line):
     with open(os.path.join(STATE, name), "a") as f:
         f.write(line + "\n")
+
+
+def varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def fields(b):
+    """Yields (field number, wire type, value) of a protobuf message."""
+    i = 0
+    while i < len(b):
+        key, i = varint(b, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            v, i = varint(b, i)
+        elif wire == 1:
+            v, i = b[i:i + 8], i + 8
+        elif wire == 2:
+            n, i = varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif wire == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            raise ValueError("wire type %d" % wire)
+        yield num, wire, v
+
+
+def sample_types(raw):
+    """profile.proto's sample_type (field 1) as ["type/unit", ...]."""
+    types, strings = [], []
+    for num, wire, v in fields(raw):
+        if num == 1 and wire == 2:
+            vt = {n: x for n, w, x in fields(v) if w == 0}
+            types.append((vt.get(1, 0), vt.get(2, 0)))
+        elif num == 6 and wire == 2:
+            strings.append(v.decode())
+    return ["%s/%s" % (strings[t], strings[u]) for t, u in types]
 
 
 def check(path, headers, body):
@@ -66,7 +112,10 @@ def check(path, headers, body):
     raw = gzip.decompress(prof)
     if not raw or raw[0] not in (0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32):
         raise ValueError("profile does not look like profile.proto")
-    return frm, until, m.group(1), labels, prof
+    types = sample_types(raw)
+    if not types:
+        raise ValueError("profile has no sample type")
+    return frm, until, m.group(1), labels, prof, types
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -84,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         try:
-            frm, until, svc, labels, prof = check(self.path, self.headers, body)
+            frm, until, svc, labels, prof, types = check(self.path, self.headers, body)
         except Exception as e:  # noqa: BLE001 - any malformed request is a 400
             log("invalid", "%s %s" % (self.path, e))
             self.send_response(400)
@@ -92,12 +141,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", svc)
         os.makedirs(os.path.join(STATE, "profiles"), exist_ok=True)
-        with open(os.path.join(STATE, "profiles", "%d-%s.pb.gz" % (frm, safe)), "wb") as f:
+        kind = types[0].split("/")[0]
+        kind = "" if kind == "samples" else "." + re.sub(r"[^A-Za-z0-9_]", "_", kind)
+        with open(os.path.join(STATE, "profiles", "%d-%s%s.pb.gz" % (frm, safe, kind)), "wb") as f:
             f.write(prof)
-        log("received", "%d %d %s %s %s %s" % (frm, until, safe,
-                                                ",".join("%s=%s" % kv for kv in sorted(labels.items())),
-                                                self.headers.get("X-Scope-OrgID", "-"),
-                                                hashlib.sha256(body).hexdigest()[:16]))
+        log("received", "%d %d %s %s %s %s %s" % (frm, until, safe,
+                                                   ",".join("%s=%s" % kv for kv in sorted(labels.items())),
+                                                   self.headers.get("X-Scope-OrgID", "-"),
+                                                   hashlib.sha256(body).hexdigest()[:16], ",".join(types)))
         self.send_response(200)
         self.end_headers()
 

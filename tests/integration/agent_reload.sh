@@ -30,13 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$tmp/a" "$tmp/b"
-python3 "$here/agent_receiver.py" "$tmp/a" &
-ra=$!
-python3 "$here/agent_receiver.py" "$tmp/b" &
-rb=$!
-for _ in $(seq 50); do [ -f "$tmp/a/port" ] && [ -f "$tmp/b/port" ] && break; sleep 0.1; done
-[ -f "$tmp/a/port" ] && [ -f "$tmp/b/port" ] || fail "receivers did not start"
+start_receiver "$tmp/a"
+ra=$receiver_pid
+start_receiver "$tmp/b"
+rb=$receiver_pid
 
 printf 'push = http://127.0.0.1:%s\nlabel = env=one\n' "$(cat "$tmp/a/port")" >"$tmp/cfg"
 "$shape" 9 >/dev/null &

@@ -24,23 +24,8 @@ scorch=$1
 shape=$2
 need_tools go python3
 
-tmp=$(mktemp -d)
-agent=""
-recv=""
-cleanup() {
-	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
-	[ -n "$recv" ] && kill "$recv" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
-
-mkdir -p "$tmp/state" "$tmp/out"
-python3 "$here/agent_receiver.py" "$tmp/state" &
-recv=$!
-for _ in $(seq 50); do [ -f "$tmp/state/port" ] && break; sleep 0.1; done
-[ -f "$tmp/state/port" ] || fail "receiver did not start"
-port=$(cat "$tmp/state/port")
+agent_test_setup
+mkdir -p "$tmp/out"
 
 "$scorch" agent --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port" \
 	--push-header 'X-Scope-OrgID: t1' --label env=ci --label team=perf 2>"$tmp/agent.log" &

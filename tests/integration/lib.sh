@@ -47,3 +47,37 @@ share() {
 within() {
 	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(v == v + 0 && d <= tol) }'
 }
+
+# start_receiver DIR: agent_receiver.py, the stand-in for Pyroscope's ingest
+# API (127.0.0.1 only), keeping its state in DIR; sets receiver_pid (for the
+# caller to kill at exit) and receiver_port once it listens.
+start_receiver() {
+	mkdir -p "$1"
+	python3 "$(dirname "$0")/agent_receiver.py" "$1" &
+	receiver_pid=$!
+	for _ in $(seq 50); do [ -f "$1/port" ] && break; sleep 0.1; done
+	[ -f "$1/port" ] || fail "receiver did not start"
+	receiver_port=$(cat "$1/port")
+}
+
+# agent_test_setup: what the agent tests with a receiver share: $tmp (removed
+# at exit), Go's caches in it and no network for `go tool pprof`, the
+# receiver in $tmp/state listening on $port.  At exit the receiver and
+# $agent are killed (set agent to the agent's pid while it runs, and back to
+# "" once it has been waited for).
+agent_test_setup() {
+	tmp=$(mktemp -d)
+	agent=""
+	recv=""
+	trap agent_test_cleanup EXIT
+	export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
+	start_receiver "$tmp/state"
+	recv=$receiver_pid
+	port=$receiver_port
+}
+
+agent_test_cleanup() {
+	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
+	[ -n "$recv" ] && kill "$recv" 2>/dev/null || true
+	rm -rf "$tmp"
+}

@@ -328,6 +328,46 @@ static void test_report(void **state)
 	diff_free(d);
 }
 
+/* Profiles of time (microseconds) are compared in milliseconds, and every
+ * report says so where it prints counts; samples cannot join them. */
+static void test_report_time(void **state)
+{
+	(void)state;
+	struct diff *d;
+	char *buf = NULL;
+	size_t len = 0;
+	struct profile *base = profile_from("main;sleep 3000000\nmain;read 7000000\n");
+	struct profile *new = profile_from("main;sleep 4000000\nmain;read 6000000\n");
+	struct profile *samples = profile_from("main;sleep 10\n");
+	profile_meta(base)->unit = PROFILE_UNIT_OFFCPU_US;
+	profile_meta(new)->unit = PROFILE_UNIT_OFFCPU_US;
+	assert_int_equal(diff_new(NULL, &d), 0);
+	assert_string_equal(diff_summary_get(d)->unit, "samples");
+	assert_int_equal(diff_add(d, DIFF_BASE, base), 0);
+	assert_int_equal(diff_add(d, DIFF_NEW, new), 0);
+	assert_int_equal(diff_add(d, DIFF_NEW, samples), -EDOM);
+	assert_int_equal(diff_compute(d), 0);
+	assert_string_equal(diff_summary_get(d)->unit, "ms");
+	assert_int_equal(diff_summary_get(d)->samples[DIFF_BASE], 10000); /* 10 s */
+	static const char *const want[] = {"10000 ms; new: 1 run, 10000 ms", "| base (ms) |", "\"unit\":\"ms\""};
+	for (int f = DIFF_REPORT_TEXT; f <= DIFF_REPORT_JSON; f++) {
+		FILE *out = open_memstream(&buf, &len);
+		assert_int_equal(diff_write_report(d, f, 10, out), 0);
+		fclose(out);
+		assert_non_null(strstr(buf, want[f - DIFF_REPORT_TEXT]));
+		if (f == DIFF_REPORT_TEXT) {
+			assert_non_null(strstr(buf, "largest changes (base and new in ms)"));
+			assert_null(strstr(buf, "samples"));
+		}
+		free(buf);
+		buf = NULL;
+	}
+	diff_free(d);
+	profile_free(base);
+	profile_free(new);
+	profile_free(samples);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,7 +377,7 @@ int main(void)
 	    cmocka_unit_test(test_recursion),	   cmocka_unit_test(test_kinds),
 	    cmocka_unit_test(test_verdict),	   cmocka_unit_test(test_thresholds),
 	    cmocka_unit_test(test_time),	   cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_report),
+	    cmocka_unit_test(test_report),	   cmocka_unit_test(test_report_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

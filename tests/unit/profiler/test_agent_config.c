@@ -77,6 +77,17 @@ static void test_args(void **state)
 	char *fp[] = { "agent", "--unwind", "fp", NULL };
 	assert_int_equal(agent_opts_load(&o, 3, fp, msg, sizeof(msg)), 0);
 	assert_false(o.unwind_cfi);
+	assert_false(o.offcpu);
+	assert_int_equal(o.offcpu_min_us, 1); /* as record's */
+	agent_opts_release(&o);
+	char *off[] = { "agent", "--off-cpu", "--off-cpu-min-us", "50", NULL };
+	assert_int_equal(agent_opts_load(&o, 4, off, msg, sizeof(msg)), 0);
+	assert_true(o.offcpu);
+	assert_int_equal(o.offcpu_min_us, 50);
+	agent_opts_release(&o);
+	char *neg[] = { "agent", "--off-cpu-min-us", "-3", NULL };
+	assert_int_equal(agent_opts_load(&o, 3, neg, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "off-cpu-min-us"));
 	agent_opts_release(&o);
 
 	char *help[] = { "agent", "--help", NULL };
@@ -105,13 +116,14 @@ static void test_config_text(void **state)
 	char msg[256];
 	agent_opts_init(&o);
 	const char *text = "# agent\n\ninterval = 30s\n  label = dc=eu1  \npush-header = Authorization: Bearer x\n"
-			   "per-process = false\nretention = 24h\n";
+			   "per-process = false\nretention = 24h\noff-cpu = yes\n";
 	assert_int_equal(agent_opts_parse_text(&o, text, "cfg", msg, sizeof(msg)), 0);
 	assert_int_equal(o.interval_ms, 30000);
 	assert_string_equal(agent_opts_label(&o, "dc"), "eu1");
 	assert_string_equal(o.headers[0], "Authorization: Bearer x");
 	assert_false(o.per_process);
 	assert_int_equal(o.retention_s, 86400);
+	assert_true(o.offcpu);
 	/* Errors name the file and line. */
 	assert_int_equal(agent_opts_parse_text(&o, "interval = 1s\n\nnonsense\n", "cfg", msg, sizeof(msg)), -EINVAL);
 	assert_non_null(strstr(msg, "cfg:3"));

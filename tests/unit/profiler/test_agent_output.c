@@ -20,22 +20,32 @@ static void test_names(void **state)
 {
 	(void)state;
 	char name[64];
-	agent_window_name(1795558192, 0, name, sizeof(name));
+	agent_window_name(1795558192, 0, false, name, sizeof(name));
 	assert_string_equal(name, "2026-11-24T22-09-52Z.pb.gz");
 	assert_int_equal(agent_window_time(name), 1795558192);
-	agent_window_name(1795558192, 4242, name, sizeof(name));
+	agent_window_name(1795558192, 4242, false, name, sizeof(name));
 	assert_string_equal(name, "2026-11-24T22-09-52Z-4242.pb.gz");
 	assert_int_equal(agent_window_time(name), 1795558192);
 	assert_int_equal(agent_window_time("status.json"), -1);
 	assert_int_equal(agent_window_time("2026-11-24T22-09-52Z.folded"), -1);
 	assert_int_equal(agent_window_time("2026-11-24T22-09-52Z-x.pb.gz"), -1);
 	assert_int_equal(agent_window_time("notes-2026-11-24T22-09-52Z.pb.gz"), -1);
+	/* Time off the CPU: files of their own, pruned like the others. */
+	agent_window_name(1795558192, 0, true, name, sizeof(name));
+	assert_string_equal(name, "2026-11-24T22-09-52Z.offcpu.pb.gz");
+	assert_int_equal(agent_window_time(name), 1795558192);
+	agent_window_name(1795558192, 4242, true, name, sizeof(name));
+	assert_string_equal(name, "2026-11-24T22-09-52Z-4242.offcpu.pb.gz");
+	assert_int_equal(agent_window_time(name), 1795558192);
+	assert_int_equal(agent_window_time("2026-11-24T22-09-52Z.x.pb.gz"), -1);
+	assert_int_equal(agent_window_time("2026-11-24T22-09-52Z-42.x.pb.gz"), -1);
+	assert_int_equal(agent_window_time("2026-11-24T22-09-52Z-.offcpu.pb.gz"), -1);
 }
 
 static void touch(const char *dir, time_t t, size_t size)
 {
 	char name[64], path[256];
-	agent_window_name(t, 0, name, sizeof(name));
+	agent_window_name(t, 0, false, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
@@ -93,6 +103,21 @@ static void test_prune(void **state)
 	assert_non_null(strstr(buf, "\"windows\": 3,"));
 	assert_non_null(strstr(buf, "\"rss_kib\": 1234,"));
 	assert_non_null(strstr(buf, "\"map_fill\": 0.2500,"));
+	assert_non_null(strstr(buf, "\"disk_bytes\": 0\n}\n"));
+	assert_null(strstr(buf, "offcpu"));
+	/* With --off-cpu, its figures too. */
+	st.offcpu = true;
+	st.offcpu_us_window = 750000;
+	st.offcpu_unknown_total = 2;
+	assert_int_equal(agent_status_write(dir, &st), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"offcpu_us_window\": 750000,"));
+	assert_non_null(strstr(buf, "\"offcpu_unknown_total\": 2,"));
+	assert_non_null(strstr(buf, "\"offcpu_map_fill\": 0.0000\n}\n"));
 	assert_int_equal(agent_status_write("/nonexistent/dir", &st), -ENOENT);
 	assert_true(agent_self_rss_kib() > 0);
 	char cmd[128];
