@@ -199,6 +199,8 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		o->per_process = truthy(v);
 	} else if (!strcmp(key, "off-cpu")) {
 		o->offcpu = truthy(v);
+	} else if (!strcmp(key, "no-python")) {
+		o->no_python = truthy(v);
 	} else if (!strcmp(key, "off-cpu-min-us")) {
 		char *end;
 		errno = 0;
@@ -313,7 +315,8 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		memcpy(key, a + 2, klen);
 		key[klen] = '\0';
-		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod") || !strcmp(key, "off-cpu")) {
+		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod") || !strcmp(key, "off-cpu") ||
+		    !strcmp(key, "no-python")) {
 			v = "true";
 		} else if (eq) {
 			v = eq + 1;

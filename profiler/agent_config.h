@@ -30,6 +30,7 @@ struct agent_opts {
 	size_t nlabels;
 	bool per_process;        /* one file per process per window */
 	bool offcpu;             /* --off-cpu: time off the CPU by stack too, files and pushes of their own */
+	bool no_python;          /* --no-python: CPython's eval loop as native frames */
 	uint64_t offcpu_min_us;  /* --off-cpu-min-us: shorter waits are dropped (counted); 1 */
 	bool unwind_cfi;         /* --unwind auto|dwarf (default): CFI tables where a
 	                            process has them; false: --unwind fp */

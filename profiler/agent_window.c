@@ -14,6 +14,7 @@
 #include "formats/format.h"
 #include "formats/pprof.h"
 #include "log.h"
+#include "python.h"
 
 uint64_t agent_now_ms(void)
 {
@@ -62,6 +63,7 @@ static struct build_opts window_build_opts(struct agent *a, bool for_push)
 		.nlabels = a->nlabels,
 		.proc_labels = agent_procs_labels,
 		.proc_ctx = a->procs,
+		.python = pytrack_frames(a->py),
 	};
 }
 
@@ -263,7 +265,10 @@ void agent_status_update(struct agent *a)
 
 static void forget(void *ctx, uint32_t pid, uint32_t gen)
 {
-	symbolizer_forget(ctx, pid, gen);
+	struct agent *a = ctx;
+	symbolizer_forget(a->sym, pid, gen);
+	if (a->py)
+		pyframes_forget(pytrack_frames(a->py), pid, gen);
 }
 
 /* The window's profiles are written and hold copies of every name: files no
@@ -324,7 +329,7 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 		log_error("agent: cannot clear the window's counts: %s", strerror(-err));
 		return err;
 	}
-	agent_procs_sweep(a->procs, forget, a->sym);
+	agent_procs_sweep(a->procs, forget, a);
 	trim_memory(a);
 	if (a->pusher)
 		agent_pusher_kick(a->pusher);

@@ -58,6 +58,7 @@ struct agent {
 	uint64_t prev[STAT_NR]; /* BPF counters at the last window's end */
 	uint32_t offcpu_count_cap; /* --off-cpu: capacity of each window's off-CPU counts */
 	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
+	struct pytrack *py;     /* Python frames; NULL with --no-python */
 	uint64_t unw_swept_ms;  /* when exited processes' tables were last released */
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_drop;

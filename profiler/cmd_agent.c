@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent_window.h"
+#include "python.h"
 #include "unwind.h"
 #include "base/fdlimit.h"
 #include "cmd.h"
@@ -52,7 +53,7 @@ static void usage(void)
 	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
 	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
 	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
-	       "                    [--off-cpu [--off-cpu-min-us N]]\n"
+	       "                    [--off-cpu [--off-cpu-min-us N]] [--no-python]\n"
 	       "                    [--debuginfod URL[,URL] | --no-debuginfod] [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
@@ -68,7 +69,9 @@ static void usage(void)
 	       "$DEBUGINFOD_URLS), on a thread of their own; a restart applies a change.\n"
 	       "--off-cpu: also where threads wait, as time (off_cpu/nanoseconds), in files\n"
 	       "NAME.offcpu.pb.gz and pushes of their own; a wait counts in the window it ends\n"
-	       "in; waits under --off-cpu-min-us (default 1) are dropped and counted.\n");
+	       "in; waits under --off-cpu-min-us (default 1) are dropped and counted.\n"
+	       "Python (CPython 3.11-3.13) processes show their Python functions in place of\n"
+	       "the interpreter's eval loop; --no-python shows the eval loop instead.\n");
 }
 
 static int set_labels(struct agent *a)
@@ -153,6 +156,8 @@ static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 	err = symbolizer_track(a->sym, pid, gen);
 	if (err && err != -ESRCH)
 		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
+	if (a->py && !err)
+		pytrack_announce(a->py, pid, gen, symbolizer_maps(a->sym, pid, gen));
 }
 
 /* SIGHUP: the options again (defaults, --config, command line).  What needs
@@ -275,6 +280,8 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		.unwind_dwarf = a->o.unwind_cfi,
 		.unwind_rows = 1u << 20, /* 16 MiB: python3 is 65k rows, libc 28k */
 		.unwind_procs = 16384,
+		.python = !a->o.no_python,
+		.python_threads = 16384, /* an LRU: threads beyond it are searched for again */
 	};
 	if (a->o.offcpu)
 		size_offcpu(a, &co);
@@ -285,6 +292,10 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot map the unwind table: %s", strerror(-err));
 		return err;
 	}
+	if (co.python && (err = pytrack_new(a->c, &a->py))) {
+		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
+		return err;
+	}
 	a->unw_swept_ms = agent_now_ms();
 	return capture_start(a->c, msg, msglen);
 }
@@ -292,6 +303,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 static void teardown(struct agent *a)
 {
 	unwind_free(a->unw);
+	pytrack_free(a->py);
 	capture_free(a->c);
 	for (size_t i = 0; i < a->npending; i++)
 		profile_free(a->pending[i].p);
@@ -317,8 +329,11 @@ static int run(struct agent *a, int argc, char **argv)
 			log_error("agent: polling the ring buffer: %s", strerror(-err));
 			return err;
 		}
-		if (a->unw && agent_now_ms() - a->unw_swept_ms >= 1000) { /* tables of exited processes */
-			unwind_sweep(a->unw);
+		if (agent_now_ms() - a->unw_swept_ms >= 1000) { /* tables of exited processes */
+			if (a->unw)
+				unwind_sweep(a->unw);
+			if (a->py)
+				pytrack_sweep(a->py);
 			a->unw_swept_ms = agent_now_ms();
 		}
 		if (reload_signal) {

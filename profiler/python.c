@@ -119,30 +119,31 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struc
 	}
 	struct python_layout l;
 	char why[160] = "";
+	struct py_proc p;
+	bool known = pyframes_known(t->pf, pid, gen);
 	int err = pyframes_attach(t->pf, pid, gen, m, &l, why, sizeof(why));
-	if (!err) {
-		struct py_proc p;
+	if (!err || err == -EINPROGRESS) {
+		/* Walked from now on; checked at a later look if not yet. */
 		to_bpf(gen, &l, &p);
 		if (bpf_map_update_elem(t->map_fd, &pid, &p, BPF_ANY)) {
 			log_warn("Python frames unavailable for %" PRIu32 ": the table of Python processes is full", pid);
 			t->st.unavailable++;
-		} else {
-			log_debug("pid %" PRIu32 " gen %" PRIu32 ": Python %u.%u.%u", pid, gen, l.version >> 24, l.version >> 16 & 0xff,
+			pyframes_forget(t->pf, pid, gen);
+			err = -ENOSPC;
+		} else if (!known) {
+			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
 				  l.version >> 8 & 0xff);
 			t->st.processes++;
 		}
-		n = PYTRACK_DONE;
 	} else if (err == -ENOTSUP || err == -EPROTO) {
 		log_warn("Python frames unavailable for %" PRIu32 ": %s", pid, why);
 		t->st.unavailable++;
-		n = PYTRACK_DONE;
-	} else if (err == -ESRCH || err == -EEXIST) {
-		n = PYTRACK_DONE;
-	} else {
-		n++; /* not Python, or not yet */
+		if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
+			bpf_map_delete_elem(t->map_fd, &pid);
+	} else if (err != -ENOENT && err != -EEXIST && err != -ESRCH) {
+		log_debug("pid %" PRIu32 ": Python: %s", pid, strerror(-err));
 	}
-	if (err)
-		log_debug("pid %" PRIu32 " gen %" PRIu32 ": Python: %s (look %" PRIu64 ")", pid, gen, strerror(-err), n);
+	n = err == -ENOENT || err == -EINPROGRESS ? n + 1 : PYTRACK_DONE; /* not Python yet, or not checked yet */
 	u64map_put(&t->tried, key, n);
 }
 

@@ -108,6 +108,7 @@ struct pycode {
 
 struct pyproc {
 	uint32_t pid, gen;
+	bool checked; /* the layout was checked against the live interpreter */
 	struct python_layout walk;
 	struct code_layout code;
 	uint64_t code_type, str_type, bytes_type; /* the type objects' addresses in the process */
@@ -191,7 +192,7 @@ static int peek(uint32_t pid, uint64_t addr, void *buf, size_t len)
 	ssize_t n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
 	if (n == (ssize_t)len)
 		return 0;
-	return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+	return n < 0 && (errno == ESRCH || errno == EPERM) ? -errno : -EFAULT;
 }
 
 static int peek_u64(uint32_t pid, uint64_t addr, uint64_t *out)
@@ -405,13 +406,26 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 	char path[256];
 	int err;
 
-	if (find_proc(pf, pid, gen))
-		return -EEXIST;
+	struct pyproc *known = find_proc(pf, pid, gen);
+	if (known) {
+		if (known->checked)
+			return -EEXIST;
+		err = check_layout(pid, &known->walk, why, whylen);
+		if (err == -EAGAIN)
+			return -EINPROGRESS;
+		if (err) {
+			pyframes_forget(pf, pid, gen);
+			return err;
+		}
+		known->checked = true;
+		*out = known->walk;
+		return 0;
+	}
 	if ((err = find_interpreter(pid, m, &sy, &bias, path, sizeof(path))))
 		return err;
 	uint32_t version = 0, minor;
 	if (sy.has_version && (err = peek(pid, bias + sy.version, &version, sizeof(version))))
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "Py_Version unreadable");
+		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "Py_Version unreadable: %s", strerror(-err));
 	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
 	if ((version >> 24) != 3 && sy.has_version)
 		return set_why(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
@@ -438,13 +452,14 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 		l.cold_start = bias + sy.cold;
 		l.cold_end = l.cold_start + (sy.cold_size ? sy.cold_size : 1);
 	}
-	if ((err = check_layout(pid, &l, why, whylen)))
+	if ((err = check_layout(pid, &l, why, whylen)) && err != -EAGAIN)
 		return err;
 	struct pyproc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->pid = pid;
 	p->gen = gen;
+	p->checked = !err;
 	p->walk = l;
 	p->code = cl;
 	p->code_type = bias + sy.code_type;
@@ -458,7 +473,7 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 		return err;
 	}
 	*out = l;
-	return 0;
+	return p->checked ? 0 : -EINPROGRESS;
 }
 
 /* Appends c as UTF-8 to buf (room for 4 more bytes checked by the caller). */
@@ -601,6 +616,12 @@ int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t sta
 		return -ENOENT;
 	if (u64map_get(&p->stacks, stack))
 		return 0;
+	if (!p->checked) { /* a stack came before an announcement found the interpreter set up */
+		char why[160];
+		if ((err = check_layout(pid, &p->walk, why, sizeof(why))))
+			return err == -ESRCH ? err : -EPROTO;
+		p->checked = true;
+	}
 	if (n > 255)
 		n = 255;
 	if ((err = array_grow(&p->stack_codes, &p->cap_stack_codes, p->nstack_codes + n, sizeof(*p->stack_codes))))

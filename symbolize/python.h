@@ -50,9 +50,12 @@ void pyframes_free(struct pyframes *pf);
 
 /* Looks for CPython in (pid, gen), whose executable mappings are m: on
  * success *out describes it and later calls know the process.  -ENOENT: not
- * Python; -EAGAIN: the interpreter is not set up yet (ask again later);
- * -ENOTSUP or -EPROTO with why[] filled: Python whose frames cannot be
- * walked (an unknown version, a layout the process contradicts). */
+ * Python; -EINPROGRESS: *out is filled, but the interpreter is not set up
+ * far enough to check the layout against it: ask again at the next
+ * announcement (a stack learned before checks it too); -EEXIST: done
+ * before; -ENOTSUP or -EPROTO with why[] filled: Python whose frames
+ * cannot be walked (an unknown version, a layout the process contradicts,
+ * memory that cannot be read); the process is forgotten then. */
 int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struct procmaps *m,
 		    struct python_layout *out, char *why, size_t whylen);
 /* Whether (pid, gen) was found to be Python. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks a folded profile (--lines) of samples/pyshape.py against its shape.
 
-python_shape.py single|perfmap|threads PROFILE.folded SAMPLE.py
+python_shape.py single|perfmap|threads PROFILE.folded SAMPLE.py [COMM]
+With COMM, only stacks whose first frame (the comm root) is COMM count.
 Prints what it measured; exits 1 naming the first check that failed.
 """
 import collections
@@ -166,6 +167,8 @@ def threads(rows, sample):
 def main():
     mode, path, sample = sys.argv[1:4]
     rows = list(parse(path))
+    if len(sys.argv) > 4:
+        rows = [(n, fr) for n, fr in rows if fr and fr[0][0] == sys.argv[4]]
     if mode == "threads":
         threads(rows, sample)
     else:
