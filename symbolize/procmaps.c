@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/openroot.h"
+#include "base/parse.h"
 #include "base/readfile.h"
 
 static const char *parse_hex(const char *p, const char *end, uint64_t *out)
@@ -171,9 +172,10 @@ int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out)
 	if (!d)
 		return 0;
 	for (struct dirent *e; (e = readdir(d));) {
-		uint32_t t = (uint32_t)strtoul(e->d_name, NULL, 10);
-		if (!t || t == pid)
+		uint64_t v;
+		if (parse_u64(e->d_name, 1, UINT32_MAX, &v) || v == pid)
 			continue;
+		uint32_t t = (uint32_t)v;
 		struct procmaps m;
 		if (read_maps(pid, t, &m))
 			continue;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/openroot.h"
+#include "base/parse.h"
 #include "base/readfile.h"
 #include "symbolizer_internal.h"
 
@@ -316,8 +317,10 @@ static uint32_t ns_pid(const struct symbolizer *s, uint32_t pid)
 	while (f && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "NSpid:", 6))
 			continue;
-		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
-			ns = (uint32_t)strtoul(tok, NULL, 10);
+		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
+			uint64_t v;
+			ns = parse_u64(tok, 0, UINT32_MAX, &v) ? 0 : (uint32_t)v;
+		}
 		break;
 	}
 	if (f)
