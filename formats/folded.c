@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 
 #define READ_CHUNK (1u << 20)  /* bytes read at a time */
@@ -68,25 +69,10 @@ struct writer {
 	size_t out_len;
 };
 
-static int grow_bytes(char **buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	char *b = realloc(*buf, ncap);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	*cap = ncap;
-	return 0;
-}
-
 /* Appends s to the scratch token, with ';' and line breaks replaced. */
 static int scratch_add(struct tokens *t, const char *s, size_t n, bool sanitize)
 {
-	int err = grow_bytes(&t->scratch, &t->scratch_cap, t->scratch_len + n + 1);
+	int err = array_grow(&t->scratch, &t->scratch_cap, t->scratch_len + n + 1, 1);
 	if (err)
 		return err;
 	char *d = t->scratch + t->scratch_len;
@@ -119,15 +105,9 @@ static int64_t scratch_intern(struct tokens *t)
 		return id;
 	if (t->scratch_len > UINT32_MAX || t->n >= INT32_MAX)
 		return -E2BIG;
-	if (t->n == t->cap_tok) {
-		size_t c = t->cap_tok ? t->cap_tok * 2 : 256;
-		struct token *n = realloc(t->tok, c * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		t->tok = n;
-		t->cap_tok = c;
-	}
-	int err = grow_bytes(&t->buf, &t->cap, t->len + t->scratch_len);
+	int err = array_grow(&t->tok, &t->cap_tok, t->n + 1, sizeof(*t->tok));
+	if (!err)
+		err = array_grow(&t->buf, &t->cap, t->len + t->scratch_len, 1);
 	if (!err)
 		err = idxtab_insert(&t->idx, h, (uint32_t)t->n);
 	if (err)
@@ -275,7 +255,7 @@ static int put_row(struct writer *w, const struct row *r, int64_t count, FILE *o
 	size_t need = w->out_len + 25;
 	for (uint32_t i = 0; i < n; i++)
 		need += w->t.tok[row_tok(w, r, i)].len + 1;
-	int err = grow_bytes(&w->out, cap, need);
+	int err = array_grow(&w->out, cap, need, 1);
 	if (err)
 		return err;
 	char *d = w->out + w->out_len;
@@ -361,7 +341,7 @@ struct reader {
 	unsigned long lineno;
 	uint32_t *stack; /* frame ids of the current line */
 	uint32_t *ends;	 /* per frame: offset of the ';' or end after it */
-	size_t cap_stack;
+	size_t cap_stack, cap_ends;
 	char *prev; /* the stack text of the previous line */
 	size_t prev_len, cap_prev;
 	size_t prev_n; /* frames in stack/ends from the previous line */
@@ -430,18 +410,9 @@ static int parse_count(const char *s, size_t *len, int64_t *count, const char **
 
 static int push_frame(struct reader *r, size_t *n, uint32_t id, size_t end)
 {
-	if (*n == r->cap_stack) {
-		size_t nc = r->cap_stack ? r->cap_stack * 2 : 128;
-		uint32_t *ns = realloc(r->stack, nc * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		r->stack = ns;
-		uint32_t *ne = realloc(r->ends, nc * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		r->ends = ne;
-		r->cap_stack = nc;
-	}
+	if (array_grow(&r->stack, &r->cap_stack, *n + 1, sizeof(*r->stack)) ||
+	    array_grow(&r->ends, &r->cap_ends, *n + 1, sizeof(*r->ends)))
+		return -ENOMEM;
 	r->ends[*n] = (uint32_t)end;
 	r->stack[(*n)++] = id;
 	return 0;
@@ -484,7 +455,7 @@ static size_t shared_frames(const struct reader *r, const char *s, size_t len, s
 static void remember_line(struct reader *r, const char *s, size_t len, size_t n)
 {
 	r->prev_n = 0;
-	if (len > UINT32_MAX || grow_bytes(&r->prev, &r->cap_prev, len))
+	if (len > UINT32_MAX || array_grow(&r->prev, &r->cap_prev, len, 1))
 		return;
 	if (len) /* prev may still be NULL: memcpy(NULL, .., 0) is undefined */
 		memcpy(r->prev, s, len);
@@ -565,7 +536,7 @@ static int parse_lines(struct reader *r, char *buf, size_t *len)
  * Sets *eof at the end of input; 0, -EIO or -ENOMEM. */
 static int refill(struct reader *r, FILE *in, char **buf, size_t *cap, size_t *len, bool *eof)
 {
-	if (*cap - *len < READ_CHUNK / 2 && grow_bytes(buf, cap, *cap * 2))
+	if (*cap - *len < READ_CHUNK / 2 && array_grow(buf, cap, *cap * 2, 1))
 		return format_fail(r->e, -ENOMEM, "%s:%lu: line too long: %s", r->name, r->lineno + 1,
 				   strerror(ENOMEM));
 	size_t got = fread(*buf + *len, 1, *cap - *len, in);
