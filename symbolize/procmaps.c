@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/openroot.h"
 #include "base/parse.h"
 #include "base/readfile.h"
@@ -111,15 +112,10 @@ int procmaps_parse(const char *text, size_t len, struct procmaps *out)
 			if (!exec) {
 				free(m.path);
 			} else {
-				if (out->n == cap) {
-					cap = cap ? cap * 2 : 32;
-					struct procmap *n = realloc(out->maps, cap * sizeof(*n));
-					if (!n) {
-						free(m.path);
-						err = -ENOMEM;
-						goto fail;
-					}
-					out->maps = n;
+				if (array_grow(&out->maps, &cap, out->n + 1, sizeof(*out->maps))) {
+					free(m.path);
+					err = -ENOMEM;
+					goto fail;
 				}
 				out->maps[out->n++] = m;
 			}

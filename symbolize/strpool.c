@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 /* Chunks start small and double up to CHUNK_MAX: a pool per file must not
  * cost a large chunk for a file with three names. */
 #define CHUNK_MIN 1024
@@ -73,14 +75,8 @@ const char *strpool_intern(struct strpool *p, const char *s, size_t len)
 	int64_t i = idxtab_find(&p->tab, h, eq, &q);
 	if (i >= 0)
 		return p->strs[i];
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		const char **a = realloc(p->strs, cap * sizeof(*a));
-		if (!a)
-			return NULL;
-		p->strs = a;
-		p->cap = cap;
-	}
+	if (array_grow(&p->strs, &p->cap, p->n + 1, sizeof(*p->strs)))
+		return NULL;
 	char *copy = arena(p, len + 1);
 	if (!copy)
 		return NULL;
