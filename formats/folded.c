@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base/array.h"
-#include "base/hashtab.h"
+#include "base/intern.h"
 
 #define READ_CHUNK (1u << 20)  /* bytes read at a time */
 #define WRITE_CHUNK (1u << 20) /* bytes buffered before fwrite */
@@ -36,18 +36,9 @@ const char *folded_kind_suffix(uint32_t kind)
  * are sorted by token text and equal neighbours merged: no line is ever
  * built twice or hashed whole. */
 
-struct token {
-	size_t off; /* into tokens.buf */
-	uint32_t len;
-};
-
 struct tokens {
-	char *buf;
-	size_t len, cap;
-	struct token *tok;
-	size_t n, cap_tok;
-	struct idxtab idx;
-	char *scratch; /* one token being built */
+	struct intern in; /* the distinct tokens, by token id */
+	char *scratch;	  /* one token being built */
 	size_t scratch_len, scratch_cap;
 };
 
@@ -84,38 +75,10 @@ static int scratch_add(struct tokens *t, const char *s, size_t n, bool sanitize)
 	return 0;
 }
 
-struct tok_probe {
-	const struct tokens *t;
-};
-
-static bool tok_eq(const void *ctx, uint32_t idx)
-{
-	const struct tokens *t = ((const struct tok_probe *)ctx)->t;
-	const struct token *k = &t->tok[idx];
-	return k->len == t->scratch_len && !memcmp(t->buf + k->off, t->scratch, k->len);
-}
-
 /* Interns the scratch token; its id, or -errno. */
 static int64_t scratch_intern(struct tokens *t)
 {
-	struct tok_probe q = {t};
-	uint64_t h = hash_bytes(t->scratch, t->scratch_len, 0x70c);
-	int64_t id = idxtab_find(&t->idx, h, tok_eq, &q);
-	if (id >= 0)
-		return id;
-	if (t->scratch_len > UINT32_MAX || t->n >= INT32_MAX)
-		return -E2BIG;
-	int err = array_grow(&t->tok, &t->cap_tok, t->n + 1, sizeof(*t->tok));
-	if (!err)
-		err = array_grow(&t->buf, &t->cap, t->len + t->scratch_len, 1);
-	if (!err)
-		err = idxtab_insert(&t->idx, h, (uint32_t)t->n);
-	if (err)
-		return err;
-	memcpy(t->buf + t->len, t->scratch, t->scratch_len);
-	t->tok[t->n] = (struct token){t->len, (uint32_t)t->scratch_len};
-	t->len += t->scratch_len;
-	return (int64_t)t->n++;
+	return intern_add(&t->in, t->scratch, t->scratch_len);
 }
 
 /* A name that would read back as no frame at all (empty, or only blanks and
@@ -217,13 +180,14 @@ static uint32_t row_tok(const struct writer *w, const struct row *r, uint32_t i)
  * is a prefix of the other is followed by ';' (more frames) or the end. */
 static int token_cmp(const struct tokens *t, uint32_t a, bool more_a, uint32_t b, bool more_b)
 {
-	const struct token *x = &t->tok[a], *y = &t->tok[b];
-	uint32_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(t->buf + x->off, t->buf + y->off, n);
-	if (c || x->len == y->len)
+	const char *x = intern_str(&t->in, a), *y = intern_str(&t->in, b);
+	size_t lx = intern_len(&t->in, a), ly = intern_len(&t->in, b);
+	size_t n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	if (c || lx == ly)
 		return c ? c : (int)more_a - (int)more_b;
-	unsigned char ca = x->len == n ? (more_a ? ';' : 0) : (unsigned char)t->buf[x->off + n];
-	unsigned char cb = y->len == n ? (more_b ? ';' : 0) : (unsigned char)t->buf[y->off + n];
+	unsigned char ca = lx == n ? (more_a ? ';' : 0) : (unsigned char)x[n];
+	unsigned char cb = ly == n ? (more_b ? ';' : 0) : (unsigned char)y[n];
 	return ca < cb ? -1 : ca > cb;
 }
 
@@ -254,20 +218,20 @@ static int put_row(struct writer *w, const struct row *r, int64_t count, FILE *o
 	uint32_t n = row_len(r);
 	size_t need = w->out_len + 25;
 	for (uint32_t i = 0; i < n; i++)
-		need += w->t.tok[row_tok(w, r, i)].len + 1;
+		need += intern_len(&w->t.in, row_tok(w, r, i)) + 1;
 	int err = array_grow(&w->out, cap, need, 1);
 	if (err)
 		return err;
 	char *d = w->out + w->out_len;
 	/* A line starting with '#' reads as a comment: a first frame named so
 	 * ("#x", e.g. a process's comm) is written after a space. */
-	const struct token *first = n ? &w->t.tok[row_tok(w, r, 0)] : NULL;
-	if (first && first->len && w->t.buf[first->off] == '#')
+	if (n && intern_str(&w->t.in, row_tok(w, r, 0))[0] == '#')
 		*d++ = ' ';
 	for (uint32_t i = 0; i < n; i++) {
-		const struct token *k = &w->t.tok[row_tok(w, r, i)];
-		memcpy(d, w->t.buf + k->off, k->len);
-		d += k->len;
+		uint32_t k = row_tok(w, r, i);
+		size_t len = intern_len(&w->t.in, k);
+		memcpy(d, intern_str(&w->t.in, k), len);
+		d += len;
 		*d++ = i + 1 < n ? ';' : ' ';
 	}
 	char num[24], *e = num + sizeof(num);
@@ -307,7 +271,7 @@ int folded_write(const struct profile *p, bool lines, FILE *out)
 	struct writer w = {.p = p};
 	int err;
 
-	idxtab_init(&w.t.idx);
+	intern_init(&w.t.in);
 	errno = 0;
 	err = writer_frames(&w, lines);
 	if (!err)
@@ -320,10 +284,8 @@ int folded_write(const struct profile *p, bool lines, FILE *out)
 	free(w.out);
 	free(w.rows);
 	free(w.frame_tok);
-	free(w.t.buf);
-	free(w.t.tok);
+	intern_release(&w.t.in);
 	free(w.t.scratch);
-	idxtab_release(&w.t.idx);
 	return err;
 }
 
