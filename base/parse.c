@@ -2,6 +2,7 @@
 #include "parse.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -33,15 +34,17 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	const char *p = skip_space(s);
-	char *end;
+	bool neg = *p == '-';
+	uint64_t m;
 
-	if (!isdigit((unsigned char)(*p == '+' || *p == '-' ? p[1] : *p)))
+	/* The magnitude as a u64 ("-+1" is no number); INT64_MIN's is INT64_MAX + 1. */
+	if (neg && !isdigit((unsigned char)p[1]))
 		return -EINVAL;
-	errno = 0;
-	long long v = strtoll(p, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
+	int err = parse_u64(p + neg, 0, (uint64_t)INT64_MAX + neg, &m);
+	if (err)
+		return err;
+	int64_t v = !neg ? (int64_t)m : m ? -(int64_t)(m - 1) - 1 : 0;
+	if (v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;
