@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-int array_grow(void *arr, size_t *cap, size_t need, size_t elem)
+int array_grow_slow(void *arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;

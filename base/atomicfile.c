@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hashtab.h"
 
 #define TMP_TRIES 100
@@ -19,14 +20,10 @@
 static void fill_random(char *name, unsigned attempt)
 {
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	struct timespec ts;
 	uint64_t r = 0;
 
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r = hash_u64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uint64_t)getpid() << 20 ^
-			     attempt);
-	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = hash_u64(clock_ns(CLOCK_MONOTONIC) ^ (uint64_t)getpid() << 20 ^ attempt);
 	char *x = name + strlen(name) - 6;
 	for (int i = 0; i < 6; i++, r /= 62)
 		x[i] = chars[r % 62];

@@ -37,6 +37,7 @@ struct diff {
 	size_t nfuncs, cap_funcs;
 	struct idxtab idx;
 	uint64_t *stamp; /* per function: serial of the last sample counted inclusively */
+	size_t cap_stamp;
 	uint64_t serial;
 	struct diff_run *runs[2];
 	size_t nruns[2], cap_runs[2];
@@ -109,18 +110,12 @@ static int64_t func_id(struct diff *d, char **name)
 	struct name_probe q = {d, *name};
 	uint64_t h = hash_bytes(*name, strlen(*name), 0xd1ff);
 	int64_t id = idxtab_find(&d->idx, h, name_eq, &q);
-	size_t cap_stamp = d->cap_funcs;
 
 	if (id >= 0)
 		return id;
-	if (array_grow(&d->funcs, &d->cap_funcs, d->nfuncs + 1, sizeof(*d->funcs)))
+	if (array_grow(&d->funcs, &d->cap_funcs, d->nfuncs + 1, sizeof(*d->funcs)) ||
+	    array_grow(&d->stamp, &d->cap_stamp, d->nfuncs + 1, sizeof(*d->stamp)))
 		return -ENOMEM;
-	if (cap_stamp != d->cap_funcs) {
-		uint64_t *st = realloc(d->stamp, d->cap_funcs * sizeof(*st));
-		if (!st)
-			return -ENOMEM;
-		d->stamp = st;
-	}
 	if (idxtab_insert(&d->idx, h, (uint32_t)d->nfuncs))
 		return -ENOMEM;
 	memset(&d->funcs[d->nfuncs], 0, sizeof(d->funcs[0]));

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/hashtab.h"
+#include "base/array.h"
+#include "base/intern.h"
 
 #define READ_CHUNK (1u << 20)  /* bytes read at a time */
 #define WRITE_CHUNK (1u << 20) /* bytes buffered before fwrite */
@@ -35,18 +36,9 @@ const char *folded_kind_suffix(uint32_t kind)
  * are sorted by token text and equal neighbours merged: no line is ever
  * built twice or hashed whole. */
 
-struct token {
-	size_t off; /* into tokens.buf */
-	uint32_t len;
-};
-
 struct tokens {
-	char *buf;
-	size_t len, cap;
-	struct token *tok;
-	size_t n, cap_tok;
-	struct idxtab idx;
-	char *scratch; /* one token being built */
+	struct intern in; /* the distinct tokens, by token id */
+	char *scratch;	  /* one token being built */
 	size_t scratch_len, scratch_cap;
 };
 
@@ -68,25 +60,10 @@ struct writer {
 	size_t out_len;
 };
 
-static int grow_bytes(char **buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	char *b = realloc(*buf, ncap);
-	if (!b)
-		return -ENOMEM;
-	*buf = b;
-	*cap = ncap;
-	return 0;
-}
-
 /* Appends s to the scratch token, with ';' and line breaks replaced. */
 static int scratch_add(struct tokens *t, const char *s, size_t n, bool sanitize)
 {
-	int err = grow_bytes(&t->scratch, &t->scratch_cap, t->scratch_len + n + 1);
+	int err = array_grow(&t->scratch, &t->scratch_cap, t->scratch_len + n + 1, 1);
 	if (err)
 		return err;
 	char *d = t->scratch + t->scratch_len;
@@ -98,44 +75,10 @@ static int scratch_add(struct tokens *t, const char *s, size_t n, bool sanitize)
 	return 0;
 }
 
-struct tok_probe {
-	const struct tokens *t;
-};
-
-static bool tok_eq(const void *ctx, uint32_t idx)
-{
-	const struct tokens *t = ((const struct tok_probe *)ctx)->t;
-	const struct token *k = &t->tok[idx];
-	return k->len == t->scratch_len && !memcmp(t->buf + k->off, t->scratch, k->len);
-}
-
 /* Interns the scratch token; its id, or -errno. */
 static int64_t scratch_intern(struct tokens *t)
 {
-	struct tok_probe q = {t};
-	uint64_t h = hash_bytes(t->scratch, t->scratch_len, 0x70c);
-	int64_t id = idxtab_find(&t->idx, h, tok_eq, &q);
-	if (id >= 0)
-		return id;
-	if (t->scratch_len > UINT32_MAX || t->n >= INT32_MAX)
-		return -E2BIG;
-	if (t->n == t->cap_tok) {
-		size_t c = t->cap_tok ? t->cap_tok * 2 : 256;
-		struct token *n = realloc(t->tok, c * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		t->tok = n;
-		t->cap_tok = c;
-	}
-	int err = grow_bytes(&t->buf, &t->cap, t->len + t->scratch_len);
-	if (!err)
-		err = idxtab_insert(&t->idx, h, (uint32_t)t->n);
-	if (err)
-		return err;
-	memcpy(t->buf + t->len, t->scratch, t->scratch_len);
-	t->tok[t->n] = (struct token){t->len, (uint32_t)t->scratch_len};
-	t->len += t->scratch_len;
-	return (int64_t)t->n++;
+	return intern_add(&t->in, t->scratch, t->scratch_len);
 }
 
 /* A name that would read back as no frame at all (empty, or only blanks and
@@ -237,13 +180,14 @@ static uint32_t row_tok(const struct writer *w, const struct row *r, uint32_t i)
  * is a prefix of the other is followed by ';' (more frames) or the end. */
 static int token_cmp(const struct tokens *t, uint32_t a, bool more_a, uint32_t b, bool more_b)
 {
-	const struct token *x = &t->tok[a], *y = &t->tok[b];
-	uint32_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(t->buf + x->off, t->buf + y->off, n);
-	if (c || x->len == y->len)
+	const char *x = intern_str(&t->in, a), *y = intern_str(&t->in, b);
+	size_t lx = intern_len(&t->in, a), ly = intern_len(&t->in, b);
+	size_t n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	if (c || lx == ly)
 		return c ? c : (int)more_a - (int)more_b;
-	unsigned char ca = x->len == n ? (more_a ? ';' : 0) : (unsigned char)t->buf[x->off + n];
-	unsigned char cb = y->len == n ? (more_b ? ';' : 0) : (unsigned char)t->buf[y->off + n];
+	unsigned char ca = lx == n ? (more_a ? ';' : 0) : (unsigned char)x[n];
+	unsigned char cb = ly == n ? (more_b ? ';' : 0) : (unsigned char)y[n];
 	return ca < cb ? -1 : ca > cb;
 }
 
@@ -274,20 +218,20 @@ static int put_row(struct writer *w, const struct row *r, int64_t count, FILE *o
 	uint32_t n = row_len(r);
 	size_t need = w->out_len + 25;
 	for (uint32_t i = 0; i < n; i++)
-		need += w->t.tok[row_tok(w, r, i)].len + 1;
-	int err = grow_bytes(&w->out, cap, need);
+		need += intern_len(&w->t.in, row_tok(w, r, i)) + 1;
+	int err = array_grow(&w->out, cap, need, 1);
 	if (err)
 		return err;
 	char *d = w->out + w->out_len;
 	/* A line starting with '#' reads as a comment: a first frame named so
 	 * ("#x", e.g. a process's comm) is written after a space. */
-	const struct token *first = n ? &w->t.tok[row_tok(w, r, 0)] : NULL;
-	if (first && first->len && w->t.buf[first->off] == '#')
+	if (n && intern_str(&w->t.in, row_tok(w, r, 0))[0] == '#')
 		*d++ = ' ';
 	for (uint32_t i = 0; i < n; i++) {
-		const struct token *k = &w->t.tok[row_tok(w, r, i)];
-		memcpy(d, w->t.buf + k->off, k->len);
-		d += k->len;
+		uint32_t k = row_tok(w, r, i);
+		size_t len = intern_len(&w->t.in, k);
+		memcpy(d, intern_str(&w->t.in, k), len);
+		d += len;
 		*d++ = i + 1 < n ? ';' : ' ';
 	}
 	char num[24], *e = num + sizeof(num);
@@ -327,7 +271,7 @@ int folded_write(const struct profile *p, bool lines, FILE *out)
 	struct writer w = {.p = p};
 	int err;
 
-	idxtab_init(&w.t.idx);
+	intern_init(&w.t.in);
 	errno = 0;
 	err = writer_frames(&w, lines);
 	if (!err)
@@ -340,10 +284,8 @@ int folded_write(const struct profile *p, bool lines, FILE *out)
 	free(w.out);
 	free(w.rows);
 	free(w.frame_tok);
-	free(w.t.buf);
-	free(w.t.tok);
+	intern_release(&w.t.in);
 	free(w.t.scratch);
-	idxtab_release(&w.t.idx);
 	return err;
 }
 
@@ -361,7 +303,7 @@ struct reader {
 	unsigned long lineno;
 	uint32_t *stack; /* frame ids of the current line */
 	uint32_t *ends;	 /* per frame: offset of the ';' or end after it */
-	size_t cap_stack;
+	size_t cap_stack, cap_ends;
 	char *prev; /* the stack text of the previous line */
 	size_t prev_len, cap_prev;
 	size_t prev_n; /* frames in stack/ends from the previous line */
@@ -430,18 +372,9 @@ static int parse_count(const char *s, size_t *len, int64_t *count, const char **
 
 static int push_frame(struct reader *r, size_t *n, uint32_t id, size_t end)
 {
-	if (*n == r->cap_stack) {
-		size_t nc = r->cap_stack ? r->cap_stack * 2 : 128;
-		uint32_t *ns = realloc(r->stack, nc * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		r->stack = ns;
-		uint32_t *ne = realloc(r->ends, nc * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		r->ends = ne;
-		r->cap_stack = nc;
-	}
+	if (array_grow(&r->stack, &r->cap_stack, *n + 1, sizeof(*r->stack)) ||
+	    array_grow(&r->ends, &r->cap_ends, *n + 1, sizeof(*r->ends)))
+		return -ENOMEM;
 	r->ends[*n] = (uint32_t)end;
 	r->stack[(*n)++] = id;
 	return 0;
@@ -484,7 +417,7 @@ static size_t shared_frames(const struct reader *r, const char *s, size_t len, s
 static void remember_line(struct reader *r, const char *s, size_t len, size_t n)
 {
 	r->prev_n = 0;
-	if (len > UINT32_MAX || grow_bytes(&r->prev, &r->cap_prev, len))
+	if (len > UINT32_MAX || array_grow(&r->prev, &r->cap_prev, len, 1))
 		return;
 	if (len) /* prev may still be NULL: memcpy(NULL, .., 0) is undefined */
 		memcpy(r->prev, s, len);
@@ -565,7 +498,7 @@ static int parse_lines(struct reader *r, char *buf, size_t *len)
  * Sets *eof at the end of input; 0, -EIO or -ENOMEM. */
 static int refill(struct reader *r, FILE *in, char **buf, size_t *cap, size_t *len, bool *eof)
 {
-	if (*cap - *len < READ_CHUNK / 2 && grow_bytes(buf, cap, *cap * 2))
+	if (*cap - *len < READ_CHUNK / 2 && array_grow(buf, cap, *cap * 2, 1))
 		return format_fail(r->e, -ENOMEM, "%s:%lu: line too long: %s", r->name, r->lineno + 1,
 				   strerror(ENOMEM));
 	size_t got = fread(*buf + *len, 1, *cap - *len, in);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/array.h"
 #include "base/atomicfile.h"
 #include "formats/folded.h"
 #include "formats/pprof.h"
@@ -94,14 +95,8 @@ void write_opts_init(struct write_opts *o)
 static int read_upto(FILE *in, char **buf, size_t *len, size_t *cap, size_t want)
 {
 	while (*len < want) {
-		if (*len == *cap) {
-			size_t ncap = *cap * 2;
-			char *b = realloc(*buf, ncap);
-			if (!b)
-				return -ENOMEM;
-			*buf = b;
-			*cap = ncap;
-		}
+		if (array_grow(buf, cap, *len + 1, 1))
+			return -ENOMEM;
 		size_t ask = *cap - *len < want - *len ? *cap - *len : want - *len;
 		errno = 0;
 		size_t r = fread(*buf + *len, 1, ask, in);

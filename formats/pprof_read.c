@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 
 #define MAX_LINES_PER_LOCATION 1024
@@ -336,13 +337,8 @@ static int64_t sample_labels(struct reader *r, const pb_sample *s, size_t si)
 	if (s->n_label > PROFILE_MAX_LABELS)
 		return format_fail(r->e, -E2BIG, "pprof: sample %zu: more than %d labels", si,
 				   PROFILE_MAX_LABELS);
-	if (s->n_label > r->cap_labels) {
-		struct label *l = realloc(r->labels, s->n_label * sizeof(*l));
-		if (!l)
-			return format_fail(r->e, -ENOMEM, "pprof: out of memory");
-		r->labels = l;
-		r->cap_labels = s->n_label;
-	}
+	if (array_grow(&r->labels, &r->cap_labels, s->n_label, sizeof(*r->labels)))
+		return format_fail(r->e, -ENOMEM, "pprof: out of memory");
 	for (size_t i = 0; i < s->n_label; i++) {
 		const pb_label *pl = s->label[i];
 		int64_t key = str(r, pl->key, "label key");

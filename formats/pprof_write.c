@@ -34,7 +34,7 @@ struct writer {
 
 	pb_location *locs; /* location id i + 1 */
 	uint32_t *loc_off; /* per location: its first frame in loc_frames */
-	size_t nlocs, cap_locs;
+	size_t nlocs, cap_locs, cap_loc_off;
 	uint32_t *loc_frames; /* each location's frames, caller first */
 	size_t nloc_frames, cap_loc_frames;
 	uint32_t *loc_of_frame; /* frame id -> its one-frame location id, 0 not yet */
@@ -167,13 +167,9 @@ static int64_t new_location(struct writer *w, const uint32_t *run, size_t n)
 	if (map < 0)
 		return map;
 	if (array_grow(&w->locs, &w->cap_locs, w->nlocs + 1, sizeof(*w->locs)) ||
+	    array_grow(&w->loc_off, &w->cap_loc_off, w->nlocs + 1, sizeof(*w->loc_off)) ||
 	    array_grow(&w->loc_frames, &w->cap_loc_frames, w->nloc_frames + n, sizeof(*w->loc_frames)))
 		return -ENOMEM;
-	/* loc_off grows with locs: same capacity. */
-	uint32_t *off = realloc(w->loc_off, w->cap_locs * sizeof(*off));
-	if (!off)
-		return -ENOMEM;
-	w->loc_off = off;
 	for (size_t i = 0; i < n; i++) {
 		const struct frame *f = profile_frame_get(w->p, run[i]);
 		int64_t fn = frame_func(w, run[i]);

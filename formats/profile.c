@@ -7,14 +7,7 @@
 
 #include "base/array.h"
 #include "base/hashtab.h"
-
-#define ARENA_CHUNK (64 * 1024)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	char data[];
-};
+#include "base/intern.h"
 
 struct sample_rec {
 	size_t off; /* into stack_ids */
@@ -28,19 +21,16 @@ struct labelset_rec {
 	uint32_t n;
 };
 
-struct str_rec {
-	const char *s; /* NUL-terminated, in the arena */
-	uint32_t len;
-	/* Frame id + 1 of the frame {name = this string, kind = k} with every
-	 * other field 0, per kind; 0 unknown (profile_frame_named's cache). */
-	uint32_t named[FRAME_PYTHON + 1];
+/* Frame id + 1 of the frame {name = the string, kind = k} with every other
+ * field 0, per kind; 0 unknown (profile_frame_named's cache, by string id). */
+struct str_named {
+	uint32_t frame1[FRAME_PYTHON + 1];
 };
 
 struct profile {
-	struct arena_chunk *chunks;
-	struct str_rec *strs;
-	size_t nstrs, cap_strs;
-	struct idxtab str_idx;
+	struct intern strs;
+	struct str_named *named; /* by string id, nnamed of them */
+	size_t nnamed, cap_named;
 
 	struct mapping *mappings; /* index 0 unused */
 	size_t nmappings, cap_mappings;
@@ -71,7 +61,7 @@ struct profile *profile_new(void)
 	struct profile *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	idxtab_init(&p->str_idx);
+	intern_init(&p->strs);
 	idxtab_init(&p->mapping_idx);
 	idxtab_init(&p->frame_idx);
 	idxtab_init(&p->labelset_idx);
@@ -93,19 +83,14 @@ void profile_free(struct profile *p)
 {
 	if (!p)
 		return;
-	while (p->chunks) {
-		struct arena_chunk *n = p->chunks->next;
-		free(p->chunks);
-		p->chunks = n;
-	}
-	free(p->strs);
+	intern_release(&p->strs);
+	free(p->named);
 	free(p->mappings);
 	free(p->frames);
 	free(p->label_buf);
 	free(p->labelsets);
 	free(p->stack_ids);
 	free(p->samples);
-	idxtab_release(&p->str_idx);
 	idxtab_release(&p->mapping_idx);
 	idxtab_release(&p->frame_idx);
 	idxtab_release(&p->labelset_idx);
@@ -113,66 +98,18 @@ void profile_free(struct profile *p)
 	free(p);
 }
 
-static char *arena_alloc(struct profile *p, size_t len)
-{
-	struct arena_chunk *c = p->chunks;
-	if (!c || c->cap - c->used < len) {
-		size_t cap = len > ARENA_CHUNK ? len : ARENA_CHUNK;
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->cap = cap;
-		c->used = 0;
-		/* A big one-off string goes behind the current chunk so the
-		 * current chunk keeps being filled. */
-		if (p->chunks && cap > ARENA_CHUNK) {
-			c->next = p->chunks->next;
-			p->chunks->next = c;
-		} else {
-			c->next = p->chunks;
-			p->chunks = c;
-		}
-	}
-	char *r = c->data + c->used;
-	c->used += len;
-	return r;
-}
-
-struct str_probe {
-	const struct profile *p;
-	const char *s;
-	size_t len;
-};
-
-static bool str_eq(const void *ctx, uint32_t idx)
-{
-	const struct str_probe *q = ctx;
-	const struct str_rec *r = &q->p->strs[idx];
-	return r->len == q->len && !memcmp(r->s, q->s, q->len);
-}
-
 int64_t profile_intern(struct profile *p, const char *s, size_t len)
 {
-	struct str_probe q = {p, s, len};
-	uint64_t h = hash_bytes(s, len, 0x5c0);
-	int64_t id = idxtab_find(&p->str_idx, h, str_eq, &q);
-	if (id >= 0)
-		return id;
-	if (len >= UINT32_MAX || p->nstrs >= INT32_MAX)
-		return -E2BIG;
-	if (array_grow(&p->strs, &p->cap_strs, p->nstrs + 1, sizeof(*p->strs)))
-		return -ENOMEM;
-	char *copy = arena_alloc(p, len + 1);
-	if (!copy)
-		return -ENOMEM;
-	if (len)
-		memcpy(copy, s, len);
-	copy[len] = '\0';
-	int err = idxtab_insert(&p->str_idx, h, (uint32_t)p->nstrs);
-	if (err)
-		return err;
-	p->strs[p->nstrs] = (struct str_rec){.s = copy, .len = (uint32_t)len};
-	return (int64_t)p->nstrs++;
+	int64_t id = intern_add(&p->strs, s, len);
+	size_t n = intern_count(&p->strs);
+	if (id >= 0 && n > p->nnamed) {
+		/* A new string: its named-frame cache starts empty. */
+		if (array_grow(&p->named, &p->cap_named, n, sizeof(*p->named)))
+			return -ENOMEM;
+		memset(&p->named[p->nnamed], 0, (n - p->nnamed) * sizeof(*p->named));
+		p->nnamed = n;
+	}
+	return id;
 }
 
 int64_t profile_intern_cstr(struct profile *p, const char *s)
@@ -182,12 +119,12 @@ int64_t profile_intern_cstr(struct profile *p, const char *s)
 
 const char *profile_str(const struct profile *p, uint32_t id)
 {
-	return id < p->nstrs ? p->strs[id].s : "";
+	return id < intern_count(&p->strs) ? intern_str(&p->strs, id) : "";
 }
 
 size_t profile_nstrs(const struct profile *p)
 {
-	return p->nstrs;
+	return intern_count(&p->strs);
 }
 
 struct mem_probe {
@@ -204,7 +141,7 @@ static bool mem_eq(const void *ctx, uint32_t idx)
 
 static bool str_valid(const struct profile *p, uint32_t id)
 {
-	return id < p->nstrs;
+	return id < intern_count(&p->strs);
 }
 
 int64_t profile_mapping(struct profile *p, const struct mapping *m)
@@ -276,7 +213,7 @@ int64_t profile_frame_named(struct profile *p, const char *name, size_t len, uin
 	int64_t sid = profile_intern(p, name, len);
 	if (sid < 0)
 		return sid;
-	uint32_t *cached = &p->strs[sid].named[kind];
+	uint32_t *cached = &p->named[sid].frame1[kind];
 	if (*cached)
 		return *cached - 1;
 	struct frame f = {.name = (uint32_t)sid, .kind = kind};
@@ -487,7 +424,7 @@ const struct profile_meta *profile_meta_const(const struct profile *p)
 /* Maps string id *id of src to dst in place, interning on the way. */
 static int remap_str(struct profile *dst, const struct profile *src, uint32_t *id)
 {
-	int64_t r = profile_intern(dst, src->strs[*id].s, src->strs[*id].len);
+	int64_t r = profile_intern(dst, intern_str(&src->strs, *id), intern_len(&src->strs, *id));
 	if (r < 0)
 		return (int)r;
 	*id = (uint32_t)r;

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
+
 #define X86_RBP 6
 #define X86_RSP 7
 #define X86_RIP 16
@@ -182,14 +184,8 @@ static int push(struct builder *b, const struct cfi_row *r)
 		    last->rbp_type == r->rbp_type && last->rbp_offset == r->rbp_offset)
 			return 0;
 	}
-	if (t->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 1024;
-		struct cfi_row *rows = realloc(t->rows, cap * sizeof(*rows));
-		if (!rows)
-			return -ENOMEM;
-		t->rows = rows;
-		b->cap = cap;
-	}
+	if (array_grow(&t->rows, &b->cap, t->n + 1, sizeof(*t->rows)))
+		return -ENOMEM;
 	t->rows[t->n++] = *r;
 	return 0;
 merge_back:
@@ -604,19 +600,6 @@ static const struct cie *cie_at(struct section *sec, size_t off, uint32_t *index
 	return NULL;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t nc = *cap ? 2 * *cap : 64;
-	void *q = realloc(*p, nc * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
-
 /* First pass: every CIE (with its initial state) and every FDE's range. */
 static int read_entries(struct section *sec)
 {
@@ -634,7 +617,7 @@ static int read_entries(struct section *sec)
 			uint64_t id = read_u(&c, dwarf64 ? 8 : 4);
 			bool is_cie = sec->eh ? id == 0 : id == (dwarf64 ? ~(uint64_t)0 : 0xffffffffu);
 			if (pass == 0 && is_cie) {
-				int err = grow((void **)&sec->cies, &sec->cap_cies, sec->ncies, sizeof(*sec->cies));
+				int err = array_grow(&sec->cies, &sec->cap_cies, sec->ncies + 1, sizeof(*sec->cies));
 				if (err)
 					return err;
 				struct cie *cie = &sec->cies[sec->ncies++];
@@ -665,7 +648,7 @@ static int read_entries(struct section *sec)
 				if (range && start + range > start) {
 					if (sec->nfdes == MAX_FDES)
 						return -EINVAL;
-					int err = grow((void **)&sec->fdes, &sec->cap_fdes, sec->nfdes, sizeof(*sec->fdes));
+					int err = array_grow(&sec->fdes, &sec->cap_fdes, sec->nfdes + 1, sizeof(*sec->fdes));
 					if (err)
 						return err;
 					sec->fdes[sec->nfdes++] = (struct fde){ start, start + range, c.p, c.end, ci, sec };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/array.h"
 #include "base/openroot.h"
 #include "elfnote.h"
 
@@ -187,7 +188,7 @@ int debuginfo_open(int fd, const char *debug_root, const char *root, const char 
 static int unxz(const uint8_t *in, size_t len, void **image, size_t *out_len)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	size_t cap = len * 4 + 4096, limit = (size_t)1 << 30;
+	size_t cap = 0, want = len * 4 + 4096, limit = (size_t)1 << 30;
 	uint8_t *buf = NULL;
 	int err = -EBADMSG;
 	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
@@ -195,12 +196,10 @@ static int unxz(const uint8_t *in, size_t len, void **image, size_t *out_len)
 	s.next_in = in;
 	s.avail_in = len;
 	for (;;) {
-		uint8_t *b = realloc(buf, cap);
-		if (!b) {
+		if (array_grow(&buf, &cap, want, 1)) {
 			err = -ENOMEM;
 			goto out;
 		}
-		buf = b;
 		s.next_out = buf + s.total_out;
 		s.avail_out = cap - s.total_out;
 		lzma_ret r = lzma_code(&s, LZMA_FINISH);
@@ -208,7 +207,7 @@ static int unxz(const uint8_t *in, size_t len, void **image, size_t *out_len)
 			break;
 		if ((r != LZMA_OK && r != LZMA_BUF_ERROR) || s.avail_out || cap >= limit)
 			goto out; /* corrupt, truncated, or a bomb */
-		cap *= 2;
+		want = cap * 2;
 	}
 	*image = buf;
 	*out_len = s.total_out;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/clock.h"
 #include "base/hashtab.h"
 #include "debuginfo.h"
 
@@ -353,20 +354,13 @@ int dbgd_get(struct dbgd *d, const char *build_id, int *fd)
 	return err;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int dbgd_wait(struct dbgd *d, double secs, dbgd_progress_fn progress, void *ctx)
 {
-	double t0 = mono_s(), deadline = t0 + secs;
+	double t0 = clock_s(CLOCK_MONOTONIC), deadline = t0 + secs;
 	int err = 0;
 	pthread_mutex_lock(&d->lock);
 	while (d->pending) {
-		double now = mono_s();
+		double now = clock_s(CLOCK_MONOTONIC);
 		if (now >= deadline) {
 			err = -ETIMEDOUT;
 			break;
@@ -378,11 +372,7 @@ int dbgd_wait(struct dbgd *d, double secs, dbgd_progress_fn progress, void *ctx)
 			pthread_mutex_lock(&d->lock);
 		}
 		double until = now + 0.25 < deadline ? now + 0.25 : deadline;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		double abs_s = (double)ts.tv_sec + ts.tv_nsec / 1e9 + (until - now);
-		ts.tv_sec = (time_t)abs_s;
-		ts.tv_nsec = (long)((abs_s - (double)ts.tv_sec) * 1e9);
+		struct timespec ts = clock_after(CLOCK_REALTIME, until - now);
 		pthread_cond_timedwait(&d->done, &d->lock, &ts);
 	}
 	if (err) {

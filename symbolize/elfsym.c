@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/hashtab.h"
 #include "elfnote.h"
 
@@ -30,16 +31,8 @@ struct elfsym_file {
 static int add_name(struct elfsym_file *f, const char *name, size_t *off)
 {
 	size_t len = strcspn(name, "@") + 1;
-	if (f->names_len + len > f->names_cap) {
-		size_t cap = f->names_cap ? f->names_cap : 65536;
-		while (cap < f->names_len + len)
-			cap *= 2;
-		char *n = realloc(f->names, cap);
-		if (!n)
-			return -ENOMEM;
-		f->names = n;
-		f->names_cap = cap;
-	}
+	if (array_grow(&f->names, &f->names_cap, f->names_len + len, 1))
+		return -ENOMEM;
 	memcpy(f->names + f->names_len, name, len - 1);
 	f->names[f->names_len + len - 1] = '\0';
 	*off = f->names_len;
@@ -101,14 +94,8 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 		 * entry points such as _start); skip local and mapping labels. */
 		if (type == STT_NOTYPE && (name[0] == '.' || name[0] == '$' || !in_code(elf, sym.st_shndx)))
 			continue;
-		if (f->n == f->cap) {
-			size_t cap = f->cap ? f->cap * 2 : 1024;
-			struct elfsym *s = realloc(f->syms, cap * sizeof(*s));
-			if (!s)
-				return -ENOMEM;
-			f->syms = s;
-			f->cap = cap;
-		}
+		if (array_grow(&f->syms, &f->cap, f->n + 1, sizeof(*f->syms)))
+			return -ENOMEM;
 		size_t off;
 		if (add_name(f, name, &off))
 			return -ENOMEM;

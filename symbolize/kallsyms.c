@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/atomicfile.h"
 #include "base/readfile.h"
 
@@ -85,13 +86,8 @@ static int parse_lines(struct kallsyms *k, size_t len)
 				if (ml && mod[ml - 1] == ']')
 					mod[ml - 1] = '\0';
 			}
-			if (k->n == cap) {
-				cap = cap ? cap * 2 : 65536;
-				struct ksym *s = realloc(k->syms, cap * sizeof(*s));
-				if (!s)
-					return -ENOMEM;
-				k->syms = s;
-			}
+			if (array_grow(&k->syms, &cap, k->n + 1, sizeof(*k->syms)))
+				return -ENOMEM;
 			k->syms[k->n++] = (struct ksym){ addr, name, mod };
 			nonzero += addr != 0;
 		}

@@ -55,24 +55,9 @@ static bool hex(const char **p, const char *end, uint64_t *out)
 
 static int add(struct perfmap *m, uint64_t start, uint64_t size, const char *name, size_t len)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct pm_entry *e = realloc(m->e, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		m->e = e;
-		m->cap = cap;
-	}
-	if (m->names_len + len + 1 > m->names_cap) {
-		size_t cap = m->names_cap ? m->names_cap : 4096;
-		while (cap < m->names_len + len + 1)
-			cap *= 2;
-		char *n = realloc(m->names, cap);
-		if (!n)
-			return -ENOMEM;
-		m->names = n;
-		m->names_cap = cap;
-	}
+	if (array_grow(&m->e, &m->cap, m->n + 1, sizeof(*m->e)) ||
+	    array_grow(&m->names, &m->names_cap, m->names_len + len + 1, 1))
+		return -ENOMEM;
 	memcpy(m->names + m->names_len, name, len);
 	m->names[m->names_len + len] = '\0';
 	m->e[m->n] = (struct pm_entry){ start, start + size, (uint32_t)m->n, (uint32_t)m->names_len };

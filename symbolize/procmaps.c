@@ -14,7 +14,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/openroot.h"
+#include "base/parse.h"
 #include "base/readfile.h"
 
 static const char *parse_hex(const char *p, const char *end, uint64_t *out)
@@ -110,15 +112,10 @@ int procmaps_parse(const char *text, size_t len, struct procmaps *out)
 			if (!exec) {
 				free(m.path);
 			} else {
-				if (out->n == cap) {
-					cap = cap ? cap * 2 : 32;
-					struct procmap *n = realloc(out->maps, cap * sizeof(*n));
-					if (!n) {
-						free(m.path);
-						err = -ENOMEM;
-						goto fail;
-					}
-					out->maps = n;
+				if (array_grow(&out->maps, &cap, out->n + 1, sizeof(*out->maps))) {
+					free(m.path);
+					err = -ENOMEM;
+					goto fail;
 				}
 				out->maps[out->n++] = m;
 			}
@@ -171,9 +168,10 @@ int procmaps_read_live(uint32_t pid, uint32_t *tid, struct procmaps *out)
 	if (!d)
 		return 0;
 	for (struct dirent *e; (e = readdir(d));) {
-		uint32_t t = (uint32_t)strtoul(e->d_name, NULL, 10);
-		if (!t || t == pid)
+		uint64_t v;
+		if (parse_u64(e->d_name, 1, UINT32_MAX, &v) || v == pid)
 			continue;
+		uint32_t t = (uint32_t)v;
 		struct procmaps m;
 		if (read_maps(pid, t, &m))
 			continue;

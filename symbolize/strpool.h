@@ -3,23 +3,19 @@
  * strpool: interned strings with stable addresses for the symbolizer.  Every
  * string a frame carries (names, source files) lives here, so frames stay
  * valid when the debug info they came from is evicted.  Strings are never
- * freed before the pool; memory grows with distinct strings only (chunks
- * start at 1 KiB, so a pool per file costs little).
+ * freed before the pool; memory grows with distinct strings only.  The
+ * symbolizer's face of base/intern.h (which keeps the ids and the arena):
+ * callers here want the pooled pointer, not an id.
  */
 #ifndef SCORCH_SYMBOLIZE_STRPOOL_H
 #define SCORCH_SYMBOLIZE_STRPOOL_H
 
 #include <stddef.h>
 
-#include "base/hashtab.h"
+#include "base/intern.h"
 
 struct strpool {
-	struct idxtab tab;
-	const char **strs; /* by index */
-	size_t n, cap;
-	char *chunk;       /* current arena chunk; older chunks are chained through their first bytes */
-	size_t used, size;
-	size_t bytes;      /* all chunk bytes allocated */
+	struct intern in;
 };
 
 void strpool_init(struct strpool *p);

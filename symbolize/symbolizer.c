@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/openroot.h"
+#include "base/parse.h"
 #include "base/readfile.h"
 #include "symbolizer_internal.h"
 
@@ -271,13 +273,8 @@ void sym_batch_release(struct sym_batch *b)
 
 static int batch_reset(struct sym_batch *b, size_t n)
 {
-	if (n + 1 > b->cap_first) {
-		size_t *f = realloc(b->first, (n + 1) * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		b->first = f;
-		b->cap_first = n + 1;
-	}
+	if (array_grow(&b->first, &b->cap_first, n + 1, sizeof(*b->first)))
+		return -ENOMEM;
 	b->n = 0;
 	b->nframes = 0;
 	b->first[0] = 0;
@@ -287,14 +284,8 @@ static int batch_reset(struct sym_batch *b, size_t n)
 /* Appends f to the frames of the address being resolved. */
 int batch_add(struct sym_batch *b, const struct sym_frame *f)
 {
-	if (b->nframes == b->cap_frames) {
-		size_t cap = b->cap_frames ? b->cap_frames * 2 : 256;
-		struct sym_frame *n = realloc(b->frames, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		b->frames = n;
-		b->cap_frames = cap;
-	}
+	if (array_grow(&b->frames, &b->cap_frames, b->nframes + 1, sizeof(*b->frames)))
+		return -ENOMEM;
 	b->frames[b->nframes++] = *f;
 	return 0;
 }
@@ -316,8 +307,10 @@ static uint32_t ns_pid(const struct symbolizer *s, uint32_t pid)
 	while (f && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "NSpid:", 6))
 			continue;
-		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
-			ns = (uint32_t)strtoul(tok, NULL, 10);
+		for (char *tok = strtok(line + 6, " \t\n"); tok; tok = strtok(NULL, " \t\n")) {
+			uint64_t v;
+			ns = parse_u64(tok, 0, UINT32_MAX, &v) ? 0 : (uint32_t)v;
+		}
 		break;
 	}
 	if (f)

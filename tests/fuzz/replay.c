@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/array.h"
 #include "fuzz.h"
 
 static int replay_file(const char *path)
@@ -60,13 +61,9 @@ static int replay_dir(const char *dir, size_t *n)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (count == cap) {
-			char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*names));
-			if (!grown) {
-				err = -ENOMEM;
-				goto out;
-			}
-			names = grown;
+		if (array_grow(&names, &cap, count + 1, sizeof(*names))) {
+			err = -ENOMEM;
+			goto out;
 		}
 		if (!(names[count] = malloc(strlen(dir) + strlen(de->d_name) + 2))) {
 			err = -ENOMEM;

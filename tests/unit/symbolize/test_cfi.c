@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "base/array.h"
 #include "symbolize/cfi.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
@@ -130,11 +131,7 @@ static void check_against_readelf(const char *path, const struct cfi_table *t, s
 		if (fde) {
 			char *pc = strstr(fde, "pc=");
 			assert_non_null(pc);
-			if (c->nfdes == c->cap) {
-				c->cap = c->cap ? 2 * c->cap : 256;
-				c->fdes = realloc(c->fdes, c->cap * sizeof(*c->fdes));
-				assert_non_null(c->fdes);
-			}
+			assert_int_equal(array_grow(&c->fdes, &c->cap, c->nfdes + 1, sizeof(*c->fdes)), 0);
 			char *dots = strstr(pc, "..");
 			c->fdes[c->nfdes++] = (struct range){ strtoull(pc + 3, NULL, 16), strtoull(dots + 2, NULL, 16) };
 			in_fde = true;
