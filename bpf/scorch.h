@@ -90,6 +90,7 @@ enum scorch_stat {
 	STAT_OFFCPU_FULL,     /* off-CPU waits lost: the table of waiting threads or of their counts full */
 	STAT_OFFCPU_SHORT,    /* off-CPU waits shorter than the threshold, dropped */
 	STAT_OFFCPU_NO_STACK, /* windowed off-CPU waits whose stack was in neither window's map at wake-up: STACK_DROPPED */
+	STAT_OFFCPU_STACKS_FULL, /* windowed off-CPU stacks not stored: the window's off-CPU stacks map full */
 	STAT_NR,
 };
 
