@@ -10,15 +10,16 @@
  * unwind.bpf.h.
  *
  * Windowed (agent): a wait can span a window's end.  Its stacks go into the
- * stacks map of the window open when it began, like a sample's; when the
- * thread runs again its count goes into the window open then
- * (offcpu_counts/offcpu_counts1, as samples alternate counts/counts1), and
- * its stacks are copied into that window's stacks map from the other one if
- * not there yet.  Userspace, before it clears a closed window's stacks,
- * copies those of threads still waiting into the open window's
- * (capture_window_clear), so each window's stacks map holds every stack its
- * counts name.  A stack found in neither map is counted
- * (STAT_OFFCPU_NO_STACK) and the time kept under STACK_DROPPED.
+ * off-CPU stacks map of the window open when it began (offcpu_stacks or
+ * offcpu_stacks1, apart from the samples'); when the thread runs again its
+ * count goes into the window open then (offcpu_counts/offcpu_counts1, as
+ * samples alternate counts/counts1), and its stacks are copied into that
+ * window's off-CPU stacks map from the other one if not there yet.
+ * Userspace, before it clears a closed window's stacks, copies those of
+ * threads still waiting into the open window's (capture_window_clear), so
+ * each window's maps hold every stack its counts name.  A stack found in
+ * neither map is counted (STAT_OFFCPU_NO_STACK) and the time kept under
+ * STACK_DROPPED.
  */
 #ifndef SCORCH_BPF_OFFCPU_BPF_H
 #define SCORCH_BPF_OFFCPU_BPF_H
@@ -57,23 +58,23 @@ struct {
 	__uint(max_entries, 1);
 } offcpu_scratch SEC(".maps");
 
-/* Windowed: stack id made present in window win's stacks map (copied from
- * the other window's, where a wait that began before the window's start
- * left it); the id to count under (STACK_DROPPED, counted, when it is in
- * neither or the window's map is full). */
+/* Windowed: stack id made present in window win's off-CPU stacks map
+ * (copied from the other window's, where a wait that began before the
+ * window's start left it); the id to count under (STACK_DROPPED, counted,
+ * when it is in neither or the window's map is full). */
 static __always_inline __u64 offcpu_keep(__u64 id, __u32 win)
 {
-	void *map = win ? (void *)&stacks1 : (void *)&stacks;
+	void *map = win ? (void *)&offcpu_stacks1 : (void *)&offcpu_stacks;
 	if (id < STACK_ID_MIN || bpf_map_lookup_elem(map, &id))
 		return id;
-	struct stack_trace *st = bpf_map_lookup_elem(win ? (void *)&stacks : (void *)&stacks1, &id);
+	struct stack_trace *st = bpf_map_lookup_elem(win ? (void *)&offcpu_stacks : (void *)&offcpu_stacks1, &id);
 	if (!st) {
 		stat_inc(STAT_OFFCPU_NO_STACK);
 		return STACK_DROPPED;
 	}
 	long err = bpf_map_update_elem(map, &id, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST */) {
-		stat_inc(STAT_STACKS_FULL);
+		stat_inc(STAT_OFFCPU_STACKS_FULL);
 		return STACK_DROPPED;
 	}
 	return id;
@@ -118,7 +119,7 @@ static __always_inline void offcpu_out(void *ctx, __u32 pid, __u32 tid)
 		return;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
 	if (w) /* store_stack: into the window open now (read once, as a sample) */
-		*w = window & 1;
+		*w = SAMPLE_WINDOW_OFFCPU + (window & 1);
 	fill_key(&s->key, ctx, NULL, pid, tid, OFFCPU_SKIP);
 	s->ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&offcpu_starts, &tid, s, BPF_ANY))
@@ -129,6 +130,7 @@ struct task_struct___pid {
 	int pid;
 	int tgid;
 	unsigned int flags;
+	int exit_state; /* set by exit_notify, before the task's last switch */
 } __attribute__((preserve_access_index));
 
 SEC("tp_btf/sched_switch")
@@ -137,7 +139,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct task_struct___pid *p = (struct task_struct___pid *)prev, *n = (struct task_struct___pid *)next;
 	__u64 now = bpf_ktime_get_ns();
 	offcpu_in((__u32)n->pid, now);
-	if (p->flags & PF_KTHREAD)
+	/* An exiting thread's last switch is no wait: it would hold its entry
+	 * in offcpu_starts forever (no switch in to delete it), and with short
+	 * processes fill the table within a minute. */
+	if ((p->flags & PF_KTHREAD) || p->exit_state)
 		return 0;
 	offcpu_out(ctx, (__u32)p->tgid, (__u32)p->pid);
 	return 0;

@@ -60,8 +60,28 @@ struct {
 	__uint(max_entries, 1);
 } counts1 SEC(".maps");
 
+/* Windowed, with off-CPU time: the stacks of waits, by window, apart from
+ * the samples' so that they cannot crowd them out (offcpu.bpf.h); one entry
+ * otherwise.  Preallocated, as the others: allocating at a context switch,
+ * with interrupts off, fails in bursts once the per-CPU cache runs dry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+	__uint(max_entries, 1);
+} offcpu_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+	__uint(max_entries, 1);
+} offcpu_stacks1 SEC(".maps");
+
 /* The window the sample running on this CPU counts into (read once per sample,
- * so its stacks and its count land in the same window). */
+ * so its stacks and its count land in the same window); plus
+ * SAMPLE_WINDOW_OFFCPU while a thread leaving the CPU stores its stacks. */
+#define SAMPLE_WINDOW_OFFCPU 2
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -175,19 +195,15 @@ __noinline __u64 store_stack(__u64 flags)
 	if (h < STACK_ID_MIN)
 		h += STACK_ID_MIN;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
-	long err;
+	__u32 slot = w ? *w : 0;
+	void *map = slot == 0 ? (void *)&stacks : slot == 1 ? (void *)&stacks1
+		  : slot == SAMPLE_WINDOW_OFFCPU ? (void *)&offcpu_stacks : (void *)&offcpu_stacks1;
 	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
-	if (w && *w) {
-		if (bpf_map_lookup_elem(&stacks1, &h))
-			return h;
-		err = bpf_map_update_elem(&stacks1, &h, st, BPF_NOEXIST);
-	} else {
-		if (bpf_map_lookup_elem(&stacks, &h))
-			return h;
-		err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
-	}
+	if (bpf_map_lookup_elem(map, &h))
+		return h;
+	long err = bpf_map_update_elem(map, &h, st, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: another CPU stored it first */) {
-		stat_inc(STAT_STACKS_FULL);
+		stat_inc(slot >= SAMPLE_WINDOW_OFFCPU ? STAT_OFFCPU_STACKS_FULL : STAT_STACKS_FULL);
 		return STACK_DROPPED;
 	}
 	return h;

@@ -96,6 +96,7 @@ enum scorch_stat {
 	STAT_PY_TRUNCATED,    /* Python stacks cut at SCORCH_MAX_DEPTH frames */
 	STAT_PY_EVENTS_LOST,  /* new Python stacks not announced: ring buffer full */
 	STAT_OFFCPU_NO_STACK, /* windowed off-CPU waits whose stack was in neither window's map at wake-up: STACK_DROPPED */
+	STAT_OFFCPU_STACKS_FULL, /* windowed off-CPU stacks not stored: the window's off-CPU stacks map full */
 	STAT_NR,
 };
 

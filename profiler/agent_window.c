@@ -204,8 +204,11 @@ static void offcpu_status(struct agent *a, const uint64_t *now)
 	a->st.offcpu = true;
 	a->st.offcpu_lost_window = lost_now - lost_prev;
 	a->st.offcpu_lost_total = lost_now;
-	a->st.offcpu_unknown_window = now[STAT_OFFCPU_NO_STACK] - a->prev[STAT_OFFCPU_NO_STACK];
-	a->st.offcpu_unknown_total = now[STAT_OFFCPU_NO_STACK];
+	/* Counted without stacks: found in neither window, or no room to store them. */
+	uint64_t unknown_now = now[STAT_OFFCPU_NO_STACK] + now[STAT_OFFCPU_STACKS_FULL];
+	uint64_t unknown_prev = a->prev[STAT_OFFCPU_NO_STACK] + a->prev[STAT_OFFCPU_STACKS_FULL];
+	a->st.offcpu_unknown_window = unknown_now - unknown_prev;
+	a->st.offcpu_unknown_total = unknown_now;
 	a->st.offcpu_short_total = now[STAT_OFFCPU_SHORT];
 }
 
@@ -347,8 +350,8 @@ int agent_window_close(struct agent *a, time_t from, time_t until)
 		  100 * a->st.map_fill, a->st.lost_window, a->st.rss_kib, a->st.cpu_user_s + a->st.cpu_sys_s);
 	if (a->o.offcpu)
 		log_debug("window %" PRId64 ": %.3f s off the CPU (%.1f %% of the table), %" PRIu64 " waits lost, %" PRIu64
-			  " without stacks, %zu stacks of waiting threads carried (%zu not)", (int64_t)from,
-			  a->st.offcpu_us_window / 1e6, 100 * a->st.offcpu_map_fill, a->st.offcpu_lost_window,
-			  a->st.offcpu_unknown_window, wi.carried, wi.carry_lost);
+			  " without stacks, %zu stacks of waiting threads carried (%zu not), %zu threads gone",
+			  (int64_t)from, a->st.offcpu_us_window / 1e6, 100 * a->st.offcpu_map_fill,
+			  a->st.offcpu_lost_window, a->st.offcpu_unknown_window, wi.carried, wi.carry_lost, wi.gone);
 	return 0;
 }

@@ -206,6 +206,9 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	uint32_t offcpu_counts = o->offcpu_count_entries ? o->offcpu_count_entries : o->count_entries;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? offcpu_counts : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, o->offcpu && o->windowed ? offcpu_counts : 1);
+	uint32_t offcpu_stacks = o->offcpu && o->windowed ? at_least_one(o->offcpu_stack_entries) : 1;
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks, offcpu_stacks);
+	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks1, offcpu_stacks);
 	return err;
 }
 
@@ -310,8 +313,13 @@ static int on_py_event(void *ctx, void *data, size_t len)
 	struct stack_trace st;
 	if (len < sizeof(*ev) || !c->py_fn)
 		return 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &ev->stack, &st) &&
-	    (!c->skel->rodata->windowed || bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks1), &ev->stack, &st)))
+	/* Windowed, a wait's stacks go to maps of their own. */
+	const struct bpf_map *maps[] = { c->skel->maps.stacks, c->skel->maps.stacks1, c->skel->maps.offcpu_stacks,
+					 c->skel->maps.offcpu_stacks1 };
+	size_t i = 0, n = c->skel->rodata->windowed ? 4 : 1;
+	while (i < n && bpf_map_lookup_elem(bpf_map__fd(maps[i]), &ev->stack, &st))
+		i++;
+	if (i == n)
 		return 0;
 	if (st.nr > SCORCH_MAX_DEPTH)
 		st.nr = SCORCH_MAX_DEPTH;
@@ -513,6 +521,12 @@ static int stacks_fd(const struct capture *c)
 	return bpf_map__fd(c->read_window ? c->skel->maps.stacks1 : c->skel->maps.stacks);
 }
 
+/* The off-CPU stacks of the closed window (open: of the open one). */
+static int offcpu_stacks_fd(const struct capture *c, bool open)
+{
+	return bpf_map__fd((c->read_window ^ open) ? c->skel->maps.offcpu_stacks1 : c->skel->maps.offcpu_stacks);
+}
+
 int capture_window_flip(struct capture *c)
 {
 	if (!c->skel->rodata->windowed)
@@ -557,14 +571,13 @@ static int clear_map(int fd, size_t keysz, size_t *n)
 	return err;
 }
 
-/* Copies stack id from the closed window's stacks map into the open one's. */
+/* Copies stack id from the closed window's off-CPU stacks into the open one's. */
 static void carry_stack(const struct capture *c, uint64_t id, struct stack_trace *buf,
 			struct capture_window_info *info)
 {
-	int open_fd = bpf_map__fd(c->read_window ? c->skel->maps.stacks : c->skel->maps.stacks1);
-	if (id < STACK_ID_MIN || bpf_map_lookup_elem(stacks_fd(c), &id, buf))
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(offcpu_stacks_fd(c, false), &id, buf))
 		return; /* not a stack, or stored in the open window already */
-	if (!bpf_map_update_elem(open_fd, &id, buf, BPF_NOEXIST))
+	if (!bpf_map_update_elem(offcpu_stacks_fd(c, true), &id, buf, BPF_NOEXIST))
 		info->carried++;
 	else if (errno != EEXIST)
 		info->carry_lost++;
@@ -577,7 +590,9 @@ static void carry_stack(const struct capture *c, uint64_t id, struct stack_trace
  * batched walk goes bucket by bucket without restarting (as get_next_key
  * does when the key it was given is deleted meanwhile), so it sees every
  * entry present throughout it.  A walk that fails counts as one stack not
- * carried; the waits it misses are counted when they end. */
+ * carried; the waits it misses are counted when they end.  Entries of
+ * threads that no longer exist (their last switch was not recognised as an
+ * exit) are deleted: no switch in will. */
 static void carry_waiting(const struct capture *c, struct capture_window_info *info)
 {
 	enum { CHUNK = 256 };
@@ -598,6 +613,11 @@ static void carry_waiting(const struct capture *c, struct capture_window_info *i
 			done = true; /* the last entries, if any, are in this chunk */
 		}
 		for (uint32_t i = 0; i < count; i++) {
+			if (syscall(SYS_tgkill, (pid_t)vals[i].key.pid, (pid_t)keys[i], 0) && errno == ESRCH) {
+				if (!bpf_map_delete_elem(fd, &keys[i]))
+					info->gone++;
+				continue;
+			}
 			carry_stack(c, vals[i].key.kstack, buf, info);
 			carry_stack(c, vals[i].key.ustack, buf, info);
 			carry_stack(c, vals[i].key.pystack, buf, info);
@@ -620,8 +640,10 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info)
 	int err = clear_map(counts_fd(c), sizeof(struct sample_key), &info->entries);
 	if (!err && offcpu)
 		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
-	if (!err && offcpu)
+	if (!err && offcpu) {
 		carry_waiting(c, info);
+		err = clear_map(offcpu_stacks_fd(c, false), sizeof(uint64_t), NULL);
+	}
 	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
 }
 
@@ -686,7 +708,10 @@ void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale)
 
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out)
 {
-	if (bpf_map_lookup_elem(stacks_fd(c), &id, out))
+	/* A stack of waits is in the window's off-CPU map (ids are content hashes:
+	 * found in either, it is the same stack). */
+	if (bpf_map_lookup_elem(stacks_fd(c), &id, out) &&
+	    (!c->skel->rodata->windowed || bpf_map_lookup_elem(offcpu_stacks_fd(c, false), &id, out)))
 		return -errno;
 	if (out->nr > SCORCH_MAX_DEPTH)
 		out->nr = SCORCH_MAX_DEPTH;

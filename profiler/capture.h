@@ -44,6 +44,7 @@ struct capture_opts {
 	bool python;             /* Python frames of processes described in the py_procs map (capture_python_map) */
 	uint32_t python_threads; /* Python threads whose thread state is remembered */
 	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
+	uint32_t offcpu_stack_entries; /* windowed: capacity of each window's off-CPU stacks map */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 };
@@ -90,7 +91,7 @@ int capture_read_offcpu(const struct capture *c, struct capture_entry **out, siz
 /* Counts of nanoseconds (scale 0) or of samples of scale nanoseconds each,
  * made microseconds (rounded). */
 void capture_entries_to_us(struct capture_entry *e, size_t n, uint64_t scale);
-/* Looks up one stack by id. -ENOENT when absent. */
+/* Looks up one stack by id (windowed, of samples or of waits). -ENOENT when absent. */
 int capture_read_stack(const struct capture *c, uint64_t id, struct stack_trace *out);
 
 /*
@@ -108,6 +109,7 @@ struct capture_window_info {
 	size_t entries; /* counts the closed window held (map fill) */
 	size_t carried; /* stacks of threads still waiting, copied into the open window */
 	size_t carry_lost; /* of them, not copied: the open window's stacks map full */
+	size_t gone;       /* entries of waiting threads that no longer exist, deleted */
 };
 /* Deletes every count and stack of the closed window, after copying the
  * stacks of threads off the CPU now into the open window's (their waits,

@@ -214,23 +214,22 @@ static uint32_t clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
 
 /* --off-cpu: the maps are sized from the threads the machine runs at start
  * (every thread but kernel threads is followed, and each is off the CPU
- * most of the time): twice as many waiting at once, each window's counts
- * for four distinct waits a thread, and each window's stacks map grows by
- * two stacks a thread (the stacks of waits, those of threads still waiting
- * carried from the window before).  Past these bounds waits are lost or
- * counted without stacks, as status.json shows. */
+ * most of the time): twice as many waiting at once; each window's counts
+ * for 64 distinct waits a thread (at least 64k, ~100 bytes each: short
+ * processes started meanwhile wait too, each under its own pid), its stacks
+ * of waits for 8 (at least 8k, ~1.1 KiB each), all preallocated.  Past these bounds waits are lost or counted without
+ * stacks, as status.json shows; the samples' maps are apart, unchanged. */
 static void size_offcpu(struct agent *a, struct capture_opts *co)
 {
 	uint64_t threads = threads_now();
 	co->offcpu = true;
 	co->offcpu_min_ns = a->o.offcpu_min_us * 1000;
 	co->offcpu_threads = clamp_u32(2 * threads, 4096, 1u << 20);
-	co->offcpu_count_entries = clamp_u32(4 * threads, 4096, 1u << 18);
-	uint32_t stacks = clamp_u32(2 * threads, 2048, 1u << 17);
-	co->stack_entries += stacks;
+	co->offcpu_count_entries = clamp_u32(64 * threads, 65536, 1u << 20);
+	co->offcpu_stack_entries = clamp_u32(8 * threads, 8192, 1u << 18);
 	a->offcpu_count_cap = co->offcpu_count_entries;
-	log_debug("agent: off-CPU maps for %" PRIu64 " threads: %u waiting, %u counts and %u more stacks a window",
-		  threads, co->offcpu_threads, co->offcpu_count_entries, stacks);
+	log_debug("agent: off-CPU maps for %" PRIu64 " threads: %u waiting, %u counts and %u stacks a window", threads,
+		  co->offcpu_threads, co->offcpu_count_entries, co->offcpu_stack_entries);
 }
 
 static int setup(struct agent *a, char *msg, size_t msglen)
