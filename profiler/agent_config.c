@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "base/array.h"
-
-static int bad(char *msg, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int bad(char *msg, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-	return err;
-}
+#include "base/errmsg.h"
 
 void agent_opts_init(struct agent_opts *o)
 {
@@ -113,7 +104,7 @@ static int add_label(struct agent_opts *o, const char *kv, char *msg, size_t msg
 	const char *eq = strchr(kv, '=');
 	size_t cap = o->nlabels;
 	if (!eq || !valid_label_key(kv, (size_t)(eq - kv)) || !eq[1] || strpbrk(eq + 1, ",{}\"\n"))
-		return bad(msg, msglen, -EINVAL, "label '%s': want key=value (key: letters, digits, _ and .; value without , { } or quotes)", kv);
+		return errmsg_set(msg, msglen, -EINVAL, "label '%s': want key=value (key: letters, digits, _ and .; value without , { } or quotes)", kv);
 	char *k = strndup(kv, (size_t)(eq - kv)), *v = strdup(eq + 1);
 	if (!k || !v)
 		goto nomem;
@@ -137,7 +128,7 @@ static int add_label(struct agent_opts *o, const char *kv, char *msg, size_t msg
 nomem:
 	free(k);
 	free(v);
-	return bad(msg, msglen, -ENOMEM, "out of memory");
+	return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 }
 
 static int add_header(struct agent_opts *o, const char *h, char *msg, size_t msglen)
@@ -145,14 +136,14 @@ static int add_header(struct agent_opts *o, const char *h, char *msg, size_t msg
 	const char *colon = strchr(h, ':');
 	size_t cap = o->nheaders;
 	if (!colon || colon == h || strpbrk(h, "\r\n"))
-		return bad(msg, msglen, -EINVAL, "push-header '%s': want 'Name: value'", h);
+		return errmsg_set(msg, msglen, -EINVAL, "push-header '%s': want 'Name: value'", h);
 	for (size_t i = 0; i < o->nheaders; i++)
 		if (!strcmp(o->headers[i], h))
 			return 0;
 	char *d = strdup(h);
 	if (!d || array_grow(&o->headers, &cap, o->nheaders + 1, sizeof(*o->headers))) {
 		free(d);
-		return bad(msg, msglen, -ENOMEM, "out of memory");
+		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	}
 	o->headers[o->nheaders++] = d;
 	return 0;
@@ -168,28 +159,28 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 	uint64_t n;
 	if (!strcmp(key, "frequency") || !strcmp(key, "F")) {
 		if (agent_parse_size(v, &n) || !n || n > 100000)
-			return bad(msg, msglen, -EINVAL, "frequency '%s': want 1 to 100000 Hz", v);
+			return errmsg_set(msg, msglen, -EINVAL, "frequency '%s': want 1 to 100000 Hz", v);
 		o->frequency = (uint32_t)n;
 	} else if (!strcmp(key, "interval")) {
 		/* Window files are named by the second they start in. */
 		if (agent_parse_duration_ms(v, &n) || n < 1000 || n > 86400000)
-			return bad(msg, msglen, -EINVAL, "interval '%s': want 1s to 24h, e.g. 10s", v);
+			return errmsg_set(msg, msglen, -EINVAL, "interval '%s': want 1s to 24h, e.g. 10s", v);
 		o->interval_ms = n;
 	} else if (!strcmp(key, "output-dir")) {
 		if (!*v)
-			return bad(msg, msglen, -EINVAL, "output-dir: empty");
+			return errmsg_set(msg, msglen, -EINVAL, "output-dir: empty");
 		return set_str(&o->output_dir, v);
 	} else if (!strcmp(key, "retention")) {
 		if (agent_parse_duration_ms(v, &n))
-			return bad(msg, msglen, -EINVAL, "retention '%s': want a duration, e.g. 24h", v);
+			return errmsg_set(msg, msglen, -EINVAL, "retention '%s': want a duration, e.g. 24h", v);
 		o->retention_s = n / 1000;
 	} else if (!strcmp(key, "max-disk") || !strcmp(key, "spool-max")) {
 		if (agent_parse_size(v, &n))
-			return bad(msg, msglen, -EINVAL, "%s '%s': want a size, e.g. 1G", key, v);
+			return errmsg_set(msg, msglen, -EINVAL, "%s '%s': want a size, e.g. 1G", key, v);
 		*(key[0] == 'm' ? &o->max_disk : &o->spool_max) = n;
 	} else if (!strcmp(key, "push")) {
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			return bad(msg, msglen, -EINVAL, "push '%s': want an http:// or https:// URL", v);
+			return errmsg_set(msg, msglen, -EINVAL, "push '%s': want an http:// or https:// URL", v);
 		return set_str(&o->push_url, v);
 	} else if (!strcmp(key, "push-header")) {
 		return add_header(o, v, msg, msglen);
@@ -206,15 +197,15 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		errno = 0;
 		n = strtoull(v, &end, 10);
 		if (!isdigit((unsigned char)*v) || *end || errno || n > 60000000)
-			return bad(msg, msglen, -EINVAL, "off-cpu-min-us '%s': want 0 to 60000000 microseconds", v);
+			return errmsg_set(msg, msglen, -EINVAL, "off-cpu-min-us '%s': want 0 to 60000000 microseconds", v);
 		o->offcpu_min_us = n;
 	} else if (!strcmp(key, "unwind")) {
 		if (strcmp(v, "fp") && strcmp(v, "dwarf") && strcmp(v, "auto"))
-			return bad(msg, msglen, -EINVAL, "unwind '%s': want fp, dwarf or auto", v);
+			return errmsg_set(msg, msglen, -EINVAL, "unwind '%s': want fp, dwarf or auto", v);
 		o->unwind_cfi = strcmp(v, "fp") != 0;
 	} else if (!strcmp(key, "debuginfod")) {
 		if (!v[strspn(v, ", ")])
-			return bad(msg, msglen, -EINVAL, "debuginfod '%s': want server URLs", v);
+			return errmsg_set(msg, msglen, -EINVAL, "debuginfod '%s': want server URLs", v);
 		return set_str(&o->debuginfod, v);
 	} else if (!strcmp(key, "no-debuginfod")) {
 		o->no_debuginfod = truthy(v);
@@ -223,7 +214,7 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 	} else if (!strcmp(key, "config")) {
 		return set_str(&o->config, v);
 	} else {
-		return bad(msg, msglen, -ENOENT, "unknown option '%s'", key);
+		return errmsg_set(msg, msglen, -ENOENT, "unknown option '%s'", key);
 	}
 	return 0;
 }
@@ -243,7 +234,7 @@ int agent_opts_parse_text(struct agent_opts *o, const char *text, const char *na
 	char *copy = strdup(text), *save = NULL;
 	int err = 0, lineno = 0;
 	if (!copy)
-		return bad(msg, msglen, -ENOMEM, "out of memory");
+		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	/* strsep keeps empty lines, so line numbers stay right. */
 	for (char *rest = copy, *line; !err && (line = strsep(&rest, "\n"));) {
 		lineno++;
@@ -252,18 +243,18 @@ int agent_opts_parse_text(struct agent_opts *o, const char *text, const char *na
 			continue;
 		char *eq = strchr(l, '=');
 		if (!eq) {
-			err = bad(msg, msglen, -EINVAL, "%s:%d: want 'key = value'", name, lineno);
+			err = errmsg_set(msg, msglen, -EINVAL, "%s:%d: want 'key = value'", name, lineno);
 			break;
 		}
 		*eq = '\0';
 		char *k = trim(l), *v = trim(eq + 1);
 		if (!strcmp(k, "config")) {
-			err = bad(msg, msglen, -EINVAL, "%s:%d: 'config' only on the command line", name, lineno);
+			err = errmsg_set(msg, msglen, -EINVAL, "%s:%d: 'config' only on the command line", name, lineno);
 			break;
 		}
 		char sub[256];
 		if ((err = agent_opts_set(o, k, v, sub, sizeof(sub))))
-			bad(msg, msglen, err, "%s:%d: %s", name, lineno, sub);
+			errmsg_set(msg, msglen, err, "%s:%d: %s", name, lineno, sub);
 	}
 	(void)save;
 	free(copy);
@@ -277,18 +268,18 @@ int agent_opts_load_file(struct agent_opts *o, const char *path, char *msg, size
 	size_t len = 0;
 	int err;
 	if (!f)
-		return bad(msg, msglen, -errno, "%s: cannot read: %s", path, strerror(errno));
+		return errmsg_set(msg, msglen, -errno, "%s: cannot read: %s", path, strerror(errno));
 	buf = malloc(1 << 16);
 	if (!buf) {
 		fclose(f);
-		return bad(msg, msglen, -ENOMEM, "out of memory");
+		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	}
 	len = fread(buf, 1, (1 << 16) - 1, f);
 	err = ferror(f) ? -EIO : !feof(f) ? -EFBIG : 0;
 	fclose(f);
 	buf[len] = '\0';
 	if (err)
-		bad(msg, msglen, err, "%s: cannot read (over 64 KiB?)", path);
+		errmsg_set(msg, msglen, err, "%s: cannot read (over 64 KiB?)", path);
 	else
 		err = agent_opts_parse_text(o, buf, path, msg, msglen);
 	free(buf);
@@ -310,7 +301,7 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		if (!strcmp(a, "-F"))
 			a = "--frequency";
 		if (strncmp(a, "--", 2) || strlen(a) >= sizeof(key) + 2)
-			return bad(msg, msglen, -EINVAL, "unexpected argument '%s' (try --help)", argv[i]);
+			return errmsg_set(msg, msglen, -EINVAL, "unexpected argument '%s' (try --help)", argv[i]);
 		const char *eq = strchr(a, '=');
 		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		memcpy(key, a + 2, klen);
@@ -323,7 +314,7 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		} else if (i + 1 < argc) {
 			v = argv[++i];
 		} else {
-			return bad(msg, msglen, -EINVAL, "option '--%s' needs a value", key);
+			return errmsg_set(msg, msglen, -EINVAL, "option '--%s' needs a value", key);
 		}
 		if (find_config != !strcmp(key, "config"))
 			continue;
@@ -339,7 +330,7 @@ int agent_opts_load(struct agent_opts *o, int argc, char **argv, char *msg, size
 	int err;
 	agent_opts_init(o);
 	if (!o->output_dir)
-		return bad(msg, msglen, -ENOMEM, "out of memory");
+		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	if ((err = apply_args(o, argc, argv, true, msg, msglen)))
 		return err;
 	if (o->config && (err = agent_opts_load_file(o, o->config, msg, msglen)))

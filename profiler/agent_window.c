@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "base/clock.h"
 #include "formats/format.h"
 #include "formats/pprof.h"
 #include "log.h"
@@ -18,9 +19,7 @@
 
 uint64_t agent_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...)

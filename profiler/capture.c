@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/errmsg.h"
 #include "log.h"
 #include "symbolize/elfsym.h"
 #include "profile.skel.h"
@@ -57,23 +59,6 @@ struct capture {
 	pthread_t detacher; /* removing the uprobes after capture_stop */
 	bool detaching;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int fail(char *msg, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *msg, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 int capture_online_cpus(int **cpus, size_t *n)
 {
@@ -222,20 +207,20 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	struct capture *c = calloc(1, sizeof(*c));
 
 	if (!c)
-		return fail(msg, msglen, -ENOMEM, "out of memory");
+		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	c->cycles = true;
 	if (o->loader && !(c->loader = strdup(o->loader))) {
-		err = fail(msg, msglen, -ENOMEM, "out of memory");
+		err = errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	c->skel = profile_bpf__open();
 	if (!c->skel) {
-		err = fail(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
+		err = errmsg_set(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	if ((err = configure(c, o))) {
-		fail(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
+		errmsg_set(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
 	char vlog[1024] = "";
@@ -243,12 +228,12 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		bpf_program__set_log_buf(c->skel->progs.on_sample, vlog, sizeof(vlog));
 		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
 	}
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	if ((err = profile_bpf__load(c->skel))) {
-		fail(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
+		errmsg_set(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	c->load.load_ns = mono_ns() - t0;
+	c->load.load_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 	struct bpf_prog_info info = { 0 };
 	uint32_t len = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_sample), &info, &len))
@@ -259,12 +244,12 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
-		fail(msg, msglen, err, "cannot set the filters: %s", strerror(-err));
+		errmsg_set(msg, msglen, err, "cannot set the filters: %s", strerror(-err));
 		goto fail;
 	}
 	if (!cpus) {
 		if ((err = capture_online_cpus(&all, &nall))) {
-			fail(msg, msglen, err, "cannot read the online CPUs: %s", strerror(-err));
+			errmsg_set(msg, msglen, err, "cannot read the online CPUs: %s", strerror(-err));
 			goto fail;
 		}
 		cpus = all;
@@ -273,13 +258,13 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	c->fds = malloc(ncpus * sizeof(*c->fds));
 	c->links = calloc(ncpus, sizeof(*c->links));
 	if (!c->fds || !c->links) {
-		err = fail(msg, msglen, -ENOMEM, "out of memory");
+		err = errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < ncpus; i++) {
 		int fd = open_event(c, o, cpus[i]);
 		if (fd < 0) {
-			err = fail(msg, msglen, -errno, "cpu %d: cannot open the %s perf event: %s", cpus[i],
+			err = errmsg_set(msg, msglen, -errno, "cpu %d: cannot open the %s perf event: %s", cpus[i],
 				   c->cycles ? "cycles" : "cpu-clock", strerror(errno));
 			goto fail;
 		}
@@ -395,18 +380,18 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 	int err;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.proc_events), on_proc_event, c, NULL);
 	if (!c->rb)
-		return fail(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
+		return errmsg_set(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
 	if (c->skel->rodata->python_walk &&
 	    (err = ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.py_events), on_py_event, c)))
-		return fail(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
+		return errmsg_set(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
 	if ((err = profile_bpf__attach(c->skel)))
-		return fail(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
+		return errmsg_set(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
 	if (c->skel->rodata->unwind_dwarf)
 		attach_loader_hooks(c);
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
 		if (!c->links[i])
-			return fail(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
+			return errmsg_set(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
 	}
 	return 0;
 }

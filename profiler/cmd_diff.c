@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/parse.h"
 #include "cmd.h"
 #include "formats/diff.h"
 #include "formats/format.h"
@@ -94,13 +95,10 @@ static int take_lists(struct diff_cli *c, int argc, char **argv, char **rest, in
 
 static int parse_number(const char *opt, const char *arg, double min, double max, double *out)
 {
-	char *end;
-	double v = strtod(arg, &end);
-	if (*end || end == arg || !(v >= min && v <= max)) {
+	if (parse_double(arg, min, max, out)) {
 		log_error("%s %s: not a number from %g to %g", opt, arg, min, max);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 
 #include "base/array.h"
 #include "base/atomicfile.h"
+#include "base/clock.h"
 #include "base/fdlimit.h"
 #include "base/hashtab.h"
 #include "build.h"
@@ -79,13 +80,6 @@ static int check_privileges(void)
 	log_error("record: needs root or CAP_BPF and CAP_PERFMON (missing: %s)",
 		  !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
 	return -EPERM;
-}
-
-static double now_s(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -197,11 +191,11 @@ static void track_pending(struct record_ctx *rc)
 /* Samples until the duration passes, the command exits or a signal comes. */
 static int run_loop(struct capture *c, struct record_ctx *rc, const struct record_opts *o, struct workload *w)
 {
-	double start = now_s(CLOCK_MONOTONIC), swept = start;
+	double start = clock_s(CLOCK_MONOTONIC), swept = start;
 	while (!stop_signal) {
 		int timeout = 200;
 		if (o->duration > 0) {
-			double left = o->duration - (now_s(CLOCK_MONOTONIC) - start);
+			double left = o->duration - (clock_s(CLOCK_MONOTONIC) - start);
 			if (left <= 0)
 				break;
 			if (left * 1000 < timeout)
@@ -215,12 +209,12 @@ static int run_loop(struct capture *c, struct record_ctx *rc, const struct recor
 		}
 		if (w && workload_reap(w, false))
 			break;
-		if (now_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
+		if (clock_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
 			if (rc->unw)
 				unwind_sweep(rc->unw);
 			if (rc->py)
 				pytrack_sweep(rc->py);
-			swept = now_s(CLOCK_MONOTONIC);
+			swept = clock_s(CLOCK_MONOTONIC);
 		}
 	}
 	return 0;
@@ -641,8 +635,8 @@ static int recording_sample(struct recording *r)
 		log_error("record: %s", msg);
 		return err;
 	}
-	r->wall0 = now_s(CLOCK_REALTIME);
-	r->t0 = now_s(CLOCK_MONOTONIC);
+	r->wall0 = clock_s(CLOCK_REALTIME);
+	r->t0 = clock_s(CLOCK_MONOTONIC);
 	if (r->wp && (err = workload_go(r->wp))) {
 		log_error("%s: cannot execute: %s", r->o.command[0], strerror(-err));
 		workload_reap(r->wp, true);
@@ -653,7 +647,7 @@ static int recording_sample(struct recording *r)
 	if (r->wp && stop_signal && !r->wp->exited)
 		kill(r->wp->pid, stop_signal);
 	capture_stop(r->c);
-	r->t1 = now_s(CLOCK_MONOTONIC);
+	r->t1 = clock_s(CLOCK_MONOTONIC);
 	capture_poll(r->c, 0, on_proc, &r->rc);
 	track_pending(&r->rc);
 	return 0;

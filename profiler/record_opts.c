@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <float.h>
 #include <math.h>
 #include <mntent.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "base/parse.h"
 #include "capture.h"
 #include "log.h"
 #include "svg_opts.h"
@@ -69,19 +71,6 @@ static void usage(FILE *out)
 	svg_opts_usage(out);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (!*s || *s == '-')
-		return -EINVAL;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* Parses "1,2,3" into a growing array of uint32 (or int when as_int). */
 static int parse_list(const char *what, const char *arg, uint32_t **out, size_t *n)
 {
@@ -89,7 +78,7 @@ static int parse_list(const char *what, const char *arg, uint32_t **out, size_t 
 	int err = copy ? 0 : -ENOMEM;
 	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t v;
-		if (parse_u64(tok, &v) || v > INT32_MAX) {
+		if (parse_u64(tok, 0, INT32_MAX, &v)) {
 			log_error("%s %s: '%s' is not a number", what, arg, tok);
 			err = -EINVAL;
 			break;
@@ -109,7 +98,7 @@ static int parse_list(const char *what, const char *arg, uint32_t **out, size_t 
 static int parse_entries(const char *what, const char *arg, uint32_t *out)
 {
 	uint64_t v;
-	if (parse_u64(arg, &v) || v < 64 || v > (1u << 26)) {
+	if (parse_u64(arg, 64, 1u << 26, &v)) {
 		log_error("%s %s: not a capacity between 64 and %u", what, arg, 1u << 26);
 		return -EINVAL;
 	}
@@ -179,25 +168,23 @@ static const struct option record_long[] = {
 static int parse_one(struct record_opts *o, int c, const char *arg, const char **fmt)
 {
 	uint64_t v;
-	char *end;
 	switch (c) {
 	case 'F':
-		if (parse_u64(arg, &v) || v == 0) {
+		if (parse_u64(arg, 1, UINT64_MAX, &v)) {
 			log_error("-F %s: the frequency must be a positive number of Hz", arg);
 			return -EINVAL;
 		}
 		o->frequency = v;
 		return 0;
 	case 'c':
-		if (parse_u64(arg, &v) || v == 0) {
+		if (parse_u64(arg, 1, UINT64_MAX, &v)) {
 			log_error("-c %s: the period must be a positive number of events", arg);
 			return -EINVAL;
 		}
 		o->period = v;
 		return 0;
 	case 'd':
-		o->duration = strtod(arg, &end);
-		if (*end || end == arg || !(o->duration > 0) || !isfinite(o->duration)) {
+		if (parse_double(arg, 0, DBL_MAX, &o->duration) || o->duration == 0) {
 			log_error("-d %s: the duration must be a positive number of seconds", arg);
 			return -EINVAL;
 		}
@@ -271,7 +258,7 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		o->time = RECORD_TIME_WALL;
 		return 0;
 	case OPT_OFF_CPU_MIN:
-		if (parse_u64(arg, &v) || v > 60000000) {
+		if (parse_u64(arg, 0, 60000000, &v)) {
 			log_error("--off-cpu-min-us %s: not a number of microseconds (at most a minute)", arg);
 			return -EINVAL;
 		}
@@ -284,8 +271,7 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		o->no_python = true;
 		return 0;
 	case OPT_DEBUGINFOD_DEADLINE:
-		o->debuginfod_deadline = strtod(arg, &end);
-		if (*end || end == arg || !(o->debuginfod_deadline >= 0) || !isfinite(o->debuginfod_deadline)) {
+		if (parse_double(arg, 0, DBL_MAX, &o->debuginfod_deadline)) {
 			log_error("--debuginfod-deadline %s: not a number of seconds", arg);
 			return -EINVAL;
 		}
@@ -307,7 +293,7 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		}
 		return 0;
 	case OPT_UNWIND_ROWS:
-		if (parse_u64(arg, &v) || v < 1024 || v > (1u << 27)) {
+		if (parse_u64(arg, 1024, 1u << 27, &v)) {
 			log_error("--unwind-rows %s: not a capacity between 1024 and %u", arg, 1u << 27);
 			return -EINVAL;
 		}

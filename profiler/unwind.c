@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/clock.h"
 #include "base/hashtab.h"
 #include "symbolize/cfi.h"
 #include "symbolize/elfsym.h"
@@ -71,13 +72,6 @@ struct unwind {
 	struct u64map procs;   /* pid -> struct proc * */
 	struct unwind_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, struct unwind **out)
 {
@@ -205,7 +199,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const struct f
 	struct cfi_table ct;
 	char root[64];
 	bool from_debug = false;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	int err;
 	if (fd >= 0) {
 		size_t n = procmaps_dir("/proc", f->pid, f->tid, root, sizeof(root));
@@ -214,7 +208,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const struct f
 	} else {
 		err = cfi_compile_image(f->image, f->image_size, &ct);
 	}
-	u->st.compile_ns += now_ns() - t0;
+	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
 	install_table(u, t, err, &ct);
 }
@@ -468,10 +462,10 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 		close(fd);
 		return;
 	}
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	bool from_debug;
 	f->err = compile_file(fd, pl->debug_root, "", path, &f->ct, &from_debug);
-	pl->compile_ns += now_ns() - t0;
+	pl->compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;
 	bool interp = follow && elfsym_interpreter(fd, next, sizeof(next)) == 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/errmsg.h"
 #include "base/hashtab.h"
 #include "bpf/scorch.h"
 #include "procmaps.h"
@@ -200,16 +201,6 @@ static int peek_u64(uint32_t pid, uint64_t addr, uint64_t *out)
 	return peek(pid, addr, out, sizeof(*out));
 }
 
-static int set_why(char *why, size_t len, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int set_why(char *why, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 /* The symbols of an interpreter's file that the walk needs (file addresses). */
 struct py_symbols {
 	uint64_t runtime, version, eval, eval_size, cold, cold_size;
@@ -322,17 +313,17 @@ static int check_layout(uint32_t pid, const struct python_layout *l, char *why, 
 	uint64_t interp, ts, back;
 	int err;
 	if ((err = peek_u64(pid, l->interp_head, &interp)))
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "_PyRuntime unreadable");
+		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "_PyRuntime unreadable");
 	if (!interp)
 		return -EAGAIN;
 	if ((err = peek_u64(pid, interp + l->interp_threads_head, &ts)))
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "interpreter state unreadable");
+		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "interpreter state unreadable");
 	if (!ts)
 		return -EAGAIN;
 	if ((err = peek_u64(pid, ts + l->tstate_interp, &back)))
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "thread state unreadable");
+		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "thread state unreadable");
 	if (back != interp)
-		return set_why(why, whylen, -EPROTO, "its thread state does not point back to its interpreter");
+		return errmsg_set(why, whylen, -EPROTO, "its thread state does not point back to its interpreter");
 	return 0;
 }
 
@@ -352,11 +343,11 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 	uint8_t d[DEBUG_OFFSETS_LEN];
 	int err = peek(pid, runtime, d, sizeof(d));
 	if (err)
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "_Py_DebugOffsets unreadable");
+		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets unreadable");
 	if (memcmp(d, DEBUG_COOKIE, 8))
-		return set_why(why, whylen, -EPROTO, "no _Py_DebugOffsets at _PyRuntime (3.%u)", minor);
+		return errmsg_set(why, whylen, -EPROTO, "no _Py_DebugOffsets at _PyRuntime (3.%u)", minor);
 	if (minor != 13)
-		return set_why(why, whylen, -ENOTSUP,
+		return errmsg_set(why, whylen, -ENOTSUP,
 			       "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's, the one known", minor);
 	uint64_t v[] = { dbg_u64(d, D_RT_INTERP_HEAD), dbg_u64(d, D_IS_THREADS_HEAD), dbg_u64(d, D_TS_NEXT),
 			 dbg_u64(d, D_TS_INTERP), dbg_u64(d, D_TS_CURRENT_FRAME), dbg_u64(d, D_TS_NATIVE_TID),
@@ -364,10 +355,10 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 			 dbg_u64(d, D_FR_OWNER), dbg_u64(d, D_CO_ADAPTIVE) };
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (v[i] > 0xfff0)
-			return set_why(why, whylen, -EPROTO, "_Py_DebugOffsets gives an offset of %" PRIu64, v[i]);
+			return errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets gives an offset of %" PRIu64, v[i]);
 	if (dbg_u64(d, D_FR_OWNER) >= 72 || dbg_u64(d, D_FR_INSTR) > 64 || dbg_u64(d, D_FR_PREVIOUS) > 64 ||
 	    dbg_u64(d, D_FR_EXECUTABLE) > 64)
-		return set_why(why, whylen, -EPROTO, "_Py_DebugOffsets puts frame fields past 72 bytes");
+		return errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets puts frame fields past 72 bytes");
 	memset(l, 0, sizeof(*l));
 	l->interp_head = runtime + v[0];
 	l->interp_threads_head = (uint16_t)v[1];
@@ -425,10 +416,10 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 		return err;
 	uint32_t version = 0, minor;
 	if (sy.has_version && (err = peek(pid, bias + sy.version, &version, sizeof(version))))
-		return err == -ESRCH ? err : set_why(why, whylen, -EPROTO, "Py_Version unreadable: %s", strerror(-err));
+		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "Py_Version unreadable: %s", strerror(-err));
 	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
 	if ((version >> 24) != 3 && sy.has_version)
-		return set_why(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
+		return errmsg_set(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
 	struct python_layout l = { 0 };
 	struct code_layout cl = { 0 };
 	if (minor >= 13) {
@@ -440,7 +431,7 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 			if (tables[i].minor == minor)
 				t = &tables[i];
 		if (!t)
-			return set_why(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 and later are)", minor);
+			return errmsg_set(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 and later are)", minor);
 		l = t->walk;
 		cl = t->code;
 		l.interp_head = bias + sy.runtime + t->runtime_interp_head;
