@@ -196,6 +196,34 @@ if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
 	echo
 fi
 
+f=$dir/python.tsv
+if [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -gt 1 ]; then
+	echo "## Python frames ($(nreps "$f") runs each)"
+	echo
+	echo "tests/bench/python_cost.sh: a fixed amount of pure-Python work under a 20-deep Python stack"
+	echo "(Debian's python3.11, pinned to CPU 0), alone and under \`scorch record -F 999 -C 0\` with and"
+	echo "without \`--no-python\`, interleaved: the workload's CPU seconds, the sampler's time per run"
+	echo "from the kernel's BPF statistics (every sample on CPU 0 is the workload's), and the verifier's"
+	echo "figures for the sampling program."
+	echo
+	echo "| configuration | workload CPU s (min / median / max) | vs alone | sampler µs per sample (median) | verified in (median) | instructions verified |"
+	echo "|---|---|---|---|---|---|"
+	base=$(vals "$f" base cpu_s | median)
+	for c in base nopy py; do
+		case $c in
+		base) l="no profiler" ;;
+		nopy) l="scorch record --no-python" ;;
+		py) l="scorch record (Python frames)" ;;
+		esac
+		m=$(vals "$f" "$c" cpu_s | stats)
+		ns=$(vals "$f" "$c" ns_per_run | median)
+		vt=$(vals "$f" "$c" verify_ms | median)
+		ni=$(vals "$f" "$c" verified_insns | median)
+		echo "| $l | $(echo "$m" | awk '{ printf "%.3f / %.3f / %.3f", $1, $2, $3 }') | $(echo "$m" | awk -v b="$base" '{ printf "%.3f", $2 / b }') | $([ "$c" = base ] && echo - || awk -v n="$ns" 'BEGIN { printf "%.2f", n / 1000 }') | $([ "$c" = base ] && echo - || echo "$vt ms") | $([ "$c" = base ] && echo - || echo "$ni") |"
+	done
+	echo
+fi
+
 f=$dir/convert.tsv
 if [ -s "$f" ]; then
 	echo "## Rendering and memory against unique stacks (\`scorch convert\`, $(awk 'NR > 1 { if ($1 > m) m = $1 } END { print m + 0 }' "$f") runs each)"
