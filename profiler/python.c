@@ -23,11 +23,12 @@ struct pytrack {
 	struct capture *c;
 	int map_fd;
 	struct pyframes *pf;
-	struct u64map tried; /* pid << 32 | gen -> looks taken; PYTRACK_DONE when decided */
+	struct u64map tried; /* pid << 32 | gen -> PYTRACK_LOOKING or PYTRACK_DONE */
 	struct pytrack_stats st;
 };
 
-#define PYTRACK_DONE 0xffu
+#define PYTRACK_LOOKING 1 /* not found to be Python yet, or its layout not checked yet */
+#define PYTRACK_DONE 2
 
 static uint64_t key_of(uint32_t pid, uint32_t gen)
 {
@@ -106,9 +107,8 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 
 void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struct procmaps *m)
 {
-	uint64_t key = key_of(pid, gen), *tries = u64map_get(&t->tried, key);
-	uint64_t n = tries ? *tries : 0;
-	if (!m || n == PYTRACK_DONE)
+	uint64_t key = key_of(pid, gen), *state = u64map_get(&t->tried, key);
+	if (!m || (state && *state == PYTRACK_DONE))
 		return;
 	/* An announcement read after the process exec'd again (the command's
 	 * first sample can come before its exec) is not for the image mapped now. */
@@ -122,7 +122,7 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struc
 	struct py_proc p;
 	bool known = pyframes_known(t->pf, pid, gen);
 	int err = pyframes_attach(t->pf, pid, gen, m, &l, why, sizeof(why));
-	if (!err || err == -EINPROGRESS) {
+	if ((!err || err == -EINPROGRESS) && !known) {
 		/* Walked from now on; checked at a later look if not yet. */
 		to_bpf(gen, &l, &p);
 		if (bpf_map_update_elem(t->map_fd, &pid, &p, BPF_ANY)) {
@@ -130,7 +130,7 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struc
 			t->st.unavailable++;
 			pyframes_forget(t->pf, pid, gen);
 			err = -ENOSPC;
-		} else if (!known) {
+		} else {
 			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
 				  l.version >> 8 & 0xff);
 			t->st.processes++;
@@ -140,11 +140,10 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struc
 		t->st.unavailable++;
 		if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
 			bpf_map_delete_elem(t->map_fd, &pid);
-	} else if (err != -ENOENT && err != -EEXIST && err != -ESRCH) {
+	} else if (err && err != -EINPROGRESS && err != -ENOENT && err != -EEXIST && err != -ESRCH) {
 		log_debug("pid %" PRIu32 ": Python: %s", pid, strerror(-err));
 	}
-	n = err == -ENOENT || err == -EINPROGRESS ? n + 1 : PYTRACK_DONE; /* not Python yet, or not checked yet */
-	u64map_put(&t->tried, key, n);
+	u64map_put(&t->tried, key, err == -ENOENT || err == -EINPROGRESS ? PYTRACK_LOOKING : PYTRACK_DONE);
 }
 
 void pytrack_sweep(struct pytrack *t)

@@ -186,7 +186,8 @@ void pyframes_forget(struct pyframes *pf, uint32_t pid, uint32_t gen)
 	proc_free(p);
 }
 
-/* Reads len bytes at addr of pid's memory: 0, -ESRCH (gone) or -EFAULT. */
+/* Reads len bytes at addr of pid's memory: 0, -ESRCH (gone), -EPERM (not
+ * ours to read) or -EFAULT. */
 static int peek(uint32_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
