@@ -37,6 +37,7 @@ struct agent_pending {
 	char name[64];
 };
 
+struct session;
 struct unwind;
 
 struct dbgd;
@@ -59,7 +60,7 @@ struct agent {
 	uint32_t offcpu_count_cap; /* --off-cpu: capacity of each window's off-CPU counts */
 	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
 	struct pytrack *py;     /* Python frames; NULL with --no-python */
-	uint64_t unw_swept_ms;  /* when exited processes' tables were last released */
+	struct session *ss;     /* process announcements: symbolizer, unwinder, Python */
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_drop;
 };

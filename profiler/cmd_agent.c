@@ -22,6 +22,7 @@
 
 #include "agent_window.h"
 #include "python.h"
+#include "session.h"
 #include "unwind.h"
 #include "base/fdlimit.h"
 #include "cmd.h"
@@ -136,7 +137,8 @@ static int new_symbolizer(struct agent *a)
 	return symbolizer_new(&so, &a->sym);
 }
 
-static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
+/* Before a process is read (session.h): its labels; non-zero when it is gone. */
+static int admit(void *ctx, uint32_t pid, uint32_t gen)
 {
 	struct agent *a = ctx;
 	char path[64], comm[32] = "";
@@ -147,17 +149,7 @@ static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
 			comm[strcspn(comm, "\n")] = '\0';
 		fclose(f);
 	}
-	int err = agent_procs_track(a->procs, pid, gen, comm);
-	if (err == -ESRCH)
-		return;
-	/* Tables first: until they are in, its stacks are walked with frame pointers. */
-	if (a->unw && (err = unwind_track(a->unw, pid, gen)) && err != -ESRCH)
-		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
-	err = symbolizer_track(a->sym, pid, gen);
-	if (err && err != -ESRCH)
-		log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
-	if (a->py && !err)
-		pytrack_announce(a->py, pid, gen, symbolizer_maps(a->sym, pid, gen));
+	return agent_procs_track(a->procs, pid, gen, comm) == -ESRCH;
 }
 
 /* SIGHUP: the options again (defaults, --config, command line).  What needs
@@ -295,12 +287,17 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	a->unw_swept_ms = agent_now_ms();
+	struct session_parts parts = { .sym = a->sym, .unw = a->unw, .py = a->py, .admit = admit, .ctx = a };
+	if ((err = session_new(&parts, &a->ss))) {
+		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
+		return err;
+	}
 	return capture_start(a->c, msg, msglen);
 }
 
 static void teardown(struct agent *a)
 {
+	session_free(a->ss);
 	unwind_free(a->unw);
 	pytrack_free(a->py);
 	capture_free(a->c);
@@ -324,16 +321,11 @@ static int run(struct agent *a, int argc, char **argv)
 	while (!stop_signal) {
 		uint64_t now = agent_now_ms();
 		int timeout = now >= end ? 0 : end - now > 200 ? 200 : (int)(end - now);
-		if ((err = capture_poll(a->c, timeout, on_proc, a))) {
+		err = capture_poll(a->c, timeout, session_on_proc, a->ss);
+		session_update(a->ss);
+		if (err) {
 			log_error("agent: polling the ring buffer: %s", strerror(-err));
 			return err;
-		}
-		if (agent_now_ms() - a->unw_swept_ms >= 1000) { /* tables of exited processes */
-			if (a->unw)
-				unwind_sweep(a->unw);
-			if (a->py)
-				pytrack_sweep(a->py);
-			a->unw_swept_ms = agent_now_ms();
 		}
 		if (reload_signal) {
 			reload_signal = 0;
@@ -351,7 +343,8 @@ static int run(struct agent *a, int argc, char **argv)
 	}
 	/* The last, partial window: written and, if the server answers, pushed
 	 * (backoff or not); what is not sent waits in the spool for the next start. */
-	capture_poll(a->c, 0, on_proc, a);
+	capture_poll(a->c, 0, session_on_proc, a->ss);
+	session_update(a->ss);
 	if ((err = agent_window_close(a, from, time(NULL))))
 		return err;
 	agent_pusher_stop(a->pusher, 5000, &a->pushed_before);

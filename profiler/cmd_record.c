@@ -34,6 +34,7 @@
 #include "output.h"
 #include "python.h"
 #include "record_opts.h"
+#include "session.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
@@ -144,54 +145,10 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->python_threads = 16384; /* an LRU: threads beyond it are searched for again */
 }
 
-/* What each process announcement updates.  Announcements are handled a
- * poll's batch at a time, each (pid, gen) once: a process is announced at
- * exec, at each executable mmap and on its 2nd, 4th ... sample, and when
- * the reader falls behind (a slow machine, a sanitizer build) one reading
- * of its maps serves them all. */
-struct record_ctx {
-	struct symbolizer *sym;
-	struct unwind *unw; /* NULL with --unwind fp */
-	struct pytrack *py; /* NULL with --no-python */
-	uint64_t *pending;  /* pid << 32 | gen, in arrival order */
-	size_t npending, cap;
-	struct u64map seen; /* the same, for the batch */
-};
-
-static void on_proc(void *ctx, uint32_t pid, uint32_t gen)
-{
-	struct record_ctx *rc = ctx;
-	uint64_t key = (uint64_t)pid << 32 | gen;
-	if (u64map_get(&rc->seen, key))
-		return;
-	if (!array_grow(&rc->pending, &rc->cap, rc->npending + 1, sizeof(*rc->pending)) &&
-	    !u64map_put(&rc->seen, key, 1))
-		rc->pending[rc->npending++] = key;
-}
-
-/* Handles the batch of announcements the last poll collected. */
-static void track_pending(struct record_ctx *rc)
-{
-	for (size_t i = 0; i < rc->npending; i++) {
-		uint32_t pid = (uint32_t)(rc->pending[i] >> 32), gen = (uint32_t)rc->pending[i];
-		int err;
-		/* Tables first: until they are in, the process's stacks are walked with frame pointers. */
-		if (rc->unw && (err = unwind_track(rc->unw, pid, gen)) && err != -ESRCH)
-			log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
-		err = symbolizer_track(rc->sym, pid, gen);
-		if (err && err != -ESRCH)
-			log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
-		if (rc->py && !err)
-			pytrack_announce(rc->py, pid, gen, symbolizer_maps(rc->sym, pid, gen));
-		u64map_del(&rc->seen, rc->pending[i]);
-	}
-	rc->npending = 0;
-}
-
 /* Samples until the duration passes, the command exits or a signal comes. */
-static int run_loop(struct capture *c, struct record_ctx *rc, const struct record_opts *o, struct workload *w)
+static int run_loop(struct capture *c, struct session *ss, const struct record_opts *o, struct workload *w)
 {
-	double start = clock_s(CLOCK_MONOTONIC), swept = start;
+	double start = clock_s(CLOCK_MONOTONIC);
 	while (!stop_signal) {
 		int timeout = 200;
 		if (o->duration > 0) {
@@ -201,21 +158,14 @@ static int run_loop(struct capture *c, struct record_ctx *rc, const struct recor
 			if (left * 1000 < timeout)
 				timeout = (int)(left * 1000) + 1;
 		}
-		int err = capture_poll(c, timeout, on_proc, rc);
-		track_pending(rc);
+		int err = capture_poll(c, timeout, session_on_proc, ss);
+		session_update(ss);
 		if (err) {
 			log_error("record: polling the ring buffer: %s", strerror(-err));
 			return err;
 		}
 		if (w && workload_reap(w, false))
 			break;
-		if (clock_s(CLOCK_MONOTONIC) - swept > 1.0) { /* tables of exited processes */
-			if (rc->unw)
-				unwind_sweep(rc->unw);
-			if (rc->py)
-				pytrack_sweep(rc->py);
-			swept = clock_s(CLOCK_MONOTONIC);
-		}
 	}
 	return 0;
 }
@@ -539,7 +489,9 @@ struct recording {
 	struct symbolizer *sym;
 	struct capture *c;
 	struct unwind_preload *preload;
-	struct record_ctx rc; /* rc.unw, rc.py: NULL when not in use */
+	struct unwind *unw;   /* NULL with --unwind fp */
+	struct pytrack *py;   /* NULL with --no-python */
+	struct session *ss;   /* every process announcement goes here */
 	struct profile *p;
 	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
 };
@@ -581,7 +533,6 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up symbolization: %s", strerror(-err));
 		return err;
 	}
-	r->rc.sym = r->sym;
 	/* After the fork: the command keeps the limits it was given. */
 	if ((err = fdlimit_raise(NULL)))
 		log_debug("record: cannot raise the limit on open files: %s", strerror(-err));
@@ -609,14 +560,19 @@ static int recording_open(struct recording *r)
 	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
 		  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
 	struct capture_unwind_maps um;
-	if (co.unwind_dwarf && (err = capture_unwind_maps(r->c, &um) ?: unwind_new(&um, o->debug_root, &r->rc.unw))) {
+	if (co.unwind_dwarf && (err = capture_unwind_maps(r->c, &um) ?: unwind_new(&um, o->debug_root, &r->unw))) {
 		log_error("record: cannot map the unwind table: %s", strerror(-err));
 		return err;
 	}
-	unwind_preload_finish(r->rc.unw, r->preload);
+	unwind_preload_finish(r->unw, r->preload);
 	r->preload = NULL;
-	if (co.python && (err = pytrack_new(r->c, &r->rc.py))) {
+	if (co.python && (err = pytrack_new(r->c, &r->py))) {
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
+		return err;
+	}
+	struct session_parts parts = { .sym = r->sym, .unw = r->unw, .py = r->py };
+	if ((err = session_new(&parts, &r->ss))) {
+		log_error("record: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -642,14 +598,14 @@ static int recording_sample(struct recording *r)
 		workload_reap(r->wp, true);
 		return err;
 	}
-	if ((err = run_loop(r->c, &r->rc, &r->o, r->wp)))
+	if ((err = run_loop(r->c, r->ss, &r->o, r->wp)))
 		return err;
 	if (r->wp && stop_signal && !r->wp->exited)
 		kill(r->wp->pid, stop_signal);
 	capture_stop(r->c);
 	r->t1 = clock_s(CLOCK_MONOTONIC);
-	capture_poll(r->c, 0, on_proc, &r->rc);
-	track_pending(&r->rc);
+	capture_poll(r->c, 0, session_on_proc, r->ss);
+	session_update(r->ss);
 	return 0;
 }
 
@@ -672,7 +628,7 @@ static int recording_write(struct recording *r)
 		.per_thread = o->per_thread,
 		.files_loaded = r->dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
-		.python = pytrack_frames(r->rc.py),
+		.python = pytrack_frames(r->py),
 	};
 	if ((err = o->time == RECORD_TIME_CPU ? build_profile(r->c, r->sym, &bo, r->p, &bs)
 					      : build_time(r->c, r->sym, o, &bo, r->p, &bs))) {
@@ -690,8 +646,8 @@ static int recording_write(struct recording *r)
 	if ((err = output_write(r->p, o->output, o->format, &o->write)))
 		return err;
 	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0);
-	report_unwind(o, stats, r->rc.unw);
-	report_python(stats, r->rc.py);
+	report_unwind(o, stats, r->unw);
+	report_python(stats, r->py);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
@@ -704,10 +660,9 @@ static void recording_release(struct recording *r)
 	if (r->wp && !r->wp->exited)
 		workload_abort(r->wp);
 	unwind_preload_finish(NULL, r->preload);
-	free(r->rc.pending);
-	u64map_release(&r->rc.seen);
-	unwind_free(r->rc.unw);
-	pytrack_free(r->rc.py);
+	session_free(r->ss);
+	unwind_free(r->unw);
+	pytrack_free(r->py);
 	capture_free(r->c);
 	symbolizer_free(r->sym);
 	dbgd_free(r->dbgd);
@@ -722,7 +677,6 @@ int cmd_record(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	u64map_init(&r.rc.seen);
 	log_verbose = r.o.verbose;
 	libbpf_set_print(libbpf_log);
 	if (!recording_open(&r) && !recording_sample(&r) && !recording_write(&r)) {

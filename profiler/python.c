@@ -10,7 +10,6 @@
 #include "base/array.h"
 #include "base/hashtab.h"
 #include "log.h"
-#include "symbolize/procmaps.h"
 
 /* A process is looked at at each of its announcements (exec, library
  * loads, its 1st, 2nd, 4th ... sample) until it is found to be Python:
@@ -105,10 +104,10 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 	p->owner_cstack = l->owner_cstack;
 }
 
-void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struct procmaps *m)
+void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t pid, uint32_t gen)
 {
 	uint64_t key = key_of(pid, gen), *state = u64map_get(&t->tried, key);
-	if (!m || (state && *state == PYTRACK_DONE))
+	if (state && *state == PYTRACK_DONE)
 		return;
 	/* An announcement read after the process exec'd again (the command's
 	 * first sample can come before its exec) is not for the image mapped now. */
@@ -121,7 +120,7 @@ void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struc
 	char why[160] = "";
 	struct py_proc p;
 	bool known = pyframes_known(t->pf, pid, gen);
-	int err = pyframes_attach(t->pf, pid, gen, m, &l, why, sizeof(why));
+	int err = pyframes_attach(t->pf, sym, pid, gen, &l, why, sizeof(why));
 	if ((!err || err == -EINPROGRESS) && !known) {
 		/* Walked from now on; checked at a later look if not yet. */
 		to_bpf(gen, &l, &p);

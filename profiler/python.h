@@ -14,6 +14,8 @@
 #include "profiler/capture.h"
 #include "symbolize/python.h"
 
+struct symbolizer;
+
 struct pytrack;
 
 /* Hooks into c (capture_on_python); c must have been opened with
@@ -22,9 +24,9 @@ int pytrack_new(struct capture *c, struct pytrack **out);
 void pytrack_free(struct pytrack *t);
 /* The code objects read so far, for build_opts.python. */
 struct pyframes *pytrack_frames(struct pytrack *t);
-/* A process announcement: finds out whether (pid, gen), whose executable
- * mappings are m (the symbolizer's snapshot), is Python. */
-void pytrack_announce(struct pytrack *t, uint32_t pid, uint32_t gen, const struct procmaps *m);
+/* A process announcement: finds out whether (pid, gen) is Python, from the
+ * mappings and files sym has for it (call it after symbolizer_track). */
+void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
 /* Stops walking processes that have exited (gone from the BPF process
  * table); their code objects stay for build. */
 void pytrack_sweep(struct pytrack *t);

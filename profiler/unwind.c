@@ -24,10 +24,13 @@
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/hashtab.h"
+#include "rowspace.h"
 #include "symbolize/cfi.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfo.h"
+#include "symbolize/elfseg.h"
 #include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
 
 /* The BPF rows are cfi rows, byte for byte. */
 _Static_assert(sizeof(struct cfi_row) == sizeof(struct unwind_row), "row size");
@@ -44,12 +47,12 @@ _Static_assert(SAME(CFI_CFA_GAP, UNWIND_CFA_GAP) && SAME(CFI_CFA_RSP, UNWIND_CFA
 _Static_assert(SAME(CFI_RBP_UNCHANGED, UNWIND_RBP_UNCHANGED) && SAME(CFI_RBP_CFA_OFFSET, UNWIND_RBP_CFA_OFFSET),
 	       "rbp types");
 
-/* One mapped file's table: its rows live in the BPF array at [first, first + nrows). */
+/* One mapped file's table: its rows live in the BPF array at [first, first + nrows).
+ * A file is the symbolizer's file (symbolizer_mapping): the same identity. */
 struct table {
-	uint64_t dev, ino, size;
-	int64_t mtime_ns;      /* dev 0, ino 0: the [vdso] */
-	uint32_t first, nrows; /* nrows 0: no rows (no CFI, or no room) */
-	struct cfi_segment *segs;
+	uint64_t dev, ino, mtime; /* all 0: the [vdso] */
+	uint32_t first, nrows;    /* nrows 0: no rows (no CFI, or no room) */
+	struct elf_segment *segs;
 	size_t nsegs;
 	uint32_t refs; /* tracked processes mapping it */
 	bool live;     /* the slot is in use */
@@ -66,6 +69,7 @@ struct unwind {
 	const char *debug_root; /* NULL: debuginfo's default */
 	struct unwind_row *rows; /* the BPF array, mapped */
 	size_t map_len;
+	struct rowspace space; /* which rows are in use */
 	struct table *tables;
 	size_t ntables, cap_tables;
 	struct u64map by_file; /* hash of the file's key -> table index */
@@ -90,29 +94,10 @@ int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, s
 	}
 	u64map_init(&u->by_file);
 	u64map_init(&u->procs);
+	rowspace_init(&u->space, maps->rows_cap);
 	u->st.rows_cap = maps->rows_cap;
 	*out = u;
 	return 0;
-}
-
-/* First fit: the lowest row index with n free rows after it, or -ENOSPC. */
-static int64_t alloc_rows(const struct unwind *u, uint32_t n)
-{
-	uint64_t at = 0;
-	for (;;) {
-		bool moved = false;
-		for (size_t i = 0; i < u->ntables; i++) {
-			const struct table *t = &u->tables[i];
-			if (t->live && t->nrows && t->first < at + n && at < (uint64_t)t->first + t->nrows) {
-				at = (uint64_t)t->first + t->nrows;
-				moved = true;
-			}
-		}
-		if (at + n > u->m.rows_cap)
-			return -ENOSPC;
-		if (!moved)
-			return (int64_t)at;
-	}
 }
 
 static uint64_t code_bytes(const struct cfi_table *t)
@@ -168,7 +153,7 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 	t->segs = ct.segs; /* kept for the bias of each mapping */
 	t->nsegs = ct.nsegs;
 	ct.segs = NULL;
-	int64_t at = ct.n && ct.n < UNWIND_MAX_FILE_ROWS ? alloc_rows(u, (uint32_t)ct.n) : -ENOSPC;
+	int64_t at = ct.n && ct.n < UNWIND_MAX_FILE_ROWS ? rowspace_alloc(&u->space, (uint32_t)ct.n) : -ENOSPC;
 	if (at < 0) {
 		if (ct.n)
 			u->st.table_full++;
@@ -184,58 +169,40 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 	cfi_table_release(&ct);
 }
 
-/* Where a mapped file is found: its path in process pid, or the vdso image
- * (path NULL). */
-struct file_ref {
-	uint32_t pid, tid; /* tid: a live thread standing in for an exited leader, else 0 */
-	const char *path;
-	const void *image;
-	size_t image_size;
-};
-
-/* Compiles and uploads one file's table into slot t (live, refs 0). */
-static void load_table(struct unwind *u, struct table *t, int fd, const struct file_ref *f)
+/* Compiles and uploads into slot t (live, refs 0) the table of the file
+ * open at fd (path in the process whose root directory is root), or with
+ * fd -1 of the vdso image. */
+static void load_table(struct unwind *u, struct table *t, int fd, const char *root, const char *path,
+		       const void *image, size_t image_size)
 {
 	struct cfi_table ct;
-	char root[64];
 	bool from_debug = false;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	int err;
-	if (fd >= 0) {
-		size_t n = procmaps_dir("/proc", f->pid, f->tid, root, sizeof(root));
-		snprintf(root + n, sizeof(root) - n, "/root");
-		err = compile_file(fd, u->debug_root, root, f->path, &ct, &from_debug);
-	} else {
-		err = cfi_compile_image(f->image, f->image_size, &ct);
-	}
+	int err = fd >= 0 ? compile_file(fd, u->debug_root, root, path, &ct, &from_debug)
+			  : cfi_compile_image(image, image_size, &ct);
 	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
 	install_table(u, t, err, &ct);
 }
 
-static uint64_t file_hash(uint64_t dev, uint64_t ino, uint64_t size, int64_t mtime_ns)
+static uint64_t file_hash(uint64_t dev, uint64_t ino, uint64_t mtime)
 {
-	uint64_t k[4] = { dev, ino, size, (uint64_t)mtime_ns };
+	uint64_t k[3] = { dev, ino, mtime };
 	return hash_bytes(k, sizeof(k), 0x756e77696e64ULL);
 }
 
-static int64_t mtime_ns(const struct stat *sb)
+/* The loaded table of file (dev, ino, mtime), or -1. */
+static int64_t find_table(struct unwind *u, uint64_t dev, uint64_t ino, uint64_t mtime)
 {
-	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-}
-
-/* The loaded table of the file sb describes, or -1. */
-static int64_t find_table(struct unwind *u, const struct stat *sb, int64_t mtime)
-{
-	uint64_t *idx = u64map_get(&u->by_file, file_hash(sb->st_dev, sb->st_ino, (uint64_t)sb->st_size, mtime));
+	uint64_t *idx = u64map_get(&u->by_file, file_hash(dev, ino, mtime));
 	if (!idx)
 		return -1;
 	const struct table *t = &u->tables[*idx];
-	return t->dev == sb->st_dev && t->ino == sb->st_ino && t->mtime_ns == mtime ? (int64_t)*idx : -1;
+	return t->dev == dev && t->ino == ino && t->mtime == mtime ? (int64_t)*idx : -1;
 }
 
-/* A new live slot for the file sb describes (its table not loaded yet). Its index, or -ENOMEM. */
-static int64_t new_table(struct unwind *u, const struct stat *sb, int64_t mtime)
+/* A new live slot for file (dev, ino, mtime), its table not loaded yet. Its index, or -ENOMEM. */
+static int64_t new_table(struct unwind *u, uint64_t dev, uint64_t ino, uint64_t mtime)
 {
 	size_t slot = 0;
 	while (slot < u->ntables && u->tables[slot].live)
@@ -246,28 +213,27 @@ static int64_t new_table(struct unwind *u, const struct stat *sb, int64_t mtime)
 		u->ntables++;
 	}
 	struct table *t = &u->tables[slot];
-	*t = (struct table){ .dev = sb->st_dev, .ino = sb->st_ino, .size = (uint64_t)sb->st_size, .mtime_ns = mtime,
-			     .live = true };
-	if (u64map_put(&u->by_file, file_hash(sb->st_dev, sb->st_ino, (uint64_t)sb->st_size, mtime), slot)) {
+	*t = (struct table){ .dev = dev, .ino = ino, .mtime = mtime, .live = true };
+	if (u64map_put(&u->by_file, file_hash(dev, ino, mtime), slot)) {
 		t->live = false;
 		return -ENOMEM;
 	}
 	return (int64_t)slot;
 }
 
-/* The table for a file (fd, or the vdso image when fd < 0), loaded on first
- * sight. Its index, or -errno. */
-static int64_t get_table(struct unwind *u, int fd, const struct file_ref *f)
+/* The table of the file behind mapping sm ([vdso]: our own image, the same
+ * in every process of this kernel and of the target's size), loaded on
+ * first sight. Its index, or -errno. */
+static int64_t get_table(struct unwind *u, const struct sym_mapping *sm)
 {
-	struct stat sb = { 0 };
-	if (fd >= 0 && fstat(fd, &sb))
-		return -errno;
-	int64_t mtime = fd >= 0 ? mtime_ns(&sb) : 0;
-	int64_t idx = find_table(u, &sb, mtime);
-	if (idx >= 0)
-		return idx;
-	if ((idx = new_table(u, &sb, mtime)) >= 0)
-		load_table(u, &u->tables[idx], fd, f);
+	const void *image = NULL;
+	if (sm->vdso && !(image = (const void *)getauxval(AT_SYSINFO_EHDR)))
+		return -ENOENT;
+	if (!sm->vdso && sm->fd < 0)
+		return -ENOENT; /* anonymous (JIT), or unreachable: frame pointers */
+	int64_t idx = find_table(u, sm->dev, sm->ino, sm->mtime);
+	if (idx < 0 && (idx = new_table(u, sm->dev, sm->ino, sm->mtime)) >= 0)
+		load_table(u, &u->tables[idx], sm->fd, sm->root, sm->map->path, image, sm->map->end - sm->map->start);
 	return idx;
 }
 
@@ -276,40 +242,18 @@ static void unref_table(struct unwind *u, uint32_t idx)
 	struct table *t = &u->tables[idx];
 	if (--t->refs)
 		return;
-	u64map_del(&u->by_file, file_hash(t->dev, t->ino, t->size, t->mtime_ns));
+	u64map_del(&u->by_file, file_hash(t->dev, t->ino, t->mtime));
+	if (t->nrows)
+		rowspace_free(&u->space, t->first);
 	u->st.rows -= t->nrows;
 	free(t->segs);
 	memset(t, 0, sizeof(*t));
 }
 
-/* This process's [vdso]: the same image in every process of this kernel. */
-static int64_t vdso_table(struct unwind *u, const struct procmap *pm)
+/* Fills one mapping entry for sm; false when the mapping has no table. */
+static bool add_mapping(struct unwind *u, const struct sym_mapping *sm, struct proc *p, struct unwind_mapping *m)
 {
-	const void *image = (const void *)getauxval(AT_SYSINFO_EHDR);
-	if (!image)
-		return -ENOENT;
-	/* Our own vdso has the size of the target's (one image per kernel). */
-	struct file_ref f = { .image = image, .image_size = pm->end - pm->start };
-	return get_table(u, -1, &f);
-}
-
-/* Fills one mapping entry for pm; false when the mapping has no table. */
-static bool add_mapping(struct unwind *u, uint32_t pid, uint32_t tid, const struct procmap *pm, struct proc *p,
-			struct unwind_mapping *m)
-{
-	int64_t idx;
-	if (!strcmp(pm->path, "[vdso]")) {
-		idx = vdso_table(u, pm);
-	} else if (pm->path[0] == '/') {
-		int fd = procmap_open("/proc", pid, tid, pm);
-		if (fd < 0)
-			return false;
-		struct file_ref f = { .pid = pid, .tid = tid, .path = pm->path };
-		idx = get_table(u, fd, &f);
-		close(fd);
-	} else {
-		return false; /* anonymous (JIT): frame pointers */
-	}
+	int64_t idx = get_table(u, sm);
 	if (idx < 0)
 		return false;
 	/* Held while the process maps it, rows or not (a file without CFI is
@@ -318,10 +262,9 @@ static bool add_mapping(struct unwind *u, uint32_t pid, uint32_t tid, const stru
 	t->refs++;
 	p->tables[p->ntables++] = (uint32_t)idx;
 	uint64_t bias;
-	struct cfi_table segs = { .segs = t->segs, .nsegs = t->nsegs };
-	if (!t->nrows || cfi_table_bias(&segs, pm->start, pm->offset, &bias))
+	if (!t->nrows || elfseg_bias(t->segs, t->nsegs, sm->map->start, sm->map->offset, &bias))
 		return false;
-	*m = (struct unwind_mapping){ pm->start, pm->end, bias, t->first, t->nrows };
+	*m = (struct unwind_mapping){ sm->map->start, sm->map->end, bias, t->first, t->nrows };
 	return true;
 }
 
@@ -335,28 +278,26 @@ static void proc_free(struct unwind *u, struct proc *p)
 	free(p);
 }
 
-int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen)
+int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen)
 {
-	struct procmaps maps = { 0 };
-	struct unwind_proc *v = NULL;
-	struct proc *p = NULL;
-	uint32_t tid = 0;
-	int err = procmaps_read_live(pid, &tid, &maps); /* the leader's read empty once it exited */
-	if (err)
-		return err;
-	v = calloc(1, sizeof(*v));
-	p = calloc(1, sizeof(*p));
-	if (!v || !p || !(p->tables = calloc(maps.n + 1, sizeof(*p->tables)))) {
+	const struct procmaps *maps = symbolizer_maps(sym, pid, gen);
+	if (!maps)
+		return -ESRCH;
+	int err = 0;
+	struct unwind_proc *v = calloc(1, sizeof(*v));
+	struct proc *p = calloc(1, sizeof(*p));
+	if (!v || !p || !(p->tables = calloc(maps->n + 1, sizeof(*p->tables)))) {
 		err = -ENOMEM;
 		goto out;
 	}
 	p->gen = v->gen = gen;
-	for (size_t i = 0; i < maps.n; i++) {
-		if (v->n == UNWIND_MAX_MAPPINGS) {
-			u->st.mappings_dropped += maps.n - i;
-			break;
-		}
-		if (add_mapping(u, pid, tid, &maps.maps[i], p, &v->maps[v->n]))
+	for (size_t i = 0; i < maps->n; i++) {
+		struct sym_mapping sm;
+		if (symbolizer_mapping(sym, pid, gen, i, &sm) || !sm.current)
+			continue; /* unmapped since an earlier reading */
+		if (v->n == UNWIND_MAX_MAPPINGS)
+			u->st.mappings_dropped++;
+		else if (add_mapping(u, &sm, p, &v->maps[v->n]))
 			v->n++;
 	}
 	u->st.updates++;
@@ -378,7 +319,6 @@ int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen)
 out:
 	proc_free(u, p);
 	free(v);
-	procmaps_release(&maps);
 	return err;
 }
 
@@ -510,8 +450,10 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 	pthread_join(pl->thread, NULL);
 	for (size_t i = 0; i < pl->n; i++) {
 		struct preloaded *f = &pl->files[i];
-		int64_t mtime = mtime_ns(&f->sb), idx = u ? find_table(u, &f->sb, mtime) : -1;
-		if (u && idx < 0 && (idx = new_table(u, &f->sb, mtime)) >= 0)
+		uint64_t dev = f->sb.st_dev, ino = f->sb.st_ino;
+		uint64_t mtime = (uint64_t)f->sb.st_mtim.tv_sec * 1000000000u + (uint64_t)f->sb.st_mtim.tv_nsec;
+		int64_t idx = u ? find_table(u, dev, ino, mtime) : -1;
+		if (u && idx < 0 && (idx = new_table(u, dev, ino, mtime)) >= 0)
 			install_table(u, &u->tables[idx], f->err, &f->ct);
 		if (u && idx >= 0)
 			u->tables[idx].refs++; /* held for the whole run */
@@ -539,6 +481,7 @@ void unwind_free(struct unwind *u)
 	for (size_t i = 0; i < u->ntables; i++)
 		free(u->tables[i].segs);
 	free(u->tables);
+	rowspace_release(&u->space);
 	u64map_release(&u->procs);
 	u64map_release(&u->by_file);
 	munmap(u->rows, u->map_len);

@@ -3,19 +3,21 @@
  * unwind: keeps the BPF side's unwind tables (bpf/scorch.h) in step with the
  * processes being sampled, for --unwind dwarf|auto.
  *
- * When a process is announced, its executable mappings are read from
- * /proc/PID/maps; each mapped file's CFI is compiled once (symbolize/cfi.h)
- * and its rows copied into the memory-mapped row array, shared by every
- * process that maps the file (files are keyed by device, inode, size and
- * modification time, opened through /proc/PID/map_files).  The process's
- * mappings, with the bias and row slice of each, then go to unwind_procs.
+ * A process's executable mappings and the files behind them are the
+ * symbolizer's snapshot (symbolizer_mapping): this module reads no /proc
+ * and opens no mapped file of its own.  Each file's CFI is compiled once
+ * (symbolize/cfi.h) and its rows copied into the memory-mapped row array,
+ * shared by every process that maps the file (a file is the symbolizer's:
+ * device, inode and modification time).  The process's current mappings,
+ * with the bias of each (symbolize/elfseg.h's rule, the symbolizer's too)
+ * and its row slice, then go to unwind_procs.
  * The [vdso] is compiled from scorch's own copy (one per kernel).  A file
  * whose own CFI describes less than half its code gets the .debug_frame of
  * its separate debug file added (symbolize/debuginfo.h's lookup).
  *
  * A file's rows are released when no tracked process maps it any more:
  * unwind_sweep() drops processes the BPF side has seen exit or exec.  Row
- * space is allocated first-fit; a file that does not fit is left to frame
+ * space is allocated first-fit (rowspace.h); a file that does not fit is left to frame
  * pointers and counted (table_full).
  */
 #ifndef SCORCH_PROFILER_UNWIND_H
@@ -24,6 +26,8 @@
 #include <stdint.h>
 
 #include "capture.h"
+
+struct symbolizer;
 
 struct unwind;
 
@@ -49,9 +53,10 @@ struct unwind_stats {
 int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, struct unwind **out);
 void unwind_free(struct unwind *u);
 
-/* Reads (pid, gen)'s mappings and gives it tables. 0, -ESRCH when the
- * process is gone, other -errno when the BPF map refused the update. */
-int unwind_track(struct unwind *u, uint32_t pid, uint32_t gen);
+/* Gives (pid, gen) tables for the mappings sym has read for it (call it
+ * after symbolizer_track).  0, -ESRCH when sym does not track it, other
+ * -errno when the BPF map refused the update. */
+int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
 /* Releases the processes that have exited or exec'd since they were tracked. */
 void unwind_sweep(struct unwind *u);
 

@@ -782,18 +782,7 @@ static int open_section(Elf *elf, const char *name, struct section *sec)
 
 static int read_segments(Elf *elf, struct cfi_table *t)
 {
-	size_t phnum;
-	if (elf_getphdrnum(elf, &phnum))
-		return -EINVAL;
-	t->segs = calloc(phnum ? phnum : 1, sizeof(*t->segs));
-	if (!t->segs)
-		return -ENOMEM;
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
-			t->segs[t->nsegs++] = (struct cfi_segment){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
-	}
-	return 0;
+	return elfseg_read(elf, true, &t->segs, &t->nsegs);
 }
 
 /* The rows of elf's .eh_frame and of the .debug_frame of debug (or of elf
@@ -882,18 +871,4 @@ const struct cfi_row *cfi_table_find(const struct cfi_table *t, uint64_t pc)
 			hi = mid;
 	}
 	return lo ? &t->rows[lo - 1] : NULL;
-}
-
-int cfi_table_bias(const struct cfi_table *t, uint64_t map_start, uint64_t map_offset, uint64_t *bias)
-{
-	for (size_t i = 0; i < t->nsegs; i++) {
-		const struct cfi_segment *s = &t->segs[i];
-		/* Mappings start page-aligned, possibly before the segment's own offset. */
-		uint64_t seg_page = s->offset & ~(uint64_t)0xfff;
-		if (map_offset >= seg_page && map_offset < s->offset + s->filesz) {
-			*bias = map_start - map_offset + s->offset - s->vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
 }

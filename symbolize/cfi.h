@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "symbolize/elfseg.h"
+
 /* How the CFA is computed (cfi_row.cfa_type). */
 enum cfi_cfa {
 	CFI_CFA_GAP = 0,     /* no FDE covers this pc (hand-written code, padding) */
@@ -46,15 +48,10 @@ struct cfi_row {
 	uint8_t rbp_type;   /* enum cfi_rbp */
 };
 
-/* A loadable segment: how file offsets map to virtual addresses. */
-struct cfi_segment {
-	uint64_t offset, vaddr, filesz;
-};
-
 struct cfi_table {
 	struct cfi_row *rows; /* sorted by pc; owned by the table */
 	size_t n;
-	struct cfi_segment *segs; /* PT_LOAD segments with PF_X; owned by the table */
+	struct elf_segment *segs; /* PT_LOAD segments with PF_X (for elfseg_bias); owned by the table */
 	size_t nsegs;
 	uint32_t fdes;        /* FDEs compiled */
 	uint32_t unsupported; /* rows with CFI_CFA_UNSUPPORTED (before merging) */
@@ -80,10 +77,5 @@ void cfi_table_release(struct cfi_table *t);
 
 /* The row in effect at file address pc, or NULL before the first row. */
 const struct cfi_row *cfi_table_find(const struct cfi_table *t, uint64_t pc);
-
-/* For a mapping of the file at map_start from file offset map_offset: the
- * bias such that file address = runtime address - bias.  -ENOENT when no
- * executable segment contains map_offset. */
-int cfi_table_bias(const struct cfi_table *t, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
 
 #endif

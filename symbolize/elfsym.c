@@ -10,17 +10,14 @@
 #include "base/array.h"
 #include "base/hashtab.h"
 #include "elfnote.h"
-
-struct segment {
-	uint64_t offset, vaddr, filesz;
-};
+#include "elfseg.h"
 
 struct elfsym_file {
 	struct elfsym *syms;
 	size_t n, cap;
 	char *names; /* NUL-separated names; syms[i].name points in here after finish() */
 	size_t names_len, names_cap;
-	struct segment *segs;
+	struct elf_segment *segs; /* every PT_LOAD */
 	size_t nsegs;
 	char build_id[2 * 64 + 1];
 	bool has_symtab;
@@ -128,18 +125,8 @@ int elfnote_build_id(Elf_Data *data, char *out)
 
 static int read_segments(struct elfsym_file *f, Elf *elf)
 {
-	size_t n;
-	if (elf_getphdrnum(elf, &n))
-		return 0;
-	f->segs = calloc(n ? n : 1, sizeof(*f->segs));
-	if (!f->segs)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			f->segs[f->nsegs++] = (struct segment){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
-	}
-	return 0;
+	int err = elfseg_read(elf, false, &f->segs, &f->nsegs);
+	return err == -EINVAL ? 0 : err; /* no program headers: no addresses */
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -257,14 +244,7 @@ void elfsym_free(struct elfsym_file *f)
 
 int elfsym_offset_to_vaddr(const struct elfsym_file *f, uint64_t offset, uint64_t *vaddr)
 {
-	for (size_t i = 0; i < f->nsegs; i++) {
-		const struct segment *s = &f->segs[i];
-		if (offset >= s->offset && offset < s->offset + s->filesz) {
-			*vaddr = offset - s->offset + s->vaddr;
-			return 0;
-		}
-	}
-	return -ERANGE;
+	return elfseg_vaddr(f->segs, f->nsegs, offset, vaddr);
 }
 
 const struct elfsym *elfsym_lookup(const struct elfsym_file *f, uint64_t vaddr)

@@ -28,8 +28,8 @@ int elfsym_load_fd(int fd, struct elfsym_file **out);
 int elfsym_load_mem(const void *image, size_t len, struct elfsym_file **out);
 void elfsym_free(struct elfsym_file *f);
 
-/* Maps an offset in the file to the virtual address symbols use (through the
- * PT_LOAD segment containing it). -ERANGE when no segment contains it. */
+/* Maps an offset in the file to the virtual address symbols use, by
+ * elfseg.h's rule. -ERANGE when no segment has it. */
 int elfsym_offset_to_vaddr(const struct elfsym_file *f, uint64_t offset, uint64_t *vaddr);
 /* The function containing vaddr, or NULL. Owned by f.  Where several
  * symbols share an address, the one a user knows: global before weak before

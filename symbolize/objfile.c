@@ -399,8 +399,9 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 	}
 	find_debug(s, of);
 out:
-	close(of->fd);
-	of->fd = -1;
+	/* of->fd stays open: the unwinder compiles CFI from it
+	 * (symbolizer_mapping) whenever a process maps the file anew. */
+	return;
 }
 
 static void dwarf_close(struct symbolizer *s, struct objfile *of)

@@ -17,6 +17,7 @@ struct procmap {
 	uint64_t inode;
 	char *path;          /* "/usr/lib/libc.so.6", "[vdso]", "" for anonymous; owned by the list */
 	int deleted;         /* the path ended in " (deleted)" (suffix removed) */
+	int kept;            /* not in the latest reading: kept from an earlier one (symbolizer) */
 };
 
 struct procmaps {

@@ -18,7 +18,9 @@
 #include "base/errmsg.h"
 #include "base/hashtab.h"
 #include "bpf/scorch.h"
+#include "elfseg.h"
 #include "procmaps.h"
+#include "symbolizer.h"
 #include "strpool.h"
 
 /* What reading a code object needs besides the walk's layout. */
@@ -248,19 +250,13 @@ static void scan_symbols(Elf *elf, struct py_symbols *out)
 /* The load bias of mapping m of the file: process address - file address. */
 static int load_bias(Elf *elf, const struct procmap *m, uint64_t *bias)
 {
+	struct elf_segment *segs;
 	size_t n;
-	if (elf_getphdrnum(elf, &n))
-		return -ENOEXEC;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (m->offset >= ph.p_offset && m->offset < ph.p_offset + ph.p_filesz) {
-			*bias = m->start - (m->offset - ph.p_offset + ph.p_vaddr);
-			return 0;
-		}
-	}
-	return -ERANGE;
+	int err = elfseg_read(elf, false, &segs, &n);
+	if (!err)
+		err = elfseg_bias(segs, n, m->start, m->offset, bias);
+	free(segs);
+	return err;
 }
 
 /* Whether a mapped file can be an interpreter: python3.X, libpython3.X.so. */
@@ -271,29 +267,27 @@ static bool python_name(const char *path)
 	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
 }
 
-/* Finds the interpreter's file among pid's mappings and its symbols. */
-static int find_interpreter(uint32_t pid, const struct procmaps *m, struct py_symbols *sy, uint64_t *bias,
-			    char *path, size_t pathlen)
+/* Finds the interpreter's file among the mappings sym has read for (pid,
+ * gen), and its symbols, from the file the symbolizer has open. */
+static int find_interpreter(const struct symbolizer *sym, uint32_t pid, uint32_t gen, struct py_symbols *sy,
+			    uint64_t *bias, char *path, size_t pathlen)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		const struct procmap *pm = &m->maps[i];
-		if (!pm->path || !python_name(pm->path))
+	const struct procmaps *m = symbolizer_maps(sym, pid, gen);
+	for (size_t i = 0; m && i < m->n; i++) {
+		struct sym_mapping sm;
+		if (symbolizer_mapping(sym, pid, gen, i, &sm) || !sm.current || sm.fd < 0 || !python_name(sm.map->path))
 			continue;
-		int fd = procmap_open("/proc", pid, 0, pm);
-		if (fd < 0)
-			continue;
-		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		Elf *elf = elf_begin(sm.fd, ELF_C_READ_MMAP, NULL);
 		int err = -ENOENT;
 		memset(sy, 0, sizeof(*sy));
 		if (elf) {
 			scan_symbols(elf, sy);
 			if (sy->runtime && sy->eval && sy->code_type && sy->str_type && sy->bytes_type)
-				err = load_bias(elf, pm, bias);
+				err = load_bias(elf, sm.map, bias);
 			elf_end(elf);
 		}
-		close(fd);
 		if (!err) {
-			snprintf(path, pathlen, "%s", pm->path);
+			snprintf(path, pathlen, "%s", sm.map->path);
 			return 0;
 		}
 	}
@@ -390,7 +384,7 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 	return 0;
 }
 
-int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struct procmaps *m,
+int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
 		    struct python_layout *out, char *why, size_t whylen)
 {
 	struct py_symbols sy;
@@ -413,7 +407,7 @@ int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struc
 		*out = known->walk;
 		return 0;
 	}
-	if ((err = find_interpreter(pid, m, &sy, &bias, path, sizeof(path))))
+	if ((err = find_interpreter(sym, pid, gen, &sy, &bias, path, sizeof(path))))
 		return err;
 	uint32_t version = 0, minor;
 	if (sy.has_version && (err = peek(pid, bias + sy.version, &version, sizeof(version))))

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct procmaps;
 struct pyframes;
+struct symbolizer;
 
 /* Where the frame walk finds things in one interpreter (see bpf/scorch.h's
  * struct py_proc, which profiler/python.c fills from this). */
@@ -48,7 +48,8 @@ struct pyframe_info {
 int pyframes_new(struct pyframes **out);
 void pyframes_free(struct pyframes *pf);
 
-/* Looks for CPython in (pid, gen), whose executable mappings are m: on
+/* Looks for CPython in (pid, gen) among the mappings sym has read for it
+ * (symbolizer_track), in the files sym has open: on
  * success *out describes it and later calls know the process.  -ENOENT: not
  * Python; -EINPROGRESS: *out is filled, but the interpreter is not set up
  * far enough to check the layout against it: ask again at the next
@@ -56,7 +57,7 @@ void pyframes_free(struct pyframes *pf);
  * before; -ENOTSUP or -EPROTO with why[] filled: Python whose frames
  * cannot be walked (an unknown version, a layout the process contradicts,
  * memory that cannot be read); the process is forgotten then. */
-int pyframes_attach(struct pyframes *pf, uint32_t pid, uint32_t gen, const struct procmaps *m,
+int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
 		    struct python_layout *out, char *why, size_t whylen);
 /* Whether (pid, gen) was found to be Python. */
 bool pyframes_known(const struct pyframes *pf, uint32_t pid, uint32_t gen);

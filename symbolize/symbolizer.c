@@ -151,6 +151,7 @@ static int merge_old(struct proc *p, struct procmaps *maps, struct objfile ***fi
 		if (overlaps(maps, &p->maps.maps[i]))
 			continue;
 		m[maps->n] = p->maps.maps[i];
+		m[maps->n].kept = 1;
 		f[maps->n++] = p->files[i];
 		p->maps.maps[i].path = NULL; /* moved, with its file's reference */
 		p->files[i] = NULL;
@@ -243,6 +244,26 @@ const struct procmaps *symbolizer_maps(const struct symbolizer *s, uint32_t pid,
 {
 	const struct proc *p = proc_get(s, pid, gen);
 	return p ? &p->maps : NULL;
+}
+
+int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, size_t i, struct sym_mapping *out)
+{
+	const struct proc *p = proc_get(s, pid, gen);
+	if (!p || i >= p->maps.n)
+		return -ENOENT;
+	const struct objfile *of = p->files[i];
+	*out = (struct sym_mapping){ .map = &p->maps.maps[i], .fd = -1, .current = !p->maps.maps[i].kept };
+	if (of == s->vdso) {
+		out->vdso = true;
+	} else if (of) {
+		out->fd = of->fd;
+		out->dev = of->dev;
+		out->ino = of->ino;
+		out->mtime = of->mtime;
+		size_t n = procmaps_dir(s->proc_root, pid, p->tid, out->root, sizeof(out->root));
+		snprintf(out->root + n, sizeof(out->root) - n, "/root");
+	}
+	return 0;
 }
 
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen)

@@ -141,6 +141,23 @@ int symbolizer_track(struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* The executable mappings symbolizer_track has read for (pid, gen) (those
  * since gone included), or NULL; valid until its next track or forget. */
 const struct procmaps *symbolizer_maps(const struct symbolizer *s, uint32_t pid, uint32_t gen);
+/* Mapping i of symbolizer_maps(s, pid, gen) and the file behind it, as the
+ * symbolizer holds them: the process's other readers (the unwinder's CFI,
+ * the Python reader) take the snapshot and the open file from here rather
+ * than read /proc and open the file again, so a process is read once and a
+ * file opened once, and a file is one file to all of them. */
+struct sym_mapping {
+	const struct procmap *map;
+	/* The mapped file, open; borrowed, valid while (pid, gen) is tracked.
+	 * -1 when there is none (anonymous, [vdso]) or it could not be opened. */
+	int fd;
+	uint64_t dev, ino, mtime; /* the file's identity (mtime in ns); 0 without a file */
+	char root[96];            /* the process's "/" (/proc/PID/root), for files beside it; "" without a file */
+	bool current;             /* in the latest reading of the maps, not kept from an earlier one */
+	bool vdso;
+};
+/* 0, or -ENOENT when (pid, gen) is not tracked or has no mapping i. */
+int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, size_t i, struct sym_mapping *out);
 /* Releases what was kept for (pid, gen): its maps, its perf map and its
  * references to files (which stay cached until symbolizer_trim).  Call it
  * when done with an exited process. */

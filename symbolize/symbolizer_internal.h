@@ -40,7 +40,7 @@ struct objfile {
 	char *path;                   /* as the process maps it */
 	char *root;                   /* "/proc/PID/root" of the first process seen mapping it */
 	bool host_root;               /* that root was our "/" */
-	int fd;                       /* open from first sight until loaded, then -1 */
+	int fd;                       /* open from first sight until freed; -1 when it could not be opened */
 	struct elfsym_file *elf;      /* the file's own symbols; NULL until loaded or on failure */
 	struct elfsym_file *dbg_syms; /* symbols of its debug file or mini debuginfo, or NULL */
 	struct objfile *same;         /* an earlier file with the same build ID: use its data (a reference) */

@@ -82,7 +82,7 @@ static void check_table(const struct cfi_table *t, const uint64_t *probe, size_t
 		/* The same rows are found at each row's own pc. */
 		FUZZ_CHECK(cfi_table_find(t, r->pc) == r);
 		uint64_t bias;
-		if (!cfi_table_bias(t, probe[i], probe[np - 1 - i] & ~(uint64_t)0xfff, &bias))
+		if (!elfseg_bias(t->segs, t->nsegs, probe[i], probe[np - 1 - i] & ~(uint64_t)0xfff, &bias))
 			FUZZ_CHECK(t->nsegs > 0);
 	}
 }

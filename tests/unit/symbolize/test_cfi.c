@@ -257,24 +257,6 @@ static void test_libc(void **state)
 	cfi_table_release(&t);
 }
 
-static void test_bias(void **state)
-{
-	(void)state;
-	struct cfi_segment segs[] = { { 0x1000, 0x1000, 0x500 }, { 0x26000, 0x26000, 0x150000 } };
-	struct cfi_segment shifted[] = { { 0x1200, 0x401200, 0x500 } };
-	struct cfi_table t = { .segs = segs, .nsegs = 2 };
-	uint64_t bias = 0;
-	/* libc-like: mapped at 0x7f0000026000 from offset 0x26000. */
-	assert_int_equal(cfi_table_bias(&t, 0x7f0000026000, 0x26000, &bias), 0);
-	assert_int_equal(0x7f0000026000 + 0x10 - bias, 0x26010);
-	assert_int_equal(cfi_table_bias(&t, 0x7f0000000000, 0x900000, &bias), -ENOENT);
-	/* A non-PIE executable whose segment does not start on a page. */
-	t.segs = shifted;
-	t.nsegs = 1;
-	assert_int_equal(cfi_table_bias(&t, 0x401000, 0x1000, &bias), 0);
-	assert_int_equal(0x401234 - bias, 0x401234);
-}
-
 static void test_not_elf(void **state)
 {
 	(void)state;
@@ -293,7 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eh_frame_fixture), cmocka_unit_test(test_eh_frame_without_hdr),
 		cmocka_unit_test(test_debug_frame_fixture), cmocka_unit_test(test_separate_debug_frame),
-		cmocka_unit_test(test_libc),             cmocka_unit_test(test_bias),
+		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

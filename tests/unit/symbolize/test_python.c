@@ -19,6 +19,7 @@
 
 #include "symbolize/procmaps.h"
 #include "symbolize/python.h"
+#include "symbolize/symbolizer.h"
 
 /* co_linetable of this function under Python 3.11.2 (first line 1):
  *     def sample(a, b):
@@ -104,13 +105,14 @@ static void test_attach_live(void **state)
 	if (pid < 0)
 		skip();
 	struct pyframes *pf = NULL;
-	struct procmaps m;
+	struct symbolizer *sym = NULL;
 	struct python_layout l;
 	char why[160] = "";
 	assert_int_equal(pyframes_new(&pf), 0);
-	assert_int_equal(procmaps_read((uint32_t)pid, &m), 0);
-	int err = pyframes_attach(pf, (uint32_t)pid, 7, &m, &l, why, sizeof(why));
-	procmaps_release(&m);
+	assert_int_equal(symbolizer_new(NULL, &sym), 0);
+	assert_int_equal(symbolizer_track(sym, (uint32_t)pid, 7), 0);
+	int err = pyframes_attach(pf, sym, (uint32_t)pid, 7, &l, why, sizeof(why));
+	symbolizer_free(sym);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	if (err)
@@ -131,13 +133,16 @@ static void test_not_python(void **state)
 {
 	(void)state;
 	struct pyframes *pf = NULL;
-	struct procmaps m;
+	struct symbolizer *sym = NULL;
 	struct python_layout l;
 	char why[160];
 	assert_int_equal(pyframes_new(&pf), 0);
-	assert_int_equal(procmaps_read((uint32_t)getpid(), &m), 0);
-	assert_int_equal(pyframes_attach(pf, (uint32_t)getpid(), 1, &m, &l, why, sizeof(why)), -ENOENT);
-	procmaps_release(&m);
+	assert_int_equal(symbolizer_new(NULL, &sym), 0);
+	assert_int_equal(symbolizer_track(sym, (uint32_t)getpid(), 1), 0);
+	assert_int_equal(pyframes_attach(pf, sym, (uint32_t)getpid(), 1, &l, why, sizeof(why)), -ENOENT);
+	/* Not tracked: nothing to look at. */
+	assert_int_equal(pyframes_attach(pf, sym, (uint32_t)getpid(), 2, &l, why, sizeof(why)), -ENOENT);
+	symbolizer_free(sym);
 	pyframes_free(pf);
 }
 

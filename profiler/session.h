@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session: the processes of one capture, tracked once for everything that
+ * needs them.  The BPF side announces a process at exec, at each
+ * executable mmap and on its 1st, 2nd, 4th ... sample; each announcement
+ * comes here, and the process is read once for all its readers, in this
+ * order: the symbolizer reads its maps and opens the files behind them
+ * (symbolizer_track), the unwinder installs CFI tables from that snapshot
+ * and those open files (unwind_track), and the Python tracker looks for an
+ * interpreter in it (pytrack_announce).  Once a second the processes the
+ * BPF side has seen exit or exec are dropped from the unwinder's tables and
+ * from Python's walking; what names their samples stays with the
+ * symbolizer until its owner forgets them.
+ *
+ * Announcements are handled a poll's batch at a time, each (pid, gen)
+ * once: when the reader falls behind (a slow machine, a sanitizer build),
+ * one reading of the maps serves them all.
+ */
+#ifndef SCORCH_PROFILER_SESSION_H
+#define SCORCH_PROFILER_SESSION_H
+
+#include <stdint.h>
+
+struct pytrack;
+struct session;
+struct symbolizer;
+struct unwind;
+
+struct session_parts {
+	struct symbolizer *sym; /* required */
+	struct unwind *unw;	/* NULL: frame pointers only */
+	struct pytrack *py;	/* NULL: no Python frames */
+	/* Called for each process before it is read; non-zero skips it (it is
+	 * gone).  NULL: every process is read. */
+	int (*admit)(void *ctx, uint32_t pid, uint32_t gen);
+	void *ctx;
+};
+
+/* The parts are borrowed and must outlive the session. 0 or -ENOMEM. */
+int session_new(const struct session_parts *parts, struct session **out);
+void session_free(struct session *s);
+
+/* capture_poll's announcement callback (ctx: the session): queues (pid, gen). */
+void session_on_proc(void *ctx, uint32_t pid, uint32_t gen);
+/* After each capture_poll: reads the queued processes, and when a second
+ * has passed since the last sweep, drops the exited ones. */
+void session_update(struct session *s);
+
+#endif
