@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/clock.h"
 #include "base/errmsg.h"
 #include "log.h"
@@ -71,10 +72,8 @@ int capture_online_cpus(int **cpus, size_t *n)
 		return -EIO;
 	}
 	fclose(f);
-	size_t cap = 64, cnt = 0;
-	int *out = malloc(cap * sizeof(*out));
-	if (!out)
-		return -ENOMEM;
+	size_t cap = 0, cnt = 0;
+	int *out = NULL;
 	for (char *p = buf; *p && *p != '\n';) {
 		char *end;
 		long a = strtol(p, &end, 10), b = a;
@@ -83,13 +82,9 @@ int capture_online_cpus(int **cpus, size_t *n)
 		if (*end == '-')
 			b = strtol(end + 1, &end, 10);
 		for (long c = a; c <= b; c++) {
-			if (cnt == cap) {
-				int *o = realloc(out, (cap *= 2) * sizeof(*o));
-				if (!o) {
-					free(out);
-					return -ENOMEM;
-				}
-				out = o;
+			if (array_grow(&out, &cap, cnt + 1, sizeof(*out))) {
+				free(out);
+				return -ENOMEM;
 			}
 			out[cnt++] = (int)c;
 		}
@@ -532,22 +527,13 @@ int capture_window_flip(struct capture *c)
  * restarts the walk), then deleted. */
 static int clear_map(int fd, size_t keysz, size_t *n)
 {
-	size_t cap = 1024, cnt = 0;
-	char *keys = malloc(cap * keysz);
+	size_t cap = 0, cnt = 0;
+	char *keys = NULL;
 	int err = 0;
 
-	if (!keys)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0) {
-		if (++cnt == cap) {
-			char *nk = realloc(keys, (cap *= 2) * keysz);
-			if (!nk) {
-				err = -ENOMEM;
-				break;
-			}
-			keys = nk;
-		}
-	}
+	while (!(err = array_grow(&keys, &cap, cnt + 1, keysz)) &&
+	       bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0)
+		cnt++;
 	for (size_t i = 0; i < cnt; i++)
 		bpf_map_delete_elem(fd, keys + i * keysz);
 	free(keys);
@@ -640,25 +626,17 @@ uint32_t capture_count_capacity(const struct capture *c)
 /* Every (key, count) of a counts map. */
 static int read_counts(int fd, struct capture_entry **out, size_t *n)
 {
-	size_t cap = 1024, cnt = 0;
-	struct capture_entry *e = malloc(cap * sizeof(*e));
+	size_t cap = 0, cnt = 0;
+	struct capture_entry *e = NULL;
 	struct sample_key key, next;
 	int err = 0;
 	void *prev = NULL;
 
-	if (!e)
-		return -ENOMEM;
 	/* Entries are only read once sampling has stopped (or its window closed),
 	 * so a plain walk sees a stable map. */
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (cnt == cap) {
-			struct capture_entry *ne = realloc(e, (cap *= 2) * sizeof(*e));
-			if (!ne) {
-				err = -ENOMEM;
-				break;
-			}
-			e = ne;
-		}
+		if ((err = array_grow(&e, &cap, cnt + 1, sizeof(*e))))
+			break;
 		if (bpf_map_lookup_elem(fd, &next, &e[cnt].count) == 0) {
 			e[cnt].key = next;
 			cnt++;

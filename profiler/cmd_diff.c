@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/parse.h"
 #include "cmd.h"
 #include "formats/diff.h"
@@ -21,7 +22,7 @@
 
 struct diff_cli {
 	const char **paths[2]; /* per side */
-	size_t npaths[2];
+	size_t npaths[2], cap_paths[2];
 	const char *out;
 	enum diff_report report;
 	size_t top;
@@ -57,11 +58,9 @@ static void diff_usage(FILE *out)
 /* Appends path to a side's list; 0 or -ENOMEM. */
 static int add_path(struct diff_cli *c, int side, const char *path)
 {
-	const char **n = realloc(c->paths[side], (c->npaths[side] + 1) * sizeof(*n));
-	if (!n)
+	if (array_grow(&c->paths[side], &c->cap_paths[side], c->npaths[side] + 1, sizeof(*c->paths[side])))
 		return -ENOMEM;
-	n[c->npaths[side]++] = path;
-	c->paths[side] = n;
+	c->paths[side][c->npaths[side]++] = path;
 	return 0;
 }
 
