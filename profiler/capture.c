@@ -318,9 +318,13 @@ int capture_python_map(const struct capture *c)
 	return c->skel->rodata->python_walk ? bpf_map__fd(c->skel->maps.py_procs) : -ENOTSUP;
 }
 
-int capture_process_map(const struct capture *c)
+int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen)
 {
-	return bpf_map__fd(c->skel->maps.procs);
+	struct proc_state ps;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.procs), &pid, &ps))
+		return -ENOENT;
+	*gen = ps.gen;
+	return 0;
 }
 
 /* The uprobe on path's _dl_debug_state; false when it cannot be set. */
@@ -463,7 +467,6 @@ int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out
 	out->rows_fd = bpf_map__fd(c->skel->maps.unwind_rows);
 	out->rows_cap = bpf_map__max_entries(c->skel->maps.unwind_rows);
 	out->procs_fd = bpf_map__fd(c->skel->maps.unwind_procs);
-	out->state_fd = bpf_map__fd(c->skel->maps.procs);
 	return 0;
 }
 

@@ -123,7 +123,6 @@ struct capture_unwind_maps {
 	int rows_fd;  /* array of struct unwind_row, BPF_F_MMAPABLE */
 	uint32_t rows_cap;
 	int procs_fd; /* pid -> struct unwind_proc */
-	int state_fd; /* pid -> struct proc_state: the BPF side's live processes */
 };
 
 /* The unwind maps; -ENOTSUP when the capture was opened without unwind_dwarf. */
@@ -136,8 +135,9 @@ typedef void (*capture_python_fn)(void *ctx, uint32_t pid, uint32_t gen, uint64_
 void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx);
 /* The pid -> struct py_proc map; -ENOTSUP without capture_opts.python. */
 int capture_python_map(const struct capture *c);
-/* The pid -> struct proc_state map: the processes the BPF side knows live. */
-int capture_process_map(const struct capture *c);
+/* The exec generation the BPF side has for pid, a process it knows live:
+ * 0, or -ENOENT when it knows none (exited, or never seen). */
+int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen);
 
 /* The online CPUs from /sys/devices/system/cpu/online (caller frees). */
 int capture_online_cpus(int **cpus, size_t *n);

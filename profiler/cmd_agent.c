@@ -287,7 +287,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	struct session_parts parts = { .sym = a->sym, .unw = a->unw, .py = a->py, .admit = admit, .ctx = a };
+	struct session_parts parts = { .c = a->c, .sym = a->sym, .unw = a->unw, .py = a->py, .admit = admit, .ctx = a };
 	if ((err = session_new(&parts, &a->ss))) {
 		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
 		return err;

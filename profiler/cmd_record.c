@@ -570,7 +570,7 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	struct session_parts parts = { .sym = r->sym, .unw = r->unw, .py = r->py };
+	struct session_parts parts = { .c = r->c, .sym = r->sym, .unw = r->unw, .py = r->py };
 	if ((err = session_new(&parts, &r->ss))) {
 		log_error("record: %s", strerror(-err));
 		return err;

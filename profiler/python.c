@@ -111,8 +111,8 @@ void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t 
 		return;
 	/* An announcement read after the process exec'd again (the command's
 	 * first sample can come before its exec) is not for the image mapped now. */
-	struct proc_state ps;
-	if (!bpf_map_lookup_elem(capture_process_map(t->c), &pid, &ps) && ps.gen != gen) {
+	uint32_t live_gen;
+	if (!capture_process_gen(t->c, pid, &live_gen) && live_gen != gen) {
 		u64map_put(&t->tried, key, PYTRACK_DONE);
 		return;
 	}
@@ -145,28 +145,12 @@ void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t 
 	u64map_put(&t->tried, key, err == -ENOENT || err == -EINPROGRESS ? PYTRACK_LOOKING : PYTRACK_DONE);
 }
 
-void pytrack_sweep(struct pytrack *t)
+void pytrack_forget(struct pytrack *t, uint32_t pid, uint32_t gen)
 {
-	int live_fd = capture_process_map(t->c);
-	uint64_t key, val, *gone = NULL;
-	size_t ngone = 0, cap = 0;
-	for (size_t pos = 0; u64map_next(&t->tried, &pos, &key, &val);) {
-		uint32_t pid = (uint32_t)(key >> 32);
-		struct proc_state ps;
-		if (!bpf_map_lookup_elem(live_fd, &pid, &ps) && ps.gen == (uint32_t)key)
-			continue;
-		if (array_grow(&gone, &cap, ngone + 1, sizeof(*gone)))
-			break;
-		gone[ngone++] = key;
-	}
-	for (size_t i = 0; i < ngone; i++) {
-		uint32_t pid = (uint32_t)(gone[i] >> 32);
-		u64map_del(&t->tried, gone[i]);
-		struct py_proc p;
-		if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == (uint32_t)gone[i])
-			bpf_map_delete_elem(t->map_fd, &pid);
-	}
-	free(gone);
+	struct py_proc p;
+	u64map_del(&t->tried, key_of(pid, gen));
+	if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
+		bpf_map_delete_elem(t->map_fd, &pid);
 }
 
 void pytrack_stats(const struct pytrack *t, struct pytrack_stats *out)

@@ -27,9 +27,9 @@ struct pyframes *pytrack_frames(struct pytrack *t);
 /* A process announcement: finds out whether (pid, gen) is Python, from the
  * mappings and files sym has for it (call it after symbolizer_track). */
 void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
-/* Stops walking processes that have exited (gone from the BPF process
- * table); their code objects stay for build. */
-void pytrack_sweep(struct pytrack *t);
+/* Stops walking (pid, gen), which has exited or exec'd; its code objects
+ * stay for build. */
+void pytrack_forget(struct pytrack *t, uint32_t pid, uint32_t gen);
 
 struct pytrack_stats {
 	uint64_t processes;   /* Python processes found */

@@ -10,6 +10,7 @@
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/hashtab.h"
+#include "capture.h"
 #include "log.h"
 #include "python.h"
 #include "symbolize/symbolizer.h"
@@ -22,6 +23,7 @@ struct session {
 	uint64_t *pending; /* pid << 32 | gen, in arrival order */
 	size_t npending, cap;
 	struct u64map queued; /* the same, for the batch */
+	struct u64map tracked; /* pid << 32 | gen of the processes read, until they exit */
 	uint64_t swept_ns;
 };
 
@@ -32,6 +34,7 @@ int session_new(const struct session_parts *parts, struct session **out)
 		return -ENOMEM;
 	s->p = *parts;
 	u64map_init(&s->queued);
+	u64map_init(&s->tracked);
 	s->swept_ns = clock_ns(CLOCK_MONOTONIC);
 	*out = s;
 	return 0;
@@ -43,6 +46,7 @@ void session_free(struct session *s)
 		return;
 	free(s->pending);
 	u64map_release(&s->queued);
+	u64map_release(&s->tracked);
 	free(s);
 }
 
@@ -67,11 +71,38 @@ static void track(struct session *s, uint32_t pid, uint32_t gen)
 			log_debug("pid %" PRIu32 ": cannot read maps: %s", pid, strerror(-err));
 		return;
 	}
+	if (u64map_put(&s->tracked, (uint64_t)pid << 32 | gen, 1))
+		return; /* what is not swept must not be set up */
 	/* Until the tables are in, the process's stacks are walked with frame pointers. */
 	if (s->p.unw && (err = unwind_track(s->p.unw, s->p.sym, pid, gen)) && err != -ESRCH)
 		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
 	if (s->p.py)
 		pytrack_announce(s->p.py, s->p.sym, pid, gen);
+}
+
+/* Drops the processes the BPF side no longer knows live (exited, or exec'd:
+ * a new generation) from the unwinder's tables and Python's walking. */
+static void sweep(struct session *s)
+{
+	uint64_t key, v, *gone = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t pos = 0; u64map_next(&s->tracked, &pos, &key, &v);) {
+		uint32_t gen;
+		if (!capture_process_gen(s->p.c, (uint32_t)(key >> 32), &gen) && gen == (uint32_t)key)
+			continue;
+		if (array_grow(&gone, &cap, n + 1, sizeof(*gone)))
+			break; /* the rest at the next sweep */
+		gone[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pid = (uint32_t)(gone[i] >> 32), gen = (uint32_t)gone[i];
+		if (s->p.unw)
+			unwind_forget(s->p.unw, pid, gen);
+		if (s->p.py)
+			pytrack_forget(s->p.py, pid, gen);
+		u64map_del(&s->tracked, gone[i]);
+	}
+	free(gone);
 }
 
 void session_update(struct session *s)
@@ -82,11 +113,8 @@ void session_update(struct session *s)
 	}
 	s->npending = 0;
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
-	if (now - s->swept_ns < SWEEP_NS)
-		return;
-	if (s->p.unw)
-		unwind_sweep(s->p.unw);
-	if (s->p.py)
-		pytrack_sweep(s->p.py);
-	s->swept_ns = now;
+	if (now - s->swept_ns >= SWEEP_NS) {
+		sweep(s);
+		s->swept_ns = now;
+	}
 }

@@ -7,10 +7,12 @@
  * order: the symbolizer reads its maps and opens the files behind them
  * (symbolizer_track), the unwinder installs CFI tables from that snapshot
  * and those open files (unwind_track), and the Python tracker looks for an
- * interpreter in it (pytrack_announce).  Once a second the processes the
- * BPF side has seen exit or exec are dropped from the unwinder's tables and
- * from Python's walking; what names their samples stays with the
- * symbolizer until its owner forgets them.
+ * interpreter in it (pytrack_announce).  The session keeps the processes
+ * it has read; once a second those the BPF side no longer knows live
+ * (exited, or exec'd into a new generation) are dropped from the
+ * unwinder's tables (unwind_forget) and from Python's walking
+ * (pytrack_forget); what names their samples stays with the symbolizer
+ * until its owner forgets them.
  *
  * Announcements are handled a poll's batch at a time, each (pid, gen)
  * once: when the reader falls behind (a slow machine, a sanitizer build),
@@ -21,12 +23,14 @@
 
 #include <stdint.h>
 
+struct capture;
 struct pytrack;
 struct session;
 struct symbolizer;
 struct unwind;
 
 struct session_parts {
+	struct capture *c;      /* required: which processes are live */
 	struct symbolizer *sym; /* required */
 	struct unwind *unw;	/* NULL: frame pointers only */
 	struct pytrack *py;	/* NULL: no Python frames */

@@ -322,29 +322,15 @@ out:
 	return err;
 }
 
-void unwind_sweep(struct unwind *u)
+void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen)
 {
-	uint64_t pid, val;
-	uint32_t *gone = NULL;
-	size_t n = 0, cap = 0;
-	for (size_t pos = 0; u64map_next(&u->procs, &pos, &pid, &val);) {
-		struct proc *p = (struct proc *)(uintptr_t)val;
-		struct proc_state ps;
-		uint32_t key = (uint32_t)pid;
-		if (bpf_map_lookup_elem(u->m.state_fd, &key, &ps) == 0 && ps.gen == p->gen)
-			continue;
-		if (array_grow(&gone, &cap, n + 1, sizeof(*gone)))
-			break;
-		gone[n++] = key;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t *val_p = u64map_get(&u->procs, gone[i]);
-		struct proc *p = (struct proc *)(uintptr_t)*val_p;
-		bpf_map_delete_elem(u->m.procs_fd, &gone[i]);
-		u64map_del(&u->procs, gone[i]);
-		proc_free(u, p);
-	}
-	free(gone);
+	uint64_t *v = u64map_get(&u->procs, pid);
+	struct proc *p = v ? (struct proc *)(uintptr_t)*v : NULL;
+	if (!p || p->gen != gen)
+		return;
+	bpf_map_delete_elem(u->m.procs_fd, &pid);
+	u64map_del(&u->procs, pid);
+	proc_free(u, p);
 }
 
 /* A command's files compiled ahead (see unwind_preload_start). */

@@ -16,7 +16,8 @@
  * its separate debug file added (symbolize/debuginfo.h's lookup).
  *
  * A file's rows are released when no tracked process maps it any more:
- * unwind_sweep() drops processes the BPF side has seen exit or exec.  Row
+ * the session (session.h) has unwind_forget drop processes the BPF side
+ * has seen exit or exec.  Row
  * space is allocated first-fit (rowspace.h); a file that does not fit is left to frame
  * pointers and counted (table_full).
  */
@@ -57,8 +58,8 @@ void unwind_free(struct unwind *u);
  * after symbolizer_track).  0, -ESRCH when sym does not track it, other
  * -errno when the BPF map refused the update. */
 int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
-/* Releases the processes that have exited or exec'd since they were tracked. */
-void unwind_sweep(struct unwind *u);
+/* Releases (pid, gen)'s tables: it has exited or exec'd. */
+void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen);
 
 /*
  * A command's first samples: the files it maps at exec (the executable, or a
