@@ -2,7 +2,7 @@
 /*
  * scorch agent: continuous profiling.  Samples every CPU at a low frequency
  * in windows of --interval; at the end of each window the in-kernel counts
- * are switched to the other set of maps and drained (agent_window.c), so no
+ * are switched to the other set of maps and drained (agent/window.c), so no
  * sample is lost between windows.  SIGTERM/SIGINT flush the current window
  * and exit 0; SIGHUP reloads --config.
  */
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_window.h"
+#include "agent/agent.h"
 #include "python.h"
 #include "session.h"
 #include "unwind.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_window.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,8 +14,8 @@
 #include "base/clock.h"
 #include "formats/format.h"
 #include "formats/pprof.h"
-#include "log.h"
-#include "python.h"
+#include "profiler/log.h"
+#include "profiler/python.h"
 
 uint64_t agent_now_ms(void)
 {

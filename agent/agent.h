@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_window: what `scorch agent` does at the end of each window: close
+ * agent: the state of `scorch agent` (struct agent, owned by cmd_agent.c)
+ * and what it does at the end of each window (window.c): close
  * the window in the kernel, build its profile(s) with labels, write them
  * (kept in memory, up to a bound, while the output directory is unwritable),
- * queue one profile per service for Pyroscope (agent_pusher sends them).
- * The agent's state lives in struct agent, owned by cmd_agent.c.
+ * queue one profile per service for Pyroscope (pusher.c sends them).
  */
-#ifndef SCORCH_PROFILER_AGENT_WINDOW_H
-#define SCORCH_PROFILER_AGENT_WINDOW_H
+#ifndef SCORCH_AGENT_AGENT_H
+#define SCORCH_AGENT_AGENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,12 +15,12 @@
 
 #include "bpf/scorch.h"
 #include "formats/profile.h"
-#include "profiler/agent_config.h"
-#include "profiler/agent_output.h"
-#include "profiler/agent_procs.h"
-#include "profiler/agent_push.h"
-#include "profiler/agent_pusher.h"
-#include "profiler/agent_spool.h"
+#include "agent/config.h"
+#include "agent/output.h"
+#include "agent/procs.h"
+#include "agent/push.h"
+#include "agent/pusher.h"
+#include "agent/spool.h"
 #include "profiler/build.h"
 #include "profiler/capture.h"
 #include "symbolize/symbolizer.h"
