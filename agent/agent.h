@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent: the state of `scorch agent` (struct agent, owned by cmd_agent.c)
- * and what it does at the end of each window (window.c): close
- * the window in the kernel, build its profile(s) with labels, write them
- * (kept in memory, up to a bound, while the output directory is unwritable),
- * queue one profile per service for Pyroscope (pusher.c sends them).
+ * agent: the state of `scorch agent`, one struct agent, set up, run and
+ * torn down by profiler/cmd_agent.c and handed to the agent's functions
+ * (window.h at the end of each window).  It owns what its pointers point
+ * to (cmd_agent.c's teardown frees them).  Only the sampling thread uses
+ * it; the push thread has its own state (pusher.h).
  */
 #ifndef SCORCH_AGENT_AGENT_H
 #define SCORCH_AGENT_AGENT_H
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "bpf/scorch.h"
 #include "formats/profile.h"
@@ -20,17 +19,13 @@
 #include "agent/procs.h"
 #include "agent/push.h"
 #include "agent/pusher.h"
+#include "agent/ratelimit.h"
 #include "agent/spool.h"
 #include "profiler/build.h"
 #include "profiler/capture.h"
 #include "symbolize/symbolizer.h"
 
 #define AGENT_PENDING_MAX 8 /* window files kept in memory while unwritable */
-
-/* One line per kind of event at most once a minute; the rest are counted. */
-struct agent_ratelimit {
-	uint64_t last_ms, suppressed;
-};
 
 struct agent_pending {
 	struct profile *p;
@@ -64,19 +59,5 @@ struct agent {
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_drop;
 };
-
-/* Milliseconds on the monotonic clock. */
-uint64_t agent_now_ms(void);
-/* Logs a warning through rl (at most one a minute, with the count suppressed). */
-void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Closes the window [from, until) (Unix seconds) and handles it; 0 or
- * -errno only for failures that should stop the agent (BPF maps unreadable). */
-int agent_window_close(struct agent *a, time_t from, time_t until);
-/* Refreshes the agent's own figures (CPU, RSS, symbolizer, spool, pushes)
- * and rewrites DIR/status.json. */
-void agent_status_update(struct agent *a);
-/* Writes window files kept in memory. */
-void agent_pending_flush(struct agent *a);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
+#include "agent/ratelimit.h"
 
 struct agent_pusher {
 	pthread_t thread;

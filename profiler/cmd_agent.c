@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/window.h"
 #include "python.h"
 #include "session.h"
 #include "unwind.h"
