@@ -15,6 +15,11 @@
 
 struct capture;
 
+/* Sizes record and the agent both ask for, in entries (record's --unwind-rows overrides the first). */
+#define CAPTURE_UNWIND_ROWS (1u << 20) /* 16 MiB of rows: python3 has 65k, libc 28k */
+#define CAPTURE_UNWIND_PROCS 16384     /* processes with tables; not preallocated: a bound, not a cost */
+#define CAPTURE_PYTHON_THREADS 16384   /* an LRU: threads beyond it are searched for again */
+
 struct capture_opts {
 	uint64_t frequency;      /* samples per second per CPU, or 0 with period */
 	uint64_t period;         /* events per sample when frequency is 0 */

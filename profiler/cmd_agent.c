@@ -2,7 +2,7 @@
 /*
  * scorch agent: continuous profiling.  Samples every CPU at a low frequency
  * in windows of --interval; at the end of each window the in-kernel counts
- * are switched to the other set of maps and drained (agent_window.c), so no
+ * are switched to the other set of maps and drained (agent/window.c), so no
  * sample is lost between windows.  SIGTERM/SIGINT flush the current window
  * and exit 0; SIGHUP reloads --config.
  */
@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_window.h"
+#include "agent/agent.h"
+#include "agent/window.h"
 #include "python.h"
 #include "session.h"
 #include "unwind.h"
@@ -186,6 +187,17 @@ static void reload(struct agent *a, int argc, char **argv)
 			 a->o.interval_ms, a->o.push_url ? a->o.push_url : "off", a->nlabels);
 }
 
+/* The agent's own map sizes, in entries, all preallocated (the kernel
+ * memory each costs: DESIGN "Windows without loss" and "Off-CPU time"). */
+#define WINDOW_ENTRIES_MIN 2048    /* each window's counts and stacks at low rates: 2.2 MiB of stacks */
+#define WINDOW_ENTRIES_MAX 65536   /* ~70 MiB a stacks map (1.1 KiB a stack), two of them */
+#define OFFCPU_WAITING_MIN 4096    /* threads waiting at once: what ~2k threads need */
+#define OFFCPU_WAITING_MAX (1u << 20) /* ~110 MiB at ~110 bytes a thread */
+#define OFFCPU_COUNTS_MIN 65536    /* each window's distinct waits: short processes' too, each its own pid */
+#define OFFCPU_COUNTS_MAX (1u << 20) /* ~100 MiB a window at ~100 bytes a wait, two of them */
+#define OFFCPU_STACKS_MIN 8192     /* each window's stacks of waits: what ~1k threads need */
+#define OFFCPU_STACKS_MAX (1u << 18) /* ~290 MiB a window at 1.1 KiB a stack, two of them */
+
 /* Threads on the machine now (/proc/loadavg's "running/total"), or 1024. */
 static uint32_t threads_now(void)
 {
@@ -216,9 +228,9 @@ static void size_offcpu(struct agent *a, struct capture_opts *co)
 	uint64_t threads = threads_now();
 	co->offcpu = true;
 	co->offcpu_min_ns = a->o.offcpu_min_us * 1000;
-	co->offcpu_threads = clamp_u32(2 * threads, 4096, 1u << 20);
-	co->offcpu_count_entries = clamp_u32(64 * threads, 65536, 1u << 20);
-	co->offcpu_stack_entries = clamp_u32(8 * threads, 8192, 1u << 18);
+	co->offcpu_threads = clamp_u32(2 * threads, OFFCPU_WAITING_MIN, OFFCPU_WAITING_MAX);
+	co->offcpu_count_entries = clamp_u32(64 * threads, OFFCPU_COUNTS_MIN, OFFCPU_COUNTS_MAX);
+	co->offcpu_stack_entries = clamp_u32(8 * threads, OFFCPU_STACKS_MIN, OFFCPU_STACKS_MAX);
 	a->offcpu_count_cap = co->offcpu_count_entries;
 	log_debug("agent: off-CPU maps for %" PRIu64 " threads: %u waiting, %u counts and %u stacks a window", threads,
 		  co->offcpu_threads, co->offcpu_count_entries, co->offcpu_stack_entries);
@@ -257,9 +269,11 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 	if (capture_online_cpus(&cpus, &ncpus))
 		ncpus = 1;
 	free(cpus);
-	/* Two windows of counts and stacks, each sized for two windows' samples. */
+	/* Two windows of counts and stacks, each sized for four windows' samples. */
 	double samples = (double)a->o.frequency * (double)ncpus * (double)a->o.interval_ms / 1000.0;
-	uint32_t entries = samples * 4 > 65536 ? 65536 : samples * 4 < 2048 ? 2048 : (uint32_t)(samples * 4);
+	uint32_t entries = samples * 4 > WINDOW_ENTRIES_MAX   ? WINDOW_ENTRIES_MAX
+			   : samples * 4 < WINDOW_ENTRIES_MIN ? WINDOW_ENTRIES_MIN
+							      : (uint32_t)(samples * 4);
 	struct capture_opts co = {
 		.frequency = a->o.frequency,
 		.user_stacks = true,
@@ -269,10 +283,10 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		.pid_entries = 1,
 		.windowed = true,
 		.unwind_dwarf = a->o.unwind_cfi,
-		.unwind_rows = 1u << 20, /* 16 MiB: python3 is 65k rows, libc 28k */
-		.unwind_procs = 16384,
+		.unwind_rows = CAPTURE_UNWIND_ROWS,
+		.unwind_procs = CAPTURE_UNWIND_PROCS,
 		.python = !a->o.no_python,
-		.python_threads = 16384, /* an LRU: threads beyond it are searched for again */
+		.python_threads = CAPTURE_PYTHON_THREADS,
 	};
 	if (a->o.offcpu)
 		size_offcpu(a, &co);

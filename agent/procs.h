@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_procs: what the agent knows of each process it saw, for labels:
+ * procs: what the agent knows of each process it saw, for labels:
  * executable path, cgroup path, container id and service name, read from
  * /proc when the BPF side announces the process (it may be gone by the end
  * of the window).  Processes found gone after a window are forgotten one
@@ -9,8 +9,8 @@
  *
  * The parsers are pure and public for tests.
  */
-#ifndef SCORCH_PROFILER_AGENT_PROCS_H
-#define SCORCH_PROFILER_AGENT_PROCS_H
+#ifndef SCORCH_AGENT_PROCS_H
+#define SCORCH_AGENT_PROCS_H
 
 #include <stdbool.h>
 #include <stddef.h>

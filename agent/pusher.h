@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_pusher: the agent's push thread.  It sends what the spool holds to
+ * pusher: the agent's push thread.  It sends what the spool holds to
  * the push target, oldest first, and after a failure waits (exponential
  * backoff, 1 s doubling to 60 s) before the next attempt.  A slow, hanging
  * or unreachable server then delays nothing else: the sampling loop keeps
@@ -10,13 +10,13 @@
  * The pusher owns the connection (struct agent_push); the spool is shared
  * (it locks itself).  Counters are read with agent_pusher_stats.
  */
-#ifndef SCORCH_PROFILER_AGENT_PUSHER_H
-#define SCORCH_PROFILER_AGENT_PUSHER_H
+#ifndef SCORCH_AGENT_PUSHER_H
+#define SCORCH_AGENT_PUSHER_H
 
 #include <stdint.h>
 
-#include "profiler/agent_push.h"
-#include "profiler/agent_spool.h"
+#include "agent/push.h"
+#include "agent/spool.h"
 
 struct agent_pusher;
 

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_output: the agent's files in its output directory.  Window profiles
+ * output: the agent's files in its output directory.  Window profiles
  * are "YYYY-MM-DDTHH-MM-SSZ.pb.gz" (UTC start of the window; with
  * --per-process "...Z-PID.pb.gz"; time off the CPU, with --off-cpu, in
  * "...Z.offcpu.pb.gz" and "...Z-PID.offcpu.pb.gz"), so names sort by time
  * and retention deletes the oldest first.  status.json is rewritten atomically after every
  * window.
  */
-#ifndef SCORCH_PROFILER_AGENT_OUTPUT_H
-#define SCORCH_PROFILER_AGENT_OUTPUT_H
+#ifndef SCORCH_AGENT_OUTPUT_H
+#define SCORCH_AGENT_OUTPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>

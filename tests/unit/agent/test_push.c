@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for profiler/agent_push.h: the ingest query string (no network). */
+/* Tests for agent/push.h: the ingest query string (no network). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/agent_push.h"
+#include "agent/push.h"
 
 static void test_query(void **state)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for profiler/agent_config.h: durations, sizes, options, config files. */
+/* Tests for agent/config.h: durations, sizes, options, config files. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/agent_config.h"
+#include "agent/config.h"
 
 static void test_durations(void **state)
 {

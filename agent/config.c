@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_config.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for profiler/agent_output.h: window names, retention, status file. */
+/* Tests for agent/output.h: window names, retention, status file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/agent_output.h"
+#include "agent/output.h"
 
 static void test_names(void **state)
 {

@@ -1,46 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_window.h"
+#include "window.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "base/clock.h"
+#include "agent/agent.h"
+#include "agent/ratelimit.h"
 #include "formats/format.h"
 #include "formats/pprof.h"
-#include "log.h"
-#include "python.h"
-
-uint64_t agent_now_ms(void)
-{
-	return clock_ns(CLOCK_MONOTONIC) / 1000000;
-}
-
-void agent_warn_limited(struct agent_ratelimit *rl, const char *fmt, ...)
-{
-	uint64_t now = agent_now_ms();
-	char buf[768];
-	va_list ap;
-	if (rl->last_ms && now - rl->last_ms < 60000) {
-		rl->suppressed++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (rl->suppressed)
-		log_warn("%s (%" PRIu64 " more like it in the last minute)", buf, rl->suppressed);
-	else
-		log_warn("%s", buf);
-	rl->last_ms = now;
-	rl->suppressed = 0;
-}
+#include "profiler/log.h"
+#include "profiler/python.h"
 
 /* offcpu: the window's time off the CPU, in microseconds. */
 static void fill_meta(struct agent *a, struct profile *p, bool offcpu, time_t from, time_t until)

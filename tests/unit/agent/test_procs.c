@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for profiler/agent_procs.h: cgroup paths, container ids, service names, the process table. */
+/* Tests for agent/procs.h: cgroup paths, container ids, service names, the process table. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/agent_procs.h"
+#include "agent/procs.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

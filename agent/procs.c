@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_procs.h"
+#include "procs.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_pusher.h"
+#include "pusher.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_window.h"
+#include "agent/ratelimit.h"
 
 struct agent_pusher {
 	pthread_t thread;

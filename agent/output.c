@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_output.h"
+#include "output.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_spool: windows waiting to be pushed, oldest first, in a directory
+ * spool: windows waiting to be pushed, oldest first, in a directory
  * that survives a restart (DIR/spool).  Each entry is one file,
  * "<from, 20 digits>-<seq, 6 digits>.push": a header line, the ingest query
  * string, a newline, then the gzip pprof body.  The spool holds at most
@@ -11,8 +11,8 @@
  *
  * Also here: the retry schedule (exponential backoff with a cap).
  */
-#ifndef SCORCH_PROFILER_AGENT_SPOOL_H
-#define SCORCH_PROFILER_AGENT_SPOOL_H
+#ifndef SCORCH_AGENT_SPOOL_H
+#define SCORCH_AGENT_SPOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>

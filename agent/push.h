@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_push: sends windows to Grafana Pyroscope's HTTP ingest API with
+ * push: sends windows to Grafana Pyroscope's HTTP ingest API with
  * libcurl:
  *
  *   POST URL/ingest?name=SERVICE{k=v,...}&from=UNIX&until=UNIX&format=pprof
@@ -11,8 +11,8 @@
  * anything else (HTTP error, timeout, refused connection) is a failure the
  * caller retries.  Extra headers (--push-header) go with every request.
  */
-#ifndef SCORCH_PROFILER_AGENT_PUSH_H
-#define SCORCH_PROFILER_AGENT_PUSH_H
+#ifndef SCORCH_AGENT_PUSH_H
+#define SCORCH_AGENT_PUSH_H
 
 #include <stddef.h>
 #include <stdint.h>

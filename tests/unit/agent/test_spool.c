@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for profiler/agent_spool.h: order, bounds, restart, memory fallback, backoff. */
+/* Tests for agent/spool.h: order, bounds, restart, memory fallback, backoff. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "profiler/agent_spool.h"
+#include "agent/spool.h"
 
 static char dir[64];
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_spool.h"
+#include "spool.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent_config: the options of `scorch agent`, from the command line and a
+ * config: the options of `scorch agent`, from the command line and a
  * `key = value` file with the same names (--config; reloaded on SIGHUP).
  * Later settings win: defaults, then the file, then the command line; a
  * label given twice keeps the last value, headers accumulate.
  * Pure parsing: no I/O but reading the config file.
  */
-#ifndef SCORCH_PROFILER_AGENT_CONFIG_H
-#define SCORCH_PROFILER_AGENT_CONFIG_H
+#ifndef SCORCH_AGENT_CONFIG_H
+#define SCORCH_AGENT_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

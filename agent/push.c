@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
-#include "agent_push.h"
+#include "push.h"
 
 #include <ctype.h>
 /* Calls go through pointers: no type-checking macros around them. */
