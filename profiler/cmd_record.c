@@ -135,14 +135,14 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->stack_entries = o->stack_entries ? o->stack_entries : size_entries(samples, ncpus);
 	co->count_entries = o->count_entries ? o->count_entries : size_entries(samples, ncpus);
 	co->unwind_dwarf = o->unwind != RECORD_UNWIND_FP && co->user_stacks;
-	co->unwind_rows = o->unwind_rows ? o->unwind_rows : 1u << 20;
-	co->unwind_procs = 16384; /* not preallocated: a bound, not a cost */
+	co->unwind_rows = o->unwind_rows ? o->unwind_rows : CAPTURE_UNWIND_ROWS;
+	co->unwind_procs = CAPTURE_UNWIND_PROCS;
 	co->verifier_stats = o->verbose;
 	co->offcpu = o->time != RECORD_TIME_CPU;
 	co->offcpu_min_ns = o->offcpu_min_us * 1000;
 	co->offcpu_threads = 16384; /* threads waiting at once; preallocated, ~100 bytes each */
 	co->python = !o->no_python && co->user_stacks;
-	co->python_threads = 16384; /* an LRU: threads beyond it are searched for again */
+	co->python_threads = CAPTURE_PYTHON_THREADS;
 }
 
 /* Samples until the duration passes, the command exits or a signal comes. */
