@@ -243,8 +243,17 @@ static int queue_stack(struct builder *b, uint64_t id, const struct u64map *know
 	return 0;
 }
 
-/* Appends the frames of stack id, root first, to b->frames at *n. */
-static int append_stack(struct builder *b, uint64_t id, const struct u64map *map, size_t *n, bool *trunc)
+/* Where a frame of a stack being appended goes: in as itself, or replaced
+ * (the Python splice). 0 or -errno. */
+struct splice {
+	int (*frame)(struct builder *b, struct splice *sp, uint32_t id, size_t *n);
+};
+
+/* Appends the frames of stack id, root first, to b->frames at *n: each
+ * address's frames from map (several when calls were inlined), through sp
+ * when there is one. */
+static int append_stack(struct builder *b, uint64_t id, const struct u64map *map, size_t *n, bool *trunc,
+			struct splice *sp)
 {
 	uint32_t nr, flags;
 	const uint64_t *ips = get_stack(b, id, &nr, &flags);
@@ -263,12 +272,22 @@ static int append_stack(struct builder *b, uint64_t id, const struct u64map *map
 	for (uint32_t i = nr; i-- > 0;) {
 		const uint64_t *ex = u64map_get(map, adjust(ips, i));
 		size_t cnt = ex ? (size_t)(*ex & 0xff) : 1;
-		if ((err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
-			return err;
-		if (!ex)
+		if (!ex) {
 			b->frames[(*n)++] = b->unknown;
-		for (size_t j = 0; j < cnt && ex; j++)
-			b->frames[(*n)++] = b->fpool[(*ex >> 8) + j];
+			cnt = 0;
+		}
+		for (size_t j = 0; j < cnt; j++) {
+			/* Room for this address's frames and one for each below it. */
+			if ((err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
+				return err;
+			uint32_t f = b->fpool[(*ex >> 8) + j];
+			if (!sp)
+				b->frames[(*n)++] = f;
+			else if ((err = sp->frame(b, sp, f, n)))
+				return err;
+		}
+		if ((err = array_grow(&b->frames, &b->cap_frames, *n + i + 2, sizeof(*b->frames))))
+			return err;
 	}
 	return 0;
 }
@@ -318,73 +337,67 @@ static int append_python(struct builder *b, const struct capture_entry *e, const
 	return err;
 }
 
+/* The Python splice of one sample: its Python stack's frames come
+ * innermost first in groups, each ending at an entry frame; the innermost
+ * native eval frame runs the first group.  Eval frames beyond the groups
+ * stay native; groups beyond the eval frames go to the outermost one. */
+struct py_splice {
+	struct splice sp;
+	const struct capture_entry *e;
+	const uint64_t *py;
+	uint32_t pnr, pflags;
+	size_t starts[SCORCH_MAX_DEPTH + 1], ngroups;
+	size_t evals, outer; /* eval frames in all, and still to come counting this one */
+	bool *trunc;
+};
+
+static int splice_python(struct builder *b, struct splice *sp, uint32_t id, size_t *n)
+{
+	struct py_splice *ps = (struct py_splice *)sp;
+	const uint64_t *k = u64map_get(&b->py_natives, id);
+	if (k && *k == PY_NATIVE_TRAMPOLINE)
+		return 0;
+	if (!k) {
+		b->frames[(*n)++] = id;
+		return 0;
+	}
+	size_t g = --ps->outer; /* this eval frame's group, counted from the innermost */
+	if (g >= ps->ngroups) {
+		b->frames[(*n)++] = id;
+		return 0;
+	}
+	bool outermost = ps->outer == ps->evals - 1;
+	size_t to = outermost ? ps->ngroups : g + 1; /* the outermost takes the rest */
+	if (outermost && (ps->pflags & STACK_F_TRUNCATED)) {
+		b->frames[(*n)++] = b->truncated;
+		*ps->trunc = true;
+	}
+	return append_python(b, ps->e, ps->py, ps->pnr, ps->starts[g], ps->starts[to], n);
+}
+
 /* Appends the user stack with each native eval-loop frame replaced by the
- * Python frames it was running.  The walk's frames come innermost first in
- * groups, each ending at an entry frame; the innermost eval frame runs the
- * first group.  Eval frames beyond the groups stay native; groups beyond
- * the eval frames go to the outermost one. */
+ * Python frames it was running (struct py_splice). */
 static int append_user_python(struct builder *b, const struct capture_entry *e, size_t *n, bool *trunc)
 {
-	uint32_t nr = 0, flags = 0, pnr = 0, pflags = 0;
+	uint32_t nr = 0, flags = 0;
 	const uint64_t *ips = get_stack(b, e->key.ustack, &nr, &flags);
-	const uint64_t *py = get_stack(b, e->key.pystack, &pnr, &pflags);
-	size_t starts[SCORCH_MAX_DEPTH + 1], ngroups = 0, evals = 0;
-	int err;
-
-	if (!ips || !py)
-		return append_stack(b, e->key.ustack, &b->uframes, n, trunc);
-	for (uint32_t j = 0; j < pnr; j++)
-		if (!j || py[j - 1] & PY_FRAME_ENTRY)
-			starts[ngroups++] = j;
-	starts[ngroups] = pnr;
+	struct py_splice ps = { .sp = { splice_python }, .e = e, .trunc = trunc };
+	ps.py = get_stack(b, e->key.pystack, &ps.pnr, &ps.pflags);
+	if (!ips || !ps.py)
+		return append_stack(b, e->key.ustack, &b->uframes, n, trunc, NULL);
+	for (uint32_t j = 0; j < ps.pnr; j++)
+		if (!j || ps.py[j - 1] & PY_FRAME_ENTRY)
+			ps.starts[ps.ngroups++] = j;
+	ps.starts[ps.ngroups] = ps.pnr;
 	for (uint32_t i = 0; i < nr; i++) {
 		const uint64_t *ex = u64map_get(&b->uframes, adjust(ips, i));
 		for (size_t j = 0; ex && j < (*ex & 0xff); j++) {
 			const uint64_t *k = u64map_get(&b->py_natives, b->fpool[(*ex >> 8) + j]);
-			evals += k && *k == PY_NATIVE_EVAL;
+			ps.evals += k && *k == PY_NATIVE_EVAL;
 		}
 	}
-	if (!evals)
-		return append_stack(b, e->key.ustack, &b->uframes, n, trunc);
-	if ((err = array_grow(&b->frames, &b->cap_frames, *n + nr + 2, sizeof(*b->frames))))
-		return err;
-	if (flags & STACK_F_TRUNCATED) {
-		b->frames[(*n)++] = b->truncated;
-		*trunc = true;
-	}
-	size_t outer = evals; /* eval frames still to come, counting this one */
-	for (uint32_t i = nr; i-- > 0;) {
-		const uint64_t *ex = u64map_get(&b->uframes, adjust(ips, i));
-		size_t cnt = ex ? (size_t)(*ex & 0xff) : 1;
-		if ((err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
-			return err;
-		if (!ex)
-			b->frames[(*n)++] = b->unknown;
-		for (size_t j = 0; j < cnt && ex; j++) {
-			uint32_t id = b->fpool[(*ex >> 8) + j];
-			const uint64_t *k = u64map_get(&b->py_natives, id);
-			if (k && *k == PY_NATIVE_TRAMPOLINE)
-				continue;
-			if (!k) {
-				b->frames[(*n)++] = id;
-				continue;
-			}
-			size_t g = --outer; /* this eval frame's group, counted from the innermost */
-			if (g >= ngroups) {
-				b->frames[(*n)++] = id;
-				continue;
-			}
-			size_t from = outer == evals - 1 ? ngroups : g + 1; /* the outermost takes the rest */
-			if (outer == evals - 1 && (pflags & STACK_F_TRUNCATED)) {
-				b->frames[(*n)++] = b->truncated;
-				*trunc = true;
-			}
-			if ((err = append_python(b, e, py, pnr, starts[g], starts[from], n)) ||
-			    (err = array_grow(&b->frames, &b->cap_frames, *n + cnt + i + 2, sizeof(*b->frames))))
-				return err;
-		}
-	}
-	return 0;
+	ps.outer = ps.evals;
+	return append_stack(b, e->key.ustack, &b->uframes, n, trunc, ps.evals ? &ps.sp : NULL);
 }
 
 static int add_sample(struct builder *b, const struct capture_entry *e)
@@ -394,9 +407,10 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 	int err;
 	char comm[SCORCH_COMM_LEN + 1];
 
-	if ((err = b->o->python && real_stack(e->key.pystack) ? append_user_python(b, e, &n, &trunc)
-							      : append_stack(b, e->key.ustack, &b->uframes, &n, &trunc)) ||
-	    (err = append_stack(b, e->key.kstack, &b->kframes, &n, &trunc)))
+	if ((err = b->o->python && real_stack(e->key.pystack)
+			   ? append_user_python(b, e, &n, &trunc)
+			   : append_stack(b, e->key.ustack, &b->uframes, &n, &trunc, NULL)) ||
+	    (err = append_stack(b, e->key.kstack, &b->kframes, &n, &trunc, NULL)))
 		return err;
 	if (!n)
 		b->frames[n++] = b->unknown;
