@@ -8,15 +8,10 @@
 # --no-python the eval loop's native frames come back.
 set -euo pipefail
 scorch=$1 sample=$2
-here=$(dirname "$0")
-. "$here/lib.sh"
-need_bpf
-need_tools python3
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
+need_tools python3 /usr/bin/python3.11
 py=/usr/bin/python3.11
-[ -x "$py" ] || PATH=/nonexistent need_tools python3.11
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # run NAME [AGENT_ARGS...]: the agent around a 4 s pyshape run; every
 # window's stacks in $tmp/NAME.folded.
