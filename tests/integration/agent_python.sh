@@ -39,7 +39,7 @@ python3 "$here/python_shape.py" single "$tmp/python.folded" "$sample" python3.11
 sed 's/^/agent: /' "$tmp/check"
 
 run native --no-python
-! grep '^python3.11;' "$tmp/native.folded" | grep -q '_\[p\]' || fail "agent --no-python: Python frames"
+! grep -q '_\[p\]' < <(grep '^python3.11;' "$tmp/native.folded") || fail "agent --no-python: Python frames"
 s=$(share ';_PyEval_EvalFrameDefault' "$tmp/native.folded" python3.11)
 awk -v s="$s" 'BEGIN { exit !(s >= 90) }' || fail "agent --no-python: only $s % of python's samples in the eval loop"
 echo "agent --no-python: $s % of python's samples in _PyEval_EvalFrameDefault, no Python frames"

@@ -29,7 +29,7 @@ bin=$dir/stripped/dbgd_work
 [ -x "$bin" ] && [ -f "$dir/debug/dbgd_work.debug" ] || fail "$dir: dbgd_work and its debug file are not built"
 bid=$(readelf -n "$bin" | awk '/Build ID/ { print $3 }')
 [ -n "$bid" ] || fail "dbgd_work has no build ID"
-! readelf -S "$bin" | grep -q '\.symtab' || fail "dbgd_work is not stripped"
+! grep -q '\.symtab' < <(readelf -S "$bin") || fail "dbgd_work is not stripped"
 port=$((20000 + RANDOM % 20000))
 url=http://127.0.0.1:$port
 

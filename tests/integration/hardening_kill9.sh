@@ -91,7 +91,7 @@ run_and_kill() {
 	local p
 	for p in $kids; do
 		[ "$(perf_fds "$p")" -eq 0 ] || fail "profiled command $p holds a perf event"
-		! { find /proc/"$p"/fd -lname 'anon_inode:bpf*' 2>/dev/null || true; } | grep -q . ||
+		! grep -q . < <(find /proc/"$p"/fd -lname 'anon_inode:bpf*' 2>/dev/null) ||
 			fail "profiled command $p holds a BPF object"
 	done
 	[ "$(cat "$out")" = "old profile 1" ] || fail "-o destination changed by a killed run: $(head -c 200 "$out")"

@@ -38,7 +38,7 @@ named() {
 named hostile_alpha alpha_spin
 named hostile_boxed boxed_spin
 named hostile_secret HOST_SECRET_FUNCTION
-! grep '^hostile_boxed;' "$tmp/out.folded" | grep -q HOST_SECRET_FUNCTION ||
+! grep -q HOST_SECRET_FUNCTION < <(grep '^hostile_boxed;' "$tmp/out.folded") ||
 	fail "hostile_boxed named from the file that forged its build ID"
 [ "$(samples alpha_stripped "$tmp/out.folded")" -gt 50 ] || fail "no samples of the stripped copy"
 echo "hostile_buildid: ok"

@@ -83,7 +83,7 @@ for v in 3.12 3.13; do
 		"$scorch" record --lines -F 999 -o "$tmp/perf.folded" -- "$other" -X perf "$sample" 2 >/dev/null 2>"$tmp/err" ||
 			fail "record -- $other -X perf exited $?: $(cat "$tmp/err")"
 		# A sample whose Python frames could not be walked keeps its trampolines.
-		! grep 'py::' "$tmp/perf.folded" | grep -q '_\[p\]' || fail "-X perf: trampoline frames beside Python frames"
+		! grep -q '_\[p\]' < <(grep 'py::' "$tmp/perf.folded") || fail "-X perf: trampoline frames beside Python frames"
 		check perfmap "$tmp/perf.folded" "$other -X perf"
 	fi
 done
