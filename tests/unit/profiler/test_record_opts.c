@@ -382,59 +382,44 @@ static void test_getopt_errors(void **state)
 	}
 }
 
+/* argv parses, and record_opts_check returns want_rc with one line naming
+ * want (none with 0). */
+static void checked(char **argv, int want_rc, const char *want)
+{
+	struct record_opts o;
+	char err[4096];
+	good(argv, &o);
+	int rc = check(&o, err, sizeof(err));
+	if (rc != want_rc)
+		fail_msg("%s ...: check returned %d, want %d: %s", argv[1], rc, want_rc, err);
+	if (want)
+		assert_one_line(err, want);
+	else
+		assert_string_equal(err, "");
+	record_opts_release(&o);
+}
+
 static void test_check(void **state)
 {
 	(void)state;
-	struct record_opts o;
-	char err[4096], self[16], tid[16];
+	char self[16], tid[16];
 	snprintf(self, sizeof(self), "%d", (int)getpid());
 	snprintf(tid, sizeof(tid), "%d", (int)gettid());
 
-	good(ARGV("-p", self, "-C", "0,1,3"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), 0);
-	assert_string_equal(err, "");
-	record_opts_release(&o);
-	good(ARGV("-L", tid), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), 0);
-	record_opts_release(&o);
+	checked(ARGV("-p", self, "-C", "0,1,3"), 0, NULL);
+	checked(ARGV("-L", tid), 0, NULL);
 	/* The command is looked up on PATH; a path is taken as it is. */
-	good(ARGV("--", "sh", "-c", "true"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), 0);
-	record_opts_release(&o);
-
-	good(ARGV("-p", self, "-p", "2147483647"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ESRCH);
-	assert_one_line(err, "-p 2147483647: no such process");
-	record_opts_release(&o);
-	good(ARGV("-L", "2147483646"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ESRCH);
-	assert_one_line(err, "-L 2147483646: no such process");
-	record_opts_release(&o);
-	good(ARGV("-C", "0,2"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -EINVAL);
-	assert_one_line(err, "-C 2: no such online CPU");
-	record_opts_release(&o);
-	good(ARGV("--", "/no/such/command"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ENOENT);
-	assert_one_line(err, "/no/such/command: command not found");
-	record_opts_release(&o);
-	good(ARGV("no-such-command-on-path-Zq"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ENOENT);
-	assert_one_line(err, "no-such-command-on-path-Zq: command not found");
-	record_opts_release(&o);
-	good(ARGV("--", "/"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -EACCES);
-	assert_one_line(err, "/: Permission denied");
-	record_opts_release(&o);
+	checked(ARGV("--", "sh", "-c", "true"), 0, NULL);
+	checked(ARGV("-p", self, "-p", "2147483647"), -ESRCH, "-p 2147483647: no such process");
+	checked(ARGV("-L", "2147483646"), -ESRCH, "-L 2147483646: no such process");
+	checked(ARGV("-C", "0,2"), -EINVAL, "-C 2: no such online CPU");
+	checked(ARGV("--", "/no/such/command"), -ENOENT, "/no/such/command: command not found");
+	checked(ARGV("no-such-command-on-path-Zq"), -ENOENT, "no-such-command-on-path-Zq: command not found");
+	checked(ARGV("--", "/"), -EACCES, "/: Permission denied");
 	/* A directory that is not a cgroup, and a cgroup path that is not there. */
-	good(ARGV("--cgroup", "/proc"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ENOTDIR);
-	assert_one_line(err, "--cgroup /proc: not a cgroup v2 directory");
-	record_opts_release(&o);
-	good(ARGV("--cgroup", "no/such/cgroup-Zq"), &o);
-	assert_int_equal(check(&o, err, sizeof(err)), -ENOENT);
-	assert_one_line(err, "--cgroup no/such/cgroup-Zq: not a cgroup v2 directory: No such file or directory");
-	record_opts_release(&o);
+	checked(ARGV("--cgroup", "/proc"), -ENOTDIR, "--cgroup /proc: not a cgroup v2 directory");
+	checked(ARGV("--cgroup", "no/such/cgroup-Zq"), -ENOENT,
+		"--cgroup no/such/cgroup-Zq: not a cgroup v2 directory: No such file or directory");
 }
 
 /* The sample rate against the kernel's limit, and a cgroup found: both need
@@ -457,16 +442,12 @@ static void test_check_system(void **state)
 	if (!max && !cgroup2)
 		skip();
 	if (max) {
+		char want[128];
 		snprintf(over, sizeof(over), "%llu", max + 1);
-		good(ARGV("-F", over), &o);
-		assert_int_equal(check(&o, err, sizeof(err)), -EINVAL);
-		assert_one_line(err, "above the kernel's limit");
-		assert_non_null(strstr(err, over));
-		record_opts_release(&o);
+		snprintf(want, sizeof(want), "-F %s: above the kernel's limit of %llu Hz", over, max);
+		checked(ARGV("-F", over), -EINVAL, want);
 		snprintf(over, sizeof(over), "%llu", max);
-		good(ARGV("-F", over), &o);
-		assert_int_equal(check(&o, err, sizeof(err)), 0);
-		record_opts_release(&o);
+		checked(ARGV("-F", over), 0, NULL);
 	}
 	if (cgroup2) {
 		good(ARGV("--cgroup", "/sys/fs/cgroup"), &o);
