@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # agent_offcpu.sh SCORCH OFFCPU: scorch agent --off-cpu in windows of 1 s,
 # pushing to a local stand-in for Pyroscope (agent_receiver.py, 127.0.0.1
@@ -27,16 +27,12 @@
 #    first has the second), under the same `name` (no suffix: Pyroscope takes
 #    the profile type from the sample type); the pushed off-CPU time equals
 #    the files' for that service.
-set -eu
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-need_bpf
-scorch=$1
-offcpu=$2
+set -euo pipefail
+scorch=$1 offcpu=$2
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
 need_tools go python3
-
-agent_test_setup
+agent_test_setup "$tmp/state"
 mkdir -p "$tmp/out"
 
 "$scorch" agent --off-cpu --interval 1s --output-dir "$tmp/out" --push "http://127.0.0.1:$port" \

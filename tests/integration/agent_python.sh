@@ -8,15 +8,10 @@
 # --no-python the eval loop's native frames come back.
 set -euo pipefail
 scorch=$1 sample=$2
-here=$(dirname "$0")
-. "$here/lib.sh"
-need_bpf
-need_tools python3
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
+need_tools python3 /usr/bin/python3.11
 py=/usr/bin/python3.11
-[ -x "$py" ] || PATH=/nonexistent need_tools python3.11
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # run NAME [AGENT_ARGS...]: the agent around a 4 s pyshape run; every
 # window's stacks in $tmp/NAME.folded.
@@ -44,7 +39,7 @@ python3 "$here/python_shape.py" single "$tmp/python.folded" "$sample" python3.11
 sed 's/^/agent: /' "$tmp/check"
 
 run native --no-python
-! grep '^python3.11;' "$tmp/native.folded" | grep -q '_\[p\]' || fail "agent --no-python: Python frames"
+! grep -q '_\[p\]' < <(grep '^python3.11;' "$tmp/native.folded") || fail "agent --no-python: Python frames"
 s=$(share ';_PyEval_EvalFrameDefault' "$tmp/native.folded" python3.11)
 awk -v s="$s" 'BEGIN { exit !(s >= 90) }' || fail "agent --no-python: only $s % of python's samples in the eval loop"
 echo "agent --no-python: $s % of python's samples in _PyEval_EvalFrameDefault, no Python frames"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # agent_reload.sh SCORCH SHAPE: SIGHUP reloads --config while the agent runs
 # and pushes.  The config names receiver A and a label env=one; it is
@@ -9,31 +9,12 @@
 #    none of A's after the reload settled;
 #  - no window was pushed twice across the two (the push thread is replaced
 #    and the spool handed over), and none is left in the spool.
-set -eu
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-need_bpf
-scorch=$1
-shape=$2
+set -euo pipefail
+scorch=$1 shape=$2
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
 need_tools python3
-
-tmp=$(mktemp -d)
-agent=""
-ra=""
-rb=""
-cleanup() {
-	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
-	[ -n "$ra" ] && kill "$ra" 2>/dev/null || true
-	[ -n "$rb" ] && kill "$rb" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-start_receiver "$tmp/a"
-ra=$receiver_pid
-start_receiver "$tmp/b"
-rb=$receiver_pid
+agent_test_setup "$tmp/a" "$tmp/b"
 
 printf 'push = http://127.0.0.1:%s\nlabel = env=one\n' "$(cat "$tmp/a/port")" >"$tmp/cfg"
 "$shape" 9 >/dev/null &

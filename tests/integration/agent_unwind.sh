@@ -5,10 +5,7 @@
 set -euo pipefail
 scorch=$1 shape_nofp=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 # reach MODE: % of shape_nofp's samples in a whole window that reach main.
 reach() {

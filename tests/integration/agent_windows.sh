@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # agent_windows.sh SCORCH SHAPE: scorch agent for 3+ windows of 2 s while
 # short shape runs start and exit, pushing to a local stand-in for Pyroscope
@@ -15,16 +15,12 @@
 #  - SIGTERM writes the last window and exits 0, with the spool empty;
 #  - the spool survives a restart: windows an agent could not send before it
 #    stopped are sent by the next one, once each.
-set -eu
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
-need_bpf
-scorch=$1
-shape=$2
+set -euo pipefail
+scorch=$1 shape=$2
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
 need_tools go python3
-
-agent_test_setup
+agent_test_setup "$tmp/state"
 mkdir -p "$tmp/out"
 
 "$scorch" agent --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port" \
@@ -83,7 +79,7 @@ done
 cat "$tmp/out"/*.pb.gz >/dev/null
 found=0
 for f in "$tmp/out"/*.pb.gz; do
-	go tool pprof -tags "$f" 2>/dev/null | grep -q "$shape" && found=1
+	grep -q "$shape" < <(go tool pprof -tags "$f" 2>/dev/null) && found=1
 done
 [ "$found" = 1 ] || fail "no window has exe=$shape"
 

@@ -17,18 +17,19 @@ scorch=$1 dir=$2
 . "$(dirname "$0")/lib.sh"
 need_bpf
 need_tools debuginfod python3 unshare ip objcopy
+# Into a network namespace first: test_setup's $tmp would not be removed across exec.
 if [ -z "${SCORCH_NETNS:-}" ]; then
 	exec unshare --net env SCORCH_NETNS=1 "$0" "$@"
 fi
+test_setup
 ip link set lo up
-tmp=$(mktemp -d)
 server=
-trap '[ -z "$server" ] || kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit '[ -z "$server" ] || kill "$server" 2>/dev/null'
 bin=$dir/stripped/dbgd_work
 [ -x "$bin" ] && [ -f "$dir/debug/dbgd_work.debug" ] || fail "$dir: dbgd_work and its debug file are not built"
 bid=$(readelf -n "$bin" | awk '/Build ID/ { print $3 }')
 [ -n "$bid" ] || fail "dbgd_work has no build ID"
-! readelf -S "$bin" | grep -q '\.symtab' || fail "dbgd_work is not stripped"
+! grep -q '\.symtab' < <(readelf -S "$bin") || fail "dbgd_work is not stripped"
 port=$((20000 + RANDOM % 20000))
 url=http://127.0.0.1:$port
 

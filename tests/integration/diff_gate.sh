@@ -9,9 +9,7 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 for i in 1 2 3 4 5; do
 	"$scorch" record -F 999 -o "$tmp/base$i.folded" -- "$shape" 2 2>"$tmp/err" >/dev/null ||

@@ -8,25 +8,14 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-command -v setpriv >/dev/null || fail "setpriv not installed (util-linux)"
+test_setup --bpf
+need_tools setpriv
 [ "$(cat /proc/sys/kernel/cap_last_cap)" -ge 39 ] || fail "kernel without CAP_BPF/CAP_PERFMON (needs 5.8+)"
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 # Binaries and output where nobody can reach them.
 chmod 755 "$tmp"
 cp "$scorch" "$shape" "$tmp/"
 scorch=$tmp/$(basename "$scorch") shape=$tmp/$(basename "$shape")
 mkdir -m 777 "$tmp/out"
-
-# as CAPS CMD...: runs CMD as nobody with exactly CAPS (e.g. +bpf,+perfmon).
-as() {
-	local caps=-all${1:+,$1}
-	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
-		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
-}
 
 "$shape" 30 >/dev/null &
 pids+=($!)
@@ -40,7 +29,7 @@ samples() {
 }
 
 # The minimum: sampling works, names of processes, no symbols.
-as +bpf,+perfmon "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/min.folded" 2>"$tmp/err" ||
+as_caps +bpf,+perfmon "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/min.folded" 2>"$tmp/err" ||
 	fail "record with CAP_BPF,CAP_PERFMON failed: $(cat "$tmp/err")"
 n=$(samples "$tmp/out/min.folded")
 [ "$n" -gt 100 ] || fail "CAP_BPF,CAP_PERFMON: only $n samples of shape in 1 s at 499 Hz: $(cat "$tmp/err")"
@@ -49,7 +38,7 @@ sed 's/^/  /' "$tmp/err"
 
 # The documented set: user and kernel functions named.
 full=+bpf,+perfmon,+sys_ptrace,+syslog
-as "$full" "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/full.folded" 2>"$tmp/err" ||
+as_caps "$full" "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/full.folded" 2>"$tmp/err" ||
 	fail "record with $full failed: $(cat "$tmp/err")"
 n=$(samples "$tmp/out/full.folded")
 [ "$n" -gt 100 ] || fail "$full: only $n samples of shape: $(cat "$tmp/err")"
@@ -59,7 +48,7 @@ within "$main" 100 10 || fail "$full: user frames not named (only $main % reach 
 echo "$full: $n samples, $main % reach main, no warnings"
 
 # System-wide too, kernel frames named.
-as "$full" "$scorch" record -F 499 -d 1 -o "$tmp/out/sys.folded" 2>"$tmp/err" ||
+as_caps "$full" "$scorch" record -F 499 -d 1 -o "$tmp/out/sys.folded" 2>"$tmp/err" ||
 	fail "system-wide record with $full failed: $(cat "$tmp/err")"
 grep -q '^shape;.*main;shape_sixty' "$tmp/out/sys.folded" || fail "$full: system-wide profile misses shape"
 ! grep -q 'kallsyms\]+0x' "$tmp/out/sys.folded" || fail "$full: kernel frames not named"
@@ -67,7 +56,7 @@ grep -q '^shape;.*main;shape_sixty' "$tmp/out/sys.folded" || fail "$full: system
 # Too few: refused in one line, exit 2, nothing written.
 for caps in +bpf +perfmon ""; do
 	set +e
-	as "$caps" "$scorch" record -d 0.5 -o "$tmp/out/no.folded" 2>"$tmp/err"
+	as_caps "$caps" "$scorch" record -d 0.5 -o "$tmp/out/no.folded" 2>"$tmp/err"
 	rc=$?
 	set -e
 	[ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'needs root or CAP_BPF and CAP_PERFMON' "$tmp/err" ||
@@ -76,7 +65,7 @@ for caps in +bpf +perfmon ""; do
 done
 
 # The command under record runs without scorch's capabilities.
-as "$full" "$scorch" record -o "$tmp/out/cmd.folded" -- sh -c 'grep CapEff /proc/self/status' >"$tmp/caps" 2>"$tmp/err" ||
+as_caps "$full" "$scorch" record -o "$tmp/out/cmd.folded" -- sh -c 'grep CapEff /proc/self/status' >"$tmp/caps" 2>"$tmp/err" ||
 	fail "record -- CMD with $full failed: $(cat "$tmp/err")"
 grep -q 'CapEff:[[:space:]]*0000000000000000$' "$tmp/caps" || fail "the command kept capabilities: $(cat "$tmp/caps")"
 echo "hardening_caps: ok"

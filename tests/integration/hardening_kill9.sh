@@ -9,11 +9,9 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-command -v bpftool >/dev/null || fail "bpftool not installed (scripts/deps installs it)"
-tmp=$(mktemp -d)
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+test_setup --bpf
+need_tools bpftool
+at_exit 'kill -9 "${pids[@]}" 2>/dev/null'
 
 # ids KIND PID: the BPF object ids (prog_id, map_id, link_id) held by PID's fds.
 # (These helpers tolerate an fd that closes while they look.)
@@ -93,7 +91,7 @@ run_and_kill() {
 	local p
 	for p in $kids; do
 		[ "$(perf_fds "$p")" -eq 0 ] || fail "profiled command $p holds a perf event"
-		! { find /proc/"$p"/fd -lname 'anon_inode:bpf*' 2>/dev/null || true; } | grep -q . ||
+		! grep -q . < <(find /proc/"$p"/fd -lname 'anon_inode:bpf*' 2>/dev/null) ||
 			fail "profiled command $p holds a BPF object"
 	done
 	[ "$(cat "$out")" = "old profile 1" ] || fail "-o destination changed by a killed run: $(head -c 200 "$out")"

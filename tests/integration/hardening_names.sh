@@ -7,9 +7,7 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 # total FILE: the sum of a folded file's counts.
 total() {

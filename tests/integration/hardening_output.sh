@@ -8,9 +8,7 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 printf 'main;a 1\nmain;b 2\n' >"$tmp/in.folded"
 

@@ -10,13 +10,9 @@
 #   secret first, boxed is still named boxed_spin, never the other's name.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-command -v strip >/dev/null || fail "strip not installed (binutils)"
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+test_setup --bpf
+need_tools strip
 strip -o "$tmp/alpha_stripped" "$bin/hostile_alpha"
 cp "$bin/hostile_secret" "$bin/hostile_boxed" "$bin/hostile_alpha" "$tmp/"
 # Started in this order, they get increasing pids: build resolves processes
@@ -42,7 +38,7 @@ named() {
 named hostile_alpha alpha_spin
 named hostile_boxed boxed_spin
 named hostile_secret HOST_SECRET_FUNCTION
-! grep '^hostile_boxed;' "$tmp/out.folded" | grep -q HOST_SECRET_FUNCTION ||
+! grep -q HOST_SECRET_FUNCTION < <(grep '^hostile_boxed;' "$tmp/out.folded") ||
 	fail "hostile_boxed named from the file that forged its build ID"
 [ "$(samples alpha_stripped "$tmp/out.folded")" -gt 50 ] || fail "no samples of the stripped copy"
 echo "hostile_buildid: ok"

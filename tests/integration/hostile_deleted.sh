@@ -7,13 +7,9 @@
 # /proc/PID/exe.  A normal workload profiled alongside keeps its shape.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-command -v setpriv >/dev/null || fail "setpriv not installed (util-linux)"
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+test_setup --bpf
+need_tools setpriv
 chmod 755 "$tmp"
 mkdir -m 777 "$tmp/out"
 mkdir "$tmp/bin"

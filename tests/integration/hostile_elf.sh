@@ -9,11 +9,8 @@
 # with --lines (DWARF lines read from the scrambled DWARF too).
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 modes="shoff xnum sizes links truncate symtab cfi dwarf note"
 for m in $modes; do
 	"$bin/hostile_elfmangle" "$bin/hostile_alpha" "$tmp/m_$m" "$m" || fail "cannot make the $m copy"

@@ -8,11 +8,8 @@
 # 1 stack of 1,497 reached the thread's start).
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 "$scorch" record -F 999 -o "$tmp/out.folded" -- "$bin/hostile_leader" 1.5 2>"$tmp/err" ||
 	fail "record -- hostile_leader: $(cat "$tmp/err")"
 n=$(samples hostile_leader "$tmp/out.folded")

@@ -1,4 +1,6 @@
-# Shared by the hostile_*.sh tests, sourced after lib.sh.
+# shellcheck shell=bash
+# Shared by the hostile_*.sh tests, sourced instead of lib.sh (which it sources).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # samples COMM FILE: how many samples of COMM a folded FILE holds.
 samples() {
@@ -18,14 +20,6 @@ shape_intact() {
 	echo "  shape alongside: $n samples, $main % reach main, shape_sixty $sixty %"
 }
 
-# as_caps CAPS CMD...: runs CMD as nobody with exactly CAPS (e.g.
-# +bpf,+perfmon), as hardening_caps.sh does.
-as_caps() {
-	local caps=-all${1:+,$1}
-	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
-		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
-}
 # README's documented set for record as another user.
 FOUR_CAPS=+bpf,+perfmon,+sys_ptrace,+syslog
 

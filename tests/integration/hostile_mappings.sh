@@ -8,14 +8,10 @@
 # Prints scorch's peak RSS and wall time.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-[ -x /usr/bin/time ] || fail "/usr/bin/time not installed (package time)"
+test_setup --bpf
+need_tools /usr/bin/time
 nfiles=500 ncopies=4500
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir "$tmp/a" "$tmp/b"
 ulimit -n 1024
 

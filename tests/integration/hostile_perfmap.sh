@@ -8,12 +8,9 @@
 # trip, and shape, profiled alongside, is whole.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; rm -f "/tmp/perf-${jit:-none}.map"' EXIT
+test_setup --bpf
+at_exit 'rm -f "/tmp/perf-${jit:-none}.map"'
 
 "$bin/hostile_jit" 8 /tmp &
 pids+=($!)

@@ -9,13 +9,9 @@
 # system-wide.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
+test_setup --bpf
 [ -w /proc/sys/kernel/ns_last_pid ] || fail "cannot write /proc/sys/kernel/ns_last_pid"
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkdir "$tmp/a" "$tmp/b"
 cp "$bin/hostile_alpha" "$tmp/a/hostile_work"
 cp "$bin/hostile_beta" "$tmp/b/hostile_work"

@@ -15,16 +15,12 @@
 # from its own, and shape, profiled alongside, is whole.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-command -v setpriv >/dev/null || fail "setpriv not installed (util-linux)"
-command -v objcopy >/dev/null || fail "objcopy not installed (binutils)"
-tmp=$(mktemp -d)
-pids=()
+test_setup --bpf
+need_tools setpriv objcopy
 # The host's files, outside /tmp (which the container replaces with a link).
 host=$(mktemp -d /run/scorch-hostile.XXXXXX)
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp" "$host"' EXIT
+at_exit 'rm -rf "$host"'
 chmod 755 "$tmp" "$host"
 mkdir -m 777 "$tmp/out"
 cp "$scorch" "$tmp/scorch"

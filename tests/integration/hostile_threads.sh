@@ -7,18 +7,14 @@
 # wall time for each.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
-. "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hostile_lib.sh"
-need_bpf
-[ -x /usr/bin/time ] || fail "/usr/bin/time not installed (package time)"
+test_setup --bpf
+need_tools /usr/bin/time
 nthreads=10000
 tasks=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg) # threads on the system
 [ $((tasks + nthreads + 500)) -lt "$(cat /proc/sys/kernel/pid_max)" ] ||
 	fail "pid_max $(cat /proc/sys/kernel/pid_max) leaves no room for $nthreads threads beside $tasks tasks"
 ulimit -u unlimited 2>/dev/null || true
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # check WHAT FILE USAGE: samples named, memory and time within bounds.
 check() {

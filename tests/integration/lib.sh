@@ -1,6 +1,58 @@
-# Shared by the integration tests: BPF availability and assertions.
-# A test that needs BPF fails under CI=true when it cannot run, and skips
-# (exit 77, which ctest reports as skipped) elsewhere.
+# shellcheck shell=bash
+# Shared by the integration tests (bash): how a test starts, BPF and tool
+# checks, assertions.  Every test starts the same way, its arguments named
+# first:
+#
+#	#!/usr/bin/env bash
+#	# What it runs and what it asserts.
+#	set -euo pipefail
+#	scorch=$1 shape=$2
+#	. "$(dirname "$0")/lib.sh"        # or hostile_lib.sh, which sources this
+#	test_setup --bpf
+#	need_tools go                      # the tools it needs beyond bash's
+#
+# A test that needs BPF or a tool fails under CI=true when it cannot run,
+# and skips (exit 77, which ctest reports as skipped) elsewhere.
+
+[ -n "${BASH_VERSION:-}" ] || { echo "FAIL: $0: lib.sh needs bash" >&2; exit 1; }
+
+# test_setup [--bpf]: the start every test shares.  With --bpf, need_bpf
+# first.  Exports LC_ALL=C and sets
+#   here  the test's directory (absolute);
+#   tmp   a new directory, removed at exit;
+#   pids  an array for background processes, killed at exit.
+# At exit the commands given to at_exit run (the last one first), then pids
+# are killed, then $tmp is removed; the test's exit status stays its own.
+test_setup() {
+	case ${1:-} in
+	--bpf) need_bpf ;;
+	"") ;;
+	*) fail "test_setup: unknown argument $1" ;;
+	esac
+	export LC_ALL=C
+	here=$(cd "$(dirname "$0")" && pwd)
+	pids=()
+	_at_exit=()
+	tmp=$(mktemp -d)
+	trap _test_exit EXIT
+}
+
+# at_exit CMD: CMD (a string, evaluated then) runs at exit, before pids are
+# killed and $tmp is removed; a failing CMD does not change the exit status.
+at_exit() {
+	_at_exit+=("$1")
+}
+
+_test_exit() {
+	local i
+	for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do
+		eval "${_at_exit[i]}" || true
+	done
+	if [ ${#pids[@]} -gt 0 ]; then
+		kill "${pids[@]}" 2>/dev/null || true
+	fi
+	rm -rf "$tmp" || true
+}
 
 need_bpf() {
 	local why=""
@@ -48,36 +100,44 @@ within() {
 	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(v == v + 0 && d <= tol) }'
 }
 
+# as_caps CAPS CMD...: runs CMD as nobody with exactly CAPS (e.g.
+# +bpf,+perfmon).
+as_caps() {
+	local caps=-all${1:+,$1}
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
+		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" "$@"
+}
+
+# go_offline: go tool pprof keeps its caches in $tmp and uses no network.
+go_offline() {
+	export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
+}
+
 # start_receiver DIR: agent_receiver.py, the stand-in for Pyroscope's ingest
-# API (127.0.0.1 only), keeping its state in DIR; sets receiver_pid (for the
-# caller to kill at exit) and receiver_port once it listens.
+# API (127.0.0.1 only), keeping its state in DIR; sets receiver_port once it
+# listens.  It is killed at exit (in pids).
 start_receiver() {
 	mkdir -p "$1"
-	python3 "$(dirname "$0")/agent_receiver.py" "$1" &
-	receiver_pid=$!
+	python3 "$here/agent_receiver.py" "$1" &
+	pids+=($!)
 	for _ in $(seq 50); do [ -f "$1/port" ] && break; sleep 0.1; done
 	[ -f "$1/port" ] || fail "receiver did not start"
 	receiver_port=$(cat "$1/port")
 }
 
-# agent_test_setup: what the agent tests with a receiver share: $tmp (removed
-# at exit), Go's caches in it and no network for `go tool pprof`, the
-# receiver in $tmp/state listening on $port.  At exit the receiver and
-# $agent are killed (set agent to the agent's pid while it runs, and back to
-# "" once it has been waited for).
+# agent_test_setup DIR...: after test_setup, what the agent tests with
+# receivers share: go_offline, one receiver per DIR ($port is the first
+# one's), and $agent killed at exit before them (set it to the agent's pid
+# while it runs, and back to "" once it has been waited for).
 agent_test_setup() {
-	tmp=$(mktemp -d)
+	local d
+	go_offline
 	agent=""
-	recv=""
-	trap agent_test_cleanup EXIT
-	export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
-	start_receiver "$tmp/state"
-	recv=$receiver_pid
-	port=$receiver_port
-}
-
-agent_test_cleanup() {
-	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
-	[ -n "$recv" ] && kill "$recv" 2>/dev/null || true
-	rm -rf "$tmp"
+	at_exit '[ -z "$agent" ] || kill "$agent" 2>/dev/null'
+	port=""
+	for d in "$@"; do
+		start_receiver "$d"
+		port=${port:-$receiver_port}
+	done
 }

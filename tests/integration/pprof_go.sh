@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # pprof_go.sh SCORCH [PPROF_LABELS]: the real pprof client against our files.
 #
@@ -13,39 +13,19 @@
 #
 # Needs go (Debian golang-go) and python3; without them it skips (exit 77),
 # or fails when CI=true.  Never touches the network.
-set -eu
-export LC_ALL=C
-
-scorch=$1
-labels=${2:-}
-here=$(cd "$(dirname "$0")" && pwd)
-
-for tool in go python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		if [ "${CI:-}" = true ]; then
-			echo "pprof_go: $tool is missing; install it (golang-go, python3)" >&2
-			exit 1
-		fi
-		echo "pprof_go: SKIP: $tool not found (install golang-go and python3 to run this test)"
-		exit 77
-	fi
-done
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOFLAGS=-mod=mod \
-	GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off GO111MODULE=on
+set -euo pipefail
+scorch=$1 labels=${2:-}
+. "$(dirname "$0")/lib.sh"
+test_setup
+need_tools go python3
+go_offline
+export GOFLAGS=-mod=mod GO111MODULE=on
 check="python3 $here/pprof_check.py"
-
-fail() {
-	echo "pprof_go: FAIL: $*" >&2
-	exit 1
-}
 
 # "Showing nodes accounting for 28, 100% of 28 total" -> 28
 top_total() {
-	go tool pprof -top -symbolize=none -sample_index=samples "$1" 2>/dev/null |
-		sed -n 's/.* of \([0-9][0-9]*\) total.*/\1/p' | head -n 1
+	sed -n 's/.* of \([0-9][0-9]*\) total.*/\1/p' < <(go tool pprof -top -symbolize=none -sample_index=samples "$1" 2>/dev/null) |
+		head -n 1
 }
 
 folded_total() {
@@ -62,7 +42,7 @@ $check stacks "$known" "$tmp/known.raw" || fail "-raw stacks differ from $known"
 want=$(folded_total "$known")
 got=$(top_total "$tmp/known.pb.gz")
 [ "$got" = "$want" ] || fail "-top total $got, folded total $want"
-go tool pprof -top "$tmp/known.pb.gz" 2>/dev/null | grep -q 'simd_step (inline)' ||
+grep -q 'simd_step (inline)' < <(go tool pprof -top "$tmp/known.pb.gz" 2>/dev/null) ||
 	fail "-top does not show the inlined frame"
 "$scorch" convert "$tmp/known.pb.gz" -o "$tmp/known.folded" || fail "convert back"
 sort "$tmp/known.folded" >"$tmp/known.sorted"

@@ -5,10 +5,8 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+test_setup --bpf
+need_tools setpriv
 
 "$shape" 6 >/dev/null &
 pids+=($!)
@@ -86,11 +84,9 @@ expect_error "command not found" -- /no/such/command
 expect_error "cannot write" -o /no/such/dir/x.folded -d 1
 expect_error "extension" -o "$tmp/x.unknown" -d 1
 expect_error "CPU" -C 100000 -d 1
-if command -v setpriv >/dev/null; then
-	set +e
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$scorch" record -d 1 2>"$tmp/err"
-	rc=$?
-	set -e
-	[ "$rc" -eq 2 ] && grep -q "CAP_BPF" "$tmp/err" || fail "unprivileged: exit $rc: $(cat "$tmp/err")"
-fi
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$scorch" record -d 1 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "CAP_BPF" "$tmp/err" || fail "unprivileged: exit $rc: $(cat "$tmp/err")"
 echo "record_modes: ok"

@@ -13,10 +13,8 @@
 set -euo pipefail
 scorch=$1 offcpu=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
+test_setup --bpf
 need_tools go
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 "$scorch" record --wall -F 999 -o "$tmp/wall.folded" -- "$offcpu" 2 2>"$tmp/err" >/dev/null ||
 	fail "record --wall exited $?: $(cat "$tmp/err")"

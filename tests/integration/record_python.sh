@@ -17,17 +17,14 @@
 #    3.12's -X perf trampolines not counted twice.
 set -euo pipefail
 scorch=$1 sample=$2
-here=$(dirname "$0")
-. "$here/lib.sh"
-need_bpf
-need_tools python3 go
+. "$(dirname "$0")/lib.sh"
+test_setup --bpf
 # Debian's interpreter, not whatever python3.11 comes first on PATH (a
 # pyenv shim is a shell script running another build).
+need_tools python3 go /usr/bin/python3.11
 py=/usr/bin/python3.11
-[ -x "$py" ] || PATH=/nonexistent need_tools python3.11
-tmp=$(mktemp -d)
 bg=""
-trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
+at_exit '[ -z "$bg" ] || kill "$bg" 2>/dev/null'
 
 check() { # MODE FOLDED WHAT
 	python3 "$here/python_shape.py" "$1" "$2" "$sample" >"$tmp/check" 2>&1 ||
@@ -86,7 +83,7 @@ for v in 3.12 3.13; do
 		"$scorch" record --lines -F 999 -o "$tmp/perf.folded" -- "$other" -X perf "$sample" 2 >/dev/null 2>"$tmp/err" ||
 			fail "record -- $other -X perf exited $?: $(cat "$tmp/err")"
 		# A sample whose Python frames could not be walked keeps its trampolines.
-		! grep 'py::' "$tmp/perf.folded" | grep -q '_\[p\]' || fail "-X perf: trampoline frames beside Python frames"
+		! grep -q '_\[p\]' < <(grep 'py::' "$tmp/perf.folded") || fail "-X perf: trampoline frames beside Python frames"
 		check perfmap "$tmp/perf.folded" "$other -X perf"
 	fi
 done

@@ -5,9 +5,7 @@
 set -euo pipefail
 scorch=$1 shape=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 "$scorch" record -F 999 -o "$tmp/shape.folded" -- "$shape" 3 2>"$tmp/err" >/dev/null ||
 	fail "record exited $?: $(cat "$tmp/err")"

@@ -6,9 +6,7 @@
 set -euo pipefail
 scorch=$1 prog=$2
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 
 # named FILE: % of shortlived's samples with every user frame named (no
 # "module+0x..." and no [unknown]; kernel frames, _[k], are not counted).

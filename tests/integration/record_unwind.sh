@@ -10,9 +10,7 @@
 set -euo pipefail
 scorch=$1 shape_nofp=$2 shape=$3
 . "$(dirname "$0")/lib.sh"
-need_bpf
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+test_setup --bpf
 comm=$(basename "$shape_nofp" | cut -c1-15)
 
 shares() { # FILE COMM: one line of figures
