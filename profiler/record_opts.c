@@ -76,6 +76,7 @@ static int parse_list(const char *what, const char *arg, uint32_t **out, size_t 
 {
 	char *copy = strdup(arg), *save = NULL;
 	int err = copy ? 0 : -ENOMEM;
+	size_t given = 0;
 	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err; tok = strtok_r(NULL, ",", &save)) {
 		uint64_t v;
 		if (parse_u64(tok, 0, INT32_MAX, &v)) {
@@ -90,8 +91,14 @@ static int parse_list(const char *what, const char *arg, uint32_t **out, size_t 
 		}
 		*out = a;
 		(*out)[(*n)++] = (uint32_t)v;
+		given++;
 	}
 	free(copy);
+	if (!err && !given) {
+		/* An empty list would mean every process: -p "$(pgrep nothing)". */
+		log_error("%s '%s': no numbers given", what, arg);
+		err = -EINVAL;
+	}
 	return err;
 }
 

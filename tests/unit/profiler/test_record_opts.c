@@ -329,6 +329,9 @@ static void test_bad_values(void **state)
 	bad(ARGV("-p", "1,x"), "-p 1,x: 'x' is not a number");
 	bad(ARGV("-p", "2147483648"), "-p 2147483648: '2147483648' is not a number");
 	bad(ARGV("-p", "-1"), "-p -1: '-1' is not a number");
+	bad(ARGV("-p", ""), "-p '': no numbers given");
+	bad(ARGV("-L", ","), "-L ',': no numbers given");
+	bad(ARGV("-C", ",,"), "-C ',,': no numbers given");
 	bad(ARGV("-L", "1;2"), "-L 1;2: '1;2' is not a number");
 	bad(ARGV("-C", "0,one"), "-C 0,one: 'one' is not a number");
 	bad(ARGV("--symbols", "all"), "--symbols all: unknown mode (full or names)");
