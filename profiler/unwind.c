@@ -67,8 +67,7 @@ struct proc {
 struct unwind {
 	struct capture_unwind_maps m;
 	const char *debug_root; /* NULL: debuginfo's default */
-	struct unwind_row *rows; /* the BPF array, mapped */
-	size_t map_len;
+	size_t page;
 	struct rowspace space; /* which rows are in use */
 	struct table *tables;
 	size_t ntables, cap_tables;
@@ -80,23 +79,32 @@ struct unwind {
 int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, struct unwind **out)
 {
 	struct unwind *u = calloc(1, sizeof(*u));
-	long page = sysconf(_SC_PAGESIZE);
 	if (!u)
 		return -ENOMEM;
 	u->m = *maps;
 	u->debug_root = debug_root;
-	u->map_len = ((size_t)maps->rows_cap * sizeof(struct unwind_row) + (size_t)page - 1) & ~((size_t)page - 1);
-	u->rows = mmap(NULL, u->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, maps->rows_fd, 0);
-	if (u->rows == MAP_FAILED) {
-		int err = -errno;
-		free(u);
-		return err;
-	}
+	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	u64map_init(&u->by_file);
 	u64map_init(&u->procs);
 	rowspace_init(&u->space, maps->rows_cap);
 	u->st.rows_cap = maps->rows_cap;
 	*out = u;
+	return 0;
+}
+
+/* Copies n rows into the BPF array at row at, through a mapping of just
+ * the pages they fall in.  The array is not kept mapped: the kernel maps
+ * every page of it at mmap, so 16 MiB of kernel memory would count as the
+ * process's resident memory for as long as it ran.  0 or -errno. */
+static int write_rows(struct unwind *u, uint64_t at, const struct cfi_row *rows, size_t n)
+{
+	size_t off = at * sizeof(struct unwind_row), start = off & ~(u->page - 1);
+	size_t len = (off + n * sizeof(struct unwind_row) - start + u->page - 1) & ~(u->page - 1);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, u->m.rows_fd, (off_t)start);
+	if (m == MAP_FAILED)
+		return -errno;
+	memcpy((char *)m + (off - start), rows, n * sizeof(*rows));
+	munmap(m, len);
 	return 0;
 }
 
@@ -160,7 +168,13 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 		cfi_table_release(&ct);
 		return;
 	}
-	memcpy(&u->rows[at], ct.rows, ct.n * sizeof(*ct.rows));
+	if (write_rows(u, (uint64_t)at, ct.rows, ct.n)) {
+		rowspace_free(&u->space, (uint32_t)at);
+		u->st.files--;
+		u->st.files_failed++;
+		cfi_table_release(&ct);
+		return;
+	}
 	t->first = (uint32_t)at;
 	t->nrows = (uint32_t)ct.n;
 	u->st.rows += ct.n;
@@ -470,6 +484,5 @@ void unwind_free(struct unwind *u)
 	rowspace_release(&u->space);
 	u64map_release(&u->procs);
 	u64map_release(&u->by_file);
-	munmap(u->rows, u->map_len);
 	free(u);
 }
