@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include "clock.h"
 
+uint64_t clock_ts_ns(struct timespec ts)
+{
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 	if (clock_gettime(clk, &ts))
 		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_ts_ns(ts);
 }
 
 double clock_s(clockid_t clk)

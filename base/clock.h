@@ -13,6 +13,8 @@
 
 /* Nanoseconds on clk. */
 uint64_t clock_ns(clockid_t clk);
+/* A timespec (a clock's reading, a file's st_mtim) as nanoseconds. */
+uint64_t clock_ts_ns(struct timespec ts);
 /* Seconds on clk, with the nanoseconds as a fraction. */
 double clock_s(clockid_t clk);
 /* The time secs (>= 0) from now on clk, for pthread_cond_timedwait (which

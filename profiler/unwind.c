@@ -450,8 +450,7 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 	pthread_join(pl->thread, NULL);
 	for (size_t i = 0; i < pl->n; i++) {
 		struct preloaded *f = &pl->files[i];
-		uint64_t dev = f->sb.st_dev, ino = f->sb.st_ino;
-		uint64_t mtime = (uint64_t)f->sb.st_mtim.tv_sec * 1000000000u + (uint64_t)f->sb.st_mtim.tv_nsec;
+		uint64_t dev = f->sb.st_dev, ino = f->sb.st_ino, mtime = clock_ts_ns(f->sb.st_mtim);
 		int64_t idx = u ? find_table(u, dev, ino, mtime) : -1;
 		if (u && idx < 0 && (idx = new_table(u, dev, ino, mtime)) >= 0)
 			install_table(u, &u->tables[idx], f->err, &f->ct);

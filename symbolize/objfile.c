@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/array.h"
+#include "base/clock.h"
 #include "base/openroot.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/debuginfod.h"
@@ -190,7 +191,7 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, co
 			return take(s, of);
 		fd = -1;
 	} else {
-		mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+		mtime = clock_ts_ns(st.st_mtim);
 	}
 	uint64_t key = file_key(m->dev, m->inode, mtime);
 	uint64_t *v = u64map_get(&s->files, key);

@@ -55,6 +55,16 @@ static void test_clock_after(void **state)
 	assert_true(fabs((double)ts.tv_sec + ts.tv_nsec / 1e9 - clock_s(CLOCK_MONOTONIC)) < 1.0);
 }
 
+/* A file's st_mtim as the symbolizer and the unwinder key files by it:
+ * seconds past 2^32 too. */
+static void test_clock_ts_ns(void **state)
+{
+	(void)state;
+	assert_int_equal(clock_ts_ns((struct timespec){ 0, 0 }), 0);
+	assert_int_equal(clock_ts_ns((struct timespec){ 1, 999999999 }), 1999999999ull);
+	assert_int_equal(clock_ts_ns((struct timespec){ 5000000000, 7 }), 5000000000000000007ull);
+}
+
 static void test_clock_bad_id(void **state)
 {
 	(void)state;
@@ -68,6 +78,7 @@ int main(void)
 	    cmocka_unit_test(test_clock_monotonic),
 	    cmocka_unit_test(test_clock_realtime),
 	    cmocka_unit_test(test_clock_after),
+	    cmocka_unit_test(test_clock_ts_ns),
 	    cmocka_unit_test(test_clock_bad_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
