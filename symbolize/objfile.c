@@ -68,7 +68,7 @@ void objfile_free(struct objfile *of)
 		return;
 	if (of->fd >= 0)
 		close(of->fd);
-	if (of->dw_fd >= 0)
+	if (of->dw_fd >= 0 && of->dw_fd != of->fd)
 		close(of->dw_fd);
 	dwarfidx_free(of->dw);
 	u64map_release(&of->dw_memo);
@@ -289,7 +289,8 @@ static void open_dwarf(struct symbolizer *s, struct objfile *of, int dfd)
 	for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
 		if (fds[i] < 0 || dwarfidx_open(fds[i], &of->names->pool, &of->dw))
 			continue;
-		of->dw_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		/* The file's own descriptor stays open as long as the file does. */
+		of->dw_fd = i ? of->fd : fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 		of->dw_state = DW_FOUND;
 		s->stats.dwarf_loads++;
 		s->stats.dwarf_file_bytes += dwarfidx_dwarf_size(of->dw);
@@ -369,7 +370,7 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 	of->err = elfsym_load_fd(of->fd, &of->elf);
 	if (of->err) {
 		s->stats.files_failed++;
-		goto out;
+		return;
 	}
 	/* An earlier file with this build ID has the debug info, its DWARF
 	 * index and the names already.  The note alone is not trusted (a
@@ -386,7 +387,7 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 			of->elf = NULL;
 			of->same = o;
 			o->refs++;
-			goto out;
+			return;
 		}
 		/* On failure the file is not shared: harmless.  A zero key is
 		 * taken for "none" and never stored. */
@@ -396,13 +397,9 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 	of->names = names_new(s->no_demangle);
 	if (!of->names) {
 		of->err = -ENOMEM;
-		goto out;
+		return;
 	}
 	find_debug(s, of);
-out:
-	/* of->fd stays open: the unwinder compiles CFI from it
-	 * (symbolizer_mapping) whenever a process maps the file anew. */
-	return;
 }
 
 static void dwarf_close(struct symbolizer *s, struct objfile *of)

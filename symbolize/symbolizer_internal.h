@@ -51,7 +51,8 @@ struct objfile {
 	int err;                      /* why elf is NULL after loading */
 	bool loaded;
 	enum dw_state dw_state;
-	int dw_fd;                    /* the file holding DWARF, kept to reopen after eviction */
+	int dw_fd;                    /* the file holding DWARF, kept to reopen after eviction:
+	                                 its debug file's own descriptor, or fd itself */
 	struct dwarfidx *dw;          /* open DWARF index, or NULL */
 	size_t dw_bytes;              /* what dw is charged in the cache */
 	uint64_t dw_used;             /* LRU tick of the last lookup */
