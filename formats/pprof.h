@@ -41,8 +41,13 @@
 #include "formats/format_error.h"
 #include "formats/profile.h"
 
-/* Writes p as gzip-compressed profile.proto. 0 or -errno. */
+/* Writes p as gzip-compressed profile.proto. 0 or -errno.  Strings that
+ * are not valid UTF-8 (names from untrusted binaries) are written repaired,
+ * each run of invalid bytes as one U+FFFD. */
 int pprof_write(const struct profile *p, FILE *out);
+/* The same, with the size of the profile before compression in *raw_bytes
+ * (what servers' size limits count). */
+int pprof_write_sized(const struct profile *p, FILE *out, size_t *raw_bytes);
 /* Parses a plain or gzip-compressed profile.proto into p (merged: metadata
  * fields already set in p are kept).  0 or -errno with e->msg set; p may hold
  * part of the input after a failure. */

@@ -19,6 +19,7 @@
 
 #include "base/array.h"
 #include "base/hashtab.h"
+#include "base/utf8.h"
 
 struct writer {
 	const struct profile *p;
@@ -26,6 +27,8 @@ struct writer {
 
 	char **strs; /* string table: the profile's, then the writer's */
 	size_t nstrs, cap_strs, nprofile_strs;
+	char **repaired; /* the writer's valid UTF-8 copies of profile strings that were not */
+	size_t nrepaired;
 
 	pb_function *funcs; /* function id i + 1 */
 	size_t nfuncs, cap_funcs;
@@ -460,8 +463,23 @@ static int writer_init(struct writer *w, const struct profile *p)
 	w->nmodel_maps = w->nmaps = profile_nmappings(p);
 	if (array_grow(&w->strs, &w->cap_strs, w->nstrs + 16, sizeof(*w->strs)))
 		return -ENOMEM;
-	for (size_t i = 0; i < w->nstrs; i++)
-		w->strs[i] = (char *)profile_str(p, (uint32_t)i);
+	/* Names and paths come from untrusted binaries, and profile.proto's
+	 * strings are UTF-8: Go's readers refuse a profile with one invalid
+	 * string (Pyroscope's validation.ValidateProfile does), so such a
+	 * string goes out repaired. */
+	for (size_t i = 0; i < w->nstrs; i++) {
+		const char *s = profile_str(p, (uint32_t)i);
+		w->strs[i] = (char *)s;
+		if (utf8_valid(s, strlen(s)))
+			continue;
+		char **r = realloc(w->repaired, (w->nrepaired + 1) * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		w->repaired = r;
+		if (!(w->strs[i] = r[w->nrepaired] = utf8_repaired(s)))
+			return -ENOMEM;
+		w->nrepaired++;
+	}
 	w->func_of_frame = calloc(nframes + 1, sizeof(*w->func_of_frame));
 	w->loc_of_frame = calloc(nframes + 1, sizeof(*w->loc_of_frame));
 	w->derived = calloc(w->nmodel_maps + 3, sizeof(*w->derived));
@@ -480,12 +498,20 @@ static void writer_release(struct writer *w)
 
 	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
 		free(arrays[i]);
+	for (size_t i = 0; i < w->nrepaired; i++)
+		free(w->repaired[i]);
+	free(w->repaired);
 	idxtab_release(&w->func_idx);
 	idxtab_release(&w->loc_idx);
 	u64map_release(&w->lset_lab);
 }
 
 int pprof_write(const struct profile *p, FILE *out)
+{
+	return pprof_write_sized(p, out, NULL);
+}
+
+int pprof_write_sized(const struct profile *p, FILE *out, size_t *raw_bytes)
 {
 	struct writer w = {0};
 	struct pprof_gz gz = {0};
@@ -514,8 +540,10 @@ int pprof_write(const struct profile *p, FILE *out)
 	w.pb.n_function = w.nfuncs;
 	w.pb.mapping = w.map_ptrs;
 	w.pb.n_mapping = w.nmaps;
-	perftools__profiles__profile__pack_to_buffer(&w.pb, &gz.base);
+	size_t raw = perftools__profiles__profile__pack_to_buffer(&w.pb, &gz.base);
 	err = pprof_gz_finish(&gz);
+	if (raw_bytes)
+		*raw_bytes = raw;
 out:
 	pprof_gz_release(&gz);
 	writer_release(&w);

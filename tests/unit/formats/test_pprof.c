@@ -401,6 +401,32 @@ static void test_valid_for_go_pprof(void **state)
 	profile_free(p);
 }
 
+/* Names from untrusted binaries that are not UTF-8 go out repaired, so a
+ * Go reader (Pyroscope refuses the whole profile) takes every string; the
+ * size before compression is what pprof_write_sized says. */
+static void test_invalid_utf8_repaired(void **state)
+{
+	(void)state;
+	struct profile *p = profile_from("main;bad\xff\xfename;caf\xc3\xa9 3\nmain;ok 1\n");
+	struct buf gz = {NULL, 0};
+	size_t raw = 0;
+	FILE *out = open_memstream((char **)&gz.data, &gz.len);
+	assert_non_null(out);
+	assert_int_equal(pprof_write_sized(p, out, &raw), 0);
+	fclose(out);
+	struct buf plain = gunzip(gz);
+	assert_int_equal(raw, plain.len);
+	check_valid(plain);
+	struct profile *q = from_pprof(gz.data, gz.len);
+	char *f = to_folded(q);
+	assert_string_equal(f, "main;bad\xef\xbf\xbdname;caf\xc3\xa9 3\nmain;ok 1\n");
+	free(f);
+	profile_free(q);
+	free(plain.data);
+	free(gz.data);
+	profile_free(p);
+}
+
 static void test_plain_and_gzip(void **state)
 {
 	(void)state;
@@ -634,7 +660,7 @@ int main(void)
 	    cmocka_unit_test(test_roundtrip_folded),	cmocka_unit_test(test_valid_for_go_pprof),
 	    cmocka_unit_test(test_plain_and_gzip),	cmocka_unit_test(test_labels_and_meta),
 	    cmocka_unit_test(test_mappings_and_frames), cmocka_unit_test(test_crafted_input),
-	    cmocka_unit_test(test_corrupt_input),
+	    cmocka_unit_test(test_corrupt_input),	cmocka_unit_test(test_invalid_utf8_repaired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
