@@ -20,6 +20,7 @@
 #include "agent/push.h"
 #include "agent/pusher.h"
 #include "agent/ratelimit.h"
+#include "agent/series.h"
 #include "agent/spool.h"
 #include "profiler/build.h"
 #include "profiler/capture.h"
@@ -45,6 +46,7 @@ struct agent {
 	struct agent_procs *procs;
 	struct agent_spool *spool;
 	struct agent_pusher *pusher; /* NULL without --push */
+	struct agent_series *series; /* the push's budget of label sets per service */
 	struct agent_pusher_stats pushed_before; /* by pushers a reload replaced */
 	char host[256];
 	struct build_label *labels; /* host, then the static labels but service_name */

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/push.h"
 #include "base/array.h"
 #include "base/errmsg.h"
+#include "base/utf8.h"
 
 void agent_opts_init(struct agent_opts *o)
 {
@@ -19,6 +21,8 @@ void agent_opts_init(struct agent_opts *o)
 	o->interval_ms = 10000;
 	o->output_dir = strdup("/var/lib/scorch");
 	o->spool_max = 256ull << 20;
+	o->push_max_age_s = 55 * 60; /* under Pyroscope's reject-older-than, 1h by default */
+	o->push_series_max = 16;
 	o->unwind_cfi = true;
 	o->offcpu_min_us = 1;
 }
@@ -105,6 +109,11 @@ static int add_label(struct agent_opts *o, const char *kv, char *msg, size_t msg
 	size_t cap = o->nlabels;
 	if (!eq || !valid_label_key(kv, (size_t)(eq - kv)) || !eq[1] || strpbrk(eq + 1, ",{}\"\n"))
 		return errmsg_set(msg, msglen, -EINVAL, "label '%s': want key=value (key: letters, digits, _ and .; value without , { } or quotes)", kv);
+	if (!strncmp(kv, "__", 2))
+		return errmsg_set(msg, msglen, -EINVAL, "label '%s': names starting with __ are Pyroscope's own", kv);
+	if (strlen(eq + 1) > AGENT_PUSH_VALUE_MAX || !utf8_valid(eq + 1, strlen(eq + 1)))
+		return errmsg_set(msg, msglen, -EINVAL, "label '%s': want a value of at most %d bytes of UTF-8", kv,
+				  AGENT_PUSH_VALUE_MAX);
 	char *k = strndup(kv, (size_t)(eq - kv)), *v = strdup(eq + 1);
 	if (!k || !v)
 		goto nomem;
@@ -120,6 +129,12 @@ static int add_label(struct agent_opts *o, const char *kv, char *msg, size_t msg
 		o->labels[i].value = v;
 		free(k);
 		return 0;
+	}
+	if (o->nlabels == AGENT_LABELS_MAX) {
+		free(k);
+		free(v);
+		return errmsg_set(msg, msglen, -E2BIG, "label '%s': at most %d labels (a Pyroscope series has at most 30)",
+				  kv, AGENT_LABELS_MAX);
 	}
 	if (array_grow(&o->labels, &cap, o->nlabels + 1, sizeof(*o->labels)))
 		goto nomem;
@@ -182,6 +197,17 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
 			return errmsg_set(msg, msglen, -EINVAL, "push '%s': want an http:// or https:// URL", v);
 		return set_str(&o->push_url, v);
+	} else if (!strcmp(key, "push-max-age")) {
+		if (agent_parse_duration_ms(v, &n) || n < 1000)
+			return errmsg_set(msg, msglen, -EINVAL, "push-max-age '%s': want a duration of at least 1s, e.g. 55m", v);
+		o->push_max_age_s = n / 1000;
+	} else if (!strcmp(key, "push-series-max")) {
+		char *end;
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || errno || n > 100000)
+			return errmsg_set(msg, msglen, -EINVAL, "push-series-max '%s': want 0 (no bound) to 100000", v);
+		o->push_series_max = (uint32_t)n;
 	} else if (!strcmp(key, "push-header")) {
 		return add_header(o, v, msg, msglen);
 	} else if (!strcmp(key, "label")) {

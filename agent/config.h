@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* At most this many --label: with __name__, service_name, host, exe,
+ * cgroup and container_id a series stays within Pyroscope's 30 label
+ * names (validation.max-label-names-per-series). */
+#define AGENT_LABELS_MAX 24
+
 struct agent_label {
 	char *key, *value; /* owned by the opts */
 };
@@ -38,6 +43,8 @@ struct agent_opts {
 	bool no_debuginfod;      /* --no-debuginfod */
 	char *config;            /* --config FILE */
 	uint64_t spool_max;      /* bytes of unsent windows kept on disk (256 MiB) */
+	uint64_t push_max_age_s; /* --push-max-age: windows older than this are dropped unsent (55m) */
+	uint32_t push_series_max;/* --push-series-max: process label sets a service shows a period (16; 0 no bound) */
 	bool verbose;
 };
 

@@ -15,6 +15,7 @@
 
 #include "base/array.h"
 #include "base/atomicfile.h"
+#include "base/utf8.h"
 
 #define OFFCPU_SUFFIX ".offcpu.pb.gz"
 
@@ -108,6 +109,26 @@ out:
 	return err;
 }
 
+/* s as a JSON string: valid UTF-8, quotes, backslashes and control bytes
+ * escaped (the server's message is anyone's text). */
+static void put_json_string(FILE *f, const char *text)
+{
+	char *r = utf8_repaired(text);
+	const char *s = r ? r : "";
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+	free(r);
+}
+
 int agent_status_write(const char *dir, const struct agent_status *s)
 {
 	struct atomic_file af;
@@ -129,6 +150,17 @@ int agent_status_write(const char *dir, const struct agent_status *s)
 		s->cpu_sys_s, s->rss_kib, s->samples_window, s->samples_total, s->lost_window, s->lost_total,
 		s->map_fill, s->processes, s->sym_files, s->dwarf_cache_kib, s->dwarf_memo_kib, s->sym_files_released, s->spool_entries, s->spool_bytes, s->spool_dropped, s->pushed,
 		s->push_failures, s->files_deleted, s->disk_bytes);
+	fprintf(af.fp,
+		",\n  \"push_refused\": %" PRIu64 ",\n  \"push_expired\": %" PRIu64 ",\n  \"push_splits\": %" PRIu64
+		",\n  \"push_series_services\": %" PRIu64 ",\n  \"push_series_label_sets\": %" PRIu64
+		",\n  \"push_series_most\": %" PRIu64 ",\n  \"push_series_folded\": %" PRIu64,
+		s->push_refused, s->push_expired, s->push_splits, s->series_services, s->series_label_sets,
+		s->series_most, s->series_folded);
+	if (s->push_refusal[0]) {
+		fprintf(af.fp, ",\n  \"push_last_refusal_time\": %" PRId64 ",\n  \"push_last_refusal\": ",
+			s->push_refusal_time);
+		put_json_string(af.fp, s->push_refusal);
+	}
 	if (s->offcpu)
 		fprintf(af.fp,
 			",\n  \"offcpu_us_window\": %" PRIu64 ",\n  \"offcpu_lost_window\": %" PRIu64

@@ -41,6 +41,15 @@ struct agent_status {
 	uint64_t sym_files_released;            /* files no process mapped any more, freed */
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;
+	/* Windows refused for good and dropped; too old to send and dropped;
+	 * profiles split to stay under the server's limits; the last refusal
+	 * (when, and what: the series and the server's message). */
+	uint64_t push_refused, push_expired, push_splits;
+	int64_t push_refusal_time;
+	char push_refusal[384];
+	/* The push's label sets this period (series.h): services, sets, the
+	 * most of one service; stacks pushed without process labels. */
+	uint64_t series_services, series_label_sets, series_most, series_folded;
 	uint64_t files_deleted, disk_bytes;
 	/* --off-cpu: microseconds of the waits that ended in the last window;
 	 * waits lost (table of waiting threads or counts full), waits counted

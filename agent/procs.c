@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/push.h"
 #include "base/hashtab.h"
+#include "base/utf8.h"
 
 int agent_cgroup_path(const char *text, char *out, size_t outlen)
 {
@@ -103,6 +105,23 @@ void agent_service_name(const char *static_service, const char *exe, const char 
 	char *del = strstr(out, " (deleted)");
 	if (del)
 		*del = '\0';
+	/* A service name is letters, digits and _ . - / (Pyroscope's
+	 * api/model/labelset/validate.go, IsServiceNameRuneAllowed): a memfd's
+	 * "memfd:sealed-x" or a kernel thread's "kworker/0:1H" would be refused
+	 * by its /ingest and read badly in its UI.  Others become '_'. */
+	for (char *c = out; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("_.-/", *c))
+			*c = '_';
+}
+
+/* A label value as Pyroscope takes it: valid UTF-8 (each bad run one
+ * U+FFFD) of at most AGENT_PUSH_VALUE_MAX bytes.  NULL on ENOMEM. */
+static char *label_value(const char *s)
+{
+	char *r = utf8_repaired(s);
+	if (r)
+		r[utf8_cut(r, strlen(r), AGENT_PUSH_VALUE_MAX)] = '\0';
+	return r;
 }
 
 enum { PROC_LIVE, PROC_GONE };
@@ -216,12 +235,12 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, const 
 	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		pi->exe = strdup(exe);
+		pi->exe = label_value(exe);
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	char *text = read_small(path, 16384);
 	if (text && !agent_cgroup_path(text, cg, sizeof(cg))) {
-		pi->cgroup = strdup(cg);
+		pi->cgroup = label_value(cg);
 		agent_container_id(cg, pi->container);
 	}
 	free(text);

@@ -17,13 +17,13 @@
 #include "base/array.h"
 #include "base/atomicfile.h"
 
-#define SPOOL_MAGIC "scorch-spool-1"
+#define SPOOL_MAGIC "scorch-spool-2" /* 1: a /ingest meta and a bare pprof (before the push API) */
 
 struct spool_entry {
 	char name[48];   /* file name; sorts oldest first */
 	uint64_t id;     /* unique in this run, for agent_spool_pop */
 	uint64_t size;   /* bytes on disk or in memory */
-	char *query;     /* in-memory entries only */
+	char *meta;     /* in-memory entries only */
 	void *mem;
 	size_t memlen;
 };
@@ -103,9 +103,9 @@ int agent_spool_open(const char *dir, uint64_t max_bytes, uint64_t mem_max, stru
 
 static void entry_release(struct spool_entry *en)
 {
-	free(en->query);
+	free(en->meta);
 	free(en->mem);
-	en->query = en->mem = NULL;
+	en->meta = en->mem = NULL;
 }
 
 void agent_spool_free(struct agent_spool *sp)
@@ -156,7 +156,7 @@ static void compact(struct agent_spool *sp)
 	}
 }
 
-static int write_entry(const struct agent_spool *sp, const char *name, const char *query, const void *data, size_t len)
+static int write_entry(const struct agent_spool *sp, const char *name, const char *meta, const void *data, size_t len)
 {
 	struct atomic_file af;
 	char path[4096];
@@ -164,7 +164,7 @@ static int write_entry(const struct agent_spool *sp, const char *name, const cha
 	int err = atomic_file_open(&af, path);
 	if (err)
 		return err;
-	if (fprintf(af.fp, "%s\n%s\n", SPOOL_MAGIC, query) < 0 || fwrite(data, 1, len, af.fp) != len) {
+	if (fprintf(af.fp, "%s\n%s\n", SPOOL_MAGIC, meta) < 0 || fwrite(data, 1, len, af.fp) != len) {
 		err = -(errno ? errno : EIO);
 		atomic_file_abort(&af);
 		return err;
@@ -182,9 +182,9 @@ bool agent_spool_pop(struct agent_spool *sp, uint64_t id)
 	return there;
 }
 
-static int add_locked(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
+static int add_locked(struct agent_spool *sp, uint64_t from, const char *meta, const void *data, size_t len)
 {
-	struct spool_entry en = { .size = strlen(SPOOL_MAGIC) + strlen(query) + 2 + len };
+	struct spool_entry en = { .size = strlen(SPOOL_MAGIC) + strlen(meta) + 2 + len };
 	int err;
 
 	if (en.size > sp->max_bytes)
@@ -194,13 +194,13 @@ static int add_locked(struct agent_spool *sp, uint64_t from, const char *query, 
 		return err;
 	en.id = ++sp->next_id;
 	snprintf(en.name, sizeof(en.name), "%020" PRIu64 "-%06u.push", from, sp->seq++ % 1000000);
-	if (write_entry(sp, en.name, query, data, len)) {
+	if (write_entry(sp, en.name, meta, data, len)) {
 		sp->write_errors++;
 		if (sp->mem_bytes + en.size > sp->mem_max)
 			return -ENOSPC;
-		en.query = strdup(query);
+		en.meta = strdup(meta);
 		en.mem = malloc(len ? len : 1);
-		if (!en.query || !en.mem) {
+		if (!en.meta || !en.mem) {
 			entry_release(&en);
 			return -ENOMEM;
 		}
@@ -217,15 +217,15 @@ static int add_locked(struct agent_spool *sp, uint64_t from, const char *query, 
 	return 0;
 }
 
-int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len)
+int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *meta, const void *data, size_t len)
 {
 	pthread_mutex_lock(&sp->lock);
-	int err = add_locked(sp, from, query, data, len);
+	int err = add_locked(sp, from, meta, data, len);
 	pthread_mutex_unlock(&sp->lock);
 	return err;
 }
 
-static int read_entry(const struct agent_spool *sp, const struct spool_entry *en, char **query, void **data, size_t *len)
+static int read_entry(const struct agent_spool *sp, const struct spool_entry *en, char **meta, void **data, size_t *len)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", sp->dir, en->name);
@@ -250,8 +250,8 @@ static int read_entry(const struct agent_spool *sp, const struct spool_entry *en
 	}
 	*nl = '\0';
 	size_t body = n - (size_t)(nl + 1 - buf);
-	if (!(*query = strdup(buf + ml + 1)) || !(*data = malloc(body ? body : 1))) {
-		free(*query);
+	if (!(*meta = strdup(buf + ml + 1)) || !(*data = malloc(body ? body : 1))) {
+		free(*meta);
 		err = -ENOMEM;
 		goto out;
 	}
@@ -262,20 +262,20 @@ out:
 	return err;
 }
 
-static int peek_locked(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id)
+static int peek_locked(struct agent_spool *sp, char **meta, void **data, size_t *len, uint64_t *id)
 {
 	if (sp->head == sp->n)
 		return -ENOENT;
 	const struct spool_entry *en = &sp->e[sp->head];
-	*query = NULL;
+	*meta = NULL;
 	*data = NULL;
 	*id = en->id;
 	if (!en->mem)
-		return read_entry(sp, en, query, data, len);
-	*query = strdup(en->query);
+		return read_entry(sp, en, meta, data, len);
+	*meta = strdup(en->meta);
 	*data = malloc(en->memlen ? en->memlen : 1);
-	if (!*query || !*data) {
-		free(*query);
+	if (!*meta || !*data) {
+		free(*meta);
 		free(*data);
 		return -ENOMEM;
 	}
@@ -284,10 +284,10 @@ static int peek_locked(struct agent_spool *sp, char **query, void **data, size_t
 	return 0;
 }
 
-int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id)
+int agent_spool_peek(struct agent_spool *sp, char **meta, void **data, size_t *len, uint64_t *id)
 {
 	pthread_mutex_lock(&sp->lock);
-	int err = peek_locked(sp, query, data, len, id);
+	int err = peek_locked(sp, meta, data, len, id);
 	pthread_mutex_unlock(&sp->lock);
 	return err;
 }

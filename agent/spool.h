@@ -2,8 +2,10 @@
 /*
  * spool: windows waiting to be pushed, oldest first, in a directory
  * that survives a restart (DIR/spool).  Each entry is one file,
- * "<from, 20 digits>-<seq, 6 digits>.push": a header line, the ingest query
- * string, a newline, then the gzip pprof body.  The spool holds at most
+ * "<from, 20 digits>-<seq, 6 digits>.push": a header line, a line that
+ * describes the entry (the caller's; the pusher's is "FROM NAME SERVICE"),
+ * then the body (an encoded push request).  An entry of another format
+ * (an older scorch's) reads as unreadable, -EBADMSG.  The spool holds at most
  * max_bytes; adding past that drops the oldest entries (counted).  An entry
  * that cannot be written (disk full, read-only) is kept in memory instead,
  * up to mem_max bytes, so a full disk loses nothing until that bound too.
@@ -34,13 +36,13 @@ struct agent_spool_stats {
 int agent_spool_open(const char *dir, uint64_t max_bytes, uint64_t mem_max, struct agent_spool **out, int *dir_err);
 void agent_spool_free(struct agent_spool *sp);
 void agent_spool_set_max(struct agent_spool *sp, uint64_t max_bytes);
-/* Queues one window's body (copied) under its ingest query; drops the oldest
+/* Queues one window's body (copied) under its one-line meta; drops the oldest
  * while over the bound.  0, -ENOMEM, or -ENOSPC when it did not fit at all. */
-int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *query, const void *data, size_t len);
-/* The oldest entry: *query and *data owned by the caller (free both), *id
+int agent_spool_add(struct agent_spool *sp, uint64_t from, const char *meta, const void *data, size_t len);
+/* The oldest entry: *meta and *data owned by the caller (free both), *id
  * names it for agent_spool_pop.  0, -ENOENT when empty, -errno when its file
  * is unreadable (pop it). */
-int agent_spool_peek(struct agent_spool *sp, char **query, void **data, size_t *len, uint64_t *id);
+int agent_spool_peek(struct agent_spool *sp, char **meta, void **data, size_t *len, uint64_t *id);
 /* Removes entry id (after it was sent, or when it is unreadable) if it is
  * still the oldest: a full spool may have dropped it since the peek.
  * Whether it did. */

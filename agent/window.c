@@ -28,6 +28,19 @@ static void fill_meta(struct agent *a, struct profile *p, bool offcpu, time_t fr
 	m->duration_ns = (uint64_t)(until - from) * 1000000000ull;
 }
 
+/* The process labels a push carries (build_proc_labels_fn, ctx the
+ * agent): the process's, unless its service has shown as many label sets
+ * as the budget allows this period (series.h): then its service name alone
+ * (agent_procs_labels puts it first). */
+static size_t push_proc_labels(void *ctx, uint32_t pid, uint32_t gen, const struct build_label **out)
+{
+	struct agent *a = ctx;
+	size_t n = agent_procs_labels(a->procs, pid, gen, out);
+	if (n <= 1 || agent_series_admit(a->series, (*out)[0].value, *out + 1, n - 1, time(NULL)))
+		return n;
+	return 1;
+}
+
 static struct build_opts window_build_opts(struct agent *a, bool for_push)
 {
 	return (struct build_opts){
@@ -35,8 +48,8 @@ static struct build_opts window_build_opts(struct agent *a, bool for_push)
 		.keep_processes = true,
 		.labels = a->labels,
 		.nlabels = a->nlabels,
-		.proc_labels = agent_procs_labels,
-		.proc_ctx = a->procs,
+		.proc_labels = for_push ? push_proc_labels : agent_procs_labels,
+		.proc_ctx = for_push ? (void *)a : (void *)a->procs,
 		.python = pytrack_frames(a->py),
 	};
 }
@@ -138,36 +151,70 @@ static void write_files(struct agent *a, struct capture_entry *e, size_t n, bool
 	}
 }
 
-/* One profile per service into the spool.  Time off the CPU goes in
- * requests of its own: Pyroscope names a pprof's profile type by its sample
- * type (off_cpu/nanoseconds, not CPU's cpu/nanoseconds), and one request per
- * type lets each be retried alone (see DESIGN "Push"). */
+/* Queues entries e[0..n) of one service as push requests: one profile,
+ * or, when it is over what Pyroscope takes (push.h: samples, or the size
+ * before compression), two of half the entries each, and so on. */
+static int queue_service(struct agent *a, struct capture_entry *e, size_t n, const char *svc, bool offcpu,
+			 time_t from, time_t until)
+{
+	struct profile *p = build(a, e, n, true, offcpu, from, until);
+	char *pprof = NULL, meta[512], id[37];
+	void *body = NULL;
+	size_t len = 0, raw = 0, blen = 0;
+	if (!p)
+		return -ENOMEM; /* build logged why */
+	size_t nsamples = profile_nsamples(p);
+	FILE *mem = open_memstream(&pprof, &len);
+	int err = mem ? pprof_write_sized(p, mem, &raw) : -ENOMEM;
+	if (mem && fclose(mem) && !err)
+		err = -ENOMEM;
+	profile_free(p);
+	if (!err && n > 1 && (raw > AGENT_PUSH_RAW_MAX || nsamples > AGENT_PUSH_SAMPLES_MAX)) {
+		free(pprof);
+		a->st.push_splits++;
+		err = queue_service(a, e, n / 2, svc, offcpu, from, until);
+		int err2 = queue_service(a, e + n / 2, n - n / 2, svc, offcpu, from, until);
+		return err ? err : err2;
+	}
+	/* The series: its profile type's name, the service, the static labels
+	 * (host first); each process's own labels are the pprof's sample
+	 * labels, which Pyroscope adds to these (pprofsplit). */
+	const char *name = offcpu ? AGENT_PUSH_NAME_OFFCPU : AGENT_PUSH_NAME_CPU;
+	struct build_label *l = err ? NULL : calloc(a->nlabels + 2, sizeof(*l));
+	if (!err && !l)
+		err = -ENOMEM;
+	if (!err) {
+		l[0] = (struct build_label){ "__name__", name };
+		l[1] = (struct build_label){ "service_name", svc };
+		memcpy(l + 2, a->labels, a->nlabels * sizeof(*l));
+		agent_push_uuid(id);
+		err = agent_push_request(l, a->nlabels + 2, pprof, len, id, &body, &blen);
+	}
+	if (!err) {
+		snprintf(meta, sizeof(meta), "%" PRId64 " %s %s", (int64_t)from, name, svc);
+		err = agent_spool_add(a->spool, (uint64_t)from, meta, body, blen);
+	}
+	free(l);
+	free(body);
+	free(pprof);
+	return err;
+}
+
+/* One series per service and profile type into the spool.  Time off the
+ * CPU goes in requests of its own, as Pyroscope's own off_cpu profiles
+ * (DESIGN "Push"), and each is retried alone. */
 static void queue_pushes(struct agent *a, struct capture_entry *e, size_t n, bool offcpu, time_t from, time_t until)
 {
-	char query[8192];
 	if (n)
 		qsort_r(e, n, sizeof(*e), service_cmp, a);
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
 		const char *svc = service_of(a, &e[lo]);
 		for (hi = lo + 1; hi < n && !strcmp(service_of(a, &e[hi]), svc); hi++)
 			;
-		struct profile *p = build(a, e + lo, hi - lo, true, offcpu, from, until);
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *mem = p ? open_memstream(&buf, &len) : NULL;
-		int err = mem ? pprof_write(p, mem) : -ENOMEM;
-		if (mem && fclose(mem) && !err)
-			err = -ENOMEM;
-		profile_free(p);
-		if (!err && agent_push_query(svc, a->labels, a->nlabels, (uint64_t)from, (uint64_t)until, a->o.frequency,
-					     query, sizeof(query)) < 0)
-			err = -ENAMETOOLONG;
-		if (!err)
-			err = agent_spool_add(a->spool, (uint64_t)from, query, buf, len);
+		int err = queue_service(a, e + lo, hi - lo, svc, offcpu, from, until);
 		if (err)
 			agent_warn_limited(&a->rl_drop, "push: window of %s%s not queued: %s", svc,
 					   offcpu ? " (off-CPU)" : "", strerror(-err));
-		free(buf);
 	}
 }
 
@@ -229,11 +276,20 @@ void agent_status_update(struct agent *a)
 	if (a->pusher) {
 		struct agent_pusher_stats cur;
 		agent_pusher_stats(a->pusher, &cur);
-		ps.pushed += cur.pushed;
-		ps.failures += cur.failures;
+		agent_pusher_stats_add(&ps, &cur);
 	}
 	a->st.pushed = ps.pushed;
 	a->st.push_failures = ps.failures;
+	a->st.push_refused = ps.refused;
+	a->st.push_expired = ps.expired;
+	a->st.push_refusal_time = ps.refusal_time;
+	snprintf(a->st.push_refusal, sizeof(a->st.push_refusal), "%s", ps.refusal);
+	struct agent_series_stats sst;
+	agent_series_stats(a->series, &sst);
+	a->st.series_services = sst.services;
+	a->st.series_label_sets = sst.label_sets;
+	a->st.series_most = sst.most;
+	a->st.series_folded = sst.folded;
 	a->st.time = time(NULL);
 	int err = agent_status_write(a->o.output_dir, &a->st);
 	if (err)

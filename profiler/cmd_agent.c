@@ -54,13 +54,19 @@ static void usage(void)
 	printf("usage: scorch agent [--frequency HZ] [--interval DURATION] [--output-dir DIR]\n"
 	       "                    [--retention DURATION] [--max-disk SIZE] [--push URL]\n"
 	       "                    [--push-header 'Name: value']... [--label key=value]...\n"
+	       "                    [--push-max-age DURATION] [--push-series-max N]\n"
 	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
 	       "                    [--off-cpu [--off-cpu-min-us N]] [--no-python]\n"
 	       "                    [--debuginfod URL[,URL] | --no-debuginfod] [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
-	       "--push, each window also goes to Pyroscope's /ingest, one series per service,\n"
-	       "spooled in DIR/spool and retried while the server is unreachable.\n"
+	       "--push, each window also goes to Pyroscope (its push API, URL the server's base),\n"
+	       "one profile per service (process_cpu, and off_cpu with --off-cpu), spooled in\n"
+	       "DIR/spool and retried while the server is unreachable or busy; a window the\n"
+	       "server refuses (HTTP 400, 413, 415, 422) or older than --push-max-age (55m)\n"
+	       "is dropped and counted in status.json.  A service shows at most\n"
+	       "--push-series-max (16) sets of exe/cgroup/container_id an hour; past that a\n"
+	       "process goes with its service name alone.  docs/pyroscope.md tells more.\n"
 	       "Labels: host, pid, comm, exe, cgroup, container_id, service_name (--label\n"
 	       "service=NAME, else the executable's name) and every --label.\n"
 	       "SIGTERM writes the current window and exits; SIGHUP reloads --config (a\n"
@@ -106,7 +112,8 @@ static int open_push(struct agent *a)
 		return err;
 	agent_pusher_stop(a->pusher, 0, &a->pushed_before);
 	a->pusher = NULL;
-	return p ? agent_pusher_start(a->spool, p, a->o.push_url, &a->pusher) : 0;
+	agent_series_set_max(a->series, a->o.push_series_max);
+	return p ? agent_pusher_start(a->spool, p, a->o.push_url, a->o.push_max_age_s, &a->pusher) : 0;
 }
 
 /* Debug files not installed are asked for on a thread of their own, one
@@ -251,7 +258,8 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		log_warn("%s: cannot create: %s (windows kept in memory until it can be written)", a->o.output_dir,
 			 strerror(errno));
 	open_debuginfod(a);
-	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = new_symbolizer(a))) {
+	if ((err = agent_procs_new(NULL, &a->procs)) || (err = set_labels(a)) || (err = new_symbolizer(a)) ||
+	    (err = agent_series_new(a->o.push_series_max, &a->series))) {
 		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
 		return err;
 	}
@@ -320,6 +328,7 @@ static void teardown(struct agent *a)
 	agent_pusher_stop(a->pusher, 0, NULL);
 	agent_spool_free(a->spool);
 	agent_procs_free(a->procs);
+	agent_series_free(a->series);
 	symbolizer_free(a->sym);
 	dbgd_free(a->dbgd);
 	free(a->labels);

@@ -98,7 +98,10 @@ static void test_args(void **state)
 		{ "agent", "--label", "a=b,c", NULL },     { "agent", "--push", "ftp://x", NULL },
 		{ "agent", "--push-header", "NoColon", NULL }, { "agent", "--bogus", "1", NULL },
 		{ "agent", "--interval", NULL, NULL },      { "agent", "stray", NULL, NULL },
-		{ "agent", "--unwind", "lbr", NULL },
+		{ "agent", "--unwind", "lbr", NULL },	    { "agent", "--label", "__name__=x", NULL },
+		{ "agent", "--label", "a=\xff", NULL },    { "agent", "--push-max-age", "0", NULL },
+		{ "agent", "--push-max-age", "soon", NULL }, { "agent", "--push-series-max", "-1", NULL },
+		{ "agent", "--push-series-max", "lots", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int argc = bad[i][2] ? 3 : 2;
@@ -107,6 +110,39 @@ static void test_args(void **state)
 		assert_true(msg[0] != '\0');
 		agent_opts_release(&o);
 	}
+}
+
+/* The push's own options, and what keeps a series within Pyroscope's
+ * limits: 30 label names, 2,048 bytes a value. */
+static void test_push_opts(void **state)
+{
+	(void)state;
+	struct agent_opts o;
+	char msg[256], kv[3000];
+	agent_opts_init(&o);
+	assert_int_equal(o.push_max_age_s, 55 * 60);
+	assert_int_equal(o.push_series_max, 16);
+	assert_int_equal(agent_opts_set(&o, "push-max-age", "20s", msg, sizeof(msg)), 0);
+	assert_int_equal(o.push_max_age_s, 20);
+	assert_int_equal(agent_opts_set(&o, "push-series-max", "0", msg, sizeof(msg)), 0);
+	assert_int_equal(o.push_series_max, 0);
+	for (int i = 0; i < AGENT_LABELS_MAX; i++) {
+		snprintf(kv, sizeof(kv), "k%d=v", i);
+		assert_int_equal(agent_opts_set(&o, "label", kv, msg, sizeof(msg)), 0);
+	}
+	assert_int_equal(agent_opts_set(&o, "label", "k0=again", msg, sizeof(msg)), 0); /* a change, not one more */
+	assert_int_equal(agent_opts_set(&o, "label", "one_too_many=v", msg, sizeof(msg)), -E2BIG);
+	assert_non_null(strstr(msg, "one_too_many"));
+	agent_opts_release(&o);
+	agent_opts_init(&o);
+	memset(kv, 'x', sizeof(kv));
+	memcpy(kv, "k=", 2);
+	kv[2 + 2048] = '\0';
+	assert_int_equal(agent_opts_set(&o, "label", kv, msg, sizeof(msg)), 0);
+	kv[2 + 2048] = 'x';
+	kv[2 + 2049] = '\0';
+	assert_int_equal(agent_opts_set(&o, "label", kv, msg, sizeof(msg)), -EINVAL);
+	agent_opts_release(&o);
 }
 
 static void test_config_text(void **state)
@@ -162,7 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),   cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_args),        cmocka_unit_test(test_config_text),
-		cmocka_unit_test(test_config_file_order),
+		cmocka_unit_test(test_config_file_order), cmocka_unit_test(test_push_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,8 +103,22 @@ static void test_prune(void **state)
 	assert_non_null(strstr(buf, "\"windows\": 3,"));
 	assert_non_null(strstr(buf, "\"rss_kib\": 1234,"));
 	assert_non_null(strstr(buf, "\"map_fill\": 0.2500,"));
-	assert_non_null(strstr(buf, "\"disk_bytes\": 0\n}\n"));
+	assert_non_null(strstr(buf, "\"disk_bytes\": 0,"));
+	assert_non_null(strstr(buf, "\"push_series_folded\": 0\n}\n"));
 	assert_null(strstr(buf, "offcpu"));
+	assert_null(strstr(buf, "push_last_refusal"));
+	/* A refusal's text is the server's: escaped, and made valid UTF-8. */
+	st.push_refused = 1;
+	st.push_refusal_time = 1700000000;
+	snprintf(st.push_refusal, sizeof(st.push_refusal), "api off_cpu 1700000000: HTTP 400: \"bad\"\n\\ \xff");
+	assert_int_equal(agent_status_write(dir, &st), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "\"push_refused\": 1,"));
+	assert_non_null(strstr(buf, "\"push_last_refusal\": \"api off_cpu 1700000000: HTTP 400: \\\"bad\\\"\\u000a\\\\ \xef\xbf\xbd\"\n}\n"));
 	/* With --off-cpu, its figures too. */
 	st.offcpu = true;
 	st.offcpu_us_window = 750000;

@@ -70,8 +70,15 @@ static void test_service_name(void **state)
 	assert_string_equal(out, "nginx");
 	agent_service_name("", "/opt/app/server (deleted)", NULL, out, sizeof(out));
 	assert_string_equal(out, "server");
+	/* Letters, digits and _ . - / only (Pyroscope's service name runes). */
 	agent_service_name(NULL, NULL, "kworker/0:1", out, sizeof(out));
-	assert_string_equal(out, "kworker/0:1");
+	assert_string_equal(out, "kworker/0_1");
+	agent_service_name(NULL, "/memfd:sealed-app (deleted)", "app", out, sizeof(out));
+	assert_string_equal(out, "memfd_sealed-app");
+	agent_service_name("my api", NULL, NULL, out, sizeof(out));
+	assert_string_equal(out, "my_api");
+	agent_service_name(NULL, "/opt/caf\xc3\xa9", NULL, out, sizeof(out));
+	assert_string_equal(out, "caf__");
 	agent_service_name(NULL, NULL, NULL, out, sizeof(out));
 	assert_string_equal(out, "unknown");
 }
