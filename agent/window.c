@@ -45,6 +45,7 @@ static struct build_opts window_build_opts(struct agent *a, bool for_push)
 {
 	return (struct build_opts){
 		.no_pid = for_push,
+		.no_comm = for_push,
 		.keep_processes = true,
 		.labels = a->labels,
 		.nlabels = a->nlabels,

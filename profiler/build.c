@@ -426,7 +426,8 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 		return (int)cs;
 	struct label l[PROFILE_MAX_LABELS];
 	size_t nl = 0;
-	l[nl++] = (struct label){ b->k_comm, (uint32_t)cs, 0 };
+	if (!b->o->no_comm)
+		l[nl++] = (struct label){ b->k_comm, (uint32_t)cs, 0 };
 	if (!b->o->no_pid)
 		l[nl++] = (struct label){ b->k_pid, 0, e->key.pid };
 	if (b->o->per_thread)
@@ -559,7 +560,8 @@ static int builder_init(struct builder *b)
 	b->k_comm = (uint32_t)kc;
 	struct profile_meta *m = profile_meta(b->p);
 	m->nroot_labels = 0;
-	m->root_labels[m->nroot_labels++] = b->k_comm;
+	if (!b->o->no_comm)
+		m->root_labels[m->nroot_labels++] = b->k_comm;
 	if (b->o->per_pid || b->o->per_thread)
 		m->root_labels[m->nroot_labels++] = b->k_pid;
 	if (b->o->per_thread)

@@ -27,6 +27,7 @@ struct build_opts {
 	bool per_pid;    /* pid becomes a root frame after comm */
 	bool per_thread; /* tid too */
 	bool no_pid;     /* no pid label (a pushed profile: pids would be series) */
+	bool no_comm;    /* no comm label: a pushed profile, where each thread name would be a series */
 	bool keep_processes; /* do not forget each (pid, gen) once built: the caller does */
 	const struct build_label *labels; /* on every sample */
 	size_t nlabels;

@@ -517,6 +517,16 @@ static void test_labels(void **state)
 	r->o.no_pid = true;
 	build(r, e, 1);
 	assert_null(label_of(r, 0, "pid"));
+	assert_non_null(label_of(r, 0, "comm"));
+
+	/* no_comm (a push): no thread name either, as label or root frame. */
+	profile_free(r->p);
+	r->p = profile_new();
+	r->o.no_comm = true;
+	build(r, e, 1);
+	assert_null(label_of(r, 0, "comm"));
+	assert_string_equal(profile_str(r->p, label_of(r, 0, "env")->str), "prod");
+	assert_int_equal(profile_meta(r->p)->nroot_labels, 0);
 }
 
 /* A leaf frame (--off-cpu's [off-cpu]) under every stack, an empty one too. */
