@@ -752,6 +752,9 @@ def ingest(query, ctype, body, tenant):
     if p.time_nanos == 0 or time.gmtime(p.time_nanos / 1e9).tm_year == 1970:  # fixTime
         p.time_nanos = int(start * 1e9)
     if spy == "dotnetspy" or (spy == "unknown" and stc is not None and stc.get("inuse-space") is not None):
+        if all(f["id"] == 0 for f in p.functions) and len(p.functions) == len(p.locations):
+            for f, loc in zip(p.functions, p.locations):  # FixFunctionIDForBrokenDotnet
+                f["id"] = loc["id"]
         for st in p.sample_type:  # fixSampleTypes
             p.strings[st[0]] = p.strings[st[0]].replace("-", "_")
     # RawProfile.createLabels
