@@ -45,7 +45,8 @@ Outputs, one JSON object a line:
   STATE_DIR/requests.jsonl  {"api": "push"|"ingest", "path", "status", "code",
       "reason" (Pyroscope's discard reason, e.g. not_in_ingestion_window),
       "message", "series" (stored), "file" (seq of the first saved profile or
-      null), "files", "control" (down|script|null), "headers": {...}}
+      null), "files", "control" (down|script|null), "headers": {name: value}, names
+      canonical: Content-Type, User-Agent, X-Scope-OrgID}
   STATE_DIR/series.jsonl    one stored series after the split: {"api", "tenant",
       "labels": {...}, "profile_types": ["process_cpu:cpu:nanoseconds:cpu:nanoseconds"],
       "time_ns", "samples", "values" (sum per sample type), "file"}
@@ -804,6 +805,10 @@ def parse_push_request(body, codec):
         out.append((labels, samples))
     return out
 
+def canonical_header(k):  # Go's CanonicalMIMEHeaderKey, but X-Scope-OrgID as Pyroscope's docs write it
+    k = "-".join(w.capitalize() for w in k.split("-"))
+    return "X-Scope-OrgID" if k == "X-Scope-Orgid" else k
+
 def log(name, obj):
     with open(os.path.join(STATE, name), "a") as f:
         f.write((obj if isinstance(obj, str) else json.dumps(obj)) + "\n")
@@ -812,14 +817,20 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def answer(self, status, code="", message="", headers=(), body=None, ctype=None):
+        """Keeps the response, sent once the request is logged (a client that
+        has its answer finds its line in requests.jsonl)."""
         if body is None:
             body = json.dumps({"code": code, "message": message}).encode() if code else b""
-        self.send_response(status)
+        headers = list(headers)
         if body or ctype:  # connect-go: a unary success carries the request's content type, errors application/json
-            self.send_header("Content-Type", ctype or "application/json")
+            headers.append(("Content-Type", ctype or "application/json"))
+        self.response = (status, headers + [("Content-Length", str(len(body)))], body)
+
+    def send(self):
+        status, headers, body = self.response
+        self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
@@ -842,7 +853,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         api = "push" if url.path == "/push.v1.PusherService/Push" else "ingest" if url.path in ("/ingest", "/pyroscope/ingest") else ""
         rec = {"api": api, "path": self.path, "status": 200, "code": "", "reason": "", "message": "", "series": 0,
-               "file": None, "files": [], "control": None, "headers": dict(self.headers.items())}
+               "file": None, "files": [], "control": None,
+               "headers": {canonical_header(k): v for k, v in self.headers.items()}}
         if os.path.exists(os.path.join(STATE, "hang")):
             log("held", self.path)
             end = time.monotonic() + 20
@@ -857,6 +869,7 @@ class Handler(BaseHTTPRequestHandler):
                 rec.update(status=500, code="unknown", message="stand-in failed: %r" % e)
                 self.answer(500, "unknown", rec["message"])
             log("requests.jsonl", rec)
+        self.send()
 
     def serve(self, api, url, body, rec):
         def refuse(status, code, message, reason="", headers=()):
