@@ -45,11 +45,13 @@ Outputs, one JSON object a line:
   STATE_DIR/requests.jsonl  {"api": "push"|"ingest", "path", "status", "code",
       "reason" (Pyroscope's discard reason, e.g. not_in_ingestion_window),
       "message", "series" (stored), "file" (seq of the first saved profile or
-      null), "files", "control" (down|script|null), "headers": {name: value}, names
-      canonical: Content-Type, User-Agent, X-Scope-OrgID}
+      null), "files", "ids" (Push: each RawSample's ID), "control"
+      (down|script|null), "headers": {name: value} (names canonical:
+      Content-Type, User-Agent, X-Scope-OrgID)}
   STATE_DIR/series.jsonl    one stored series after the split: {"api", "tenant",
       "labels": {...}, "profile_types": ["process_cpu:cpu:nanoseconds:cpu:nanoseconds"],
-      "time_ns", "samples", "values" (sum per sample type), "file"}
+      "time_ns", "samples", "values" (sum per sample type), "file", "id" (the
+      RawSample's ID; "" from /ingest)}
   STATE_DIR/profiles/SEQ.pb.gz  each accepted raw profile as received (SEQ.pb
       when it was not gzip-compressed), SEQ a zero-padded counter.
 """
@@ -531,7 +533,7 @@ def split(p, labels):
     return [(validate_labels(list(ls)), samples) for ls, samples in kept.items()]
 
 # ---------------------------------------------------------------- the distributor
-def push_series(tenant, labels, p, api, seq, out):
+def push_series(tenant, labels, p, api, seq, out, pid=""):
     """pyroscope: pkg/distributor/distributor.go, Distributor.pushSeries.
     Appends each stored series to out (those stored before a refusal stay)."""
     now = time.time()
@@ -564,7 +566,7 @@ def push_series(tenant, labels, p, api, seq, out):
                 allow_series(tenant, (key, t))
         out.append({"api": api, "tenant": tenant, "labels": dict(ls), "profile_types": types, "time_ns": p.time_nanos,
                     "samples": len(samples), "values": [sum(s["values"][i] for s in samples) for i in range(len(p.sample_type))],
-                    "file": seq})
+                    "file": seq, "id": pid})
         log("series.jsonl", out[-1])
 
 def push_batch(tenant, items, api):
@@ -578,7 +580,7 @@ def push_batch(tenant, items, api):
     for i, (labels, p, raw, pid) in enumerate(items):
         seq, before = "%06d" % (SEQ[0] + 1), len(stored)
         try:
-            push_series(tenant, labels, p, api, seq, stored)
+            push_series(tenant, labels, p, api, seq, stored, pid)
         except PErr as e:
             errs.append(PErr("push series with index %d and id %s failed: %s" % (i, pid, e), e.code, e.reason, e.discard, inner=e))
             if len(stored) == before:
@@ -853,7 +855,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         api = "push" if url.path == "/push.v1.PusherService/Push" else "ingest" if url.path in ("/ingest", "/pyroscope/ingest") else ""
         rec = {"api": api, "path": self.path, "status": 200, "code": "", "reason": "", "message": "", "series": 0,
-               "file": None, "files": [], "control": None,
+               "file": None, "files": [], "ids": [], "control": None,
                "headers": {canonical_header(k): v for k, v in self.headers.items()}}
         if os.path.exists(os.path.join(STATE, "hang")):
             log("held", self.path)
@@ -934,6 +936,7 @@ class Handler(BaseHTTPRequestHandler):
             series = parse_push_request(body, codecs[ctype])
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             return refuse(400, "invalid_argument", "unmarshal message: %s" % e)
+        rec["ids"] = [pid for _, samples in series for _, pid in samples]
         stored, files, code, message, reason = distributor_push(tenant, series)
         rec.update(series=len(stored), files=files, file=files[0] if files else None)
         if code:
