@@ -84,11 +84,11 @@ for name, typ, default in [
         ("validation.reject-older-than", go_duration, 3600.0), ("validation.reject-newer-than", go_duration, 600.0),
         ("ingester.max-global-series-per-tenant", int, 5000), ("ingester.max-local-series-per-tenant", int, 0),
         ("auth.multitenancy-enabled", go_bool, False)]:
-    ap.add_argument("--" + name, "-" + name, type=typ, default=default, dest=name)
+    ap.add_argument("--" + name, "-" + name, type=typ, default=default, dest=name, metavar="V", help="default %(default)s")
 # pyroscope: pkg/distributor/writepath/write_path.go, Config.RegisterFlags (default SegmentWriterPath)
-ap.add_argument("--write-path", "-write-path", dest="write-path", choices=["segment-writer", "ingester", "combined"], default="segment-writer")
+ap.add_argument("--write-path", "-write-path", dest="write-path", metavar="PATH", help="segment-writer (default), ingester or combined", choices=["segment-writer", "ingester", "combined"], default="segment-writer")
 ap.add_argument("--distributor.ingestion-relabeling-default-rules-position", dest="rules_position",
-                choices=["first", "last", "disabled"], default="first")
+                choices=["first", "last", "disabled"], default="first", metavar="POS", help="first (default), last or disabled")
 A = vars(ap.parse_args())
 STATE = A["state"]
 MB = 1048576  # pyroscope: pkg/validation/limits.go, bytesInMB
@@ -529,8 +529,21 @@ def split(p, labels):
                 b.set(p.s(k), p.s(v))
         if rules:
             default_relabel(b)
-        kept.setdefault(tuple(b.labels()), []).extend(groups[key])
-    return [(validate_labels(list(ls)), samples) for ls, samples in kept.items()]
+        kept.setdefault(tuple(b.labels()), []).append(groups[key])
+    out = []
+    for ls, gs in kept.items():
+        samples = gs[0]
+        if len(gs) > 1:  # lazyGroup.addSampleGroup: same stack (and trace_id/span_id) across groups: values summed
+            merged = {}
+            for s in (s for g in gs for s in g):
+                k = (tuple(s["locs"]),) + tuple(sorted((p.s(l[0]), l[1]) for l in s["labels"] if p.s(l[0]) in ("trace_id", "span_id", "profile_id")))
+                if k in merged:
+                    merged[k]["values"] = [a + b for a, b in zip(merged[k]["values"], s["values"])]
+                else:
+                    merged[k] = dict(s)
+            samples = list(merged.values())
+        out.append((validate_labels(list(ls)), samples))
+    return out
 
 # ---------------------------------------------------------------- the distributor
 def push_series(tenant, labels, p, api, seq, out, pid=""):
