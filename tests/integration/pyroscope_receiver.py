@@ -120,14 +120,43 @@ def varint(b, i):
         if shift >= 70:
             raise ValueError("proto: integer overflow")
 
-def fields(b):
-    """Yields (field number, wire type, value) of a protobuf message."""
-    i = 0
+# The wire type of each known field (P: a repeated scalar, packed or not), as
+# the generated UnmarshalVT checks them (api/gen/proto/go/google/v1/
+# profile_vtproto.pb.go, push/v1/push_vtproto.pb.go): a known field with
+# another wire type is "proto: wrong wireType"; unknown fields are skipped.
+V, L, P = 0, 2, "P"
+SPEC = {
+    "Profile": {1: ("SampleType", L), 2: ("Sample", L), 3: ("Mapping", L), 4: ("Location", L), 5: ("Function", L),
+                6: ("StringTable", L), 7: ("DropFrames", V), 8: ("KeepFrames", V), 9: ("TimeNanos", V),
+                10: ("DurationNanos", V), 11: ("PeriodType", L), 12: ("Period", V), 13: ("Comment", P), 14: ("DefaultSampleType", V)},
+    "ValueType": {1: ("Type", V), 2: ("Unit", V)},
+    "Sample": {1: ("LocationId", P), 2: ("Value", P), 3: ("Label", L)},
+    "Label": {1: ("Key", V), 2: ("Str", V), 3: ("Num", V), 4: ("NumUnit", V)},
+    "Mapping": dict({n: (x, V) for n, x in enumerate(["Id", "MemoryStart", "MemoryLimit", "FileOffset", "Filename", "BuildId",
+                                                       "HasFunctions", "HasFilenames", "HasLineNumbers", "HasInlineFrames"], 1)}),
+    "Location": {1: ("Id", V), 2: ("MappingId", V), 3: ("Address", V), 4: ("Line", L), 5: ("IsFolded", V)},
+    "Line": {1: ("FunctionId", V), 2: ("Line", V)},
+    "Function": {1: ("Id", V), 2: ("Name", V), 3: ("SystemName", V), 4: ("Filename", V), 5: ("StartLine", V)},
+    "PushRequest": {1: ("Series", L)}, "RawProfileSeries": {1: ("Labels", L), 2: ("Samples", L), 3: ("Annotations", L)},
+    "LabelPair": {1: ("Name", L), 2: ("Value", L)}, "RawSample": {1: ("RawProfile", L), 2: ("ID", L)},
+}
+
+def fields(b, msg=""):
+    """Yields (field number, wire type, value) of a protobuf message of type
+    msg, checked against SPEC; groups of unknown fields are skipped."""
+    spec, i, depth = SPEC.get(msg, {}), 0, 0
     while i < len(b):
         key, i = varint(b, i)
         num, wire = key >> 3, key & 7
-        if num == 0:
-            raise ValueError("proto: illegal tag 0 (wire type %d)" % wire)
+        if wire == 4 and not depth:
+            raise ValueError("proto: %s: wiretype end group for non-group" % msg)
+        if num <= 0:
+            raise ValueError("proto: %s: illegal tag %d (wire type %d)" % (msg, num, wire))
+        if num in spec and not depth and wire != spec[num][1] and not (spec[num][1] == P and wire in (V, L)):
+            raise ValueError("proto: wrong wireType = %d for field %s" % (wire, spec[num][0]))
+        if wire in (3, 4):  # a group (deprecated): skipped whole
+            depth += 1 if wire == 3 else -1
+            continue
         if wire == 0:
             v, i = varint(b, i)
         elif wire in (1, 5):
@@ -142,7 +171,10 @@ def fields(b):
             v, i = b[i:i + n], i + n
         else:
             raise ValueError("proto: illegal wireType %d" % wire)
-        yield num, wire, v
+        if not depth:
+            yield num, wire, v
+    if depth:
+        raise ValueError("unexpected EOF")
 
 def ints(wire, v, signed=False):
     """A repeated integer field's values, packed or not."""
@@ -176,41 +208,43 @@ class Profile:
         self.sample_type, self.samples, self.mappings, self.locations = [], [], [], []
         self.functions, self.strings = [], []
         self.time_nanos, self.period_type = 0, None
-        for num, wire, v in fields(raw):
-            if num == 1 and wire == 2:
-                f = {n: x for n, w, x in fields(v) if w == 0}
+        sint = lambda x: x - (1 << 64) if x >= 1 << 63 else x  # int64 fields: two's complement
+        scalars = lambda v, msg: {n: sint(x) for n, w, x in fields(v, msg) if w == 0}
+        for num, wire, v in fields(raw, "Profile"):
+            if num == 1:
+                f = scalars(v, "ValueType")
                 self.sample_type.append([f.get(1, 0), f.get(2, 0)])
-            elif num == 2 and wire == 2:
+            elif num == 2:
                 s = {"locs": [], "values": [], "labels": []}
-                for n, w, x in fields(v):
+                for n, w, x in fields(v, "Sample"):
                     if n == 1:
                         s["locs"] += ints(w, x)
                     elif n == 2:
                         s["values"] += ints(w, x, signed=True)
-                    elif n == 3 and w == 2:
-                        f = {n2: y for n2, w2, y in fields(x) if w2 == 0}
+                    elif n == 3:
+                        f = scalars(x, "Label")
                         s["labels"].append([f.get(1, 0), f.get(2, 0), f.get(3, 0), f.get(4, 0)])
                 self.samples.append(s)
-            elif num == 3 and wire == 2:
-                f = {n: x for n, w, x in fields(v) if w == 0}
+            elif num == 3:
+                f = scalars(v, "Mapping")
                 self.mappings.append({"id": f.get(1, 0), "filename": f.get(5, 0), "build_id": f.get(6, 0)})
-            elif num == 4 and wire == 2:
+            elif num == 4:
                 loc = {"id": 0, "mapping": 0, "address": 0, "lines": []}
-                for n, w, x in fields(v):
-                    if n in (1, 2, 3) and w == 0:
+                for n, w, x in fields(v, "Location"):
+                    if n in (1, 2, 3):
                         loc[{1: "id", 2: "mapping", 3: "address"}[n]] = x
-                    elif n == 4 and w == 2:
-                        loc["lines"].append({n2: y for n2, w2, y in fields(x) if w2 == 0}.get(1, 0))
+                    elif n == 4:
+                        loc["lines"].append(scalars(x, "Line").get(1, 0))
                 self.locations.append(loc)
-            elif num == 5 and wire == 2:
-                f = {n: x for n, w, x in fields(v) if w == 0}
+            elif num == 5:
+                f = scalars(v, "Function")
                 self.functions.append({"id": f.get(1, 0), "name": f.get(2, 0), "system_name": f.get(3, 0), "filename": f.get(4, 0)})
-            elif num == 6 and wire == 2:
+            elif num == 6:
                 self.strings.append(S(v))
-            elif num == 9 and wire == 0:
-                self.time_nanos = ints(0, v, signed=True)[0]
-            elif num == 11 and wire == 2:
-                f = {n: x for n, w, x in fields(v) if w == 0}
+            elif num == 9:
+                self.time_nanos = sint(v)
+            elif num == 11:
+                f = scalars(v, "ValueType")
                 self.period_type = [f.get(1, 0), f.get(2, 0)]
 
     def s(self, i):
@@ -801,15 +835,15 @@ def parse_push_request(body, codec):
     UnmarshalVT does not check UTF-8: bad strings reach ValidateLabels."""
     out = []
     if codec == "proto":
-        for n, w, s in fields(body):
-            if n == 1 and w == 2:
+        for n, w, s in fields(body, "PushRequest"):
+            if n == 1:
                 labels, samples = [], []
-                for n2, w2, x in fields(s):
-                    if n2 == 1 and w2 == 2:
-                        f = {a: S(c) for a, b, c in fields(x) if b == 2}
+                for n2, w2, x in fields(s, "RawProfileSeries"):
+                    if n2 == 1:
+                        f = {a: S(c) for a, b, c in fields(x, "LabelPair") if b == 2}
                         labels.append((f.get(1, ""), f.get(2, "")))
-                    elif n2 == 2 and w2 == 2:
-                        f = {a: c for a, b, c in fields(x) if b == 2}
+                    elif n2 == 2:
+                        f = {a: c for a, b, c in fields(x, "RawSample") if b == 2}
                         samples.append((bytes(f.get(1, b"")), S(f.get(2, b""))))
                 out.append((labels, samples))
         return out
