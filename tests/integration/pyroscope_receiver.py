@@ -900,6 +900,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.read_body()
         url = urllib.parse.urlsplit(self.path)
+        # pyroscope: pkg/api/api.go, API.RegisterDistributor: the routes (/ingest and /pyroscope/ingest: POST only)
         api = "push" if url.path == "/push.v1.PusherService/Push" else "ingest" if url.path in ("/ingest", "/pyroscope/ingest") else ""
         rec = {"api": api, "path": self.path, "status": 200, "code": "", "reason": "", "message": "", "series": 0,
                "file": None, "files": [], "ids": [], "control": None,
@@ -970,7 +971,7 @@ class Handler(BaseHTTPRequestHandler):
             return refuse(501, "unimplemented", 'unknown compression "%s": supported encodings are gzip' % enc)
         version = self.headers.get("Connect-Protocol-Version", "")
         if version not in ("", "1"):  # connectCheckProtocolVersion (the header is not required)
-            return refuse(400, "invalid_argument", 'connect-protocol-version must be "1": got "%s"' % version)
+            return refuse(400, "invalid_argument", 'Connect-Protocol-Version must be "1": got "%s"' % version)
         if enc == "gzip":
             try:
                 body = zlib.decompress(body, 31)
