@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # agent_offcpu.sh SCORCH OFFCPU: scorch agent --off-cpu in windows of 1 s,
-# pushing to a local stand-in for Pyroscope (agent_receiver.py, 127.0.0.1
+# pushing to a local stand-in for Pyroscope (pyroscope_receiver.py, 127.0.0.1
 # only), while samples/offcpu runs 5 s: its main thread sleeps 50 % of the
 # time in nanosleep, waits 25 % reading a pipe and computes 25 %.
 #
@@ -22,11 +22,11 @@
 #  - a wait longer than two windows (a copy of sleep(1), comm longwait,
 #    sleeping 2.7 s) comes out whole under both its stacks, carried from
 #    window to window;
-#  - pushes: per window, service offcpu gets at most one request with the
-#    CPU types and one with off_cpu/nanoseconds alone (every window with the
-#    first has the second), under the same `name` (no suffix: Pyroscope takes
-#    the profile type from the sample type); the pushed off-CPU time equals
-#    the files' for that service.
+#  - pushes: per window, service offcpu gets at most one process_cpu request
+#    and one off_cpu request (every window with the first has the second),
+#    filed as process_cpu:cpu:nanoseconds:cpu:nanoseconds (and samples) and
+#    off_cpu:off_cpu:nanoseconds::; the pushed off-CPU time equals the
+#    files' for that service.
 set -euo pipefail
 scorch=$1 offcpu=$2
 . "$(dirname "$0")/lib.sh"
@@ -118,25 +118,30 @@ for k in offcpu_lost_total offcpu_unknown_total; do
 done
 grep -q '"spool_entries": 0' "$tmp/out/status.json" || fail "spool not empty at exit"
 
-# Pushes: a CPU and an off-CPU request per window of service offcpu, one name.
-[ ! -s "$tmp/state/invalid" ] || { cat "$tmp/state/invalid" >&2; fail "invalid ingest requests"; }
-awk '$3 == "offcpu"' "$tmp/state/received" >"$tmp/pushed"
-nofft=$(awk '$7 == "off_cpu/nanoseconds"' "$tmp/pushed" | wc -l)
-ncput=$(awk '$7 ~ /^samples\/count/' "$tmp/pushed" | wc -l)
+# Pushes: a CPU and an off-CPU request per window of service offcpu.
+python3 "$here/receiver_log.py" --check "$tmp/state" || fail "pushes refused or sent twice (above)"
+python3 "$here/receiver_log.py" "$tmp/state" >"$tmp/received"
+# One line per request (a request's series split by process labels share its ID).
+awk '$2 == "offcpu" && !seen[$1 " " $3 " " $5]++' "$tmp/received" >"$tmp/pushed"
+nofft=$(awk '$3 == "off_cpu"' "$tmp/pushed" | wc -l)
+ncput=$(awk '$3 == "process_cpu"' "$tmp/pushed" | wc -l)
 [ "$nofft" -ge 5 ] && [ "$ncput" -ge 4 ] ||
 	{ cat "$tmp/pushed" >&2; fail "service offcpu: $nofft off-CPU and $ncput CPU pushes, want >= 5 and >= 4"; }
-awk '$7 != "off_cpu/nanoseconds" && $7 !~ /^samples\/count/ { bad = 1 } END { exit bad }' "$tmp/state/received" ||
-	fail "a push with other sample types: $(awk '{ print $7 }' "$tmp/state/received" | sort -u)"
+# The profile types Pyroscope files them as: off_cpu's own, CPU's two.
+awk '!($3 == "off_cpu" && $8 == "off_cpu:off_cpu:nanoseconds::") &&
+	!($3 == "process_cpu" && $8 ~ /process_cpu:samples:count:cpu:nanoseconds/ &&
+	  $8 ~ /process_cpu:cpu:nanoseconds:cpu:nanoseconds/) { bad = 1 } END { exit bad }' "$tmp/received" ||
+	fail "a series with other profile types: $(awk '{ print $3, $8 }' "$tmp/received" | sort -u)"
 # Each (window, type) once; a window with CPU samples of the sample has its
 # waits too (one with only the wait that ended at its exit has no CPU push).
-awk '{ n[$1 " " ($7 == "off_cpu/nanoseconds")]++ } END { for (k in n) if (n[k] != 1) bad = 1; exit bad }' \
+awk '{ n[$1 " " $3]++ } END { for (k in n) if (n[k] != 1) bad = 1; exit bad }' \
 	"$tmp/pushed" || { cat "$tmp/pushed" >&2; fail "a window of service offcpu pushed twice as one type"; }
-awk '$7 ~ /^samples/ { c[$1] = 1 } $7 == "off_cpu/nanoseconds" { o[$1] = 1 }
+awk '$3 == "process_cpu" { c[$1] = 1 } $3 == "off_cpu" { o[$1] = 1 }
 	END { for (w in c) if (!(w in o)) bad = 1; exit bad }' "$tmp/pushed" ||
 	{ cat "$tmp/pushed" >&2; fail "a window of service offcpu pushed as CPU and not as off-CPU"; }
 pushed=0
-for p in "$tmp/state/profiles"/*-offcpu.off_cpu.pb.gz; do
-	go tool pprof -raw "$p" >"$tmp/raw" 2>/dev/null || fail "pushed profile $p unreadable"
+for p in $(awk '$3 == "off_cpu" { print $6 }' "$tmp/pushed"); do
+	go tool pprof -raw "$tmp/state/profiles/$p" >"$tmp/raw" 2>/dev/null || fail "pushed profile $p unreadable"
 	pushed=$((pushed + $(python3 "$here/pprof_check.py" total "$tmp/raw")))
 done
 # The files' off-CPU time of the service: its two processes (comm offcpu, offcpu_child).

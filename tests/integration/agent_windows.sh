@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 # agent_windows.sh SCORCH SHAPE: scorch agent for 3+ windows of 2 s while
 # short shape runs start and exit, pushing to a local stand-in for Pyroscope
-# (agent_receiver.py, 127.0.0.1 only) that is down (503) for one window.
+# (pyroscope_receiver.py, 127.0.0.1 only) that is down (503) for one window.
 #
 #  - every window file is read by `go tool pprof -raw`, and `-tags` shows the
 #    labels: host, pid, comm, exe, cgroup, service_name and the --label pairs;
-#  - every push is a valid ingest request (the receiver checks the query and
-#    the multipart pprof body; none invalid), carries the tenant header, and
-#    each (window, service) arrives exactly once, every window included, the
-#    ones sent while the server was down too;
+#  - every push is accepted as Pyroscope would (none refused but during the
+#    outage), carries the tenant header, and each window's profile arrives
+#    exactly once (no profile ID twice), every window included, the ones sent
+#    while the server was down too;
 #  - a server that holds a request unanswered for 5 s (longer than two
 #    windows) delays no window: pushes run on their own thread;
 #  - SIGTERM writes the last window and exits 0, with the spool empty;
@@ -83,33 +83,31 @@ for f in "$tmp/out"/*.pb.gz; do
 done
 [ "$found" = 1 ] || fail "no window has exe=$shape"
 
-# Pushes: valid, with the tenant header, each (window, service) once, every window there.
-[ ! -s "$tmp/state/invalid" ] || { cat "$tmp/state/invalid" >&2; fail "invalid ingest requests"; }
+# Pushes: accepted, with the tenant header, each once, every window there.
+python3 "$here/receiver_log.py" --check "$tmp/state" || fail "pushes refused or sent twice (above)"
 [ -s "$tmp/state/refused" ] || fail "the receiver never refused a request (the outage did not happen)"
-[ -s "$tmp/state/received" ] || fail "nothing pushed"
-awk '$5 != "t1" { bad = 1 } END { exit bad }' "$tmp/state/received" || fail "a push without X-Scope-OrgID: t1"
-# The same request twice is a duplicate (the body differs between windows,
-# even two starting in the same second, as a restart's first and its
-# predecessor's last can with 1 s windows).
-dups=$(awk '{ print $6 }' "$tmp/state/received" | sort | uniq -d)
-[ -z "$dups" ] || fail "pushed more than once: $(grep -F "$dups" "$tmp/state/received")"
+python3 "$here/receiver_log.py" "$tmp/state" >"$tmp/received"
+[ -s "$tmp/received" ] || fail "nothing pushed"
+awk '$4 != "t1" { bad = 1 } END { exit bad }' "$tmp/received" || fail "a push without X-Scope-OrgID: t1"
 [ "$busy" -ge 3 ] || fail "$busy windows with samples, want at least 3"
 for f in $(cat "$tmp/busy"); do
 	b=$(basename "$f" .pb.gz)
 	t=$(date -u -d "$(echo "$b" | sed -E 's/T([0-9]+)-([0-9]+)-([0-9]+)Z/ \1:\2:\3/')" +%s)
-	awk -v t="$t" '$1 == t { ok = 1 } END { exit !ok }' "$tmp/state/received" || fail "window $b ($t) never arrived"
+	awk -v t="$t" '$1 == t { ok = 1 } END { exit !ok }' "$tmp/received" || fail "window $b ($t) never arrived"
 done
-grep -q "env=ci" "$tmp/state/received" || fail "static labels missing from the series name"
-grep -q "host=" "$tmp/state/received" || fail "host label missing from the series name"
-grep -q " shape " "$tmp/state/received" || fail "no series for the shape service"
-for p in "$tmp/state/profiles"/*-shape.pb.gz; do
-	go tool pprof -raw "$p" >/dev/null 2>&1 || fail "pushed profile $p unreadable"
+grep -q "env=ci" "$tmp/received" || fail "static labels missing from the series"
+grep -q "host=" "$tmp/received" || fail "host label missing from the series"
+awk '$2 == "shape" && $3 == "process_cpu" { ok = 1 } END { exit !ok }' "$tmp/received" ||
+	fail "no process_cpu series for the shape service"
+for p in $(awk '$2 == "shape" { print $6 }' "$tmp/received" | sort -u); do
+	go tool pprof -raw "$tmp/state/profiles/$p" >/dev/null 2>&1 || fail "pushed profile $p unreadable"
 done
 grep -q '"spool_entries": 0' "$tmp/out/status.json" || { cat "$tmp/out/status.json" >&2; fail "spool not empty at exit"; }
 grep -q '"push_failures": [1-9]' "$tmp/out/status.json" || fail "status.json does not count the push failures"
 
 # Restart: the server is down for a whole run; the next run sends its windows.
-before=$(wc -l <"$tmp/state/received")
+accepted() { grep -c '"status": 200' "$1/requests.jsonl" || true; }
+before=$(accepted "$tmp/state")
 touch "$tmp/state/down"
 "$shape" 6 >/dev/null &
 work=$!
@@ -133,9 +131,8 @@ agent=""
 left=$(ls "$tmp/out2/spool" | grep -c '\.push$' || true)
 [ "$left" = 0 ] || fail "$left windows still spooled after the restart"
 wait "$work"
-after=$(wc -l <"$tmp/state/received")
+after=$(accepted "$tmp/state")
 [ $((after - before)) -ge "$spooled" ] || fail "restart sent $((after - before)) windows, $spooled were spooled"
-dups=$(awk '{ print $6 }' "$tmp/state/received" | sort | uniq -d)
-[ -z "$dups" ] || fail "pushed more than once after the restart: $(grep -F "$dups" "$tmp/state/received")"
+python3 "$here/receiver_log.py" --check "$tmp/state" || fail "pushes refused or sent twice after the restart (above)"
 echo "agent_windows: restart: $spooled spooled windows sent by the next run"
-echo "agent_windows: $nfiles windows, $(wc -l <"$tmp/state/received") pushes, $(wc -l <"$tmp/state/refused") refused during the outage"
+echo "agent_windows: $nfiles windows, $after pushes, $(wc -l <"$tmp/state/refused") refused during the outage"

@@ -114,12 +114,13 @@ go_offline() {
 	export HOME="$tmp" GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off
 }
 
-# start_receiver DIR: agent_receiver.py, the stand-in for Pyroscope's ingest
-# API (127.0.0.1 only), keeping its state in DIR; sets receiver_port once it
-# listens.  It is killed at exit (in pids).
+# start_receiver DIR [OPTION...]: pyroscope_receiver.py, the stand-in for
+# Pyroscope's ingestion (127.0.0.1 only; options are its, Pyroscope's flag
+# names), keeping its state in DIR; sets receiver_port once it listens.  It
+# is killed at exit (in pids).
 start_receiver() {
 	mkdir -p "$1"
-	python3 "$here/agent_receiver.py" "$1" &
+	python3 "$here/pyroscope_receiver.py" "$@" &
 	pids+=($!)
 	for _ in $(seq 50); do [ -f "$1/port" ] && break; sleep 0.1; done
 	[ -f "$1/port" ] || fail "receiver did not start"

@@ -39,7 +39,10 @@ Test controls: while STATE_DIR/down exists every request gets 503 (Connect
 "unavailable" JSON) and is logged to STATE_DIR/refused; while STATE_DIR/hang
 exists a request is held up to 20 s and logged to STATE_DIR/held; if
 STATE_DIR/script exists each request consumes its first line, an HTTP status
-answered instead (Connect-style JSON, message "scripted ...", nothing ingested).
+answered instead (Connect-style JSON, message "scripted ...", nothing ingested;
+the request's profile IDs still logged), or "pass": handled as usual.
+--port N listens on N instead of a free port (a receiver restarted on the
+port its client knows).
 
 Outputs, one JSON object a line:
   STATE_DIR/requests.jsonl  {"api": "push"|"ingest", "path", "status", "code",
@@ -73,6 +76,7 @@ def go_bool(s):
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("state")
+ap.add_argument("--port", type=int, default=0)
 # pyroscope: pkg/validation/limits.go, Limits.RegisterFlags (names and defaults)
 for name, typ, default in [
         ("distributor.ingestion-rate-limit-mb", float, 4), ("distributor.ingestion-burst-size-mb", float, 2),
@@ -936,13 +940,24 @@ class Handler(BaseHTTPRequestHandler):
             if lines:
                 with open(script, "w") as f:
                     f.write("".join(l + "\n" for l in lines[1:]))
-                status = int(lines[0].split()[0])
                 rec["control"] = "script"
+                if api == "push":  # which profile the scripted answer was for (a retry has the same ID)
+                    try:
+                        rec["ids"] = [pid for _, samples in parse_push_request(body, "proto") for _, pid in samples]
+                    except Exception:  # noqa: BLE001 - the answer is scripted anyway
+                        pass
+                if lines[0].strip() == "pass":  # this one is handled as usual
+                    rec["control"] = None
+                    return self.serve_real(api, url, body, rec, refuse)
+                status = int(lines[0].split()[0])
                 if status < 300:
                     rec["status"] = status
                     return self.answer(status)
                 code = HTTP_TO_CODE.get(status) or {v: k for k, v in CODE_TO_HTTP.items()}.get(status, "unknown")
                 return refuse(status, code, "scripted %d (STATE_DIR/script)" % status)
+        return self.serve_real(api, url, body, rec, refuse)
+
+    def serve_real(self, api, url, body, rec, refuse):
         if not api:
             return refuse(404, "", "")
         if self.command != "POST":  # connect-go handler.go ServeHTTP / pyroscope WithMethod("POST"): 405
@@ -994,7 +1009,8 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True  # --port: a restart on a port in TIME_WAIT
+srv = ThreadingHTTPServer(("127.0.0.1", A["port"]), Handler)
 with open(os.path.join(STATE, "port.tmp"), "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(os.path.join(STATE, "port.tmp"), os.path.join(STATE, "port"))
