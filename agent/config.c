@@ -23,6 +23,7 @@ void agent_opts_init(struct agent_opts *o)
 	o->spool_max = 256ull << 20;
 	o->push_max_age_s = 55 * 60; /* under Pyroscope's reject-older-than, 1h by default */
 	o->push_series_max = 16;
+	o->push_max_samples = AGENT_PUSH_SAMPLES_MAX;
 	o->unwind_cfi = true;
 	o->offcpu_min_us = 1;
 }
@@ -201,13 +202,15 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		if (agent_parse_duration_ms(v, &n) || n < 1000)
 			return errmsg_set(msg, msglen, -EINVAL, "push-max-age '%s': want a duration of at least 1s, e.g. 55m", v);
 		o->push_max_age_s = n / 1000;
-	} else if (!strcmp(key, "push-series-max")) {
+	} else if (!strcmp(key, "push-series-max") || !strcmp(key, "push-max-samples")) {
+		bool series = key[5] == 's';
 		char *end;
 		errno = 0;
 		n = strtoull(v, &end, 10);
-		if (!isdigit((unsigned char)*v) || *end || errno || n > 100000)
-			return errmsg_set(msg, msglen, -EINVAL, "push-series-max '%s': want 0 (no bound) to 100000", v);
-		o->push_series_max = (uint32_t)n;
+		if (!isdigit((unsigned char)*v) || *end || errno || n > 1000000 || (!series && !n))
+			return errmsg_set(msg, msglen, -EINVAL, "%s '%s': want %s to 1000000", key, v,
+					  series ? "0 (no bound)" : "1");
+		*(series ? &o->push_series_max : &o->push_max_samples) = (uint32_t)n;
 	} else if (!strcmp(key, "push-header")) {
 		return add_header(o, v, msg, msglen);
 	} else if (!strcmp(key, "label")) {

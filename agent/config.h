@@ -45,6 +45,7 @@ struct agent_opts {
 	uint64_t spool_max;      /* bytes of unsent windows kept on disk (256 MiB) */
 	uint64_t push_max_age_s; /* --push-max-age: windows older than this are dropped unsent (55m) */
 	uint32_t push_series_max;/* --push-series-max: process label sets a service shows a period (16; 0 no bound) */
+	uint32_t push_max_samples; /* --push-max-samples: a pushed profile's samples at most; larger are split (16000) */
 	bool verbose;
 };
 

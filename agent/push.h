@@ -23,7 +23,8 @@
 
 /* Pyroscope's default limits (pkg/validation/limits.go) that the agent
  * keeps to rather than be refused: a label value's bytes, a profile's
- * samples, and the size before compression that a profile is split under:
+ * samples (--push-max-samples for a server set otherwise), and the size
+ * before compression that a profile is split under:
  * half the per-tenant rate limiter's 2 MB burst, since a profile larger than
  * the burst is answered 429 however long one waits. */
 #define AGENT_PUSH_VALUE_MAX 2048

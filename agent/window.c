@@ -153,8 +153,9 @@ static void write_files(struct agent *a, struct capture_entry *e, size_t n, bool
 }
 
 /* Queues entries e[0..n) of one service as push requests: one profile,
- * or, when it is over what Pyroscope takes (push.h: samples, or the size
- * before compression), two of half the entries each, and so on. */
+ * or, when it is over what Pyroscope takes (--push-max-samples, or
+ * push.h's size before compression), two of half the entries each, and so
+ * on. */
 static int queue_service(struct agent *a, struct capture_entry *e, size_t n, const char *svc, bool offcpu,
 			 time_t from, time_t until)
 {
@@ -170,7 +171,7 @@ static int queue_service(struct agent *a, struct capture_entry *e, size_t n, con
 	if (mem && fclose(mem) && !err)
 		err = -ENOMEM;
 	profile_free(p);
-	if (!err && n > 1 && (raw > AGENT_PUSH_RAW_MAX || nsamples > AGENT_PUSH_SAMPLES_MAX)) {
+	if (!err && n > 1 && (raw > AGENT_PUSH_RAW_MAX || nsamples > a->o.push_max_samples)) {
 		free(pprof);
 		a->st.push_splits++;
 		err = queue_service(a, e, n / 2, svc, offcpu, from, until);

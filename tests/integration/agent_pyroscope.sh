@@ -15,7 +15,9 @@
 #     (rcu_preempt, kworker/0_1H: ':' is no service name rune) have
 #     services; the non-UTF-8 path arrives
 #     repaired (U+FFFD); no series has a pid or comm label; no service has
-#     more label sets than --push-series-max allows, plus its catch-all.
+#     more label sets than --push-series-max allows, plus its catch-all;
+#     with a receiver that takes at most 40 samples a profile and
+#     --push-max-samples 40, profiles are split and none is refused.
 #  2. The receiver answers 503, then takes the retry, then answers 422: the
 #     503'd window arrives (the same profile ID), the 422'd one is dropped
 #     and counted with the server's message in status.json, and every window
@@ -29,6 +31,22 @@ scorch=$1 shape=$2
 test_setup --bpf
 need_tools python3
 agent_test_setup "$tmp/state" "$tmp/state2" "$tmp/state3"
+
+# restart_receiver N DIR OPTION...: receiver N (0-based in the order started)
+# again on its port, with Pyroscope's flags OPTION...
+restart_receiver() {
+	local n=$1 dir=$2 p
+	p=$(cat "$dir/port")
+	shift 2
+	kill "${pids[$n]}"
+	wait "${pids[$n]}" 2>/dev/null || true
+	rm -f "$dir/port"
+	start_receiver "$dir" --port "$p" "$@"
+	pids[$n]=${pids[-1]}
+	unset 'pids[-1]'
+}
+# The first receiver takes 40 samples a profile: the agent splits to that.
+restart_receiver 0 "$tmp/state" --validation.max-profile-stacktrace-samples 40
 port1=$port
 
 # The program the agent's stop must be awaited for, and a check that it exited 0.
@@ -53,14 +71,20 @@ bad=$(printf '%s/bad\xff\xfename' "$tmp")
 cp "$shape" "$bad"
 "$bad" 9 >/dev/null &
 badp=$!
+# Work for the kernel's threads: a file written and synced every 20 ms wakes
+# the block layer's and the file system's workers (kworker, jbd2).
+( end=$(($(date +%s) + 12)); while [ "$(date +%s)" -lt "$end" ]; do
+	dd if=/dev/zero of="$tmp/synced" bs=64k count=1 conv=fsync status=none; sleep 0.02; done ) &
+syncer=$!
 "$scorch" agent --off-cpu --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port1" \
-	--push-series-max 4 --label env=ci 2>"$tmp/agent.log" &
+	--push-series-max 4 --push-max-samples 40 --label env=ci 2>"$tmp/agent.log" &
 agent=$!
 sleep 10
 stop_agent "$tmp/agent.log"
-wait "$memfd" "$badp"
-# The kernel's threads (children of kthreadd, pid 2) as services are named.
-ps -o comm= --ppid 2 | sed 's/[^A-Za-z0-9_./-]/_/g' | sort -u >"$tmp/kthreads"
+wait "$memfd" "$badp" "$syncer"
+# The kernel's threads (children of kthreadd, pid 2) by the names services get.
+for p in $(ps -o pid= --ppid 2); do cat "/proc/$p/comm" 2>/dev/null; done |
+	sed 's/[^A-Za-z0-9_./-]/_/g' | sort -u >"$tmp/kthreads"
 python3 - "$tmp/state" "$tmp/out/status.json" "$tmp/kthreads" <<'EOF' || { cat "$tmp/agent.log" >&2; fail "system-wide pushes (above)"; }
 import collections, json, re, sys
 state, status = sys.argv[1], json.load(open(sys.argv[2]))
@@ -70,6 +94,7 @@ series = [json.loads(l) for l in open(state + "/series.jsonl")]
 bad = [r for r in reqs if r["status"] != 200]
 assert reqs and not bad, "%d of %d requests refused: %s" % (len(bad), len(reqs), bad[:3])
 assert status["pushed"] == len(reqs) and status["push_refused"] == 0, status
+assert status["push_splits"] > 0, status
 types = collections.defaultdict(set)
 for s in series:
     types[s["labels"]["__name__"]].update(s["profile_types"])
@@ -94,8 +119,9 @@ for s in series:
     sets[(l["__name__"], l["service_name"])].add(tuple(l.get(k) for k in ("exe", "cgroup", "container_id")))
 worst = max(len(v) for v in sets.values())
 assert worst <= 5, max(sets.items(), key=lambda kv: len(kv[1]))
-print("agent_pyroscope: %d requests accepted, %d series, %d services, at most %d label sets a service"
-      % (len(reqs), len(series), len(svcs), worst))
+print("agent_pyroscope: %d requests accepted, %d series, %d services (kernel threads: %s), at most %d label"
+      " sets a service, %d profiles split" % (len(reqs), len(series), len(svcs), " ".join(sorted(svcs & kthreads)),
+                                              worst, status["push_splits"]))
 EOF
 
 # ---- 2: 503, the retry taken, 422: one window dropped, the rest arrive
@@ -126,12 +152,7 @@ EOF
 
 # ---- 3: down for 30 s; too old is dropped unsent, the rest drains
 port3=$(cat "$tmp/state3/port")
-kill "${pids[-1]}" # the third receiver, restarted with a 25 s ingestion window
-wait "${pids[-1]}" 2>/dev/null || true
-rm -f "$tmp/state3/port"
-python3 "$here/pyroscope_receiver.py" "$tmp/state3" --port "$port3" --validation.reject-older-than 25s &
-pids+=($!)
-for _ in $(seq 50); do [ -f "$tmp/state3/port" ] && break; sleep 0.1; done
+restart_receiver 2 "$tmp/state3" --validation.reject-older-than 25s
 touch "$tmp/state3/down"
 "$shape" 40 >/dev/null &
 work=$!

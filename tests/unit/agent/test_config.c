@@ -126,6 +126,11 @@ static void test_push_opts(void **state)
 	assert_int_equal(o.push_max_age_s, 20);
 	assert_int_equal(agent_opts_set(&o, "push-series-max", "0", msg, sizeof(msg)), 0);
 	assert_int_equal(o.push_series_max, 0);
+	assert_int_equal(o.push_max_samples, 16000);
+	assert_int_equal(agent_opts_set(&o, "push-max-samples", "50", msg, sizeof(msg)), 0);
+	assert_int_equal(o.push_max_samples, 50);
+	assert_int_equal(agent_opts_set(&o, "push-max-samples", "0", msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "push-max-samples"));
 	for (int i = 0; i < AGENT_LABELS_MAX; i++) {
 		snprintf(kv, sizeof(kv), "k%d=v", i);
 		assert_int_equal(agent_opts_set(&o, "label", kv, msg, sizeof(msg)), 0);
