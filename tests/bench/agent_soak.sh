@@ -10,6 +10,9 @@
 # the spread of RSS from the first minute on (min/median/max, and how far
 # from the 1-minute value).
 # AGENT_ARGS adds options to the agent's command line (e.g. --off-cpu).
+# SOAK_PUSH=1 also pushes every window to tests/integration/pyroscope_receiver.py
+# (the stand-in for Pyroscope, on 127.0.0.1) and sums up at the end what it
+# took: requests, accepted, refused by reason, series per service.
 # Needs root (BPF).  Measures only: nothing here fails on a figure.
 set -eu
 export LC_ALL=C
@@ -27,15 +30,27 @@ hz=${5:-19}
 tmp=$(mktemp -d)
 agent=""
 load=""
+receiver=""
 cleanup() {
 	[ -n "$load" ] && kill "$load" 2>/dev/null || true
 	[ -n "$agent" ] && kill "$agent" 2>/dev/null || true
+	[ -n "$receiver" ] && kill "$receiver" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+push=""
+if [ "${SOAK_PUSH:-}" = 1 ]; then
+	mkdir -p "$tmp/receiver"
+	python3 "$(dirname "$0")/../integration/pyroscope_receiver.py" "$tmp/receiver" &
+	receiver=$!
+	for _ in $(seq 50); do [ -f "$tmp/receiver/port" ] && break; sleep 0.1; done
+	[ -f "$tmp/receiver/port" ] || die "receiver did not start"
+	push="--push http://127.0.0.1:$(cat "$tmp/receiver/port")"
+fi
 
 # shellcheck disable=SC2086 # AGENT_ARGS is a list of options
-"$scorch" agent --frequency "$hz" --interval "$interval" --output-dir "$tmp/out" --retention 10m ${AGENT_ARGS:-} \
+# shellcheck disable=SC2086 # push is a list of options too
+"$scorch" agent --frequency "$hz" --interval "$interval" --output-dir "$tmp/out" --retention 10m ${AGENT_ARGS:-} $push \
 	2>"$tmp/agent.log" &
 agent=$!
 sleep 1
@@ -101,3 +116,19 @@ awk 'NR >= 6 { print $3 }' "$tmp/samples" | sort -n | awk -v first="$(awk 'NR ==
 grep -c . "$tmp/agent.log" >/dev/null && tail -3 "$tmp/agent.log" >&2
 ls "$tmp/out" | grep -c 'pb.gz$' | sed 's/^/window files kept: /'
 cat "$tmp/out/status.json"
+[ -z "$receiver" ] || python3 - "$tmp/receiver" <<'PY'
+import collections, json, statistics, sys
+state = sys.argv[1]
+reqs = [json.loads(l) for l in open(state + "/requests.jsonl")]
+series = [json.loads(l) for l in open(state + "/series.jsonl")]
+ok = sum(r["status"] == 200 for r in reqs)
+refused = collections.Counter("%d %s" % (r["status"], r["reason"] or r["code"]) for r in reqs if r["status"] != 200)
+per = collections.defaultdict(set)
+for s in series:
+    l = dict(s["labels"])
+    per[l.get("service_name")].add(tuple(sorted(l.items())))
+counts = sorted(len(v) for v in per.values())
+print("receiver: %d requests, %d accepted, refused by reason: %s" % (len(reqs), ok, dict(refused) or "none"))
+print("receiver: %d distinct series (label sets) in %d services; per service min/median/max %d/%d/%d"
+      % (sum(counts), len(counts), counts[0], statistics.median(counts), counts[-1]) if counts else "receiver: no series")
+PY
