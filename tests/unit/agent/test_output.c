@@ -65,6 +65,19 @@ static size_t count(const char *dir)
 	return (size_t)n;
 }
 
+/* Writes st as DIR/status.json and reads it back into buf. */
+static void status_text(const char *dir, const struct agent_status *st, char *buf, size_t cap)
+{
+	char path[300];
+	assert_int_equal(agent_status_write(dir, st), 0);
+	snprintf(path, sizeof(path), "%s/status.json", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
 static void test_prune(void **state)
 {
 	(void)state;
@@ -92,14 +105,8 @@ static void test_prune(void **state)
 	assert_int_equal(access(other, F_OK), 0); /* not a window file: untouched */
 
 	struct agent_status st = { .time = now, .windows = 3, .map_fill = 0.25, .rss_kib = 1234 };
-	assert_int_equal(agent_status_write(dir, &st), 0);
-	char path[300], buf[2048] = "";
-	snprintf(path, sizeof(path), "%s/status.json", dir);
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	char buf[2048];
+	status_text(dir, &st, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"windows\": 3,"));
 	assert_non_null(strstr(buf, "\"rss_kib\": 1234,"));
 	assert_non_null(strstr(buf, "\"map_fill\": 0.2500,"));
@@ -111,24 +118,14 @@ static void test_prune(void **state)
 	st.push_refused = 1;
 	st.push_refusal_time = 1700000000;
 	snprintf(st.push_refusal, sizeof(st.push_refusal), "api off_cpu 1700000000: HTTP 400: \"bad\"\n\\ \xff");
-	assert_int_equal(agent_status_write(dir, &st), 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	status_text(dir, &st, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"push_refused\": 1,"));
 	assert_non_null(strstr(buf, "\"push_last_refusal\": \"api off_cpu 1700000000: HTTP 400: \\\"bad\\\"\\u000a\\\\ \xef\xbf\xbd\"\n}\n"));
 	/* With --off-cpu, its figures too. */
 	st.offcpu = true;
 	st.offcpu_us_window = 750000;
 	st.offcpu_unknown_total = 2;
-	assert_int_equal(agent_status_write(dir, &st), 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	status_text(dir, &st, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"offcpu_us_window\": 750000,"));
 	assert_non_null(strstr(buf, "\"offcpu_unknown_total\": 2,"));
 	assert_non_null(strstr(buf, "\"offcpu_map_fill\": 0.0000\n}\n"));
