@@ -38,8 +38,9 @@ void agent_procs_free(struct agent_procs *ap);
 int agent_procs_set_service(struct agent_procs *ap, const char *static_service);
 /* Reads /proc/PID for (pid, gen) unless known.  0, -ESRCH, -ENOMEM. */
 int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, const char *comm);
-/* build_proc_labels_fn for build_opts (ctx is the agent_procs): exe,
- * cgroup, container_id, service_name. */
+/* build_proc_labels_fn for build_opts (ctx is the agent_procs):
+ * service_name first, then those it has of exe, cgroup, container_id
+ * (values valid UTF-8 of at most AGENT_PUSH_VALUE_MAX bytes). */
 size_t agent_procs_labels(void *ctx, uint32_t pid, uint32_t gen, const struct build_label **out);
 /* The service name of (pid, gen), or NULL when unknown. */
 const char *agent_procs_service(const struct agent_procs *ap, uint32_t pid, uint32_t gen);
