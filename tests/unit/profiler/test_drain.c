@@ -104,13 +104,57 @@ static void has_stacks(struct capture *c, size_t n, ...)
 	va_end(ap);
 }
 
-/* The count of (pid, kstack, ustack) in e[0..n), or 0. */
-static uint64_t count_of(const struct capture_entry *e, size_t n, uint32_t pid, uint64_t kstack, uint64_t ustack)
+/* ---- each test's drain, on a capture of its own ---- */
+
+struct fixture {
+	struct capture c;
+	struct drain *d;
+	struct drain_stats st;
+	struct capture_entry *e; /* what take() took */
+	size_t n;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (!f || drain_new(0, &f->d)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	free(f->e);
+	drain_free(f->d);
+	free(f);
+	return 0;
+}
+
+/* Drains the capture's window into f->d; then f->st is the drain's figures. */
+static void drain(struct fixture *f, bool offcpu)
+{
+	assert_int_equal(drain_window(f->d, &f->c, offcpu), 0);
+	drain_stats(f->d, &f->st);
+}
+
+/* Takes the merged counts of kind into f->e, f->n. */
+static void take(struct fixture *f, enum drain_kind kind)
+{
+	free(f->e);
+	drain_take(f->d, kind, &f->e, &f->n);
+}
+
+/* The count of (pid, kstack, ustack) in what was taken, or 0. */
+static uint64_t count_of(const struct fixture *f, uint32_t pid, uint64_t kstack, uint64_t ustack)
 {
 	struct sample_key k = key(pid, kstack, ustack);
-	for (size_t i = 0; i < n; i++)
-		if (!memcmp(&e[i].key, &k, sizeof(k)))
-			return e[i].count;
+	for (size_t i = 0; i < f->n; i++)
+		if (!memcmp(&f->e[i].key, &k, sizeof(k)))
+			return f->e[i].count;
 	return 0;
 }
 
@@ -119,54 +163,43 @@ static uint64_t count_of(const struct capture_entry *e, size_t n, uint32_t pid, 
  * window is emptied each time. */
 static void test_merge(void **state)
 {
-	(void)state;
-	struct capture c = { 0 };
-	struct drain *d = NULL;
-	struct drain_stats st;
-	struct capture_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(drain_new(0, &d), 0);
+	struct fixture *f = *state;
+	struct capture *c = &f->c;
+	count(c, 10, 100, 200, 3);
+	count(c, 10, 100, 201, 1);
+	count(c, 11, STACK_NONE, 202, 4);
+	has_stacks(c, 4, (uint64_t)100, (uint64_t)200, (uint64_t)201, (uint64_t)202);
+	drain(f, false);
+	assert_int_equal(c->reads, 4);
+	assert_int_equal(c->clears, 1);
 
-	count(&c, 10, 100, 200, 3);
-	count(&c, 10, 100, 201, 1);
-	count(&c, 11, STACK_NONE, 202, 4);
-	has_stacks(&c, 4, (uint64_t)100, (uint64_t)200, (uint64_t)201, (uint64_t)202);
-	assert_int_equal(drain_window(d, &c, false), 0);
-	assert_int_equal(c.reads, 4);
-	assert_int_equal(c.clears, 1);
+	count(c, 10, 100, 200, 2);
+	count(c, 12, 100, 203, 7);
+	has_stacks(c, 3, (uint64_t)100, (uint64_t)200, (uint64_t)203);
+	drain(f, false);
+	assert_int_equal(c->reads, 5); /* only 203 was new */
+	assert_int_equal(f->st.drains, 2);
+	assert_int_equal(f->st.entries, 5);
+	assert_int_equal(f->st.stacks, 5);
+	assert_int_equal(f->st.dropped[DRAIN_SAMPLES] + f->st.missing[DRAIN_SAMPLES], 0);
 
-	count(&c, 10, 100, 200, 2);
-	count(&c, 12, 100, 203, 7);
-	has_stacks(&c, 3, (uint64_t)100, (uint64_t)200, (uint64_t)203);
-	assert_int_equal(drain_window(d, &c, false), 0);
-	assert_int_equal(c.reads, 5); /* only 203 was new */
-
-	drain_stats(d, &st);
-	assert_int_equal(st.drains, 2);
-	assert_int_equal(st.entries, 5);
-	assert_int_equal(st.stacks, 5);
-	assert_int_equal(st.dropped[DRAIN_SAMPLES] + st.missing[DRAIN_SAMPLES], 0);
-
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(n, 4);
-	assert_int_equal(count_of(e, n, 10, 100, 200), 5);
-	assert_int_equal(count_of(e, n, 10, 100, 201), 1);
-	assert_int_equal(count_of(e, n, 11, STACK_NONE, 202), 4);
-	assert_int_equal(count_of(e, n, 12, 100, 203), 7);
-	free(e);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(f->n, 4);
+	assert_int_equal(count_of(f, 10, 100, 200), 5);
+	assert_int_equal(count_of(f, 10, 100, 201), 1);
+	assert_int_equal(count_of(f, 11, STACK_NONE, 202), 4);
+	assert_int_equal(count_of(f, 12, 100, 203), 7);
 
 	/* Every stack named is there, with its frames. */
 	uint32_t nr, flags;
-	const uint64_t *ips = stackstore_get(drain_stacks(d), 203, &nr, &flags);
+	const uint64_t *ips = stackstore_get(drain_stacks(f->d), 203, &nr, &flags);
 	assert_non_null(ips);
 	assert_int_equal(nr, 3);
 	assert_int_equal(ips[2], 2032);
 
 	/* Taken: nothing of that kind left. */
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(n, 0);
-	free(e);
-	drain_free(d);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(f->n, 0);
 	drain_free(NULL);
 }
 
@@ -175,126 +208,95 @@ static void test_merge(void **state)
  * stacks (STACK_NONE, STACK_LOST) are kept as they are, never read. */
 static void test_missing(void **state)
 {
-	(void)state;
-	struct capture c = { 0 };
-	struct drain *d = NULL;
-	struct drain_stats st;
-	struct capture_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(drain_new(0, &d), 0);
-	count(&c, 10, STACK_NONE, 300, 2);
-	count(&c, 10, STACK_NONE, 301, 5);
-	count(&c, 10, STACK_LOST, STACK_NONE, 1);
-	assert_int_equal(drain_window(d, &c, false), 0);
-	assert_int_equal(c.reads, 2);
-	drain_stats(d, &st);
-	assert_int_equal(st.missing[DRAIN_SAMPLES], 7);
-	assert_int_equal(st.dropped[DRAIN_SAMPLES], 0);
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(n, 2);
-	assert_int_equal(count_of(e, n, 10, STACK_NONE, STACK_DROPPED), 7);
-	assert_int_equal(count_of(e, n, 10, STACK_LOST, STACK_NONE), 1);
-	free(e);
-	drain_free(d);
+	struct fixture *f = *state;
+	count(&f->c, 10, STACK_NONE, 300, 2);
+	count(&f->c, 10, STACK_NONE, 301, 5);
+	count(&f->c, 10, STACK_LOST, STACK_NONE, 1);
+	drain(f, false);
+	assert_int_equal(f->c.reads, 2);
+	assert_int_equal(f->st.missing[DRAIN_SAMPLES], 7);
+	assert_int_equal(f->st.dropped[DRAIN_SAMPLES], 0);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(count_of(f, 10, STACK_NONE, STACK_DROPPED), 7);
+	assert_int_equal(count_of(f, 10, STACK_LOST, STACK_NONE), 1);
 }
 
 /* Past the store's bound new stacks are not kept: their counts stay, under
  * STACK_DROPPED, and are said; stacks kept before still serve. */
 static void test_bound(void **state)
 {
-	(void)state;
-	struct capture c = { 0 };
-	struct drain *d = NULL;
-	struct drain_stats st;
-	struct capture_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(drain_new(200, &d), 0); /* room for two 3-frame stacks (~74 bytes each) */
-	count(&c, 10, STACK_NONE, 400, 1);
-	count(&c, 10, STACK_NONE, 401, 1);
-	has_stacks(&c, 2, (uint64_t)400, (uint64_t)401);
-	assert_int_equal(drain_window(d, &c, false), 0);
-	count(&c, 10, STACK_NONE, 400, 3);
-	count(&c, 10, STACK_NONE, 402, 6);
-	has_stacks(&c, 2, (uint64_t)400, (uint64_t)402);
-	assert_int_equal(drain_window(d, &c, false), 0);
-	drain_stats(d, &st);
-	assert_int_equal(st.stacks, 2);
-	assert_int_equal(st.dropped[DRAIN_SAMPLES], 6);
-	assert_int_equal(st.missing[DRAIN_SAMPLES], 0);
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(count_of(e, n, 10, STACK_NONE, 400), 4);
-	assert_int_equal(count_of(e, n, 10, STACK_NONE, STACK_DROPPED), 6);
+	struct fixture *f = *state;
+	drain_free(f->d);
+	f->d = NULL;
+	assert_int_equal(drain_new(200, &f->d), 0); /* room for two 3-frame stacks (~74 bytes each) */
+	count(&f->c, 10, STACK_NONE, 400, 1);
+	count(&f->c, 10, STACK_NONE, 401, 1);
+	has_stacks(&f->c, 2, (uint64_t)400, (uint64_t)401);
+	drain(f, false);
+	count(&f->c, 10, STACK_NONE, 400, 3);
+	count(&f->c, 10, STACK_NONE, 402, 6);
+	has_stacks(&f->c, 2, (uint64_t)400, (uint64_t)402);
+	drain(f, false);
+	assert_int_equal(f->st.stacks, 2);
+	assert_int_equal(f->st.dropped[DRAIN_SAMPLES], 6);
+	assert_int_equal(f->st.missing[DRAIN_SAMPLES], 0);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(count_of(f, 10, STACK_NONE, 400), 4);
+	assert_int_equal(count_of(f, 10, STACK_NONE, STACK_DROPPED), 6);
 	uint64_t total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += e[i].count;
+	for (size_t i = 0; i < f->n; i++)
+		total += f->e[i].count;
 	assert_int_equal(total, 11); /* nothing uncounted */
-	free(e);
-	drain_free(d);
 }
 
 /* Time off the CPU is drained with offcpu only, apart from the samples;
  * the stacks are shared. */
 static void test_offcpu(void **state)
 {
-	(void)state;
-	struct capture c = { 0 };
-	struct drain *d = NULL;
-	struct capture_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(drain_new(0, &d), 0);
-	count(&c, 10, STACK_NONE, 500, 1);
-	c.offcpu[c.noffcpu++] = (struct capture_entry){ key(10, 501, 500), 1000000 };
-	has_stacks(&c, 2, (uint64_t)500, (uint64_t)501);
-	assert_int_equal(drain_window(d, &c, true), 0);
-	c.offcpu[c.noffcpu++] = (struct capture_entry){ key(10, 501, 500), 500 };
-	assert_int_equal(drain_window(d, &c, true), 0);
-	c.offcpu[c.noffcpu++] = (struct capture_entry){ key(10, 501, 500), 7 };
-	assert_int_equal(drain_window(d, &c, false), 0); /* not asked for: left out */
-	assert_int_equal(c.reads, 2);
-	drain_take(d, DRAIN_OFFCPU, &e, &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(count_of(e, n, 10, 501, 500), 1000500);
-	free(e);
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(count_of(e, n, 10, STACK_NONE, 500), 1);
-	free(e);
-	drain_free(d);
+	struct fixture *f = *state;
+	struct capture *c = &f->c;
+	count(c, 10, STACK_NONE, 500, 1);
+	c->offcpu[c->noffcpu++] = (struct capture_entry){ key(10, 501, 500), 1000000 };
+	has_stacks(c, 2, (uint64_t)500, (uint64_t)501);
+	drain(f, true);
+	c->offcpu[c->noffcpu++] = (struct capture_entry){ key(10, 501, 500), 500 };
+	drain(f, true);
+	c->offcpu[c->noffcpu++] = (struct capture_entry){ key(10, 501, 500), 7 };
+	drain(f, false); /* not asked for: left out */
+	assert_int_equal(c->reads, 2);
+	take(f, DRAIN_OFFCPU);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(count_of(f, 10, 501, 500), 1000500);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(count_of(f, 10, STACK_NONE, 500), 1);
 }
 
 /* Many keys: the index finds each again (no key merged with another). */
 static void test_many(void **state)
 {
-	(void)state;
-	struct capture c = { 0 };
-	struct drain *d = NULL;
-	struct capture_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(drain_new(0, &d), 0);
+	struct fixture *f = *state;
 	for (uint32_t round = 0; round < 3; round++)
 		for (uint32_t pid = 1; pid <= 5000; pid += 16) {
-			c.ncounts = 0;
-			c.nids = 0;
 			for (uint32_t j = 0; j < 16; j++)
-				count(&c, pid + j, STACK_NONE, STACK_NONE, pid + j);
-			assert_int_equal(drain_window(d, &c, false), 0);
+				count(&f->c, pid + j, STACK_NONE, STACK_NONE, pid + j);
+			drain(f, false);
 		}
-	drain_take(d, DRAIN_SAMPLES, &e, &n);
-	assert_int_equal(n, 5008);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(e[i].count, 3 * (uint64_t)e[i].key.pid);
-	free(e);
-	drain_free(d);
+	take(f, DRAIN_SAMPLES);
+	assert_int_equal(f->n, 5008);
+	for (size_t i = 0; i < f->n; i++)
+		assert_int_equal(f->e[i].count, 3 * (uint64_t)f->e[i].key.pid);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_merge),
-	    cmocka_unit_test(test_missing),
-	    cmocka_unit_test(test_bound),
-	    cmocka_unit_test(test_offcpu),
-	    cmocka_unit_test(test_many),
+	    cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_offcpu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
