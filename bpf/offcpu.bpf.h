@@ -77,6 +77,8 @@ static __always_inline __u64 offcpu_keep(__u64 id, __u32 win)
 		stat_inc(STAT_OFFCPU_STACKS_FULL);
 		return STACK_DROPPED;
 	}
+	if (!err)
+		__sync_fetch_and_add(&window_fill[win & 1][FILL_OFFCPU_STACKS], 1);
 	return id;
 }
 
@@ -96,9 +98,10 @@ static __always_inline void offcpu_in(__u32 tid, __u64 now)
 		key.kstack = offcpu_keep(key.kstack, win);
 		key.ustack = offcpu_keep(key.ustack, win);
 		key.pystack = offcpu_keep(key.pystack, win);
-		count_add(win ? (void *)&offcpu_counts1 : (void *)&offcpu_counts, &key, ns, STAT_OFFCPU_FULL);
+		count_add(win ? (void *)&offcpu_counts1 : (void *)&offcpu_counts, &key, ns, STAT_OFFCPU_FULL,
+			  &window_fill[win][FILL_OFFCPU_COUNTS]);
 	} else {
-		count_add(&offcpu_counts, &st->key, ns, STAT_OFFCPU_FULL);
+		count_add(&offcpu_counts, &st->key, ns, STAT_OFFCPU_FULL, &window_fill[0][FILL_OFFCPU_COUNTS]);
 	}
 	bpf_map_delete_elem(&offcpu_starts, &tid);
 }

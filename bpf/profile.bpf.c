@@ -30,6 +30,9 @@ const volatile bool want_user = true;
  * for programs already running to finish, then drains the other set. */
 const volatile bool windowed = false;
 __u32 window = 0;
+/* New entries per window and map (enum scorch_fill); userspace zeroes a
+ * window's when it clears it. */
+__u32 window_fill[2][FILL_NR];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -206,6 +209,8 @@ __noinline __u64 store_stack(__u64 flags)
 		stat_inc(slot >= SAMPLE_WINDOW_OFFCPU ? STAT_OFFCPU_STACKS_FULL : STAT_STACKS_FULL);
 		return STACK_DROPPED;
 	}
+	if (!err)
+		__sync_fetch_and_add(&window_fill[slot & 1][slot >= SAMPLE_WINDOW_OFFCPU ? FILL_OFFCPU_STACKS : FILL_STACKS], 1);
 	return h;
 }
 
@@ -272,8 +277,8 @@ static __always_inline __u32 proc_gen(__u32 pid)
 }
 
 /* Adds n to key's count in map (a sample: 1; a wait: its nanoseconds);
- * a full map is counted in stats[full]. */
-static __always_inline void count_add(void *map, const struct sample_key *key, __u64 n, __u32 full)
+ * a full map is counted in stats[full], a new entry in *fill. */
+static __always_inline void count_add(void *map, const struct sample_key *key, __u64 n, __u32 full, __u32 *fill)
 {
 	__u64 *count = bpf_map_lookup_elem(map, key);
 	if (count) {
@@ -287,6 +292,8 @@ static __always_inline void count_add(void *map, const struct sample_key *key, _
 			__sync_fetch_and_add(count, n);
 	} else if (err) {
 		stat_inc(full);
+	} else {
+		__sync_fetch_and_add(fill, 1);
 	}
 }
 
@@ -368,7 +375,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 	struct sample_key key;
 	fill_key(&key, ctx, ctx, pid, tid, 0);
-	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL);
+	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL, &window_fill[win][FILL_COUNTS]);
 	return 0;
 }
 

@@ -100,6 +100,17 @@ enum scorch_stat {
 	STAT_NR,
 };
 
+/* Windowed: entries each window's maps gained since userspace last cleared
+ * them (window_fill[window][FILL_*] in .bss), so that userspace can drain a
+ * window before its maps fill. */
+enum scorch_fill {
+	FILL_STACKS = 0,     /* stacks, stacks1 */
+	FILL_COUNTS,         /* counts, counts1 */
+	FILL_OFFCPU_STACKS,  /* offcpu_stacks, offcpu_stacks1 */
+	FILL_OFFCPU_COUNTS,  /* offcpu_counts, offcpu_counts1 */
+	FILL_NR,
+};
+
 /*
  * DWARF unwinding.  Userspace compiles each mapped file's CFI into rows (the
  * layout of symbolize/cfi.h's struct cfi_row) stored in one array map; each

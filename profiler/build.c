@@ -11,21 +11,7 @@
 
 #include "base/array.h"
 #include "base/hashtab.h"
-
-/* Stacks read back from the kernel, stored compactly: ips of stack i are
- * ips[off[i] .. off[i] + nr[i]). */
-struct stored_stack {
-	size_t off;
-	uint32_t nr, flags;
-};
-
-struct stack_store {
-	struct u64map ids; /* stack id -> index into recs */
-	uint64_t *ips;
-	size_t nips, cap_ips;
-	struct stored_stack *recs;
-	size_t n, cap;
-};
+#include "stackstore.h"
 
 /* Reusable scratch for one build. */
 struct builder {
@@ -34,7 +20,9 @@ struct builder {
 	const struct build_opts *o;
 	struct profile *p;
 	struct build_stats *st;
-	struct stack_store stacks;
+	struct stackstore *own;           /* stacks read from c, or NULL with stacks given */
+	const struct stackstore *stacks;  /* own, or the caller's */
+	struct u64map seen;               /* with the caller's stacks: ids met (build_stats.stacks) */
 	struct u64map kframes; /* adjusted kernel address -> expansion (see expansion()) */
 	struct u64map uframes; /* adjusted user address -> expansion, per process */
 	uint32_t *fpool;       /* frame ids of every address's expansion, root first */
@@ -63,38 +51,42 @@ static bool real_stack(uint64_t id)
 	return id >= STACK_ID_MIN;
 }
 
+/* Stack id, met in an entry: read from the capture into the builder's own
+ * store, or found in the caller's; counted once either way. */
 static int store_stack(struct builder *b, uint64_t id)
 {
-	struct stack_store *ss = &b->stacks;
 	struct stack_trace st;
 	int err;
 
-	if (!real_stack(id) || u64map_get(&ss->ids, id))
+	if (!real_stack(id))
 		return 0;
-	if (capture_read_stack(b->c, id, &st)) {
-		b->st->stacks_missing++;
-		return 0;
+	if (b->own) {
+		if (stackstore_has(b->own, id))
+			return 0;
+		if (capture_read_stack(b->c, id, &st)) {
+			b->st->stacks_missing++;
+			return 0;
+		}
+		if ((err = stackstore_add(b->own, id, &st)))
+			return err;
+	} else {
+		if (u64map_get(&b->seen, id))
+			return 0;
+		if (!stackstore_has(b->stacks, id)) {
+			b->st->stacks_missing++;
+			return 0;
+		}
+		if ((err = u64map_put(&b->seen, id, 1)))
+			return err;
 	}
-	if ((err = array_grow(&ss->recs, &ss->cap, ss->n + 1, sizeof(*ss->recs))) ||
-	    (err = array_grow(&ss->ips, &ss->cap_ips, ss->nips + st.nr, sizeof(*ss->ips))))
-		return err;
-	memcpy(ss->ips + ss->nips, st.ips, st.nr * sizeof(*st.ips));
-	ss->recs[ss->n] = (struct stored_stack){ ss->nips, st.nr, st.flags };
-	ss->nips += st.nr;
 	b->st->stacks++;
-	return u64map_put(&ss->ids, id, ss->n++);
+	return 0;
 }
 
 /* The stack with this id, or NULL (not a real stack, or not readable). */
 static const uint64_t *get_stack(const struct builder *b, uint64_t id, uint32_t *nr, uint32_t *flags)
 {
-	const uint64_t *idx = real_stack(id) ? u64map_get(&b->stacks.ids, id) : NULL;
-	if (!idx)
-		return NULL;
-	const struct stored_stack *r = &b->stacks.recs[*idx];
-	*nr = r->nr;
-	*flags = r->flags;
-	return b->stacks.ips + r->off;
+	return real_stack(id) ? stackstore_get(b->stacks, id, nr, flags) : NULL;
 }
 
 /* Return addresses point after the call: look up the call itself. */
@@ -573,9 +565,8 @@ static int builder_init(struct builder *b)
 
 static void builder_release(struct builder *b)
 {
-	u64map_release(&b->stacks.ids);
-	free(b->stacks.ips);
-	free(b->stacks.recs);
+	stackstore_free(b->own);
+	u64map_release(&b->seen);
 	u64map_release(&b->kframes);
 	u64map_release(&b->uframes);
 	u64map_release(&b->py_natives);
@@ -603,21 +594,21 @@ int build_profile(const struct capture *c, struct symbolizer *s, const struct bu
 	return err;
 }
 
-int build_profile_entries(const struct capture *c, const struct capture_entry *in, size_t n, struct symbolizer *s,
-			  const struct build_opts *o, struct profile *p, struct build_stats *st)
+/* Builds entries in[0..n) with b's stacks. */
+static int build_entries(struct builder *b, const struct capture_entry *in, size_t n)
 {
-	struct builder b = { .c = c, .sym = s, .o = o, .p = p, .st = st };
+	const struct build_opts *o = b->o;
 	struct capture_entry *e = NULL;
 	int err;
 
-	memset(st, 0, sizeof(*st));
-	u64map_init(&b.stacks.ids);
-	u64map_init(&b.kframes);
-	u64map_init(&b.uframes);
-	u64map_init(&b.py_natives);
-	u64map_init(&b.py_ids);
-	sym_batch_init(&b.batch);
-	if ((err = builder_init(&b)))
+	memset(b->st, 0, sizeof(*b->st));
+	u64map_init(&b->seen);
+	u64map_init(&b->kframes);
+	u64map_init(&b->uframes);
+	u64map_init(&b->py_natives);
+	u64map_init(&b->py_ids);
+	sym_batch_init(&b->batch);
+	if ((err = builder_init(b)))
 		goto out;
 	if (n && !(e = malloc(n * sizeof(*e)))) {
 		err = -ENOMEM;
@@ -626,38 +617,59 @@ int build_profile_entries(const struct capture *c, const struct capture_entry *i
 	if (n)
 		memcpy(e, in, n * sizeof(*e));
 	for (size_t i = 0; i < n && !err; i++) {
-		err = store_stack(&b, e[i].key.kstack);
+		err = store_stack(b, e[i].key.kstack);
 		if (!err)
-			err = store_stack(&b, e[i].key.ustack);
+			err = store_stack(b, e[i].key.ustack);
 		if (!err && o->python)
-			err = store_stack(&b, e[i].key.pystack);
+			err = store_stack(b, e[i].key.pystack);
 	}
 	/* Kernel addresses are the same in every process: resolve them once. */
 	for (size_t i = 0; i < n && !err; i++)
-		err = queue_stack(&b, e[i].key.kstack, &b.kframes);
+		err = queue_stack(b, e[i].key.kstack, &b->kframes);
 	if (err)
 		goto out;
-	dedup_addrs(&b);
-	if (b.naddrs && (err = resolve_into(&b, true, 0, 0, &b.kframes)))
+	dedup_addrs(b);
+	if (b->naddrs && (err = resolve_into(b, true, 0, 0, &b->kframes)))
 		goto out;
-	b.kernel_nfpool = b.nfpool;
+	b->kernel_nfpool = b->nfpool;
 	if (n)
 		qsort(e, n, sizeof(*e), entry_cmp);
 	if (o->files_loaded) {
 		for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
 			for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
 				;
-			err = prefetch_process(&b, e, lo, hi);
+			err = prefetch_process(b, e, lo, hi);
 		}
 		o->files_loaded(o->files_ctx);
 	}
 	for (size_t lo = 0, hi; lo < n && !err; lo = hi) {
 		for (hi = lo + 1; hi < n && !entry_cmp(&e[lo], &e[hi]); hi++)
 			;
-		err = build_process(&b, e, lo, hi);
+		err = build_process(b, e, lo, hi);
 	}
 out:
 	free(e);
-	builder_release(&b);
+	builder_release(b);
 	return err;
+}
+
+int build_profile_entries(const struct capture *c, const struct capture_entry *in, size_t n, struct symbolizer *s,
+			  const struct build_opts *o, struct profile *p, struct build_stats *st)
+{
+	struct builder b = { .c = c, .sym = s, .o = o, .p = p, .st = st };
+	int err = stackstore_new(0, &b.own);
+
+	if (err) {
+		memset(st, 0, sizeof(*st));
+		return err;
+	}
+	b.stacks = b.own;
+	return build_entries(&b, in, n);
+}
+
+int build_profile_stored(const struct stackstore *stacks, const struct capture_entry *in, size_t n,
+			 struct symbolizer *s, const struct build_opts *o, struct profile *p, struct build_stats *st)
+{
+	struct builder b = { .stacks = stacks, .sym = s, .o = o, .p = p, .st = st };
+	return build_entries(&b, in, n);
 }

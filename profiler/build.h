@@ -12,6 +12,7 @@
 
 #include "formats/profile.h"
 #include "profiler/capture.h"
+#include "profiler/stackstore.h"
 #include "symbolize/python.h"
 #include "symbolize/symbolizer.h"
 
@@ -59,5 +60,9 @@ int build_profile(const struct capture *c, struct symbolizer *s, const struct bu
  * their stacks from c. */
 int build_profile_entries(const struct capture *c, const struct capture_entry *e, size_t n, struct symbolizer *s,
 			  const struct build_opts *o, struct profile *p, struct build_stats *st);
+/* As build_profile_entries with the stacks in stacks (record's drained
+ * ones, the caller's) instead of a capture's maps. */
+int build_profile_stored(const struct stackstore *stacks, const struct capture_entry *e, size_t n,
+			 struct symbolizer *s, const struct build_opts *o, struct profile *p, struct build_stats *st);
 
 #endif

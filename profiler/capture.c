@@ -618,7 +618,33 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info)
 		carry_waiting(c, info);
 		err = clear_map(offcpu_stacks_fd(c, false), sizeof(uint64_t), NULL);
 	}
-	return err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
+	err = err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
+	/* Emptied: the closed window starts again from nothing; the stacks
+	 * carried fill the open one's map as BPF's own would. */
+	uint32_t *fill = c->skel->bss->window_fill[c->read_window];
+	for (int k = 0; !err && k < FILL_NR; k++)
+		__atomic_store_n(&fill[k], 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->skel->bss->window_fill[c->read_window ^ 1][FILL_OFFCPU_STACKS], (uint32_t)info->carried,
+			   __ATOMIC_RELAXED);
+	return err;
+}
+
+double capture_window_fill(const struct capture *c)
+{
+	const struct bpf_map *maps[FILL_NR] = {
+		[FILL_STACKS] = c->skel->maps.stacks,
+		[FILL_COUNTS] = c->skel->maps.counts,
+		[FILL_OFFCPU_STACKS] = c->skel->maps.offcpu_stacks,
+		[FILL_OFFCPU_COUNTS] = c->skel->maps.offcpu_counts,
+	};
+	const uint32_t *fill = c->skel->bss->window_fill[__atomic_load_n(&c->skel->bss->window, __ATOMIC_RELAXED) & 1];
+	double most = 0;
+	for (int k = 0; k < FILL_NR; k++) {
+		double f = (double)__atomic_load_n(&fill[k], __ATOMIC_RELAXED) / (double)bpf_map__max_entries(maps[k]);
+		if (f > most)
+			most = f;
+	}
+	return most;
 }
 
 uint32_t capture_count_capacity(const struct capture *c)

@@ -120,6 +120,9 @@ struct capture_window_info {
  * stacks of threads off the CPU now into the open window's (their waits,
  * when they end, count there).  0 or -errno. */
 int capture_window_clear(struct capture *c, struct capture_window_info *info);
+/* How full the open window's fullest map is, 0 to 1 (entries added since it
+ * was last cleared over its capacity): a caller drains before it fills. */
+double capture_window_fill(const struct capture *c);
 /* Capacity of one window's counts map. */
 uint32_t capture_count_capacity(const struct capture *c);
 

@@ -30,6 +30,7 @@
 #include "build.h"
 #include "capture.h"
 #include "cmd.h"
+#include "drain.h"
 #include "log.h"
 #include "output.h"
 #include "python.h"
@@ -84,20 +85,30 @@ static int check_privileges(void)
 }
 
 /*
- * Tables are preallocated in the kernel (about 1.1 KiB a stack) and building
- * them is most of a short recording's own CPU (a 64k table: ~10 ms), so the
- * estimate is the smaller of two bounds: unique stacks cannot outnumber
- * samples (two per sample: user and kernel), and in practice grow with the
- * parallel work a machine does, ~4k per CPU.  Between 4k and 64k; a full
- * table is reported with the option that raises it.
+ * The tables are drained into userspace (profiler/drain.h) every
+ * RECORD_DRAIN_PERIOD_S and whenever the open set of maps is
+ * RECORD_DRAIN_FILL full, checked every RECORD_POLL_MS: so each of the two
+ * sets need only hold what comes between two drains, whatever the run's
+ * length.  They are preallocated in the kernel (about 1.1 KiB a stack) and
+ * building them is most of a short recording's own CPU (a 64k table: ~10
+ * ms), so each set is the smaller of two bounds: unique stacks cannot
+ * outnumber samples (two per sample: user and kernel), and a second's
+ * samples (frequency x CPUs), which even if every sample brings two new
+ * stacks fill half a set in a quarter of a second.  Between 2k and 64k; a
+ * full table is reported with the option that raises it.
  */
-static uint32_t size_entries(double samples, size_t ncpus)
+#define RECORD_DRAIN_PERIOD_S 1.0
+#define RECORD_DRAIN_FILL 0.5
+#define RECORD_POLL_MS 100
+#define RECORD_STACK_BYTES_MAX ((size_t)512 << 20) /* drained stacks kept; past it samples keep no stack */
+
+static uint32_t size_entries(double samples, double per_second)
 {
 	double n = 2 * samples;
-	if (n > 4096.0 * (double)ncpus)
-		n = 4096.0 * (double)ncpus;
-	if (n < 4096)
-		return 4096;
+	if (n > per_second)
+		n = per_second;
+	if (n < 2048)
+		return 2048;
 	if (n > 65536)
 		return 65536;
 	return (uint32_t)n;
@@ -132,8 +143,9 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->per_thread = o->per_thread;
 	co->user_stacks = !o->kernel_only;
 	co->kernel_stacks = !o->user_only;
-	co->stack_entries = o->stack_entries ? o->stack_entries : size_entries(samples, ncpus);
-	co->count_entries = o->count_entries ? o->count_entries : size_entries(samples, ncpus);
+	co->windowed = true; /* drained as it runs: see size_entries */
+	co->stack_entries = o->stack_entries ? o->stack_entries : size_entries(samples, hz * (double)ncpus);
+	co->count_entries = o->count_entries ? o->count_entries : size_entries(samples, hz * (double)ncpus);
 	co->unwind_dwarf = o->unwind != RECORD_UNWIND_FP && co->user_stacks;
 	co->unwind_rows = o->unwind_rows ? o->unwind_rows : CAPTURE_UNWIND_ROWS;
 	co->unwind_procs = CAPTURE_UNWIND_PROCS;
@@ -141,16 +153,58 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->offcpu = o->time != RECORD_TIME_CPU;
 	co->offcpu_min_ns = o->offcpu_min_us * 1000;
 	co->offcpu_threads = 16384; /* threads waiting at once; preallocated, ~100 bytes each */
+	co->offcpu_stack_entries = co->stack_entries; /* each window's stacks of waits */
 	co->python = !o->no_python && co->user_stacks;
 	co->python_threads = CAPTURE_PYTHON_THREADS;
 }
 
+/* Counts and stacks drained so far, and how full the tables got. */
+struct drain_state {
+	struct drain *d;   /* freed once the profile is built */
+	struct drain_stats st; /* d's, taken then */
+	double last;       /* when the last drain was (monotonic) */
+	double fill_peak;  /* the fullest the open set was found */
+	uint64_t early;    /* drains because the open set was RECORD_DRAIN_FILL full */
+};
+
+/* Closes the open set of maps and moves it into the drain; announcements
+ * made meanwhile are handled first, while the closed set's Python stacks
+ * can still be read. */
+static int drain_now(struct capture *c, struct session *ss, const struct record_opts *o, struct drain_state *ds)
+{
+	int err = capture_window_flip(c);
+	if (!err) {
+		capture_poll(c, 0, session_on_proc, ss);
+		session_update(ss);
+		err = drain_window(ds->d, c, o->time != RECORD_TIME_CPU);
+	}
+	ds->last = clock_s(CLOCK_MONOTONIC);
+	if (err)
+		log_error("record: cannot drain the in-kernel tables: %s", strerror(-err));
+	return err;
+}
+
+/* Drains on the period, or before the open set fills. */
+static int drain_due(struct capture *c, struct session *ss, const struct record_opts *o, struct drain_state *ds)
+{
+	double fill = capture_window_fill(c);
+	if (fill > ds->fill_peak)
+		ds->fill_peak = fill;
+	if (fill >= RECORD_DRAIN_FILL)
+		ds->early++;
+	else if (clock_s(CLOCK_MONOTONIC) - ds->last < RECORD_DRAIN_PERIOD_S)
+		return 0;
+	return drain_now(c, ss, o, ds);
+}
+
 /* Samples until the duration passes, the command exits or a signal comes. */
-static int run_loop(struct capture *c, struct session *ss, const struct record_opts *o, struct workload *w)
+static int run_loop(struct capture *c, struct session *ss, const struct record_opts *o, struct workload *w,
+		    struct drain_state *ds)
 {
 	double start = clock_s(CLOCK_MONOTONIC);
+	ds->last = start;
 	while (!stop_signal) {
-		int timeout = 200;
+		int timeout = RECORD_POLL_MS;
 		if (o->duration > 0) {
 			double left = o->duration - (clock_s(CLOCK_MONOTONIC) - start);
 			if (left <= 0)
@@ -164,6 +218,8 @@ static int run_loop(struct capture *c, struct session *ss, const struct record_o
 			log_error("record: polling the ring buffer: %s", strerror(-err));
 			return err;
 		}
+		if ((err = drain_due(c, ss, o, ds)))
+			return err;
 		if (w && workload_reap(w, false))
 			break;
 	}
@@ -231,11 +287,34 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 			 us.procs_full, us.mappings_dropped, UNWIND_MAX_MAPPINGS, us.files_failed);
 }
 
+/* The drains: how often, how full the tables got, what userspace holds. */
+static void report_drains(const uint64_t *stats, const struct drain_state *ds)
+{
+	const struct drain_stats st = ds->st;
+	log_debug("tables drained %" PRIu64 " times (%" PRIu64 " at %.0f %% full, the rest every %.0f s), fullest at "
+		  "%.1f %%; %" PRIu64 " counts read, %" PRIu64 " stacks kept (%.1f MiB)",
+		  st.drains, ds->early, RECORD_DRAIN_FILL * 100, RECORD_DRAIN_PERIOD_S, ds->fill_peak * 100, st.entries,
+		  st.stacks, st.stack_bytes / 1048576.0);
+	if (st.dropped[DRAIN_SAMPLES] || st.dropped[DRAIN_OFFCPU])
+		log_warn("%" PRIu64 " samples and %.3f s off the CPU kept without their stacks: the drained stacks "
+			 "reached %zu MiB (record for less time or at a lower -F)",
+			 st.dropped[DRAIN_SAMPLES], st.dropped[DRAIN_OFFCPU] / 1e9, RECORD_STACK_BYTES_MAX >> 20);
+	if (st.missing[DRAIN_SAMPLES] || st.missing[DRAIN_OFFCPU] || stats[STAT_OFFCPU_NO_STACK] ||
+	    stats[STAT_OFFCPU_STACKS_FULL])
+		log_warn("%" PRIu64 " samples and %.3f s off the CPU drained without their stacks (not in the "
+			 "tables); %" PRIu64 " waits whose stacks were in neither set of tables, %" PRIu64
+			 " not stored (raise --stack-entries)",
+			 st.missing[DRAIN_SAMPLES], st.missing[DRAIN_OFFCPU] / 1e9, stats[STAT_OFFCPU_NO_STACK],
+			 stats[STAT_OFFCPU_STACKS_FULL]);
+}
+
 static void report(const struct record_opts *o, const struct capture *c, const uint64_t *stats,
-		   const struct build_stats *bs, const struct symbolizer *sym, double secs)
+		   const struct build_stats *bs, const struct symbolizer *sym, double secs, const struct drain_stats *ds)
 {
 	struct symbolizer_stats ss;
-	uint64_t lost = stats[STAT_STACKS_FULL] + stats[STAT_COUNTS_FULL];
+	/* Samples without room in a table, or whose stack was drained without it. */
+	uint64_t lost = stats[STAT_STACKS_FULL] + stats[STAT_COUNTS_FULL] + ds->dropped[DRAIN_SAMPLES] +
+			ds->missing[DRAIN_SAMPLES];
 
 	symbolizer_stats(sym, &ss);
 	log_info("%" PRIu64 " samples (%s, %s %" PRIu64 "%s) in %.2f s, %" PRIu64 " unique stacks, %" PRIu64 " lost",
@@ -405,7 +484,7 @@ static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the
  * time they stand for, then the time off the CPU with an [off-cpu] leaf;
  * a state label says which. */
-static int build_time(const struct capture *c, struct symbolizer *sym, const struct record_opts *o,
+static int build_time(const struct capture *c, struct drain *d, struct symbolizer *sym, const struct record_opts *o,
 		      const struct build_opts *base, struct profile *p, struct build_stats *bs)
 {
 	struct capture_entry *e = NULL;
@@ -417,13 +496,12 @@ static int build_time(const struct capture *c, struct symbolizer *sym, const str
 		uint64_t period = capture_period_ns(c);
 		if (!period) /* cycles: the frequency is the kernel's average */
 			period = o->frequency ? 1000000000ull / o->frequency : o->period;
-		if ((err = capture_read_counts(c, &e, &n)))
-			return err;
+		drain_take(d, DRAIN_SAMPLES, &e, &n);
 		capture_entries_to_us(e, n, period);
 		bo.labels = &running;
 		bo.nlabels = 1;
 		bo.keep_processes = true;
-		err = build_profile_entries(c, e, n, sym, &bo, p, bs);
+		err = build_profile_stored(drain_stacks(d), e, n, sym, &bo, p, bs);
 		free(e);
 		e = NULL;
 		bo = *base;
@@ -431,14 +509,13 @@ static int build_time(const struct capture *c, struct symbolizer *sym, const str
 		bo.labels = &waiting;
 		bo.nlabels = 1;
 	}
-	if (!err)
-		err = capture_read_offcpu(c, &e, &n);
 	if (!err) {
 		struct build_stats on = { 0 };
 		if (o->time == RECORD_TIME_WALL)
 			on = *bs;
+		drain_take(d, DRAIN_OFFCPU, &e, &n);
 		capture_entries_to_us(e, n, 0);
-		err = build_profile_entries(c, e, n, sym, &bo, p, bs);
+		err = build_profile_stored(drain_stacks(d), e, n, sym, &bo, p, bs);
 		bs->stacks += on.stacks;
 		bs->truncated += on.truncated;
 	}
@@ -492,6 +569,7 @@ struct recording {
 	struct unwind *unw;   /* NULL with --unwind fp */
 	struct pytrack *py;   /* NULL with --no-python */
 	struct session *ss;   /* every process announcement goes here */
+	struct drain_state drain; /* counts and stacks drained from the kernel */
 	struct profile *p;
 	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
 };
@@ -555,6 +633,10 @@ static int recording_open(struct recording *r)
 		log_error("record: %s", msg);
 		return err;
 	}
+	if ((err = drain_new(RECORD_STACK_BYTES_MAX, &r->drain.d))) {
+		log_error("record: %s", strerror(-err));
+		return err;
+	}
 	struct capture_load_info li;
 	capture_load_info(r->c, &li);
 	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
@@ -598,7 +680,7 @@ static int recording_sample(struct recording *r)
 		workload_reap(r->wp, true);
 		return err;
 	}
-	if ((err = run_loop(r->c, r->ss, &r->o, r->wp)))
+	if ((err = run_loop(r->c, r->ss, &r->o, r->wp, &r->drain)))
 		return err;
 	if (r->wp && stop_signal && !r->wp->exited)
 		kill(r->wp->pid, stop_signal);
@@ -606,7 +688,7 @@ static int recording_sample(struct recording *r)
 	r->t1 = clock_s(CLOCK_MONOTONIC);
 	capture_poll(r->c, 0, session_on_proc, r->ss);
 	session_update(r->ss);
-	return 0;
+	return drain_now(r->c, r->ss, &r->o, &r->drain);
 }
 
 /* Builds the profile, writes it and says what happened. */
@@ -630,8 +712,20 @@ static int recording_write(struct recording *r)
 		.files_ctx = &dw,
 		.python = pytrack_frames(r->py),
 	};
-	if ((err = o->time == RECORD_TIME_CPU ? build_profile(r->c, r->sym, &bo, r->p, &bs)
-					      : build_time(r->c, r->sym, o, &bo, r->p, &bs))) {
+	if (o->time == RECORD_TIME_CPU) {
+		struct capture_entry *e = NULL;
+		size_t n = 0;
+		drain_take(r->drain.d, DRAIN_SAMPLES, &e, &n);
+		err = build_profile_stored(drain_stacks(r->drain.d), e, n, r->sym, &bo, r->p, &bs);
+		free(e);
+	} else {
+		err = build_time(r->c, r->drain.d, r->sym, o, &bo, r->p, &bs);
+	}
+	/* Built: the drained stacks are done with before the output's memory. */
+	drain_stats(r->drain.d, &r->drain.st);
+	drain_free(r->drain.d);
+	r->drain.d = NULL;
+	if (err) {
 		log_error("record: cannot build the profile: %s", strerror(-err));
 		return err;
 	}
@@ -645,7 +739,8 @@ static int recording_write(struct recording *r)
 	m->time_ns = (uint64_t)(r->wall0 * 1e9);
 	if ((err = output_write(r->p, o->output, o->format, &o->write)))
 		return err;
-	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0);
+	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0, &r->drain.st);
+	report_drains(stats, &r->drain);
 	report_unwind(o, stats, r->unw);
 	report_python(stats, r->py);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
@@ -664,6 +759,7 @@ static void recording_release(struct recording *r)
 	unwind_free(r->unw);
 	pytrack_free(r->py);
 	capture_free(r->c);
+	drain_free(r->drain.d);
 	symbolizer_free(r->sym);
 	dbgd_free(r->dbgd);
 	profile_free(r->p);
