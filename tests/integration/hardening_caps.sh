@@ -37,20 +37,25 @@ samples() {
 }
 
 # The minimum: sampling works, names of processes, no symbols.
+t0=$(cpu_ticks "$victim")
 as_caps +bpf,+perfmon "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/min.folded" 2>"$tmp/err" ||
 	fail "record with CAP_BPF,CAP_PERFMON failed: $(cat "$tmp/err")"
-n=$(samples "$tmp/out/min.folded")
-[ "$n" -gt 100 ] || fail "CAP_BPF,CAP_PERFMON: only $n samples of shape in 1 s at 499 Hz: $(cat "$tmp/err")"
+n=$(samples "$tmp/out/min.folded") t=$(($(cpu_ticks "$victim") - t0))
+enough_samples "$n" 499 "$t" ||
+	fail "CAP_BPF,CAP_PERFMON: only $n samples of shape at 499 Hz, which used $t ticks of CPU meanwhile: $(cat "$tmp/err")"
 echo "CAP_BPF,CAP_PERFMON: $n samples; $(grep -c warning "$tmp/err" || true) warnings:"
 sed 's/^/  /' "$tmp/err"
 
 # The documented set: user and kernel functions named.
 full=+bpf,+perfmon,+sys_ptrace,+syslog
+t0=$(cpu_ticks "$victim") t1=$(cpu_ticks "$closed")
 as_caps "$full" "$scorch" record -F 499 -p "$victim,$closed" -d 1 -o "$tmp/out/full.folded" 2>"$tmp/err" ||
 	fail "record with $full failed: $(cat "$tmp/err")"
+t0=$(($(cpu_ticks "$victim") - t0)) t1=$(($(cpu_ticks "$closed") - t1))
 for comm in shape shape_closed; do
-	n=$(samples "$tmp/out/full.folded" $comm)
-	[ "$n" -gt 100 ] || fail "$full: only $n samples of $comm: $(cat "$tmp/err")"
+	n=$(samples "$tmp/out/full.folded" $comm) t=$t0
+	[ $comm = shape ] || t=$t1
+	enough_samples "$n" 499 "$t" || fail "$full: only $n samples of $comm, which used $t ticks of CPU: $(cat "$tmp/err")"
 	main=$(share ";main(;| )" "$tmp/out/full.folded" $comm)
 	within "$main" 100 10 ||
 		fail "$full: $comm's user frames not named (only $main % reach main): $(grep "^$comm;" "$tmp/out/full.folded" | head -2)"

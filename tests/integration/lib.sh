@@ -95,6 +95,26 @@ share() {
 		END { if (!total) { print "nan"; exit } printf "%.1f\n", 100 * hit / total }' "$2"
 }
 
+# cpu_ticks PID...: the CPU time (user + system) the processes have used so
+# far, in clock ticks (getconf CLK_TCK a second); a gone one counts 0.
+cpu_ticks() {
+	local p v t=0
+	for p in "$@"; do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# enough_samples N HZ TICKS: N samples at HZ are at least 20, and at least a
+# quarter of what TICKS clock ticks of the processes' CPU time, measured
+# around the whole record, give (cpu-clock samples CPU time; the rest of the
+# window is the BPF load).  A count that follows the CPU the machine gave
+# the processes, not the wall time: a loaded machine gives them less.
+enough_samples() {
+	awk -v n="$1" -v hz="$2" -v t="$3" -v tck="$(getconf CLK_TCK)" 'BEGIN { exit !(n >= 20 && n >= 0.25 * hz * t / tck) }'
+}
+
 # within VALUE TARGET TOLERANCE: true when |VALUE - TARGET| <= TOLERANCE.
 within() {
 	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(v == v + 0 && d <= tol) }'
