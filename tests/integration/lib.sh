@@ -88,10 +88,11 @@ need_tools() {
 	done
 }
 
-# share PATTERN FILE COMM: percentage of COMM's samples whose stack matches PATTERN.
+# share PATTERN FILE COMM [BASE]: percentage of COMM's samples (only those
+# whose stack matches BASE, when given) whose stack matches PATTERN.
 share() {
-	awk -v pat="$1" -v comm="$3" '
-		{ n = $NF; split($0, f, ";"); if (f[1] != comm) next; total += n; if ($0 ~ pat) hit += n }
+	awk -v pat="$1" -v comm="$3" -v base="${4:-}" '
+		{ n = $NF; split($0, f, ";"); if (f[1] != comm || $0 !~ base) next; total += n; if ($0 ~ pat) hit += n }
 		END { if (!total) { print "nan"; exit } printf "%.1f\n", 100 * hit / total }' "$2"
 }
 
