@@ -15,7 +15,9 @@ FRAME = re.compile(r"^(?P<name>\S+)(?: (?P<file>.+?)(?::(?P<line>\d+))?)?_\[p\]$
 
 def parse(path):
     """Yields (count, frames) with frames root first as (name, file, line, python)."""
-    with open(path) as f:
+    # A system-wide profile (the agent's) holds every process on the machine,
+    # whose names are bytes: one that is not UTF-8 must not end the check.
+    with open(path, encoding="utf-8", errors="backslashreplace") as f:
         for row in f:
             row = row.rstrip("\n")
             if not row or row.startswith("#"):
