@@ -9,8 +9,9 @@
 #    reads them as off_cpu/nanoseconds with the total scorch reads, and
 #    -tags shows the labels of CPU windows (host, pid, comm, exe, service_name);
 #  - in each window the main thread spent whole, sleeping and reading the
-#    pipe split 2:1 (by the kernel stack: do_nanosleep, pipe_read), within
-#    12 points; over all windows within 4;
+#    pipe split as offcpu measured them (2:1 on an idle machine; by the
+#    kernel stack: do_nanosleep, pipe_read), within 12 points; over all
+#    windows within 4;
 #  - waits spanning a window's end are not lost, nor their stacks: the main
 #    thread's time sleeping and reading the pipe (by kernel stack) over all
 #    windows is at least 99 % of what it must have waited (rounds x 30 ms:
@@ -49,7 +50,7 @@ long=$!
 "$offcpu" $secs >"$tmp/offcpu.out"
 t1=$(date +%s%N)
 wait "$long"
-rounds=$(awk '{ print $2 }' "$tmp/offcpu.out")
+rounds=$(awk '/rounds/ { print $2 }' "$tmp/offcpu.out")
 sleep 2.5 # the window the sample ended in closes
 kill -TERM "$agent"
 rc=0
@@ -86,13 +87,16 @@ for key in host pid comm exe service_name env; do
 done
 
 # Shares: whole windows (the main thread blocked >= 0.6 s of the 0.75 s
-# designed) split 2:1 within 12 points; all windows within 4.
+# designed) split as offcpu measured its sleeps and reads (2:1 on an idle
+# machine; on a loaded one each returns late) within 12 points; all windows
+# within 4.
+want=$(awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) } END { printf "%.1f", 100 * v["sleep"] / (v["sleep"] + v["pipe"]) }' "$tmp/offcpu.out")
 full=$(awk '$4 >= 600000' "$tmp/windows" | wc -l)
 [ "$full" -ge 3 ] || fail "$full windows with the sample in them whole, want >= 3"
-awk '$4 >= 600000 { r = 100 * $2 / ($2 + $3); d = r - 66.7; if (d < 0) d = -d; if (d > 12) { print; bad = 1 } }
-	END { exit bad }' "$tmp/windows" || fail "a window's sleep share of sleep + pipe is off 2/3 by more than 12 points"
+awk -v w="$want" '$4 >= 600000 { r = 100 * $2 / ($2 + $3); d = r - w; if (d < 0) d = -d; if (d > 12) { print; bad = 1 } }
+	END { exit bad }' "$tmp/windows" || fail "a window's sleep share of sleep + pipe is off the measured $want % by more than 12 points"
 r=$(awk '{ s += $2; p += $3 } END { printf "%.1f", 100 * s / (s + p) }' "$tmp/windows")
-within "$r" 66.7 4 || fail "over all windows sleep is $r % of sleep + pipe, want 66.7"
+within "$r" "$want" 4 || fail "over all windows sleep is $r % of sleep + pipe, offcpu measured $want %"
 
 # Nothing lost at the window ends.
 waited=$(awk '{ t += $2 + $3 } END { print t + 0 }' "$tmp/windows")
