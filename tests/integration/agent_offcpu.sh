@@ -127,8 +127,12 @@ grep -q '"spool_entries": 0' "$tmp/out/status.json" || fail "spool not empty at 
 awk '$3 == "offcpu"' "$tmp/state/received" >"$tmp/pushed"
 nofft=$(awk '$7 == "off_cpu/nanoseconds"' "$tmp/pushed" | wc -l)
 ncput=$(awk '$7 ~ /^samples\/count/' "$tmp/pushed" | wc -l)
-[ "$nofft" -ge 5 ] && [ "$ncput" -ge 4 ] ||
-	{ cat "$tmp/pushed" >&2; fail "service offcpu: $nofft off-CPU and $ncput CPU pushes, want >= 5 and >= 4"; }
+# offcpu waits in every window, but computes 10 ms of wall time a round,
+# fewer CPU milliseconds on a loaded machine: at the agent's 19 Hz a window
+# may hold no CPU sample of it, and then has no CPU push (3 of 7 beside a
+# busy loop on each CPU).  At least 2, so that the pairing below is tested.
+[ "$nofft" -ge 5 ] && [ "$ncput" -ge 2 ] ||
+	{ cat "$tmp/pushed" >&2; fail "service offcpu: $nofft off-CPU and $ncput CPU pushes, want >= 5 and >= 2"; }
 awk '$7 != "off_cpu/nanoseconds" && $7 !~ /^samples\/count/ { bad = 1 } END { exit bad }' "$tmp/state/received" ||
 	fail "a push with other sample types: $(awk '{ print $7 }' "$tmp/state/received" | sort -u)"
 # Each (window, type) once; a window with CPU samples of the sample has its
