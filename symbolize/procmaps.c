@@ -222,6 +222,21 @@ size_t procmaps_dir(const char *proc_root, uint32_t pid, uint32_t tid, char *buf
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* The process's executable through dir/exe (a magic link: opened without
+ * walking the path, so no directory on the way needs to let us in), if it is
+ * m's file (device and inode); else -1. */
+static int open_exe(char *path, size_t len, size_t dir, const struct procmap *m)
+{
+	struct stat st;
+	snprintf(path + dir, len - dir, "/exe");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
@@ -231,29 +246,25 @@ int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct
 	if (fd >= 0)
 		return fd;
 	size_t dir = procmaps_dir(proc_root, pid, tid, path, sizeof(path));
-	if (m->deleted) {
-		snprintf(path + dir, sizeof(path) - dir, "/exe");
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !fstat(fd, &st) && st.st_dev == m->dev && st.st_ino == m->inode)
-			return fd;
-		if (fd >= 0)
+	int err = ENOENT; /* a deleted file is not looked for by path */
+	if (!m->deleted) {
+		snprintf(path + dir, sizeof(path) - dir, "/root");
+		fd = open_file_in_root(path, m->path);
+		/* The path may name another file by now (a bind mount, a file
+		 * written in place of a renamed one).  The inode only: the device
+		 * differs between maps and stat on overlayfs before Linux 6.x. */
+		if (fd >= 0 && m->inode && (fstat(fd, &st) || (uint64_t)st.st_ino != m->inode)) {
 			close(fd);
-		errno = ENOENT;
-		return -1;
+			fd = -ESTALE;
+		}
+		if (fd >= 0)
+			return fd;
+		err = -fd;
 	}
-	snprintf(path + dir, sizeof(path) - dir, "/root");
-	fd = open_file_in_root(path, m->path);
-	if (fd < 0) {
-		errno = -fd;
-		return -1;
-	}
-	/* The path may name another file by now (a bind mount, a file written
-	 * in place of a renamed one).  The inode only: the device differs
-	 * between maps and stat on overlayfs before Linux 6.x. */
-	if (m->inode && (fstat(fd, &st) || (uint64_t)st.st_ino != m->inode)) {
-		close(fd);
-		errno = ESTALE;
-		return -1;
-	}
-	return fd;
+	/* Deleted, or its path closed to us (a directory we may not search:
+	 * CAP_SYS_PTRACE lets exe be opened, not the walk to the file). */
+	if ((fd = open_exe(path, sizeof(path), dir, m)) >= 0)
+		return fd;
+	errno = err;
+	return -1;
 }

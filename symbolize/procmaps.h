@@ -48,9 +48,11 @@ void procmap_files_path(const char *proc_root, uint32_t pid, const struct procma
  * by its path inside the root of pid (or of its live thread tid), confined
  * to that root: a container's symlinks must not lead to our files, and
  * it must be the mapped inode (ESTALE when the path names another file by
- * now).  A deleted file's path names another file or none: only the
- * executable is reached, through exe, if it is the same inode.  The
- * descriptor, or -1 with errno set. */
+ * now).  A deleted file's path names another file or none, and a path
+ * may run through a directory closed to us (a 0700 one, to a non-root
+ * user with README's four capabilities): then the executable is still
+ * reached, through exe, if it is the same file (device and inode).  The
+ * descriptor, or -1 with errno set (the path's error). */
 int procmap_open(const char *proc_root, uint32_t pid, uint32_t tid, const struct procmap *m);
 
 /* The mapping containing addr, or NULL. */

@@ -9,8 +9,9 @@
 #    reads them as off_cpu/nanoseconds with the total scorch reads, and
 #    -tags shows the labels of CPU windows (host, pid, comm, exe, service_name);
 #  - in each window the main thread spent whole, sleeping and reading the
-#    pipe split 2:1 (by the kernel stack: do_nanosleep, pipe_read), within
-#    12 points; over all windows within 4;
+#    pipe split as offcpu measured them (2:1 on an idle machine; by the
+#    kernel stack: do_nanosleep, pipe_read), within 12 points; over all
+#    windows within 4;
 #  - waits spanning a window's end are not lost, nor their stacks: the main
 #    thread's time sleeping and reading the pipe (by kernel stack) over all
 #    windows is at least 99 % of what it must have waited (rounds x 30 ms:
@@ -49,7 +50,7 @@ long=$!
 "$offcpu" $secs >"$tmp/offcpu.out"
 t1=$(date +%s%N)
 wait "$long"
-rounds=$(awk '{ print $2 }' "$tmp/offcpu.out")
+rounds=$(awk '/rounds/ { print $2 }' "$tmp/offcpu.out")
 sleep 2.5 # the window the sample ended in closes
 kill -TERM "$agent"
 rc=0
@@ -86,13 +87,16 @@ for key in host pid comm exe service_name env; do
 done
 
 # Shares: whole windows (the main thread blocked >= 0.6 s of the 0.75 s
-# designed) split 2:1 within 12 points; all windows within 4.
+# designed) split as offcpu measured its sleeps and reads (2:1 on an idle
+# machine; on a loaded one each returns late) within 12 points; all windows
+# within 4.
+want=$(awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) } END { printf "%.1f", 100 * v["sleep"] / (v["sleep"] + v["pipe"]) }' "$tmp/offcpu.out")
 full=$(awk '$4 >= 600000' "$tmp/windows" | wc -l)
 [ "$full" -ge 3 ] || fail "$full windows with the sample in them whole, want >= 3"
-awk '$4 >= 600000 { r = 100 * $2 / ($2 + $3); d = r - 66.7; if (d < 0) d = -d; if (d > 12) { print; bad = 1 } }
-	END { exit bad }' "$tmp/windows" || fail "a window's sleep share of sleep + pipe is off 2/3 by more than 12 points"
+awk -v w="$want" '$4 >= 600000 { r = 100 * $2 / ($2 + $3); d = r - w; if (d < 0) d = -d; if (d > 12) { print; bad = 1 } }
+	END { exit bad }' "$tmp/windows" || fail "a window's sleep share of sleep + pipe is off the measured $want % by more than 12 points"
 r=$(awk '{ s += $2; p += $3 } END { printf "%.1f", 100 * s / (s + p) }' "$tmp/windows")
-within "$r" 66.7 4 || fail "over all windows sleep is $r % of sleep + pipe, want 66.7"
+within "$r" "$want" 4 || fail "over all windows sleep is $r % of sleep + pipe, offcpu measured $want %"
 
 # Nothing lost at the window ends.
 waited=$(awk '{ t += $2 + $3 } END { print t + 0 }' "$tmp/windows")
@@ -125,8 +129,12 @@ python3 "$here/receiver_log.py" "$tmp/state" >"$tmp/received"
 awk '$2 == "offcpu" && !seen[$1 " " $3 " " $5]++' "$tmp/received" >"$tmp/pushed"
 nofft=$(awk '$3 == "off_cpu"' "$tmp/pushed" | wc -l)
 ncput=$(awk '$3 == "process_cpu"' "$tmp/pushed" | wc -l)
-[ "$nofft" -ge 5 ] && [ "$ncput" -ge 4 ] ||
-	{ cat "$tmp/pushed" >&2; fail "service offcpu: $nofft off-CPU and $ncput CPU pushes, want >= 5 and >= 4"; }
+# offcpu waits in every window, but computes 10 ms of wall time a round,
+# fewer CPU milliseconds on a loaded machine: at the agent's 19 Hz a window
+# may hold no CPU sample of it, and then has no CPU push (3 of 7 beside a
+# busy loop on each CPU).  At least 2, so that the pairing below is tested.
+[ "$nofft" -ge 5 ] && [ "$ncput" -ge 2 ] ||
+	{ cat "$tmp/pushed" >&2; fail "service offcpu: $nofft off-CPU and $ncput CPU pushes, want >= 5 and >= 2"; }
 # The profile types Pyroscope files them as: off_cpu's own, CPU's two.
 awk '!($3 == "off_cpu" && $8 == "off_cpu:off_cpu:nanoseconds::") &&
 	!($3 == "process_cpu" && $8 ~ /process_cpu:samples:count:cpu:nanoseconds/ &&

@@ -11,7 +11,13 @@ scorch=$1 sample=$2
 . "$(dirname "$0")/lib.sh"
 test_setup --bpf
 need_tools python3 /usr/bin/python3.11
-py=/usr/bin/python3.11
+# Run through a link of its own name, so that its comm is its own: the agent
+# records the whole machine, and another python3.11 there (a receiver
+# waiting on a socket, another session's test) is not this test's.  The
+# mapped file is still /usr/bin/python3.11, where the interpreter is found.
+comm=python3.11-mine
+ln -s /usr/bin/python3.11 "$tmp/$comm"
+py=$tmp/$comm
 
 # run NAME [AGENT_ARGS...]: the agent around a 4 s pyshape run; every
 # window's stacks in $tmp/NAME.folded.
@@ -34,13 +40,13 @@ run() {
 }
 
 run python
-python3 "$here/python_shape.py" single "$tmp/python.folded" "$sample" python3.11 >"$tmp/check" 2>&1 ||
+python3 "$here/python_shape.py" single "$tmp/python.folded" "$sample" "$comm" >"$tmp/check" 2>&1 ||
 	fail "agent: $(cat "$tmp/check")"
 sed 's/^/agent: /' "$tmp/check"
 
 run native --no-python
-! grep -q '_\[p\]' < <(grep '^python3.11;' "$tmp/native.folded") || fail "agent --no-python: Python frames"
-s=$(share ';_PyEval_EvalFrameDefault' "$tmp/native.folded" python3.11)
+! grep -q '_\[p\]' < <(grep "^$comm;" "$tmp/native.folded") || fail "agent --no-python: Python frames"
+s=$(share ';_PyEval_EvalFrameDefault' "$tmp/native.folded" "$comm")
 awk -v s="$s" 'BEGIN { exit !(s >= 90) }' || fail "agent --no-python: only $s % of python's samples in the eval loop"
 echo "agent --no-python: $s % of python's samples in _PyEval_EvalFrameDefault, no Python frames"
 echo "PASS"

@@ -3,6 +3,9 @@
 # non-root user (nobody, uid 65534), against a root-owned process:
 #  - CAP_BPF + CAP_PERFMON: samples, comm names, every process's maps;
 #  - + CAP_SYS_PTRACE + CAP_SYSLOG: user and kernel function names too;
+#  - a program run from a directory nobody may enter (0700, as mktemp -d
+#    makes, and CI may clone under one) named as well: its file is opened
+#    through /proc/PID/exe, not its path;
 #  - fewer: a one-line error and exit 2;
 #  - a command under record gets none of these capabilities.
 set -euo pipefail
@@ -20,32 +23,45 @@ mkdir -m 777 "$tmp/out"
 "$shape" 30 >/dev/null &
 pids+=($!)
 victim=$!
+mkdir -m 700 "$tmp/closed"
+cp "$shape" "$tmp/closed/shape_closed"
+"$tmp/closed/shape_closed" 30 >/dev/null &
+pids+=($!)
+closed=$!
 sleep 0.3
 [ "$(stat -c %u /proc/$victim)" = 0 ] || fail "the profiled process should be root's"
 
-# samples FILE: how many samples of shape FILE holds.
+# samples FILE [COMM]: how many samples of shape (or COMM) FILE holds.
 samples() {
-	awk -F';' '$1 == "shape" { split($0, a, " "); n += a[length(a)] } END { print n + 0 }' "$1"
+	awk -v comm="${2:-shape}" -F';' '$1 == comm { split($0, a, " "); n += a[length(a)] } END { print n + 0 }' "$1"
 }
 
 # The minimum: sampling works, names of processes, no symbols.
+t0=$(cpu_ticks "$victim")
 as_caps +bpf,+perfmon "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/min.folded" 2>"$tmp/err" ||
 	fail "record with CAP_BPF,CAP_PERFMON failed: $(cat "$tmp/err")"
-n=$(samples "$tmp/out/min.folded")
-[ "$n" -gt 100 ] || fail "CAP_BPF,CAP_PERFMON: only $n samples of shape in 1 s at 499 Hz: $(cat "$tmp/err")"
+n=$(samples "$tmp/out/min.folded") t=$(($(cpu_ticks "$victim") - t0))
+enough_samples "$n" 499 "$t" ||
+	fail "CAP_BPF,CAP_PERFMON: only $n samples of shape at 499 Hz, which used $t ticks of CPU meanwhile: $(cat "$tmp/err")"
 echo "CAP_BPF,CAP_PERFMON: $n samples; $(grep -c warning "$tmp/err" || true) warnings:"
 sed 's/^/  /' "$tmp/err"
 
 # The documented set: user and kernel functions named.
 full=+bpf,+perfmon,+sys_ptrace,+syslog
-as_caps "$full" "$scorch" record -F 499 -p "$victim" -d 1 -o "$tmp/out/full.folded" 2>"$tmp/err" ||
+t0=$(cpu_ticks "$victim") t1=$(cpu_ticks "$closed")
+as_caps "$full" "$scorch" record -F 499 -p "$victim,$closed" -d 1 -o "$tmp/out/full.folded" 2>"$tmp/err" ||
 	fail "record with $full failed: $(cat "$tmp/err")"
-n=$(samples "$tmp/out/full.folded")
-[ "$n" -gt 100 ] || fail "$full: only $n samples of shape: $(cat "$tmp/err")"
-main=$(share ";main(;| )" "$tmp/out/full.folded" shape)
-within "$main" 100 10 || fail "$full: user frames not named (only $main % reach main): $(head -2 "$tmp/out/full.folded")"
+t0=$(($(cpu_ticks "$victim") - t0)) t1=$(($(cpu_ticks "$closed") - t1))
+for comm in shape shape_closed; do
+	n=$(samples "$tmp/out/full.folded" $comm) t=$t0
+	[ $comm = shape ] || t=$t1
+	enough_samples "$n" 499 "$t" || fail "$full: only $n samples of $comm, which used $t ticks of CPU: $(cat "$tmp/err")"
+	main=$(share ";main(;| )" "$tmp/out/full.folded" $comm)
+	within "$main" 100 10 ||
+		fail "$full: $comm's user frames not named (only $main % reach main): $(grep "^$comm;" "$tmp/out/full.folded" | head -2)"
+	echo "$full: $n samples of $comm, $main % reach main"
+done
 ! grep -q 'warning' "$tmp/err" || fail "$full: warnings: $(cat "$tmp/err")"
-echo "$full: $n samples, $main % reach main, no warnings"
 
 # System-wide too, kernel frames named.
 as_caps "$full" "$scorch" record -F 499 -d 1 -o "$tmp/out/sys.folded" 2>"$tmp/err" ||

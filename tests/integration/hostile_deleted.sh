@@ -4,7 +4,9 @@
 # it runs, never from the one now at the path.  As root scorch opens it
 # through /proc/PID/map_files; with README's four capabilities map_files is
 # closed to it, and the deleted main executable is reached through
-# /proc/PID/exe.  A normal workload profiled alongside keeps its shape.
+# /proc/PID/exe.  A normal workload profiled alongside keeps its shape; it
+# runs from a directory nobody may enter (0700), so that the verdict does not
+# depend on where the checkout is: its file too comes through exe.
 set -euo pipefail
 scorch=$1 shape=$2 bin=$3
 . "$(dirname "$0")/hostile_lib.sh"
@@ -18,7 +20,9 @@ cp "$bin/hostile_alpha" "$tmp/bin/work"
 "$tmp/bin/work" 8 &
 pids+=($!)
 victim=$!
-"$shape" 8 >/dev/null &
+mkdir -m 700 "$tmp/closed"
+cp "$shape" "$tmp/closed/shape"
+"$tmp/closed/shape" 8 >/dev/null &
 pids+=($!)
 other=$!
 sleep 0.3

@@ -88,11 +88,32 @@ need_tools() {
 	done
 }
 
-# share PATTERN FILE COMM: percentage of COMM's samples whose stack matches PATTERN.
+# share PATTERN FILE COMM [BASE]: percentage of COMM's samples (only those
+# whose stack matches BASE, when given) whose stack matches PATTERN.
 share() {
-	awk -v pat="$1" -v comm="$3" '
-		{ n = $NF; split($0, f, ";"); if (f[1] != comm) next; total += n; if ($0 ~ pat) hit += n }
+	awk -v pat="$1" -v comm="$3" -v base="${4:-}" '
+		{ n = $NF; split($0, f, ";"); if (f[1] != comm || $0 !~ base) next; total += n; if ($0 ~ pat) hit += n }
 		END { if (!total) { print "nan"; exit } printf "%.1f\n", 100 * hit / total }' "$2"
+}
+
+# cpu_ticks PID...: the CPU time (user + system) the processes have used so
+# far, in clock ticks (getconf CLK_TCK a second); a gone one counts 0.
+cpu_ticks() {
+	local p v t=0
+	for p in "$@"; do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# enough_samples N HZ TICKS: N samples at HZ are at least 20, and at least a
+# quarter of what TICKS clock ticks of the processes' CPU time, measured
+# around the whole record, give (cpu-clock samples CPU time; the rest of the
+# window is the BPF load).  A count that follows the CPU the machine gave
+# the processes, not the wall time: a loaded machine gives them less.
+enough_samples() {
+	awk -v n="$1" -v hz="$2" -v t="$3" -v tck="$(getconf CLK_TCK)" 'BEGIN { exit !(n >= 20 && n >= 0.25 * hz * t / tck) }'
 }
 
 # within VALUE TARGET TOLERANCE: true when |VALUE - TARGET| <= TOLERANCE.

@@ -24,7 +24,9 @@ LINE = re.compile(r"^(.*) (\S*):(-?\d+) s=-?\d+(?:\(.*\))?$")
 def parse_raw(path):
     """Returns ([(values, [location ids leaf first])], {id: [names innermost first]})."""
     samples, locs, section, cur = [], {}, None, None
-    with open(path, encoding="utf-8") as f:
+    # The agent's windows hold every process on the machine, whose names are
+    # bytes: one that is not UTF-8 must not end the check.
+    with open(path, encoding="utf-8", errors="backslashreplace") as f:
         for raw in f:
             line = raw.rstrip("\n")
             if line in ("Samples:", "Locations", "Mappings"):
@@ -51,7 +53,7 @@ def parse_raw(path):
 
 def folded_stacks(path):
     want = Counter()
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", errors="backslashreplace") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line or line.startswith("#"):

@@ -15,7 +15,9 @@ FRAME = re.compile(r"^(?P<name>\S+)(?: (?P<file>.+?)(?::(?P<line>\d+))?)?_\[p\]$
 
 def parse(path):
     """Yields (count, frames) with frames root first as (name, file, line, python)."""
-    with open(path) as f:
+    # A system-wide profile (the agent's) holds every process on the machine,
+    # whose names are bytes: one that is not UTF-8 must not end the check.
+    with open(path, encoding="utf-8", errors="backslashreplace") as f:
         for row in f:
             row = row.rstrip("\n")
             if not row or row.startswith("#"):
@@ -74,10 +76,19 @@ def single(rows, sample, native_roots=True):
         return f[3] and f[0] == "<module>" and (f[1] or "").endswith("pyshape.py")
 
     module = sum(n for n, fr in rows if any(main_module(f) for f in fr))
-    complete = sum(n for n, fr in rows if [f[0] for f in fr if f[3]][:3] == ["<module>", "main", "run"])
-    print(f"samples {total}; under <module>: {share(module, total):.1f} %; <module>;main;run: {share(complete, total):.1f} %")
-    if share(complete, total) < 95:
-        fail("fewer than 95 % of samples have a complete Python stack under <module>")
+    # Whole stacks are counted among the samples of the functions the
+    # workload budgets (nearly all of its CPU time by construction), not of
+    # all samples: the interpreter's start and imports take a share that
+    # the machine's speed decides.  A stack that lost its root still has one
+    # of them at the top, so it counts against the share.
+    budgeted = ("hot_sixty", "Worker.thirty", "Worker.descend", "gen_ten", "gen_ten_items")
+    work = [(n, fr) for n, fr in rows if any(f[3] and f[0] in budgeted for f in fr)]
+    complete = sum(n for n, fr in work if [f[0] for f in fr if f[3]][:3] == ["<module>", "main", "run"])
+    nwork = sum(n for n, _ in work)
+    print(f"samples {total}; under <module>: {share(module, total):.1f} %; "
+          f"in the budgeted functions {share(nwork, total):.1f} %, <module>;main;run in {share(complete, nwork):.1f} % of those")
+    if share(nwork, total) < 50 or share(complete, nwork) < 95:
+        fail("fewer than 95 % of the budgeted functions' samples have a complete Python stack under <module>")
     # The native frames around the Python ones: the interpreter's C stack
     # (Py_RunMain) sits above <module>, and no native eval frame is left
     # where Python frames were.

@@ -67,7 +67,8 @@ done
 # pointers), one case a run, so that a case's samples are the whole run:
 # a qsort comparator called back from libc, a pthread start routine, a hot
 # loop in a SIGPROF handler (handler <- signal trampoline <- interrupted
-# function <- main), samples inside a PLT stub.  The same runs with --unwind
+# function <- main) for half the case's CPU time, a call that spins inside a
+# PLT stub: shares the workload fixes, whatever the timer or the load.  The same runs with --unwind
 # fp are printed as a control (their shares are near 0: every one of these
 # assertions fails on them).
 cases=$(dirname "$shape_nofp")/unwind_cases
@@ -96,7 +97,11 @@ check_case thread '^unwind_cases;(__clone3|clone3|__clone|clone);start_thread;ca
 check_case signal ';main;case_signal;cases_interrupted;([^;]+;)*(__restore_rt|libc[.]so[.]6[+]0x[0-9a-f]+);cases_handler(;| )' 25 \
 	"in the handler under the trampoline, the interrupted function and main"
 check_case signal ';main;case_signal;cases_interrupted(;| )' 90 "under main;case_signal;cases_interrupted"
-check_case plt ';main;case_plt;cases_plt_loop;(_init|[^;]*@plt) [0-9]+$' 2 "in a PLT stub under main"
+# The call spins in the stub (its GOT slot points at its own jump) for the
+# case's CPU time: nearly every sample has its pc there, wherever the timer
+# lands, and only the stub's CFI rule takes it to main.  Kernel frames on
+# top (an interrupt taken there) still have their user pc in the stub.
+check_case plt ';main;case_plt;cases_plt_loop;(_init|[^;]*@plt)(;[^;]*_[[]k[]])* [0-9]+$' 90 "in a PLT stub under main"
 check_case plt ';main;case_plt;cases_plt_loop(;| )' 90 "under main;case_plt;cases_plt_loop"
 
 # auto on the frame-pointer build: the same shape as with frame pointers.

@@ -121,6 +121,39 @@ static void test_open_by_root(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A path we may not walk (a 0700 directory, to nobody with README's four
+ * capabilities), or none in this fake root: the executable is still opened
+ * through exe if it is the mapped file (device and inode); else the path's
+ * error. */
+static void test_open_exe_fallback(void **state)
+{
+	(void)state;
+	char proc[] = "/tmp/scorch-procmaps-XXXXXX", path[512];
+	struct stat st;
+	assert_non_null(mkdtemp(proc));
+	snprintf(path, sizeof(path), "%s/42", proc);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/42/root", proc);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/42/exe", proc);
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(path, &st), 0);
+	struct procmap m = { .start = 0x1000, .end = 0x2000, .dev = st.st_dev, .inode = st.st_ino, .path = "/closed/prog" };
+
+	fd = procmap_open(proc, 42, 0, &m);
+	assert_true(fd >= 0);
+	close(fd);
+	m.inode = st.st_ino + 1; /* another file: not the executable */
+	assert_int_equal(procmap_open(proc, 42, 0, &m), -1);
+	assert_int_equal(errno, ENOENT);
+
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", proc);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_open_by_root),
+		cmocka_unit_test(test_open_exe_fallback),
 	};
 	return cmocka_run_group_tests_name("procmaps", tests, NULL, NULL);
 }
