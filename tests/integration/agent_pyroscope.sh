@@ -72,11 +72,13 @@ cp "$shape" "$bad"
 "$bad" 9 >/dev/null &
 badp=$!
 # Work for the kernel's threads: a file written and synced every 20 ms wakes
-# the block layer's and the file system's workers (kworker, jbd2).
+# the block layer's and the file system's workers (kworker, jbd2), which
+# then run on a CPU (kernel threads are sampled on the CPU; their waits are
+# not followed), at 99 Hz sampled many times in 10 s.
 ( end=$(($(date +%s) + 12)); while [ "$(date +%s)" -lt "$end" ]; do
 	dd if=/dev/zero of="$tmp/synced" bs=64k count=1 conv=fsync status=none; sleep 0.02; done ) &
 syncer=$!
-"$scorch" agent --off-cpu --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port1" \
+"$scorch" agent --off-cpu --frequency 99 --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port1" \
 	--push-series-max 4 --push-max-samples 40 --label env=ci 2>"$tmp/agent.log" &
 agent=$!
 sleep 10
