@@ -7,7 +7,7 @@ scorch=$1 shape_nofp=$2
 . "$(dirname "$0")/lib.sh"
 test_setup --bpf
 
-# reach MODE: % of shape_nofp's samples in a whole window that reach main.
+# reach MODE: % of shape_nofp's samples after the first window that reach main.
 reach() {
 	"$shape_nofp" 6 >/dev/null &
 	pids+=($!)
@@ -16,10 +16,14 @@ reach() {
 	sleep 4.5
 	kill -TERM "$agent"
 	wait "$agent" || fail "agent --unwind $1: $(cat "$tmp/$1.log")"
-	# Every window (files named by their start), as one folded file.
-	local f n=0
+	# Every window but the first (files named by their start), as one
+	# folded file: in the first, shape_nofp's stacks are walked by frame
+	# pointers until its tables are in, and how many samples that is
+	# depends on the machine's load (7.3 % beside a busy loop on each CPU).
+	local f n=0 first=1
 	for f in "$tmp/$1"/*.pb.gz; do
 		[ -e "$f" ] || fail "agent --unwind $1 wrote no window: $(cat "$tmp/$1.log")"
+		[ -z "$first" ] || { first=""; continue; }
 		"$scorch" convert "$f" -o "$tmp/w.folded" 2>/dev/null || fail "cannot convert $f"
 		cat "$tmp/w.folded" >>"$tmp/$1.folded"
 	done
