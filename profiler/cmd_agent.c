@@ -345,7 +345,11 @@ static int run(struct agent *a, int argc, char **argv)
 
 	while (!stop_signal) {
 		uint64_t now = agent_now_ms();
-		int timeout = now >= end ? 0 : end - now > 200 ? 200 : (int)(end - now);
+		int timeout = 0;
+		if (now < end)
+			timeout = end - now > 200 ? 200 : (int)(end - now);
+		else if (time(NULL) <= from)
+			timeout = 20; /* due, but still in the second it began: see below */
 		err = capture_poll(a->c, timeout, session_on_proc, a->ss);
 		session_update(a->ss);
 		if (err) {
@@ -356,7 +360,11 @@ static int run(struct agent *a, int argc, char **argv)
 			reload_signal = 0;
 			reload(a, argc, argv);
 		}
-		if (agent_now_ms() < end)
+		/* A window ends no sooner than the second after it began: files
+		 * (and pushed profiles) are named by their start's second, and a
+		 * window closed late must not leave the next one starting and
+		 * ending in one second, its file replacing the one before. */
+		if (agent_now_ms() < end || time(NULL) <= from)
 			continue;
 		time_t until = time(NULL);
 		if ((err = agent_window_close(a, from, until)))
