@@ -4,10 +4,13 @@
  * walked in the kernel when its native stack is in the eval loop.  Included
  * by profile.bpf.c after its maps, stat_inc() and store_stack().
  *
- * The thread's PyThreadState is found by its native thread id in the
- * interpreter's list of threads (remembered per thread, checked at each
- * use: a thread state is freed and its memory reused when its thread
- * ends); from it the current frame, and from each frame the previous one.
+ * The thread's PyThreadState is found in the interpreter's list of threads
+ * by its thread_id, pthread_self() of the thread, which glibc and musl on
+ * x86-64 make the thread pointer, the task's fsbase: the same in every PID
+ * namespace, where the native thread id is the innermost namespace's (the
+ * thread state remembered per thread, checked at each use: a thread state
+ * is freed and its memory reused when its thread ends); from it the
+ * current frame, and from each frame the previous one.
  * Each frame costs one read of its first 72 bytes.  Every stack that ends
  * early is counted.  As for the native unwinder, one frame is a global
  * function (checked once by the verifier) and the walk's state lives in a
@@ -27,7 +30,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } py_procs SEC(".maps");
 
-/* tid -> its PyThreadState, found once. */
+/* tid (the host's) -> its PyThreadState, found once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, __u32);
@@ -60,7 +63,7 @@ struct py_state {
 	__u8 in_eval;
 	__u8 pad;
 	__u64 ts, found; /* the thread search: the next thread state, the sampled thread's */
-	__u32 tid, pad2;
+	__u64 thread;    /* the sampled thread's pthread_self() */
 	__u8 buf[PY_FRAME_BYTES + 8];
 };
 
@@ -135,8 +138,8 @@ static __always_inline bool py_read(__u64 addr, __u64 *out)
 	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr) == 0;
 }
 
-/* One thread state of the interpreter's list: found when its native
- * thread id is s->tid; 1 stops the loop. */
+/* One thread state of the interpreter's list: found when its thread_id
+ * is s->thread; 1 stops the loop. */
 static long py_thread_step(__u32 i, void *data)
 {
 	(void)i;
@@ -144,9 +147,9 @@ static long py_thread_step(__u32 i, void *data)
 	__u32 zero = 0;
 	struct py_state *s = bpf_map_lookup_elem(&py_cpu, &zero);
 	__u64 v;
-	if (!s || !s->ts || !py_read(s->ts + s->l.tstate_native_tid, &v))
+	if (!s || !s->ts || !py_read(s->ts + s->l.tstate_thread_id, &v))
 		return 1;
-	if (v == s->tid) {
+	if (v == s->thread) {
 		s->found = s->ts;
 		return 1;
 	}
@@ -155,17 +158,36 @@ static long py_thread_step(__u32 i, void *data)
 	return 0;
 }
 
-/* The thread state whose native thread id is tid, or 0: the one
- * remembered if it still is tid's, else searched for. */
+/* The task_struct fields the thread lookup reads (CO-RE flavours of the
+ * kernel's x86-64 ones): fsbase, set by arch_prctl(ARCH_SET_FS) and clone's
+ * CLONE_SETTLS, is where glibc and musl put the thread's struct pthread. */
+struct thread_struct___py {
+	unsigned long fsbase;
+} __attribute__((preserve_access_index));
+
+struct task_struct___py {
+	struct thread_struct___py thread;
+} __attribute__((preserve_access_index));
+
+/* The thread state of the current thread (tid, the host's), or 0: the one
+ * remembered if its thread_id still is the thread's, else searched for. */
 static __always_inline __u64 py_find_thread(struct py_state *s, __u32 tid)
 {
+	struct task_struct___py *task = (struct task_struct___py *)bpf_get_current_task_btf();
 	__u64 *known = bpf_map_lookup_elem(&py_threads, &tid);
 	__u64 v = 0, interp;
-	if (known && *known && py_read(*known + s->l.tstate_native_tid, &v) && v == tid)
+#ifdef __TARGET_ARCH_x86
+	s->thread = BPF_CORE_READ(task, thread.fsbase);
+#else
+	s->thread = 0; /* another architecture keeps its thread pointer elsewhere */
+	(void)task;
+#endif
+	if (!s->thread)
+		return 0;
+	if (known && *known && py_read(*known + s->l.tstate_thread_id, &v) && v == s->thread)
 		return *known;
 	if (!py_read(s->l.interp_head, &interp) || !interp || !py_read(interp + s->l.interp_threads_head, &s->ts))
 		return 0;
-	s->tid = tid;
 	s->found = 0;
 	bpf_loop(PY_MAX_THREADS, py_thread_step, NULL, 0);
 	if (s->found)

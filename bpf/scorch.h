@@ -186,7 +186,7 @@ struct py_proc {
 	__u64 cold_start, cold_end; /* its .cold part when the symbol table says, else 0 */
 	__u16 interp_threads_head;  /* PyInterpreterState.threads.head */
 	__u16 tstate_next;          /* PyThreadState.next */
-	__u16 tstate_native_tid;    /* PyThreadState.native_thread_id */
+	__u16 tstate_thread_id;     /* PyThreadState.thread_id: pthread_self() of its thread */
 	__s16 tstate_cframe;        /* PyThreadState.cframe, or -1 (3.13+: the frame is in the thread state) */
 	__u16 current_frame;        /* _PyCFrame.current_frame, or PyThreadState.current_frame */
 	__u16 frame_code;           /* _PyInterpreterFrame.f_code (f_executable) */

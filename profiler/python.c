@@ -91,7 +91,7 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 	p->cold_end = l->cold_end;
 	p->interp_threads_head = l->interp_threads_head;
 	p->tstate_next = l->tstate_next;
-	p->tstate_native_tid = l->tstate_native_tid;
+	p->tstate_thread_id = l->tstate_thread_id;
 	p->tstate_cframe = l->tstate_cframe;
 	p->current_frame = l->current_frame;
 	p->frame_code = l->frame_code;

@@ -57,7 +57,7 @@ static const struct version_table tables[] = {
 		.runtime_interp_head = 40,
 		.walk = {
 			.interp_threads_head = 16,
-			.tstate_next = 8, .tstate_interp = 16, .tstate_native_tid = 160,
+			.tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 152,
 			.tstate_cframe = 56, .current_frame = 8,
 			.frame_code = 32, .frame_previous = 48, .frame_instr = 56,
 			.frame_owner = 69, .frame_is_entry = 68, .owner_cstack = PY_OWNER_NONE,
@@ -73,7 +73,7 @@ static const struct version_table tables[] = {
 		.runtime_interp_head = 40,
 		.walk = {
 			.interp_threads_head = 72,
-			.tstate_next = 8, .tstate_interp = 16, .tstate_native_tid = 144,
+			.tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 136,
 			.tstate_cframe = 56, .current_frame = 0,
 			.frame_code = 0, .frame_previous = 8, .frame_instr = 56,
 			.frame_owner = 70, .frame_is_entry = -1, .owner_cstack = 3,
@@ -93,7 +93,7 @@ enum {
 	D_VERSION = 8,
 	D_RT_INTERP_HEAD = 40,
 	D_IS_THREADS_HEAD = 72,
-	D_TS_NEXT = 168, D_TS_INTERP = 176, D_TS_CURRENT_FRAME = 184, D_TS_NATIVE_TID = 200,
+	D_TS_NEXT = 168, D_TS_INTERP = 176, D_TS_CURRENT_FRAME = 184, D_TS_THREAD_ID = 192,
 	D_FR_PREVIOUS = 232, D_FR_EXECUTABLE = 240, D_FR_INSTR = 248, D_FR_OWNER = 264,
 	D_CO_FILENAME = 280, D_CO_QUALNAME = 296, D_CO_LINETABLE = 304, D_CO_FIRSTLINENO = 312,
 	D_CO_ADAPTIVE = 344,
@@ -345,7 +345,7 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 		return errmsg_set(why, whylen, -ENOTSUP,
 			       "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's, the one known", minor);
 	uint64_t v[] = { dbg_u64(d, D_RT_INTERP_HEAD), dbg_u64(d, D_IS_THREADS_HEAD), dbg_u64(d, D_TS_NEXT),
-			 dbg_u64(d, D_TS_INTERP), dbg_u64(d, D_TS_CURRENT_FRAME), dbg_u64(d, D_TS_NATIVE_TID),
+			 dbg_u64(d, D_TS_INTERP), dbg_u64(d, D_TS_CURRENT_FRAME), dbg_u64(d, D_TS_THREAD_ID),
 			 dbg_u64(d, D_FR_PREVIOUS), dbg_u64(d, D_FR_EXECUTABLE), dbg_u64(d, D_FR_INSTR),
 			 dbg_u64(d, D_FR_OWNER), dbg_u64(d, D_CO_ADAPTIVE) };
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
@@ -361,7 +361,7 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 	l->tstate_interp = (uint16_t)v[3];
 	l->tstate_cframe = -1;
 	l->current_frame = (uint16_t)v[4];
-	l->tstate_native_tid = (uint16_t)v[5];
+	l->tstate_thread_id = (uint16_t)v[5];
 	l->frame_previous = (uint16_t)v[6];
 	l->frame_code = (uint16_t)v[7];
 	l->frame_instr = (uint16_t)v[8];

@@ -26,7 +26,7 @@ struct python_layout {
 	uint64_t eval_start, eval_end; /* _PyEval_EvalFrameDefault */
 	uint64_t cold_start, cold_end; /* its .cold part, or 0 */
 	uint16_t interp_threads_head;
-	uint16_t tstate_next, tstate_interp, tstate_native_tid;
+	uint16_t tstate_next, tstate_interp, tstate_thread_id; /* thread_id: pthread_self() */
 	int16_t tstate_cframe;       /* -1: current_frame is in the thread state */
 	uint16_t current_frame;
 	uint16_t frame_code, frame_previous, frame_instr, frame_owner;
