@@ -10,8 +10,9 @@
  * namespace, where the native thread id is the innermost namespace's (the
  * thread state remembered per thread, checked at each use: a thread state
  * is freed and its memory reused when its thread ends); from it the
- * current frame, and from each frame the previous one.
- * Each frame costs one read of its first 72 bytes.  Every stack that ends
+ * current frame, and from each frame the previous one (3.10: from the
+ * thread state's PyFrameObject along f_back, each frame run by its own
+ * eval loop call).  Each frame costs one read of its first bytes (70-104).  Every stack that ends
  * early is counted.  As for the native unwinder, one frame is a global
  * function (checked once by the verifier) and the walk's state lives in a
  * per-CPU map.
@@ -51,7 +52,7 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } py_events SEC(".maps");
 
-#define PY_FRAME_BYTES 72 /* every field the walk reads lies in a frame's first 72 bytes */
+#define PY_FRAME_BYTES PY_FRAME_MAX_BYTES /* every field the walk reads lies in a frame's first bytes */
 #define PY_MAX_THREADS 256 /* thread states searched for the sampled thread's */
 
 struct py_state {
@@ -64,7 +65,7 @@ struct py_state {
 	__u8 pad;
 	__u64 ts, found; /* the thread search: the next thread state, the sampled thread's */
 	__u64 thread;    /* the sampled thread's pthread_self() */
-	__u8 buf[PY_FRAME_BYTES + 8];
+	__u8 buf[256]; /* a frame's first frame_bytes: room for any u8, which the verifier then needs not bound */
 };
 
 struct {
@@ -91,12 +92,13 @@ __noinline int py_frame(void)
 		return 1;
 	if (!s->frame)
 		return 1;
-	if (bpf_probe_read_user(s->buf, PY_FRAME_BYTES, (const void *)s->frame)) {
+	if (bpf_probe_read_user(s->buf, s->l.frame_bytes, (const void *)s->frame)) {
 		s->failed = 1;
 		return 1;
 	}
 	__u32 nr = s->nr;
-	__u64 code = py_field(s, s->l.frame_code), instr = py_field(s, s->l.frame_instr);
+	/* 3.14's f_executable is a tagged reference: its low bit is a flag. */
+	__u64 code = py_field(s, s->l.frame_code) & ~7ull, instr = py_field(s, s->l.frame_instr);
 	__u32 oo = s->l.frame_owner;
 	__u8 owner = oo < PY_FRAME_BYTES ? s->buf[oo] : 0;
 	s->frame = py_field(s, s->l.frame_previous);
@@ -112,14 +114,18 @@ __noinline int py_frame(void)
 		return 1;
 	}
 	__u64 first = code + s->l.code_first_instr, idx = 0;
-	if (instr >= first)
+	if (s->l.walk_flags & PY_WALK_LASTI) {
+		__s32 lasti = (__s32)instr; /* -1 before the first instruction */
+		idx = lasti > 0 ? (__u64)lasti : 0;
+	} else if (instr >= first) {
 		idx = (instr - first) / 2;
+	}
 	if (idx > PY_FRAME_INSTR_MAX)
 		idx = PY_FRAME_INSTR_MAX;
 	__u64 f = (code >> 3) & ((1ull << PY_FRAME_INSTR_SHIFT) - 1);
 	f |= idx << PY_FRAME_INSTR_SHIFT;
 	__s32 eo = s->l.frame_is_entry;
-	if (eo >= 0 && eo < PY_FRAME_BYTES && s->buf[eo])
+	if ((eo >= 0 && eo < PY_FRAME_BYTES && s->buf[eo]) || (s->l.walk_flags & PY_WALK_ALL_ENTRY))
 		f |= PY_FRAME_ENTRY;
 	st->ips[nr] = f;
 	s->nr = nr + 1;

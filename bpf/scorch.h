@@ -159,7 +159,7 @@ struct unwind_proc {
 };
 
 /*
- * Python frames (CPython 3.11+).  For a process userspace found to be
+ * Python frames (CPython 3.10+).  For a process userspace found to be
  * CPython, the sampler walks the sampled thread's chain of interpreter
  * frames when its native stack is in the eval loop, and stores one u64 per
  * frame, innermost first, like a stack: the code object's address, the
@@ -177,6 +177,9 @@ struct unwind_proc {
 #define PY_FRAME_INSTR(f) ((__u32)((f) >> PY_FRAME_INSTR_SHIFT) & PY_FRAME_INSTR_MAX)
 #define PY_STACK_SEED (1ull << 40) /* store_stack flags of a Python stack: its ids differ from native ones */
 #define PY_OWNER_NONE 0xff
+#define PY_FRAME_MAX_BYTES 128 /* the most of a frame the walk reads (py_proc.frame_bytes) */
+#define PY_WALK_LASTI 1        /* frame_instr is an int: the instruction's index (3.10's f_lasti) */
+#define PY_WALK_ALL_ENTRY 2    /* every frame is an entry frame: each ran in its own eval loop call (3.10) */
 
 struct py_proc {
 	__u32 gen;                  /* exec generation this is for */
@@ -189,14 +192,16 @@ struct py_proc {
 	__u16 tstate_thread_id;     /* PyThreadState.thread_id: pthread_self() of its thread */
 	__s16 tstate_cframe;        /* PyThreadState.cframe, or -1 (3.13+: the frame is in the thread state) */
 	__u16 current_frame;        /* _PyCFrame.current_frame, or PyThreadState.current_frame */
-	__u16 frame_code;           /* _PyInterpreterFrame.f_code (f_executable) */
-	__u16 frame_previous;       /* .previous */
-	__u16 frame_instr;          /* .prev_instr (instr_ptr) */
+	__u16 frame_code;           /* _PyInterpreterFrame.f_code (f_executable), PyFrameObject.f_code (3.10) */
+	__u16 frame_previous;       /* .previous, or .f_back (3.10) */
+	__u16 frame_instr;          /* .prev_instr (instr_ptr), or 3.10's PyFrameObject.f_lasti */
 	__s16 frame_is_entry;       /* .is_entry (3.11), or -1 */
 	__u16 frame_owner;          /* .owner */
 	__u16 code_first_instr;     /* PyCodeObject.co_code_adaptive: the first code unit */
 	__u8 owner_cstack;          /* owner of the C-stack shim frame an eval loop pushes (3.12+), or PY_OWNER_NONE */
-	__u8 pad[5];
+	__u8 frame_bytes;           /* bytes of each frame read: past every field above (<= PY_FRAME_MAX_BYTES) */
+	__u8 walk_flags;            /* PY_WALK_* */
+	__u8 pad[3];
 };
 
 /* A new Python stack (its id in stacks): userspace reads its code objects

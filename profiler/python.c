@@ -101,6 +101,8 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 	p->frame_owner = l->frame_owner;
 	p->code_first_instr = l->code_first_instr;
 	p->owner_cstack = l->owner_cstack;
+	p->frame_bytes = l->frame_bytes;
+	p->walk_flags = l->walk_flags;
 }
 
 void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t pid, uint32_t gen)

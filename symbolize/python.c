@@ -30,6 +30,7 @@ struct code_layout {
 	uint16_t str_ascii_data;   /* sizeof(PyASCIIObject): where a compact ASCII string's bytes start */
 	uint16_t str_compact_data; /* sizeof(PyCompactUnicodeObject): a compact non-ASCII string's */
 	uint16_t bytes_size, bytes_data;
+	bool lines310; /* co_linetable in 3.10's format */
 };
 
 /* The fields of a code object read first: who it is. */
@@ -49,9 +50,28 @@ struct version_table {
 
 /* Tables for versions without _Py_DebugOffsets, x86_64 release builds,
  * read off the debug info of Debian 12's python3.11 (3.11.2) and of
- * pyenv's 3.11.7 and 3.12.1 builds.  The version's struct layouts do not
- * change within a minor version. */
+ * pyenv's 3.11.7 and 3.12.1 builds, thread_id and 3.10's by offsetof()
+ * against the headers of 3.10.13, 3.11.2 and 3.12.1.  The version's
+ * struct layouts do not change within a minor version. */
 static const struct version_table tables[] = {
+	{
+		/* Frame objects: the thread state's frame, f_back, f_lasti (an
+		 * instruction index); each frame runs in its own eval loop call.
+		 * Code objects have no co_qualname: co_name names them. */
+		.minor = 10,
+		.runtime_interp_head = 32,
+		.walk = {
+			.interp_threads_head = 8,
+			.tstate_next = 8, .tstate_interp = 16, .tstate_thread_id = 176,
+			.tstate_cframe = -1, .current_frame = 24,
+			.frame_code = 32, .frame_previous = 24, .frame_instr = 96,
+			.frame_owner = 0, .frame_is_entry = -1, .owner_cstack = PY_OWNER_NONE,
+			.code_first_instr = 0, .walk_flags = PY_WALK_LASTI | PY_WALK_ALL_ENTRY,
+		},
+		.code = { .firstlineno = 40, .filename = 104, .qualname = 112, .linetable = 120,
+			  .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+			  .bytes_size = 16, .bytes_data = 32, .lines310 = true },
+	},
 	{
 		.minor = 11,
 		.runtime_interp_head = 40,
@@ -85,20 +105,38 @@ static const struct version_table tables[] = {
 	},
 };
 
-/* _Py_DebugOffsets (3.13), at the start of _PyRuntime: the offsets the
- * walk needs, where 3.13 keeps them.  Each section starts with its size. */
+/* _Py_DebugOffsets (3.13+), at the start of _PyRuntime: where in it each
+ * version keeps the offsets the walk needs (each a u64; each section of the
+ * struct starts with its size, and 3.14 added fields to several).  From
+ * the release headers' struct, 3.13.0 and 3.14.7. */
 #define DEBUG_COOKIE "xdebugpy"
-#define DEBUG_OFFSETS_LEN 584
-enum {
-	D_VERSION = 8,
-	D_RT_INTERP_HEAD = 40,
-	D_IS_THREADS_HEAD = 72,
-	D_TS_NEXT = 168, D_TS_INTERP = 176, D_TS_CURRENT_FRAME = 184, D_TS_THREAD_ID = 192,
-	D_FR_PREVIOUS = 232, D_FR_EXECUTABLE = 240, D_FR_INSTR = 248, D_FR_OWNER = 264,
-	D_CO_FILENAME = 280, D_CO_QUALNAME = 296, D_CO_LINETABLE = 304, D_CO_FIRSTLINENO = 312,
-	D_CO_ADAPTIVE = 344,
-	D_BYTES_SIZE = 520, D_BYTES_SVAL = 528,
-	D_STR_STATE = 544, D_STR_ASCII_SIZE = 560,
+#define DEBUG_FREE_THREADED 16 /* u64: 1 in a free-threaded build */
+#define DEBUG_OFFSETS_MAX 648  /* room for the furthest field read, of any version */
+struct debug_positions {
+	uint32_t minor;
+	uint16_t len; /* bytes to read: past the last field below */
+	uint16_t rt_interp_head, is_threads_head;
+	uint16_t ts_next, ts_interp, ts_current_frame, ts_thread_id;
+	uint16_t fr_previous, fr_executable, fr_instr, fr_owner;
+	uint16_t co_filename, co_qualname, co_linetable, co_firstlineno, co_adaptive;
+	uint16_t bytes_size, bytes_sval, str_state, str_ascii_size;
+};
+
+static const struct debug_positions debug_positions[] = {
+	{ .minor = 13, .len = 568, .rt_interp_head = 40, .is_threads_head = 72,
+	  .ts_next = 168, .ts_interp = 176, .ts_current_frame = 184, .ts_thread_id = 192,
+	  .fr_previous = 232, .fr_executable = 240, .fr_instr = 248, .fr_owner = 264,
+	  .co_filename = 280, .co_qualname = 296, .co_linetable = 304, .co_firstlineno = 312, .co_adaptive = 344,
+	  .bytes_size = 520, .bytes_sval = 528, .str_state = 544, .str_ascii_size = 560 },
+	/* 3.14: interpreter_state gained gc, code_object_generation and
+	 * tlbc_generation; thread_state the same fields; interpreter_frame
+	 * stackpointer and tlbc_index; code_object co_tlbc; set_object and
+	 * bytes_object moved down. */
+	{ .minor = 14, .len = 648, .rt_interp_head = 40, .is_threads_head = 72,
+	  .ts_next = 192, .ts_interp = 200, .ts_current_frame = 208, .ts_thread_id = 216,
+	  .fr_previous = 256, .fr_executable = 264, .fr_instr = 272, .fr_owner = 288,
+	  .co_filename = 320, .co_qualname = 336, .co_linetable = 344, .co_firstlineno = 352, .co_adaptive = 384,
+	  .bytes_size = 600, .bytes_sval = 608, .str_state = 624, .str_ascii_size = 640 },
 };
 
 struct pycode {
@@ -329,31 +367,36 @@ static uint64_t dbg_u64(const uint8_t *d, size_t off)
 	return v;
 }
 
-/* The layout from the interpreter's own _Py_DebugOffsets (3.13+).  Newer
- * versions may add fields to its sections; what is read is checked
+/* The layout from the interpreter's own _Py_DebugOffsets (3.13+), read
+ * where that minor version keeps each offset; what is read is checked
  * against the live process like a table. */
 static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, struct python_layout *l,
 			      struct code_layout *cl, char *why, size_t whylen)
 {
-	uint8_t d[DEBUG_OFFSETS_LEN];
-	int err = peek(pid, runtime, d, sizeof(d));
+	const struct debug_positions *dp = NULL;
+	for (size_t i = 0; i < sizeof(debug_positions) / sizeof(debug_positions[0]); i++)
+		if (debug_positions[i].minor == minor)
+			dp = &debug_positions[i];
+	if (!dp)
+		return errmsg_set(why, whylen, -ENOTSUP,
+				  "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's and 3.14's, the ones known",
+				  minor);
+	uint8_t d[DEBUG_OFFSETS_MAX];
+	int err = peek(pid, runtime, d, dp->len);
 	if (err)
 		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets unreadable");
 	if (memcmp(d, DEBUG_COOKIE, 8))
 		return errmsg_set(why, whylen, -EPROTO, "no _Py_DebugOffsets at _PyRuntime (3.%u)", minor);
-	if (minor != 13)
+	if (dbg_u64(d, DEBUG_FREE_THREADED))
 		return errmsg_set(why, whylen, -ENOTSUP,
-			       "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's, the one known", minor);
-	uint64_t v[] = { dbg_u64(d, D_RT_INTERP_HEAD), dbg_u64(d, D_IS_THREADS_HEAD), dbg_u64(d, D_TS_NEXT),
-			 dbg_u64(d, D_TS_INTERP), dbg_u64(d, D_TS_CURRENT_FRAME), dbg_u64(d, D_TS_THREAD_ID),
-			 dbg_u64(d, D_FR_PREVIOUS), dbg_u64(d, D_FR_EXECUTABLE), dbg_u64(d, D_FR_INSTR),
-			 dbg_u64(d, D_FR_OWNER), dbg_u64(d, D_CO_ADAPTIVE) };
+				  "Python 3.%u is a free-threaded build, whose frames are not walked", minor);
+	uint64_t v[] = { dbg_u64(d, dp->rt_interp_head), dbg_u64(d, dp->is_threads_head), dbg_u64(d, dp->ts_next),
+			 dbg_u64(d, dp->ts_interp), dbg_u64(d, dp->ts_current_frame), dbg_u64(d, dp->ts_thread_id),
+			 dbg_u64(d, dp->fr_previous), dbg_u64(d, dp->fr_executable), dbg_u64(d, dp->fr_instr),
+			 dbg_u64(d, dp->fr_owner), dbg_u64(d, dp->co_adaptive) };
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (v[i] > 0xfff0)
 			return errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets gives an offset of %" PRIu64, v[i]);
-	if (dbg_u64(d, D_FR_OWNER) >= 72 || dbg_u64(d, D_FR_INSTR) > 64 || dbg_u64(d, D_FR_PREVIOUS) > 64 ||
-	    dbg_u64(d, D_FR_EXECUTABLE) > 64)
-		return errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets puts frame fields past 72 bytes");
 	memset(l, 0, sizeof(*l));
 	l->interp_head = runtime + v[0];
 	l->interp_threads_head = (uint16_t)v[1];
@@ -367,20 +410,39 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 	l->frame_instr = (uint16_t)v[8];
 	l->frame_owner = (uint16_t)v[9];
 	l->frame_is_entry = -1;
-	l->owner_cstack = 3; /* FRAME_OWNED_BY_CSTACK */
+	/* The eval loop's entry frame: FRAME_OWNED_BY_CSTACK in 3.13,
+	 * FRAME_OWNED_BY_INTERPRETER in 3.14, both 3. */
+	l->owner_cstack = 3;
 	l->code_first_instr = (uint16_t)v[10];
-	uint64_t ascii = dbg_u64(d, D_STR_ASCII_SIZE);
+	uint64_t ascii = dbg_u64(d, dp->str_ascii_size);
 	*cl = (struct code_layout){
-		.firstlineno = (uint16_t)dbg_u64(d, D_CO_FIRSTLINENO),
-		.filename = (uint16_t)dbg_u64(d, D_CO_FILENAME),
-		.qualname = (uint16_t)dbg_u64(d, D_CO_QUALNAME),
-		.linetable = (uint16_t)dbg_u64(d, D_CO_LINETABLE),
-		.str_state = (uint16_t)dbg_u64(d, D_STR_STATE),
+		.firstlineno = (uint16_t)dbg_u64(d, dp->co_firstlineno),
+		.filename = (uint16_t)dbg_u64(d, dp->co_filename),
+		.qualname = (uint16_t)dbg_u64(d, dp->co_qualname),
+		.linetable = (uint16_t)dbg_u64(d, dp->co_linetable),
+		.str_state = (uint16_t)dbg_u64(d, dp->str_state),
 		.str_ascii_data = (uint16_t)ascii,
 		.str_compact_data = (uint16_t)(ascii + 16), /* utf8_length, utf8 */
-		.bytes_size = (uint16_t)dbg_u64(d, D_BYTES_SIZE),
-		.bytes_data = (uint16_t)dbg_u64(d, D_BYTES_SVAL),
+		.bytes_size = (uint16_t)dbg_u64(d, dp->bytes_size),
+		.bytes_data = (uint16_t)dbg_u64(d, dp->bytes_sval),
 	};
+	return 0;
+}
+
+/* The bytes of a frame the walk must read to see every field it uses:
+ * l->frame_bytes, or -EPROTO past what it can read. */
+static int frame_extent(struct python_layout *l, char *why, size_t whylen)
+{
+	uint32_t need = 8;
+	uint32_t ends[] = { l->frame_code + 8u, l->frame_previous + 8u, l->frame_instr + 8u,
+			    l->owner_cstack != PY_OWNER_NONE ? l->frame_owner + 1u : 0,
+			    l->frame_is_entry >= 0 ? (uint32_t)l->frame_is_entry + 1u : 0 };
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		need = ends[i] > need ? ends[i] : need;
+	if (need > PY_FRAME_MAX_BYTES)
+		return errmsg_set(why, whylen, -EPROTO, "frame fields end past %u bytes (at %" PRIu32 ")",
+				  PY_FRAME_MAX_BYTES, need);
+	l->frame_bytes = (uint8_t)need;
 	return 0;
 }
 
@@ -415,6 +477,8 @@ int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t 
 	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
 	if ((version >> 24) != 3 && sy.has_version)
 		return errmsg_set(why, whylen, -EPROTO, "Py_Version 0x%x is not Python 3", version);
+	if (!sy.has_version)
+		version = 3u << 24 | minor << 16; /* 3.10: the micro version is not known */
 	struct python_layout l = { 0 };
 	struct code_layout cl = { 0 };
 	if (minor >= 13) {
@@ -426,11 +490,13 @@ int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t 
 			if (tables[i].minor == minor)
 				t = &tables[i];
 		if (!t)
-			return errmsg_set(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.11 and later are)", minor);
+			return errmsg_set(why, whylen, -ENOTSUP, "Python 3.%u is not supported (3.10 to 3.14 are)", minor);
 		l = t->walk;
 		cl = t->code;
 		l.interp_head = bias + sy.runtime + t->runtime_interp_head;
 	}
+	if ((err = frame_extent(&l, why, whylen)))
+		return err;
 	l.version = version;
 	l.eval_start = bias + sy.eval;
 	l.eval_end = l.eval_start + (sy.eval_size ? sy.eval_size : 1);
@@ -642,7 +708,9 @@ bool pyframes_resolve(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t 
 	out->code = idx;
 	out->qualname = c->qualname;
 	out->filename = c->filename;
-	out->line = c->linetable ? pyframes_line(c->linetable, c->nlinetable, c->firstlineno, instr) : 0;
+	out->line = !c->linetable ? 0
+		    : p->code.lines310 ? pyframes_line310(c->linetable, c->nlinetable, c->firstlineno, instr)
+				       : pyframes_line(c->linetable, c->nlinetable, c->firstlineno, instr);
 	return true;
 }
 
@@ -717,6 +785,25 @@ int pyframes_line(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
 		if (idx < addr + units)
 			return none || line < 0 || line > INT32_MAX ? 0 : (int)line;
 		addr += units;
+	}
+	return 0;
+}
+
+/* 3.10's line table: pairs of (bytes of code covered: unsigned, line delta:
+ * signed, -128 when those bytes have no line).  Code unit idx is at byte
+ * 2 * idx.  A pair cut by the table's end answers nothing. */
+int pyframes_line310(const uint8_t *t, size_t len, int firstlineno, uint32_t idx)
+{
+	int64_t line = firstlineno, at = 2 * (int64_t)idx;
+	int64_t start = 0;
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		int8_t delta = (int8_t)t[i + 1];
+		int64_t end = start + t[i];
+		if (delta != -128)
+			line += delta;
+		if (at < end)
+			return delta == -128 || line < 0 || line > INT32_MAX ? 0 : (int)line;
+		start = end;
 	}
 	return 0;
 }

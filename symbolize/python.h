@@ -3,8 +3,8 @@
  * python: CPython processes.  Finds the interpreter in a process (its
  * executable or libpython, by the _PyRuntime symbol), tells which layout its
  * structs have (the interpreter's own _Py_DebugOffsets from 3.13 on, a table
- * per minor version before), checks that layout against the live process,
- * and turns the frames the BPF walk records (code object address,
+ * per minor version for 3.10 to 3.12), checks that layout against the live
+ * process, and turns the frames the BPF walk records (code object address,
  * instruction index) into function, file and line by reading each code
  * object once from the process's memory while it lives.
  */
@@ -34,6 +34,8 @@ struct python_layout {
 	uint8_t owner_cstack;        /* 0xff when none */
 	bool instr_is_next;          /* the frame's pointer is at the next instruction (3.13+) */
 	uint16_t code_first_instr;   /* co_code_adaptive */
+	uint8_t frame_bytes;         /* bytes of a frame the walk reads */
+	uint8_t walk_flags;          /* PY_WALK_* (bpf/scorch.h) */
 };
 
 /* What a Python frame names. */
@@ -76,5 +78,8 @@ void pyframes_forget(struct pyframes *pf, uint32_t pid, uint32_t gen);
 /* The line of code unit idx in a CPython 3.11+ location table (co_linetable)
  * starting at firstlineno; 0 when the table gives none. */
 int pyframes_line(const uint8_t *table, size_t len, int firstlineno, uint32_t idx);
+/* The same in a 3.10 line table (co_linetable: pairs of a byte count and a
+ * signed line delta, -128 for no line). */
+int pyframes_line310(const uint8_t *table, size_t len, int firstlineno, uint32_t idx);
 
 #endif

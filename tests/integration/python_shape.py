@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Checks a folded profile (--lines) of samples/pyshape.py against its shape.
 
-python_shape.py single|perfmap|threads PROFILE.folded SAMPLE.py [COMM]
+python_shape.py [--co-name] single|perfmap|threads PROFILE.folded SAMPLE.py [COMM]
 With COMM, only stacks whose first frame (the comm root) is COMM count.
+--co-name: the interpreter names functions by co_name, without their class
+(3.10 has no co_qualname): a method's bare name counts as Class.method.
 Prints what it measured; exits 1 naming the first check that failed.
 """
+import ast
 import collections
 import re
 import sys
@@ -31,6 +34,23 @@ def parse(path):
                 else:  # native: "name file:line", "name_[k]", ...
                     frames.append((text.split(" ")[0], None, 0, False))
             yield int(count), frames
+
+
+def method_names(sample):
+    """Bare name -> Class.name of the sample's methods, where the bare name is one method's."""
+    with open(sample) as f:
+        tree = ast.parse(f.read())
+    seen = collections.defaultdict(list)
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+            seen[fn.name].append(f"{cls.name}.{fn.name}")
+    return {name: quals[0] for name, quals in seen.items() if len(quals) == 1}
+
+
+def qualify(rows, names):
+    """rows with each Python frame's bare method name made Class.name."""
+    for n, frames in rows:
+        yield n, [(names.get(f[0], f[0]) if f[3] else f[0], *f[1:]) for f in frames]
 
 
 def marked_lines(sample):
@@ -176,10 +196,16 @@ def threads(rows, sample):
 
 
 def main():
-    mode, path, sample = sys.argv[1:4]
+    args = sys.argv[1:]
+    co_name = args[:1] == ["--co-name"]
+    if co_name:
+        args = args[1:]
+    mode, path, sample = args[:3]
     rows = list(parse(path))
-    if len(sys.argv) > 4:
-        rows = [(n, fr) for n, fr in rows if fr and fr[0][0] == sys.argv[4]]
+    if co_name:
+        rows = list(qualify(rows, method_names(sample)))
+    if len(args) > 3:
+        rows = [(n, fr) for n, fr in rows if fr and fr[0][0] == args[3]]
     if mode == "threads":
         threads(rows, sample)
     else:

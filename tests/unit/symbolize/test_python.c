@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* CPython: the location table decoder against what CPython itself says of
- * a function's lines, its handling of damaged tables, and finding and
+/* CPython: the location table decoders (3.11+, 3.10) against what CPython
+ * itself says of a function's lines, its handling of damaged tables, and finding and
  * checking the interpreter in a live python3.11 (when installed). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,6 +69,27 @@ static void test_damaged_tables(void **state)
 	/* Endless varints stay inside. */
 	static const uint8_t cont[] = { 0xf0, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f };
 	assert_int_equal(pyframes_line(cont, sizeof(cont), 1, 5), 0);
+}
+
+/* The same function's co_linetable under Python 3.10.12 (pairs of bytes
+ * covered and line delta), and the line co_lines() gives each code unit,
+ * less the first line. */
+static const uint8_t TABLE310[] = { 0x08, 0x01, 0x08, 0x01, 0x02, 0x01, 0x02, 0x01,
+				    0x04, 0xff, 0x0c, 0x02, 0x0a, 0x01, 0x04, 0x01 };
+static const int LINES310[] = { 1, 1, 1, 1, 2, 2, 2, 2, 3, 4, 3, 3, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 7, 7 };
+
+static void test_line_table310(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(LINES310) / sizeof(LINES310[0]); i++)
+		assert_int_equal(pyframes_line310(TABLE310, sizeof(TABLE310), 100, i), 100 + LINES310[i]);
+	assert_int_equal(pyframes_line310(TABLE310, sizeof(TABLE310), 100, 1000), 0);
+	/* -128: no line for those bytes (and no change); an empty pair moves
+	 * the line only; a cut pair answers nothing. */
+	static const uint8_t t[] = { 0x04, 0x01, 0x02, 0x80, 0x00, 0x05, 0x04, 0x02, 0x02 };
+	int want[] = { 11, 11, 0, 18, 18, 0 };
+	for (uint32_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(pyframes_line310(t, sizeof(t), 10, i), want[i]);
 }
 
 /* A python3.11 that sleeps; its pid, or -1 when there is none. */
@@ -150,6 +171,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_table),
+		cmocka_unit_test(test_line_table310),
 		cmocka_unit_test(test_damaged_tables),
 		cmocka_unit_test(test_attach_live),
 		cmocka_unit_test(test_not_python),
