@@ -13,8 +13,8 @@
 #  - --no-python: the eval loop's native frames, no Python frames;
 #  - pprof: go tool pprof names the Python functions with file and line,
 #    in a [python] mapping;
-#  - where pyenv's 3.12 and 3.13 are installed: the same shape checks, and
-#    3.12's -X perf trampolines not counted twice.
+#  - where pyenv's 3.10, 3.12 and 3.13 are installed: the same shape
+#    checks, and 3.12's -X perf trampolines not counted twice.
 set -euo pipefail
 scorch=$1 sample=$2
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +26,8 @@ py=/usr/bin/python3.11
 bg=""
 at_exit '[ -z "$bg" ] || kill "$bg" 2>/dev/null'
 
-check() { # MODE FOLDED WHAT
-	python3 "$here/python_shape.py" "$1" "$2" "$sample" >"$tmp/check" 2>&1 ||
+check() { # MODE FOLDED WHAT [--co-name]
+	python3 "$here/python_shape.py" ${4:+"$4"} "$1" "$2" "$sample" >"$tmp/check" 2>&1 ||
 		fail "$3: $(cat "$tmp/check")"
 	awk -v p="$3: " '{ print p $0 }' "$tmp/check"
 }
@@ -67,10 +67,10 @@ go tool pprof -raw "$tmp/run.pb.gz" >"$tmp/raw" 2>/dev/null
 grep -q '\[python\]' "$tmp/raw" || fail "no [python] mapping in pprof: $(sed -n '/^Mappings/,$p' "$tmp/raw" | head)"
 echo "pprof: go tool pprof names hot_sixty at pyshape.py:$want, in the [python] mapping"
 
-# Other minor versions where this machine has them (pyenv's builds): 3.12
-# from a table, 3.13 from its own _Py_DebugOffsets; 3.12's -X perf
-# trampolines are not counted twice.
-for v in 3.12 3.13; do
+# Other minor versions where this machine has them (pyenv's builds): 3.10
+# (frame objects, named by co_name) and 3.12 from tables, 3.13 from its own
+# _Py_DebugOffsets; 3.12's -X perf trampolines are not counted twice.
+for v in 3.10 3.12 3.13; do
 	other=$(ls -d /root/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
 	if [ -z "$other" ]; then
 		echo "python$v: not installed here, not tested"
@@ -78,7 +78,7 @@ for v in 3.12 3.13; do
 	fi
 	"$scorch" record --lines -F 999 -o "$tmp/v.folded" -- "$other" "$sample" 2 >/dev/null 2>"$tmp/err" ||
 		fail "record -- $other exited $?: $(cat "$tmp/err")"
-	check single "$tmp/v.folded" "$other"
+	check single "$tmp/v.folded" "$other" $([ "$v" != 3.10 ] || echo --co-name)
 	if [ "$v" = 3.12 ]; then
 		# -X perf leaves /tmp/perf-PID.map behind: the ones made from here on go at exit.
 		touch "$tmp/perf.mark"
