@@ -24,7 +24,7 @@ need_tools python3 unshare /usr/bin/python3.11
 comm=python3.11-ns
 ln -s /usr/bin/python3.11 "$tmp/$comm"
 py=$tmp/$comm
-ns=(unshare --fork --pid --mount-proc)
+ns=(unshare --fork --pid --mount-proc --kill-child)
 bg=""
 at_exit '[ -z "$bg" ] || kill "$bg" 2>/dev/null'
 

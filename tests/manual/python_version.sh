@@ -30,9 +30,13 @@ opt=()
 "$py" -c 'import sys; sys.exit(sys.version_info >= (3, 11))' && opt=(--co-name)
 echo "$py: Python $version (comm $comm)"
 
-# check MODE FOLDED WHAT
+# check MODE FOLDED WHAT: the threads' stacks are all the profile's (3.14
+# names its threads' comm after them: py0, py1 ...), a single thread's
+# those of the interpreter (not unshare's).
 check() {
-	python3 "$shape" "${opt[@]}" "$1" "$2" "$sample" "$comm" >"$tmp/check" 2>&1 || fail "$3: $(cat "$tmp/check")"
+	local only=("$comm")
+	[ "$1" = single ] || only=()
+	python3 "$shape" "${opt[@]}" "$1" "$2" "$sample" "${only[@]}" >"$tmp/check" 2>&1 || fail "$3: $(cat "$tmp/check")"
 	awk -v p="$3: " '{ print p $0 }' "$tmp/check"
 	[ "$1" = single ] || return 0
 	awk '/% \(designed [0-9]+ %\)$/ { got = $2; want = $5; d = got - want; if (d < 0) d = -d;
