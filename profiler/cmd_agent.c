@@ -80,7 +80,7 @@ static void usage(void)
 	       "--off-cpu: also where threads wait, as time (off_cpu/nanoseconds), in files\n"
 	       "NAME.offcpu.pb.gz and pushes of their own; a wait counts in the window it ends\n"
 	       "in; waits under --off-cpu-min-us (default 1) are dropped and counted.\n"
-	       "Python (CPython 3.11-3.13) processes show their Python functions in place of\n"
+	       "Python (CPython 3.10-3.14) processes show their Python functions in place of\n"
 	       "the interpreter's eval loop; --no-python shows the eval loop instead.\n");
 }
 
