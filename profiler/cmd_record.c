@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -197,9 +199,69 @@ static int drain_due(struct capture *c, struct session *ss, const struct record_
 	return drain_now(c, ss, o, ds);
 }
 
-/* Samples until the duration passes, the command exits or a signal comes. */
+/*
+ * The processes and threads given with -p and -L, watched through pidfds
+ * (a pid reused by another process does not keep the run going): when all
+ * of them have exited, sampling ends, as perf record -p does.  A thread's
+ * pidfd needs PIDFD_THREAD (Linux 6.9); where it cannot be had, the run
+ * is not ended by exits and lasts until -d or a signal.
+ */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+struct targets {
+	struct pollfd *fds;
+	size_t n;    /* watched */
+	size_t gone; /* exited before they could be watched */
+	bool on;     /* every target watched */
+};
+
+static void targets_add(struct targets *t, const uint32_t *ids, size_t n, unsigned flags)
+{
+	for (size_t i = 0; i < n && t->on; i++) {
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)ids[i], flags);
+		if (fd >= 0)
+			t->fds[t->n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		else if (errno == ESRCH)
+			t->gone++;
+		else {
+			log_debug("record: cannot watch %" PRIu32 " for its exit: %s", ids[i], strerror(errno));
+			t->on = false;
+		}
+	}
+}
+
+/* Watches o's -p and -L ids (none when one of them cannot be). */
+static void targets_open(struct targets *t, const struct record_opts *o)
+{
+	memset(t, 0, sizeof(*t));
+	if (!o->npids && !o->ntids)
+		return;
+	if (!(t->fds = calloc(o->npids + o->ntids, sizeof(*t->fds))))
+		return;
+	t->on = true;
+	targets_add(t, o->pids, o->npids, 0);
+	targets_add(t, o->tids, o->ntids, PIDFD_THREAD);
+}
+
+/* Every target has exited: every pidfd is readable. */
+static bool targets_exited(const struct targets *t)
+{
+	return t->on && (!t->n || poll(t->fds, t->n, 0) == (int)t->n);
+}
+
+static void targets_close(struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		close(t->fds[i].fd);
+	free(t->fds);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Samples until the duration passes, the command (or every process given
+ * with -p/-L) exits or a signal comes. */
 static int run_loop(struct capture *c, struct session *ss, const struct record_opts *o, struct workload *w,
-		    struct drain_state *ds)
+		    const struct targets *tg, struct drain_state *ds)
 {
 	double start = clock_s(CLOCK_MONOTONIC);
 	ds->last = start;
@@ -222,6 +284,10 @@ static int run_loop(struct capture *c, struct session *ss, const struct record_o
 			return err;
 		if (w && workload_reap(w, false))
 			break;
+		if (targets_exited(tg)) {
+			log_info("record: the processes given have exited");
+			break;
+		}
 	}
 	return 0;
 }
@@ -571,6 +637,7 @@ struct recording {
 	struct session *ss;   /* every process announcement goes here */
 	struct drain_state drain; /* counts and stacks drained from the kernel */
 	struct profile *p;
+	struct targets tg;    /* -p and -L: sampling ends when all have exited */
 	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
 };
 
@@ -680,7 +747,8 @@ static int recording_sample(struct recording *r)
 		workload_reap(r->wp, true);
 		return err;
 	}
-	if ((err = run_loop(r->c, r->ss, &r->o, r->wp, &r->drain)))
+	targets_open(&r->tg, &r->o);
+	if ((err = run_loop(r->c, r->ss, &r->o, r->wp, &r->tg, &r->drain)))
 		return err;
 	if (r->wp && stop_signal && !r->wp->exited)
 		kill(r->wp->pid, stop_signal);
@@ -755,6 +823,7 @@ static void recording_release(struct recording *r)
 	if (r->wp && !r->wp->exited)
 		workload_abort(r->wp);
 	unwind_preload_finish(NULL, r->preload);
+	targets_close(&r->tg);
 	session_free(r->ss);
 	unwind_free(r->unw);
 	pytrack_free(r->py);
