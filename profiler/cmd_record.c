@@ -37,6 +37,7 @@
 #include "python.h"
 #include "record_opts.h"
 #include "session.h"
+#include "stackends.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
@@ -286,6 +287,31 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		log_warn("unwind: %" PRIu64 " processes without room for tables, %" PRIu64
 			 " mappings past %d per process, %" PRIu64 " files unreadable",
 			 us.procs_full, us.mappings_dropped, UNWIND_MAX_MAPPINGS, us.files_failed);
+}
+
+/* The files whose code without CFI or frame pointers ended stacks early
+ * (their callers lost), and what would keep them: said whenever unwind
+ * tables were in use, as their callers are missing from the profile. */
+static void report_stack_ends(const struct profile *p, const struct unwind *u)
+{
+	struct stackend_file *f = NULL;
+	size_t n = 0;
+	int64_t total = profile_total(p);
+	if (!u || total <= 0)
+		return;
+	int err = stackends_find(p, &f, &n);
+	if (err)
+		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
+	for (size_t i = 0; i < n && i < 5; i++)
+		log_warn("unwind: %s: %" PRIu64 " of %" PRId64 " samples (%.1f %%) have stacks ending in its code "
+			 "without CFI or frame pointers (%" PRIu64 " in %s), their callers lost; build that code with "
+			 "-fasynchronous-unwind-tables or -fno-omit-frame-pointer (for a static program, its libc "
+			 "too: Debian's musl has neither)",
+			 f[i].path, f[i].samples, total, 100.0 * (double)f[i].samples / (double)total,
+			 f[i].top_samples, f[i].top);
+	if (n > 5)
+		log_warn("unwind: %zu more files ended stacks in code without CFI or frame pointers", n - 5);
+	free(f);
 }
 
 /* The drains: how often, how full the tables got, what userspace holds. */
@@ -785,6 +811,7 @@ static int recording_write(struct recording *r)
 	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0, &r->drain.st);
 	report_drains(stats, &r->drain);
 	report_unwind(o, stats, r->unw);
+	report_stack_ends(r->p, r->unw);
 	report_python(stats, r->py);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))

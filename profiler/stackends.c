@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* stackends: user stacks that ended in code without CFI, by file. */
+#define _GNU_SOURCE
+#include "profiler/stackends.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/array.h"
+#include "base/hashtab.h"
+#include "symbolize/cfi.h"
+#include "symbolize/elfsym.h"
+
+/* Where a thread's stack begins: an unwinder stops here with nothing lost. */
+static const char *const roots[] = {
+	"_start", "_start_c", "__libc_start_main", "__libc_start_call_main", "libc_start_main_stage2",
+	"start_thread", "clone", "__clone", "clone3", "__clone3", "start", "start_c", "_dl_start_user",
+};
+
+static bool is_root(const char *name)
+{
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!strcmp(name, roots[i]))
+			return true;
+	return false;
+}
+
+struct end {
+	uint32_t frame, file; /* frame id, its mapping's path string id */
+	uint64_t samples;
+};
+
+static int end_cmp(const void *a, const void *b)
+{
+	const struct end *x = a, *y = b;
+	return x->file != y->file ? (x->file < y->file ? -1 : 1) : (x->frame > y->frame) - (x->frame < y->frame);
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	const struct stackend_file *x = a, *y = b;
+	return (x->samples < y->samples) - (x->samples > y->samples);
+}
+
+/* Samples by the outermost frame of their stacks, where that is a user
+ * frame of a mapped file and not a root. */
+static int collect(const struct profile *p, struct u64map *by_frame)
+{
+	for (size_t i = 0; i < profile_nsamples(p); i++) {
+		struct sample s;
+		profile_sample_get(p, i, &s);
+		if (!s.nframes)
+			continue;
+		const struct frame *f = profile_frame_get(p, s.frames[0]);
+		const struct mapping *m = f && f->mapping ? profile_mapping_get(p, f->mapping) : NULL;
+		if (!m || f->kind != FRAME_USER || !f->address || profile_str(p, m->file)[0] != '/' ||
+		    is_root(profile_str(p, f->name)))
+			continue;
+		uint64_t *v = u64map_get(by_frame, s.frames[0]);
+		int err = v ? (*v += (uint64_t)s.count, 0) : u64map_put(by_frame, s.frames[0], (uint64_t)s.count);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The CFI of path when it is the file the mapping's build ID names; false
+ * when it cannot be told (gone, replaced, unreadable). */
+static bool file_cfi(const char *path, const char *build_id, struct cfi_table *t)
+{
+	struct elfsym_file *ef = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	bool ok = false;
+	memset(t, 0, sizeof(*t));
+	if (fd < 0)
+		goto out;
+	if (build_id) {
+		const char *bid;
+		if (elfsym_load_fd(fd, &ef) || !(bid = elfsym_build_id(ef)) || strcmp(bid, build_id))
+			goto out;
+	}
+	int err = cfi_compile(fd, -1, t);
+	ok = !err || err == -ENOENT; /* -ENOENT: no CFI at all */
+out:
+	elfsym_free(ef);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Whether the frame's address has no CFI row in t. */
+static bool without_cfi(const struct profile *p, const struct frame *f, const struct cfi_table *t)
+{
+	const struct mapping *m = profile_mapping_get(p, f->mapping);
+	uint64_t bias;
+	if (!t->n)
+		return true;
+	if (elfseg_bias(t->segs, t->nsegs, m->start, m->offset, &bias))
+		return false;
+	const struct cfi_row *r = cfi_table_find(t, f->address - bias);
+	return !r || r->cfa_type == CFI_CFA_GAP;
+}
+
+/* The files of ends[lo, hi) (one path): its samples without CFI and the
+ * function most of them ended in. */
+static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi, struct stackend_file *out)
+{
+	const struct frame *f0 = profile_frame_get(p, e[lo].frame);
+	const struct mapping *m = profile_mapping_get(p, f0->mapping);
+	struct cfi_table t;
+	struct u64map by_name;
+	memset(out, 0, sizeof(*out));
+	out->path = profile_str(p, m->file);
+	if (!file_cfi(out->path, m->build_id ? profile_str(p, m->build_id) : NULL, &t))
+		return 0;
+	u64map_init(&by_name);
+	int err = 0;
+	for (size_t i = lo; i < hi && !err; i++) {
+		const struct frame *f = profile_frame_get(p, e[i].frame);
+		if (!without_cfi(p, f, &t))
+			continue;
+		out->samples += e[i].samples;
+		uint64_t *v = u64map_get(&by_name, f->name);
+		uint64_t n = (v ? *v : 0) + e[i].samples;
+		if ((err = u64map_put(&by_name, f->name, n)))
+			break;
+		if (n > out->top_samples) {
+			out->top_samples = n;
+			out->top = profile_str(p, f->name);
+		}
+	}
+	u64map_release(&by_name);
+	cfi_table_release(&t);
+	return err;
+}
+
+int stackends_find(const struct profile *p, struct stackend_file **out, size_t *n)
+{
+	struct u64map by_frame;
+	struct end *ends = NULL;
+	struct stackend_file *files = NULL;
+	size_t nends = 0, nfiles = 0, cap = 0;
+	uint64_t k, v;
+	int err;
+	u64map_init(&by_frame);
+	*out = NULL;
+	*n = 0;
+	if ((err = collect(p, &by_frame)))
+		goto out;
+	if (!u64map_len(&by_frame))
+		goto out;
+	if (!(ends = calloc(u64map_len(&by_frame), sizeof(*ends)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; u64map_next(&by_frame, &i, &k, &v);) {
+		const struct frame *f = profile_frame_get(p, (uint32_t)k);
+		ends[nends++] = (struct end){ (uint32_t)k, profile_mapping_get(p, f->mapping)->file, v };
+	}
+	qsort(ends, nends, sizeof(*ends), end_cmp);
+	for (size_t lo = 0, hi; lo < nends; lo = hi) {
+		for (hi = lo + 1; hi < nends && ends[hi].file == ends[lo].file;)
+			hi++;
+		if ((err = array_grow(&files, &cap, nfiles + 1, sizeof(*files))) ||
+		    (err = judge_file(p, ends, lo, hi, &files[nfiles])))
+			goto out;
+		nfiles += files[nfiles].samples > 0;
+	}
+	qsort(files, nfiles, sizeof(*files), file_cmp);
+	*out = files;
+	*n = nfiles;
+	files = NULL;
+out:
+	free(files);
+	free(ends);
+	u64map_release(&by_frame);
+	return err;
+}
