@@ -13,6 +13,7 @@
 #include "base/hashtab.h"
 #include "symbolize/cfi.h"
 #include "symbolize/elfsym.h"
+#include "symbolize/leafcfi.h"
 
 /* Where a thread's stack begins: an unwinder stops here with nothing lost. */
 static const char *const roots[] = {
@@ -84,6 +85,10 @@ static bool file_cfi(const char *path, const char *build_id, struct cfi_table *t
 	}
 	int err = cfi_compile(fd, -1, t);
 	ok = !err || err == -ENOENT; /* -ENOENT: no CFI at all */
+	if (!err && leafcfi_add(fd, t) < 0) { /* the rows the unwinder had */
+		cfi_table_release(t);
+		ok = false;
+	}
 out:
 	elfsym_free(ef);
 	if (fd >= 0)

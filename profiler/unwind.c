@@ -29,6 +29,7 @@
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/elfseg.h"
+#include "symbolize/leafcfi.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 
@@ -116,6 +117,17 @@ static uint64_t code_bytes(const struct cfi_table *t)
 	return n;
 }
 
+/* Rows for the functions in ct's gaps that never move the stack pointer
+ * (symbolize/leafcfi.h): musl's memcpy and memset in a static program.
+ * 0, or -ENOMEM (ct released). */
+static int add_leaves(int fd, struct cfi_table *ct)
+{
+	int n = leafcfi_add(fd, ct);
+	if (n < 0)
+		cfi_table_release(ct);
+	return n < 0 ? n : 0;
+}
+
 /* Compiles the table of the file open at fd (path in the process whose
  * root is root, "" for ours).  Where the file's own CFI describes less than
  * half its code (built without unwind tables, only the C runtime's startup
@@ -130,21 +142,21 @@ static int compile_file(int fd, const char *debug_root, const char *root, const 
 	int dfd, err = cfi_compile(fd, -1, ct);
 	*from_debug = false;
 	if ((err && err != -ENOENT) || (!err && ct->covered * 2 >= code_bytes(ct)))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	if (debuginfo_open(fd, debug_root ? debug_root : "/usr/lib/debug", root, path,
 			   debuginfo_build_id(fd, build_id) ? NULL : build_id, &dfd))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	int derr = cfi_compile(fd, dfd, &dt);
 	close(dfd);
 	if (derr || dt.covered <= (err ? 0 : ct->covered)) {
 		cfi_table_release(&dt);
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	}
 	if (!err)
 		cfi_table_release(ct);
 	*ct = dt;
 	*from_debug = true;
-	return 0;
+	return add_leaves(fd, ct);
 }
 
 /* Uploads a compiled table (err: how compiling it went) into slot t (live,
