@@ -97,8 +97,10 @@ static uint64_t next_bound(const uint64_t *b, size_t n, uint64_t addr, uint64_t 
 }
 
 /* The addresses of every symbol in an executable section (function bounds),
- * sorted, and the FUNC symbols among them with their ends. */
-static int read_symbols(Elf *elf, uint64_t **bounds, size_t *nb, struct func **funcs, size_t *nf)
+ * sorted, and the FUNC symbols among them that start in a gap of t, with
+ * their ends. */
+static int read_symbols(Elf *elf, const struct cfi_table *t, uint64_t **bounds, size_t *nb, struct func **funcs,
+			size_t *nf)
 {
 	size_t cap_b = 0, cap_f = 0;
 	Elf_Scn *scn = NULL, *symscn = NULL;
@@ -124,8 +126,8 @@ static int read_symbols(Elf *elf, uint64_t **bounds, size_t *nb, struct func **f
 		if (err)
 			return err;
 		(*bounds)[(*nb)++] = s.st_value;
-		if (GELF_ST_TYPE(s.st_info) != STT_FUNC)
-			continue;
+		if (GELF_ST_TYPE(s.st_info) != STT_FUNC || !in_gap(t, s.st_value, s.st_value + 1))
+			continue; /* only functions starting in a gap can be given rows */
 		if ((err = array_grow(funcs, &cap_f, *nf + 1, sizeof(**funcs))))
 			return err;
 		/* A size of 0 (assembly without .size): ended by the next symbol
@@ -133,6 +135,8 @@ static int read_symbols(Elf *elf, uint64_t **bounds, size_t *nb, struct func **f
 		(*funcs)[(*nf)++] = (struct func){ s.st_value, s.st_size ? s.st_value + s.st_size : 0,
 						   ts.sh_addr + ts.sh_size };
 	}
+	if (!*nf)
+		return 0;
 	qsort(*bounds, *nb, sizeof(**bounds), u64_cmp);
 	for (size_t i = 0; i < *nf; i++)
 		if (!(*funcs)[i].end)
@@ -203,23 +207,26 @@ int leafcfi_add(int fd, struct cfi_table *t)
 
 	if (elf_version(EV_CURRENT) == EV_NONE || !(elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)))
 		goto out;
-	if ((err = read_symbols(elf, &bounds, &nb, &funcs, &nf)) || !nf)
+	if ((err = read_symbols(elf, t, &bounds, &nb, &funcs, &nf)) || !nf)
 		goto out;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
-		cs = 0;
-		goto out;
-	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	if (!(insn = cs_malloc(cs))) {
-		err = -ENOMEM;
-		goto out;
-	}
 	uint64_t last = 0;
 	for (size_t i = 0; i < nf; i++) {
 		uint64_t start = funcs[i].start, end = funcs[i].end;
 		const uint8_t *code;
-		if (start == last || end <= start || !in_gap(t, start, end) || !(code = code_at(elf, start, end)) ||
-		    !keeps_stack(cs, insn, code, end - start, start))
+		if (start == last || end <= start || !in_gap(t, start, end) || !(code = code_at(elf, start, end)))
+			continue;
+		if (!insn) { /* the decoder, once a function needs it */
+			if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+				cs = 0;
+				goto out;
+			}
+			cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+			if (!(insn = cs_malloc(cs))) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		if (!keeps_stack(cs, insn, code, end - start, start))
 			continue;
 		last = start;
 		if ((err = array_grow(&add, &cap_add, nadd + 2, sizeof(*add))))
