@@ -292,14 +292,14 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 /* The files whose code without CFI or frame pointers ended stacks early
  * (their callers lost), and what would keep them: said whenever unwind
  * tables were in use, as their callers are missing from the profile. */
-static void report_stack_ends(const struct profile *p, const struct unwind *u)
+static void report_stack_ends(const struct profile *p, const struct unwind *u, const char *debug_root)
 {
 	struct stackend_file *f = NULL;
 	size_t n = 0;
 	int64_t total = profile_total(p);
 	if (!u || total <= 0)
 		return;
-	int err = stackends_find(p, &f, &n);
+	int err = stackends_find(p, debug_root, &f, &n);
 	if (err)
 		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
 	for (size_t i = 0; i < n && i < 5; i++)
@@ -811,7 +811,7 @@ static int recording_write(struct recording *r)
 	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0, &r->drain.st);
 	report_drains(stats, &r->drain);
 	report_unwind(o, stats, r->unw);
-	report_stack_ends(r->p, r->unw);
+	report_stack_ends(r->p, r->unw, o->debug_root);
 	report_python(stats, r->py);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))

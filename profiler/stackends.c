@@ -13,7 +13,7 @@
 #include "base/hashtab.h"
 #include "symbolize/cfi.h"
 #include "symbolize/elfsym.h"
-#include "symbolize/leafcfi.h"
+#include "unwind.h"
 
 /* Where a thread's stack begins: an unwinder stops here with nothing lost. */
 static const char *const roots[] = {
@@ -68,13 +68,14 @@ static int collect(const struct profile *p, struct u64map *by_frame)
 	return 0;
 }
 
-/* The CFI of path when it is the file the mapping's build ID names; false
- * when it cannot be told (gone, replaced, unreadable). */
-static bool file_cfi(const char *path, const char *build_id, struct cfi_table *t)
+/* The rows the unwinder had for path (unwind_compile), when path is the
+ * file the mapping's build ID names; false when that cannot be told (gone,
+ * replaced, unreadable). */
+static bool file_cfi(const char *path, const char *build_id, const char *debug_root, struct cfi_table *t)
 {
 	struct elfsym_file *ef = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	bool ok = false;
+	bool ok = false, from_debug;
 	memset(t, 0, sizeof(*t));
 	if (fd < 0)
 		goto out;
@@ -83,12 +84,8 @@ static bool file_cfi(const char *path, const char *build_id, struct cfi_table *t
 		if (elfsym_load_fd(fd, &ef) || !(bid = elfsym_build_id(ef)) || strcmp(bid, build_id))
 			goto out;
 	}
-	int err = cfi_compile(fd, -1, t);
+	int err = unwind_compile(fd, debug_root, "", path, t, &from_debug);
 	ok = !err || err == -ENOENT; /* -ENOENT: no CFI at all */
-	if (!err && leafcfi_add(fd, t) < 0) { /* the rows the unwinder had */
-		cfi_table_release(t);
-		ok = false;
-	}
 out:
 	elfsym_free(ef);
 	if (fd >= 0)
@@ -111,7 +108,8 @@ static bool without_cfi(const struct profile *p, const struct frame *f, const st
 
 /* The files of ends[lo, hi) (one path): its samples without CFI and the
  * function most of them ended in. */
-static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi, struct stackend_file *out)
+static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi, const char *debug_root,
+		      struct stackend_file *out)
 {
 	const struct frame *f0 = profile_frame_get(p, e[lo].frame);
 	const struct mapping *m = profile_mapping_get(p, f0->mapping);
@@ -119,7 +117,7 @@ static int judge_file(const struct profile *p, const struct end *e, size_t lo, s
 	struct u64map by_name;
 	memset(out, 0, sizeof(*out));
 	out->path = profile_str(p, m->file);
-	if (!file_cfi(out->path, m->build_id ? profile_str(p, m->build_id) : NULL, &t))
+	if (!file_cfi(out->path, m->build_id ? profile_str(p, m->build_id) : NULL, debug_root, &t))
 		return 0;
 	u64map_init(&by_name);
 	int err = 0;
@@ -142,7 +140,7 @@ static int judge_file(const struct profile *p, const struct end *e, size_t lo, s
 	return err;
 }
 
-int stackends_find(const struct profile *p, struct stackend_file **out, size_t *n)
+int stackends_find(const struct profile *p, const char *debug_root, struct stackend_file **out, size_t *n)
 {
 	struct u64map by_frame;
 	struct end *ends = NULL;
@@ -170,7 +168,7 @@ int stackends_find(const struct profile *p, struct stackend_file **out, size_t *
 		for (hi = lo + 1; hi < nends && ends[hi].file == ends[lo].file;)
 			hi++;
 		if ((err = array_grow(&files, &cap, nfiles + 1, sizeof(*files))) ||
-		    (err = judge_file(p, ends, lo, hi, &files[nfiles])))
+		    (err = judge_file(p, ends, lo, hi, debug_root, &files[nfiles])))
 			goto out;
 		nfiles += files[nfiles].samples > 0;
 	}

@@ -7,8 +7,10 @@
  * libc_start_main_stage2 and start_c...) ended early.  It is counted here
  * when that frame's file has no CFI row at its address: the unwinder had no
  * table there and fell back to frame pointers, which the code does not keep
- * (a static musl program: Debian's libc.a has neither).  Files are read
- * from our root, and only when their build ID matches the mapping's.
+ * (a static musl program: Debian's libc.a has neither).  The rows are the
+ * unwinder's own (unwind_compile: the file's CFI, its debug file's, rows
+ * from code).  Files are read from our root, and only when their build ID
+ * matches the mapping's.
  */
 #ifndef SCORCH_PROFILER_STACKENDS_H
 #define SCORCH_PROFILER_STACKENDS_H
@@ -26,8 +28,8 @@ struct stackend_file {
 
 /*
  * Fills a new array *out (free it) of *n files, most samples first.
- * 0 or -ENOMEM.
+ * debug_root as for unwind_new.  0 or -ENOMEM.
  */
-int stackends_find(const struct profile *p, struct stackend_file **out, size_t *n);
+int stackends_find(const struct profile *p, const char *debug_root, struct stackend_file **out, size_t *n);
 
 #endif

@@ -134,8 +134,8 @@ static int add_leaves(int fd, struct cfi_table *ct)
  * has FDEs in .eh_frame; or stripped of its .debug_frame), the .debug_frame
  * of its separate debug file is added, found as the symbolizer finds it
  * (symbolize/debuginfo.h); *from_debug tells. 0 or -errno as cfi_compile. */
-static int compile_file(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
-			bool *from_debug)
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug)
 {
 	char build_id[129];
 	struct cfi_table dt;
@@ -204,7 +204,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const char *ro
 	struct cfi_table ct;
 	bool from_debug = false;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	int err = fd >= 0 ? compile_file(fd, u->debug_root, root, path, &ct, &from_debug)
+	int err = fd >= 0 ? unwind_compile(fd, u->debug_root, root, path, &ct, &from_debug)
 			  : cfi_compile_image(image, image_size, &ct);
 	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
@@ -416,7 +416,7 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	}
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	bool from_debug;
-	f->err = compile_file(fd, pl->debug_root, "", path, &f->ct, &from_debug);
+	f->err = unwind_compile(fd, pl->debug_root, "", path, &f->ct, &from_debug);
 	pl->compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;
