@@ -302,15 +302,20 @@ static void report_stack_ends(const struct profile *p, const struct unwind *u, c
 	int err = stackends_find(p, debug_root, &f, &n);
 	if (err)
 		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
-	for (size_t i = 0; i < n && i < 5; i++)
-		log_warn("unwind: %s: %" PRIu64 " of %" PRId64 " samples (%.1f %%) have stacks ending in its code "
+	size_t shown = 0;
+	for (size_t i = 0; i < n && shown < 5; i++) {
+		/* Under 1 % of the samples: detail, not worth a warning. */
+		void (*say)(const char *, ...) = f[i].samples * 100 >= (uint64_t)total ? log_warn : log_debug;
+		shown += say == log_warn;
+		say("unwind: %s: %" PRIu64 " of %" PRId64 " samples (%.1f %%) have stacks ending in its code "
 			 "without CFI or frame pointers (%" PRIu64 " in %s), their callers lost; build that code with "
 			 "-fasynchronous-unwind-tables or -fno-omit-frame-pointer (for a static program, its libc "
 			 "too: Debian's musl has neither)",
 			 f[i].path, f[i].samples, total, 100.0 * (double)f[i].samples / (double)total,
 			 f[i].top_samples, f[i].top);
-	if (n > 5)
-		log_warn("unwind: %zu more files ended stacks in code without CFI or frame pointers", n - 5);
+	}
+	if (n > shown)
+		log_debug("unwind: %zu other files ended stacks in code without CFI or frame pointers", n - shown);
 	free(f);
 }
 

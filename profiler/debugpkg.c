@@ -17,7 +17,7 @@
 
 #define LIST_MAX (64u << 20) /* a .list file bigger than this is not dpkg's */
 
-static const char *const merged_dirs[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+static const char *const merged_dirs[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
 
 /* Whether root has merged /usr: its /bin is a symlink to usr/bin. */
 static bool usr_merged(int rootfd)
@@ -38,7 +38,8 @@ static const char *canonical(const char *path, size_t *len, bool merged)
 		return path;
 	for (size_t i = 0; i < sizeof(merged_dirs) / sizeof(merged_dirs[0]); i++) {
 		size_t d = strlen(merged_dirs[i]);
-		if (*len >= 5 + d && !memcmp(path + 5, merged_dirs[i], d) && (*len == 5 + d || path[5 + d] == '/')) {
+		if (*len >= 5 + d && !memcmp(path + 5, merged_dirs[i], d) &&
+		    (*len == 5 + d || path[5 + d] == '/')) {
 			*len -= 4;
 			return path + 4;
 		}
@@ -58,8 +59,8 @@ static bool same_path(const char *a, size_t alen, const char *b, bool merged)
 /* Looks each line of one .list file up among the wanted paths (hash of the
  * canonical path -> index + 1 of its first query); returns how many it
  * answered. */
-static size_t scan_list(const char *buf, size_t len, const char *pkg, size_t pkglen, const struct u64map *want,
-			struct debugpkg_query *q, bool merged)
+static size_t scan_list(const char *buf, size_t len, const char *pkg, size_t pkglen,
+			const struct u64map *want, struct debugpkg_query *q, bool merged)
 {
 	size_t found = 0;
 	for (const char *line = buf, *end = buf + len; line < end;) {
@@ -131,7 +132,8 @@ int debugpkg_owners(const char *root, struct debugpkg_query *q, size_t n)
 		size_t len = strlen(q[i].path);
 		const char *c = canonical(q[i].path, &len, merged);
 		uint64_t *v = u64map_get(&want, hash_bytes(c, len, 0));
-		if (!q[i].pkg[0] && v && *v - 1 != i && same_path(q[i].path, strlen(q[i].path), q[*v - 1].path, merged))
+		if (!q[i].pkg[0] && v && *v - 1 != i &&
+		    same_path(q[i].path, strlen(q[i].path), q[*v - 1].path, merged))
 			memcpy(q[i].pkg, q[*v - 1].pkg, sizeof(q[i].pkg));
 	}
 out:
@@ -152,7 +154,7 @@ out:
  * one of several): the Python version of one of python3.X's packages. */
 static bool python_version(const char *pkg, const char *prefix, char *ver, size_t len)
 {
-	static const char *const suffixes[] = { "", "-minimal", "-stdlib" };
+	static const char *const suffixes[] = {"", "-minimal", "-stdlib"};
 	size_t pl = strlen(prefix);
 	if (strncmp(pkg, prefix, pl))
 		return false;
@@ -177,7 +179,8 @@ bool debugpkg_debug_name(const char *pkg, char *out, size_t len)
 		snprintf(out, len, "libc6-dbg");
 		return false;
 	}
-	if (python_version(pkg, "python", ver, sizeof(ver)) || python_version(pkg, "libpython", ver, sizeof(ver))) {
+	if (python_version(pkg, "python", ver, sizeof(ver)) ||
+	    python_version(pkg, "libpython", ver, sizeof(ver))) {
 		snprintf(out, len, "python%s-dbg", ver);
 		return false;
 	}

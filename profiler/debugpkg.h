@@ -18,7 +18,7 @@
 
 struct debugpkg_query {
 	const char *path; /* absolute, as mapped (in: the caller's) */
-	char pkg[128];    /* out: the owning package without ":ARCH", "" if none lists it */
+	char pkg[128];	  /* out: the owning package without ":ARCH", "" if none lists it */
 };
 
 /*

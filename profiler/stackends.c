@@ -17,8 +17,25 @@
 
 /* Where a thread's stack begins: an unwinder stops here with nothing lost. */
 static const char *const roots[] = {
-	"_start", "_start_c", "__libc_start_main", "__libc_start_call_main", "libc_start_main_stage2",
-	"start_thread", "clone", "__clone", "clone3", "__clone3", "start", "start_c", "_dl_start_user",
+    "_start",
+    "_start_c",
+    "__libc_start_main",
+    "__libc_start_call_main",
+    "libc_start_main_stage2",
+    "start_thread",
+    "clone",
+    "__clone",
+    "clone3",
+    "__clone3",
+    "start",
+    "start_c",
+    "_dl_start_user",
+    "runtime.goexit.abi0",
+    "runtime.rt0_go.abi0",
+    "runtime.mstart.abi0",
+    "runtime.clone.abi0",
+    "runtime.sigreturn.abi0",
+    "__restore_rt", /* signal trampolines: the kernel's frame is below */
 };
 
 static bool is_root(const char *name)
@@ -37,7 +54,8 @@ struct end {
 static int end_cmp(const void *a, const void *b)
 {
 	const struct end *x = a, *y = b;
-	return x->file != y->file ? (x->file < y->file ? -1 : 1) : (x->frame > y->frame) - (x->frame < y->frame);
+	return x->file != y->file ? (x->file < y->file ? -1 : 1)
+				  : (x->frame > y->frame) - (x->frame < y->frame);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -61,7 +79,8 @@ static int collect(const struct profile *p, struct u64map *by_frame)
 		    is_root(profile_str(p, f->name)))
 			continue;
 		uint64_t *v = u64map_get(by_frame, s.frames[0]);
-		int err = v ? (*v += (uint64_t)s.count, 0) : u64map_put(by_frame, s.frames[0], (uint64_t)s.count);
+		int err =
+		    v ? (*v += (uint64_t)s.count, 0) : u64map_put(by_frame, s.frames[0], (uint64_t)s.count);
 		if (err)
 			return err;
 	}
@@ -98,8 +117,6 @@ static bool without_cfi(const struct profile *p, const struct frame *f, const st
 {
 	const struct mapping *m = profile_mapping_get(p, f->mapping);
 	uint64_t bias;
-	if (!t->n)
-		return true;
 	if (elfseg_bias(t->segs, t->nsegs, m->start, m->offset, &bias))
 		return false;
 	const struct cfi_row *r = cfi_table_find(t, f->address - bias);
@@ -108,8 +125,8 @@ static bool without_cfi(const struct profile *p, const struct frame *f, const st
 
 /* The files of ends[lo, hi) (one path): its samples without CFI and the
  * function most of them ended in. */
-static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi, const char *debug_root,
-		      struct stackend_file *out)
+static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi,
+		      const char *debug_root, struct stackend_file *out)
 {
 	const struct frame *f0 = profile_frame_get(p, e[lo].frame);
 	const struct mapping *m = profile_mapping_get(p, f0->mapping);
@@ -119,6 +136,11 @@ static int judge_file(const struct profile *p, const struct end *e, size_t lo, s
 	out->path = profile_str(p, m->file);
 	if (!file_cfi(out->path, m->build_id ? profile_str(p, m->build_id) : NULL, debug_root, &t))
 		return 0;
+	if (!t.n) { /* no CFI at all: frame pointers throughout (Go), or the run's "without CFI" count says it
+		     */
+		cfi_table_release(&t);
+		return 0;
+	}
 	u64map_init(&by_name);
 	int err = 0;
 	for (size_t i = lo; i < hi && !err; i++) {
@@ -161,7 +183,7 @@ int stackends_find(const struct profile *p, const char *debug_root, struct stack
 	}
 	for (size_t i = 0; u64map_next(&by_frame, &i, &k, &v);) {
 		const struct frame *f = profile_frame_get(p, (uint32_t)k);
-		ends[nends++] = (struct end){ (uint32_t)k, profile_mapping_get(p, f->mapping)->file, v };
+		ends[nends++] = (struct end){(uint32_t)k, profile_mapping_get(p, f->mapping)->file, v};
 	}
 	qsort(ends, nends, sizeof(*ends), end_cmp);
 	for (size_t lo = 0, hi; lo < nends; lo = hi) {

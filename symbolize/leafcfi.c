@@ -14,7 +14,7 @@
 
 struct func {
 	uint64_t start, end; /* sorted by start (the first member) */
-	uint64_t limit;      /* the end of its section */
+	uint64_t limit;	     /* the end of its section */
 };
 
 static int u64_cmp(const void *a, const void *b)
@@ -40,16 +40,25 @@ static bool in_gap(const struct cfi_table *t, uint64_t start, uint64_t end)
 	return next >= t->n || t->rows[next].pc >= end;
 }
 
-/* Whether reg is rsp or rbp, in any width. */
-static bool stack_reg(uint16_t reg)
+/* Registers a function keeping its frame as at entry never writes. */
+static const uint16_t stack_regs[] = {
+    X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL,
+};
+
+/* Instructions that move rsp whether or not the decoder lists it written. */
+static const uint16_t stack_insns[] = {
+    X86_INS_PUSH,   X86_INS_PUSHAW, X86_INS_PUSHAL, X86_INS_PUSHF,   X86_INS_PUSHFD,
+    X86_INS_PUSHFQ, X86_INS_POP,    X86_INS_POPAW,  X86_INS_POPAL,   X86_INS_POPF,
+    X86_INS_POPFD,  X86_INS_POPFQ,  X86_INS_ENTER,  X86_INS_LEAVE,   X86_INS_IRET,
+    X86_INS_IRETD,  X86_INS_IRETQ,  X86_INS_SYSRET, X86_INS_SYSEXIT,
+};
+
+static bool in_list(const uint16_t *v, size_t n, unsigned x)
 {
-	switch (reg) {
-	case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL:
-	case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL:
-		return true;
-	default:
-		return false;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
 }
 
 /* Whether the code decodes whole and no instruction but a call or a return
@@ -61,22 +70,14 @@ static bool keeps_stack(csh cs, cs_insn *insn, const uint8_t *code, size_t size,
 			return false; /* undecodable: not code we can judge */
 		if (insn->id == X86_INS_CALL || insn->id == X86_INS_RET)
 			continue;
-		switch (insn->id) {
-		case X86_INS_PUSH: case X86_INS_PUSHAW: case X86_INS_PUSHAL: case X86_INS_PUSHF:
-		case X86_INS_PUSHFD: case X86_INS_PUSHFQ: case X86_INS_POP: case X86_INS_POPAW:
-		case X86_INS_POPAL: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
-		case X86_INS_ENTER: case X86_INS_LEAVE: case X86_INS_IRET: case X86_INS_IRETD:
-		case X86_INS_IRETQ: case X86_INS_SYSRET: case X86_INS_SYSEXIT:
+		if (in_list(stack_insns, sizeof(stack_insns) / sizeof(stack_insns[0]), insn->id))
 			return false;
-		default:
-			break;
-		}
 		cs_regs rd, wr;
 		uint8_t nrd, nwr;
 		if (cs_regs_access(cs, insn, rd, &nrd, wr, &nwr))
 			return false;
 		for (uint8_t i = 0; i < nwr; i++)
-			if (stack_reg(wr[i]))
+			if (in_list(stack_regs, sizeof(stack_regs) / sizeof(stack_regs[0]), wr[i]))
 				return false;
 	}
 	return true;
@@ -99,14 +100,15 @@ static uint64_t next_bound(const uint64_t *b, size_t n, uint64_t addr, uint64_t 
 /* The addresses of every symbol in an executable section (function bounds),
  * sorted, and the FUNC symbols among them that start in a gap of t, with
  * their ends. */
-static int read_symbols(Elf *elf, const struct cfi_table *t, uint64_t **bounds, size_t *nb, struct func **funcs,
-			size_t *nf)
+static int read_symbols(Elf *elf, const struct cfi_table *t, uint64_t **bounds, size_t *nb,
+			struct func **funcs, size_t *nf)
 {
 	size_t cap_b = 0, cap_f = 0;
 	Elf_Scn *scn = NULL, *symscn = NULL;
 	GElf_Shdr sh;
 	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || (!symscn && sh.sh_type == SHT_DYNSYM)))
+		if (gelf_getshdr(scn, &sh) &&
+		    (sh.sh_type == SHT_SYMTAB || (!symscn && sh.sh_type == SHT_DYNSYM)))
 			symscn = scn;
 	if (!symscn || !gelf_getshdr(symscn, &sh) || !sh.sh_entsize)
 		return 0;
@@ -132,8 +134,8 @@ static int read_symbols(Elf *elf, const struct cfi_table *t, uint64_t **bounds, 
 			return err;
 		/* A size of 0 (assembly without .size): ended by the next symbol
 		 * or its section (end 0 until the bounds are sorted). */
-		(*funcs)[(*nf)++] = (struct func){ s.st_value, s.st_size ? s.st_value + s.st_size : 0,
-						   ts.sh_addr + ts.sh_size };
+		(*funcs)[(*nf)++] = (struct func){s.st_value, s.st_size ? s.st_value + s.st_size : 0,
+						  ts.sh_addr + ts.sh_size};
 	}
 	if (!*nf)
 		return 0;
@@ -155,7 +157,9 @@ static const uint8_t *code_at(Elf *elf, uint64_t start, uint64_t end)
 		    start < sh.sh_addr || end > sh.sh_addr + sh.sh_size)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
-		return d && d->d_buf && d->d_size >= sh.sh_size ? (const uint8_t *)d->d_buf + (start - sh.sh_addr) : NULL;
+		return d && d->d_buf && d->d_size >= sh.sh_size
+			   ? (const uint8_t *)d->d_buf + (start - sh.sh_addr)
+			   : NULL;
 	}
 	return NULL;
 }
@@ -178,7 +182,8 @@ static int merge_rows(struct cfi_table *t, struct cfi_row *add, size_t n)
 		return -ENOMEM;
 	qsort(add, n, sizeof(*add), row_cmp);
 	while (i < t->n || j < n) {
-		struct cfi_row r = j < n && (i >= t->n || add[j].pc <= t->rows[i].pc) ? add[j++] : t->rows[i++];
+		struct cfi_row r =
+		    j < n && (i >= t->n || add[j].pc <= t->rows[i].pc) ? add[j++] : t->rows[i++];
 		if (k && rows[k - 1].pc == r.pc) {
 			if (r.cfa_type == CFI_CFA_GAP)
 				continue;
@@ -213,7 +218,8 @@ int leafcfi_add(int fd, struct cfi_table *t)
 	for (size_t i = 0; i < nf; i++) {
 		uint64_t start = funcs[i].start, end = funcs[i].end;
 		const uint8_t *code;
-		if (start == last || end <= start || !in_gap(t, start, end) || !(code = code_at(elf, start, end)))
+		if (start == last || end <= start || !in_gap(t, start, end) ||
+		    !(code = code_at(elf, start, end)))
 			continue;
 		if (!insn) { /* the decoder, once a function needs it */
 			if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
@@ -231,8 +237,8 @@ int leafcfi_add(int fd, struct cfi_table *t)
 		last = start;
 		if ((err = array_grow(&add, &cap_add, nadd + 2, sizeof(*add))))
 			goto out;
-		add[nadd++] = (struct cfi_row){ .pc = start, .cfa_type = CFI_CFA_RSP, .cfa_offset = 8 };
-		add[nadd++] = (struct cfi_row){ .pc = end, .cfa_type = CFI_CFA_GAP };
+		add[nadd++] = (struct cfi_row){.pc = start, .cfa_type = CFI_CFA_RSP, .cfa_offset = 8};
+		add[nadd++] = (struct cfi_row){.pc = end, .cfa_type = CFI_CFA_GAP};
 		found++;
 	}
 	if (nadd && (err = merge_rows(t, add, nadd)))

@@ -31,7 +31,8 @@ static void make_root(char *root, size_t len, bool merged)
 	char p[512];
 	snprintf(root, len, "/tmp/test_debugpkg.XXXXXX");
 	assert_non_null(mkdtemp(root));
-	const char *dirs[] = { "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/info", "usr", "usr/bin", "usr/lib" };
+	const char *dirs[] = {"var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/info",
+			      "usr", "usr/bin", "usr/lib"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
 		assert_int_equal(mkdir(p, 0755), 0);
@@ -45,7 +46,8 @@ static void make_root(char *root, size_t len, bool merged)
 	put(root, "python3.11-minimal:amd64.list", "/.\n/usr\n/usr/bin\n/usr/bin/python3.11\n");
 	put(root, "libc6:amd64.list", "/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6");
 	put(root, "libpython3.11-stdlib:amd64.list",
-	    "/usr/lib/python3.11/lib-dynload\n/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so\n");
+	    "/usr/lib/python3.11/lib-dynload\n/usr/lib/python3.11/lib-dynload/"
+	    "_json.cpython-311-x86_64-linux-gnu.so\n");
 	put(root, "libc6:amd64.md5sums", "0123 /opt/not-a-list\n");
 	put(root, "python3-foo.list", "/usr/bin/foo\n");
 }
@@ -63,15 +65,15 @@ static void test_owners_merged_usr(void **state)
 	char root[64];
 	make_root(root, sizeof(root), true);
 	struct debugpkg_query q[] = {
-		{ .path = "/usr/bin/python3.11" },
-		{ .path = "/usr/lib/x86_64-linux-gnu/libc.so.6" }, /* listed under /lib */
-		{ .path = "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so" },
-		{ .path = "/bin/python3.11" }, /* listed under /usr/bin */
-		{ .path = "/opt/not-a-list" }, /* only in a .md5sums */
-		{ .path = "/usr/bin/python3.1" }, /* a prefix of a listed path */
-		{ .path = "/usr/bin/python3.11" }, /* asked twice */
-		{ .path = "/usr/bin/foo" },        /* a .list without :ARCH */
-		{ .path = "/usr/libexec/x" },      /* /usr/libexec is not /libexec */
+	    {.path = "/usr/bin/python3.11"},
+	    {.path = "/usr/lib/x86_64-linux-gnu/libc.so.6"}, /* listed under /lib */
+	    {.path = "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so"},
+	    {.path = "/bin/python3.11"},     /* listed under /usr/bin */
+	    {.path = "/opt/not-a-list"},     /* only in a .md5sums */
+	    {.path = "/usr/bin/python3.1"},  /* a prefix of a listed path */
+	    {.path = "/usr/bin/python3.11"}, /* asked twice */
+	    {.path = "/usr/bin/foo"},	     /* a .list without :ARCH */
+	    {.path = "/usr/libexec/x"},	     /* /usr/libexec is not /libexec */
 	};
 	assert_int_equal(debugpkg_owners(root, q, sizeof(q) / sizeof(q[0])), 0);
 	assert_string_equal(q[0].pkg, "python3.11-minimal");
@@ -93,9 +95,9 @@ static void test_owners_split_usr(void **state)
 	char root[64];
 	make_root(root, sizeof(root), false);
 	struct debugpkg_query q[] = {
-		{ .path = "/usr/lib/x86_64-linux-gnu/libc.so.6" },
-		{ .path = "/lib/x86_64-linux-gnu/libc.so.6" },
-		{ .path = "/bin/python3.11" },
+	    {.path = "/usr/lib/x86_64-linux-gnu/libc.so.6"},
+	    {.path = "/lib/x86_64-linux-gnu/libc.so.6"},
+	    {.path = "/bin/python3.11"},
 	};
 	assert_int_equal(debugpkg_owners(root, q, 3), 0);
 	assert_string_equal(q[0].pkg, "");
@@ -107,7 +109,7 @@ static void test_owners_split_usr(void **state)
 static void test_no_database(void **state)
 {
 	(void)state;
-	struct debugpkg_query q[] = { { .path = "/usr/bin/python3.11" } };
+	struct debugpkg_query q[] = {{.path = "/usr/bin/python3.11"}};
 	assert_int_equal(debugpkg_owners("/nonexistent-root", q, 1), -ENOENT);
 	assert_string_equal(q[0].pkg, "");
 	char root[64] = "/tmp/test_debugpkg.XXXXXX";
@@ -143,10 +145,10 @@ static void test_debug_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_owners_merged_usr),
-		cmocka_unit_test(test_owners_split_usr),
-		cmocka_unit_test(test_no_database),
-		cmocka_unit_test(test_debug_names),
+	    cmocka_unit_test(test_owners_merged_usr),
+	    cmocka_unit_test(test_owners_split_usr),
+	    cmocka_unit_test(test_no_database),
+	    cmocka_unit_test(test_debug_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,8 @@ static void symbol(int fd, const char *name, uint64_t *addr, uint64_t *size)
 		Elf_Data *d = elf_getdata(scn, NULL);
 		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize && !found; i++) {
 			GElf_Sym s;
-			if (gelf_getsym(d, (int)i, &s) && !strcmp(elf_strptr(elf, sh.sh_link, s.st_name), name)) {
+			if (gelf_getsym(d, (int)i, &s) &&
+			    !strcmp(elf_strptr(elf, sh.sh_link, s.st_name), name)) {
 				*addr = s.st_value;
 				*size = s.st_size;
 				found = true;
@@ -56,7 +57,8 @@ static bool leaf_rows(const struct cfi_table *t, uint64_t addr, uint64_t size)
 {
 	for (uint64_t pc = addr; pc < addr + size; pc++) {
 		const struct cfi_row *r = cfi_table_find(t, pc);
-		if (!r || r->cfa_type != CFI_CFA_RSP || r->cfa_offset != 8 || r->rbp_type != CFI_RBP_UNCHANGED)
+		if (!r || r->cfa_type != CFI_CFA_RSP || r->cfa_offset != 8 ||
+		    r->rbp_type != CFI_RBP_UNCHANGED)
 			return false;
 	}
 	return true;
@@ -79,8 +81,8 @@ static void test_fixture(void **state)
 	assert_int_equal(cfi_compile(fd, -1, &before), 0);
 	assert_int_equal(cfi_compile(fd, -1, &t), 0);
 	/* Without CFI before. */
-	const char *all[] = { "leaffix_copy", "leaffix_calls", "leaffix_push", "leaffix_sub", "leaffix_rbp",
-			      "leaffix_junk" };
+	const char *all[] = {"leaffix_copy", "leaffix_calls", "leaffix_push",
+			     "leaffix_sub",  "leaffix_rbp",   "leaffix_junk"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		symbol(fd, all[i], &a, &n);
 		assert_true(gap(&before, a));
@@ -138,8 +140,8 @@ static void test_stripped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture),
-		cmocka_unit_test(test_stripped),
+	    cmocka_unit_test(test_fixture),
+	    cmocka_unit_test(test_stripped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
