@@ -47,15 +47,24 @@ static bool is_root(const char *name)
 }
 
 struct end {
-	uint32_t frame, file; /* frame id, its mapping's path string id */
+	uint32_t frame, file, build_id; /* frame id, its mapping's path and build ID string ids */
 	uint64_t samples;
 };
+
+/* Whether two ends are in one file: one path, one build ID. */
+static bool same_file(const struct end *x, const struct end *y)
+{
+	return x->file == y->file && x->build_id == y->build_id;
+}
 
 static int end_cmp(const void *a, const void *b)
 {
 	const struct end *x = a, *y = b;
-	return x->file != y->file ? (x->file < y->file ? -1 : 1)
-				  : (x->frame > y->frame) - (x->frame < y->frame);
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->build_id != y->build_id)
+		return x->build_id < y->build_id ? -1 : 1;
+	return (x->frame > y->frame) - (x->frame < y->frame);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -123,8 +132,8 @@ static bool without_cfi(const struct profile *p, const struct frame *f, const st
 	return !r || r->cfa_type == CFI_CFA_GAP;
 }
 
-/* The files of ends[lo, hi) (one path): its samples without CFI and the
- * function most of them ended in. */
+/* The file of ends[lo, hi) (one path and build ID): its samples without
+ * CFI and the function most of them ended in. */
 static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi,
 		      const char *debug_root, struct stackend_file *out)
 {
@@ -183,11 +192,12 @@ int stackends_find(const struct profile *p, const char *debug_root, struct stack
 	}
 	for (size_t i = 0; u64map_next(&by_frame, &i, &k, &v);) {
 		const struct frame *f = profile_frame_get(p, (uint32_t)k);
-		ends[nends++] = (struct end){(uint32_t)k, profile_mapping_get(p, f->mapping)->file, v};
+		const struct mapping *m = profile_mapping_get(p, f->mapping);
+		ends[nends++] = (struct end){(uint32_t)k, m->file, m->build_id, v};
 	}
 	qsort(ends, nends, sizeof(*ends), end_cmp);
 	for (size_t lo = 0, hi; lo < nends; lo = hi) {
-		for (hi = lo + 1; hi < nends && ends[hi].file == ends[lo].file;)
+		for (hi = lo + 1; hi < nends && same_file(&ends[hi], &ends[lo]);)
 			hi++;
 		if ((err = array_grow(&files, &cap, nfiles + 1, sizeof(*files))) ||
 		    (err = judge_file(p, ends, lo, hi, debug_root, &files[nfiles])))
