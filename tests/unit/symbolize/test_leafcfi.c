@@ -5,8 +5,6 @@
  * file's own CFI gave are kept.
  */
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,31 +18,7 @@
 #include "symbolize/cfi.h"
 #include "symbolize/leafcfi.h"
 
-/* The value and size of symbol name in the fixture's .symtab. */
-static void symbol(int fd, const char *name, uint64_t *addr, uint64_t *size)
-{
-	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	bool found = false;
-	assert_non_null(elf);
-	while (!found && (scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize && !found; i++) {
-			GElf_Sym s;
-			if (gelf_getsym(d, (int)i, &s) &&
-			    !strcmp(elf_strptr(elf, sh.sh_link, s.st_name), name)) {
-				*addr = s.st_value;
-				*size = s.st_size;
-				found = true;
-			}
-		}
-	}
-	elf_end(elf);
-	assert_true(found);
-}
+#include "fixsym.h"
 
 static bool same_row(const struct cfi_row *a, const struct cfi_row *b)
 {
@@ -77,14 +51,13 @@ static void test_fixture(void **state)
 	uint64_t a, n;
 	int fd = open(LEAFFIX, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
 	assert_int_equal(cfi_compile(fd, -1, &before), 0);
 	assert_int_equal(cfi_compile(fd, -1, &t), 0);
 	/* Without CFI before. */
 	const char *all[] = {"leaffix_copy", "leaffix_calls", "leaffix_push",
 			     "leaffix_sub",  "leaffix_rbp",   "leaffix_junk"};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		symbol(fd, all[i], &a, &n);
+		a = fixsym(fd, all[i], &n);
 		assert_true(gap(&before, a));
 	}
 	int added = leafcfi_add(fd, &t);
@@ -95,21 +68,21 @@ static void test_fixture(void **state)
 	}
 	/* No size: up to leaffix_calls, the next symbol (padding between). */
 	uint64_t calls, calls_size;
-	symbol(fd, "leaffix_copy", &a, &n);
-	symbol(fd, "leaffix_calls", &calls, &calls_size);
+	a = fixsym(fd, "leaffix_copy", &n);
+	calls = fixsym(fd, "leaffix_calls", &calls_size);
 	assert_int_equal(n, 0);
 	assert_true(leaf_rows(&t, a, calls - a));
 	assert_true(leaf_rows(&t, calls, calls_size));
 	/* After leaffix_calls comes leaffix_push: a gap again. */
-	symbol(fd, "leaffix_push", &a, &n);
+	a = fixsym(fd, "leaffix_push", &n);
 	assert_int_equal(a, calls + calls_size);
 	for (size_t i = 2; i < sizeof(all) / sizeof(all[0]); i++) {
-		symbol(fd, all[i], &a, &n);
+		a = fixsym(fd, all[i], &n);
 		for (uint64_t pc = a; pc < a + n; pc++)
 			assert_true(gap(&t, pc));
 	}
 	/* The C function's rows, at every pc, are what its CFI said. */
-	symbol(fd, "leaffix_c", &a, &n);
+	a = fixsym(fd, "leaffix_c", &n);
 	assert_true(n > 0);
 	for (uint64_t pc = a; pc < a + n; pc++)
 		assert_true(same_row(cfi_table_find(&before, pc), cfi_table_find(&t, pc)));
