@@ -32,12 +32,14 @@
 #include "build.h"
 #include "capture.h"
 #include "cmd.h"
+#include "debugpkg.h"
 #include "drain.h"
 #include "log.h"
 #include "output.h"
 #include "python.h"
 #include "record_opts.h"
 #include "session.h"
+#include "stackends.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
@@ -353,6 +355,36 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 			 us.procs_full, us.mappings_dropped, UNWIND_MAX_MAPPINGS, us.files_failed);
 }
 
+/* The files whose code without CFI or frame pointers ended stacks early
+ * (their callers lost), and what would keep them: said whenever unwind
+ * tables were in use, as their callers are missing from the profile. */
+static void report_stack_ends(const struct profile *p, const struct unwind *u, const char *debug_root)
+{
+	struct stackend_file *f = NULL;
+	size_t n = 0;
+	int64_t total = profile_total(p);
+	if (!u || total <= 0)
+		return;
+	int err = stackends_find(p, debug_root, &f, &n);
+	if (err)
+		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
+	size_t shown = 0;
+	for (size_t i = 0; i < n && shown < 5; i++) {
+		/* Under 1 % of the samples: detail, not worth a warning. */
+		void (*say)(const char *, ...) = f[i].samples * 100 >= (uint64_t)total ? log_warn : log_debug;
+		shown += say == log_warn;
+		say("unwind: %s: %" PRIu64 " of %" PRId64 " samples (%.1f %%) have stacks ending in its code "
+			 "without CFI or frame pointers (%" PRIu64 " in %s), their callers lost; build that code with "
+			 "-fasynchronous-unwind-tables or -fno-omit-frame-pointer (for a static program, its libc "
+			 "too: Debian's musl has neither)",
+			 f[i].path, f[i].samples, total, 100.0 * (double)f[i].samples / (double)total,
+			 f[i].top_samples, f[i].top);
+	}
+	if (n > shown)
+		log_debug("unwind: %zu other files ended stacks in code without CFI or frame pointers", n - shown);
+	free(f);
+}
+
 /* The drains: how often, how full the tables got, what userspace holds. */
 static void report_drains(const uint64_t *stats, const struct drain_state *ds)
 {
@@ -490,61 +522,103 @@ static void wait_debuginfod(void *ctx)
 			  st.asked, st.found, st.missing, st.failed + st.refused);
 }
 
-/* The Debian package that installed path, from dpkg's file lists (merged
- * /usr: a file under /usr/lib may be listed under /lib); false if none. */
-static bool dpkg_owner(const char *path, char *pkg, size_t len)
+struct unnamed_file {
+	struct sym_unnamed_file f;
+	char *path, *build_id; /* f's, copied */
+};
+
+struct unnamed_files {
+	struct unnamed_file *v;
+	size_t n, cap;
+	int err;
+};
+
+/* Keeps a file that will be reported: one its symbols would help. */
+static void collect_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
 {
-	char alt[PATH_MAX];
-	const char *want[2] = { path, NULL };
-	if (!strncmp(path, "/usr/", 5) && snprintf(alt, sizeof(alt), "%s", path + 4) < (int)sizeof(alt))
-		want[1] = alt;
-	DIR *dir = opendir("/var/lib/dpkg/info");
-	bool found = false;
-	struct dirent *de;
-	while (dir && !found && (de = readdir(dir))) {
-		size_t n = strlen(de->d_name);
-		if (n < 6 || strcmp(de->d_name + n - 5, ".list"))
-			continue;
-		char lp[PATH_MAX], line[PATH_MAX];
-		snprintf(lp, sizeof(lp), "/var/lib/dpkg/info/%s", de->d_name);
-		FILE *f = fopen(lp, "re");
-		while (f && !found && fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			found = !strcmp(line, want[0]) || (want[1] && !strcmp(line, want[1]));
-		}
-		if (f)
-			fclose(f);
-		if (found)
-			snprintf(pkg, len, "%.*s", (int)strcspn(de->d_name, ":."), de->d_name);
+	struct unnamed_files *u = ctx;
+	if (f->has_symtab || (f->debug_file && !f->debuginfod_err))
+		return; /* named but for a few addresses outside its symbols */
+	if (u->err || (u->err = array_grow((void **)&u->v, &u->cap, u->n + 1, sizeof(*u->v))))
+		return;
+	struct unnamed_file *e = &u->v[u->n];
+	e->f = *f;
+	e->path = strdup(f->path);
+	e->build_id = f->build_id ? strdup(f->build_id) : NULL;
+	if (!e->path || (f->build_id && !e->build_id)) {
+		free(e->path);
+		free(e->build_id);
+		u->err = -ENOMEM;
+		return;
 	}
-	if (dir)
-		closedir(dir);
-	return found;
+	e->f.path = e->path;
+	e->f.build_id = e->build_id;
+	u->n++;
+}
+
+/* The package hint for a file with a build ID: the Debian package of its
+ * debug symbols when dpkg says which package installed it (pkg, "" if
+ * none; NULL when the file is in another root, whose packages are not
+ * looked up), else debuginfod. */
+static void package_help(const char *pkg, bool servers, char *help, size_t len)
+{
+	char dbg[160];
+	const char *or_dbgd = servers ? "" : " or set DEBUGINFOD_URLS";
+	if (pkg && pkg[0]) {
+		bool archive = debugpkg_debug_name(pkg, dbg, sizeof(dbg));
+		snprintf(help, len, "; it is from Debian package %s: apt install %s%s%s", pkg, dbg,
+			 archive ? " (Debian's debug archive)" : "", or_dbgd);
+	} else if (pkg) {
+		snprintf(help, len, "; no Debian package installed it (dpkg lists no owner): %s",
+			 servers ? "install its debug file" : "set DEBUGINFOD_URLS or install its debug file");
+	} else if (!servers) {
+		snprintf(help, len, "; set DEBUGINFOD_URLS or install its debug file");
+	} else {
+		help[0] = '\0';
+	}
 }
 
 /* Says, per file that left addresses as module+0xoffset for want of
- * symbols, why, and what would help. */
-static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
-{
-	bool servers = *(bool *)ctx;
-	char pkg[256], help[512] = "";
-	if (f->has_symtab || (f->debug_file && !f->debuginfod_err))
-		return; /* named but for a few addresses outside its symbols */
-	if (dpkg_owner(f->path, pkg, sizeof(pkg)))
-		snprintf(help, sizeof(help), "; apt install %s-dbgsym (Debian's debug archive)%s", pkg,
-			 servers ? "" : " or set DEBUGINFOD_URLS");
-	else if (!servers)
-		snprintf(help, sizeof(help), "; set DEBUGINFOD_URLS or install its debug file");
-	const char *why = !f->build_id ? "no build ID, so no debug file can be looked up"
-			  : f->debuginfod_err ? dbgd_strerror(f->debuginfod_err)
-			  : servers ? "no debug file (not asked: queue full)"
-				    : "no symbol table and no debug file";
-	log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, f->build_id ? help : "");
-}
-
+ * symbols, why, and what would help.  Packages are looked up in our dpkg
+ * database, once for all such files, and only for files in our root: a
+ * container's file is named by its own database, which may be gone with
+ * the container by the end of the run. */
 static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 {
-	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
+	struct unnamed_files u = { 0 };
+	struct debugpkg_query *q = NULL;
+	size_t nq = 0;
+	symbolizer_unnamed_files(sym, collect_unnamed_file, &u);
+	if (u.err)
+		log_warn("unnamed files: %s", strerror(-u.err));
+	if (u.n && (q = calloc(u.n, sizeof(*q)))) {
+		for (size_t i = 0; i < u.n; i++)
+			if (u.v[i].f.build_id && u.v[i].f.host_root)
+				q[nq++].path = u.v[i].path;
+		int err = nq ? debugpkg_owners("/", q, nq) : 0;
+		if (err) {
+			log_debug("dpkg database: %s: no package hints", strerror(-err));
+			nq = 0;
+		}
+	}
+	for (size_t i = 0, j = 0; i < u.n; i++) {
+		const struct sym_unnamed_file *f = &u.v[i].f;
+		char help[640] = "";
+		const char *pkg = NULL;
+		if (j < nq && q[j].path == u.v[i].path)
+			pkg = q[j++].pkg;
+		if (f->build_id)
+			package_help(pkg, servers, help, sizeof(help));
+		const char *why = !f->build_id ? "no build ID, so no debug file can be looked up"
+				  : f->debuginfod_err ? dbgd_strerror(f->debuginfod_err)
+				  : servers ? "no debug file (not asked: queue full)"
+					    : "no symbol table and no debug file";
+		log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, help);
+		free(u.v[i].path);
+		free(u.v[i].build_id);
+	}
+	free(q);
+	free(u.v);
 }
 
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the
@@ -810,6 +884,7 @@ static int recording_write(struct recording *r)
 	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0, &r->drain.st);
 	report_drains(stats, &r->drain);
 	report_unwind(o, stats, r->unw);
+	report_stack_ends(r->p, r->unw, o->debug_root);
 	report_python(stats, r->py);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))

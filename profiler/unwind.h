@@ -24,9 +24,11 @@
 #ifndef SCORCH_PROFILER_UNWIND_H
 #define SCORCH_PROFILER_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture.h"
+#include "symbolize/cfi.h"
 
 struct symbolizer;
 
@@ -77,5 +79,13 @@ int unwind_preload_start(const char *path, const char *debug_root, struct unwind
 void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out);
+
+/* The rows the unwinder gives the file open at fd (path in the process
+ * whose root is root, "" for ours): its CFI, its separate debug file's
+ * .debug_frame where its own covers less than half its code (from_debug
+ * tells), and rows for functions without CFI that never move rsp
+ * (symbolize/leafcfi.h).  0 or -errno as cfi_compile. */
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug);
 
 #endif

@@ -597,6 +597,7 @@ void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, 
 			.has_symtab = elfsym_has_symtab(of->elf),
 			.debug_file = of->dbg_syms != NULL,
 			.debuginfod_err = of->dbgd_err,
+			.host_root = of->host_root,
 		};
 		fn(ctx, &f);
 	}

@@ -192,6 +192,7 @@ struct sym_unnamed_file {
 	bool has_symtab;      /* its own full symbol table (not only exported symbols) */
 	bool debug_file;      /* a debug file (or mini debuginfo) was found */
 	int debuginfod_err;   /* 0 when not asked, else its answer (debuginfod.h) */
+	bool host_root;       /* path is in our root (not another mount namespace's) */
 };
 /* Calls fn for each file still held that left addresses unnamed. */
 void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
