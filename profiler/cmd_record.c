@@ -335,6 +335,9 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
 		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
 		 us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
+	if (us.files_gopclntab)
+		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
+			 us.rows_gopclntab, us.files_gopclntab);
 	uint64_t ended = stats[STAT_UNWIND_READ_ERR] + stats[STAT_UNWIND_BAD_FRAME];
 	void (*say)(const char *, ...) = o->unwind == RECORD_UNWIND_DWARF ? log_warn : log_debug;
 	if (stats[STAT_UNWIND_FP_FRAMES] || ended || stats[STAT_UNWIND_ROW_MISS])
@@ -542,9 +545,18 @@ static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
 	log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, f->build_id ? help : "");
 }
 
+/* Says which stripped Go binaries were named from their .gopclntab. */
+static void report_go_file(void *ctx, const struct sym_go_file *f)
+{
+	(void)ctx;
+	log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout)%s", f->path, f->addresses, f->layout,
+		 f->unnamed ? "; some outside its functions" : "");
+}
+
 static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 {
 	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
+	symbolizer_go_files(sym, report_go_file, NULL);
 }
 
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "symbolize/gopclntab.h"
 
 #define X86_RBP 6
 #define X86_RSP 7
@@ -749,6 +750,56 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 	return err;
 }
 
+/* Go's frame sizes as rows (Go emits no .eh_frame, and -w drops its
+ * .debug_frame): from each run of a function's pcsp table, CFA = rsp + sp
+ * + 8 and, in a function that has a frame (sp > 0), the caller's rbp at
+ * CFA - 16: Go saves it in the top slot of the frame it allocates
+ * (go1.16-1.20: SUBQ $n, SP then MOVQ BP, n-8(SP); go1.21+: PUSHQ BP first).
+ * The one instruction between SUBQ and the save gets the rule early: only
+ * a caller unwound by frame pointers (none: every Go row is rsp-based, C
+ * callers come by cgo's own frames) would read the stale slot.
+ * The outermost functions (goexit, mstart) end the stack; those that write
+ * SP at will (stack switches) fall back to frame pointers. */
+struct go_run {
+	struct builder *b;
+	struct gopc_func f;
+};
+
+static int go_row(void *ctx, uint64_t pc, int32_t sp)
+{
+	struct go_run *g = ctx;
+	struct cfi_row r = { .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8 };
+	if (g->f.top)
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_END };
+	else if (g->f.spwrite)
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_UNSUPPORTED };
+	else if (sp > 0)
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8,
+				      .rbp_type = CFI_RBP_CFA_OFFSET, .rbp_offset = -16 };
+	return push(g->b, &r);
+}
+
+static int compile_go(const struct gopclntab *go, struct cfi_table *t)
+{
+	struct go_run g = { .b = &(struct builder){ t, 0 } };
+	uint64_t end = 0;
+	int err = 0;
+	for (size_t i = 0; i < gopclntab_nfuncs(go) && !err; i++) {
+		if (gopclntab_func(go, i, &g.f))
+			return -EINVAL; /* checked at load: cannot happen */
+		/* A function whose table is malformed keeps its rows up to the
+		 * bad byte; its last rule runs on to the next function. */
+		if (gopclntab_pcsp(go, i, go_row, &g) == -ENOMEM)
+			err = -ENOMEM;
+		t->covered += g.f.end - g.f.entry;
+		end = g.f.end;
+	}
+	if (!err && t->n)
+		err = push(g.b, &(struct cfi_row){ .pc = end, .cfa_type = CFI_CFA_GAP });
+	t->from_gopclntab = 1;
+	return err ? err : t->n ? 0 : -ENOENT;
+}
+
 static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
 	size_t shstrndx;
@@ -806,7 +857,14 @@ static int compile_elf(Elf *elf, Elf *debug, struct cfi_table *out)
 		n++;
 	if ((err = open_section(debug ? debug : elf, ".debug_frame", &secs[n])) == 0)
 		n++;
-	err = n ? compile_sections(secs, n, out) : err;
+	if (n) {
+		err = compile_sections(secs, n, out);
+	} else {
+		struct gopclntab *go = NULL;
+		if (!gopclntab_load_elf(elf, &go))
+			err = compile_go(go, out);
+		gopclntab_free(go);
+	}
 	for (size_t k = 0; k < n; k++) {
 		free(secs[k].cies);
 		free(secs[k].fdes);

@@ -75,6 +75,7 @@ void objfile_free(struct objfile *of)
 	free(of->dw_chains);
 	elfsym_free(of->elf);
 	elfsym_free(of->dbg_syms);
+	gopclntab_free(of->go);
 	names_free(of->names);
 	free(of->path);
 	free(of->root);
@@ -400,6 +401,11 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 		return;
 	}
 	find_debug(s, of);
+	/* A stripped Go binary still has the table its runtime names its
+	 * own frames with. */
+	if (!elfsym_has_symtab(of->elf) && !of->dbg_syms && of->dw_state == DW_NONE &&
+	    !gopclntab_load_fd(of->fd, &of->go))
+		s->stats.go_tables++;
 }
 
 static void dwarf_close(struct symbolizer *s, struct objfile *of)
@@ -547,6 +553,25 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 	return err;
 }
 
+/* Names vaddr from Go's function table (its file and line too, unless
+ * names only were asked for). */
+static int emit_go(struct symbolizer *s, struct objfile *of, struct sym_frame *f, uint64_t vaddr, struct sym_batch *b)
+{
+	struct gopc_line l;
+	if (gopclntab_lookup(of->go, vaddr, &l)) {
+		f->miss = SYM_MISS_NO_SYMBOL;
+		of->unnamed++;
+		return batch_add(b, f);
+	}
+	f->name = l.name;
+	if (!s->names_only) {
+		f->file = l.file;
+		f->line = l.line;
+	}
+	of->go_named++;
+	return batch_add(b, f);
+}
+
 void objfile_prefetch(struct symbolizer *s, struct objfile *of)
 {
 	objfile_load(s, of);
@@ -579,6 +604,8 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 	if (!sym)
 		sym = elfsym_lookup(of->elf, vaddr);
 	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
+	if (!sym && !n && of->go)
+		return emit_go(s, of, &f, vaddr, b);
 	return emit(s, of, &f, sym, dwf, n, b);
 }
 
@@ -597,6 +624,23 @@ void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, 
 			.has_symtab = elfsym_has_symtab(of->elf),
 			.debug_file = of->dbg_syms != NULL,
 			.debuginfod_err = of->dbgd_err,
+		};
+		fn(ctx, &f);
+	}
+}
+
+void symbolizer_go_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_go_file *f), void *ctx)
+{
+	uint64_t k, v;
+	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
+		const struct objfile *of = (const struct objfile *)(uintptr_t)v;
+		if (!of->go || !of->go_named)
+			continue;
+		struct sym_go_file f = {
+			.path = of->path,
+			.layout = gopclntab_layout(of->go),
+			.addresses = of->go_named,
+			.unnamed = of->unnamed,
 		};
 		fn(ctx, &f);
 	}

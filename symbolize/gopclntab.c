@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gopclntab: Go's function table (see gopclntab.h).  The layout is the Go
+ * runtime's (runtime/symtab.go, debug/gosym): a header (magic, two zero
+ * bytes, the pc quantum, the pointer size, the function and file counts,
+ * then offsets of the name, compilation-unit, file, pc-value and function
+ * tables), a function table of (entry, offset of its _func) pairs ending in
+ * the end of the text, and per function a _func record whose pcsp, pcfile
+ * and pcln fields are offsets of pc-value tables: pairs of varints, a
+ * zig-zag value delta and a pc delta in quanta.
+ */
+#include "gopclntab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum layout { GO116 = 1, GO118, GO120 };
+
+struct gopclntab {
+	const uint8_t *p; /* the table, from its header */
+	size_t size;      /* bytes readable from p */
+	void *own;        /* p's copy (gopclntab_parse), or NULL */
+	Elf *elf;         /* the mapped file p points into, or NULL */
+	enum layout layout;
+	uint8_t quantum;
+	uint64_t nfunc;
+	uint64_t text; /* what go1.18+ entries are relative to */
+	uint64_t names, cus, files, pcs, functab; /* offsets from p */
+};
+
+static bool rd(const struct gopclntab *t, uint64_t off, size_t len, void *out)
+{
+	if (off > t->size || len > t->size - off)
+		return false;
+	memcpy(out, t->p + off, len);
+	return true;
+}
+
+static bool rd32(const struct gopclntab *t, uint64_t off, uint32_t *v)
+{
+	return rd(t, off, 4, v); /* little-endian: amd64 only */
+}
+
+static bool rd64(const struct gopclntab *t, uint64_t off, uint64_t *v)
+{
+	return rd(t, off, 8, v);
+}
+
+/* The NUL-terminated string at off, or NULL. */
+static const char *str_at(const struct gopclntab *t, uint64_t off)
+{
+	if (off >= t->size || !memchr(t->p + off, '\0', t->size - off))
+		return NULL;
+	return (const char *)t->p + off;
+}
+
+/* Size of one function table entry (entry pc, _func offset). */
+static size_t ftab_entry(const struct gopclntab *t)
+{
+	return t->layout == GO116 ? 16 : 8;
+}
+
+/* Entry i of the function table: the function's first pc and the offset of
+ * its _func from the function table.  i == nfunc gives the text's end. */
+static bool ftab(const struct gopclntab *t, uint64_t i, uint64_t *pc, uint64_t *func)
+{
+	uint64_t at = t->functab + i * ftab_entry(t);
+	if (t->layout == GO116)
+		return rd64(t, at, pc) && (i == t->nfunc || rd64(t, at + 8, func));
+	uint32_t a, b = 0;
+	if (!rd32(t, at, &a) || (i < t->nfunc && !rd32(t, at + 4, &b)))
+		return false;
+	*pc = t->text + a;
+	if (func)
+		*func = b;
+	return true;
+}
+
+/* The _func fields read (offsets by layout: go1.16 starts with an 8-byte
+ * entry, go1.18 a 4-byte one, go1.20 adds startLine before funcID). */
+struct func {
+	uint64_t off; /* of the _func, from p */
+	uint64_t entry;
+	int32_t name;
+	uint32_t pcsp, pcfile, pcln, cu;
+	uint8_t flag;
+};
+
+static bool read_func(const struct gopclntab *t, uint64_t i, struct func *f)
+{
+	uint64_t rel, end;
+	if (i >= t->nfunc || !ftab(t, i, &f->entry, &rel) || !ftab(t, i + 1, &end, NULL) || end < f->entry)
+		return false;
+	f->off = t->functab + rel;
+	uint64_t fields = f->off + (t->layout == GO116 ? 8 : 4);
+	size_t flag_at = t->layout == GO120 ? 4 * 9 + 1 : 4 * 8 + 1; /* after the fields: funcID, flag */
+	uint32_t v[8];
+	if (rel > t->size || !rd(t, fields, sizeof(v), v) || !rd(t, fields + flag_at, 1, &f->flag))
+		return false;
+	f->name = (int32_t)v[0];
+	f->pcsp = v[3];
+	f->pcfile = v[4];
+	f->pcln = v[5];
+	f->cu = v[7];
+	if (t->layout == GO116) { /* the _func says its entry again: they must agree */
+		uint64_t e;
+		if (!rd64(t, f->off, &e) || e != f->entry)
+			return false;
+	}
+	return true;
+}
+
+/* A pc-value table being read. */
+struct pcv {
+	const struct gopclntab *t;
+	uint64_t at; /* next byte, from p */
+	uint64_t pc; /* start of the current run */
+	uint64_t next; /* its end */
+	int64_t val;
+	bool first;
+};
+
+static bool uvarint(struct pcv *r, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b;
+		if (!rd(r->t, r->at++, 1, &b))
+			return false;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void pcv_init(struct pcv *r, const struct gopclntab *t, uint32_t off, uint64_t entry)
+{
+	*r = (struct pcv){ .t = t, .at = t->pcs + off, .next = entry, .val = -1, .first = true };
+}
+
+/* The next run [pc, next) with its value: 1, 0 at the end, -EINVAL. */
+static int pcv_step(struct pcv *r)
+{
+	uint64_t uv, dpc;
+	if (!uvarint(r, &uv))
+		return -EINVAL;
+	if (!uv && !r->first)
+		return 0;
+	if (!uvarint(r, &dpc))
+		return -EINVAL;
+	int64_t dv = (uv & 1) ? (int64_t)~(uv >> 1) : (int64_t)(uv >> 1);
+	r->first = false;
+	r->val += dv;
+	r->pc = r->next;
+	if (dpc > UINT32_MAX || (r->next += dpc * r->t->quantum) < r->pc)
+		return -EINVAL;
+	return 1;
+}
+
+/* The value of table off (of a function entered at entry) at pc, or -1. */
+static int64_t pcvalue(const struct gopclntab *t, uint32_t off, uint64_t entry, uint64_t pc)
+{
+	struct pcv r;
+	if (!off)
+		return -1;
+	pcv_init(&r, t, off, entry);
+	while (pcv_step(&r) == 1)
+		if (pc < r.next)
+			return pc >= r.pc ? r.val : -1;
+	return -1;
+}
+
+static const char *file_name(const struct gopclntab *t, const struct func *f, int64_t fileno)
+{
+	uint32_t off;
+	if (fileno < 0 || !rd32(t, t->cus + ((uint64_t)f->cu + (uint64_t)fileno) * 4, &off) || off == UINT32_MAX)
+		return NULL;
+	return str_at(t, t->files + off);
+}
+
+/* The function containing pc: binary search of the function table. */
+static int find(const struct gopclntab *t, uint64_t pc, uint64_t *idx)
+{
+	uint64_t lo = 0, hi = t->nfunc, first, end;
+	if (!ftab(t, 0, &first, NULL) || !ftab(t, t->nfunc, &end, NULL))
+		return -EINVAL;
+	if (pc < first || pc >= end)
+		return -ENOENT;
+	while (hi - lo > 1) { /* entry(lo) <= pc < entry(hi) */
+		uint64_t mid = lo + (hi - lo) / 2, e;
+		if (!ftab(t, mid, &e, NULL))
+			return -EINVAL;
+		if (e <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*idx = lo;
+	return 0;
+}
+
+int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct gopc_line *out)
+{
+	uint64_t i;
+	struct func f;
+	int err = find(t, pc, &i);
+	if (err)
+		return err;
+	if (!read_func(t, i, &f) || f.name < 0 || !(out->name = str_at(t, t->names + (uint64_t)f.name)))
+		return -EINVAL;
+	out->entry = f.entry;
+	out->file = file_name(t, &f, pcvalue(t, f.pcfile, f.entry, pc));
+	int64_t line = pcvalue(t, f.pcln, f.entry, pc);
+	out->line = line > 0 && line <= UINT32_MAX ? (uint32_t)line : 0;
+	return 0;
+}
+
+int gopclntab_func(const struct gopclntab *t, size_t i, struct gopc_func *out)
+{
+	struct func f;
+	if (!read_func(t, i, &f) || !ftab(t, i + 1, &out->end, NULL))
+		return -EINVAL;
+	out->entry = f.entry;
+	out->name = f.name >= 0 ? str_at(t, t->names + (uint64_t)f.name) : NULL;
+	/* funcFlag_TOPFRAME and _SPWRITE (go1.17+); by name before. */
+	out->top = (t->layout != GO116 && (f.flag & 1)) ||
+		   (out->name && (!strcmp(out->name, "runtime.goexit") || !strcmp(out->name, "runtime.mstart") ||
+				  !strcmp(out->name, "runtime.rt0_go")));
+	out->spwrite = t->layout != GO116 && (f.flag & 2);
+	return 0;
+}
+
+int gopclntab_pcsp(const struct gopclntab *t, size_t i, int (*fn)(void *ctx, uint64_t pc, int32_t sp), void *ctx)
+{
+	struct func f;
+	struct pcv r;
+	uint64_t end;
+	int err;
+	if (!read_func(t, i, &f) || !ftab(t, i + 1, &end, NULL) || !f.pcsp)
+		return -EINVAL;
+	pcv_init(&r, t, f.pcsp, f.entry);
+	while ((err = pcv_step(&r)) == 1 && r.pc < end) {
+		if (r.val < 0 || r.val > INT32_MAX - 16)
+			return -EINVAL;
+		if ((err = fn(ctx, r.pc, (int32_t)r.val)))
+			return err;
+	}
+	return err < 0 ? err : 0;
+}
+
+const char *gopclntab_layout(const struct gopclntab *t)
+{
+	return t->layout == GO116 ? "go1.16-1.17" : t->layout == GO118 ? "go1.18-1.19" : "go1.20+";
+}
+
+size_t gopclntab_nfuncs(const struct gopclntab *t)
+{
+	return (size_t)t->nfunc;
+}
+
+/* Reads and checks the header and the function table of t->p. */
+static int check(struct gopclntab *t, uint64_t text_start)
+{
+	uint8_t h[8];
+	uint32_t magic;
+	uint64_t w[8];
+	if (!rd(t, 0, 8, h))
+		return -EINVAL;
+	memcpy(&magic, h, 4);
+	t->layout = magic == 0xfffffffa ? GO116 : magic == 0xfffffff0 ? GO118 : magic == 0xfffffff1 ? GO120 : 0;
+	if (!t->layout || h[4] || h[5] || (h[6] != 1 && h[6] != 2 && h[6] != 4) || h[7] != 8)
+		return -EINVAL;
+	t->quantum = h[6];
+	size_t nw = t->layout == GO116 ? 7 : 8; /* nfunc, nfiles, [textStart,] five offsets */
+	if (!rd(t, 8, nw * 8, w))
+		return -EINVAL;
+	const uint64_t *o = w + (t->layout == GO116 ? 2 : 3);
+	t->nfunc = w[0];
+	t->text = t->layout == GO116 ? 0 : w[2] ? w[2] : text_start;
+	t->names = o[0];
+	t->cus = o[1];
+	t->files = o[2];
+	t->pcs = o[3];
+	t->functab = o[4];
+	for (size_t k = 0; k < 5; k++)
+		if (o[k] >= t->size)
+			return -EINVAL;
+	if (!t->nfunc || t->nfunc > (t->size - t->functab) / ftab_entry(t))
+		return -EINVAL;
+	/* Entries in order, each _func readable. */
+	uint64_t prev = 0;
+	for (uint64_t i = 0; i <= t->nfunc; i++) {
+		uint64_t pc;
+		struct func f;
+		if (!ftab(t, i, &pc, NULL) || pc < prev || (i < t->nfunc && !read_func(t, i, &f)))
+			return -EINVAL;
+		prev = pc;
+	}
+	return 0;
+}
+
+int gopclntab_parse(const void *buf, size_t size, uint64_t text_start, struct gopclntab **out)
+{
+	struct gopclntab *t = calloc(1, sizeof(*t));
+	int err = -ENOMEM;
+	if (!t || !(t->own = malloc(size ? size : 1)))
+		goto fail;
+	memcpy(t->own, buf, size);
+	t->p = t->own;
+	t->size = size;
+	if ((err = check(t, text_start)))
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	gopclntab_free(t);
+	return err;
+}
+
+void gopclntab_free(struct gopclntab *t)
+{
+	if (!t)
+		return;
+	free(t->own);
+	elf_end(t->elf);
+	free(t);
+}
+
+/* The named section of elf, or NULL. */
+static Elf_Scn *section(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+		const char *n;
+		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
+			return sh->sh_type == SHT_NOBITS ? NULL : s;
+	}
+	return NULL;
+}
+
+/* What go1.18+ entries are relative to when the header's text start is 0
+ * (a PIE's, filled by a relocation at load): the start of .text, else of
+ * the first executable segment. */
+static uint64_t text_start(Elf *elf)
+{
+	GElf_Shdr sh;
+	GElf_Phdr ph;
+	size_t n;
+	if (section(elf, ".text", &sh))
+		return sh.sh_addr;
+	for (size_t i = 0; !elf_getphdrnum(elf, &n) && i < n; i++)
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			return ph.p_vaddr;
+	return 0;
+}
+
+/* Searches the non-executable loaded segments of elf for a header that
+ * validates. */
+static int scan(Elf *elf, struct gopclntab *t)
+{
+	GElf_Phdr ph;
+	size_t n;
+	uint64_t ts = text_start(elf);
+	if (elf_getphdrnum(elf, &n))
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & PF_X) || ph.p_filesz < 64)
+			continue;
+		Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+		const uint8_t *seg = d ? d->d_buf : NULL;
+		if (!seg)
+			continue;
+		for (size_t off = 0; off + 64 <= ph.p_filesz; off += 4) {
+			uint32_t m;
+			memcpy(&m, seg + off, 4);
+			if ((m != 0xfffffff1 && m != 0xfffffff0 && m != 0xfffffffa) || seg[off + 4] || seg[off + 5])
+				continue;
+			t->p = seg + off;
+			t->size = ph.p_filesz - off;
+			if (!check(t, ts))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int load(Elf *elf, struct gopclntab *t)
+{
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	Elf_Scn *s;
+	Elf_Data *d;
+	size_t nsec = 0;
+	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return -ENOENT;
+	if ((s = section(elf, ".gopclntab", &sh))) {
+		if (!(d = elf_rawdata(s, NULL)) || !d->d_buf)
+			return -EINVAL;
+		t->p = d->d_buf;
+		t->size = d->d_size;
+		return check(t, text_start(elf));
+	}
+	/* Without the section: only a Go binary (or one whose section
+	 * headers are gone) is searched. */
+	if (elf_getshdrnum(elf, &nsec) || nsec <= 1 || section(elf, ".go.buildinfo", &sh) ||
+	    section(elf, ".note.go.buildid", &sh))
+		return scan(elf, t);
+	return -ENOENT;
+}
+
+int gopclntab_load_elf(Elf *elf, struct gopclntab **out)
+{
+	struct gopclntab *t = calloc(1, sizeof(*t));
+	int err;
+	if (!t)
+		return -ENOMEM;
+	if ((err = load(elf, t))) {
+		free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+int gopclntab_load_fd(int fd, struct gopclntab **out)
+{
+	struct gopclntab *t = calloc(1, sizeof(*t));
+	int err = -ENOMEM;
+	if (!t)
+		return err;
+	elf_version(EV_CURRENT);
+	if (!(t->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) || elf_kind(t->elf) != ELF_K_ELF) {
+		err = -ENOENT;
+		goto fail;
+	}
+	if ((err = load(t->elf, t)))
+		goto fail;
+	*out = t;
+	return 0;
+fail:
+	gopclntab_free(t);
+	return err;
+}
