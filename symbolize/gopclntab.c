@@ -68,15 +68,19 @@ static size_t ftab_entry(const struct gopclntab *t)
  * its _func from the function table.  i == nfunc gives the text's end. */
 static bool ftab(const struct gopclntab *t, uint64_t i, uint64_t *pc, uint64_t *func)
 {
-	uint64_t at = t->functab + i * ftab_entry(t);
-	if (t->layout == GO116)
-		return rd64(t, at, pc) && (i == t->nfunc || rd64(t, at + 8, func));
-	uint32_t a, b = 0;
-	if (!rd32(t, at, &a) || (i < t->nfunc && !rd32(t, at + 4, &b)))
-		return false;
-	*pc = t->text + a;
+	uint64_t at = t->functab + i * ftab_entry(t), f = 0;
+	if (t->layout == GO116) {
+		if (!rd64(t, at, pc) || (i < t->nfunc && !rd64(t, at + 8, &f)))
+			return false;
+	} else {
+		uint32_t a, b = 0;
+		if (!rd32(t, at, &a) || (i < t->nfunc && !rd32(t, at + 4, &b)))
+			return false;
+		*pc = t->text + a;
+		f = b;
+	}
 	if (func)
-		*func = b;
+		*func = f;
 	return true;
 }
 
