@@ -554,15 +554,13 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 }
 
 /* Names vaddr from Go's function table (its file and line too, unless
- * names only were asked for). */
+ * names only were asked for): 1 when the table does not cover it, else as
+ * batch_add. */
 static int emit_go(struct symbolizer *s, struct objfile *of, struct sym_frame *f, uint64_t vaddr, struct sym_batch *b)
 {
 	struct gopc_line l;
-	if (gopclntab_lookup(of->go, vaddr, &l)) {
-		f->miss = SYM_MISS_NO_SYMBOL;
-		of->unnamed++;
-		return batch_add(b, f);
-	}
+	if (gopclntab_lookup(of->go, vaddr, &l))
+		return 1;
 	f->name = l.name;
 	if (!s->names_only) {
 		f->file = l.file;
@@ -604,9 +602,10 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 	if (!sym)
 		sym = elfsym_lookup(of->elf, vaddr);
 	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
-	if (!sym && !n && of->go)
-		return emit_go(s, of, &f, vaddr, b);
-	return emit(s, of, &f, sym, dwf, n, b);
+	/* Go's table before exported symbols (.dynsym: a cgo binary's C
+	 * functions), which may seem to cover Go code after them. */
+	int err = of->go && !n ? emit_go(s, of, &f, vaddr, b) : 1;
+	return err <= 0 ? err : emit(s, of, &f, sym, dwf, n, b);
 }
 
 void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
