@@ -800,24 +800,11 @@ static int compile_go(const struct gopclntab *go, struct cfi_table *t)
 	return err ? err : t->n ? 0 : -ENOENT;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
-		const char *n;
-		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
-			return sh->sh_type == SHT_NOBITS ? NULL : s;
-	}
-	return NULL;
-}
-
 /* Finds the named CFI section of elf. -ENOENT when it has none. */
 static int open_section(Elf *elf, const char *name, struct section *sec)
 {
 	GElf_Shdr sh, got;
-	Elf_Scn *s = find_section(elf, name, &sh);
+	Elf_Scn *s = elfseg_section(elf, name, &sh);
 	if (!s)
 		return -ENOENT;
 	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(s, 0, 0) < 0)
@@ -826,7 +813,7 @@ static int open_section(Elf *elf, const char *name, struct section *sec)
 	if (!d || !d->d_buf || !d->d_size)
 		return -ENOENT;
 	*sec = (struct section){ .buf = d->d_buf, .size = d->d_size, .addr = sh.sh_addr, .eh = name[1] == 'e' };
-	if (find_section(elf, ".got", &got))
+	if (elfseg_section(elf, ".got", &got))
 		sec->data = got.sh_addr;
 	return 0;
 }

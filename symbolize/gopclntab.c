@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/elfseg.h"
+
 enum layout { GO116 = 1, GO118, GO120 };
 
 struct gopclntab {
@@ -161,7 +163,9 @@ static int pcv_step(struct pcv *r)
 		return -EINVAL;
 	int64_t dv = (uv & 1) ? (int64_t)~(uv >> 1) : (int64_t)(uv >> 1);
 	r->first = false;
-	r->val += dv;
+	/* Go's values are 32-bit: one past them is malformed (and would overflow). */
+	if (__builtin_add_overflow(r->val, dv, &r->val) || r->val < INT32_MIN || r->val > INT32_MAX)
+		return -EINVAL;
 	r->pc = r->next;
 	if (dpc > UINT32_MAX || (r->next += dpc * r->t->quantum) < r->pc)
 		return -EINVAL;
@@ -337,20 +341,6 @@ void gopclntab_free(struct gopclntab *t)
 	free(t);
 }
 
-/* The named section of elf, or NULL. */
-static Elf_Scn *section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
-		const char *n;
-		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
-			return sh->sh_type == SHT_NOBITS ? NULL : s;
-	}
-	return NULL;
-}
-
 /* What go1.18+ entries are relative to when the header's text start is 0
  * (a PIE's, filled by a relocation at load): the start of .text, else of
  * the first executable segment. */
@@ -359,7 +349,7 @@ static uint64_t text_start(Elf *elf)
 	GElf_Shdr sh;
 	GElf_Phdr ph;
 	size_t n;
-	if (section(elf, ".text", &sh))
+	if (elfseg_section(elf, ".text", &sh))
 		return sh.sh_addr;
 	for (size_t i = 0; !elf_getphdrnum(elf, &n) && i < n; i++)
 		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
@@ -406,7 +396,7 @@ static int load(Elf *elf, struct gopclntab *t)
 	size_t nsec = 0;
 	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return -ENOENT;
-	if ((s = section(elf, ".gopclntab", &sh))) {
+	if ((s = elfseg_section(elf, ".gopclntab", &sh))) {
 		if (!(d = elf_rawdata(s, NULL)) || !d->d_buf)
 			return -EINVAL;
 		t->p = d->d_buf;
@@ -415,8 +405,8 @@ static int load(Elf *elf, struct gopclntab *t)
 	}
 	/* Without the section: only a Go binary (or one whose section
 	 * headers are gone) is searched. */
-	if (elf_getshdrnum(elf, &nsec) || nsec <= 1 || section(elf, ".go.buildinfo", &sh) ||
-	    section(elf, ".note.go.buildid", &sh))
+	if (elf_getshdrnum(elf, &nsec) || nsec <= 1 || elfseg_section(elf, ".go.buildinfo", &sh) ||
+	    elfseg_section(elf, ".note.go.buildid", &sh))
 		return scan(elf, t);
 	return -ENOENT;
 }
