@@ -549,8 +549,13 @@ static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
 static void report_go_file(void *ctx, const struct sym_go_file *f)
 {
 	(void)ctx;
-	log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout)%s", f->path, f->addresses, f->layout,
-		 f->unnamed ? "; some outside its functions" : "");
+	if (f->unnamed)
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout), %" PRIu64
+			 " outside its functions unnamed",
+			 f->path, f->addresses, f->layout, f->unnamed);
+	else
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout)", f->path, f->addresses,
+			 f->layout);
 }
 
 static void report_unnamed_files(const struct symbolizer *sym, bool servers)

@@ -614,7 +614,7 @@ void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, 
 	uint64_t k, v;
 	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
 		const struct objfile *of = (const struct objfile *)(uintptr_t)v;
-		if (!of->unnamed || !of->elf)
+		if (!of->unnamed || !of->elf || of->go) /* Go's: symbolizer_go_files */
 			continue;
 		struct sym_unnamed_file f = {
 			.path = of->path,
