@@ -32,6 +32,12 @@ struct gopclntab {
 	uint64_t nfunc;
 	uint64_t text; /* what go1.18+ entries are relative to */
 	uint64_t names, cus, files, pcs, functab; /* offsets from p */
+	/* For inline trees (go1.18+), which live outside the table: the
+	 * file's non-executable segments, the table's address, and the base
+	 * their offsets are relative to (moduledata.gofunc; 0 unknown). */
+	struct gseg { uint64_t vaddr; const uint8_t *p; size_t size; } segs[8];
+	size_t nsegs;
+	uint64_t addr, gofunc;
 };
 
 static bool rd(const struct gopclntab *t, uint64_t off, size_t len, void *out)
@@ -92,8 +98,9 @@ struct func {
 	uint64_t off; /* of the _func, from p */
 	uint64_t entry;
 	int32_t name;
-	uint32_t pcsp, pcfile, pcln, cu;
-	uint8_t flag;
+	uint32_t pcsp, pcfile, pcln, cu, npcdata;
+	uint8_t flag, nfuncdata;
+	uint64_t tail; /* its pcdata offsets, then its funcdata offsets */
 };
 
 static bool read_func(const struct gopclntab *t, uint64_t i, struct func *f)
@@ -105,8 +112,11 @@ static bool read_func(const struct gopclntab *t, uint64_t i, struct func *f)
 	uint64_t fields = f->off + (t->layout == GO116 ? 8 : 4);
 	size_t flag_at = t->layout == GO120 ? 4 * 9 + 1 : 4 * 8 + 1; /* after the fields: funcID, flag */
 	uint32_t v[8];
-	if (rel > t->size || !rd(t, fields, sizeof(v), v) || !rd(t, fields + flag_at, 1, &f->flag))
+	if (rel > t->size || !rd(t, fields, sizeof(v), v) || !rd(t, fields + flag_at, 1, &f->flag) ||
+	    !rd(t, fields + flag_at + 2, 1, &f->nfuncdata))
 		return false;
+	f->npcdata = v[6];
+	f->tail = fields + flag_at + 3;
 	f->name = (int32_t)v[0];
 	f->pcsp = v[3];
 	f->pcfile = v[4];
@@ -228,6 +238,88 @@ int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct gopc_line *o
 	int64_t line = pcvalue(t, f.pcln, f.entry, pc);
 	out->line = line > 0 && line <= UINT32_MAX ? (uint32_t)line : 0;
 	return 0;
+}
+
+/* Bytes at file virtual address vaddr, from the non-executable segments. */
+static bool vread(const struct gopclntab *t, uint64_t vaddr, size_t len, void *out)
+{
+	for (size_t i = 0; i < t->nsegs; i++) {
+		uint64_t off = vaddr - t->segs[i].vaddr;
+		if (vaddr >= t->segs[i].vaddr && off <= t->segs[i].size && len <= t->segs[i].size - off) {
+			memcpy(out, t->segs[i].p + off, len);
+			return true;
+		}
+	}
+	return false;
+}
+
+#define PCDATA_INLTREEINDEX 2
+#define FUNCDATA_INLTREE 3
+
+/* Value of f's pcdata table k at pc, or -1. */
+static int64_t pcdata(const struct gopclntab *t, const struct func *f, uint32_t k, uint64_t pc)
+{
+	uint32_t off;
+	if (k >= f->npcdata || !rd32(t, f->tail + 4ull * k, &off))
+		return -1;
+	return pcvalue(t, off, f->entry, pc);
+}
+
+/* Entry ix of f's inline tree: the inlined function's name and the pc
+ * (offset from f's entry) whose position is the call site.  go1.18-1.19
+ * entries are 20 bytes {parent, funcID, _, file, line, nameOff, parentPc},
+ * go1.20+ 16 {funcID, _[3], nameOff, parentPc, startLine}. */
+static bool inl_entry(const struct gopclntab *t, const struct func *f, int64_t ix, const char **name, uint32_t *ppc)
+{
+	uint32_t fd, at[2];
+	uint8_t e[20];
+	size_t size = t->layout == GO118 ? 20 : 16;
+	if (!t->gofunc || ix < 0 || ix > 0xffff || f->nfuncdata <= FUNCDATA_INLTREE ||
+	    !rd32(t, f->tail + 4ull * f->npcdata + 4 * FUNCDATA_INLTREE, &fd) || fd == UINT32_MAX ||
+	    !vread(t, t->gofunc + fd + (uint64_t)ix * size, size, e))
+		return false;
+	memcpy(at, e + (t->layout == GO118 ? 12 : 4), 8);
+	*name = str_at(t, t->names + at[0]);
+	*ppc = at[1];
+	return *name != NULL;
+}
+
+int gopclntab_lookup_inline(const struct gopclntab *t, uint64_t pc, struct gopc_line *out, size_t max)
+{
+	uint64_t i;
+	struct func f;
+	int err;
+	if (!max)
+		return -EINVAL;
+	if ((err = find(t, pc, &i)) || (err = gopclntab_lookup(t, pc, &out[0])) || !read_func(t, i, &f))
+		return err ? err : -EINVAL;
+	/* Innermost first: each inlined function at the position in hand,
+	 * then the call site (the position of its parent pc) for its caller. */
+	size_t n = 0;
+	struct gopc_line at = out[0];
+	const char *name;
+	uint32_t ppc;
+	for (int64_t ix = pcdata(t, &f, PCDATA_INLTREEINDEX, pc); n + 1 < max && inl_entry(t, &f, ix, &name, &ppc);) {
+		out[n++] = (struct gopc_line){ .name = name, .file = at.file, .line = at.line, .entry = f.entry };
+		uint64_t cpc = f.entry + ppc;
+		int64_t line = pcvalue(t, f.pcln, f.entry, cpc);
+		at.file = file_name(t, &f, pcvalue(t, f.pcfile, f.entry, cpc));
+		at.line = line > 0 && line <= UINT32_MAX ? (uint32_t)line : 0;
+		int64_t parent = pcdata(t, &f, PCDATA_INLTREEINDEX, cpc);
+		if (parent >= ix) /* parents come before their children: no loops */
+			break;
+		ix = parent;
+	}
+	at.name = f.name >= 0 ? str_at(t, t->names + (uint64_t)f.name) : NULL;
+	if (!at.name)
+		return -EINVAL;
+	out[n++] = at;
+	for (size_t a = 0, b = n - 1; a < b; a++, b--) { /* outermost first */
+		struct gopc_line x = out[a];
+		out[a] = out[b];
+		out[b] = x;
+	}
+	return (int)n;
 }
 
 int gopclntab_func(const struct gopclntab *t, size_t i, struct gopc_func *out)
@@ -357,34 +449,66 @@ static uint64_t text_start(Elf *elf)
 	return 0;
 }
 
-/* Searches the non-executable loaded segments of elf for a header that
- * validates. */
-static int scan(Elf *elf, struct gopclntab *t)
+/* The non-executable loaded segments of elf (file bytes only). */
+static void read_segments(Elf *elf, struct gopclntab *t)
 {
 	GElf_Phdr ph;
 	size_t n;
-	uint64_t ts = text_start(elf);
 	if (elf_getphdrnum(elf, &n))
-		return -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & PF_X) || ph.p_filesz < 64)
+		return;
+	for (size_t i = 0; i < n && t->nsegs < sizeof(t->segs) / sizeof(t->segs[0]); i++) {
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & PF_X) || !ph.p_filesz)
 			continue;
 		Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
-		const uint8_t *seg = d ? d->d_buf : NULL;
-		if (!seg)
-			continue;
-		for (size_t off = 0; off + 64 <= ph.p_filesz; off += 4) {
+		if (d && d->d_buf)
+			t->segs[t->nsegs++] = (struct gseg){ ph.p_vaddr, d->d_buf, d->d_size };
+	}
+}
+
+/* Searches the segments for a header that validates. */
+static int scan(struct gopclntab *t, uint64_t ts)
+{
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const uint8_t *seg = t->segs[i].p;
+		for (size_t off = 0; off + 64 <= t->segs[i].size; off += 4) {
 			uint32_t m;
 			memcpy(&m, seg + off, 4);
 			if ((m != 0xfffffff1 && m != 0xfffffff0 && m != 0xfffffffa) || seg[off + 4] || seg[off + 5])
 				continue;
 			t->p = seg + off;
-			t->size = ph.p_filesz - off;
+			t->size = t->segs[i].size - off;
+			t->addr = t->segs[i].vaddr + off;
 			if (!check(t, ts))
 				return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+/* moduledata.gofunc, which go1.18+ funcdata offsets are relative to:
+ * the module data is found by its first two words, the table's address
+ * and that of its function names (runtime.firstmoduledata, in
+ * .noptrdata); gofunc is its 39th word (go1.18-1.19) or, after the
+ * coverage counters came, its 41st (go1.20+).  A PIE's pointers are
+ * relocated at load (0 in the file): none found, no inline frames. */
+static void find_gofunc(struct gopclntab *t)
+{
+	size_t at = t->layout == GO118 ? 38 * 8 : 40 * 8;
+	if (t->layout == GO116 || !t->addr)
+		return;
+	for (size_t i = 0; i < t->nsegs; i++) {
+		for (size_t off = 0; off + at + 8 <= t->segs[i].size; off += 8) {
+			uint64_t w[2], gofunc, probe;
+			memcpy(w, t->segs[i].p + off, 16);
+			if (w[0] != t->addr || w[1] != t->addr + t->names)
+				continue;
+			memcpy(&gofunc, t->segs[i].p + off + at, 8);
+			if (vread(t, gofunc, 8, &probe)) {
+				t->gofunc = gofunc;
+				return;
+			}
+		}
+	}
 }
 
 static int load(Elf *elf, struct gopclntab *t)
@@ -394,21 +518,26 @@ static int load(Elf *elf, struct gopclntab *t)
 	Elf_Scn *s;
 	Elf_Data *d;
 	size_t nsec = 0;
+	int err = -ENOENT;
 	if (!gelf_getehdr(elf, &eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return -ENOENT;
+	read_segments(elf, t);
 	if ((s = elfseg_section(elf, ".gopclntab", &sh))) {
 		if (!(d = elf_rawdata(s, NULL)) || !d->d_buf)
 			return -EINVAL;
 		t->p = d->d_buf;
 		t->size = d->d_size;
-		return check(t, text_start(elf));
+		t->addr = sh.sh_addr;
+		err = check(t, text_start(elf));
+	} else if (elf_getshdrnum(elf, &nsec) || nsec <= 1 || elfseg_section(elf, ".go.buildinfo", &sh) ||
+		   elfseg_section(elf, ".note.go.buildid", &sh)) {
+		/* Without the section: only a Go binary (or one whose
+		 * section headers are gone) is searched. */
+		err = scan(t, text_start(elf));
 	}
-	/* Without the section: only a Go binary (or one whose section
-	 * headers are gone) is searched. */
-	if (elf_getshdrnum(elf, &nsec) || nsec <= 1 || elfseg_section(elf, ".go.buildinfo", &sh) ||
-	    elfseg_section(elf, ".note.go.buildid", &sh))
-		return scan(elf, t);
-	return -ENOENT;
+	if (!err)
+		find_gofunc(t);
+	return err;
 }
 
 int gopclntab_load_elf(Elf *elf, struct gopclntab **out)

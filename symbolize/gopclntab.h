@@ -11,8 +11,9 @@
  * found by its section (.gopclntab), else, for a Go binary (.go.buildinfo or
  * .note.go.buildid) or one without section headers, by searching its
  * read-only and RELRO segments for a header that validates (PIE and
- * externally linked binaries keep it inside .data.rel.ro).  Inline trees are
- * not read: an inlined call is named as the function it was inlined into.
+ * externally linked binaries keep it inside .data.rel.ro).  Inline trees
+ * (go1.18+) are read where the module data that locates them is found (not
+ * in a PIE, whose pointers are relocated at load).
  *
  * Every read is bounds-checked: malformed tables fail with -EINVAL at load
  * (the function table and its entries are checked there) or give no answer
@@ -66,6 +67,11 @@ size_t gopclntab_nfuncs(const struct gopclntab *t);
  * line there.  0, -ENOENT outside every function, -EINVAL when its entry is
  * malformed. */
 int gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct gopc_line *out);
+/* The same as a chain: the function, then one entry per call inlined at
+ * pc, outermost first, each with its position (the function's and each
+ * outer call's: where the next one was called; the innermost: pc's), at
+ * most max.  The count (1 without inline tree), or as gopclntab_lookup. */
+int gopclntab_lookup_inline(const struct gopclntab *t, uint64_t pc, struct gopc_line *out, size_t max);
 /* Function i (0 .. gopclntab_nfuncs - 1), in order of address.  0 or -EINVAL. */
 int gopclntab_func(const struct gopclntab *t, size_t i, struct gopc_func *out);
 /* Calls fn for each run of function i's frame-size table, in order: from pc

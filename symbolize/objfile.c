@@ -553,21 +553,28 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 	return err;
 }
 
-/* Names vaddr from Go's function table (its file and line too, unless
- * names only were asked for): 1 when the table does not cover it, else as
- * batch_add. */
+/* Names vaddr from Go's function table, with its file and line and one
+ * frame per inlined call (as DWARF would: --symbols=names has neither):
+ * 1 when the table does not cover it, else as batch_add. */
 static int emit_go(struct symbolizer *s, struct objfile *of, struct sym_frame *f, uint64_t vaddr, struct sym_batch *b)
 {
-	struct gopc_line l;
-	if (gopclntab_lookup(of->go, vaddr, &l))
+	struct gopc_line l[MAX_INLINE];
+	int n = gopclntab_lookup_inline(of->go, vaddr, l, s->names_only || s->no_inline ? 1 : MAX_INLINE);
+	if (n <= 0)
 		return 1;
-	f->name = l.name;
-	if (!s->names_only) {
-		f->file = l.file;
-		f->line = l.line;
-	}
 	of->go_named++;
-	return batch_add(b, f);
+	int err = 0;
+	for (int i = 0; i < n && !err; i++) {
+		struct sym_frame g = *f;
+		g.name = l[i].name;
+		g.inlined = i > 0;
+		if (!s->names_only) {
+			g.file = l[i].file;
+			g.line = l[i].line;
+		}
+		err = batch_add(b, &g);
+	}
+	return err;
 }
 
 void objfile_prefetch(struct symbolizer *s, struct objfile *of)

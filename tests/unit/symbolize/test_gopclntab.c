@@ -4,8 +4,8 @@
  * (names, files, lines and frame sizes of known pcs; malformed copies of it
  * refused with -EINVAL, every one-byte corruption read without a crash),
  * and samples/goshape built by go 1.19 and stripped (-s -w): its functions
- * named with their lines, found without section headers too, and its
- * unwind rows from the frame sizes as the disassembly says.
+ * named with their lines and inlined calls, found without section headers
+ * too, and its unwind rows from the frame sizes as the disassembly says.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -324,6 +324,25 @@ static void check_goshape(int fd)
 	assert_true(f.top);
 	func_named(t, "runtime.systemstack", &f);
 	assert_true(f.spwrite);
+	/* main.mix is inlined into main.work: some pc of work is in both,
+	 * work at the call's line (after its loop), mix at its own (before). */
+	struct gopc_line chain[4];
+	int found = 0;
+	func_named(t, "main.work", &f);
+	for (uint64_t pc = f.entry; pc < f.end; pc++) {
+		int n = gopclntab_lookup_inline(t, pc, chain, 4);
+		assert_true(n >= 1);
+		assert_string_equal(chain[0].name, "main.work");
+		if (n == 1)
+			continue;
+		assert_int_equal(n, 2);
+		assert_string_equal(chain[1].name, "main.mix");
+		assert_non_null(strstr(chain[1].file, "goshape/main.go"));
+		assert_true(chain[1].line < chain[0].line);
+		found++;
+	}
+	assert_true(found > 0);
+	assert_int_equal(gopclntab_lookup_inline(t, f.entry, chain, 4), 1);
 	gopclntab_free(t);
 }
 
