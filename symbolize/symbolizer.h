@@ -14,8 +14,8 @@
  * A user address becomes its function (from the ELF symbol tables of the file
  * and of its separate debug file, found by build ID, .gnu_debuglink or path,
  * or of its .gnu_debugdata; for a stripped Go binary, from the function table
- * Go keeps for its runtime, with lines), then, when the file has DWARF, its source line
- * and one frame per inlined call.  C++ and Rust names are demangled, the
+ * Go keeps for its runtime, with lines and inlined calls), then, when the
+ * file has DWARF, its source line and one frame per inlined call.  C++ and Rust names are demangled, the
  * mangled name kept.  Anonymous executable memory is named from the process's
  * /tmp/perf-PID.map (JIT compilers).  DWARF indexes live in an LRU cache
  * bounded in bytes.
