@@ -755,11 +755,12 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
  * + 8 and, in a function that has a frame (sp > 0), the caller's rbp at
  * CFA - 16: Go saves it in the top slot of the frame it allocates
  * (go1.16-1.20: SUBQ $n, SP then MOVQ BP, n-8(SP); go1.21+: PUSHQ BP first).
- * The one instruction between SUBQ and the save gets the rule early: only
- * a caller unwound by frame pointers (none: every Go row is rsp-based, C
- * callers come by cgo's own frames) would read the stale slot.
- * The outermost functions (goexit, mstart) end the stack; those that write
- * SP at will (stack switches) fall back to frame pointers. */
+ * The one instruction between SUBQ and the save gets the rule early: every
+ * Go row is rsp-based, so only a frame-pointer step further up would read
+ * the stale slot.  The outermost functions (goexit, mstart) end the stack;
+ * those that write SP at will (stack switches) get no rule (counted as
+ * unsupported), so the walker takes a frame-pointer step there.  Each
+ * function counts as an FDE. */
 struct go_run {
 	struct builder *b;
 	struct gopc_func f;
@@ -769,13 +770,15 @@ static int go_row(void *ctx, uint64_t pc, int32_t sp)
 {
 	struct go_run *g = ctx;
 	struct cfi_row r = { .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8 };
-	if (g->f.top)
+	if (g->f.top) {
 		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_END };
-	else if (g->f.spwrite)
+	} else if (g->f.spwrite) {
 		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_UNSUPPORTED };
-	else if (sp > 0)
+		g->b->t->unsupported++;
+	} else if (sp > 0) {
 		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8,
 				      .rbp_type = CFI_RBP_CFA_OFFSET, .rbp_offset = -16 };
+	}
 	return push(g->b, &r);
 }
 
@@ -791,6 +794,7 @@ static int compile_go(const struct gopclntab *go, struct cfi_table *t)
 		 * bad byte; its last rule runs on to the next function. */
 		if (gopclntab_pcsp(go, i, go_row, &g) == -ENOMEM)
 			err = -ENOMEM;
+		t->fdes++; /* a function is Go's FDE */
 		t->covered += g.f.end - g.f.entry;
 		end = g.f.end;
 	}
