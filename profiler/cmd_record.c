@@ -337,6 +337,9 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
 		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
 		 us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
+	if (us.files_gopclntab)
+		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
+			 us.rows_gopclntab, us.files_gopclntab);
 	uint64_t ended = stats[STAT_UNWIND_READ_ERR] + stats[STAT_UNWIND_BAD_FRAME];
 	void (*say)(const char *, ...) = o->unwind == RECORD_UNWIND_DWARF ? log_warn : log_debug;
 	if (stats[STAT_UNWIND_FP_FRAMES] || ended || stats[STAT_UNWIND_ROW_MISS])
@@ -578,6 +581,19 @@ static void package_help(const char *pkg, bool servers, char *help, size_t len)
 	}
 }
 
+/* Says which stripped Go binaries were named from their .gopclntab. */
+static void report_go_file(void *ctx, const struct sym_go_file *f)
+{
+	(void)ctx;
+	if (f->unnamed)
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout), %" PRIu64
+			 " outside its functions unnamed",
+			 f->path, f->addresses, f->layout, f->unnamed);
+	else
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout)", f->path, f->addresses,
+			 f->layout);
+}
+
 /* Says, per file that left addresses as module+0xoffset for want of
  * symbols, why, and what would help.  Packages are looked up in our dpkg
  * database, once for all such files, and only for files in our root: a
@@ -619,6 +635,7 @@ static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 	}
 	free(q);
 	free(u.v);
+	symbolizer_go_files(sym, report_go_file, NULL);
 }
 
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the

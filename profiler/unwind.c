@@ -170,6 +170,8 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 		return;
 	}
 	u->st.files++;
+	u->st.files_gopclntab += ct.from_gopclntab;
+	u->st.rows_gopclntab += ct.from_gopclntab ? ct.n : 0;
 	t->segs = ct.segs; /* kept for the bias of each mapping */
 	t->nsegs = ct.nsegs;
 	ct.segs = NULL;

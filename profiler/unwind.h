@@ -43,6 +43,8 @@ struct unwind_stats {
 	uint64_t files_no_cfi;    /* files without CFI (frame pointers there) */
 	uint64_t files_failed;    /* files that could not be opened or parsed */
 	uint64_t files_debug_frame; /* files whose rows came partly from a separate debug file's .debug_frame */
+	uint64_t files_gopclntab; /* Go files without CFI whose rows came from .gopclntab's frame sizes */
+	uint64_t rows_gopclntab;  /* the rows they were compiled into */
 	uint64_t table_full;      /* files left out: no room in the row array */
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
