@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "java.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/hashtab.h"
+#include "base/openroot.h"
+#include "base/parse.h"
+#include "log.h"
+#include "symbolize/procmaps.h"
+#include "symbolize/symbolizer.h"
+
+#define NS_PER_S 1000000000ull
+#define ASK_FIRST_NS NS_PER_S              /* wait after a changed map */
+#define ASK_CHILD_MAX_NS (10 * NS_PER_S)   /* a child asking longer is killed */
+#define SOCKET_WAIT_MS 5000                /* for the attach listener to start */
+#define IO_TIMEOUT_S 5                     /* for the command's answer */
+
+/* The child's exit codes. */
+enum ask_result {
+	ASK_OK = 0,
+	ASK_NO_TMP = 10,   /* the process's /tmp cannot be opened */
+	ASK_NO_SOCKET,     /* no attach socket appeared in time */
+	ASK_UNTRUSTED,     /* the socket is not the JVM user's */
+	ASK_IO,            /* connecting, sending or reading failed */
+	ASK_REFUSED,       /* the JVM answered with an error */
+	ASK_NOT_READY,     /* not asked: the process does not catch SIGQUIT (parent side) */
+};
+
+static const char *ask_why(int r)
+{
+	switch (r) {
+	case ASK_NO_TMP: return "cannot open its /tmp";
+	case ASK_NO_SOCKET: return "its attach listener did not start";
+	case ASK_UNTRUSTED: return "its attach socket belongs to another user";
+	case ASK_IO: return "the attach socket failed";
+	case ASK_REFUSED: return "it refused Compiler.perfmap (a JDK older than 17?)";
+	default: return "the asking process failed";
+	}
+}
+
+struct jvm {
+	uint32_t pid, gen;
+	pid_t child;         /* asking now, else 0 */
+	uint64_t asked_ns;   /* when the running ask started */
+	uint64_t next_ns;    /* when the next ask is due */
+	uint64_t wait_ns;    /* between asks, doubling while the map stays the same */
+	uint64_t answers;
+	uint64_t map_version; /* symbolizer_jit_version after the last answer */
+	bool gone;           /* forgotten: dropped once its child is reaped */
+	bool warned;
+};
+
+struct java {
+	struct u64map jvms; /* pid << 32 | gen -> struct jvm * */
+	struct java_stats st;
+};
+
+/* What the child needs, read by the parent before the fork. */
+struct ask_req {
+	uint32_t pid;
+	uid_t euid;                    /* the process's effective user */
+	bool quit_caught;              /* it catches SIGQUIT and does not ignore it */
+	char root[64];                 /* /proc/PID/root */
+	char attach[32], socket[32];   /* .attach_pidNSPID, .java_pidNSPID */
+};
+
+static uint64_t key_of(uint32_t pid, uint32_t gen)
+{
+	return (uint64_t)pid << 32 | gen;
+}
+
+int java_new(struct java **out)
+{
+	struct java *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	u64map_init(&j->jvms);
+	*out = j;
+	return 0;
+}
+
+void java_free(struct java *j)
+{
+	uint64_t k, v;
+	if (!j)
+		return;
+	for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
+		struct jvm *m = (struct jvm *)(uintptr_t)v;
+		if (m->child > 0) {
+			kill(m->child, SIGKILL);
+			waitpid(m->child, NULL, 0);
+		}
+		free(m);
+	}
+	u64map_release(&j->jvms);
+	free(j);
+}
+
+static bool maps_libjvm(const struct procmaps *maps)
+{
+	for (size_t i = 0; maps && i < maps->n; i++) {
+		const char *p = maps->maps[i].path, *slash = strrchr(p, '/');
+		if (slash && !strcmp(slash + 1, "libjvm.so"))
+			return true;
+	}
+	return false;
+}
+
+void java_announce(struct java *j, const struct symbolizer *sym, uint32_t pid, uint32_t gen)
+{
+	uint64_t key = key_of(pid, gen);
+	if (u64map_get(&j->jvms, key) || !maps_libjvm(symbolizer_maps(sym, pid, gen)))
+		return;
+	struct jvm *m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	m->pid = pid;
+	m->gen = gen;
+	m->wait_ns = ASK_FIRST_NS;
+	m->next_ns = clock_ns(CLOCK_MONOTONIC);
+	if (u64map_put(&j->jvms, key, (uint64_t)(uintptr_t)m)) {
+		free(m);
+		return;
+	}
+	j->st.jvms++;
+	log_debug("pid %" PRIu32 ": a JVM", pid);
+}
+
+/* Field `field` (from 0; -1: the last) of the "Name:\t..." line of status
+ * text, copied into tok[64]; false when there is none. */
+static bool status_field(const char *text, const char *name, int field, char *tok)
+{
+	const char *line = strstr(text, name);
+	if (!line)
+		return false;
+	line += strlen(name);
+	const char *end = strchrnul(line, '\n');
+	char buf[128], *save = NULL, *last = NULL;
+	size_t len = (size_t)(end - line) < sizeof(buf) - 1 ? (size_t)(end - line) : sizeof(buf) - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	int i = 0;
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save), i++) {
+		last = t;
+		if (i == field)
+			break;
+	}
+	if (!last || (field >= 0 && i != field) || strlen(last) >= 64)
+		return false;
+	strcpy(tok, last);
+	return true;
+}
+
+/* Whether signal 3 (SIGQUIT: bit 2, in the last hex digit) is in the mask
+ * of the status line name. */
+static bool sigquit_in(const char *text, const char *name)
+{
+	char tok[64];
+	if (!status_field(text, name, -1, tok) || !tok[0])
+		return false;
+	char c = tok[strlen(tok) - 1];
+	int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 0;
+	return digit & 4;
+}
+
+/* Fills q from /proc/PID/status: -ESRCH when the process is gone. */
+static int ask_prepare(uint32_t pid, struct ask_req *q)
+{
+	char path[64], text[4096], tok[64];
+	uint64_t ns = pid, uid;
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/status", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ESRCH;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	text[n] = '\0';
+	memset(q, 0, sizeof(*q));
+	q->pid = pid;
+	if (status_field(text, "\nNSpid:", -1, tok))
+		parse_u64(tok, 1, UINT32_MAX, &ns);
+	if (!status_field(text, "\nUid:", 1, tok) || parse_u64(tok, 0, UINT32_MAX, &uid))
+		return -ESRCH;
+	q->euid = (uid_t)uid;
+	q->quit_caught = !sigquit_in(text, "\nSigIgn:") && sigquit_in(text, "\nSigCgt:");
+	snprintf(q->root, sizeof(q->root), "/proc/%" PRIu32 "/root", pid);
+	snprintf(q->attach, sizeof(q->attach), ".attach_pid%" PRIu64, ns);
+	snprintf(q->socket, sizeof(q->socket), ".java_pid%" PRIu64, ns);
+	return 0;
+}
+
+/* The attach socket in the directory tmp, trusted: an fd (O_PATH), or -1. */
+static int open_socket(int tmp, const struct ask_req *q, bool *untrusted)
+{
+	struct stat st;
+	int fd = openat(tmp, q->socket, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode) || (st.st_uid != q->euid && st.st_uid != 0)) {
+		*untrusted = true;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Until the attach listener's socket appears: the handshake file, then
+ * SIGQUIT (again halfway), polled every 20 ms. */
+static int wait_socket(int tmp, const struct ask_req *q, bool *untrusted)
+{
+	int fd = open_socket(tmp, q, untrusted);
+	if (fd >= 0 || *untrusted)
+		return fd;
+	int created = openat(tmp, q->attach, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	kill((pid_t)q->pid, SIGQUIT);
+	struct timespec step = { 0, 20 * 1000 * 1000 };
+	for (int ms = 0; fd < 0 && !*untrusted && ms < SOCKET_WAIT_MS; ms += 20) {
+		nanosleep(&step, NULL);
+		if (ms == SOCKET_WAIT_MS / 2)
+			kill((pid_t)q->pid, SIGQUIT);
+		fd = open_socket(tmp, q, untrusted);
+	}
+	if (created >= 0) {
+		close(created);
+		unlinkat(tmp, q->attach, 0);
+	}
+	return fd;
+}
+
+/* Sends the jcmd request (protocol 1: version, command, three arguments,
+ * each NUL-terminated) and reads the answer: a result code line, then the
+ * command's output. */
+static int talk(int sock_path_fd)
+{
+	static const char req[] = "1\0jcmd\0Compiler.perfmap\0\0";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+	char reply[4096];
+	size_t got = 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sock_path_fd);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) || connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
+		return ASK_IO;
+	for (ssize_t n; got < sizeof(reply) - 1 && (n = read(s, reply + got, sizeof(reply) - 1 - got)) > 0;)
+		got += (size_t)n;
+	close(s);
+	reply[got] = '\0';
+	if (!got)
+		return ASK_IO;
+	/* "0" is the command run; its output names an exception when the
+	 * JVM does not know it. */
+	return reply[0] == '0' && reply[1] == '\n' && !strstr(reply, "Exception") ? ASK_OK : ASK_REFUSED;
+}
+
+/* The child's work: an exit code. */
+static int ask(const struct ask_req *q)
+{
+	bool untrusted = false;
+	int tmp = open_in_root(q->root, "/tmp", O_PATH | O_DIRECTORY);
+	if (tmp < 0)
+		return ASK_NO_TMP;
+	int fd = wait_socket(tmp, q, &untrusted);
+	if (fd < 0)
+		return untrusted ? ASK_UNTRUSTED : ASK_NO_SOCKET;
+	return talk(fd);
+}
+
+static void start_ask(struct java *j, struct jvm *m, uint64_t now)
+{
+	struct ask_req q;
+	m->next_ns = now + m->wait_ns;
+	if (ask_prepare(m->pid, &q))
+		return; /* gone: the sweep forgets it */
+	if (!q.quit_caught) {
+		/* Not set up yet (or -Xrs): SIGQUIT would kill it. */
+		j->st.not_ready++;
+		return;
+	}
+	fflush(NULL);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(ask(&q));
+	if (c < 0) {
+		log_debug("pid %" PRIu32 ": cannot start asking the JVM: %s", m->pid, strerror(errno));
+		return;
+	}
+	m->child = c;
+	m->asked_ns = now;
+}
+
+/* The child of m has exited with status: the map is read when written. */
+static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int status, uint64_t now)
+{
+	int r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	m->child = 0;
+	if (m->gone)
+		return;
+	if (r != ASK_OK) {
+		j->st.failed++;
+		if (!m->warned)
+			log_warn("java: pid %" PRIu32 ": compiled methods unnamed: %s", m->pid, ask_why(r));
+		m->warned = true;
+		m->wait_ns = JAVA_ASK_MAX_S * NS_PER_S; /* retried, rarely */
+		m->next_ns = now + m->wait_ns;
+		return;
+	}
+	uint64_t lat = now - m->asked_ns;
+	j->st.asks++;
+	j->st.latency_ns_sum += lat;
+	if (lat > j->st.latency_ns_max)
+		j->st.latency_ns_max = lat;
+	if (!m->answers++ && lat > j->st.first_latency_ns_max)
+		j->st.first_latency_ns_max = lat;
+	symbolizer_track(sym, m->pid, m->gen); /* reads the new map */
+	uint64_t version = symbolizer_jit_version(sym, m->pid, m->gen);
+	if (version != m->map_version) {
+		m->map_version = version;
+		j->st.maps_changed++;
+		m->wait_ns = ASK_FIRST_NS;
+	} else if (m->wait_ns < JAVA_ASK_MAX_S * NS_PER_S) {
+		m->wait_ns *= 2;
+	}
+	m->next_ns = now + m->wait_ns;
+	log_debug("pid %" PRIu32 ": JVM answered in %.1f ms", m->pid, lat / 1e6);
+}
+
+void java_update(struct java *j, struct symbolizer *sym)
+{
+	uint64_t k, v, now = clock_ns(CLOCK_MONOTONIC);
+	for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
+		struct jvm *m = (struct jvm *)(uintptr_t)v;
+		if (m->child > 0) {
+			int status = 0;
+			if (now - m->asked_ns > ASK_CHILD_MAX_NS)
+				kill(m->child, SIGKILL);
+			if (waitpid(m->child, &status, WNOHANG) == m->child)
+				answered(j, m, sym, status, now);
+		}
+		if (!m->child && !m->gone && now >= m->next_ns)
+			start_ask(j, m, now);
+	}
+	/* Forgotten ones, once their children are reaped. */
+	for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
+		struct jvm *m = (struct jvm *)(uintptr_t)v;
+		if (m->gone && !m->child) {
+			u64map_del(&j->jvms, k);
+			free(m);
+			i = 0;
+		}
+	}
+}
+
+void java_forget(struct java *j, uint32_t pid, uint32_t gen)
+{
+	uint64_t *v = u64map_get(&j->jvms, key_of(pid, gen));
+	if (v)
+		((struct jvm *)(uintptr_t)*v)->gone = true;
+}
+
+void java_finish(struct java *j, struct symbolizer *sym, double timeout_s)
+{
+	uint64_t k, v, now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = now + (uint64_t)(timeout_s * 1e9);
+	for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
+		struct jvm *m = (struct jvm *)(uintptr_t)v;
+		if (!m->gone && !kill((pid_t)m->pid, 0))
+			m->next_ns = now; /* due; a running ask answers as well */
+	}
+	struct timespec step = { 0, 10 * 1000 * 1000 };
+	for (;;) {
+		java_update(j, sym);
+		bool busy = false;
+		for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
+			struct jvm *m = (struct jvm *)(uintptr_t)v;
+			busy |= m->child > 0;
+			m->next_ns = UINT64_MAX; /* no ask after the last */
+		}
+		if (!busy || clock_ns(CLOCK_MONOTONIC) >= deadline)
+			break;
+		nanosleep(&step, NULL);
+	}
+}
+
+void java_stats(const struct java *j, struct java_stats *out)
+{
+	*out = j->st;
+}
