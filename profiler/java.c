@@ -207,8 +207,9 @@ static int ask_prepare(uint32_t pid, struct ask_req *q)
 	return 0;
 }
 
-/* The attach socket in the directory tmp, trusted: an fd (O_PATH), or -1. */
-static int open_socket(int tmp, const struct ask_req *q, bool *untrusted)
+/* The attach socket in the directory tmp, trusted and not the inode stale:
+ * an fd (O_PATH), or -1. */
+static int open_socket(int tmp, const struct ask_req *q, ino_t stale, bool *untrusted)
 {
 	struct stat st;
 	int fd = openat(tmp, q->socket, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -219,24 +220,26 @@ static int open_socket(int tmp, const struct ask_req *q, bool *untrusted)
 		close(fd);
 		return -1;
 	}
+	if (st.st_ino == stale) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
-/* Until the attach listener's socket appears: the handshake file, then
- * SIGQUIT (again halfway), polled every 20 ms. */
-static int wait_socket(int tmp, const struct ask_req *q, bool *untrusted)
+/* Starts the attach listener and waits for its socket (one other than
+ * inode stale): the handshake file, then SIGQUIT (again halfway), polled
+ * every 20 ms. */
+static int start_listener(int tmp, const struct ask_req *q, ino_t stale, bool *untrusted)
 {
-	int fd = open_socket(tmp, q, untrusted);
-	if (fd >= 0 || *untrusted)
-		return fd;
-	int created = openat(tmp, q->attach, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = -1, created = openat(tmp, q->attach, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	kill((pid_t)q->pid, SIGQUIT);
 	struct timespec step = { 0, 20 * 1000 * 1000 };
 	for (int ms = 0; fd < 0 && !*untrusted && ms < SOCKET_WAIT_MS; ms += 20) {
 		nanosleep(&step, NULL);
 		if (ms == SOCKET_WAIT_MS / 2)
 			kill((pid_t)q->pid, SIGQUIT);
-		fd = open_socket(tmp, q, untrusted);
+		fd = open_socket(tmp, q, stale, untrusted);
 	}
 	if (created >= 0) {
 		close(created);
@@ -247,7 +250,8 @@ static int wait_socket(int tmp, const struct ask_req *q, bool *untrusted)
 
 /* Sends the jcmd request (protocol 1: version, command, three arguments,
  * each NUL-terminated) and reads the answer: a result code line, then the
- * command's output. */
+ * command's output.  -ECONNREFUSED when nobody listens (a socket file left
+ * by an earlier process with this pid). */
 static int talk(int sock_path_fd)
 {
 	static const char req[] = "1\0jcmd\0Compiler.perfmap\0\0";
@@ -258,8 +262,11 @@ static int talk(int sock_path_fd)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", sock_path_fd);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) || connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
+	    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		return ASK_IO;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
+		return errno == ECONNREFUSED ? -ECONNREFUSED : ASK_IO;
+	if (write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
 		return ASK_IO;
 	for (ssize_t n; got < sizeof(reply) - 1 && (n = read(s, reply + got, sizeof(reply) - 1 - got)) > 0;)
 		got += (size_t)n;
@@ -276,13 +283,25 @@ static int talk(int sock_path_fd)
 static int ask(const struct ask_req *q)
 {
 	bool untrusted = false;
+	struct stat st;
 	int tmp = open_in_root(q->root, "/tmp", O_PATH | O_DIRECTORY);
 	if (tmp < 0)
 		return ASK_NO_TMP;
-	int fd = wait_socket(tmp, q, &untrusted);
+	int fd = open_socket(tmp, q, 0, &untrusted);
+	if (fd >= 0) {
+		int r = talk(fd);
+		if (r != -ECONNREFUSED || fstat(fd, &st))
+			return r < 0 ? ASK_IO : r;
+		/* Stale: the listener, once started, replaces it. */
+		close(fd);
+		fd = start_listener(tmp, q, st.st_ino, &untrusted);
+	} else if (!untrusted) {
+		fd = start_listener(tmp, q, 0, &untrusted);
+	}
 	if (fd < 0)
 		return untrusted ? ASK_UNTRUSTED : ASK_NO_SOCKET;
-	return talk(fd);
+	int r = talk(fd);
+	return r < 0 ? ASK_IO : r;
 }
 
 static void start_ask(struct java *j, struct jvm *m, uint64_t now)

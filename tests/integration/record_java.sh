@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Java method names with no flag on the JVM (issue 26), on samples/java/
 # Shape.java under Debian's OpenJDK 17 (compiled here with javac):
-#  - record -p on a warmed-up JVM: Sixty.work, Thirty.work and Ten.work
+#  - record -p on a warmed-up JVM (6 s at 499 Hz): Sixty.work, Thirty.work and Ten.work
 #    within 3 points of 60/30/10 % of the samples in the three (loop counts,
 #    so by construction on any machine), and >= 90 % of the main thread's
 #    samples in a named Java method (a JIT frame, _[j], with a method's
@@ -9,6 +9,8 @@
 #  - record -- java from the JVM's start: >= 75 % (the rest: the interpreter
 #    and compiler at startup);
 #  - pprof: go tool pprof names the methods;
+#  - a JVM in its own pid and mount namespaces (a private /tmp), a stale
+#    socket file at its attach socket's path: >= 90 %, its map in its /tmp;
 #  - --no-java: no Java method named (nothing else tells the JVM to write its
 #    map, and a stale map of an earlier run is removed first).
 # Not asserted (docs/DESIGN.md, "Java"): compiled frames have no frame
@@ -40,6 +42,14 @@ check_shape() { # FOLDED WHAT
 	echo "$2: Sixty/Thirty/Ten.work $s6/$s3/$s1 % (want 60/30/10)"
 }
 
+wait_warm() { # OUT: until the JVM writing OUT has run its WARM rounds
+	for _ in $(seq 600); do
+		grep -q warm "$1" && return
+		sleep 0.1
+	done
+	fail "the JVM did not warm up in a minute: $(cat "$1")"
+}
+
 named_share() { # FOLDED
 	share "$method" "$1" java
 }
@@ -48,12 +58,8 @@ named_share() { # FOLDED
 "${java[@]}" 600 >"$tmp/out" 2>&1 &
 bg=$!
 pids+=("$bg")
-for _ in $(seq 600); do
-	grep -q warm "$tmp/out" && break
-	sleep 0.1
-done
-grep -q warm "$tmp/out" || fail "the JVM did not warm up in a minute: $(cat "$tmp/out")"
-"$scorch" record -F 499 -d 4 -p "$bg" -o "$tmp/pid.folded" 2>"$tmp/err" ||
+wait_warm "$tmp/out"
+"$scorch" record -F 499 -d 6 -p "$bg" -o "$tmp/pid.folded" 2>"$tmp/err" ||
 	fail "record -p exited $?: $(cat "$tmp/err")"
 grep -q "^scorch: java: 1 JVMs" "$tmp/err" || fail "record -p did not find the JVM: $(cat "$tmp/err")"
 check_shape "$tmp/pid.folded" "record -p"
@@ -70,6 +76,28 @@ grep -q 'Shape\$Sixty\.work' "$tmp/top" || fail "go tool pprof -top has no Shape
 echo "pprof: go tool pprof names Shape\$Sixty.work"
 kill "$bg" 2>/dev/null || true
 wait "$bg" 2>/dev/null || true
+
+# A JVM as in a container: its own pid and mount namespaces, a private
+# /tmp (the classes copied in), and at its attach socket's path a socket
+# file no one listens on (left by an earlier process with its pid).
+need_tools unshare python3
+unshare -m -p -f --mount-proc sh -c 'mount -t tmpfs tmpfs /mnt && cp -r "$1" /mnt/c && mount --bind /mnt /tmp &&
+	"$2" -cp /tmp/c Shape 600; :' sh "$tmp/classes" "$jdk/java" >"$tmp/ns.out" 2>&1 &
+pids+=($!)
+wait_warm "$tmp/ns.out"
+ns_jvm=$(pgrep -n -f "java -cp /tmp/c Shape 600") || fail "the namespaced JVM is not running: $(cat "$tmp/ns.out")"
+pids+=("$ns_jvm")
+nspid=$(awk '/^NSpid:/ { print $NF }' "/proc/$ns_jvm/status")
+[ "$nspid" != "$ns_jvm" ] || fail "the JVM is not in a pid namespace of its own"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "/proc/$ns_jvm/root/tmp/.java_pid$nspid"
+"$scorch" record -F 499 -d 3 -p "$ns_jvm" -o "$tmp/ns.folded" 2>"$tmp/err" ||
+	fail "record -p (namespaced) exited $?: $(cat "$tmp/err")"
+named=$(named_share "$tmp/ns.folded")
+awk -v s="$named" 'BEGIN { exit !(s >= 90) }' ||
+	fail "record -p (namespaced): $named % of the main thread's samples in a named Java method, want >= 90: $(cat "$tmp/err")"
+[ -f "/proc/$ns_jvm/root/tmp/perf-$nspid.map" ] || fail "no perf-$nspid.map in the JVM's own /tmp"
+echo "record -p, JVM in its own namespaces (pid $nspid inside), a stale socket: $named % in named Java methods"
+kill "$ns_jvm" 2>/dev/null || true
 
 # From the JVM's start.
 "$scorch" record -F 499 -o "$tmp/run.folded" -- "${java[@]}" 5 >/dev/null 2>"$tmp/err" ||
