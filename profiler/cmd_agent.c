@@ -314,7 +314,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	if (!a->o.no_java && (err = java_new(&a->jvm))) {
+	if (!a->o.no_java && (err = java_new(a->unw, &a->jvm))) {
 		snprintf(msg, msglen, "cannot set up Java method names: %s", strerror(-err));
 		return err;
 	}

@@ -367,6 +367,9 @@ static void report_java(const struct java *j)
 		 " on average, %.1f ms at most (%.1f ms at most the first time)",
 		 js.jvms, js.asks, js.maps_changed, js.asks ? js.latency_ns_sum / 1e6 / (double)js.asks : 0.0,
 		 js.latency_ns_max / 1e6, js.first_latency_ns_max / 1e6);
+	if (js.methods_unwound || js.no_layout)
+		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes; %" PRIu64
+			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.no_layout);
 	if (js.failed || js.not_ready)
 		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
 			 js.not_ready);
@@ -672,7 +675,7 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	if (!o->no_java && co.user_stacks && (err = java_new(&r->jvm))) {
+	if (!o->no_java && co.user_stacks && (err = java_new(r->unw, &r->jvm))) {
 		log_error("record: cannot set up Java method names: %s", strerror(-err));
 		return err;
 	}

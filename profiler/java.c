@@ -21,8 +21,13 @@
 #include "base/hashtab.h"
 #include "base/openroot.h"
 #include "base/parse.h"
+#include "base/readfile.h"
 #include "log.h"
+#include "symbolize/cfi.h"
+#include "symbolize/hotspot.h"
+#include "symbolize/perfmap.h"
 #include "symbolize/procmaps.h"
+#include "unwind.h"
 #include "symbolize/symbolizer.h"
 
 #define NS_PER_S 1000000000ull
@@ -62,18 +67,23 @@ struct jvm {
 	uint64_t wait_ns;    /* between asks, doubling while the map stays the same */
 	uint64_t answers;
 	uint64_t map_version; /* symbolizer_jit_version after the last answer */
+	uint32_t nspid;      /* its pid in its own namespace: its map's name */
+	struct hotspot *hs;  /* its layout, for frame sizes; NULL before or without */
+	int hs_err;          /* why hs is NULL after trying (0: not tried) */
+	struct u64map frames; /* code start -> code end << 16 | frame size / 8, of the last map */
 	bool gone;           /* forgotten: dropped once its child is reaped */
 	bool warned;
 };
 
 struct java {
+	struct unwind *unw; /* NULL: no rows for compiled frames */
 	struct u64map jvms; /* pid << 32 | gen -> struct jvm * */
 	struct java_stats st;
 };
 
 /* What the child needs, read by the parent before the fork. */
 struct ask_req {
-	uint32_t pid;
+	uint32_t pid, nspid;
 	uid_t euid;                    /* the process's effective user */
 	bool quit_caught;              /* it catches SIGQUIT and does not ignore it */
 	char root[64];                 /* /proc/PID/root */
@@ -85,14 +95,22 @@ static uint64_t key_of(uint32_t pid, uint32_t gen)
 	return (uint64_t)pid << 32 | gen;
 }
 
-int java_new(struct java **out)
+int java_new(struct unwind *unw, struct java **out)
 {
 	struct java *j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
+	j->unw = unw;
 	u64map_init(&j->jvms);
 	*out = j;
 	return 0;
+}
+
+static void jvm_free(struct jvm *m)
+{
+	hotspot_free(m->hs);
+	u64map_release(&m->frames);
+	free(m);
 }
 
 void java_free(struct java *j)
@@ -106,7 +124,7 @@ void java_free(struct java *j)
 			kill(m->child, SIGKILL);
 			waitpid(m->child, NULL, 0);
 		}
-		free(m);
+		jvm_free(m);
 	}
 	u64map_release(&j->jvms);
 	free(j);
@@ -133,6 +151,7 @@ void java_announce(struct java *j, const struct symbolizer *sym, uint32_t pid, u
 	m->pid = pid;
 	m->gen = gen;
 	m->wait_ns = ASK_FIRST_NS;
+	u64map_init(&m->frames);
 	m->next_ns = clock_ns(CLOCK_MONOTONIC);
 	if (u64map_put(&j->jvms, key, (uint64_t)(uintptr_t)m)) {
 		free(m);
@@ -201,6 +220,7 @@ static int ask_prepare(uint32_t pid, struct ask_req *q)
 		return -ESRCH;
 	q->euid = (uid_t)uid;
 	q->quit_caught = !sigquit_in(text, "\nSigIgn:") && sigquit_in(text, "\nSigCgt:");
+	q->nspid = (uint32_t)ns;
 	snprintf(q->root, sizeof(q->root), "/proc/%" PRIu32 "/root", pid);
 	snprintf(q->attach, sizeof(q->attach), ".attach_pid%" PRIu64, ns);
 	snprintf(q->socket, sizeof(q->socket), ".java_pid%" PRIu64, ns);
@@ -324,7 +344,102 @@ static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 		return;
 	}
 	m->child = c;
+	m->nspid = q.nspid;
 	m->asked_ns = now;
+}
+
+/* Opens m's layout from the libjvm.so the symbolizer has open for it. */
+static int open_hotspot(struct jvm *m, const struct symbolizer *sym)
+{
+	const struct procmaps *maps = symbolizer_maps(sym, m->pid, m->gen);
+	for (size_t i = 0; maps && i < maps->n; i++) {
+		struct sym_mapping sm;
+		const char *slash;
+		if (symbolizer_mapping(sym, m->pid, m->gen, i, &sm) || !sm.current || sm.fd < 0 ||
+		    !(slash = strrchr(sm.map->path, '/')) || strcmp(slash + 1, "libjvm.so"))
+			continue;
+		return hotspot_open(m->pid, sm.fd, sm.map->start, sm.map->offset, &m->hs);
+	}
+	return -ENOENT;
+}
+
+/* A compiled method's name in a JVM's map ("long Shape.work(long, int)"),
+ * not a stub's ("StubRoutines (1)", "Interpreter"). */
+static bool method_name(const char *name)
+{
+	const char *paren = strchr(name, '(');
+	return paren && paren > name && memchr(name, '.', (size_t)(paren - name));
+}
+
+/* Frame size of [start, end) of m, from the last map's cache or the JVM. */
+static int frame_size(struct jvm *m, struct u64map *next, uint64_t start, uint64_t end, uint32_t *fs)
+{
+	uint64_t *v = u64map_get(&m->frames, start);
+	if (v && *v >> 16 == end) {
+		*fs = (uint32_t)(*v & 0xffff) * 8;
+	} else {
+		int err = hotspot_frame_size(m->hs, start, end, fs);
+		if (err)
+			return err;
+	}
+	return u64map_put(next, start, end << 16 | *fs / 8);
+}
+
+/* Unwind rows for m's compiled methods from its newest map: in each, the
+ * caller's frame is frame size above rsp, its rbp saved below the return
+ * address (HotSpot's x86-64 frame, with or without frame pointers); the
+ * rest of the code cache (interpreter, stubs) one frame-pointer step. */
+static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym)
+{
+	char root[64], path[64], *text = NULL;
+	size_t len = 0, n = 0, methods = 0;
+	struct perfmap *pm = NULL;
+	struct cfi_row *rows = NULL;
+	struct u64map next;
+	u64map_init(&next);
+	if (!m->hs && !m->hs_err && (m->hs_err = open_hotspot(m, sym))) {
+		j->st.no_layout++;
+		log_debug("pid %" PRIu32 ": callers of compiled methods unknown: %s", m->pid,
+			  m->hs_err == -ENOTSUP ? "a JVM layout not known (JDK 23+?)" : strerror(-m->hs_err));
+	}
+	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", m->pid);
+	snprintf(path, sizeof(path), "/tmp/perf-%" PRIu32 ".map", m->nspid);
+	int fd = m->hs ? open_file_in_root(root, path) : -1;
+	if (fd < 0 || read_fd_all(fd, 256u << 20, &text, &len) || perfmap_parse(text, len, &pm) ||
+	    !(rows = calloc(2 * perfmap_ranges(pm) + 1, sizeof(*rows))))
+		goto out;
+	uint64_t start, end, last_end = 0;
+	const char *name;
+	for (size_t i = 0; perfmap_range(pm, i, &start, &end, &name); i++) {
+		uint32_t fs;
+		if (!method_name(name) || frame_size(m, &next, start, end, &fs))
+			continue;
+		if (n && last_end != start)
+			rows[n++] = (struct cfi_row){ .pc = last_end, .cfa_type = CFI_CFA_GAP };
+		rows[n++] = (struct cfi_row){ .pc = start, .cfa_offset = (int32_t)fs, .rbp_offset = -16,
+					      .cfa_type = CFI_CFA_RSP, .rbp_type = CFI_RBP_CFA_OFFSET };
+		methods++;
+		last_end = end;
+	}
+	if (n)
+		rows[n++] = (struct cfi_row){ .pc = last_end, .cfa_type = CFI_CFA_GAP };
+	int err = unwind_set_jit(j->unw, sym, m->pid, m->gen, rows, n);
+	log_debug("pid %" PRIu32 ": %zu of %zu ranges of its map unwound by frame size", m->pid, methods,
+		  perfmap_ranges(pm));
+	if (err)
+		log_debug("pid %" PRIu32 ": cannot install rows for compiled methods: %s", m->pid, strerror(-err));
+	else
+		j->st.methods_unwound = methods;
+	u64map_release(&m->frames);
+	m->frames = next;
+	u64map_init(&next);
+out:
+	u64map_release(&next);
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(rows);
+	perfmap_free(pm);
 }
 
 /* The child of m has exited with status: the map is read when written. */
@@ -354,6 +469,8 @@ static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int 
 	uint64_t version = symbolizer_jit_version(sym, m->pid, m->gen);
 	if (version != m->map_version) {
 		m->map_version = version;
+		if (j->unw)
+			set_rows(j, m, sym);
 		j->st.maps_changed++;
 		m->wait_ns = ASK_FIRST_NS;
 	} else if (m->wait_ns < JAVA_ASK_MAX_S * NS_PER_S) {
@@ -383,7 +500,7 @@ void java_update(struct java *j, struct symbolizer *sym)
 		struct jvm *m = (struct jvm *)(uintptr_t)v;
 		if (m->gone && !m->child) {
 			u64map_del(&j->jvms, k);
-			free(m);
+			jvm_free(m);
 			i = 0;
 		}
 	}

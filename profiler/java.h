@@ -33,7 +33,9 @@
 struct symbolizer;
 struct java;
 
-int java_new(struct java **out);
+struct unwind;
+/* unw (borrowed, may be NULL): where compiled methods' unwind rows go. */
+int java_new(struct unwind *unw, struct java **out);
 /* Kills and reaps the children still asking. */
 void java_free(struct java *j);
 /* A process announcement, after symbolizer_track: a process mapping
@@ -57,6 +59,8 @@ struct java_stats {
 	uint64_t latency_ns_sum;/* ask to answer, answered asks */
 	uint64_t latency_ns_max;
 	uint64_t first_latency_ns_max; /* the first ask of a JVM (the attach handshake included) */
+	uint64_t methods_unwound; /* compiled methods with a frame size, in the last map installed */
+	uint64_t no_layout;       /* JVMs whose code cache layout could not be read (callers unknown) */
 };
 void java_stats(const struct java *j, struct java_stats *out);
 

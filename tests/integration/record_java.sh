@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Java method names with no flag on the JVM (issue 26), on samples/java/
 # Shape.java under Debian's OpenJDK 17 (compiled here with javac):
-#  - record -p on a warmed-up JVM (6 s at 499 Hz): Sixty.work, Thirty.work and Ten.work
-#    within 3 points of 60/30/10 % of the samples in the three (loop counts,
-#    so by construction on any machine), and >= 90 % of the main thread's
-#    samples in a named Java method (a JIT frame, _[j], with a method's
-#    signature);
-#  - record -- java from the JVM's start: >= 75 % (the rest: the interpreter
-#    and compiler at startup);
+#  - record -p on a warmed-up JVM (6 s at 499 Hz): Sixty.work, Thirty.work
+#    and Ten.work within 3 points of 60/30/10 % of the samples in the three
+#    (loop counts, so by construction on any machine); >= 90 % of the main
+#    thread's samples in a named Java method (a JIT frame, _[j], with a
+#    method's signature); and >= 90 % of the three methods' samples with
+#    their caller (main, run by the interpreter) under them: compiled frames
+#    unwound by their frame sizes, read from the JVM's code cache, without
+#    -XX:+PreserveFramePointer;
 #  - pprof: go tool pprof names the methods;
 #  - a JVM in its own pid and mount namespaces (a private /tmp), a stale
 #    socket file at its attach socket's path: >= 90 %, its map in its /tmp;
-#  - --no-java: no Java method named (nothing else tells the JVM to write its
-#    map, and a stale map of an earlier run is removed first).
-# Not asserted (docs/DESIGN.md, "Java"): compiled frames have no frame
-# pointers, so a method's callers (main) are missing from its stack.
+#  - record -- java from the JVM's start: >= 75 % (the rest: the interpreter
+#    and compiler at startup);
+#  - --no-java: no Java method named (nothing else tells the JVM to write
+#    its map).
+# Not asserted (docs/DESIGN.md, "Java"): interpreted frames are named
+# "Interpreter", not by method.
 set -euo pipefail
 scorch=$1 source=$2
 . "$(dirname "$0")/lib.sh"
@@ -67,6 +70,13 @@ named=$(named_share "$tmp/pid.folded")
 awk -v s="$named" 'BEGIN { exit !(s >= 90) }' ||
 	fail "record -p: $named % of the main thread's samples in a named Java method, want >= 90: $(sort -t' ' -k2 -nr "$tmp/pid.folded" | head -5)"
 echo "record -p: $named % of the main thread's samples in a named Java method; $(grep '^scorch: java:' "$tmp/err" | head -1)"
+# The compiled methods unwound by their frame sizes: their caller, main,
+# run by the interpreter, is under them (named "Interpreter": interpreted
+# frames are not named by method).
+caller=$(share 'Interpreter_\[j\];[^;]*Shape\$(Sixty|Thirty|Ten)\.work' "$tmp/pid.folded" java 'Shape\$(Sixty|Thirty|Ten)\.work')
+awk -v s="$caller" 'BEGIN { exit !(s >= 90) }' ||
+	fail "record -p: $caller % of the methods' samples with their caller (Interpreter) under them, want >= 90: $(grep Shape "$tmp/pid.folded" | sed 's/.*call_helper[^;]*;//' | head -5)"
+echo "record -p: $caller % of the methods' samples with their caller under them"
 
 # pprof of the same JVM: the methods by name.
 "$scorch" record -F 499 -d 2 -p "$bg" -o "$tmp/pid.pb.gz" 2>"$tmp/err" ||
