@@ -84,6 +84,9 @@ struct java {
 /* What the child needs, read by the parent before the fork. */
 struct ask_req {
 	uint32_t pid, nspid;
+	int tmp;                       /* its /tmp (O_PATH), opened before the fork: the
+	                                  child allocates nothing (another thread may
+	                                  have held malloc's lock at the fork) */
 	uid_t euid;                    /* the process's effective user */
 	bool quit_caught;              /* it catches SIGQUIT and does not ignore it */
 	char root[64];                 /* /proc/PID/root */
@@ -253,6 +256,10 @@ static int open_socket(int tmp, const struct ask_req *q, ino_t stale, bool *untr
 static int start_listener(int tmp, const struct ask_req *q, ino_t stale, bool *untrusted)
 {
 	int fd = -1, created = openat(tmp, q->attach, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* Without the file a JVM takes SIGQUIT as a request for a thread dump,
+	 * printed on its output. */
+	if (created < 0 && errno != EEXIST)
+		return -1;
 	kill((pid_t)q->pid, SIGQUIT);
 	struct timespec step = { 0, 20 * 1000 * 1000 };
 	for (int ms = 0; fd < 0 && !*untrusted && ms < SOCKET_WAIT_MS; ms += 20) {
@@ -304,10 +311,7 @@ static int ask(const struct ask_req *q)
 {
 	bool untrusted = false;
 	struct stat st;
-	int tmp = open_in_root(q->root, "/tmp", O_PATH | O_DIRECTORY);
-	if (tmp < 0)
-		return ASK_NO_TMP;
-	int fd = open_socket(tmp, q, 0, &untrusted);
+	int tmp = q->tmp, fd = open_socket(tmp, q, 0, &untrusted);
 	if (fd >= 0) {
 		int r = talk(fd);
 		if (r != -ECONNREFUSED || fstat(fd, &st))
@@ -324,6 +328,17 @@ static int ask(const struct ask_req *q)
 	return r < 0 ? ASK_IO : r;
 }
 
+/* An ask of m failed with r (enum ask_result): said once, retried rarely. */
+static void ask_failed(struct java *j, struct jvm *m, int r, uint64_t now)
+{
+	j->st.failed++;
+	if (!m->warned)
+		log_warn("java: pid %" PRIu32 ": compiled methods unnamed: %s", m->pid, ask_why(r));
+	m->warned = true;
+	m->wait_ns = JAVA_ASK_MAX_S * NS_PER_S;
+	m->next_ns = now + m->wait_ns;
+}
+
 static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 {
 	struct ask_req q;
@@ -335,14 +350,19 @@ static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 		j->st.not_ready++;
 		return;
 	}
+	if ((q.tmp = open_in_root(q.root, "/tmp", O_PATH | O_DIRECTORY)) < 0) {
+		ask_failed(j, m, ASK_NO_TMP, now);
+		return;
+	}
 	fflush(NULL);
 	pid_t c = fork();
 	if (c == 0)
 		_exit(ask(&q));
-	if (c < 0) {
+	if (c < 0)
 		log_debug("pid %" PRIu32 ": cannot start asking the JVM: %s", m->pid, strerror(errno));
+	close(q.tmp);
+	if (c < 0)
 		return;
-	}
 	m->child = c;
 	m->nspid = q.nspid;
 	m->asked_ns = now;
@@ -450,12 +470,7 @@ static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int 
 	if (m->gone)
 		return;
 	if (r != ASK_OK) {
-		j->st.failed++;
-		if (!m->warned)
-			log_warn("java: pid %" PRIu32 ": compiled methods unnamed: %s", m->pid, ask_why(r));
-		m->warned = true;
-		m->wait_ns = JAVA_ASK_MAX_S * NS_PER_S; /* retried, rarely */
-		m->next_ns = now + m->wait_ns;
+		ask_failed(j, m, r, now);
 		return;
 	}
 	uint64_t lat = now - m->asked_ns;

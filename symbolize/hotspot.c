@@ -7,9 +7,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "symbolize/elfseg.h"
+#include "symbolize/elfsym.h"
+#include "symbolize/procmem.h"
 
 #define VMSTRUCTS_MAX 8192     /* entries read at most */
 #define HEADER_SEARCH 8192     /* bytes before code_begin searched for its CodeBlob */
@@ -19,16 +20,6 @@ struct hotspot {
 	uint32_t pid;
 	uint32_t off_code_begin, off_code_end, off_frame_size; /* in CodeBlob */
 };
-
-/* Reads len bytes at addr of pid's memory: 0, -ESRCH, -EPERM or -EFAULT. */
-static int peek(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	return n < 0 && (errno == ESRCH || errno == EPERM) ? -errno : -EFAULT;
-}
 
 /* The exported variables describing gHotSpotVMStructs' entries. */
 enum { VS_TABLE, VS_TYPE, VS_FIELD, VS_OFFSET, VS_STRIDE, VS_NR };
@@ -40,39 +31,31 @@ static const char *const vs_names[VS_NR] = {
 	"gHotSpotVMStructEntryArrayStride",
 };
 
+struct vs_found {
+	uint64_t *addr;
+	size_t n;
+};
+
+static void on_symbol(void *ctx, const char *name, const GElf_Sym *s)
+{
+	struct vs_found *f = ctx;
+	for (int k = 0; k < VS_NR; k++) {
+		if (!f->addr[k] && !strcmp(name, vs_names[k])) {
+			f->addr[k] = s->st_value;
+			f->n++;
+		}
+	}
+}
+
 /* File addresses of the vs_names symbols, and the load bias of the mapping. */
 static int find_symbols(int fd, uint64_t map_start, uint64_t map_offset, uint64_t addr[VS_NR], uint64_t *bias)
 {
+	struct vs_found f = { addr, 0 };
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	Elf_Scn *scn = NULL;
-	size_t found = 0;
 	if (!elf)
 		return -ENOENT;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
-		for (size_t i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-			if (!gelf_getsym(d, (int)i, &s) || !s.st_value || !(name = elf_strptr(elf, sh.sh_link, s.st_name)))
-				continue;
-			for (int k = 0; k < VS_NR; k++) {
-				if (!addr[k] && !strcmp(name, vs_names[k])) {
-					addr[k] = s.st_value;
-					found++;
-				}
-			}
-		}
-	}
-	struct elf_segment *segs = NULL;
-	size_t nsegs = 0;
-	int err = found == VS_NR ? elfseg_read(elf, false, &segs, &nsegs) : -ENOENT;
-	if (!err)
-		err = elfseg_bias(segs, nsegs, map_start, map_offset, bias);
-	free(segs);
+	elfsym_each(elf, on_symbol, &f);
+	int err = f.n == VS_NR ? elfseg_map_bias(elf, map_start, map_offset, bias) : -ENOENT;
 	elf_end(elf);
 	return err;
 }
@@ -80,7 +63,7 @@ static int find_symbols(int fd, uint64_t map_start, uint64_t map_offset, uint64_
 /* Reads a NUL-terminated string of at most len - 1 bytes at addr. */
 static bool peek_str(uint32_t pid, uint64_t addr, char *buf, size_t len)
 {
-	if (!addr || peek(pid, addr, buf, len - 1))
+	if (!addr || procmem_read(pid, addr, buf, len - 1))
 		return false;
 	buf[len - 1] = '\0';
 	return true;
@@ -101,7 +84,7 @@ static int read_offsets(struct hotspot *h, const uint64_t v[VS_NR])
 	for (uint64_t i = 0; i < VMSTRUCTS_MAX && found < 3; i++) {
 		uint64_t type, field, off;
 		char tname[16], fname[16];
-		if ((err = peek(h->pid, v[VS_TABLE] + i * stride, e, stride)))
+		if ((err = procmem_read(h->pid, v[VS_TABLE] + i * stride, e, stride)))
 			break;
 		memcpy(&type, e + v[VS_TYPE], 8);
 		memcpy(&field, e + v[VS_FIELD], 8);
@@ -137,7 +120,7 @@ int hotspot_open(uint32_t pid, int libjvm_fd, uint64_t map_start, uint64_t map_o
 	if (err)
 		return err == -ERANGE ? -ENOENT : err;
 	for (int k = 0; k < VS_NR; k++)
-		if ((err = peek(pid, addr[k] + bias, &v[k], sizeof(v[k]))))
+		if ((err = procmem_read(pid, addr[k] + bias, &v[k], sizeof(v[k]))))
 			return err == -EFAULT ? -ENOENT : err;
 	struct hotspot *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -163,7 +146,7 @@ int hotspot_frame_size(const struct hotspot *h, uint64_t code_begin, uint64_t co
 	if (code_begin < HEADER_SEARCH || code_end <= code_begin || (code_begin & 7))
 		return -EINVAL;
 	/* Code near the start of its heap: less before it is mapped. */
-	while (back >= 256 && peek(h->pid, code_begin - back, buf, back))
+	while (back >= 256 && procmem_read(h->pid, code_begin - back, buf, back))
 		back /= 2;
 	if (back < 256)
 		return -ENOENT;
