@@ -368,8 +368,8 @@ static void report_java(const struct java *j)
 		 js.jvms, js.asks, js.maps_changed, js.asks ? js.latency_ns_sum / 1e6 / (double)js.asks : 0.0,
 		 js.latency_ns_max / 1e6, js.first_latency_ns_max / 1e6);
 	if (js.methods_unwound || js.no_layout)
-		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes; %" PRIu64
-			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.no_layout);
+		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes (%.1f ms reading them); %" PRIu64
+			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.rows_ns / 1e6, js.no_layout);
 	if (js.failed || js.not_ready)
 		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
 			 js.not_ready);

@@ -416,11 +416,16 @@ static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym
 	struct perfmap *pm = NULL;
 	struct cfi_row *rows = NULL;
 	struct u64map next;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	u64map_init(&next);
-	if (!m->hs && !m->hs_err && (m->hs_err = open_hotspot(m, sym))) {
-		j->st.no_layout++;
-		log_debug("pid %" PRIu32 ": callers of compiled methods unknown: %s", m->pid,
-			  m->hs_err == -ENOTSUP ? "a JVM layout not known (JDK 23+?)" : strerror(-m->hs_err));
+	if (!m->hs && !m->hs_err) {
+		m->hs_err = open_hotspot(m, sym);
+		log_debug("pid %" PRIu32 ": JVM layout read in %.1f ms: %s", m->pid,
+			  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, m->hs_err ? strerror(-m->hs_err) : "ok");
+		if (m->hs_err == -ENOTSUP)
+			log_debug("pid %" PRIu32 ": a code cache layout not known (JDK 23+?): callers of compiled methods unknown",
+				  m->pid);
+		j->st.no_layout += m->hs_err != 0;
 	}
 	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", m->pid);
 	snprintf(path, sizeof(path), "/tmp/perf-%" PRIu32 ".map", m->nspid);
@@ -453,6 +458,7 @@ static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym
 	u64map_release(&m->frames);
 	m->frames = next;
 	u64map_init(&next);
+	j->st.rows_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 out:
 	u64map_release(&next);
 	if (fd >= 0)

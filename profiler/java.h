@@ -16,6 +16,11 @@
  * java_finish asks each live JVM a last time, so samples of code compiled
  * late are named too.
  *
+ * With an unwinder, each new map also gives the JVM's code cache unwind
+ * rows (unwind_set_jit): every compiled method's frame size, read from the
+ * JVM's memory (symbolize/hotspot.h), so its callers are on its stack
+ * without -XX:+PreserveFramePointer.
+ *
  * The attach handshake and command run in a short-lived child process, so
  * a JVM slow to answer never stalls the capture: java_update reaps it.  The
  * handshake follows jcmd's: the socket /tmp/.java_pidNSPID, else a file
@@ -61,6 +66,7 @@ struct java_stats {
 	uint64_t first_latency_ns_max; /* the first ask of a JVM (the attach handshake included) */
 	uint64_t methods_unwound; /* compiled methods with a frame size, in the last map installed */
 	uint64_t no_layout;       /* JVMs whose code cache layout could not be read (callers unknown) */
+	uint64_t rows_ns;         /* spent reading frame sizes and installing rows */
 };
 void java_stats(const struct java *j, struct java_stats *out);
 
