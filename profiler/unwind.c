@@ -29,6 +29,7 @@
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/elfseg.h"
+#include "symbolize/leafcfi.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 
@@ -118,35 +119,46 @@ static uint64_t code_bytes(const struct cfi_table *t)
 	return n;
 }
 
+/* Rows for the functions in ct's gaps that never move the stack pointer
+ * (symbolize/leafcfi.h): musl's memcpy and memset in a static program.
+ * 0, or -ENOMEM (ct released). */
+static int add_leaves(int fd, struct cfi_table *ct)
+{
+	int n = leafcfi_add(fd, ct);
+	if (n < 0)
+		cfi_table_release(ct);
+	return n < 0 ? n : 0;
+}
+
 /* Compiles the table of the file open at fd (path in the process whose
  * root is root, "" for ours).  Where the file's own CFI describes less than
  * half its code (built without unwind tables, only the C runtime's startup
  * has FDEs in .eh_frame; or stripped of its .debug_frame), the .debug_frame
  * of its separate debug file is added, found as the symbolizer finds it
  * (symbolize/debuginfo.h); *from_debug tells. 0 or -errno as cfi_compile. */
-static int compile_file(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
-			bool *from_debug)
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug)
 {
 	char build_id[129];
 	struct cfi_table dt;
 	int dfd, err = cfi_compile(fd, -1, ct);
 	*from_debug = false;
 	if ((err && err != -ENOENT) || (!err && ct->covered * 2 >= code_bytes(ct)))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	if (debuginfo_open(fd, debug_root ? debug_root : "/usr/lib/debug", root, path,
 			   debuginfo_build_id(fd, build_id) ? NULL : build_id, &dfd))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	int derr = cfi_compile(fd, dfd, &dt);
 	close(dfd);
 	if (derr || dt.covered <= (err ? 0 : ct->covered)) {
 		cfi_table_release(&dt);
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	}
 	if (!err)
 		cfi_table_release(ct);
 	*ct = dt;
 	*from_debug = true;
-	return 0;
+	return add_leaves(fd, ct);
 }
 
 /* Uploads a compiled table (err: how compiling it went) into slot t (live,
@@ -160,6 +172,8 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 		return;
 	}
 	u->st.files++;
+	u->st.files_gopclntab += ct.from_gopclntab;
+	u->st.rows_gopclntab += ct.from_gopclntab ? ct.n : 0;
 	t->segs = ct.segs; /* kept for the bias of each mapping */
 	t->nsegs = ct.nsegs;
 	ct.segs = NULL;
@@ -194,7 +208,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const char *ro
 	struct cfi_table ct;
 	bool from_debug = false;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	int err = fd >= 0 ? compile_file(fd, u->debug_root, root, path, &ct, &from_debug)
+	int err = fd >= 0 ? unwind_compile(fd, u->debug_root, root, path, &ct, &from_debug)
 			  : cfi_compile_image(image, image_size, &ct);
 	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
@@ -472,7 +486,7 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	}
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	bool from_debug;
-	f->err = compile_file(fd, pl->debug_root, "", path, &f->ct, &from_debug);
+	f->err = unwind_compile(fd, pl->debug_root, "", path, &f->ct, &from_debug);
 	pl->compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;

@@ -24,9 +24,11 @@
 #ifndef SCORCH_PROFILER_UNWIND_H
 #define SCORCH_PROFILER_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture.h"
+#include "symbolize/cfi.h"
 
 struct symbolizer;
 
@@ -41,6 +43,8 @@ struct unwind_stats {
 	uint64_t files_no_cfi;    /* files without CFI (frame pointers there) */
 	uint64_t files_failed;    /* files that could not be opened or parsed */
 	uint64_t files_debug_frame; /* files whose rows came partly from a separate debug file's .debug_frame */
+	uint64_t files_gopclntab; /* Go files without CFI whose rows came from .gopclntab's frame sizes */
+	uint64_t rows_gopclntab;  /* the rows they were compiled into */
 	uint64_t table_full;      /* files left out: no room in the row array */
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
@@ -83,5 +87,13 @@ int unwind_preload_start(const char *path, const char *debug_root, struct unwind
 void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out);
+
+/* The rows the unwinder gives the file open at fd (path in the process
+ * whose root is root, "" for ours): its CFI, its separate debug file's
+ * .debug_frame where its own covers less than half its code (from_debug
+ * tells), and rows for functions without CFI that never move rsp
+ * (symbolize/leafcfi.h).  0 or -errno as cfi_compile. */
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug);
 
 #endif

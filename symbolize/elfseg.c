@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PAGE_MASK (~(uint64_t)0xfff)
 
@@ -67,4 +68,17 @@ int elfseg_map_bias(Elf *elf, uint64_t map_start, uint64_t map_offset, uint64_t 
 		err = elfseg_bias(segs, n, map_start, map_offset, bias);
 	free(segs);
 	return err;
+}
+
+Elf_Scn *elfseg_section(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+		const char *n;
+		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
+			return sh->sh_type == SHT_NOBITS ? NULL : s;
+	}
+	return NULL;
 }

@@ -13,8 +13,9 @@
  *
  * A user address becomes its function (from the ELF symbol tables of the file
  * and of its separate debug file, found by build ID, .gnu_debuglink or path,
- * or of its .gnu_debugdata), then, when the file has DWARF, its source line
- * and one frame per inlined call.  C++ and Rust names are demangled, the
+ * or of its .gnu_debugdata; for a stripped Go binary, from the function table
+ * Go keeps for its runtime, with lines and inlined calls), then, when the
+ * file has DWARF, its source line and one frame per inlined call.  C++ and Rust names are demangled, the
  * mangled name kept.  Anonymous executable memory is named from the process's
  * /tmp/perf-PID.map (JIT compilers).  DWARF indexes live in an LRU cache
  * bounded in bytes.
@@ -130,6 +131,7 @@ struct symbolizer_stats {
 	size_t dwarf_memo_bytes;      /* bytes of inline chains remembered per address now */
 	uint64_t dwarf_memo_hits;     /* addresses answered without the DWARF index */
 	uint64_t dwarf_memo_resets;   /* times the remembered chains outgrew their budget */
+	uint64_t go_tables;           /* stripped Go binaries named from their .gopclntab */
 };
 
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
@@ -195,10 +197,21 @@ struct sym_unnamed_file {
 	bool has_symtab;      /* its own full symbol table (not only exported symbols) */
 	bool debug_file;      /* a debug file (or mini debuginfo) was found */
 	int debuginfod_err;   /* 0 when not asked, else its answer (debuginfod.h) */
+	bool host_root;       /* path is in our root (not another mount namespace's) */
 };
 /* Calls fn for each file still held that left addresses unnamed. */
 void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
 			      void *ctx);
+/* A file named from Go's function table (.gopclntab: a Go binary without
+ * symbol table or DWARF). */
+struct sym_go_file {
+	const char *path;
+	const char *layout;   /* of the table, by Go release: "go1.18-1.19" */
+	uint64_t addresses;   /* distinct addresses it named (each time asked) */
+	uint64_t unnamed;     /* and left unnamed */
+};
+/* Calls fn for each file still held that Go's table named addresses of. */
+void symbolizer_go_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_go_file *f), void *ctx);
 /* The first error loading kernel symbols (0 if none or not tried). */
 int symbolizer_kernel_error(const struct symbolizer *s);
 
