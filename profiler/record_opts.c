@@ -50,7 +50,7 @@ static void usage(FILE *out)
 		"                        or names (symbol tables only: faster, less memory)\n"
 		"      --no-demangle     C++ and Rust names as the symbol tables have them\n"
 		"      --no-python       CPython's eval loop as native frames, not the Python functions it runs\n"
-		"      --no-java         do not ask JVMs for the names of their compiled methods\n"
+		"      --no-java         do not ask JVMs for their compiled methods (names, frame sizes)\n"
 		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
 		"      --debuginfod URL[,URL]  ask these debuginfod servers for debug files not found\n"
 		"                        locally (default: $DEBUGINFOD_URLS), after sampling stops\n"
