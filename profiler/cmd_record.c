@@ -36,6 +36,7 @@
 #include "drain.h"
 #include "log.h"
 #include "output.h"
+#include "java.h"
 #include "python.h"
 #include "record_opts.h"
 #include "session.h"
@@ -104,6 +105,7 @@ static int check_privileges(void)
 #define RECORD_DRAIN_PERIOD_S 1.0
 #define RECORD_DRAIN_FILL 0.5
 #define RECORD_POLL_MS 100
+#define RECORD_JAVA_FINISH_S 5.0 /* for the JVMs' last maps once sampling stopped */
 #define RECORD_STACK_BYTES_MAX ((size_t)512 << 20) /* drained stacks kept; past it samples keep no stack */
 
 static uint32_t size_entries(double samples, double per_second)
@@ -454,6 +456,26 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 }
 
 /* Python frames: what was found, and every stack that could not be walked whole. */
+static void report_java(const struct java *j)
+{
+	struct java_stats js;
+	if (!j)
+		return;
+	java_stats(j, &js);
+	if (!js.jvms)
+		return;
+	log_info("java: %" PRIu64 " JVMs, %" PRIu64 " maps of compiled methods (%" PRIu64 " changed), asked in %.1f ms"
+		 " on average, %.1f ms at most (%.1f ms at most the first time)",
+		 js.jvms, js.asks, js.maps_changed, js.asks ? js.latency_ns_sum / 1e6 / (double)js.asks : 0.0,
+		 js.latency_ns_max / 1e6, js.first_latency_ns_max / 1e6);
+	if (js.methods_unwound || js.no_layout)
+		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes (%.1f ms reading them); %" PRIu64
+			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.rows_ns / 1e6, js.no_layout);
+	if (js.failed || js.not_ready)
+		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
+			 js.not_ready);
+}
+
 static void report_python(const uint64_t *stats, const struct pytrack *py)
 {
 	struct pytrack_stats ps;
@@ -725,6 +747,7 @@ struct recording {
 	struct unwind_preload *preload;
 	struct unwind *unw;   /* NULL with --unwind fp */
 	struct pytrack *py;   /* NULL with --no-python */
+	struct java *jvm;     /* NULL with --no-java or without user stacks */
 	struct session *ss;   /* every process announcement goes here */
 	struct drain_state drain; /* counts and stacks drained from the kernel */
 	struct profile *p;
@@ -810,7 +833,11 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	struct session_parts parts = { .c = r->c, .sym = r->sym, .unw = r->unw, .py = r->py };
+	if (!o->no_java && co.user_stacks && (err = java_new(r->unw, &r->jvm))) {
+		log_error("record: cannot set up Java method names: %s", strerror(-err));
+		return err;
+	}
+	struct session_parts parts = { .c = r->c, .sym = r->sym, .unw = r->unw, .py = r->py, .jvm = r->jvm };
 	if ((err = session_new(&parts, &r->ss))) {
 		log_error("record: %s", strerror(-err));
 		return err;
@@ -847,6 +874,9 @@ static int recording_sample(struct recording *r)
 	r->t1 = clock_s(CLOCK_MONOTONIC);
 	capture_poll(r->c, 0, session_on_proc, r->ss);
 	session_update(r->ss);
+	/* JVMs still running are asked a last time: code compiled since is named. */
+	if (r->jvm)
+		java_finish(r->jvm, r->sym, RECORD_JAVA_FINISH_S);
 	return drain_now(r->c, r->ss, &r->o, &r->drain);
 }
 
@@ -903,6 +933,7 @@ static int recording_write(struct recording *r)
 	report_unwind(o, stats, r->unw);
 	report_stack_ends(r->p, r->unw, o->debug_root);
 	report_python(stats, r->py);
+	report_java(r->jvm);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
@@ -919,6 +950,7 @@ static void recording_release(struct recording *r)
 	session_free(r->ss);
 	unwind_free(r->unw);
 	pytrack_free(r->py);
+	java_free(r->jvm);
 	capture_free(r->c);
 	drain_free(r->drain.d);
 	symbolizer_free(r->sym);

@@ -62,6 +62,12 @@ void unwind_free(struct unwind *u);
  * after symbolizer_track).  0, -ESRCH when sym does not track it, other
  * -errno when the BPF map refused the update. */
 int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
+struct cfi_row;
+/* Gives (pid, gen)'s anonymous executable mappings (a JIT's code) rows of
+ * their own, by process address, replacing those given before (n 0: none),
+ * and installs them (unwind_track).  The rows are copied.  0 or -errno. */
+int unwind_set_jit(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
+		   const struct cfi_row *rows, size_t n);
 /* Releases (pid, gen)'s tables: it has exited or exec'd. */
 void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen);
 

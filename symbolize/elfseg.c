@@ -59,6 +59,17 @@ int elfseg_bias(const struct elf_segment *segs, size_t n, uint64_t map_start, ui
 	return err;
 }
 
+int elfseg_map_bias(Elf *elf, uint64_t map_start, uint64_t map_offset, uint64_t *bias)
+{
+	struct elf_segment *segs = NULL;
+	size_t n = 0;
+	int err = elfseg_read(elf, false, &segs, &n);
+	if (!err)
+		err = elfseg_bias(segs, n, map_start, map_offset, bias);
+	free(segs);
+	return err;
+}
+
 Elf_Scn *elfseg_section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
 	size_t shstrndx;

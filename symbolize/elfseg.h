@@ -44,5 +44,8 @@ Elf_Scn *elfseg_section(Elf *elf, const char *name, GElf_Shdr *sh);
  * bias such that file address = runtime address - bias.  0 or -ERANGE. */
 int elfseg_bias(const struct elf_segment *segs, size_t n, uint64_t map_start, uint64_t map_offset,
 		uint64_t *bias);
+/* elfseg_bias for a mapping of elf, its segments read for the call. 0,
+ * -ERANGE, or elfseg_read's error. */
+int elfseg_map_bias(Elf *elf, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
 
 #endif

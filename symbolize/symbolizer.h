@@ -124,7 +124,7 @@ struct symbolizer_stats {
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
 	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
 	uint64_t dwarf_file_bytes;    /* .debug_* section bytes of the files with DWARF found */
-	uint64_t jit_maps;            /* perf maps read */
+	uint64_t jit_maps;            /* perf maps read (a map read again counts when it changed) */
 	uint64_t jit_skipped;         /* malformed perf map lines skipped */
 	size_t dwarf_bytes;           /* bytes in the DWARF cache now */
 	size_t dwarf_bytes_peak;
@@ -160,6 +160,9 @@ struct sym_mapping {
 };
 /* 0, or -ENOENT when (pid, gen) is not tracked or has no mapping i. */
 int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, size_t i, struct sym_mapping *out);
+/* How many different perf maps have named (pid, gen)'s JIT code so far
+ * (each read at symbolizer_track replaces the one before); 0 untracked. */
+uint64_t symbolizer_jit_version(const struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* Releases what was kept for (pid, gen): its maps, its perf map and its
  * references to files (which stay cached until symbolizer_trim).  Call it
  * when done with an exited process. */

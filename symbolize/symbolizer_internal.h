@@ -81,6 +81,9 @@ struct proc {
 	struct names *jit_names;   /* names from the perf map, NULL without one */
 	const char *jit_path;      /* "/tmp/perf-NSPID.map", in jit_names */
 	int64_t jit_size;          /* size of the map file when read, -1 never */
+	int64_t jit_mtime;         /* its modification time (ns) then: a map rewritten (a JVM's) is read again */
+	uint64_t jit_hash;         /* hash_bytes of its text: a map rewritten the same is not parsed again */
+	uint64_t jit_version;      /* distinct maps read so far */
 };
 
 struct symbolizer {
