@@ -57,6 +57,7 @@ struct agent {
 	uint32_t offcpu_count_cap; /* --off-cpu: capacity of each window's off-CPU counts */
 	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
 	struct pytrack *py;     /* Python frames; NULL with --no-python */
+	struct java *jvm;       /* JVMs asked for method names; NULL with --no-java */
 	struct session *ss;     /* process announcements: symbolizer, unwinder, Python */
 	struct agent_status st;
 	struct agent_ratelimit rl_write, rl_drop;

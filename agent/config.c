@@ -221,6 +221,8 @@ int agent_opts_set(struct agent_opts *o, const char *key, const char *v, char *m
 		o->offcpu = truthy(v);
 	} else if (!strcmp(key, "no-python")) {
 		o->no_python = truthy(v);
+	} else if (!strcmp(key, "no-java")) {
+		o->no_java = truthy(v);
 	} else if (!strcmp(key, "off-cpu-min-us")) {
 		char *end;
 		errno = 0;
@@ -336,7 +338,7 @@ static int apply_args(struct agent_opts *o, int argc, char **argv, bool find_con
 		memcpy(key, a + 2, klen);
 		key[klen] = '\0';
 		if (!strcmp(key, "per-process") || !strcmp(key, "no-debuginfod") || !strcmp(key, "off-cpu") ||
-		    !strcmp(key, "no-python")) {
+		    !strcmp(key, "no-python") || !strcmp(key, "no-java")) {
 			v = "true";
 		} else if (eq) {
 			v = eq + 1;

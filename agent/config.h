@@ -36,6 +36,7 @@ struct agent_opts {
 	bool per_process;        /* one file per process per window */
 	bool offcpu;             /* --off-cpu: time off the CPU by stack too, files and pushes of their own */
 	bool no_python;          /* --no-python: CPython's eval loop as native frames */
+	bool no_java;            /* --no-java: JVMs not asked for their compiled methods' names */
 	uint64_t offcpu_min_us;  /* --off-cpu-min-us: shorter waits are dropped (counted); 1 */
 	bool unwind_cfi;         /* --unwind auto|dwarf (default): CFI tables where a
 	                            process has them; false: --unwind fp */

@@ -22,6 +22,7 @@
 
 #include "agent/agent.h"
 #include "agent/window.h"
+#include "java.h"
 #include "python.h"
 #include "session.h"
 #include "unwind.h"
@@ -57,7 +58,7 @@ static void usage(void)
 	       "                    [--push-max-age DURATION] [--push-series-max N]\n"
 	       "                    [--push-max-samples N]\n"
 	       "                    [--per-process] [--spool-max SIZE] [--unwind fp|dwarf|auto]\n"
-	       "                    [--off-cpu [--off-cpu-min-us N]] [--no-python]\n"
+	       "                    [--off-cpu [--off-cpu-min-us N]] [--no-python] [--no-java]\n"
 	       "                    [--debuginfod URL[,URL] | --no-debuginfod] [--config FILE] [-v]\n\n"
 	       "Samples every CPU (default 19 Hz) and writes one pprof per window (default 10s)\n"
 	       "to DIR (default /var/lib/scorch), named by the window's UTC start time; with\n"
@@ -81,7 +82,9 @@ static void usage(void)
 	       "NAME.offcpu.pb.gz and pushes of their own; a wait counts in the window it ends\n"
 	       "in; waits under --off-cpu-min-us (default 1) are dropped and counted.\n"
 	       "Python (CPython 3.10-3.14) processes show their Python functions in place of\n"
-	       "the interpreter's eval loop; --no-python shows the eval loop instead.\n");
+	       "the interpreter's eval loop; --no-python shows the eval loop instead.\n"
+	       "HotSpot JVMs are asked for the names of their compiled methods (as jcmd's\n"
+	       "Compiler.perfmap); --no-java does not ask them.\n");
 }
 
 static int set_labels(struct agent *a)
@@ -311,7 +314,13 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	struct session_parts parts = { .c = a->c, .sym = a->sym, .unw = a->unw, .py = a->py, .admit = admit, .ctx = a };
+	if (!a->o.no_java && (err = java_new(a->unw, &a->jvm))) {
+		snprintf(msg, msglen, "cannot set up Java method names: %s", strerror(-err));
+		return err;
+	}
+	struct session_parts parts = {
+		.c = a->c, .sym = a->sym, .unw = a->unw, .py = a->py, .jvm = a->jvm, .admit = admit, .ctx = a,
+	};
 	if ((err = session_new(&parts, &a->ss))) {
 		snprintf(msg, msglen, "cannot set up: %s", strerror(-err));
 		return err;
@@ -324,6 +333,7 @@ static void teardown(struct agent *a)
 	session_free(a->ss);
 	unwind_free(a->unw);
 	pytrack_free(a->py);
+	java_free(a->jvm);
 	capture_free(a->c);
 	for (size_t i = 0; i < a->npending; i++)
 		profile_free(a->pending[i].p);

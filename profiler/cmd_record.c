@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,12 +32,15 @@
 #include "build.h"
 #include "capture.h"
 #include "cmd.h"
+#include "debugpkg.h"
 #include "drain.h"
 #include "log.h"
 #include "output.h"
+#include "java.h"
 #include "python.h"
 #include "record_opts.h"
 #include "session.h"
+#include "stackends.h"
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfod.h"
 #include "symbolize/symbolizer.h"
@@ -100,6 +105,7 @@ static int check_privileges(void)
 #define RECORD_DRAIN_PERIOD_S 1.0
 #define RECORD_DRAIN_FILL 0.5
 #define RECORD_POLL_MS 100
+#define RECORD_JAVA_FINISH_S 5.0 /* for the JVMs' last maps once sampling stopped */
 #define RECORD_STACK_BYTES_MAX ((size_t)512 << 20) /* drained stacks kept; past it samples keep no stack */
 
 static uint32_t size_entries(double samples, double per_second)
@@ -197,9 +203,69 @@ static int drain_due(struct capture *c, struct session *ss, const struct record_
 	return drain_now(c, ss, o, ds);
 }
 
-/* Samples until the duration passes, the command exits or a signal comes. */
+/*
+ * The processes and threads given with -p and -L, watched through pidfds
+ * (a pid reused by another process does not keep the run going): when all
+ * of them have exited, sampling ends, as perf record -p does.  A thread's
+ * pidfd needs PIDFD_THREAD (Linux 6.9); where it cannot be had, the run
+ * is not ended by exits and lasts until -d or a signal.
+ */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+struct targets {
+	struct pollfd *fds;
+	size_t n;    /* watched */
+	size_t gone; /* exited before they could be watched */
+	bool on;     /* every target watched */
+};
+
+static void targets_add(struct targets *t, const uint32_t *ids, size_t n, unsigned flags)
+{
+	for (size_t i = 0; i < n && t->on; i++) {
+		int fd = (int)syscall(SYS_pidfd_open, (pid_t)ids[i], flags);
+		if (fd >= 0)
+			t->fds[t->n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		else if (errno == ESRCH)
+			t->gone++;
+		else {
+			log_debug("record: cannot watch %" PRIu32 " for its exit: %s", ids[i], strerror(errno));
+			t->on = false;
+		}
+	}
+}
+
+/* Watches o's -p and -L ids (none when one of them cannot be). */
+static void targets_open(struct targets *t, const struct record_opts *o)
+{
+	memset(t, 0, sizeof(*t));
+	if (!o->npids && !o->ntids)
+		return;
+	if (!(t->fds = calloc(o->npids + o->ntids, sizeof(*t->fds))))
+		return;
+	t->on = true;
+	targets_add(t, o->pids, o->npids, 0);
+	targets_add(t, o->tids, o->ntids, PIDFD_THREAD);
+}
+
+/* Every target has exited: every pidfd is readable. */
+static bool targets_exited(const struct targets *t)
+{
+	return t->on && (!t->n || poll(t->fds, t->n, 0) == (int)t->n);
+}
+
+static void targets_close(struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		close(t->fds[i].fd);
+	free(t->fds);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Samples until the duration passes, the command (or every process given
+ * with -p/-L) exits or a signal comes. */
 static int run_loop(struct capture *c, struct session *ss, const struct record_opts *o, struct workload *w,
-		    struct drain_state *ds)
+		    const struct targets *tg, struct drain_state *ds)
 {
 	double start = clock_s(CLOCK_MONOTONIC);
 	ds->last = start;
@@ -222,6 +288,10 @@ static int run_loop(struct capture *c, struct session *ss, const struct record_o
 			return err;
 		if (w && workload_reap(w, false))
 			break;
+		if (targets_exited(tg)) {
+			log_info("record: the processes given have exited");
+			break;
+		}
 	}
 	return 0;
 }
@@ -269,6 +339,9 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
 		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
 		 us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
+	if (us.files_gopclntab)
+		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
+			 us.rows_gopclntab, us.files_gopclntab);
 	uint64_t ended = stats[STAT_UNWIND_READ_ERR] + stats[STAT_UNWIND_BAD_FRAME];
 	void (*say)(const char *, ...) = o->unwind == RECORD_UNWIND_DWARF ? log_warn : log_debug;
 	if (stats[STAT_UNWIND_FP_FRAMES] || ended || stats[STAT_UNWIND_ROW_MISS])
@@ -285,6 +358,36 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		log_warn("unwind: %" PRIu64 " processes without room for tables, %" PRIu64
 			 " mappings past %d per process, %" PRIu64 " files unreadable",
 			 us.procs_full, us.mappings_dropped, UNWIND_MAX_MAPPINGS, us.files_failed);
+}
+
+/* The files whose code without CFI or frame pointers ended stacks early
+ * (their callers lost), and what would keep them: said whenever unwind
+ * tables were in use, as their callers are missing from the profile. */
+static void report_stack_ends(const struct profile *p, const struct unwind *u, const char *debug_root)
+{
+	struct stackend_file *f = NULL;
+	size_t n = 0;
+	int64_t total = profile_total(p);
+	if (!u || total <= 0)
+		return;
+	int err = stackends_find(p, debug_root, &f, &n);
+	if (err)
+		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
+	size_t shown = 0;
+	for (size_t i = 0; i < n && shown < 5; i++) {
+		/* Under 1 % of the samples: detail, not worth a warning. */
+		void (*say)(const char *, ...) = f[i].samples * 100 >= (uint64_t)total ? log_warn : log_debug;
+		shown += say == log_warn;
+		say("unwind: %s: %" PRIu64 " of %" PRId64 " samples (%.1f %%) have stacks ending in its code "
+			 "without CFI or frame pointers (%" PRIu64 " in %s), their callers lost; build that code with "
+			 "-fasynchronous-unwind-tables or -fno-omit-frame-pointer (for a static program, its libc "
+			 "too: Debian's musl has neither)",
+			 f[i].path, f[i].samples, total, 100.0 * (double)f[i].samples / (double)total,
+			 f[i].top_samples, f[i].top);
+	}
+	if (n > shown)
+		log_debug("unwind: %zu other files ended stacks in code without CFI or frame pointers", n - shown);
+	free(f);
 }
 
 /* The drains: how often, how full the tables got, what userspace holds. */
@@ -353,6 +456,26 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 }
 
 /* Python frames: what was found, and every stack that could not be walked whole. */
+static void report_java(const struct java *j)
+{
+	struct java_stats js;
+	if (!j)
+		return;
+	java_stats(j, &js);
+	if (!js.jvms)
+		return;
+	log_info("java: %" PRIu64 " JVMs, %" PRIu64 " maps of compiled methods (%" PRIu64 " changed), asked in %.1f ms"
+		 " on average, %.1f ms at most (%.1f ms at most the first time)",
+		 js.jvms, js.asks, js.maps_changed, js.asks ? js.latency_ns_sum / 1e6 / (double)js.asks : 0.0,
+		 js.latency_ns_max / 1e6, js.first_latency_ns_max / 1e6);
+	if (js.methods_unwound || js.no_layout)
+		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes (%.1f ms reading them); %" PRIu64
+			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.rows_ns / 1e6, js.no_layout);
+	if (js.failed || js.not_ready)
+		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
+			 js.not_ready);
+}
+
 static void report_python(const uint64_t *stats, const struct pytrack *py)
 {
 	struct pytrack_stats ps;
@@ -424,61 +547,117 @@ static void wait_debuginfod(void *ctx)
 			  st.asked, st.found, st.missing, st.failed + st.refused);
 }
 
-/* The Debian package that installed path, from dpkg's file lists (merged
- * /usr: a file under /usr/lib may be listed under /lib); false if none. */
-static bool dpkg_owner(const char *path, char *pkg, size_t len)
+struct unnamed_file {
+	struct sym_unnamed_file f;
+	char *path, *build_id; /* f's, copied */
+};
+
+struct unnamed_files {
+	struct unnamed_file *v;
+	size_t n, cap;
+	int err;
+};
+
+/* Keeps a file that will be reported: one its symbols would help. */
+static void collect_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
 {
-	char alt[PATH_MAX];
-	const char *want[2] = { path, NULL };
-	if (!strncmp(path, "/usr/", 5) && snprintf(alt, sizeof(alt), "%s", path + 4) < (int)sizeof(alt))
-		want[1] = alt;
-	DIR *dir = opendir("/var/lib/dpkg/info");
-	bool found = false;
-	struct dirent *de;
-	while (dir && !found && (de = readdir(dir))) {
-		size_t n = strlen(de->d_name);
-		if (n < 6 || strcmp(de->d_name + n - 5, ".list"))
-			continue;
-		char lp[PATH_MAX], line[PATH_MAX];
-		snprintf(lp, sizeof(lp), "/var/lib/dpkg/info/%s", de->d_name);
-		FILE *f = fopen(lp, "re");
-		while (f && !found && fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			found = !strcmp(line, want[0]) || (want[1] && !strcmp(line, want[1]));
-		}
-		if (f)
-			fclose(f);
-		if (found)
-			snprintf(pkg, len, "%.*s", (int)strcspn(de->d_name, ":."), de->d_name);
+	struct unnamed_files *u = ctx;
+	if (f->has_symtab || (f->debug_file && !f->debuginfod_err))
+		return; /* named but for a few addresses outside its symbols */
+	if (u->err || (u->err = array_grow((void **)&u->v, &u->cap, u->n + 1, sizeof(*u->v))))
+		return;
+	struct unnamed_file *e = &u->v[u->n];
+	e->f = *f;
+	e->path = strdup(f->path);
+	e->build_id = f->build_id ? strdup(f->build_id) : NULL;
+	if (!e->path || (f->build_id && !e->build_id)) {
+		free(e->path);
+		free(e->build_id);
+		u->err = -ENOMEM;
+		return;
 	}
-	if (dir)
-		closedir(dir);
-	return found;
+	e->f.path = e->path;
+	e->f.build_id = e->build_id;
+	u->n++;
+}
+
+/* The package hint for a file with a build ID: the Debian package of its
+ * debug symbols when dpkg says which package installed it (pkg, "" if
+ * none; NULL when the file is in another root, whose packages are not
+ * looked up), else debuginfod. */
+static void package_help(const char *pkg, bool servers, char *help, size_t len)
+{
+	char dbg[160];
+	const char *or_dbgd = servers ? "" : " or set DEBUGINFOD_URLS";
+	if (pkg && pkg[0]) {
+		bool archive = debugpkg_debug_name(pkg, dbg, sizeof(dbg));
+		snprintf(help, len, "; it is from Debian package %s: apt install %s%s%s", pkg, dbg,
+			 archive ? " (Debian's debug archive)" : "", or_dbgd);
+	} else if (pkg) {
+		snprintf(help, len, "; no Debian package installed it (dpkg lists no owner): %s",
+			 servers ? "install its debug file" : "set DEBUGINFOD_URLS or install its debug file");
+	} else if (!servers) {
+		snprintf(help, len, "; set DEBUGINFOD_URLS or install its debug file");
+	} else {
+		help[0] = '\0';
+	}
+}
+
+/* Says which stripped Go binaries were named from their .gopclntab. */
+static void report_go_file(void *ctx, const struct sym_go_file *f)
+{
+	(void)ctx;
+	if (f->unnamed)
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout), %" PRIu64
+			 " outside its functions unnamed",
+			 f->path, f->addresses, f->layout, f->unnamed);
+	else
+		log_info("%s: %" PRIu64 " addresses named from .gopclntab (%s layout)", f->path, f->addresses,
+			 f->layout);
 }
 
 /* Says, per file that left addresses as module+0xoffset for want of
- * symbols, why, and what would help. */
-static void report_unnamed_file(void *ctx, const struct sym_unnamed_file *f)
-{
-	bool servers = *(bool *)ctx;
-	char pkg[256], help[512] = "";
-	if (f->has_symtab || (f->debug_file && !f->debuginfod_err))
-		return; /* named but for a few addresses outside its symbols */
-	if (dpkg_owner(f->path, pkg, sizeof(pkg)))
-		snprintf(help, sizeof(help), "; apt install %s-dbgsym (Debian's debug archive)%s", pkg,
-			 servers ? "" : " or set DEBUGINFOD_URLS");
-	else if (!servers)
-		snprintf(help, sizeof(help), "; set DEBUGINFOD_URLS or install its debug file");
-	const char *why = !f->build_id ? "no build ID, so no debug file can be looked up"
-			  : f->debuginfod_err ? dbgd_strerror(f->debuginfod_err)
-			  : servers ? "no debug file (not asked: queue full)"
-				    : "no symbol table and no debug file";
-	log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, f->build_id ? help : "");
-}
-
+ * symbols, why, and what would help.  Packages are looked up in our dpkg
+ * database, once for all such files, and only for files in our root: a
+ * container's file is named by its own database, which may be gone with
+ * the container by the end of the run. */
 static void report_unnamed_files(const struct symbolizer *sym, bool servers)
 {
-	symbolizer_unnamed_files(sym, report_unnamed_file, &servers);
+	struct unnamed_files u = { 0 };
+	struct debugpkg_query *q = NULL;
+	size_t nq = 0;
+	symbolizer_unnamed_files(sym, collect_unnamed_file, &u);
+	if (u.err)
+		log_warn("unnamed files: %s", strerror(-u.err));
+	if (u.n && (q = calloc(u.n, sizeof(*q)))) {
+		for (size_t i = 0; i < u.n; i++)
+			if (u.v[i].f.build_id && u.v[i].f.host_root)
+				q[nq++].path = u.v[i].path;
+		int err = nq ? debugpkg_owners("/", q, nq) : 0;
+		if (err) {
+			log_debug("dpkg database: %s: no package hints", strerror(-err));
+			nq = 0;
+		}
+	}
+	for (size_t i = 0, j = 0; i < u.n; i++) {
+		const struct sym_unnamed_file *f = &u.v[i].f;
+		char help[640] = "";
+		const char *pkg = NULL;
+		if (j < nq && q[j].path == u.v[i].path)
+			pkg = q[j++].pkg;
+		if (f->build_id)
+			package_help(pkg, servers, help, sizeof(help));
+		const char *why = !f->build_id ? "no build ID, so no debug file can be looked up"
+				  : f->debuginfod_err ? dbgd_strerror(f->debuginfod_err)
+				  : servers ? "no debug file (not asked: queue full)"
+					    : "no symbol table and no debug file";
+		log_info("%s: %" PRIu64 " addresses unnamed: %s%s", f->path, f->addresses, why, help);
+		free(u.v[i].path);
+		free(u.v[i].build_id);
+	}
+	free(q);
+	free(u.v);
+	symbolizer_go_files(sym, report_go_file, NULL);
 }
 
 /* --off-cpu: the time off the CPU by stack.  --wall: CPU samples as the
@@ -568,9 +747,11 @@ struct recording {
 	struct unwind_preload *preload;
 	struct unwind *unw;   /* NULL with --unwind fp */
 	struct pytrack *py;   /* NULL with --no-python */
+	struct java *jvm;     /* NULL with --no-java or without user stacks */
 	struct session *ss;   /* every process announcement goes here */
 	struct drain_state drain; /* counts and stacks drained from the kernel */
 	struct profile *p;
+	struct targets tg;    /* -p and -L: sampling ends when all have exited */
 	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
 };
 
@@ -652,7 +833,11 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	struct session_parts parts = { .c = r->c, .sym = r->sym, .unw = r->unw, .py = r->py };
+	if (!o->no_java && co.user_stacks && (err = java_new(r->unw, &r->jvm))) {
+		log_error("record: cannot set up Java method names: %s", strerror(-err));
+		return err;
+	}
+	struct session_parts parts = { .c = r->c, .sym = r->sym, .unw = r->unw, .py = r->py, .jvm = r->jvm };
 	if ((err = session_new(&parts, &r->ss))) {
 		log_error("record: %s", strerror(-err));
 		return err;
@@ -680,7 +865,8 @@ static int recording_sample(struct recording *r)
 		workload_reap(r->wp, true);
 		return err;
 	}
-	if ((err = run_loop(r->c, r->ss, &r->o, r->wp, &r->drain)))
+	targets_open(&r->tg, &r->o);
+	if ((err = run_loop(r->c, r->ss, &r->o, r->wp, &r->tg, &r->drain)))
 		return err;
 	if (r->wp && stop_signal && !r->wp->exited)
 		kill(r->wp->pid, stop_signal);
@@ -688,6 +874,9 @@ static int recording_sample(struct recording *r)
 	r->t1 = clock_s(CLOCK_MONOTONIC);
 	capture_poll(r->c, 0, session_on_proc, r->ss);
 	session_update(r->ss);
+	/* JVMs still running are asked a last time: code compiled since is named. */
+	if (r->jvm)
+		java_finish(r->jvm, r->sym, RECORD_JAVA_FINISH_S);
 	return drain_now(r->c, r->ss, &r->o, &r->drain);
 }
 
@@ -742,7 +931,9 @@ static int recording_write(struct recording *r)
 	report(o, r->c, stats, &bs, r->sym, r->t1 - r->t0, &r->drain.st);
 	report_drains(stats, &r->drain);
 	report_unwind(o, stats, r->unw);
+	report_stack_ends(r->p, r->unw, o->debug_root);
 	report_python(stats, r->py);
+	report_java(r->jvm);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",
@@ -755,9 +946,11 @@ static void recording_release(struct recording *r)
 	if (r->wp && !r->wp->exited)
 		workload_abort(r->wp);
 	unwind_preload_finish(NULL, r->preload);
+	targets_close(&r->tg);
 	session_free(r->ss);
 	unwind_free(r->unw);
 	pytrack_free(r->py);
+	java_free(r->jvm);
 	capture_free(r->c);
 	drain_free(r->drain.d);
 	symbolizer_free(r->sym);

@@ -30,7 +30,8 @@ static void usage(FILE *out)
 		"  Samples kernel and user stacks on every CPU and writes a profile.\n"
 		"  -F, --frequency HZ    samples per second per CPU (default 99)\n"
 		"  -c, --period N        one sample every N events (ns for cpu-clock) instead of -F\n"
-		"  -d, --duration SECS   stop after SECS seconds (default: until the command exits or Ctrl-C)\n"
+		"  -d, --duration SECS   stop after SECS seconds (default: until the command, or every\n"
+		"                        process given with -p/-L, exits, or Ctrl-C)\n"
 		"  -o, --output FILE     .folded/.collapsed/.txt, .svg, .pb.gz/.pprof (default: folded to stdout)\n"
 		"      --format F        folded, svg or pprof, whatever the extension\n"
 		"  -p, --pid PID[,PID]   only these processes (all their threads)\n"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 		"                        or names (symbol tables only: faster, less memory)\n"
 		"      --no-demangle     C++ and Rust names as the symbol tables have them\n"
 		"      --no-python       CPython's eval loop as native frames, not the Python functions it runs\n"
+		"      --no-java         do not ask JVMs for their compiled methods (names, frame sizes)\n"
 		"      --debug-dir DIR   separate debug info root (default /usr/lib/debug)\n"
 		"      --debuginfod URL[,URL]  ask these debuginfod servers for debug files not found\n"
 		"                        locally (default: $DEBUGINFOD_URLS), after sampling stops\n"
@@ -128,6 +130,7 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_NO_DEBUGINFOD,
 	OPT_NO_PYTHON,
+	OPT_NO_JAVA,
 	OPT_DEBUGINFOD_DEADLINE,
 	OPT_OFF_CPU,
 	OPT_WALL,
@@ -161,6 +164,7 @@ static const struct option record_long[] = {
 	{ "debuginfod", required_argument, NULL, OPT_DEBUGINFOD },
 	{ "no-debuginfod", no_argument, NULL, OPT_NO_DEBUGINFOD },
 	{ "no-python", no_argument, NULL, OPT_NO_PYTHON },
+	{ "no-java", no_argument, NULL, OPT_NO_JAVA },
 	{ "debuginfod-deadline", required_argument, NULL, OPT_DEBUGINFOD_DEADLINE },
 	{ "off-cpu", no_argument, NULL, OPT_OFF_CPU },
 	{ "wall", no_argument, NULL, OPT_WALL },
@@ -277,6 +281,9 @@ static int parse_one(struct record_opts *o, int c, const char *arg, const char *
 		return 0;
 	case OPT_NO_PYTHON:
 		o->no_python = true;
+		return 0;
+	case OPT_NO_JAVA:
+		o->no_java = true;
 		return 0;
 	case OPT_DEBUGINFOD_DEADLINE:
 		if (parse_double(arg, 0, DBL_MAX, &o->debuginfod_deadline)) {

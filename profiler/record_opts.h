@@ -49,6 +49,7 @@ struct record_opts {
 	uint64_t offcpu_min_us;      /* --off-cpu-min-us (1) */
 	bool no_debuginfod;          /* --no-debuginfod */
 	bool no_python;              /* --no-python */
+	bool no_java;                /* --no-java */
 	double debuginfod_deadline;  /* --debuginfod-deadline seconds; set to 30 by the parser */
 	enum record_unwind unwind; /* --unwind, default auto */
 	uint32_t unwind_rows;   /* --unwind-rows, 0: default */

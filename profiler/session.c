@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/hashtab.h"
 #include "capture.h"
+#include "java.h"
 #include "log.h"
 #include "python.h"
 #include "symbolize/symbolizer.h"
@@ -78,6 +79,8 @@ static void track(struct session *s, uint32_t pid, uint32_t gen)
 		log_debug("pid %" PRIu32 ": cannot set up unwind tables: %s", pid, strerror(-err));
 	if (s->p.py)
 		pytrack_announce(s->p.py, s->p.sym, pid, gen);
+	if (s->p.jvm)
+		java_announce(s->p.jvm, s->p.sym, pid, gen);
 }
 
 /* Drops the processes the BPF side no longer knows live (exited, or exec'd:
@@ -100,6 +103,8 @@ static void sweep(struct session *s)
 			unwind_forget(s->p.unw, pid, gen);
 		if (s->p.py)
 			pytrack_forget(s->p.py, pid, gen);
+		if (s->p.jvm)
+			java_forget(s->p.jvm, pid, gen);
 		u64map_del(&s->tracked, gone[i]);
 	}
 	free(gone);
@@ -112,6 +117,8 @@ void session_update(struct session *s)
 		u64map_del(&s->queued, s->pending[i]);
 	}
 	s->npending = 0;
+	if (s->p.jvm)
+		java_update(s->p.jvm, s->p.sym);
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 	if (now - s->swept_ns >= SWEEP_NS) {
 		sweep(s);

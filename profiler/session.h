@@ -7,11 +7,12 @@
  * order: the symbolizer reads its maps and opens the files behind them
  * (symbolizer_track), the unwinder installs CFI tables from that snapshot
  * and those open files (unwind_track), and the Python tracker looks for an
- * interpreter in it (pytrack_announce).  The session keeps the processes
+ * interpreter in it (pytrack_announce), and the Java tracker for a JVM to
+ * ask for its map of compiled methods (java_announce).  The session keeps the processes
  * it has read; once a second those the BPF side no longer knows live
  * (exited, or exec'd into a new generation) are dropped from the
  * unwinder's tables (unwind_forget) and from Python's walking
- * (pytrack_forget); what names their samples stays with the symbolizer
+ * (pytrack_forget) and from Java's asking (java_forget); what names their samples stays with the symbolizer
  * until its owner forgets them.
  *
  * Announcements are handled a poll's batch at a time, each (pid, gen)
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 struct capture;
+struct java;
 struct pytrack;
 struct session;
 struct symbolizer;
@@ -34,6 +36,7 @@ struct session_parts {
 	struct symbolizer *sym; /* required */
 	struct unwind *unw;	/* NULL: frame pointers only */
 	struct pytrack *py;	/* NULL: no Python frames */
+	struct java *jvm;	/* NULL: no Java method names */
 	/* Called for each process before it is read; non-zero skips it (it is
 	 * gone).  NULL: every process is read. */
 	int (*admit)(void *ctx, uint32_t pid, uint32_t gen);
@@ -46,8 +49,9 @@ void session_free(struct session *s);
 
 /* capture_poll's announcement callback (ctx: the session): queues (pid, gen). */
 void session_on_proc(void *ctx, uint32_t pid, uint32_t gen);
-/* After each capture_poll: reads the queued processes, and when a second
- * has passed since the last sweep, drops the exited ones. */
+/* After each capture_poll: reads the queued processes, reaps and starts
+ * the asks of JVMs (java_update), and when a second has passed since the
+ * last sweep, drops the exited ones. */
 void session_update(struct session *s);
 
 #endif

@@ -29,6 +29,7 @@
 #include "symbolize/elfsym.h"
 #include "symbolize/debuginfo.h"
 #include "symbolize/elfseg.h"
+#include "symbolize/leafcfi.h"
 #include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 
@@ -73,6 +74,7 @@ struct unwind {
 	size_t ntables, cap_tables;
 	struct u64map by_file; /* hash of the file's key -> table index */
 	struct u64map procs;   /* pid -> struct proc * */
+	struct u64map jits;    /* pid -> struct jit * (unwind_set_jit) */
 	struct unwind_stats st;
 };
 
@@ -86,6 +88,7 @@ int unwind_new(const struct capture_unwind_maps *maps, const char *debug_root, s
 	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	u64map_init(&u->by_file);
 	u64map_init(&u->procs);
+	u64map_init(&u->jits);
 	rowspace_init(&u->space, maps->rows_cap);
 	u->st.rows_cap = maps->rows_cap;
 	*out = u;
@@ -116,35 +119,46 @@ static uint64_t code_bytes(const struct cfi_table *t)
 	return n;
 }
 
+/* Rows for the functions in ct's gaps that never move the stack pointer
+ * (symbolize/leafcfi.h): musl's memcpy and memset in a static program.
+ * 0, or -ENOMEM (ct released). */
+static int add_leaves(int fd, struct cfi_table *ct)
+{
+	int n = leafcfi_add(fd, ct);
+	if (n < 0)
+		cfi_table_release(ct);
+	return n < 0 ? n : 0;
+}
+
 /* Compiles the table of the file open at fd (path in the process whose
  * root is root, "" for ours).  Where the file's own CFI describes less than
  * half its code (built without unwind tables, only the C runtime's startup
  * has FDEs in .eh_frame; or stripped of its .debug_frame), the .debug_frame
  * of its separate debug file is added, found as the symbolizer finds it
  * (symbolize/debuginfo.h); *from_debug tells. 0 or -errno as cfi_compile. */
-static int compile_file(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
-			bool *from_debug)
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug)
 {
 	char build_id[129];
 	struct cfi_table dt;
 	int dfd, err = cfi_compile(fd, -1, ct);
 	*from_debug = false;
 	if ((err && err != -ENOENT) || (!err && ct->covered * 2 >= code_bytes(ct)))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	if (debuginfo_open(fd, debug_root ? debug_root : "/usr/lib/debug", root, path,
 			   debuginfo_build_id(fd, build_id) ? NULL : build_id, &dfd))
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	int derr = cfi_compile(fd, dfd, &dt);
 	close(dfd);
 	if (derr || dt.covered <= (err ? 0 : ct->covered)) {
 		cfi_table_release(&dt);
-		return err;
+		return err ? err : add_leaves(fd, ct);
 	}
 	if (!err)
 		cfi_table_release(ct);
 	*ct = dt;
 	*from_debug = true;
-	return 0;
+	return add_leaves(fd, ct);
 }
 
 /* Uploads a compiled table (err: how compiling it went) into slot t (live,
@@ -158,6 +172,8 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 		return;
 	}
 	u->st.files++;
+	u->st.files_gopclntab += ct.from_gopclntab;
+	u->st.rows_gopclntab += ct.from_gopclntab ? ct.n : 0;
 	t->segs = ct.segs; /* kept for the bias of each mapping */
 	t->nsegs = ct.nsegs;
 	ct.segs = NULL;
@@ -192,7 +208,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const char *ro
 	struct cfi_table ct;
 	bool from_debug = false;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	int err = fd >= 0 ? compile_file(fd, u->debug_root, root, path, &ct, &from_debug)
+	int err = fd >= 0 ? unwind_compile(fd, u->debug_root, root, path, &ct, &from_debug)
 			  : cfi_compile_image(image, image_size, &ct);
 	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
@@ -292,6 +308,70 @@ static void proc_free(struct unwind *u, struct proc *p)
 	free(p);
 }
 
+/* A process's JIT rows (unwind_set_jit), at [first, first + n). */
+struct jit {
+	uint32_t gen, first, n;
+};
+
+static struct jit *jit_get(const struct unwind *u, uint32_t pid)
+{
+	uint64_t *v = u64map_get(&u->jits, pid);
+	return v ? (struct jit *)(uintptr_t)*v : NULL;
+}
+
+/* An anonymous mapping of a process given JIT rows: those rows, addressed
+ * by the process's own addresses (bias 0). */
+static bool add_jit_mapping(struct unwind *u, uint32_t pid, uint32_t gen, const struct sym_mapping *sm,
+			    struct unwind_mapping *m)
+{
+	const struct jit *j = jit_get(u, pid);
+	if (sm->vdso || sm->fd >= 0 || sm->map->path[0] || !j || j->gen != gen)
+		return false;
+	*m = (struct unwind_mapping){ sm->map->start, sm->map->end, 0, j->first, j->n };
+	return true;
+}
+
+static void jit_free(struct unwind *u, struct jit *j)
+{
+	if (!j)
+		return;
+	rowspace_free(&u->space, j->first);
+	u->st.rows -= j->n;
+	free(j);
+}
+
+int unwind_set_jit(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
+		   const struct cfi_row *rows, size_t n)
+{
+	struct jit *old = jit_get(u, pid), *j = NULL;
+	int64_t first;
+	int err = 0;
+	if (n > UNWIND_MAX_FILE_ROWS)
+		return -E2BIG;
+	if (n) {
+		if ((first = rowspace_alloc(&u->space, (uint32_t)n)) < 0) {
+			u->st.table_full++;
+			return (int)first;
+		}
+		if (!(j = calloc(1, sizeof(*j))) || (err = write_rows(u, (uint64_t)first, rows, n)) ||
+		    (err = u64map_put(&u->jits, pid, (uint64_t)(uintptr_t)j))) {
+			rowspace_free(&u->space, (uint32_t)first);
+			free(j);
+			return err ? err : -ENOMEM;
+		}
+		*j = (struct jit){ gen, (uint32_t)first, (uint32_t)n };
+		u->st.rows += n;
+		if (u->st.rows > u->st.rows_peak)
+			u->st.rows_peak = u->st.rows;
+	} else {
+		u64map_del(&u->jits, pid);
+	}
+	/* The old rows go once the process's mappings point at the new ones. */
+	err = unwind_track(u, sym, pid, gen);
+	jit_free(u, old);
+	return err;
+}
+
 int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen)
 {
 	const struct procmaps *maps = symbolizer_maps(sym, pid, gen);
@@ -311,7 +391,7 @@ int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, u
 			continue; /* unmapped since an earlier reading */
 		if (v->n == UNWIND_MAX_MAPPINGS)
 			u->st.mappings_dropped++;
-		else if (add_mapping(u, &sm, p, &v->maps[v->n]))
+		else if (add_jit_mapping(u, pid, gen, &sm, &v->maps[v->n]) || add_mapping(u, &sm, p, &v->maps[v->n]))
 			v->n++;
 	}
 	u->st.updates++;
@@ -345,6 +425,8 @@ void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen)
 	bpf_map_delete_elem(u->m.procs_fd, &pid);
 	u64map_del(&u->procs, pid);
 	proc_free(u, p);
+	jit_free(u, jit_get(u, pid));
+	u64map_del(&u->jits, pid);
 }
 
 /* A command's files compiled ahead (see unwind_preload_start). */
@@ -404,7 +486,7 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	}
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	bool from_debug;
-	f->err = compile_file(fd, pl->debug_root, "", path, &f->ct, &from_debug);
+	f->err = unwind_compile(fd, pl->debug_root, "", path, &f->ct, &from_debug);
 	pl->compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;
@@ -482,6 +564,9 @@ void unwind_free(struct unwind *u)
 	free(u->tables);
 	rowspace_release(&u->space);
 	u64map_release(&u->procs);
+	for (size_t pos = 0; u64map_next(&u->jits, &pos, &pid, &val);)
+		free((struct jit *)(uintptr_t)val);
+	u64map_release(&u->jits);
 	u64map_release(&u->by_file);
 	free(u);
 }

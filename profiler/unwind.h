@@ -24,9 +24,11 @@
 #ifndef SCORCH_PROFILER_UNWIND_H
 #define SCORCH_PROFILER_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture.h"
+#include "symbolize/cfi.h"
 
 struct symbolizer;
 
@@ -41,6 +43,8 @@ struct unwind_stats {
 	uint64_t files_no_cfi;    /* files without CFI (frame pointers there) */
 	uint64_t files_failed;    /* files that could not be opened or parsed */
 	uint64_t files_debug_frame; /* files whose rows came partly from a separate debug file's .debug_frame */
+	uint64_t files_gopclntab; /* Go files without CFI whose rows came from .gopclntab's frame sizes */
+	uint64_t rows_gopclntab;  /* the rows they were compiled into */
 	uint64_t table_full;      /* files left out: no room in the row array */
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
@@ -58,6 +62,12 @@ void unwind_free(struct unwind *u);
  * after symbolizer_track).  0, -ESRCH when sym does not track it, other
  * -errno when the BPF map refused the update. */
 int unwind_track(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen);
+struct cfi_row;
+/* Gives (pid, gen)'s anonymous executable mappings (a JIT's code) rows of
+ * their own, by process address, replacing those given before (n 0: none),
+ * and installs them (unwind_track).  The rows are copied.  0 or -errno. */
+int unwind_set_jit(struct unwind *u, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
+		   const struct cfi_row *rows, size_t n);
 /* Releases (pid, gen)'s tables: it has exited or exec'd. */
 void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen);
 
@@ -77,5 +87,13 @@ int unwind_preload_start(const char *path, const char *debug_root, struct unwind
 void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out);
+
+/* The rows the unwinder gives the file open at fd (path in the process
+ * whose root is root, "" for ours): its CFI, its separate debug file's
+ * .debug_frame where its own covers less than half its code (from_debug
+ * tells), and rows for functions without CFI that never move rsp
+ * (symbolize/leafcfi.h).  0 or -errno as cfi_compile. */
+int unwind_compile(int fd, const char *debug_root, const char *root, const char *path, struct cfi_table *ct,
+		   bool *from_debug);
 
 #endif

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/array.h"
+#include "symbolize/gopclntab.h"
 
 #define X86_RBP 6
 #define X86_RSP 7
@@ -749,24 +750,65 @@ static int compile_sections(struct section *secs, size_t nsecs, struct cfi_table
 	return err;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
+/* Go's frame sizes as rows (Go emits no .eh_frame, and -w drops its
+ * .debug_frame): from each run of a function's pcsp table, CFA = rsp + sp
+ * + 8 and, in a function that has a frame (sp > 0), the caller's rbp at
+ * CFA - 16: Go saves it in the top slot of the frame it allocates
+ * (go1.16-1.20: SUBQ $n, SP then MOVQ BP, n-8(SP); go1.21+: PUSHQ BP first).
+ * The one instruction between SUBQ and the save gets the rule early: every
+ * Go row is rsp-based, so only a frame-pointer step further up would read
+ * the stale slot.  The outermost functions (goexit, mstart) end the stack;
+ * those that write SP at will (stack switches) get no rule (counted as
+ * unsupported), so the walker takes a frame-pointer step there.  Each
+ * function counts as an FDE. */
+struct go_run {
+	struct builder *b;
+	struct gopc_func f;
+};
+
+static int go_row(void *ctx, uint64_t pc, int32_t sp)
 {
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
-		const char *n;
-		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
-			return sh->sh_type == SHT_NOBITS ? NULL : s;
+	struct go_run *g = ctx;
+	struct cfi_row r = { .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8 };
+	if (g->f.top) {
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_END };
+	} else if (g->f.spwrite) {
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_UNSUPPORTED };
+		g->b->t->unsupported++;
+	} else if (sp > 0) {
+		r = (struct cfi_row){ .pc = pc, .cfa_type = CFI_CFA_RSP, .cfa_offset = sp + 8,
+				      .rbp_type = CFI_RBP_CFA_OFFSET, .rbp_offset = -16 };
 	}
-	return NULL;
+	return push(g->b, &r);
+}
+
+static int compile_go(const struct gopclntab *go, struct cfi_table *t)
+{
+	struct go_run g = { .b = &(struct builder){ t, 0 } };
+	uint64_t end = 0;
+	int err = 0;
+	for (size_t i = 0; i < gopclntab_nfuncs(go) && !err; i++) {
+		if (gopclntab_func(go, i, &g.f))
+			return -EINVAL; /* checked at load: cannot happen */
+		/* A function whose table is malformed keeps its rows up to the
+		 * bad byte; its last rule runs on to the next function. */
+		if (gopclntab_pcsp(go, i, go_row, &g) == -ENOMEM)
+			err = -ENOMEM;
+		t->fdes++; /* a function is Go's FDE */
+		t->covered += g.f.end - g.f.entry;
+		end = g.f.end;
+	}
+	if (!err && t->n)
+		err = push(g.b, &(struct cfi_row){ .pc = end, .cfa_type = CFI_CFA_GAP });
+	t->from_gopclntab = 1;
+	return err ? err : t->n ? 0 : -ENOENT;
 }
 
 /* Finds the named CFI section of elf. -ENOENT when it has none. */
 static int open_section(Elf *elf, const char *name, struct section *sec)
 {
 	GElf_Shdr sh, got;
-	Elf_Scn *s = find_section(elf, name, &sh);
+	Elf_Scn *s = elfseg_section(elf, name, &sh);
 	if (!s)
 		return -ENOENT;
 	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(s, 0, 0) < 0)
@@ -775,7 +817,7 @@ static int open_section(Elf *elf, const char *name, struct section *sec)
 	if (!d || !d->d_buf || !d->d_size)
 		return -ENOENT;
 	*sec = (struct section){ .buf = d->d_buf, .size = d->d_size, .addr = sh.sh_addr, .eh = name[1] == 'e' };
-	if (find_section(elf, ".got", &got))
+	if (elfseg_section(elf, ".got", &got))
 		sec->data = got.sh_addr;
 	return 0;
 }
@@ -806,7 +848,14 @@ static int compile_elf(Elf *elf, Elf *debug, struct cfi_table *out)
 		n++;
 	if ((err = open_section(debug ? debug : elf, ".debug_frame", &secs[n])) == 0)
 		n++;
-	err = n ? compile_sections(secs, n, out) : err;
+	if (n) {
+		err = compile_sections(secs, n, out);
+	} else {
+		struct gopclntab *go = NULL;
+		if (!gopclntab_load_elf(elf, &go))
+			err = compile_go(go, out);
+		gopclntab_free(go);
+	}
 	for (size_t k = 0; k < n; k++) {
 		free(secs[k].cies);
 		free(secs[k].fdes);

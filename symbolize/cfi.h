@@ -57,6 +57,7 @@ struct cfi_table {
 	uint32_t unsupported; /* rows with CFI_CFA_UNSUPPORTED (before merging) */
 	uint32_t signal;      /* signal trampoline rows */
 	int from_debug_frame; /* some rows came from .debug_frame */
+	int from_gopclntab;   /* the rows came from Go's frame sizes (a Go binary without CFI) */
 	uint64_t covered;     /* bytes of code the FDEs describe */
 };
 
@@ -66,7 +67,9 @@ struct cfi_table {
  * address).  A binary built without unwind tables has FDEs in .eh_frame
  * for the C runtime's startup code only, the rest in .debug_frame.  The
  * descriptors are not closed.  0, -ENOENT when there is no CFI, -ENOTSUP for another machine
- * than x86-64, -EINVAL for malformed data, -ENOMEM.  Release with
+ * than x86-64, -EINVAL for malformed data, -ENOMEM.  A Go binary without
+ * either (stripped with -w) gets its rows from the frame sizes of its
+ * .gopclntab (symbolize/gopclntab.h) instead.  Release with
  * cfi_table_release. */
 int cfi_compile(int fd, int debug_fd, struct cfi_table *out);
 /* The same for an ELF image in memory (the vDSO); the image is not copied

@@ -19,6 +19,7 @@
 
 #include "base/array.h"
 #include "base/openroot.h"
+#include "symbolize/elfseg.h"
 #include "elfnote.h"
 
 static Elf *elf_open(int fd)
@@ -30,21 +31,6 @@ static Elf *elf_open(int fd)
 		e = NULL;
 	}
 	return e;
-}
-
-/* The section called name, or NULL. */
-static Elf_Scn *find_section(Elf *e, const char *name, GElf_Shdr *sh)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	if (elf_getshdrstrndx(e, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(e, scn))) {
-		const char *n;
-		if (gelf_getshdr(scn, sh) && (n = elf_strptr(e, shstrndx, sh->sh_name)) && !strcmp(n, name))
-			return scn;
-	}
-	return NULL;
 }
 
 static int elf_build_id(Elf *e, char *out)
@@ -119,9 +105,8 @@ refuse:
 static int debuglink(Elf *e, char *name, size_t len, uint32_t *crc)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(e, ".gnu_debuglink", &sh);
-	/* A NOBITS section has a size but no bytes (d_buf NULL). */
-	Elf_Data *d = scn && sh.sh_type != SHT_NOBITS ? elf_getdata(scn, NULL) : NULL;
+	Elf_Scn *scn = elfseg_section(e, ".gnu_debuglink", &sh);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 	if (!d || !d->d_buf || d->d_size < 8)
 		return -ENOENT;
 	const char *s = d->d_buf;
@@ -225,8 +210,8 @@ int debuginfo_minidebug(int fd, void **image, size_t *len)
 	Elf *e = elf_open(fd);
 	if (!e)
 		return -ENOEXEC;
-	Elf_Scn *scn = find_section(e, ".gnu_debugdata", &sh);
-	Elf_Data *d = scn && sh.sh_type != SHT_NOBITS ? elf_rawdata(scn, NULL) : NULL;
+	Elf_Scn *scn = elfseg_section(e, ".gnu_debugdata", &sh);
+	Elf_Data *d = scn ? elf_rawdata(scn, NULL) : NULL;
 	int err = d && d->d_size ? unxz(d->d_buf, d->d_size, image, len) : -ENOENT;
 	elf_end(e);
 	return err;

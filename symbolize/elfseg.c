@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PAGE_MASK (~(uint64_t)0xfff)
 
@@ -56,4 +57,28 @@ int elfseg_bias(const struct elf_segment *segs, size_t n, uint64_t map_start, ui
 	if (!err)
 		*bias = map_start - vaddr;
 	return err;
+}
+
+int elfseg_map_bias(Elf *elf, uint64_t map_start, uint64_t map_offset, uint64_t *bias)
+{
+	struct elf_segment *segs = NULL;
+	size_t n = 0;
+	int err = elfseg_read(elf, false, &segs, &n);
+	if (!err)
+		err = elfseg_bias(segs, n, map_start, map_offset, bias);
+	free(segs);
+	return err;
+}
+
+Elf_Scn *elfseg_section(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+		const char *n;
+		if (gelf_getshdr(s, sh) && (n = elf_strptr(elf, shstrndx, sh->sh_name)) && !strcmp(n, name))
+			return sh->sh_type == SHT_NOBITS ? NULL : s;
+	}
+	return NULL;
 }

@@ -35,9 +35,17 @@ const struct elf_segment *elfseg_find(const struct elf_segment *segs, size_t n, 
 /* off as a file virtual address. 0 or -ERANGE when no segment has it. */
 int elfseg_vaddr(const struct elf_segment *segs, size_t n, uint64_t off, uint64_t *vaddr);
 
+/* The section of elf called name (its header into *sh), or NULL when
+ * there is none or it has no bytes in the file (SHT_NOBITS). The one
+ * by-name lookup of the CFI compiler, debug-link reader and Go table. */
+Elf_Scn *elfseg_section(Elf *elf, const char *name, GElf_Shdr *sh);
+
 /* For a mapping of the file at map_start from file offset map_offset: the
  * bias such that file address = runtime address - bias.  0 or -ERANGE. */
 int elfseg_bias(const struct elf_segment *segs, size_t n, uint64_t map_start, uint64_t map_offset,
 		uint64_t *bias);
+/* elfseg_bias for a mapping of elf, its segments read for the call. 0,
+ * -ERANGE, or elfseg_read's error. */
+int elfseg_map_bias(Elf *elf, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
 
 #endif

@@ -313,3 +313,21 @@ int elfsym_interpreter(int fd, char *buf, size_t len)
 	elf_end(elf);
 	return err;
 }
+
+void elfsym_each(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			if (gelf_getsym(d, (int)i, &s) && s.st_value && (name = elf_strptr(elf, sh.sh_link, s.st_name)))
+				fn(ctx, name, &s);
+		}
+	}
+}

@@ -8,6 +8,7 @@
 #ifndef SCORCH_SYMBOLIZE_ELFSYM_H
 #define SCORCH_SYMBOLIZE_ELFSYM_H
 
+#include <gelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,5 +53,9 @@ bool elfsym_has_symtab(const struct elfsym_file *f);
  * names, into buf (len bytes).  0, -ENOENT when it has none (static, a
  * library), -EINVAL when fd is not ELF or the name does not fit. */
 int elfsym_interpreter(int fd, char *buf, size_t len);
+
+/* Calls fn for each named symbol with a value in elf's .symtab and .dynsym
+ * (a process's layout is found by name: _PyRuntime, gHotSpotVMStructs). */
+void elfsym_each(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym), void *ctx);
 
 #endif

@@ -75,6 +75,7 @@ void objfile_free(struct objfile *of)
 	free(of->dw_chains);
 	elfsym_free(of->elf);
 	elfsym_free(of->dbg_syms);
+	gopclntab_free(of->go);
 	names_free(of->names);
 	free(of->path);
 	free(of->root);
@@ -400,6 +401,11 @@ static void objfile_load(struct symbolizer *s, struct objfile *of)
 		return;
 	}
 	find_debug(s, of);
+	/* A stripped Go binary still has the table its runtime names its
+	 * own frames with. */
+	if (!elfsym_has_symtab(of->elf) && !of->dbg_syms && of->dw_state == DW_NONE &&
+	    !gopclntab_load_fd(of->fd, &of->go))
+		s->stats.go_tables++;
 }
 
 static void dwarf_close(struct symbolizer *s, struct objfile *of)
@@ -547,6 +553,30 @@ static int emit(struct symbolizer *s, struct objfile *of, struct sym_frame *f, c
 	return err;
 }
 
+/* Names vaddr from Go's function table, with its file and line and one
+ * frame per inlined call (as DWARF would: --symbols=names has neither):
+ * 1 when the table does not cover it, else as batch_add. */
+static int emit_go(struct symbolizer *s, struct objfile *of, struct sym_frame *f, uint64_t vaddr, struct sym_batch *b)
+{
+	struct gopc_line l[MAX_INLINE];
+	int n = gopclntab_lookup_inline(of->go, vaddr, l, s->names_only || s->no_inline ? 1 : MAX_INLINE);
+	if (n <= 0)
+		return 1;
+	of->go_named++;
+	int err = 0;
+	for (int i = 0; i < n && !err; i++) {
+		struct sym_frame g = *f;
+		g.name = l[i].name;
+		g.inlined = i > 0;
+		if (!s->names_only) {
+			g.file = l[i].file;
+			g.line = l[i].line;
+		}
+		err = batch_add(b, &g);
+	}
+	return err;
+}
+
 void objfile_prefetch(struct symbolizer *s, struct objfile *of)
 {
 	objfile_load(s, of);
@@ -579,7 +609,10 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 	if (!sym)
 		sym = elfsym_lookup(of->elf, vaddr);
 	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
-	return emit(s, of, &f, sym, dwf, n, b);
+	/* Go's table before exported symbols (.dynsym: a cgo binary's C
+	 * functions), which may seem to cover Go code after them. */
+	int err = of->go && !n ? emit_go(s, of, &f, vaddr, b) : 1;
+	return err <= 0 ? err : emit(s, of, &f, sym, dwf, n, b);
 }
 
 void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
@@ -588,7 +621,7 @@ void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, 
 	uint64_t k, v;
 	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
 		const struct objfile *of = (const struct objfile *)(uintptr_t)v;
-		if (!of->unnamed || !of->elf)
+		if (!of->unnamed || !of->elf || of->go) /* Go's: symbolizer_go_files */
 			continue;
 		struct sym_unnamed_file f = {
 			.path = of->path,
@@ -597,6 +630,24 @@ void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, 
 			.has_symtab = elfsym_has_symtab(of->elf),
 			.debug_file = of->dbg_syms != NULL,
 			.debuginfod_err = of->dbgd_err,
+			.host_root = of->host_root,
+		};
+		fn(ctx, &f);
+	}
+}
+
+void symbolizer_go_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_go_file *f), void *ctx)
+{
+	uint64_t k, v;
+	for (size_t i = 0; u64map_next(&s->files, &i, &k, &v);) {
+		const struct objfile *of = (const struct objfile *)(uintptr_t)v;
+		if (!of->go || !of->go_named)
+			continue;
+		struct sym_go_file f = {
+			.path = of->path,
+			.layout = gopclntab_layout(of->go),
+			.addresses = of->go_named,
+			.unnamed = of->unnamed,
 		};
 		fn(ctx, &f);
 	}

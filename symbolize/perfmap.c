@@ -227,6 +227,21 @@ size_t perfmap_count(const struct perfmap *m)
 	return m->n;
 }
 
+size_t perfmap_ranges(const struct perfmap *m)
+{
+	return m->nseg;
+}
+
+bool perfmap_range(const struct perfmap *m, size_t i, uint64_t *start, uint64_t *end, const char **name)
+{
+	if (i >= m->nseg)
+		return false;
+	*start = m->e[i].start;
+	*end = m->e[i].end;
+	*name = m->names + m->e[i].name;
+	return true;
+}
+
 size_t perfmap_skipped(const struct perfmap *m)
 {
 	return m->skipped;

@@ -10,6 +10,7 @@
 #ifndef SCORCH_SYMBOLIZE_PERFMAP_H
 #define SCORCH_SYMBOLIZE_PERFMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ void perfmap_free(struct perfmap *m);
 /* The name of the function containing addr, or NULL. Owned by m. */
 const char *perfmap_lookup(const struct perfmap *m, uint64_t addr);
 size_t perfmap_count(const struct perfmap *m);
+/* The disjoint named ranges, sorted by start (a line overlapped by a later
+ * one is cut): range i < perfmap_ranges(m) is [*start, *end), its name
+ * owned by m.  False past the last. */
+size_t perfmap_ranges(const struct perfmap *m);
+bool perfmap_range(const struct perfmap *m, size_t i, uint64_t *start, uint64_t *end, const char **name);
 /* Lines skipped as malformed. */
 size_t perfmap_skipped(const struct perfmap *m);
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/array.h"
@@ -19,6 +18,8 @@
 #include "base/hashtab.h"
 #include "bpf/scorch.h"
 #include "elfseg.h"
+#include "elfsym.h"
+#include "procmem.h"
 #include "procmaps.h"
 #include "symbolizer.h"
 #include "strpool.h"
@@ -226,20 +227,9 @@ void pyframes_forget(struct pyframes *pf, uint32_t pid, uint32_t gen)
 	proc_free(p);
 }
 
-/* Reads len bytes at addr of pid's memory: 0, -ESRCH (gone), -EPERM (not
- * ours to read) or -EFAULT. */
-static int peek(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	return n < 0 && (errno == ESRCH || errno == EPERM) ? -errno : -EFAULT;
-}
-
 static int peek_u64(uint32_t pid, uint64_t addr, uint64_t *out)
 {
-	return peek(pid, addr, out, sizeof(*out));
+	return procmem_read(pid, addr, out, sizeof(*out));
 }
 
 /* The symbols of an interpreter's file that the walk needs (file addresses). */
@@ -249,52 +239,27 @@ struct py_symbols {
 	bool has_version;
 };
 
-static void scan_symbols(Elf *elf, struct py_symbols *out)
+static void on_symbol(void *ctx, const char *name, const GElf_Sym *s)
 {
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
-		for (size_t i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-			if (!gelf_getsym(d, (int)i, &s) || !s.st_value || !(name = elf_strptr(elf, sh.sh_link, s.st_name)))
-				continue;
-			if (!strcmp(name, "_PyRuntime")) {
-				out->runtime = s.st_value;
-			} else if (!strcmp(name, "Py_Version")) {
-				out->version = s.st_value;
-				out->has_version = true;
-			} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
-				out->eval = s.st_value;
-				out->eval_size = s.st_size;
-			} else if (!strcmp(name, "_PyEval_EvalFrameDefault.cold")) {
-				out->cold = s.st_value;
-				out->cold_size = s.st_size;
-			} else if (!strcmp(name, "PyCode_Type")) {
-				out->code_type = s.st_value;
-			} else if (!strcmp(name, "PyUnicode_Type")) {
-				out->str_type = s.st_value;
-			} else if (!strcmp(name, "PyBytes_Type")) {
-				out->bytes_type = s.st_value;
-			}
-		}
+	struct py_symbols *out = ctx;
+	if (!strcmp(name, "_PyRuntime")) {
+		out->runtime = s->st_value;
+	} else if (!strcmp(name, "Py_Version")) {
+		out->version = s->st_value;
+		out->has_version = true;
+	} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
+		out->eval = s->st_value;
+		out->eval_size = s->st_size;
+	} else if (!strcmp(name, "_PyEval_EvalFrameDefault.cold")) {
+		out->cold = s->st_value;
+		out->cold_size = s->st_size;
+	} else if (!strcmp(name, "PyCode_Type")) {
+		out->code_type = s->st_value;
+	} else if (!strcmp(name, "PyUnicode_Type")) {
+		out->str_type = s->st_value;
+	} else if (!strcmp(name, "PyBytes_Type")) {
+		out->bytes_type = s->st_value;
 	}
-}
-
-/* The load bias of mapping m of the file: process address - file address. */
-static int load_bias(Elf *elf, const struct procmap *m, uint64_t *bias)
-{
-	struct elf_segment *segs;
-	size_t n;
-	int err = elfseg_read(elf, false, &segs, &n);
-	if (!err)
-		err = elfseg_bias(segs, n, m->start, m->offset, bias);
-	free(segs);
-	return err;
 }
 
 /* Whether a mapped file can be an interpreter: python3.X, libpython3.X.so. */
@@ -319,9 +284,9 @@ static int find_interpreter(const struct symbolizer *sym, uint32_t pid, uint32_t
 		int err = -ENOENT;
 		memset(sy, 0, sizeof(*sy));
 		if (elf) {
-			scan_symbols(elf, sy);
+			elfsym_each(elf, on_symbol, sy);
 			if (sy->runtime && sy->eval && sy->code_type && sy->str_type && sy->bytes_type)
-				err = load_bias(elf, sm.map, bias);
+				err = elfseg_map_bias(elf, sm.map->start, sm.map->offset, bias);
 			elf_end(elf);
 		}
 		if (!err) {
@@ -382,7 +347,7 @@ static int from_debug_offsets(uint32_t pid, uint64_t runtime, uint32_t minor, st
 				  "Python 3.%u: its _Py_DebugOffsets may be laid out unlike 3.13's and 3.14's, the ones known",
 				  minor);
 	uint8_t d[DEBUG_OFFSETS_MAX];
-	int err = peek(pid, runtime, d, dp->len);
+	int err = procmem_read(pid, runtime, d, dp->len);
 	if (err)
 		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "_Py_DebugOffsets unreadable");
 	if (memcmp(d, DEBUG_COOKIE, 8))
@@ -472,7 +437,7 @@ int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t 
 	if ((err = find_interpreter(sym, pid, gen, &sy, &bias, path, sizeof(path))))
 		return err;
 	uint32_t version = 0, minor;
-	if (sy.has_version && (err = peek(pid, bias + sy.version, &version, sizeof(version))))
+	if (sy.has_version && (err = procmem_read(pid, bias + sy.version, &version, sizeof(version))))
 		return err == -ESRCH ? err : errmsg_set(why, whylen, -EPROTO, "Py_Version unreadable: %s", strerror(-err));
 	minor = sy.has_version ? (version >> 16) & 0xff : version_from_name(path);
 	if ((version >> 24) != 3 && sy.has_version)
@@ -569,7 +534,7 @@ static const char *read_str(struct pyproc *p, uint64_t addr)
 	uint64_t len;
 	uint32_t state;
 	if (!is_a(p, addr, p->str_type) || peek_u64(p->pid, addr + 16, &len) ||
-	    peek(p->pid, addr + p->code.str_state, &state, sizeof(state)))
+	    procmem_read(p->pid, addr + p->code.str_state, &state, sizeof(state)))
 		return NULL;
 	unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
 	if (!compact || (kind != 1 && kind != 2 && kind != 4))
@@ -580,7 +545,7 @@ static const char *read_str(struct pyproc *p, uint64_t addr)
 	uint8_t raw[PY_STR_MAX * 4];
 	char text[PY_STR_MAX * 4 + 4];
 	size_t n = 0;
-	if (peek(p->pid, data, raw, len * kind))
+	if (procmem_read(p->pid, data, raw, len * kind))
 		return NULL;
 	for (uint64_t i = 0; i < len; i++) {
 		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((const uint16_t *)raw)[i] : ((const uint32_t *)raw)[i];
@@ -605,7 +570,7 @@ static int read_head(const struct pyproc *p, uint64_t addr, struct code_head *h)
 		need = ends[i] > need ? ends[i] : need;
 	if (need > sizeof(buf))
 		return -EFAULT;
-	int err = peek(p->pid, addr, buf, need);
+	int err = procmem_read(p->pid, addr, buf, need);
 	if (err)
 		return err;
 	memcpy(&h->type, buf + 8, 8);
@@ -630,7 +595,7 @@ static int read_code(struct pyproc *p, uint64_t addr, const struct code_head *h,
 	if (is_a(p, h->linetable, p->bytes_type) && !peek_u64(p->pid, h->linetable + cl->bytes_size, &tlen) && tlen &&
 	    tlen <= PY_LINETABLE_MAX) {
 		c.linetable = malloc(tlen);
-		if (c.linetable && !peek(p->pid, h->linetable + cl->bytes_data, c.linetable, tlen))
+		if (c.linetable && !procmem_read(p->pid, h->linetable + cl->bytes_data, c.linetable, tlen))
 			c.nlinetable = tlen;
 	}
 	if ((err = array_grow(&p->list, &p->cap, p->n + 1, sizeof(*p->list))) ||

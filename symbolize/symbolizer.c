@@ -266,6 +266,12 @@ int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, s
 	return 0;
 }
 
+uint64_t symbolizer_jit_version(const struct symbolizer *s, uint32_t pid, uint32_t gen)
+{
+	const struct proc *p = proc_get(s, pid, gen);
+	return p ? p->jit_version : 0;
+}
+
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen)
 {
 	struct proc *p = proc_get(s, pid, gen);
@@ -339,7 +345,8 @@ static uint32_t ns_pid(const struct symbolizer *s, uint32_t pid)
 	return ns ? ns : pid;
 }
 
-/* Reads (again, when it grew) the process's perf map, through its root so a
+/* Reads (again, when it changed: grew, or was rewritten, as a JVM asked for
+ * its map rewrites it) the process's perf map, through its root so a
  * containerized process's /tmp is the one searched, confined to that root
  * (its /tmp may be a symlink to one of our directories).  Not a symlink at
  * the end, not a FIFO (whose open would block), at most 256 MiB. */
@@ -355,18 +362,28 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	int fd = open_in_root(root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	bool skip = fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == p->jit_size ||
+	int64_t mtime = fstat(fd, &st) ? 0 : st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+	bool skip = !mtime || !S_ISREG(st.st_mode) || (st.st_size == p->jit_size && mtime == p->jit_mtime) ||
 		    (!p->jit_names && !(p->jit_names = names_new(s->no_demangle)));
 	struct perfmap *m = NULL;
-	if (!skip)
-		skip = read_fd_all(fd, 256u << 20, &text, &len) || perfmap_parse(text, len, &m);
+	uint64_t hash = 0;
+	if (!skip && !(skip = read_fd_all(fd, 256u << 20, &text, &len))) {
+		/* Rewritten with the same content: nothing new to parse. */
+		hash = hash_bytes(text, len, 0);
+		skip = (p->jit && hash == p->jit_hash) || perfmap_parse(text, len, &m);
+	}
 	close(fd);
 	free(text);
+	if (mtime) {
+		p->jit_size = st.st_size;
+		p->jit_mtime = mtime;
+	}
 	if (skip)
 		return;
 	perfmap_free(p->jit);
 	p->jit = m;
-	p->jit_size = st.st_size;
+	p->jit_hash = hash;
+	p->jit_version++;
 	p->jit_path = strpool_cstr(&p->jit_names->pool, name);
 	s->stats.jit_maps++;
 	s->stats.jit_skipped += perfmap_skipped(m);

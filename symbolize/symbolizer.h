@@ -13,8 +13,9 @@
  *
  * A user address becomes its function (from the ELF symbol tables of the file
  * and of its separate debug file, found by build ID, .gnu_debuglink or path,
- * or of its .gnu_debugdata), then, when the file has DWARF, its source line
- * and one frame per inlined call.  C++ and Rust names are demangled, the
+ * or of its .gnu_debugdata; for a stripped Go binary, from the function table
+ * Go keeps for its runtime, with lines and inlined calls), then, when the
+ * file has DWARF, its source line and one frame per inlined call.  C++ and Rust names are demangled, the
  * mangled name kept.  Anonymous executable memory is named from the process's
  * /tmp/perf-PID.map (JIT compilers).  DWARF indexes live in an LRU cache
  * bounded in bytes.
@@ -123,13 +124,14 @@ struct symbolizer_stats {
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
 	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
 	uint64_t dwarf_file_bytes;    /* .debug_* section bytes of the files with DWARF found */
-	uint64_t jit_maps;            /* perf maps read */
+	uint64_t jit_maps;            /* perf maps read (a map read again counts when it changed) */
 	uint64_t jit_skipped;         /* malformed perf map lines skipped */
 	size_t dwarf_bytes;           /* bytes in the DWARF cache now */
 	size_t dwarf_bytes_peak;
 	size_t dwarf_memo_bytes;      /* bytes of inline chains remembered per address now */
 	uint64_t dwarf_memo_hits;     /* addresses answered without the DWARF index */
 	uint64_t dwarf_memo_resets;   /* times the remembered chains outgrew their budget */
+	uint64_t go_tables;           /* stripped Go binaries named from their .gopclntab */
 };
 
 int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out);
@@ -158,6 +160,9 @@ struct sym_mapping {
 };
 /* 0, or -ENOENT when (pid, gen) is not tracked or has no mapping i. */
 int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, size_t i, struct sym_mapping *out);
+/* How many different perf maps have named (pid, gen)'s JIT code so far
+ * (each read at symbolizer_track replaces the one before); 0 untracked. */
+uint64_t symbolizer_jit_version(const struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* Releases what was kept for (pid, gen): its maps, its perf map and its
  * references to files (which stay cached until symbolizer_trim).  Call it
  * when done with an exited process. */
@@ -192,10 +197,21 @@ struct sym_unnamed_file {
 	bool has_symtab;      /* its own full symbol table (not only exported symbols) */
 	bool debug_file;      /* a debug file (or mini debuginfo) was found */
 	int debuginfod_err;   /* 0 when not asked, else its answer (debuginfod.h) */
+	bool host_root;       /* path is in our root (not another mount namespace's) */
 };
 /* Calls fn for each file still held that left addresses unnamed. */
 void symbolizer_unnamed_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_unnamed_file *f),
 			      void *ctx);
+/* A file named from Go's function table (.gopclntab: a Go binary without
+ * symbol table or DWARF). */
+struct sym_go_file {
+	const char *path;
+	const char *layout;   /* of the table, by Go release: "go1.18-1.19" */
+	uint64_t addresses;   /* distinct addresses it named (each time asked) */
+	uint64_t unnamed;     /* and left unnamed */
+};
+/* Calls fn for each file still held that Go's table named addresses of. */
+void symbolizer_go_files(const struct symbolizer *s, void (*fn)(void *ctx, const struct sym_go_file *f), void *ctx);
 /* The first error loading kernel symbols (0 if none or not tried). */
 int symbolizer_kernel_error(const struct symbolizer *s);
 

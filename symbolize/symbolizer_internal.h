@@ -11,6 +11,7 @@
 #include "symbolize/demangle.h"
 #include "symbolize/dwarfidx.h"
 #include "symbolize/elfsym.h"
+#include "symbolize/gopclntab.h"
 #include "symbolize/kallsyms.h"
 #include "symbolize/perfmap.h"
 #include "symbolize/procmaps.h"
@@ -65,6 +66,8 @@ struct objfile {
 	size_t memo_bytes;            /* what the memo is charged */
 	int dbgd_err;                 /* its debuginfod lookup: 0 (none made, or fetched), -EINPROGRESS, ... */
 	uint64_t unnamed;             /* addresses it left without a name */
+	struct gopclntab *go;         /* Go's function table, read when nothing else names the file; or NULL */
+	uint64_t go_named;            /* addresses named from it */
 };
 
 struct proc {
@@ -78,6 +81,9 @@ struct proc {
 	struct names *jit_names;   /* names from the perf map, NULL without one */
 	const char *jit_path;      /* "/tmp/perf-NSPID.map", in jit_names */
 	int64_t jit_size;          /* size of the map file when read, -1 never */
+	int64_t jit_mtime;         /* its modification time (ns) then: a map rewritten (a JVM's) is read again */
+	uint64_t jit_hash;         /* hash_bytes of its text: a map rewritten the same is not parsed again */
+	uint64_t jit_version;      /* distinct maps read so far */
 };
 
 struct symbolizer {

@@ -68,7 +68,24 @@ within "$n" 0 5 || fail "without debug info, $n % of samples named dbgd_hot"
 grep -q "^dbgd_work;.*dbgd_work+0x" "$tmp/none.folded" || fail "no dbgd_work+0x frames: $(head -3 "$tmp/none.folded")"
 grep -q "stripped/dbgd_work: [0-9]* addresses unnamed: no symbol table and no debug file" "$tmp/none.folded.err" ||
 	fail "no reason for the unnamed file: $(cat "$tmp/none.folded.err")"
+grep -q "stripped/dbgd_work: .*; no Debian package installed it" "$tmp/none.folded.err" ||
+	fail "no package hint for the file no package lists: $(grep 'addresses unnamed' "$tmp/none.folded.err")"
 echo "no server: dbgd_hot $n %; $(grep 'addresses unnamed' "$tmp/none.folded.err")"
+# Debian's stripped interpreter: its package (python3.11-minimal, whose name
+# is not cut at its first dot) and the package holding its symbols.
+py=/usr/bin/python3.11
+if [ -x $py ] && dpkg -S $py >/dev/null 2>&1 && ! readelf -S $py | grep -q '\.symtab'; then
+	"$scorch" record -F 999 --no-debuginfod -o "$tmp/py.folded" -- $py -c 'for i in range(3000000): pass' \
+		2>"$tmp/py.folded.err" || fail "record $py: $(cat "$tmp/py.folded.err")"
+	pyid=$(readelf -n $py | awk '/Build ID/ { print $3 }')
+	if [ -e "/usr/lib/debug/.build-id/${pyid:0:2}/${pyid:2}.debug" ]; then
+		echo "python3.11's debug file is installed: its package hint not checked"
+	else
+		grep -q "^scorch: $py: [0-9]* addresses unnamed: .*; it is from Debian package python3.11-minimal: apt install python3.11-dbg" \
+			"$tmp/py.folded.err" || fail "no package hint for $py: $(grep unnamed "$tmp/py.folded.err")"
+		echo "python: $(grep "$py: .*unnamed" "$tmp/py.folded.err")"
+	fi
+fi
 
 # The debug file installed locally, as the reference.
 mkdir -p "$tmp/local/.build-id/${bid:0:2}"

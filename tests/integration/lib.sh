@@ -116,9 +116,13 @@ enough_samples() {
 	awk -v n="$1" -v hz="$2" -v t="$3" -v tck="$(getconf CLK_TCK)" 'BEGIN { exit !(n >= 20 && n >= 0.25 * hz * t / tck) }'
 }
 
-# within VALUE TARGET TOLERANCE: true when |VALUE - TARGET| <= TOLERANCE.
+# within VALUE TARGET TOLERANCE: true when |VALUE - TARGET| <= TOLERANCE;
+# false when VALUE is not a number (share's "nan": no samples), which
+# mawk would otherwise take as one.
 within() {
-	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(v == v + 0 && d <= tol) }'
+	awk -v v="$1" -v t="$2" -v tol="$3" 'BEGIN {
+		if (v !~ /^-?[0-9]+(\.[0-9]+)?$/) exit 1
+		d = v - t; if (d < 0) d = -d; exit !(d <= tol) }'
 }
 
 # as_caps CAPS CMD...: runs CMD as nobody with exactly CAPS (e.g.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# record's other modes: -p with -d, system-wide -d, -K/-U, --per-pid,
+# record's other modes: -p with -d, -p ending when its process exits, system-wide -d, -K/-U, --per-pid,
 # --cgroup, children of a command followed, SIGINT writing a whole profile,
 # and bad input refused with one line and exit 2 before anything is written.
 set -euo pipefail
@@ -19,6 +19,16 @@ t=$(($(cpu_ticks "${pids[0]}") - t))
 n=$(awk '{ split($1, a, ";"); if (a[1] != "shape") bad = 1; n += $NF } END { print bad ? -1 : n + 0 }' "$tmp/p.folded")
 [ "$n" -ge 0 ] || fail "-p: samples not from shape: $(grep -v '^shape;' "$tmp/p.folded" | head -3)"
 enough_samples "$n" 499 "$t" || fail "-p: only $n samples at 499 Hz of shape, which used $t ticks of CPU"
+
+# -p without -d ends when the process exits (perf record -p does): a
+# profile of it is written, and the run does not last until the guard.
+"$shape" 1 >/dev/null &
+short=$!
+rc=0
+timeout 120 "$scorch" record -F 499 -p "$short" -o "$tmp/exit.folded" 2>"$tmp/exit.err" || rc=$?
+wait "$short" 2>/dev/null || true
+[ "$rc" -eq 0 ] || fail "-p without -d: exit $rc after its process exited (124: still sampling at the guard): $(tail -2 "$tmp/exit.err")"
+grep -q '^shape;.*;main;shape_sixty' "$tmp/exit.folded" || fail "-p without -d: no samples of the process: $(head -2 "$tmp/exit.folded")"
 
 # System-wide: the busy process is in it.
 "$scorch" record -F 499 -d 1 -o "$tmp/sys.folded" 2>/dev/null

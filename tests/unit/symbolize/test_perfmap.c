@@ -50,6 +50,28 @@ static void test_parse(void **state)
 	perfmap_free(m);
 }
 
+/* The ranges are disjoint, sorted, and agree with perfmap_lookup: the
+ * overlapped line is cut around the later one. */
+static void test_ranges(void **state)
+{
+	(void)state;
+	static const uint64_t want[][2] = { { 0x1000, 0x1080 }, { 0x1080, 0x1090 }, { 0x1090, 0x1100 },
+					    { 0x2000, 0x2010 }, { 0x6000, 0x6010 } };
+	struct perfmap *m = NULL;
+	uint64_t start, end;
+	const char *name;
+	assert_int_equal(perfmap_parse(MAP, sizeof(MAP) - 1, &m), 0);
+	assert_int_equal(perfmap_ranges(m), 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(perfmap_range(m, i, &start, &end, &name));
+		assert_int_equal(start, want[i][0]);
+		assert_int_equal(end, want[i][1]);
+		assert_string_equal(name, perfmap_lookup(m, start));
+	}
+	assert_false(perfmap_range(m, 5, &start, &end, &name));
+	perfmap_free(m);
+}
+
 /* Random bytes never crash the parser, and every name it keeps is non-empty. */
 static void test_garbage(void **state)
 {
@@ -111,6 +133,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_jit_frames),
 	};

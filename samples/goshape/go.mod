@@ -1,0 +1,3 @@
+module goshape
+
+go 1.19
