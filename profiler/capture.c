@@ -327,6 +327,17 @@ int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen)
 	return 0;
 }
 
+int capture_process_seed(struct capture *c, uint32_t pid, uint32_t *gen)
+{
+	/* The BPF side's counter of generations (unique across the run), in
+	 * its .data map: taken atomically, as proc_new does. */
+	struct proc_state ps = { .gen = __atomic_fetch_add(&c->skel->data->next_gen, 1, __ATOMIC_SEQ_CST) };
+	int fd = bpf_map__fd(c->skel->maps.procs);
+	if (bpf_map_update_elem(fd, &pid, &ps, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return capture_process_gen(c, pid, gen);
+}
+
 /* The uprobe on path's _dl_debug_state; false when it cannot be set. */
 static bool probe_loader(struct capture *c, const char *path)
 {

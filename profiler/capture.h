@@ -146,6 +146,11 @@ int capture_python_map(const struct capture *c);
 /* The exec generation the BPF side has for pid, a process it knows live:
  * 0, or -ENOENT when it knows none (exited, or never seen). */
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen);
+/* Makes pid, a process running before sampling starts (-p), known to the
+ * BPF side now, with its exec generation in *gen, so that userspace can
+ * read it (its maps, unwind tables, Python) before its first sample
+ * instead of at that sample's announcement.  0 or -errno (table full). */
+int capture_process_seed(struct capture *c, uint32_t pid, uint32_t *gen);
 
 /* The online CPUs from /sys/devices/system/cpu/online (caller frees). */
 int capture_online_cpus(int **cpus, size_t *n);

@@ -845,6 +845,23 @@ static int recording_open(struct recording *r)
 	return 0;
 }
 
+/* -p: the processes, running already, are read before sampling starts (their
+ * maps, unwind tables, Python), not at their first sample's announcement:
+ * else the samples taken until that is handled would have stacks cut short
+ * and no Python frames. */
+static void seed_processes(struct recording *r)
+{
+	for (size_t i = 0; i < r->o.npids; i++) {
+		uint32_t gen;
+		int err = capture_process_seed(r->c, r->o.pids[i], &gen);
+		if (err)
+			log_debug("record: %" PRIu32 " not read ahead: %s", r->o.pids[i], strerror(-err));
+		else
+			session_on_proc(r->ss, r->o.pids[i], gen);
+	}
+	session_update(r->ss);
+}
+
 /* Samples: attaches, releases the command, polls until the end. */
 static int recording_sample(struct recording *r)
 {
@@ -854,6 +871,7 @@ static int recording_sample(struct recording *r)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sc, NULL);
+	seed_processes(r);
 	if ((err = capture_start(r->c, msg, sizeof(msg)))) {
 		log_error("record: %s", msg);
 		return err;

@@ -8,13 +8,16 @@ scorch=$1 shape=$2
 test_setup --bpf
 need_tools setpriv
 
-"$shape" 6 >/dev/null &
+"$shape" 20 >/dev/null &
 pids+=($!)
 sleep 0.3
 
 # -p: only that process, folded to stdout.
 t=$(cpu_ticks "${pids[0]}")
-"$scorch" record -F 499 -p "${pids[0]}" -d 1 >"$tmp/p.folded" 2>/dev/null
+"$scorch" record -F 499 -p "${pids[0]}" -d 1 >"$tmp/p.folded" 2>"$tmp/p.err"
+# Read before sampling starts: no sample waits for its process's tables.
+grep -q ', 0 by frame pointers (tables not loaded yet)' "$tmp/p.err" ||
+	fail "-p: samples taken before the process's unwind tables: $(grep 'unwind:' "$tmp/p.err")"
 t=$(($(cpu_ticks "${pids[0]}") - t))
 n=$(awk '{ split($1, a, ";"); if (a[1] != "shape") bad = 1; n += $NF } END { print bad ? -1 : n + 0 }' "$tmp/p.folded")
 [ "$n" -ge 0 ] || fail "-p: samples not from shape: $(grep -v '^shape;' "$tmp/p.folded" | head -3)"
