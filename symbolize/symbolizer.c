@@ -501,11 +501,11 @@ int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct sym_frame f = { .kernel = true, .module = KERNEL, .module_offset = addrs[i] };
-		const struct ksym *k = s->kernel ? kallsyms_lookup(s->kernel, addrs[i]) : NULL;
-		if (k) {
-			f.name = k->name;
-			if (k->module)
-				f.module = k->module;
+		struct ksym k;
+		if (s->kernel && kallsyms_lookup(s->kernel, addrs[i], &k)) {
+			f.name = k.name;
+			if (k.module)
+				f.module = k.module;
 		} else {
 			f.miss = SYM_MISS_KERNEL;
 			s->stats.misses[f.miss]++;
