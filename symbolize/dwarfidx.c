@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* A function or inlined call with code. */
@@ -95,6 +96,23 @@ static void size_sections(struct dwarfidx *d)
 	}
 }
 
+/* Compressed sections are inflated into memory by dwarf_begin_elf, and
+ * their bytes in the file's (read-only) mapping are not read again: the
+ * pages go back to the page cache instead of staying in our resident set
+ * (3.9 MB of libc's debug file).  A page read again later comes back from
+ * the file, unchanged. */
+static void drop_compressed(struct dwarfidx *d)
+{
+	size_t len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *raw = elf_rawfile(d->elf, &len);
+	if (!d->compressed || !raw || !page)
+		return;
+	uintptr_t lo = ((uintptr_t)raw + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t hi = ((uintptr_t)raw + len) & ~(uintptr_t)(page - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 static int cur_cmp(const void *a, const void *b)
 {
 	const struct cu_range *x = a, *y = b;
@@ -157,6 +175,7 @@ int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
 		err = -ENODATA;
 		goto fail;
 	}
+	drop_compressed(d);
 	if ((err = read_units(d)))
 		goto fail;
 	if (!d->ncur) {
