@@ -73,6 +73,33 @@ struct dwarfidx {
 
 /* Sizes the .debug_* sections before dwarf_begin_elf inflates the
  * compressed ones into libelf's memory, where they are charged to bytes. */
+/* Sections the index never reads (variable locations, macros, name
+ * tables): marked SHT_NOBITS in libelf's copy of the section headers, which
+ * libdw skips, so that dwarf_begin_elf does not inflate them (libc6-dbg's
+ * libc: 1.4 MB of location lists). */
+static void hide_unread(struct dwarfidx *d)
+{
+	static const char *const unread[] = { ".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
+					      ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames",
+					      ".debug_gnu_pubtypes" };
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	if (elf_getshdrstrndx(d->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)))
+			continue;
+		for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++) {
+			if (!strcmp(name, unread[i])) {
+				sh.sh_type = SHT_NOBITS;
+				gelf_update_shdr(scn, &sh);
+			}
+		}
+	}
+}
+
 static void size_sections(struct dwarfidx *d)
 {
 	size_t shstrndx;
@@ -169,6 +196,7 @@ int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
 		err = -ENOEXEC;
 		goto fail;
 	}
+	hide_unread(d);
 	size_sections(d);
 	d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	if (!d->dbg) {
