@@ -77,30 +77,19 @@ struct dwarfidx {
  * tables): marked SHT_NOBITS in libelf's copy of the section headers, which
  * libdw skips, so that dwarf_begin_elf does not inflate them (libc6-dbg's
  * libc: 1.4 MB of location lists). */
-static void hide_unread(struct dwarfidx *d)
+static bool unread(const char *name)
 {
-	static const char *const unread[] = { ".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
-					      ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames",
-					      ".debug_gnu_pubtypes" };
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	if (elf_getshdrstrndx(d->elf, &shstrndx))
-		return;
-	while ((scn = elf_nextscn(d->elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)))
-			continue;
-		for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++) {
-			if (!strcmp(name, unread[i])) {
-				sh.sh_type = SHT_NOBITS;
-				gelf_update_shdr(scn, &sh);
-			}
-		}
-	}
+	static const char *const names[] = { ".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
+					     ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames",
+					     ".debug_gnu_pubtypes" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
 }
 
-static void size_sections(struct dwarfidx *d)
+/* Hides the sections never read, and sizes the rest. */
+static void scan_sections(struct dwarfidx *d)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -113,7 +102,10 @@ static void size_sections(struct dwarfidx *d)
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)) ||
 		    strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
 			continue;
-		if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch)) {
+		if (unread(name)) {
+			sh.sh_type = SHT_NOBITS;
+			gelf_update_shdr(scn, &sh);
+		} else if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch)) {
 			d->compressed = true;
 			d->bytes += ch.ch_size;
 			d->dwarf_size += ch.ch_size;
@@ -196,8 +188,7 @@ int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
 		err = -ENOEXEC;
 		goto fail;
 	}
-	hide_unread(d);
-	size_sections(d);
+	scan_sections(d);
 	d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
 	if (!d->dbg) {
 		err = -ENODATA;
