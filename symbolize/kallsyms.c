@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -146,6 +147,39 @@ int kallsyms_load(const char *path, struct kallsyms **out)
 	err = read_fd_all(fd, SIZE_MAX, &text, &len);
 	close(fd);
 	return err ? err : kallsyms_take(text, len, out);
+}
+
+int kallsyms_load_modules(const char *path, struct kallsyms **out)
+{
+	char *line = NULL, *text = NULL;
+	size_t linecap = 0, cap = 0, len = 0;
+	ssize_t n;
+	int err = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	/* Only lines with a module tag, a line at a time: the ~5 MB of the
+	 * whole text is never held. */
+	while ((n = getline(&line, &linecap, f)) > 0) {
+		if (!memchr(line, '\t', (size_t)n))
+			continue;
+		if ((err = array_grow(&text, &cap, len + (size_t)n + 1, 1)))
+			break;
+		memcpy(text + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	err = err ?: array_grow(&text, &cap, len + 1, 1);
+	free(line);
+	fclose(f);
+	if (err) {
+		free(text);
+		return err;
+	}
+	text[len] = '\0';
+	return kallsyms_take(text, len, out);
 }
 
 void kallsyms_free(struct kallsyms *k)

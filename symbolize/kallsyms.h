@@ -23,6 +23,10 @@ struct ksym {
 /* Parses path. -ENOENT/-EACCES from open; -EPERM when every address reads
  * as zero (kptr_restrict hides them). Free with kallsyms_free. */
 int kallsyms_load(const char *path, struct kallsyms **out);
+/* Only the symbols with a module (modules, BPF programs), read a line at a
+ * time: with the core kernel's from kallsyms_load_core, all of them without
+ * holding the whole text. Free with kallsyms_free. */
+int kallsyms_load_modules(const char *path, struct kallsyms **out);
 /* Parses a buffer of kallsyms text (for tests). */
 int kallsyms_parse(const char *buf, size_t len, struct kallsyms **out);
 void kallsyms_free(struct kallsyms *k);
