@@ -92,11 +92,15 @@ struct {
 	__uint(max_entries, 1);
 } sample_window SEC(".maps");
 
+/* Written only by userspace and at fork (never in the sampling interrupt),
+ * so not preallocated: 64k entries for a command's children took ~10 ms of
+ * its launch to build. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, __u8);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } pids SEC(".maps");
 
 struct {

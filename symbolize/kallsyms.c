@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +16,14 @@
 #include "base/readfile.h"
 
 struct kallsyms {
-	struct ksym *syms;
+	struct ksym *syms; /* parsed text; NULL for a core image */
 	size_t n;
 	char *text; /* the file's bytes; names and modules point into it */
+	/* A core image (kallsyms_load_core), mapped read-only and looked up in
+	 * place: only the pages a lookup touches are read in. */
+	const char *image;
+	size_t image_len;
+	const char *addrs, *offs, *names; /* u64[n], u32[n], NUL-separated */
 	uint64_t core_lo, core_hi; /* core kernel text: [lo, hi) */
 };
 
@@ -142,32 +149,85 @@ int kallsyms_load(const char *path, struct kallsyms **out)
 	return err ? err : kallsyms_take(text, len, out);
 }
 
+int kallsyms_load_modules(const char *path, struct kallsyms **out)
+{
+	char *line = NULL, *text = NULL;
+	size_t linecap = 0, cap = 0, len = 0;
+	ssize_t n;
+	int err = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	/* Only lines with a module tag, a line at a time: the ~5 MB of the
+	 * whole text is never held. */
+	while ((n = getline(&line, &linecap, f)) > 0) {
+		if (!memchr(line, '\t', (size_t)n))
+			continue;
+		if ((err = array_grow(&text, &cap, len + (size_t)n + 1, 1)))
+			break;
+		memcpy(text + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	err = err ?: array_grow(&text, &cap, len + 1, 1);
+	free(line);
+	fclose(f);
+	if (err) {
+		free(text);
+		return err;
+	}
+	text[len] = '\0';
+	return kallsyms_take(text, len, out);
+}
+
 void kallsyms_free(struct kallsyms *k)
 {
 	if (!k)
 		return;
+	if (k->image)
+		munmap((void *)k->image, k->image_len);
 	free(k->syms);
 	free(k->text);
 	free(k);
 }
 
-const struct ksym *kallsyms_lookup(const struct kallsyms *k, uint64_t addr)
+static uint64_t image_addr(const struct kallsyms *k, size_t i)
+{
+	uint64_t a;
+	memcpy(&a, k->addrs + i * 8, 8);
+	return a;
+}
+
+static uint64_t sym_addr(const struct kallsyms *k, size_t i)
+{
+	return k->syms ? k->syms[i].addr : image_addr(k, i);
+}
+
+bool kallsyms_lookup(const struct kallsyms *k, uint64_t addr, struct ksym *out)
 {
 	size_t lo = 0, hi = k->n;
 	/* Last symbol with sym.addr <= addr. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (k->syms[mid].addr <= addr)
+		if (sym_addr(k, mid) <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
-		return NULL;
-	const struct ksym *s = &k->syms[lo - 1];
-	if (lo == k->n && addr - s->addr > LAST_SYMBOL_REACH)
-		return NULL;
-	return s;
+		return false;
+	if (lo == k->n && addr - sym_addr(k, lo - 1) > LAST_SYMBOL_REACH)
+		return false;
+	if (k->syms) {
+		*out = k->syms[lo - 1];
+		return true;
+	}
+	uint32_t o;
+	memcpy(&o, k->offs + (lo - 1) * 4, 4);
+	*out = (struct ksym){ image_addr(k, lo - 1), k->names + o, NULL };
+	return true;
 }
 
 size_t kallsyms_count(const struct kallsyms *k)
@@ -223,33 +283,37 @@ int kallsyms_save_core(const struct kallsyms *k, const char *path)
 	return atomic_file_commit(&af);
 }
 
-/* Checks a cache image and points k's symbols into it. */
-static int adopt_core(struct kallsyms *k, size_t len)
+/* Checks a cache image (every size, offset and the order) and looks its
+ * symbols up in place: no copy of the file, no array of its entries. */
+static int adopt_core(struct kallsyms *k)
 {
 	struct core_header h;
+	size_t len = k->image_len;
 	if (len < sizeof(h))
 		return -EINVAL;
-	memcpy(&h, k->text, sizeof(h));
+	memcpy(&h, k->image, sizeof(h));
 	if (memcmp(h.magic, CORE_MAGIC, sizeof(h.magic)) || h.n > (len - sizeof(h)) / 12 ||
 	    len - sizeof(h) - h.n * 12 != h.names_len || !h.names_len)
 		return -EINVAL;
-	const char *addrs = k->text + sizeof(h), *offs = addrs + h.n * 8, *names = offs + h.n * 4;
-	if (names[h.names_len - 1] != '\0')
+	k->addrs = k->image + sizeof(h);
+	k->offs = k->addrs + h.n * 8;
+	k->names = k->offs + h.n * 4;
+	if (k->names[h.names_len - 1] != '\0')
 		return -EINVAL;
-	k->syms = malloc((h.n ? h.n : 1) * sizeof(*k->syms));
-	if (!k->syms)
-		return -ENOMEM;
-	for (size_t i = 0; i < h.n; i++) {
-		uint64_t a;
-		uint32_t o;
-		memcpy(&a, addrs + i * 8, 8);
-		memcpy(&o, offs + i * 4, 4);
-		if (o >= h.names_len || (i && a < k->syms[i - 1].addr))
-			return -EINVAL;
-		k->syms[i] = (struct ksym){ a, names + o, NULL };
-	}
 	k->n = h.n;
-	set_core_range(k);
+	k->core_lo = UINT64_MAX;
+	k->core_hi = 0;
+	for (size_t i = 0; i < h.n; i++) {
+		uint64_t a = image_addr(k, i);
+		uint32_t o;
+		memcpy(&o, k->offs + i * 4, 4);
+		if (o >= h.names_len || (i && a < image_addr(k, i - 1)))
+			return -EINVAL;
+		if (a && a < k->core_lo)
+			k->core_lo = a;
+		if (a && a + LAST_SYMBOL_REACH > k->core_hi)
+			k->core_hi = a + LAST_SYMBOL_REACH;
+	}
 	return 0;
 }
 
@@ -261,27 +325,22 @@ int kallsyms_load_core(const char *path, struct kallsyms **out)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 28)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (1 << 28) || !st.st_size) {
 		err = -EINVAL;
 		goto out;
 	}
-	k = calloc(1, sizeof(*k));
-	if (!k || !(k->text = malloc((size_t)st.st_size + 1))) {
+	if (!(k = calloc(1, sizeof(*k)))) {
 		err = -ENOMEM;
 		goto out;
 	}
-	size_t len = 0;
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, k->text + len, (size_t)st.st_size - len);
-		if (r <= 0) {
-			err = r < 0 && errno == EINTR ? 0 : -EIO;
-			if (err)
-				goto out;
-			continue;
-		}
-		len += (size_t)r;
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED) {
+		err = -errno;
+		goto out;
 	}
-	if ((err = adopt_core(k, len)))
+	k->image = m;
+	k->image_len = (size_t)st.st_size;
+	if ((err = adopt_core(k)))
 		goto out;
 	*out = k;
 	k = NULL;

@@ -113,6 +113,7 @@ void symbolizer_free(struct symbolizer *s)
 	objfile_free(s->vdso);
 	free(s->debug_root);
 	kallsyms_free(s->kernel);
+	kallsyms_free(s->kernel_modules);
 	free(s->kernel_cache);
 	free(s->proc_root);
 	free(s->kallsyms_path);
@@ -507,22 +508,28 @@ int symbolizer_resolve_kernel(struct symbolizer *s, const uint64_t *addrs, size_
 		return err;
 	if (!s->kernel_tried)
 		kernel_load(s, true);
-	/* A module or BPF address needs all of kallsyms.  Load it before any
-	 * name goes into out: loading frees the core table those names point
-	 * into.  Tried once per call. */
-	for (size_t i = 0; i < n && s->kernel_core_only; i++) {
+	/* A module or BPF address needs kallsyms' module symbols beside the
+	 * cached core ones (read once; all of kallsyms, tried once per call,
+	 * when they cannot be read alone).  Loaded before any name goes into
+	 * out: loading all of it frees the core table those names point into. */
+	for (size_t i = 0; i < n && s->kernel_core_only && !s->kernel_modules; i++) {
 		if (!kallsyms_in_core(s->kernel, addrs[i])) {
-			kernel_load(s, false);
+			if (s->modules_tried || kallsyms_load_modules(s->kallsyms_path, &s->kernel_modules))
+				kernel_load(s, false);
+			s->modules_tried = true;
 			break;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct sym_frame f = { .kernel = true, .module = KERNEL, .module_offset = addrs[i] };
-		const struct ksym *k = s->kernel ? kallsyms_lookup(s->kernel, addrs[i]) : NULL;
-		if (k) {
-			f.name = k->name;
-			if (k->module)
-				f.module = k->module;
+		struct ksym k;
+		const struct kallsyms *t = s->kernel;
+		if (s->kernel_modules && s->kernel_core_only && !kallsyms_in_core(s->kernel, addrs[i]))
+			t = s->kernel_modules;
+		if (t && kallsyms_lookup(t, addrs[i], &k)) {
+			f.name = k.name;
+			if (k.module)
+				f.module = k.module;
 		} else {
 			f.miss = SYM_MISS_KERNEL;
 			s->stats.misses[f.miss]++;

@@ -105,6 +105,8 @@ struct symbolizer {
 	int kernel_err;
 	bool kernel_tried;
 	bool kernel_core_only;     /* s->kernel came from the cache */
+	struct kallsyms *kernel_modules; /* beside a cached core: module and BPF symbols, or NULL */
+	bool modules_tried;
 	struct u64map procs;       /* pid << 32 | gen -> struct proc * */
 	struct u64map files;       /* hash(dev, ino, mtime) -> struct objfile * */
 	struct u64map build_ids;   /* hash(build id) -> struct objfile * (loaded first) */

@@ -13,13 +13,13 @@
 static void check_lookups(const struct kallsyms *k, const struct kallsyms *core, const uint64_t *probe, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct ksym *s = kallsyms_lookup(k, probe[i]);
-		FUZZ_CHECK(!s || (s->addr <= probe[i] && s->name));
-		if (!core || !s || s->module || !kallsyms_in_core(k, probe[i]))
+		struct ksym s, c;
+		bool found = kallsyms_lookup(k, probe[i], &s);
+		FUZZ_CHECK(!found || (s.addr <= probe[i] && s.name));
+		if (!core || !found || s.module || !kallsyms_in_core(k, probe[i]))
 			continue;
-		const struct ksym *c = kallsyms_lookup(core, probe[i]);
 		FUZZ_CHECK(kallsyms_in_core(core, probe[i]));
-		FUZZ_CHECK(c && c->addr == s->addr && !c->module);
+		FUZZ_CHECK(kallsyms_lookup(core, probe[i], &c) && c.addr == s.addr && !c.module);
 	}
 }
 

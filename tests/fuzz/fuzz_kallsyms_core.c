@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kallsyms_load_core(path, &k))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct ksym *s = kallsyms_lookup(k, probe[i]);
-		FUZZ_CHECK(!s || (s->addr <= probe[i] && s->name && !s->module));
+		struct ksym s;
+		FUZZ_CHECK(!kallsyms_lookup(k, probe[i], &s) || (s.addr <= probe[i] && s.name && !s.module));
 	}
 	kallsyms_free(k);
 	return 0;

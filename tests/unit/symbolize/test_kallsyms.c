@@ -21,6 +21,13 @@ static const char text[] = "ffffffff81000000 T _stext\n"
 			   "ffffffffa0000000 t bpf_prog_6deef7357e7b4530_on_sample\t[bpf]\n"
 			   "ffffffff81000800 T unsorted_but_valid\n";
 
+/* The name of the symbol containing addr, NULL when there is none. */
+static const char *name_at(const struct kallsyms *k, uint64_t addr)
+{
+	struct ksym s;
+	return kallsyms_lookup(k, addr, &s) ? s.name : NULL;
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -28,28 +35,25 @@ static void test_lookup(void **state)
 	assert_int_equal(kallsyms_parse(text, strlen(text), &k), 0);
 	assert_int_equal(kallsyms_count(k), 6);
 
-	const struct ksym *s = kallsyms_lookup(k, 0xffffffff81001010);
-	assert_non_null(s);
-	assert_string_equal(s->name, "do_one_thing");
-	assert_null(s->module);
+	struct ksym s;
+	assert_true(kallsyms_lookup(k, 0xffffffff81001010, &s));
+	assert_string_equal(s.name, "do_one_thing");
+	assert_null(s.module);
 
 	/* Data symbols are not functions: the text before it covers the address. */
-	s = kallsyms_lookup(k, 0xffffffff81002010);
-	assert_string_equal(s->name, "do_one_thing");
+	assert_string_equal(name_at(k, 0xffffffff81002010), "do_one_thing");
+	assert_string_equal(name_at(k, 0xffffffff81000900), "unsorted_but_valid");
 
-	s = kallsyms_lookup(k, 0xffffffff81000900);
-	assert_string_equal(s->name, "unsorted_but_valid");
+	assert_true(kallsyms_lookup(k, 0xffffffffc0a00042, &s));
+	assert_string_equal(s.name, "nft_do_chain");
+	assert_string_equal(s.module, "nf_tables");
 
-	s = kallsyms_lookup(k, 0xffffffffc0a00042);
-	assert_string_equal(s->name, "nft_do_chain");
-	assert_string_equal(s->module, "nf_tables");
-
-	s = kallsyms_lookup(k, 0xffffffffa0000010);
-	assert_string_equal(s->module, "bpf");
+	assert_true(kallsyms_lookup(k, 0xffffffffa0000010, &s));
+	assert_string_equal(s.module, "bpf");
 
 	/* Below the first symbol, and far past the last one. */
-	assert_null(kallsyms_lookup(k, 0x1000));
-	assert_null(kallsyms_lookup(k, 0xffffffffc0a00000 + (4u << 20)));
+	assert_null(name_at(k, 0x1000));
+	assert_null(name_at(k, 0xffffffffc0a00000 + (4u << 20)));
 	kallsyms_free(k);
 }
 
@@ -70,7 +74,7 @@ static void test_garbage(void **state)
 	struct kallsyms *k = NULL;
 	assert_int_equal(kallsyms_parse(junk, sizeof(junk) - 1, &k), 0);
 	assert_int_equal(kallsyms_count(k), 1);
-	assert_string_equal(kallsyms_lookup(k, 0xffffffff81000001)->name, "ok_fn");
+	assert_string_equal(name_at(k, 0xffffffff81000001), "ok_fn");
 	kallsyms_free(k);
 }
 
@@ -110,11 +114,13 @@ static void test_core_cache(void **state)
 
 	/* Only the core kernel's symbols are cached, at the same addresses. */
 	assert_int_equal(kallsyms_count(c), 4);
-	assert_string_equal(kallsyms_lookup(c, 0xffffffff81001010)->name, "do_one_thing");
-	assert_string_equal(kallsyms_lookup(c, 0xffffffff81003001)->name, "weak_fn");
+	assert_string_equal(name_at(c, 0xffffffff81001010), "do_one_thing");
+	assert_string_equal(name_at(c, 0xffffffff81003001), "weak_fn");
 	assert_true(kallsyms_in_core(c, 0xffffffff81001010));
 	assert_false(kallsyms_in_core(c, 0xffffffffc0a00042)); /* a module: ask kallsyms */
 	assert_false(kallsyms_in_core(c, 0x1000));
+	assert_null(name_at(c, 0x1000));
+	assert_null(name_at(c, 0xffffffff81003001 + (4u << 20))); /* past the last one's reach */
 	kallsyms_free(c);
 
 	/* Damaged files are refused, never trusted: truncated, bad magic, an
@@ -144,7 +150,7 @@ static void test_core_cache(void **state)
 	bad.off[1] = 2;
 	write_exact(path, &bad, offsetof(typeof(bad), names) + sizeof(bad.names));
 	assert_int_equal(kallsyms_load_core(path, &c), 0);
-	assert_string_equal(kallsyms_lookup(c, 0x3001)->name, "b");
+	assert_string_equal(name_at(c, 0x3001), "b");
 	kallsyms_free(c);
 
 	kallsyms_free(k);

@@ -169,6 +169,43 @@ static void test_kernel(void **state)
 	unlink(path);
 }
 
+/* With the per-boot cache of core symbols, a module's address is named from
+ * kallsyms' module lines read beside it, in a later call too. */
+static void test_kernel_cached(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/scorch-kcache-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/kallsyms", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("ffffffff81000000 T _stext\nffffffff81000100 t schedule\n"
+	      "ffffffffc0000000 t ext4_readdir\t[ext4]\nffffffffc0001000 t ext4_write\t[ext4]\n", f);
+	fclose(f);
+	struct symbolizer_opts o = { .kallsyms_path = path, .kernel_cache_dir = dir };
+	uint64_t core[] = { 0xffffffff81000105 }, mixed[] = { 0xffffffffc0001010, 0xffffffff81000101 };
+	struct sym_batch b;
+	sym_batch_init(&b);
+	for (int run = 0; run < 2; run++) { /* the first run writes the cache, the second reads it */
+		struct symbolizer *s = NULL;
+		assert_int_equal(symbolizer_new(&o, &s), 0);
+		assert_int_equal(symbolizer_resolve_kernel(s, core, 1, &b), 0);
+		assert_string_equal(b.frames[0].name, "schedule");
+		assert_int_equal(symbolizer_resolve_kernel(s, mixed, 2, &b), 0);
+		assert_string_equal(b.frames[0].name, "ext4_write");
+		assert_string_equal(b.frames[0].module, "ext4");
+		assert_string_equal(b.frames[1].name, "schedule");
+		assert_string_equal(b.frames[1].module, "[kernel.kallsyms]");
+		assert_int_equal(symbolizer_resolve_kernel(s, mixed, 1, &b), 0);
+		assert_string_equal(b.frames[0].name, "ext4_write");
+		symbolizer_free(s);
+	}
+	sym_batch_release(&b);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	fixture_beta(2);
@@ -177,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_kernel),
+		cmocka_unit_test(test_kernel_cached),
 	};
 	return cmocka_run_group_tests_name("symbolizer", tests, NULL, NULL);
 }
