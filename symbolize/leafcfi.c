@@ -3,14 +3,45 @@
 #include "symbolize/leafcfi.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/array.h"
+
+/*
+ * capstone is loaded the first time a function needs decoding, not linked:
+ * linked, the loader relocates its 1.7 MB of tables at every start of
+ * scorch (3.3 MiB of RSS).  Without the library no rows are added from code.
+ */
+#define CS_FUNCS(X) X(cs_open) X(cs_option) X(cs_malloc) X(cs_disasm_iter) X(cs_regs_access) X(cs_free) X(cs_close)
+static struct {
+#define CS_PTR(name) __typeof__(name) *name;
+	CS_FUNCS(CS_PTR)
+#undef CS_PTR
+} cs_fn;
+static bool cs_loaded;
+static pthread_once_t cs_once = PTHREAD_ONCE_INIT;
+
+static void cs_load(void)
+{
+	void *h = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return;
+#define CS_SYM(name)                                          \
+	if (!(*(void **)&cs_fn.name = dlsym(h, #name))) {     \
+		dlclose(h);                                   \
+		return;                                       \
+	}
+	CS_FUNCS(CS_SYM)
+#undef CS_SYM
+	cs_loaded = true;
+}
 
 struct func {
 	uint64_t start, end; /* sorted by start (the first member) */
@@ -66,7 +97,7 @@ static bool in_list(const uint16_t *v, size_t n, unsigned x)
 static bool keeps_stack(csh cs, cs_insn *insn, const uint8_t *code, size_t size, uint64_t addr)
 {
 	while (size) {
-		if (!cs_disasm_iter(cs, &code, &size, &addr, insn))
+		if (!cs_fn.cs_disasm_iter(cs, &code, &size, &addr, insn))
 			return false; /* undecodable: not code we can judge */
 		if (insn->id == X86_INS_CALL || insn->id == X86_INS_RET)
 			continue;
@@ -74,7 +105,7 @@ static bool keeps_stack(csh cs, cs_insn *insn, const uint8_t *code, size_t size,
 			return false;
 		cs_regs rd, wr;
 		uint8_t nrd, nwr;
-		if (cs_regs_access(cs, insn, rd, &nrd, wr, &nwr))
+		if (cs_fn.cs_regs_access(cs, insn, rd, &nrd, wr, &nwr))
 			return false;
 		for (uint8_t i = 0; i < nwr; i++)
 			if (in_list(stack_regs, sizeof(stack_regs) / sizeof(stack_regs[0]), wr[i]))
@@ -222,12 +253,13 @@ int leafcfi_add(int fd, struct cfi_table *t)
 		    !(code = code_at(elf, start, end)))
 			continue;
 		if (!insn) { /* the decoder, once a function needs it */
-			if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+			if (pthread_once(&cs_once, cs_load) || !cs_loaded ||
+			    cs_fn.cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 				cs = 0;
 				goto out;
 			}
-			cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-			if (!(insn = cs_malloc(cs))) {
+			cs_fn.cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+			if (!(insn = cs_fn.cs_malloc(cs))) {
 				err = -ENOMEM;
 				goto out;
 			}
@@ -248,9 +280,9 @@ out:
 	free(funcs);
 	free(bounds);
 	if (insn)
-		cs_free(insn, 1);
+		cs_fn.cs_free(insn, 1);
 	if (cs)
-		cs_close(&cs);
+		cs_fn.cs_close(&cs);
 	if (elf)
 		elf_end(elf);
 	return err ? err : found;
