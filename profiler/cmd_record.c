@@ -455,7 +455,8 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 	report_misses(&ss);
 }
 
-/* Python frames: what was found, and every stack that could not be walked whole. */
+/* Java: the JVMs asked for their maps of compiled methods, how fast they
+ * answered, and the methods unwound by their frame sizes. */
 static void report_java(const struct java *j)
 {
 	struct java_stats js;
@@ -476,6 +477,7 @@ static void report_java(const struct java *j)
 			 js.not_ready);
 }
 
+/* Python frames: what was found, and every stack that could not be walked whole. */
 static void report_python(const uint64_t *stats, const struct pytrack *py)
 {
 	struct pytrack_stats ps;
