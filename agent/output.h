@@ -39,6 +39,9 @@ struct agent_status {
 	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files held now, DWARF cache */
 	uint64_t dwarf_memo_kib;                /* symbolizer: lines and inline frames remembered per address */
 	uint64_t sym_files_released;            /* files no process mapped any more, freed */
+	/* Unwinder: files whose CFI was compiled, idle ones taken again
+	 * uncompiled, and the time spent compiling, since start. */
+	uint64_t unwind_files, unwind_files_reused, unwind_compile_ms;
 	uint64_t spool_entries, spool_bytes, spool_dropped;
 	uint64_t pushed, push_failures;
 	/* Windows refused for good and dropped; too old to send and dropped;

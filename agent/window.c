@@ -16,6 +16,7 @@
 #include "formats/pprof.h"
 #include "profiler/log.h"
 #include "profiler/python.h"
+#include "profiler/unwind.h"
 
 /* offcpu: the window's time off the CPU, in microseconds. */
 static void fill_meta(struct agent *a, struct profile *p, bool offcpu, time_t from, time_t until)
@@ -270,6 +271,13 @@ void agent_status_update(struct agent *a)
 	a->st.sym_files_released = sy.files_released;
 	a->st.dwarf_cache_kib = sy.dwarf_bytes >> 10;
 	a->st.dwarf_memo_kib = sy.dwarf_memo_bytes >> 10;
+	if (a->unw) {
+		struct unwind_stats us;
+		unwind_stats(a->unw, &us);
+		a->st.unwind_files = us.files + us.files_no_cfi + us.files_failed;
+		a->st.unwind_files_reused = us.files_reused;
+		a->st.unwind_compile_ms = us.compile_ns / 1000000;
+	}
 	agent_spool_stats(a->spool, &ss);
 	a->st.spool_entries = ss.entries;
 	a->st.spool_bytes = ss.bytes;

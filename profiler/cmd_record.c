@@ -336,9 +336,9 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 	unwind_stats(u, &us);
 	log_info("unwind: %" PRIu64 " user stacks from CFI tables, %" PRIu64 " by frame pointers (tables not loaded "
 		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64 " with a debug file's), %" PRIu64
-		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
+		 " kept after their last process exited and taken again, %" PRIu64 " of %" PRIu64 " rows at peak, %.1f ms compiling",
 		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
-		 us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
+		 us.files_reused, us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
 	if (us.files_gopclntab)
 		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
 			 us.rows_gopclntab, us.files_gopclntab);

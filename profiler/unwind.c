@@ -56,8 +56,16 @@ struct table {
 	struct elf_segment *segs;
 	size_t nsegs;
 	uint32_t refs; /* tracked processes mapping it */
+	uint64_t idle; /* refs 0: when it was let go (unwind.idle_clock), kept for reuse */
 	bool live;     /* the slot is in use */
 };
+
+/* Tables no process maps any more are kept, up to this many, the least
+ * recently let go dropped first, and sooner when the row array is full:
+ * under churn (a build, a CI job, /bin/true two hundred times a second)
+ * libc's and the shell's tables would otherwise be compiled again for each
+ * process, as soon as the last one mapping them had exited. */
+#define IDLE_TABLES 64
 
 struct proc {
 	uint32_t gen;
@@ -75,6 +83,8 @@ struct unwind {
 	struct u64map by_file; /* hash of the file's key -> table index */
 	struct u64map procs;   /* pid -> struct proc * */
 	struct u64map jits;    /* pid -> struct jit * (unwind_set_jit) */
+	uint64_t idle_clock;   /* counts tables let go */
+	size_t nidle;          /* live tables with refs 0 */
 	struct unwind_stats st;
 };
 
@@ -165,6 +175,18 @@ int unwind_compile(int fd, const char *debug_root, const char *root, const char 
 	return add_leaves(fd, ct);
 }
 
+static bool evict_idle(struct unwind *u);
+
+/* Room for n rows, idle tables dropped (oldest first) until there is:
+ * the first row, or -ENOSPC. */
+static int64_t alloc_rows(struct unwind *u, uint32_t n)
+{
+	int64_t at;
+	while ((at = rowspace_alloc(&u->space, n)) == -ENOSPC && evict_idle(u))
+		;
+	return at;
+}
+
 /* Uploads a compiled table (err: how compiling it went) into slot t (live,
  * refs 0).  Takes ct. */
 static void install_table(struct unwind *u, struct table *t, int err, struct cfi_table *ct_in)
@@ -181,7 +203,7 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 	t->segs = ct.segs; /* kept for the bias of each mapping */
 	t->nsegs = ct.nsegs;
 	ct.segs = NULL;
-	int64_t at = ct.n && ct.n < UNWIND_MAX_FILE_ROWS ? rowspace_alloc(&u->space, (uint32_t)ct.n) : -ENOSPC;
+	int64_t at = ct.n && ct.n < UNWIND_MAX_FILE_ROWS ? alloc_rows(u, (uint32_t)ct.n) : -ENOSPC;
 	if (at < 0) {
 		if (ct.n)
 			u->st.table_full++;
@@ -271,17 +293,54 @@ static int64_t get_table(struct unwind *u, const struct sym_mapping *sm)
 	return idx;
 }
 
-static void unref_table(struct unwind *u, uint32_t idx)
+/* Drops table idx (live, refs 0) and gives its rows back. */
+static void drop_table(struct unwind *u, uint32_t idx)
 {
 	struct table *t = &u->tables[idx];
-	if (--t->refs)
-		return;
 	u64map_del(&u->by_file, file_hash(t->dev, t->ino, t->mtime));
 	if (t->nrows)
 		rowspace_free(&u->space, t->first);
 	u->st.rows -= t->nrows;
 	free(t->segs);
 	memset(t, 0, sizeof(*t));
+}
+
+/* Drops the idle table let go longest ago; false when none is idle. */
+static bool evict_idle(struct unwind *u)
+{
+	size_t oldest = SIZE_MAX;
+	for (size_t i = 0; i < u->ntables; i++) {
+		const struct table *t = &u->tables[i];
+		if (t->live && !t->refs && t->idle && (oldest == SIZE_MAX || t->idle < u->tables[oldest].idle))
+			oldest = i;
+	}
+	if (oldest == SIZE_MAX)
+		return false;
+	drop_table(u, (uint32_t)oldest);
+	u->nidle--;
+	u->st.files_evicted++;
+	return true;
+}
+
+/* Takes a reference on table idx, which may have been idle. */
+static void ref_table(struct unwind *u, uint32_t idx)
+{
+	struct table *t = &u->tables[idx];
+	if (!t->refs++ && t->idle) {
+		t->idle = 0;
+		u->nidle--;
+		u->st.files_reused++;
+	}
+}
+
+static void unref_table(struct unwind *u, uint32_t idx)
+{
+	struct table *t = &u->tables[idx];
+	if (--t->refs)
+		return;
+	t->idle = ++u->idle_clock;
+	if (++u->nidle > IDLE_TABLES)
+		evict_idle(u);
 }
 
 /* Fills one mapping entry for sm; false when the mapping has no table. */
@@ -293,7 +352,7 @@ static bool add_mapping(struct unwind *u, const struct sym_mapping *sm, struct p
 	/* Held while the process maps it, rows or not (a file without CFI is
 	 * not compiled again at each announcement). */
 	struct table *t = &u->tables[idx];
-	t->refs++;
+	ref_table(u, (uint32_t)idx);
 	p->tables[p->ntables++] = (uint32_t)idx;
 	uint64_t bias;
 	if (!t->nrows || elfseg_bias(t->segs, t->nsegs, sm->map->start, sm->map->offset, &bias))
@@ -353,7 +412,7 @@ int unwind_set_jit(struct unwind *u, const struct symbolizer *sym, uint32_t pid,
 	if (n > UNWIND_MAX_FILE_ROWS)
 		return -E2BIG;
 	if (n) {
-		if ((first = rowspace_alloc(&u->space, (uint32_t)n)) < 0) {
+		if ((first = alloc_rows(u, (uint32_t)n)) < 0) {
 			u->st.table_full++;
 			return (int)first;
 		}
@@ -541,7 +600,7 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 		if (u && idx < 0 && (idx = new_table(u, dev, ino, mtime)) >= 0)
 			install_table(u, &u->tables[idx], f->err, &f->ct);
 		if (u && idx >= 0)
-			u->tables[idx].refs++; /* held for the whole run */
+			ref_table(u, (uint32_t)idx); /* held for the whole run */
 		cfi_table_release(&f->ct);
 	}
 	if (u) {

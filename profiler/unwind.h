@@ -15,9 +15,11 @@
  * whose own CFI describes less than half its code gets the .debug_frame of
  * its separate debug file added (symbolize/debuginfo.h's lookup).
  *
- * A file's rows are released when no tracked process maps it any more:
- * the session (session.h) has unwind_forget drop processes the BPF side
- * has seen exit or exec.  Row
+ * A file no tracked process maps any more (the session, session.h, has
+ * unwind_forget drop processes the BPF side has seen exit or exec) keeps
+ * its rows while idle, up to 64 such files: the next process to map it
+ * takes them again uncompiled.  The idle file let go longest ago is
+ * dropped first, and whenever rows are needed for another.  Row
  * space is allocated first-fit (rowspace.h); a file that does not fit is left to frame
  * pointers and counted (table_full).
  */
@@ -46,6 +48,8 @@ struct unwind_stats {
 	uint64_t files_gopclntab; /* Go files without CFI whose rows came from .gopclntab's frame sizes */
 	uint64_t rows_gopclntab;  /* the rows they were compiled into */
 	uint64_t table_full;      /* files left out: no room in the row array */
+	uint64_t files_reused;    /* tables no process mapped, kept and taken again (not compiled again) */
+	uint64_t files_evicted;   /* idle tables dropped: too many kept, or their rows needed */
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
 	uint64_t rows_cap;

@@ -6,7 +6,9 @@
 # printed for comparison, not asserted.  The same workload with its CFI
 # only in a separate debug file.  Then stacks through libc callbacks,
 # a signal frame and the PLT (samples/unwind_cases).  Then --unwind auto on
-# the frame-pointer build keeps record_shape's figures.
+# the frame-pointer build keeps record_shape's figures.  Last, a command
+# that runs a program again and again: the tables of each run, kept after it
+# exits, are taken by the next run, not compiled again.
 set -euo pipefail
 scorch=$1 shape_nofp=$2 shape=$3
 . "$(dirname "$0")/lib.sh"
@@ -110,4 +112,19 @@ check_case plt ';main;case_plt;cases_plt_loop(;| )' 90 "under main;case_plt;case
 echo "auto (frame-pointer build): $(shares "$tmp/auto.folded" shape)"
 main=$(share ";main(;| )" "$tmp/auto.folded" shape)
 within "$main" 100 5 || fail "--unwind auto: only $main % of samples reach main"
+
+# bash runs shape_nofp and sleep 5 times each; each exits (and is
+# forgotten, swept each second) before the next starts.  Compiled again
+# each run that is 2 files a run beside bash's own (15 files at fc68697);
+# kept, the later runs take them again.
+"$scorch" record -F 999 -o "$tmp/churn.folded" -- bash -c \
+	'for i in 1 2 3 4 5; do "$0" 0.3 >/dev/null; sleep 1.5; done' "$shape_nofp" 2>"$tmp/err" ||
+	fail "record (churn) exited $?: $(cat "$tmp/err")"
+line=$(grep 'unwind: .* user stacks from CFI tables' "$tmp/err") || fail "churn: no unwind line: $(cat "$tmp/err")"
+files=$(sed -E 's/.*; ([0-9]+) files \(.*/\1/' <<<"$line")
+reused=$(sed -E 's/.*, ([0-9]+) kept after their last process exited.*/\1/' <<<"$line")
+[[ "$files" =~ ^[0-9]+$ && "$reused" =~ ^[0-9]+$ ]] || fail "churn: cannot read the unwind line: $line"
+[ "$files" -lt 10 ] && [ "$reused" -ge 4 ] ||
+	fail "churn: $files files compiled, $reused taken again after their process exited (want < 10 and >= 4): $line"
+echo "churn: 5 runs of shape_nofp and sleep: $files files compiled, $reused tables taken again"
 echo "record_unwind: ok"
