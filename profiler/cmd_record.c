@@ -370,7 +370,7 @@ static void report_stack_ends(const struct profile *p, const struct unwind *u, c
 	int64_t total = profile_total(p);
 	if (!u || total <= 0)
 		return;
-	int err = stackends_find(p, debug_root, &f, &n);
+	int err = stackends_find(p, u, debug_root, &f, &n);
 	if (err)
 		log_debug("unwind: stacks that ended early not looked for: %s", strerror(-err));
 	size_t shown = 0;

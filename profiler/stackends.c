@@ -96,15 +96,36 @@ static int collect(const struct profile *p, struct u64map *by_frame)
 	return 0;
 }
 
-/* The rows the unwinder had for path (unwind_compile), when path is the
- * file the mapping's build ID names; false when that cannot be told (gone,
- * replaced, unreadable). */
-static bool file_cfi(const char *path, const char *build_id, const char *debug_root, struct cfi_table *t)
+struct file_rows {
+	struct unwind_view v; /* v.t: the rows */
+	bool owned;           /* compiled here: v.t is ours to release */
+};
+
+static void file_rows_release(struct file_rows *r)
+{
+	if (r->owned)
+		cfi_table_release(&r->v.t);
+	else
+		unwind_view_release(&r->v);
+}
+
+/* The rows the unwinder had for path, when path is the file the mapping's
+ * build ID names: its own (u's, held while a process maps the file and
+ * kept a while after), else compiled again from our root as it compiles
+ * them (unwind_compile); false when that cannot be told (gone, replaced,
+ * unreadable). */
+static bool file_cfi(const struct unwind *u, const char *path, const char *build_id, const char *debug_root,
+		     struct file_rows *r)
 {
 	struct elfsym_file *ef = NULL;
+	struct cfi_table *t = &r->v.t;
+	r->owned = false;
+	if (u && !unwind_view_file(u, path, build_id, &r->v))
+		return true;
+	memset(r, 0, sizeof(*r));
+	r->owned = true;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	bool ok = false, from_debug;
-	memset(t, 0, sizeof(*t));
 	if (fd < 0)
 		goto out;
 	if (build_id) {
@@ -134,27 +155,27 @@ static bool without_cfi(const struct profile *p, const struct frame *f, const st
 
 /* The file of ends[lo, hi) (one path and build ID): its samples without
  * CFI and the function most of them ended in. */
-static int judge_file(const struct profile *p, const struct end *e, size_t lo, size_t hi,
+static int judge_file(const struct profile *p, const struct unwind *u, const struct end *e, size_t lo, size_t hi,
 		      const char *debug_root, struct stackend_file *out)
 {
 	const struct frame *f0 = profile_frame_get(p, e[lo].frame);
 	const struct mapping *m = profile_mapping_get(p, f0->mapping);
-	struct cfi_table t;
+	struct file_rows r;
+	const struct cfi_table *t = &r.v.t;
 	struct u64map by_name;
 	memset(out, 0, sizeof(*out));
 	out->path = profile_str(p, m->file);
-	if (!file_cfi(out->path, m->build_id ? profile_str(p, m->build_id) : NULL, debug_root, &t))
+	if (!file_cfi(u, out->path, m->build_id ? profile_str(p, m->build_id) : NULL, debug_root, &r))
 		return 0;
-	if (!t.n) { /* no CFI at all: frame pointers throughout (Go), or the run's "without CFI" count says it
-		     */
-		cfi_table_release(&t);
+	if (!t->n) { /* no CFI at all: frame pointers throughout (Go), or the run's "without CFI" count says it */
+		file_rows_release(&r);
 		return 0;
 	}
 	u64map_init(&by_name);
 	int err = 0;
 	for (size_t i = lo; i < hi && !err; i++) {
 		const struct frame *f = profile_frame_get(p, e[i].frame);
-		if (!without_cfi(p, f, &t))
+		if (!without_cfi(p, f, t))
 			continue;
 		out->samples += e[i].samples;
 		uint64_t *v = u64map_get(&by_name, f->name);
@@ -167,11 +188,12 @@ static int judge_file(const struct profile *p, const struct end *e, size_t lo, s
 		}
 	}
 	u64map_release(&by_name);
-	cfi_table_release(&t);
+	file_rows_release(&r);
 	return err;
 }
 
-int stackends_find(const struct profile *p, const char *debug_root, struct stackend_file **out, size_t *n)
+int stackends_find(const struct profile *p, const struct unwind *u, const char *debug_root, struct stackend_file **out,
+		   size_t *n)
 {
 	struct u64map by_frame;
 	struct end *ends = NULL;
@@ -200,7 +222,7 @@ int stackends_find(const struct profile *p, const char *debug_root, struct stack
 		for (hi = lo + 1; hi < nends && same_file(&ends[hi], &ends[lo]);)
 			hi++;
 		if ((err = array_grow(&files, &cap, nfiles + 1, sizeof(*files))) ||
-		    (err = judge_file(p, ends, lo, hi, debug_root, &files[nfiles])))
+		    (err = judge_file(p, u, ends, lo, hi, debug_root, &files[nfiles])))
 			goto out;
 		nfiles += files[nfiles].samples > 0;
 	}

@@ -11,9 +11,10 @@
  * code has CFI, Debian's libc.a neither).  A file without any CFI is left
  * out: it may keep frame pointers throughout (Go), and the run's unwind
  * line counts such files.  The rows are the
- * unwinder's own (unwind_compile: the file's CFI, its debug file's, rows
- * from code).  Files are read from our root, and only when their build ID
- * matches the mapping's.
+ * unwinder's own: those it holds for the file (unwind_view_file), else,
+ * when it has dropped them, compiled again as it compiles them
+ * (unwind_compile), the file read from our root and only when its build
+ * ID matches the mapping's.
  */
 #ifndef SCORCH_PROFILER_STACKENDS_H
 #define SCORCH_PROFILER_STACKENDS_H
@@ -21,6 +22,8 @@
 #include <stdint.h>
 
 #include "formats/profile.h"
+
+struct unwind;
 
 struct stackend_file {
 	const char *path; /* the mapping's, in the profile's strings */
@@ -30,9 +33,10 @@ struct stackend_file {
 };
 
 /*
- * Fills a new array *out (free it) of *n files, most samples first.
- * debug_root as for unwind_new.  0 or -ENOMEM.
+ * Fills a new array *out (free it) of *n files, most samples first.  u:
+ * the run's unwinder (NULL: rows are compiled here); debug_root as for unwind_new.  0 or -ENOMEM.
  */
-int stackends_find(const struct profile *p, const char *debug_root, struct stackend_file **out, size_t *n);
+int stackends_find(const struct profile *p, const struct unwind *u, const char *debug_root,
+		   struct stackend_file **out, size_t *n);
 
 #endif

@@ -55,6 +55,8 @@ struct table {
 	uint32_t first, nrows;    /* nrows 0: no rows (no CFI, or no room) */
 	struct elf_segment *segs;
 	size_t nsegs;
+	char *path;     /* as the first process to map it named it; NULL: [vdso] */
+	char *build_id; /* hex; NULL when it has none */
 	uint32_t refs; /* tracked processes mapping it */
 	uint64_t idle; /* refs 0: when it was let go (unwind.idle_clock), kept for reuse */
 	bool live;     /* the slot is in use */
@@ -225,6 +227,17 @@ static void install_table(struct unwind *u, struct table *t, int err, struct cfi
 	cfi_table_release(&ct);
 }
 
+/* Remembers which file slot t holds (open at fd, named path; fd -1: the
+ * [vdso]), for unwind_view_file.  Best effort: unnamed, it is not found. */
+static void name_table(struct table *t, int fd, const char *path)
+{
+	char bid[129];
+	if (fd < 0)
+		return;
+	t->path = strdup(path);
+	t->build_id = debuginfo_build_id(fd, bid) ? NULL : strdup(bid);
+}
+
 /* Compiles and uploads into slot t (live, refs 0) the table of the file
  * open at fd (path in the process whose root directory is root), or with
  * fd -1 of the vdso image. */
@@ -239,6 +252,7 @@ static void load_table(struct unwind *u, struct table *t, int fd, const char *ro
 	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 	u->st.files_debug_frame += from_debug;
 	install_table(u, t, err, &ct);
+	name_table(t, fd, path);
 }
 
 static uint64_t file_hash(uint64_t dev, uint64_t ino, uint64_t mtime)
@@ -302,6 +316,8 @@ static void drop_table(struct unwind *u, uint32_t idx)
 		rowspace_free(&u->space, t->first);
 	u->st.rows -= t->nrows;
 	free(t->segs);
+	free(t->path);
+	free(t->build_id);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -497,6 +513,8 @@ void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen)
 
 struct preloaded {
 	struct stat sb;
+	char path[PATH_MAX];
+	char build_id[129]; /* "" without one */
 	struct cfi_table ct;
 	int err;
 };
@@ -547,6 +565,10 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 		close(fd);
 		return;
 	}
+	if (!realpath(path, f->path)) /* as /proc/PID/maps will name it */
+		snprintf(f->path, sizeof(f->path), "%s", path);
+	if (debuginfo_build_id(fd, f->build_id))
+		f->build_id[0] = 0;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	bool from_debug;
 	f->err = unwind_compile(fd, pl->debug_root, "", path, &f->ct, &from_debug);
@@ -597,8 +619,11 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 		struct preloaded *f = &pl->files[i];
 		uint64_t dev = f->sb.st_dev, ino = f->sb.st_ino, mtime = clock_ts_ns(f->sb.st_mtim);
 		int64_t idx = u ? find_table(u, dev, ino, mtime) : -1;
-		if (u && idx < 0 && (idx = new_table(u, dev, ino, mtime)) >= 0)
+		if (u && idx < 0 && (idx = new_table(u, dev, ino, mtime)) >= 0) {
 			install_table(u, &u->tables[idx], f->err, &f->ct);
+			u->tables[idx].path = strdup(f->path);
+			u->tables[idx].build_id = f->build_id[0] ? strdup(f->build_id) : NULL;
+		}
 		if (u && idx >= 0)
 			ref_table(u, (uint32_t)idx); /* held for the whole run */
 		cfi_table_release(&f->ct);
@@ -608,6 +633,40 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 		u->st.files_debug_frame += pl->files_debug_frame;
 	}
 	free(pl);
+}
+
+int unwind_view_file(const struct unwind *u, const char *path, const char *build_id, struct unwind_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < u->ntables; i++) {
+		const struct table *t = &u->tables[i];
+		if (!t->live || !t->path || strcmp(t->path, path) ||
+		    (build_id && (!t->build_id || strcmp(t->build_id, build_id))))
+			continue;
+		v->t.segs = t->segs;
+		v->t.nsegs = t->nsegs;
+		if (!t->nrows)
+			return 0;
+		size_t off = (size_t)t->first * sizeof(struct unwind_row), start = off & ~(u->page - 1);
+		v->len = (off + t->nrows * sizeof(struct unwind_row) - start + u->page - 1) & ~(u->page - 1);
+		v->map = mmap(NULL, v->len, PROT_READ, MAP_SHARED, u->m.rows_fd, (off_t)start);
+		if (v->map == MAP_FAILED) {
+			int err = -errno;
+			memset(v, 0, sizeof(*v));
+			return err;
+		}
+		v->t.rows = (struct cfi_row *)((char *)v->map + (off - start));
+		v->t.n = t->nrows;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void unwind_view_release(struct unwind_view *v)
+{
+	if (v->map)
+		munmap(v->map, v->len);
+	memset(v, 0, sizeof(*v));
 }
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out)
@@ -622,8 +681,11 @@ void unwind_free(struct unwind *u)
 		return;
 	for (size_t pos = 0; u64map_next(&u->procs, &pos, &pid, &val);)
 		proc_free(u, (struct proc *)(uintptr_t)val);
-	for (size_t i = 0; i < u->ntables; i++)
+	for (size_t i = 0; i < u->ntables; i++) {
 		free(u->tables[i].segs);
+		free(u->tables[i].path);
+		free(u->tables[i].build_id);
+	}
 	free(u->tables);
 	rowspace_release(&u->space);
 	u64map_release(&u->procs);

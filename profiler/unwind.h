@@ -92,6 +92,21 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl);
 
 void unwind_stats(const struct unwind *u, struct unwind_stats *out);
 
+/* A file's rows as the unwinder holds them, borrowed read-only: t's rows
+ * and segments must not be freed or outlive u (t.n 0: the file has no
+ * CFI). */
+struct unwind_view {
+	struct cfi_table t;
+	void *map;
+	size_t len;
+};
+/* The rows held for the file mapped as path (as the first process to map
+ * it named it) whose build ID is build_id (NULL: any), in use or kept
+ * idle.  0, -ENOENT when no such table is held (never compiled, or
+ * dropped), other -errno. */
+int unwind_view_file(const struct unwind *u, const char *path, const char *build_id, struct unwind_view *v);
+void unwind_view_release(struct unwind_view *v);
+
 /* The rows the unwinder gives the file open at fd (path in the process
  * whose root is root, "" for ours): its CFI, its separate debug file's
  * .debug_frame where its own covers less than half its code (from_debug

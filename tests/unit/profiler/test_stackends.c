@@ -88,7 +88,7 @@ static void test_ends(void **state)
 
 	struct stackend_file *f = NULL;
 	size_t n = 0;
-	assert_int_equal(stackends_find(p, NULL, &f, &n), 0);
+	assert_int_equal(stackends_find(p, NULL, NULL, &f, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(f[0].path, LEAFFIX);
 	assert_int_equal(f[0].samples, 10);
@@ -106,7 +106,7 @@ static void test_empty(void **state)
 	struct profile *p = profile_new();
 	struct stackend_file *f = (void *)1;
 	size_t n = 9;
-	assert_int_equal(stackends_find(p, NULL, &f, &n), 0);
+	assert_int_equal(stackends_find(p, NULL, NULL, &f, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(f);
 	profile_free(p);
