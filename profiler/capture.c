@@ -21,6 +21,7 @@
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/errmsg.h"
+#include "kbtf.h"
 #include "log.h"
 #include "symbolize/elfsym.h"
 #include "profile.skel.h"
@@ -198,6 +199,26 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	return err;
 }
 
+/* The skeleton opened to relocate against the boot's minimal kernel BTF
+ * (kbtf.h): libbpf then never parses all of /sys/kernel/btf/vmlinux.  Where
+ * that cannot be had, opened to use the full BTF as before.  NULL and errno
+ * on failure. */
+static struct profile_bpf *open_object(const char *cache_dir)
+{
+	struct profile_bpf *s = profile_bpf__open();
+	char *path = NULL;
+
+	if (!s || kbtf_min_path(bpf_object__btf(s->obj), cache_dir, &path))
+		return s;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
+	profile_bpf__destroy(s);
+	s = profile_bpf__open_opts(&opts);
+	int err = errno;
+	free(path);
+	errno = err;
+	return s;
+}
+
 int capture_open(const struct capture_opts *o, struct capture **out, char *msg, size_t msglen)
 {
 	int err = 0;
@@ -215,7 +236,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		goto fail;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	c->skel = profile_bpf__open();
+	c->skel = open_object(o->btf_cache_dir ? o->btf_cache_dir : "/run/scorch");
 	if (!c->skel) {
 		err = errmsg_set(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
