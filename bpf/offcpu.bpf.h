@@ -136,18 +136,18 @@ struct task_struct___pid {
 	int exit_state; /* set by exit_notify, before the task's last switch */
 } __attribute__((preserve_access_index));
 
-SEC("tp_btf/sched_switch")
+SEC("raw_tp/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct task_struct___pid *p = (struct task_struct___pid *)prev, *n = (struct task_struct___pid *)next;
 	__u64 now = bpf_ktime_get_ns();
-	offcpu_in((__u32)n->pid, now);
+	offcpu_in((__u32)BPF_CORE_READ(n, pid), now);
 	/* An exiting thread's last switch is no wait: it would hold its entry
 	 * in offcpu_starts forever (no switch in to delete it), and with short
 	 * processes fill the table within a minute. */
-	if ((p->flags & PF_KTHREAD) || p->exit_state)
+	if ((BPF_CORE_READ(p, flags) & PF_KTHREAD) || BPF_CORE_READ(p, exit_state))
 		return 0;
-	offcpu_out(ctx, (__u32)p->tgid, (__u32)p->pid);
+	offcpu_out(ctx, (__u32)BPF_CORE_READ(p, tgid), (__u32)BPF_CORE_READ(p, pid));
 	return 0;
 }
 

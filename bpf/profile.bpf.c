@@ -385,10 +385,10 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 /* With a command or --follow: children of followed processes are followed
  * too.  With unwind tables, a child starts with a copy of its parent's. */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ppid = parent->tgid, cpid = child->tgid;
+	__u32 ppid = BPF_CORE_READ(parent, tgid), cpid = BPF_CORE_READ(child, tgid);
 	if (ppid == cpid)
 		return 0; /* a thread */
 	if (unwind_dwarf)
@@ -405,10 +405,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
  * With unwind tables, a followed process (the command, its children, -p)
  * is announced at once, so that its tables are set up while the dynamic
  * loader runs rather than after its first sample. */
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p)
 {
-	__u32 pid = p->tgid;
+	__u32 pid = BPF_CORE_READ(p, tgid);
 	struct proc_state *ps = bpf_map_lookup_elem(&procs, &pid);
 	if (ps) {
 		ps->gen = __sync_fetch_and_add(&next_gen, 1);
@@ -448,11 +448,11 @@ static __always_inline bool group_dead(struct task_struct *p)
 	return BPF_CORE_READ(t, signal, live.counter) == 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
-	__u32 pid = p->tgid;
-	if (p->pid != p->tgid)
+	__u32 pid = BPF_CORE_READ(p, tgid);
+	if (BPF_CORE_READ(p, pid) != pid)
 		return 0;
 	bpf_map_delete_elem(&procs, &pid);
 	if (unwind_dwarf)

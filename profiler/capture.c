@@ -21,6 +21,7 @@
 #include "base/array.h"
 #include "base/clock.h"
 #include "base/errmsg.h"
+#include "kbtf.h"
 #include "log.h"
 #include "symbolize/elfsym.h"
 #include "profile.skel.h"
@@ -198,6 +199,78 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	return err;
 }
 
+/* The skeleton opened to relocate against the boot's minimal kernel BTF
+ * (kbtf.h): libbpf then never parses all of /sys/kernel/btf/vmlinux.  Where
+ * that cannot be had, opened to use the full BTF as before.  NULL and errno
+ * on failure. */
+static struct profile_bpf *open_object(const char *cache_dir)
+{
+	struct profile_bpf *s = profile_bpf__open();
+	char *path = NULL;
+
+	if (!s || kbtf_min_path(bpf_object__btf(s->obj), cache_dir, &path))
+		return s;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
+	profile_bpf__destroy(s);
+	s = profile_bpf__open_opts(&opts);
+	int err = errno;
+	free(path);
+	errno = err;
+	return s;
+}
+
+/* A map libbpf would create, built ahead on a thread of its own. */
+struct premap {
+	struct bpf_map *map;
+	pthread_t thread;
+	int fd;
+};
+
+static void *premap_create(void *arg)
+{
+	struct premap *p = arg;
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(p->map));
+	p->fd = bpf_map_create(bpf_map__type(p->map), bpf_map__name(p->map), bpf_map__key_size(p->map),
+			       bpf_map__value_size(p->map), bpf_map__max_entries(p->map), &mo);
+	return NULL;
+}
+
+#define PREMAP_MAX 8
+#define PREMAP_BYTES ((uint64_t)1 << 20)
+
+/* Preallocating a map is the kernel allocating, zeroing and linking every
+ * element (a 9,998-entry stacks map: ~20 ms), one map after another inside
+ * bpf_object__load.  The preallocated hash and array maps of a MiB or more
+ * are built here at once, one thread each, and handed to libbpf to use.
+ * One that cannot be is left to libbpf, which reports why. */
+static void create_big_maps(struct bpf_object *obj)
+{
+	struct premap p[PREMAP_MAX];
+	bool threaded[PREMAP_MAX] = { false };
+	size_t n = 0;
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+		uint64_t bytes = (uint64_t)(bpf_map__key_size(m) + bpf_map__value_size(m)) * bpf_map__max_entries(m);
+		if (n < PREMAP_MAX && bytes >= PREMAP_BYTES && !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC) &&
+		    (t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_ARRAY))
+			p[n++] = (struct premap){ .map = m, .fd = -1 };
+	}
+	for (size_t i = 1; i < n; i++)
+		threaded[i] = !pthread_create(&p[i].thread, NULL, premap_create, &p[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (threaded[i])
+			pthread_join(p[i].thread, NULL);
+		else
+			premap_create(&p[i]);
+		if (p[i].fd >= 0) {
+			bpf_map__reuse_fd(p[i].map, p[i].fd); /* on failure libbpf creates it */
+			close(p[i].fd);
+		}
+	}
+}
+
 int capture_open(const struct capture_opts *o, struct capture **out, char *msg, size_t msglen)
 {
 	int err = 0;
@@ -215,7 +288,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		goto fail;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	c->skel = profile_bpf__open();
+	c->skel = open_object(o->btf_cache_dir ? o->btf_cache_dir : "/run/scorch");
 	if (!c->skel) {
 		err = errmsg_set(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
@@ -230,6 +303,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
 	}
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	create_big_maps(c->skel->obj);
 	if ((err = profile_bpf__load(c->skel))) {
 		errmsg_set(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
 		goto fail;

@@ -52,6 +52,7 @@ struct capture_opts {
 	uint32_t offcpu_stack_entries; /* windowed: capacity of each window's off-CPU stacks map */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
+	const char *btf_cache_dir; /* the per-boot minimal kernel BTF (kbtf.h); NULL: /run/scorch */
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
