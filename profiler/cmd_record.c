@@ -162,6 +162,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->offcpu_stack_entries = co->stack_entries; /* each window's stacks of waits */
 	co->python = !o->no_python && co->user_stacks;
 	co->python_threads = CAPTURE_PYTHON_THREADS;
+	co->java = !o->no_java && co->user_stacks;
 }
 
 /* Counts and stacks drained so far, and how full the tables got. */
@@ -835,7 +836,7 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	if (!o->no_java && co.user_stacks && (err = java_new(r->unw, &r->jvm))) {
+	if (!o->no_java && co.user_stacks && (err = java_new(r->c, r->unw, &r->jvm))) {
 		log_error("record: cannot set up Java method names: %s", strerror(-err));
 		return err;
 	}
@@ -920,6 +921,7 @@ static int recording_write(struct recording *r)
 		.files_loaded = r->dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
 		.python = pytrack_frames(r->py),
+		.java = r->jvm,
 	};
 	if (o->time == RECORD_TIME_CPU) {
 		struct capture_entry *e = NULL;
