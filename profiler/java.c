@@ -35,7 +35,7 @@
 #include "symbolize/symbolizer.h"
 
 #define NS_PER_S 1000000000ull
-#define ASK_FIRST_NS NS_PER_S              /* wait after a changed map */
+#define ASK_FIRST_NS (NS_PER_S / 4)        /* wait after a changed map */
 #define ASK_CHILD_MAX_NS (10 * NS_PER_S)   /* a child asking longer is killed */
 #define SOCKET_WAIT_MS 5000                /* for the attach listener to start */
 #define IO_TIMEOUT_S 5                     /* for the command's answer */
