@@ -20,6 +20,7 @@
 /* The fields read, each found by (type, field) in gHotSpotVMStructs. */
 enum hs_field {
 	F_CODE_BEGIN, F_CODE_END, F_FRAME_SIZE,    /* CodeBlob (pointers: JDK < 23) */
+	F_CODE_OFFSET, F_DATA_OFFSET,              /* CodeBlob (ints from the blob: JDK 23+) */
 	F_CONST_METHOD,                            /* Method::_constMethod */
 	F_CM_CONSTANTS, F_CM_NAME, F_CM_SIGNATURE, /* ConstMethod: ConstantPool*, u2 indices */
 	F_CP_HOLDER, F_CP_LENGTH,                  /* ConstantPool: InstanceKlass*, int */
@@ -31,7 +32,8 @@ enum hs_field {
 };
 static const char *const field_names[F_NR][2] = {
 	{ "CodeBlob", "_code_begin" },       { "CodeBlob", "_code_end" },
-	{ "CodeBlob", "_frame_size" },       { "Method", "_constMethod" },
+	{ "CodeBlob", "_frame_size" },       { "CodeBlob", "_code_offset" },
+	{ "CodeBlob", "_data_offset" },      { "Method", "_constMethod" },
 	{ "ConstMethod", "_constants" },     { "ConstMethod", "_name_index" },
 	{ "ConstMethod", "_signature_index" }, { "ConstantPool", "_pool_holder" },
 	{ "ConstantPool", "_length" },       { "Klass", "_name" },
@@ -52,7 +54,8 @@ struct hotspot {
 	bool have[F_NR];
 	uint64_t size[T_NR];
 	bool have_size[T_NR];
-	bool frames;          /* CodeBlob has the pointers frame sizes need */
+	bool frames;          /* frame sizes known: CodeBlob has pointers (< 23) or offsets (23+) */
+	bool relative;        /* offsets: code begins _code_offset, ends _data_offset past the blob */
 };
 
 /* The exported variables describing gHotSpotVMStructs' and gHotSpotVMTypes' entries. */
@@ -207,6 +210,8 @@ int hotspot_open(uint32_t pid, int libjvm_fd, uint64_t map_start, uint64_t map_o
 		return err == -EFAULT ? -ENOENT : err;
 	}
 	h->frames = h->have[F_CODE_BEGIN] && h->have[F_CODE_END] && h->have[F_FRAME_SIZE];
+	h->relative = !h->frames && h->have[F_CODE_OFFSET] && h->have[F_DATA_OFFSET] && h->have[F_FRAME_SIZE];
+	h->frames |= h->relative;
 	bool naming = h->have_size[T_CONSTANT_POOL];
 	for (int k = FIELD_NAMING_FIRST; k <= FIELD_NAMING_LAST; k++)
 		naming &= h->have[k];
@@ -329,16 +334,34 @@ int hotspot_frame_size(const struct hotspot *h, uint64_t code_begin, uint64_t co
 		back /= 2;
 	if (back < 256)
 		return -ENOENT;
-	/* The nearest word holding code_begin whose blob also ends the code there. */
+	/* The nearest blob that begins the code there and ends it at code_end:
+	 * a word holding code_begin (pointers), or a blob start whose offsets
+	 * are the code's distances from it (JDK 23+: one int alone matches
+	 * stray words of the blob before, the two together did not). */
+	uint64_t window = code_begin - back;
 	for (size_t i = back / 8; i-- > 0;) {
-		if (buf[i] != code_begin || i * 8 < h->off[F_CODE_BEGIN])
-			continue;
-		size_t blob = i * 8 - h->off[F_CODE_BEGIN];
+		size_t blob;
 		uint64_t end;
-		int32_t words;
-		if (blob + h->off[F_CODE_END] + 8 > back || blob + h->off[F_FRAME_SIZE] + 4 > back)
+		int32_t words, off, data;
+		if (h->relative) {
+			blob = i * 8;
+			if (blob + h->off[F_CODE_OFFSET] + 4 > back || blob + h->off[F_DATA_OFFSET] + 4 > back)
+				continue;
+			memcpy(&off, (char *)buf + blob + h->off[F_CODE_OFFSET], 4);
+			memcpy(&data, (char *)buf + blob + h->off[F_DATA_OFFSET], 4);
+			if (off <= 0 || data <= 0 || window + blob + (uint64_t)off != code_begin)
+				continue;
+			end = window + blob + (uint64_t)data;
+		} else {
+			if (buf[i] != code_begin || i * 8 < h->off[F_CODE_BEGIN])
+				continue;
+			blob = i * 8 - h->off[F_CODE_BEGIN];
+			if (blob + h->off[F_CODE_END] + 8 > back)
+				continue;
+			memcpy(&end, (char *)buf + blob + h->off[F_CODE_END], 8);
+		}
+		if (blob + h->off[F_FRAME_SIZE] + 4 > back)
 			continue;
-		memcpy(&end, (char *)buf + blob + h->off[F_CODE_END], 8);
 		memcpy(&words, (char *)buf + blob + h->off[F_FRAME_SIZE], 4);
 		if (end != code_end)
 			continue;

@@ -8,9 +8,9 @@
  * CodeBlob's _code_begin, _code_end and _frame_size.  A compiled method's
  * CodeBlob header lies shortly before its code: it is found as the aligned
  * word, in the few KiB before code_begin, that holds code_begin itself, and
- * accepted only when its _code_end is the code's end too.  Layouts where
- * CodeBlob keeps offsets instead of pointers (JDK 23+) have no frame sizes
- * (hotspot_has_frames).  A method is named from Method::_constMethod ->
+ * accepted only when its _code_end is the code's end too; where CodeBlob
+ * keeps offsets instead of pointers (JDK 23+), as the 8-aligned address
+ * whose _code_offset and _data_offset land on the code's start and end.  A method is named from Method::_constMethod ->
  * ConstMethod::_constants (the ConstantPool, whose entries follow its
  * header: the name and signature Symbols at ConstMethod's indices) and
  * ConstantPool::_pool_holder -> Klass::_name, offsets and the pool's
@@ -34,7 +34,7 @@ struct hotspot;
 int hotspot_open(uint32_t pid, int libjvm_fd, uint64_t map_start, uint64_t map_offset, struct hotspot **out);
 void hotspot_free(struct hotspot *h);
 
-/* Whether the layout gives compiled code's frame sizes (not in JDK 23+). */
+/* Whether the layout gives compiled code's frame sizes. */
 bool hotspot_has_frames(const struct hotspot *h);
 
 /* [start, end) of the template interpreter's code (AbstractInterpreter::
