@@ -17,8 +17,8 @@
  * lookup a sample, and nothing per frame.
  *
  * The leaf frame's bcp slot is the one last saved (the interpreter keeps
- * the live bcp in r13 and spills it at calls): only an identity, not used
- * for lines.  A sample in the interpreter's method entry, before the
+ * the live bcp in r13 and spills it at calls): a leaf's line is that of
+ * its last call.  A sample in the interpreter's method entry, before the
  * frame is built, reads its caller's slots: that frame is named as its
  * caller.
  */

@@ -414,22 +414,27 @@ static int splice_java(struct builder *b, struct splice *sp, uint32_t id, size_t
 {
 	struct java_splice *js = (struct java_splice *)sp;
 	const uint64_t *k = u64map_get(&b->py_natives, id);
-	const char *name = NULL;
+	struct java_frame_info jf;
+	bool named = false;
 	if (k && *k == JAVA_NATIVE_INTERP && js->outer > 0 && --js->outer < js->jnr)
-		name = java_frame_name(b->o->java, js->e->key.pid, js->e->key.gen, js->e->key.pystack, js->outer);
-	if (!name) {
+		named = java_frame(b->o->java, js->e->key.pid, js->e->key.gen, js->e->key.pystack, js->outer, &jf);
+	if (!named) {
 		b->frames[(*n)++] = id;
 		return 0;
 	}
-	uint64_t *known = u64map_get(&b->java_ids, (uint64_t)(uintptr_t)name);
-	int64_t fid = known ? (int64_t)*known : profile_intern_cstr(b->p, name);
-	if (!known && fid >= 0) {
-		struct frame fr = { .kind = FRAME_JIT, .name = (uint32_t)fid };
-		if ((fid = profile_frame(b->p, &fr)) >= 0 && u64map_put(&b->java_ids, (uint64_t)(uintptr_t)name, (uint64_t)fid))
+	/* Pooled names (below 2^47) and lines (below 2^16) make the key. */
+	uint64_t key = (uint64_t)(uintptr_t)jf.name | (uint64_t)(jf.line & 0xffff) << 48;
+	uint64_t *known = u64map_get(&b->java_ids, key);
+	int64_t fid = known ? (int64_t)*known : profile_intern_cstr(b->p, jf.name);
+	int64_t file = !known && jf.file ? profile_intern_cstr(b->p, jf.file) : 0;
+	if (!known && fid >= 0 && file >= 0) {
+		struct frame fr = { .kind = FRAME_JIT, .name = (uint32_t)fid, .file = (uint32_t)file,
+				    .line = jf.file ? jf.line : 0 };
+		if ((fid = profile_frame(b->p, &fr)) >= 0 && u64map_put(&b->java_ids, key, (uint64_t)fid))
 			return -ENOMEM;
 	}
-	if (fid < 0)
-		return (int)fid;
+	if (fid < 0 || file < 0)
+		return (int)(fid < 0 ? fid : file);
 	b->st->java_frames++;
 	b->frames[(*n)++] = (uint32_t)fid;
 	return 0;

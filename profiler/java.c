@@ -88,13 +88,14 @@ struct jvm {
  * now holds another method. */
 struct jmethod {
 	uint64_t const_method;
-	const char *name; /* in java.names */
+	const char *name;   /* in java.names */
+	const char *source; /* its class's source file, in java.names; NULL when none */
 };
 
-/* The names of a Java stack's frames, innermost first (NULL: not read). */
+/* What a Java stack's frames ran, innermost first (name NULL: not read). */
 struct jstack {
 	uint32_t pid, gen, n;
-	const char *names[];
+	struct java_frame_info f[];
 };
 
 struct java {
@@ -470,15 +471,15 @@ static void start_walking(struct java *j, struct jvm *m, const struct symbolizer
 		  start, end);
 }
 
-/* The name of Method* method of m: cached, checked to be the same method. */
-static const char *method_of(struct java *j, struct jvm *m, uint64_t method)
+/* Method* method of m: cached, checked to be the same method. */
+static const struct jmethod *method_of(struct java *j, struct jvm *m, uint64_t method)
 {
 	uint64_t *v = u64map_get(&m->methods, method), cm;
 	struct jmethod *jm = v ? (struct jmethod *)(uintptr_t)*v : NULL;
 	if (hotspot_method_raw(m->hs, method, &cm, NULL))
 		return NULL;
 	if (jm && jm->const_method == cm)
-		return jm->name;
+		return jm;
 	struct hotspot_raw raw;
 	char name[512];
 	if (hotspot_method_raw(m->hs, method, &cm, &raw) || hotspot_format(&raw, name, sizeof(name))) {
@@ -495,8 +496,9 @@ static const char *method_of(struct java *j, struct jvm *m, uint64_t method)
 	}
 	jm->const_method = cm;
 	jm->name = strpool_cstr(&j->names, name);
+	jm->source = raw.source[0] ? strpool_cstr(&j->names, raw.source) : NULL;
 	j->st.methods_named++;
-	return jm->name;
+	return jm->name ? jm : NULL;
 }
 
 void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n)
@@ -506,13 +508,19 @@ void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, cons
 	struct jstack *js = old ? (struct jstack *)(uintptr_t)*old : NULL;
 	if (!m || !m->hs || (js && js->pid == pid && js->gen == gen))
 		return;
-	if (!(js = malloc(sizeof(*js) + n * sizeof(js->names[0]))))
+	if (!(js = calloc(1, sizeof(*js) + n * sizeof(js->f[0]))))
 		return;
 	js->pid = pid;
 	js->gen = gen;
 	js->n = (uint32_t)n;
-	for (size_t i = 0; i < n; i++)
-		js->names[i] = JAVA_FRAME_METHOD(frames[i]) ? method_of(j, m, JAVA_FRAME_METHOD(frames[i])) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct jmethod *jm = JAVA_FRAME_METHOD(frames[i]) ? method_of(j, m, JAVA_FRAME_METHOD(frames[i])) : NULL;
+		if (!jm)
+			continue;
+		js->f[i].name = jm->name;
+		js->f[i].file = jm->source;
+		js->f[i].line = (uint32_t)hotspot_line(m->hs, jm->const_method, JAVA_FRAME_BCP(frames[i]), JAVA_FRAME_BCP_MASK);
+	}
 	if (old) {
 		free((struct jstack *)(uintptr_t)*old);
 		*old = (uint64_t)(uintptr_t)js;
@@ -521,13 +529,15 @@ void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, cons
 	}
 }
 
-const char *java_frame_name(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos)
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out)
 {
 	const uint64_t *v = u64map_get(&j->stacks, stack);
 	const struct jstack *js = v ? (const struct jstack *)(uintptr_t)*v : NULL;
-	if (!js || js->pid != pid || js->gen != gen || pos >= js->n)
-		return NULL;
-	return js->names[pos];
+	if (!js || js->pid != pid || js->gen != gen || pos >= js->n || !js->f[pos].name)
+		return false;
+	*out = js->f[pos];
+	return true;
 }
 
 bool java_stack_known(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack)

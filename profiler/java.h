@@ -67,9 +67,15 @@ void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, cons
 bool java_stack_known(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack);
 /* Whether (pid, gen)'s interpreted frames are walked. */
 bool java_is_jvm(const struct java *j, uint32_t pid, uint32_t gen);
-/* The method frame pos of a learned stack runs ("void Shape.main(java.lang.String[])"),
- * or NULL when not read.  Owned by j. */
-const char *java_frame_name(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos);
+/* What an interpreted frame ran; strings owned by the struct java. */
+struct java_frame_info {
+	const char *name; /* "void Shape.main(java.lang.String[])" */
+	const char *file; /* its class's source file ("Shape.java"), or NULL */
+	uint32_t line;    /* 0 when not known */
+};
+/* Frame pos of a learned stack; false when its method was not read. */
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out);
 
 struct java_stats {
 	uint64_t jvms;          /* JVMs found */

@@ -28,6 +28,9 @@ enum hs_field {
 	F_SYM_LENGTH, F_SYM_BODY,                  /* Symbol: u2, bytes */
 	F_INTERP_CODE,                             /* AbstractInterpreter::_code (static): StubQueue* */
 	F_SQ_BUFFER, F_SQ_LIMIT,                   /* StubQueue: address, int */
+	F_CM_CODE_SIZE,                            /* ConstMethod::_code_size: u2 */
+	F_CM_FLAGS, F_CM_FLAGS21,                  /* ConstMethod::_flags: u2 (< 21), u4 (21+, a struct) */
+	F_CP_SOURCE,                               /* ConstantPool::_source_file_name_index: u2 */
 	F_NR
 };
 static const char *const field_names[F_NR][2] = {
@@ -39,14 +42,16 @@ static const char *const field_names[F_NR][2] = {
 	{ "ConstantPool", "_length" },       { "Klass", "_name" },
 	{ "Symbol", "_length" },             { "Symbol", "_body" },
 	{ "AbstractInterpreter", "_code" },  { "StubQueue", "_stub_buffer" },
-	{ "StubQueue", "_buffer_limit" },
+	{ "StubQueue", "_buffer_limit" },    { "ConstMethod", "_code_size" },
+	{ "ConstMethod", "_flags" },         { "ConstMethod", "_flags._flags" },
+	{ "ConstantPool", "_source_file_name_index" },
 };
 #define FIELD_NAMING_FIRST F_CONST_METHOD /* the fields naming methods need */
 #define FIELD_NAMING_LAST F_SYM_BODY
 
 /* Sizes of types, from gHotSpotVMTypes. */
-enum hs_type { T_CONSTANT_POOL, T_NR };
-static const char *const type_names[T_NR] = { "ConstantPool" };
+enum hs_type { T_CONSTANT_POOL, T_CONST_METHOD, T_NR };
+static const char *const type_names[T_NR] = { "ConstantPool", "ConstMethod" };
 
 struct hotspot {
 	uint32_t pid;
@@ -56,12 +61,14 @@ struct hotspot {
 	bool have_size[T_NR];
 	bool frames;          /* frame sizes known: CodeBlob has pointers (< 23) or offsets (23+) */
 	bool relative;        /* offsets: code begins _code_offset, ends _data_offset past the blob */
+	uint32_t line_flag;   /* ConstMethod's flag bit for a line number table, 0 when not known */
 };
 
 /* The exported variables describing gHotSpotVMStructs' and gHotSpotVMTypes' entries. */
 enum {
 	VS_TABLE, VS_TYPE, VS_FIELD, VS_OFFSET, VS_STRIDE, VS_STATIC, VS_ADDRESS,
-	VT_TABLE, VT_TYPE, VT_SIZE, VT_STRIDE, VS_NR
+	VT_TABLE, VT_TYPE, VT_SIZE, VT_STRIDE,
+	VC_TABLE, VC_NAME, VC_VALUE, VC_STRIDE, VS_NR
 };
 static const char *const vs_names[VS_NR] = {
 	"gHotSpotVMStructs",
@@ -75,7 +82,16 @@ static const char *const vs_names[VS_NR] = {
 	"gHotSpotVMTypeEntryTypeNameOffset",
 	"gHotSpotVMTypeEntrySizeOffset",
 	"gHotSpotVMTypeEntryArrayStride",
+	"gHotSpotVMIntConstants",
+	"gHotSpotVMIntConstantEntryNameOffset",
+	"gHotSpotVMIntConstantEntryValueOffset",
+	"gHotSpotVMIntConstantEntryArrayStride",
 };
+
+/* The ConstMethod flag saying a method has a line number table: its name
+ * before JDK 21, and in 21+ (a bit of ConstMethodFlags). */
+static const char *const line_flag_names[] = { "ConstMethod::_has_linenumber_table",
+					       "ConstMethodFlags::_misc_has_linenumber_table" };
 
 struct vs_found {
 	uint64_t *addr;
@@ -192,6 +208,32 @@ static int read_sizes(struct hotspot *h, const uint64_t v[VS_NR])
 	return err;
 }
 
+/* Walks gHotSpotVMIntConstants for the line number table's flag bit. */
+static int read_constants(struct hotspot *h, const uint64_t v[VS_NR])
+{
+	uint64_t stride = v[VC_STRIDE], offs[] = { v[VC_NAME], v[VC_VALUE] };
+	if (!v[VC_TABLE] || !stride_ok(stride, offs, 2))
+		return 0; /* lines are optional */
+	unsigned char e[256];
+	for (uint64_t i = 0; i < VMSTRUCTS_MAX && !h->line_flag; i++) {
+		uint64_t name;
+		int32_t value;
+		char cname[64];
+		if (procmem_read(h->pid, v[VC_TABLE] + i * stride, e, stride))
+			break;
+		memcpy(&name, e + v[VC_NAME], 8);
+		memcpy(&value, e + v[VC_VALUE], 4);
+		if (!name)
+			break;
+		if (!peek_str(h->pid, name, cname, sizeof(cname)))
+			continue;
+		for (size_t k = 0; k < sizeof(line_flag_names) / sizeof(line_flag_names[0]); k++)
+			if (!strcmp(cname, line_flag_names[k]) && value > 0)
+				h->line_flag = (uint32_t)value;
+	}
+	return 0;
+}
+
 int hotspot_open(uint32_t pid, int libjvm_fd, uint64_t map_start, uint64_t map_offset, struct hotspot **out)
 {
 	uint64_t addr[VS_NR] = { 0 }, v[VS_NR], bias = 0;
@@ -205,7 +247,7 @@ int hotspot_open(uint32_t pid, int libjvm_fd, uint64_t map_start, uint64_t map_o
 	if (!h)
 		return -ENOMEM;
 	h->pid = pid;
-	if ((err = read_offsets(h, v)) || (err = read_sizes(h, v))) {
+	if ((err = read_offsets(h, v)) || (err = read_sizes(h, v)) || (err = read_constants(h, v))) {
 		free(h);
 		return err == -EFAULT ? -ENOENT : err;
 	}
@@ -318,7 +360,85 @@ int hotspot_method_raw(const struct hotspot *h, uint64_t method, uint64_t *const
 	    (err = cp_symbol(h, cp, si, cp_len, &sym)) ||
 	    (err = read_symbol(h, sym, out->signature, sizeof(out->signature))))
 		return err == -EFAULT ? -EINVAL : err;
+	uint16_t fi;
+	out->source[0] = '\0';
+	if (h->have[F_CP_SOURCE] && !read_u16(h, cp, F_CP_SOURCE, &fi) && fi && !cp_symbol(h, cp, fi, cp_len, &sym))
+		read_symbol(h, sym, out->source, sizeof(out->source));
 	return 0;
+}
+
+/* One UNSIGNED5 number of a compressed stream (HotSpot's CompressedReadStream:
+ * bytes below 192 end it, each byte, less x, weighs 64 times the one before;
+ * x is 1 from JDK 20, where no byte of a number is 0, else 0). */
+static bool read_u5(const uint8_t *t, size_t len, size_t *at, uint32_t x, uint32_t *out)
+{
+	uint32_t sum = 0;
+	for (int i = 0, shift = 0; i < 5; i++, shift += 6) {
+		if (*at >= len || t[*at] < x)
+			return false;
+		uint8_t b = t[(*at)++];
+		sum += (uint32_t)(b - x) << shift;
+		if (b < 192)
+			break;
+	}
+	*out = sum;
+	return true;
+}
+
+int hotspot_line_of(const uint8_t *t, size_t len, uint32_t bci, bool u5_excludes_zero)
+{
+	uint32_t x = u5_excludes_zero ? 1 : 0;
+	/* Pairs are neither sorted nor one to one: an exact bci wins, else the
+	 * line of the greatest bci below (Method::line_number_from_bci). */
+	int32_t cur_bci = 0, line = 0, best = 0, best_bci = -1;
+	size_t at = 0;
+	while (at < len && t[at]) {
+		uint8_t b = t[at++];
+		int32_t db, dl;
+		if (b != 0xff) {
+			db = b >> 3;
+			dl = b & 7;
+		} else {
+			uint32_t ub, ul;
+			if (!read_u5(t, len, &at, x, &ub) || !read_u5(t, len, &at, x, &ul))
+				break;
+			db = (int32_t)(ub >> 1) ^ -(int32_t)(ub & 1);
+			dl = (int32_t)(ul >> 1) ^ -(int32_t)(ul & 1);
+		}
+		cur_bci += db;
+		line += dl;
+		if (cur_bci == (int32_t)bci)
+			return line > 0 ? line : 0;
+		if (cur_bci >= 0 && cur_bci < (int32_t)bci && cur_bci >= best_bci) {
+			best_bci = cur_bci;
+			best = line;
+		}
+	}
+	return best > 0 ? best : 0;
+}
+
+#define LINE_TABLE_MAX 4096 /* bytes of a line number table read at most */
+
+int hotspot_line(const struct hotspot *h, uint64_t const_method, uint32_t bcp_low, uint32_t bcp_mask)
+{
+	uint16_t code_size;
+	uint32_t flags = 0;
+	enum hs_field ff = h->have[F_CM_FLAGS] ? F_CM_FLAGS : F_CM_FLAGS21;
+	if (!h->have[F_CM_CODE_SIZE] || !h->have[ff] || !h->have_size[T_CONST_METHOD])
+		return 0;
+	if (!h->line_flag || read_u16(h, const_method, F_CM_CODE_SIZE, &code_size) ||
+	    procmem_read(h->pid, const_method + h->off[ff], &flags, ff == F_CM_FLAGS ? 2 : 4) || !(flags & h->line_flag))
+		return 0;
+	uint64_t code = const_method + h->size[T_CONST_METHOD];
+	uint32_t bci = (bcp_low - (uint32_t)code) & bcp_mask;
+	if (bci >= code_size)
+		return 0;
+	uint8_t t[LINE_TABLE_MAX];
+	size_t len = LINE_TABLE_MAX;
+	/* The table follows the bytecodes; less of it when the mapping ends sooner. */
+	while (len >= 64 && procmem_read(h->pid, code + code_size, t, len))
+		len /= 2;
+	return len >= 64 ? hotspot_line_of(t, len, bci, ff == F_CM_FLAGS21) : 0;
 }
 
 int hotspot_frame_size(const struct hotspot *h, uint64_t code_begin, uint64_t code_end, uint32_t *out)

@@ -45,12 +45,24 @@ int hotspot_interpreter(const struct hotspot *h, uint64_t *start, uint64_t *end)
  * "(JI)J"), each cut to fit. */
 struct hotspot_raw {
 	char klass[256], name[128], signature[256];
+	char source[128]; /* the class's source file ("Shape.java"), or "" */
 };
 /* Reads the method at Method* method: its ConstMethod* in *const_method
  * (which a Method keeps for life: a later read equal to it means the same
  * method), and with out its names.  0, -ENOTSUP (layout not known),
  * -EINVAL (not a method), -ESRCH. */
 int hotspot_method_raw(const struct hotspot *h, uint64_t method, uint64_t *const_method, struct hotspot_raw *out);
+/* The source line of the bytecode at bcp (its low bits: bcp & bcp_mask)
+ * in the method whose ConstMethod* is const_method, from its compressed
+ * line number table (after its bytecodes); 0 when it has none or the bcp
+ * is not in its code. */
+int hotspot_line(const struct hotspot *h, uint64_t const_method, uint32_t bcp_low, uint32_t bcp_mask);
+/* The line of bytecode index bci in a compressed line number table
+ * (t[0..len)); 0 when the table gives none.  u5_excludes_zero: its numbers
+ * in JDK 20+'s UNSIGNED5, whose bytes are one more than before (taken as
+ * going with JDK 21's ConstMethodFlags: JDK 20 is read as older ones). */
+int hotspot_line_of(const uint8_t *t, size_t len, uint32_t bci, bool u5_excludes_zero);
+
 /* The method as perf maps name it: "long Shape$Sixty.work(long, int)".
  * 0, -EINVAL (a malformed signature), -ENAMETOOLONG. */
 int hotspot_format(const struct hotspot_raw *r, char *out, size_t len);

@@ -10,7 +10,8 @@
 #    their frame sizes, read from the JVM's code cache, without
 #    -XX:+PreserveFramePointer, and main, run by the interpreter, named by
 #    the Method* its interpreter frame holds;
-#  - pprof: go tool pprof names the methods;
+#  - pprof: go tool pprof names the methods and main;
+#  - --lines: main at the line of its call to them (Shape.java:N);
 #  - a JVM in its own pid and mount namespaces (a private /tmp), a stale
 #    socket file at its attach socket's path: >= 90 %, its map in its /tmp;
 #  - record -- java from the JVM's start: >= 75 % (the rest: the interpreter
@@ -92,6 +93,15 @@ go tool pprof -top "$tmp/pid.pb.gz" >"$tmp/top" 2>"$tmp/perr" || fail "go tool p
 grep -q 'Shape\$Sixty\.work' "$tmp/top" || fail "go tool pprof -top has no Shape\$Sixty.work: $(head -15 "$tmp/top")"
 grep -q 'Shape\.main' "$tmp/top" || fail "go tool pprof -top has no Shape.main: $(head -15 "$tmp/top")"
 echo "pprof: go tool pprof names Shape\$Sixty.work and Shape.main"
+# --lines: main's frame at the line of its call to the three (the bcp its
+# interpreter frame saved, through the method's line number table).
+call_line=$(grep -n 'x = works\[k\]\.work' "$source" | cut -d: -f1)
+"$scorch" record --lines -F 499 -d 2 -p "$bg" -o "$tmp/lines.folded" 2>"$tmp/err" ||
+	fail "record --lines -p exited $?: $(cat "$tmp/err")"
+at_call=$(share "Shape\.main\(java\.lang\.String\[\]\) Shape\.java:$call_line"'_\[j\];long Shape' "$tmp/lines.folded" java "$work")
+awk -v s="$at_call" 'BEGIN { exit !(s >= 90) }' ||
+	fail "record --lines: $at_call % of the methods' samples under main at Shape.java:$call_line, want >= 90: $(grep -o 'Shape\.main[^;]*' "$tmp/lines.folded" | sort | uniq -c)"
+echo "record --lines: $at_call % of the methods' samples under main at Shape.java:$call_line"
 kill "$bg" 2>/dev/null || true
 wait "$bg" 2>/dev/null || true
 

@@ -26,6 +26,7 @@
 #include "formats/folded.h"
 #include "formats/profile.h"
 #include "profiler/build.h"
+#include "profiler/java.h"
 
 /* ---- the capture: stacks by id, and the counts build_profile reads ---- */
 
@@ -282,10 +283,14 @@ bool java_is_jvm(const struct java *j, uint32_t pid, uint32_t gen)
 	return pid == 40;
 }
 
-const char *java_frame_name(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos)
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out)
 {
 	(void)pid, (void)gen;
-	return j->learned && stack == j->stack && pos < 4 ? j->names[pos] : NULL;
+	if (!j->learned || stack != j->stack || pos >= 4 || !j->names[pos])
+		return false;
+	*out = (struct java_frame_info){ j->names[pos], "A.java", 10 + (uint32_t)pos };
+	return true;
 }
 
 /* A Python frame as the BPF walk stores it: code object, instruction, entry. */
@@ -763,6 +768,13 @@ static void test_java(void **state)
 				       "long A.compiled()_[j] 1\n");
 	assert_int_equal(j.learns, 1);
 	assert_int_equal(r->st.java_frames, 2);
+	/* A Java frame: its source file and line. */
+	struct sample smp;
+	sample_of(r, "jvm", &smp);
+	const struct frame *m = profile_frame_get(r->p, smp.frames[1]);
+	assert_int_equal(m->kind, FRAME_JIT);
+	assert_string_equal(profile_str(r->p, m->file), "A.java");
+	assert_int_equal(m->line, 12);
 }
 
 int main(void)
