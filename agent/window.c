@@ -53,6 +53,7 @@ static struct build_opts window_build_opts(struct agent *a, bool for_push)
 		.proc_labels = for_push ? push_proc_labels : agent_procs_labels,
 		.proc_ctx = for_push ? (void *)a : (void *)a->procs,
 		.python = pytrack_frames(a->py),
+		.java = a->jvm,
 	};
 }
 

@@ -242,6 +242,7 @@ static __always_inline bool power_of_two(__u32 n)
 
 #include "unwind.bpf.h"
 #include "python.bpf.h"
+#include "java.bpf.h"
 
 static __always_inline bool in_cgroups(void)
 {
@@ -343,6 +344,11 @@ static __always_inline void fill_key(struct sample_key *key, void *ctx, struct b
 	key->pystack = STACK_NONE;
 	if (python_walk && key->ustack >= STACK_ID_MIN)
 		key->pystack = python_stack(pid, tid, key->gen);
+	if (java_walk) {
+		__u64 js = java_stack(pid, key->gen, key->ustack >= STACK_ID_MIN && key->pystack == STACK_NONE);
+		if (js != STACK_NONE)
+			key->pystack = js;
+	}
 }
 
 /* Whether the current thread passes the process, thread and cgroup filters. */

@@ -82,6 +82,26 @@ static __always_inline __u64 py_field(const struct py_state *s, __u32 off)
 	return *(const __u64 *)(s->buf + off);
 }
 
+/* A runtime's stack (Python's, Java's) just stored as id: userspace is
+ * told the first time, to read what its frames name while the process
+ * lives. */
+static __always_inline void runtime_stack_new(__u32 pid, __u32 gen, __u64 id)
+{
+	if (id < STACK_ID_MIN || bpf_map_lookup_elem(&py_seen, &id))
+		return;
+	struct py_event *ev = bpf_ringbuf_reserve(&py_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(STAT_PY_EVENTS_LOST);
+		return; /* told at its next sample */
+	}
+	ev->pid = pid;
+	ev->gen = gen;
+	ev->stack = id;
+	bpf_ringbuf_submit(ev, 0);
+	__u8 one = 1;
+	bpf_map_update_elem(&py_seen, &id, &one, BPF_ANY);
+}
+
 /* One frame: records s->frame and steps to the previous one. */
 __noinline int py_frame(void)
 {
@@ -267,19 +287,7 @@ __noinline __u64 python_stack(__u32 pid, __u32 tid, __u32 gen)
 	}
 	stat_inc(STAT_PY_STACKS);
 	__u64 id = store_stack(PY_STACK_SEED);
-	if (id < STACK_ID_MIN || bpf_map_lookup_elem(&py_seen, &id))
-		return id;
-	struct py_event *ev = bpf_ringbuf_reserve(&py_events, sizeof(*ev), 0);
-	if (!ev) {
-		stat_inc(STAT_PY_EVENTS_LOST);
-		return id; /* told at its next sample */
-	}
-	ev->pid = pid;
-	ev->gen = gen;
-	ev->stack = id;
-	bpf_ringbuf_submit(ev, 0);
-	__u8 one = 1;
-	bpf_map_update_elem(&py_seen, &id, &one, BPF_ANY);
+	runtime_stack_new(pid, gen, id);
 	return id;
 }
 

@@ -97,6 +97,8 @@ enum scorch_stat {
 	STAT_PY_EVENTS_LOST,  /* new Python stacks not announced: ring buffer full */
 	STAT_OFFCPU_NO_STACK, /* windowed off-CPU waits whose stack was in neither window's map at wake-up: STACK_DROPPED */
 	STAT_OFFCPU_STACKS_FULL, /* windowed off-CPU stacks not stored: the window's off-CPU stacks map full */
+	STAT_JAVA_STACKS,     /* samples with interpreted Java frames */
+	STAT_JAVA_READ_ERR,   /* interpreted Java frames whose Method* could not be read (recorded as 0) */
 	STAT_NR,
 };
 
@@ -202,6 +204,32 @@ struct py_proc {
 	__u8 frame_bytes;           /* bytes of each frame read: past every field above (<= PY_FRAME_MAX_BYTES) */
 	__u8 walk_flags;            /* PY_WALK_* */
 	__u8 pad[3];
+};
+
+/*
+ * Interpreted Java frames (HotSpot's x86-64 template interpreter).  For a
+ * JVM userspace described (struct java_proc), the native unwinder, at each
+ * frame whose pc is in the interpreter's code, reads the Method* and the
+ * bytecode pointer the interpreter keeps at fixed slots below that frame's
+ * rbp, and stores one u64 per such frame, innermost first, as a stack of
+ * its own (the sample key's pystack): the Method* and the low bits of the
+ * bcp (the bytecode index once userspace knows where the method's code
+ * starts).  Each interpreter frame of the native stack runs the Java frame
+ * of the same rank.  Announced as Python stacks are (py_events), for
+ * userspace to name the methods while the process lives.
+ */
+#define JAVA_FRAME_BCP_SHIFT 44
+#define JAVA_FRAME_BCP_MASK ((1u << 19) - 1)
+#define JAVA_FRAME_METHOD(f) (((f) & ((1ull << JAVA_FRAME_BCP_SHIFT) - 1)) << 3)
+#define JAVA_FRAME_BCP(f) ((__u32)((f) >> JAVA_FRAME_BCP_SHIFT) & JAVA_FRAME_BCP_MASK)
+#define JAVA_STACK_SEED (1ull << 41) /* store_stack flags of a Java stack */
+#define JAVA_FP_METHOD (-3 * 8)       /* frame::interpreter_frame_method_offset (x86-64, JDK 9+) */
+#define JAVA_FP_BCP (-8 * 8)          /* frame::interpreter_frame_bcp_offset */
+
+struct java_proc {
+	__u32 gen;                      /* exec generation this is for */
+	__u32 pad;
+	__u64 interp_start, interp_end; /* the interpreter's code (AbstractInterpreter::_code's buffer) */
 };
 
 /* A new Python stack (its id in stacks): userspace reads its code objects

@@ -23,6 +23,7 @@
 #define SCORCH_BPF_UNWIND_BPF_H
 
 const volatile bool unwind_dwarf = false;
+const volatile bool java_walk = false; /* java.bpf.h: interpreted Java frames */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -46,8 +47,13 @@ struct unwind_state {
 	__u32 nr;
 	__u8 exact;     /* ip is an exact pc (first frame, after a signal frame) */
 	__u8 truncated;
-	__u8 pad[6];
+	__u8 java;      /* a JVM: each frame goes by java_frame() too (java.bpf.h) */
+	__u8 pad[5];
 };
+
+/* java.bpf.h's hooks (global functions, defined there). */
+int java_begin(__u32 pid, __u32 gen);
+int java_frame(__u64 pc, __u64 bp);
 
 /* The walk's state, per CPU rather than on the caller's stack: the verifier
  * knows nothing of values read from a map, so bpf_loop's callback converges
@@ -210,6 +216,8 @@ __noinline int unwind_frame(void)
 	}
 	st->ips[nr] = s->ip;
 	s->nr = nr + 1;
+	if (s->java)
+		java_frame(pc, s->bp);
 	if (!m || !m->nrows)
 		return unwind_untabled_step(s);
 	const struct unwind_row *r = unwind_find_row(m->first_row, m->nrows, pc - m->bias);
@@ -387,6 +395,7 @@ static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, 
 	__builtin_memset(s, 0, sizeof(*s));
 	s->pid = pid;
 	s->exact = 1;
+	s->java = java_walk && java_begin(pid, gen);
 	if (!unwind_user_regs(ctx, s))
 		return true;
 	bpf_loop(SCORCH_MAX_DEPTH + 1, unwind_step, NULL, 0);

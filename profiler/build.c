@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include "build.h"
+#include "java.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,10 +42,12 @@ struct builder {
 	size_t nstatic, nextra, cap_extra;
 	struct u64map py_natives;        /* frame id -> PY_NATIVE_*: native frames Python frames replace */
 	struct u64map py_ids;            /* Python code object << 20 | instruction -> frame id, per process */
+	struct u64map java_ids;          /* a Java method's pooled name -> frame id */
 };
 
 #define PY_NATIVE_EVAL 1       /* _PyEval_EvalFrameDefault: its Python frames go in its place */
 #define PY_NATIVE_TRAMPOLINE 2 /* a perf map's py:: trampoline (-X perf): the same function again */
+#define JAVA_NATIVE_INTERP 3   /* a JVM's "Interpreter": the interpreted method goes in its place */
 
 static bool real_stack(uint64_t id)
 {
@@ -176,6 +179,11 @@ static int64_t make_frame(struct builder *b, const struct sym_frame *f, uint64_t
 	fr.line = f->file ? f->line : 0;
 	fr.mapping = (uint32_t)map;
 	int64_t id = profile_frame(b->p, &fr);
+	if (id >= 0 && b->o->java && f->jit && f->name && !strcmp(f->name, "Interpreter")) {
+		int err = u64map_put(&b->py_natives, (uint64_t)id, JAVA_NATIVE_INTERP);
+		if (err)
+			return err;
+	}
 	if (id >= 0 && b->o->python && f->name) {
 		int kind = !strncmp(f->name, "_PyEval_EvalFrameDefault", 24) &&
 					   (!f->name[24] || !strcmp(f->name + 24, ".cold"))
@@ -392,6 +400,67 @@ static int append_user_python(struct builder *b, const struct capture_entry *e, 
 	return append_stack(b, e->key.ustack, &b->uframes, n, trunc, ps.evals ? &ps.sp : NULL);
 }
 
+/* The Java splice of one sample: the JVM's native interpreter frames, each
+ * replaced by the method it ran (the Java stack's frame of the same rank
+ * from the innermost); one whose method was not read stays native. */
+struct java_splice {
+	struct splice sp;
+	const struct capture_entry *e;
+	uint32_t jnr;
+	size_t outer; /* interpreter frames still to come, counting this one */
+};
+
+static int splice_java(struct builder *b, struct splice *sp, uint32_t id, size_t *n)
+{
+	struct java_splice *js = (struct java_splice *)sp;
+	const uint64_t *k = u64map_get(&b->py_natives, id);
+	struct java_frame_info jf;
+	bool named = false;
+	if (k && *k == JAVA_NATIVE_INTERP && js->outer > 0 && --js->outer < js->jnr)
+		named = java_frame(b->o->java, js->e->key.pid, js->e->key.gen, js->e->key.pystack, js->outer, &jf);
+	if (!named) {
+		b->frames[(*n)++] = id;
+		return 0;
+	}
+	/* Pooled names (below 2^47) and lines (below 2^16) make the key. */
+	uint64_t key = (uint64_t)(uintptr_t)jf.name | (uint64_t)(jf.line & 0xffff) << 48;
+	uint64_t *known = u64map_get(&b->java_ids, key);
+	int64_t fid = known ? (int64_t)*known : profile_intern_cstr(b->p, jf.name);
+	int64_t file = !known && jf.file ? profile_intern_cstr(b->p, jf.file) : 0;
+	if (!known && fid >= 0 && file >= 0) {
+		struct frame fr = { .kind = FRAME_JIT, .name = (uint32_t)fid, .file = (uint32_t)file,
+				    .line = jf.file ? jf.line : 0 };
+		if ((fid = profile_frame(b->p, &fr)) >= 0 && u64map_put(&b->java_ids, key, (uint64_t)fid))
+			return -ENOMEM;
+	}
+	if (fid < 0 || file < 0)
+		return (int)(fid < 0 ? fid : file);
+	b->st->java_frames++;
+	b->frames[(*n)++] = (uint32_t)fid;
+	return 0;
+}
+
+/* Appends the user stack with the JVM's interpreter frames named by method. */
+static int append_user_java(struct builder *b, const struct capture_entry *e, size_t *n, bool *trunc)
+{
+	uint32_t nr = 0, flags = 0, jflags = 0;
+	const uint64_t *ips = get_stack(b, e->key.ustack, &nr, &flags);
+	struct java_splice js = { .sp = { splice_java }, .e = e };
+	const uint64_t *jf = get_stack(b, e->key.pystack, &js.jnr, &jflags);
+	if (!ips || !jf)
+		return append_stack(b, e->key.ustack, &b->uframes, n, trunc, NULL);
+	if (!java_stack_known(b->o->java, e->key.pid, e->key.gen, e->key.pystack))
+		java_learn((struct java *)b->o->java, e->key.pid, e->key.gen, e->key.pystack, jf, js.jnr);
+	for (uint32_t i = 0; i < nr; i++) {
+		const uint64_t *ex = u64map_get(&b->uframes, adjust(ips, i));
+		for (size_t j = 0; ex && j < (*ex & 0xff); j++) {
+			const uint64_t *k = u64map_get(&b->py_natives, b->fpool[(*ex >> 8) + j]);
+			js.outer += k && *k == JAVA_NATIVE_INTERP;
+		}
+	}
+	return append_stack(b, e->key.ustack, &b->uframes, n, trunc, js.outer ? &js.sp : NULL);
+}
+
 static int add_sample(struct builder *b, const struct capture_entry *e)
 {
 	size_t n = 0;
@@ -399,9 +468,12 @@ static int add_sample(struct builder *b, const struct capture_entry *e)
 	int err;
 	char comm[SCORCH_COMM_LEN + 1];
 
-	if ((err = b->o->python && real_stack(e->key.pystack)
-			   ? append_user_python(b, e, &n, &trunc)
-			   : append_stack(b, e->key.ustack, &b->uframes, &n, &trunc, NULL)) ||
+	bool java = b->o->java && real_stack(e->key.pystack) &&
+		    (java_stack_known(b->o->java, e->key.pid, e->key.gen, e->key.pystack) ||
+		     java_is_jvm(b->o->java, e->key.pid, e->key.gen));
+	if ((err = java ? append_user_java(b, e, &n, &trunc)
+		    : b->o->python && real_stack(e->key.pystack) ? append_user_python(b, e, &n, &trunc)
+								 : append_stack(b, e->key.ustack, &b->uframes, &n, &trunc, NULL)) ||
 	    (err = append_stack(b, e->key.kstack, &b->kframes, &n, &trunc, NULL)))
 		return err;
 	if (!n)
@@ -571,6 +643,7 @@ static void builder_release(struct builder *b)
 	u64map_release(&b->uframes);
 	u64map_release(&b->py_natives);
 	u64map_release(&b->py_ids);
+	u64map_release(&b->java_ids);
 	free(b->addrs);
 	free(b->frames);
 	free(b->fpool);
@@ -607,6 +680,7 @@ static int build_entries(struct builder *b, const struct capture_entry *in, size
 	u64map_init(&b->uframes);
 	u64map_init(&b->py_natives);
 	u64map_init(&b->py_ids);
+	u64map_init(&b->java_ids);
 	sym_batch_init(&b->batch);
 	if ((err = builder_init(b)))
 		goto out;
@@ -620,7 +694,7 @@ static int build_entries(struct builder *b, const struct capture_entry *in, size
 		err = store_stack(b, e[i].key.kstack);
 		if (!err)
 			err = store_stack(b, e[i].key.ustack);
-		if (!err && o->python)
+		if (!err && (o->python || o->java))
 			err = store_stack(b, e[i].key.pystack);
 	}
 	/* Kernel addresses are the same in every process: resolve them once. */

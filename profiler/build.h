@@ -14,6 +14,8 @@
 #include "profiler/capture.h"
 #include "profiler/stackstore.h"
 #include "symbolize/python.h"
+
+struct java;
 #include "symbolize/symbolizer.h"
 
 /* A string label added to samples (agent: host, service, container...). */
@@ -41,6 +43,7 @@ struct build_opts {
 	void *files_ctx;
 	const char *leaf_frame; /* a frame of this name below every stack (e.g. "[off-cpu]"), or NULL */
 	struct pyframes *python; /* Python frames replace the eval loop's native ones; NULL for none */
+	const struct java *java; /* interpreted Java frames replace the interpreter's native ones; NULL for none */
 };
 
 struct build_stats {
@@ -50,6 +53,7 @@ struct build_stats {
 	uint64_t unknown_frames;   /* frames with no function name */
 	uint64_t truncated;        /* samples with a stack cut at the depth limit */
 	uint64_t python_frames;    /* distinct Python frames named */
+	uint64_t java_frames;      /* interpreted Java frames named (samples' frames) */
 };
 
 /* Reads every count and stack from c, symbolizes with s and adds the samples

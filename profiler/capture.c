@@ -35,6 +35,7 @@ _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
 _Static_assert(sizeof(struct py_proc) == 80, "py_proc layout");
 _Static_assert(sizeof(struct py_event) == 16, "py_event layout");
+_Static_assert(sizeof(struct java_proc) == 24, "java_proc layout");
 _Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwind_proc layout");
 
 #define CAPTURE_MAX_LOADERS 2
@@ -52,6 +53,8 @@ struct capture {
 	void *proc_ctx;
 	capture_python_fn py_fn;
 	void *py_ctx;
+	capture_python_fn java_fn; /* Java stacks come the same way, for processes in java_procs */
+	void *java_ctx;
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
 	char *loader; /* the command's dynamic loader */
@@ -189,7 +192,10 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	s->rodata->python_walk = o->python;
 	err = err ?: bpf_map__set_max_entries(s->maps.py_procs, o->python ? 16384 : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.py_threads, o->python ? at_least_one(o->python_threads) : 1);
-	err = err ?: bpf_map__set_max_entries(s->maps.py_seen, o->python ? o->stack_entries : 1);
+	/* Interpreted Java frames: read by the native unwinder; new stacks told as Python's are. */
+	s->rodata->java_walk = o->java && o->unwind_dwarf;
+	err = err ?: bpf_map__set_max_entries(s->maps.java_procs, s->rodata->java_walk ? 4096 : 1);
+	err = err ?: bpf_map__set_max_entries(s->maps.py_seen, o->python || s->rodata->java_walk ? o->stack_entries : 1);
 	uint32_t offcpu_counts = o->offcpu_count_entries ? o->offcpu_count_entries : o->count_entries;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts, o->offcpu ? offcpu_counts : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_counts1, o->offcpu && o->windowed ? offcpu_counts : 1);
@@ -371,7 +377,11 @@ static int on_py_event(void *ctx, void *data, size_t len)
 	struct capture *c = ctx;
 	const struct py_event *ev = data;
 	struct stack_trace st;
-	if (len < sizeof(*ev) || !c->py_fn)
+	struct java_proc jp;
+	bool java = c->java_fn && !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.java_procs), &ev->pid, &jp);
+	capture_python_fn fn = java ? c->java_fn : c->py_fn;
+	void *fn_ctx = java ? c->java_ctx : c->py_ctx;
+	if (len < sizeof(*ev) || !fn)
 		return 0;
 	/* Windowed, a wait's stacks go to maps of their own. */
 	const struct bpf_map *maps[] = { c->skel->maps.stacks, c->skel->maps.stacks1, c->skel->maps.offcpu_stacks,
@@ -383,7 +393,7 @@ static int on_py_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (st.nr > SCORCH_MAX_DEPTH)
 		st.nr = SCORCH_MAX_DEPTH;
-	c->py_fn(c->py_ctx, ev->pid, ev->gen, ev->stack, &st);
+	fn(fn_ctx, ev->pid, ev->gen, ev->stack, &st);
 	return 0;
 }
 
@@ -391,6 +401,17 @@ void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx)
 {
 	c->py_fn = fn;
 	c->py_ctx = ctx;
+}
+
+void capture_on_java(struct capture *c, capture_python_fn fn, void *ctx)
+{
+	c->java_fn = fn;
+	c->java_ctx = ctx;
+}
+
+int capture_java_map(const struct capture *c)
+{
+	return c->skel->rodata->java_walk ? bpf_map__fd(c->skel->maps.java_procs) : -ENOTSUP;
 }
 
 int capture_python_map(const struct capture *c)
@@ -471,7 +492,7 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.proc_events), on_proc_event, c, NULL);
 	if (!c->rb)
 		return errmsg_set(msg, msglen, -errno, "cannot set up the process ring buffer: %s", strerror(errno));
-	if (c->skel->rodata->python_walk &&
+	if ((c->skel->rodata->python_walk || c->skel->rodata->java_walk) &&
 	    (err = ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.py_events), on_py_event, c)))
 		return errmsg_set(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
 	if ((err = profile_bpf__attach(c->skel)))

@@ -48,6 +48,7 @@ struct capture_opts {
 	uint32_t offcpu_threads; /* threads off the CPU at once that can be followed */
 	bool python;             /* Python frames of processes described in the py_procs map (capture_python_map) */
 	uint32_t python_threads; /* Python threads whose thread state is remembered */
+	bool java;               /* interpreted Java frames of JVMs in the java_procs map (with unwind_dwarf) */
 	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
 	uint32_t offcpu_stack_entries; /* windowed: capacity of each window's off-CPU stacks map */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
@@ -144,6 +145,11 @@ typedef void (*capture_python_fn)(void *ctx, uint32_t pid, uint32_t gen, uint64_
 void capture_on_python(struct capture *c, capture_python_fn fn, void *ctx);
 /* The pid -> struct py_proc map; -ENOTSUP without capture_opts.python. */
 int capture_python_map(const struct capture *c);
+/* Where capture_poll hands new Java stacks (of a pid in java_procs). */
+void capture_on_java(struct capture *c, capture_python_fn fn, void *ctx);
+/* The pid -> struct java_proc map; -ENOTSUP without capture_opts.java
+ * and unwind_dwarf. */
+int capture_java_map(const struct capture *c);
 /* The exec generation the BPF side has for pid, a process it knows live:
  * 0, or -ENOENT when it knows none (exited, or never seen). */
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen);

@@ -299,6 +299,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		.unwind_rows = CAPTURE_UNWIND_ROWS,
 		.unwind_procs = CAPTURE_UNWIND_PROCS,
 		.python = !a->o.no_python,
+		.java = !a->o.no_java,
 		.python_threads = CAPTURE_PYTHON_THREADS,
 	};
 	if (a->o.offcpu)
@@ -314,7 +315,7 @@ static int setup(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	if (!a->o.no_java && (err = java_new(a->unw, &a->jvm))) {
+	if (!a->o.no_java && (err = java_new(a->c, a->unw, &a->jvm))) {
 		snprintf(msg, msglen, "cannot set up Java method names: %s", strerror(-err));
 		return err;
 	}

@@ -162,6 +162,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->offcpu_stack_entries = co->stack_entries; /* each window's stacks of waits */
 	co->python = !o->no_python && co->user_stacks;
 	co->python_threads = CAPTURE_PYTHON_THREADS;
+	co->java = !o->no_java && co->user_stacks;
 }
 
 /* Counts and stacks drained so far, and how full the tables got. */
@@ -456,8 +457,9 @@ static void report(const struct record_opts *o, const struct capture *c, const u
 }
 
 /* Java: the JVMs asked for their maps of compiled methods, how fast they
- * answered, and the methods unwound by their frame sizes. */
-static void report_java(const struct java *j)
+ * answered, the methods unwound by their frame sizes, and the interpreted
+ * frames named. */
+static void report_java(const uint64_t *stats, const struct java *j)
 {
 	struct java_stats js;
 	if (!j)
@@ -475,6 +477,10 @@ static void report_java(const struct java *j)
 	if (js.failed || js.not_ready)
 		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
 			 js.not_ready);
+	if (js.walked)
+		log_info("java: %" PRIu64 " samples with interpreted frames in %" PRIu64 " JVMs, %" PRIu64
+			 " methods named (%" PRIu64 " not readable), %" PRIu64 " frames without a method",
+			 stats[STAT_JAVA_STACKS], js.walked, js.methods_named, js.methods_unread, stats[STAT_JAVA_READ_ERR]);
 }
 
 /* Python frames: what was found, and every stack that could not be walked whole. */
@@ -835,7 +841,7 @@ static int recording_open(struct recording *r)
 		log_error("record: cannot set up Python frames: %s", strerror(-err));
 		return err;
 	}
-	if (!o->no_java && co.user_stacks && (err = java_new(r->unw, &r->jvm))) {
+	if (!o->no_java && co.user_stacks && (err = java_new(r->c, r->unw, &r->jvm))) {
 		log_error("record: cannot set up Java method names: %s", strerror(-err));
 		return err;
 	}
@@ -920,6 +926,7 @@ static int recording_write(struct recording *r)
 		.files_loaded = r->dbgd ? wait_debuginfod : NULL,
 		.files_ctx = &dw,
 		.python = pytrack_frames(r->py),
+		.java = r->jvm,
 	};
 	if (o->time == RECORD_TIME_CPU) {
 		struct capture_entry *e = NULL;
@@ -953,7 +960,7 @@ static int recording_write(struct recording *r)
 	report_unwind(o, stats, r->unw);
 	report_stack_ends(r->p, r->unw, o->debug_root);
 	report_python(stats, r->py);
-	report_java(r->jvm);
+	report_java(stats, r->jvm);
 	report_unnamed_files(r->sym, r->dbgd != NULL);
 	if (!o->kernel_only && !o->user_only && symbolizer_kernel_error(r->sym))
 		log_warn("kernel symbols unavailable (%s): kernel frames unnamed",

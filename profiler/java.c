@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "java.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,19 +23,23 @@
 #include "base/openroot.h"
 #include "base/parse.h"
 #include "base/readfile.h"
+#include "bpf/scorch.h"
+#include "capture.h"
 #include "log.h"
 #include "symbolize/cfi.h"
 #include "symbolize/hotspot.h"
 #include "symbolize/perfmap.h"
 #include "symbolize/procmaps.h"
+#include "symbolize/strpool.h"
 #include "unwind.h"
 #include "symbolize/symbolizer.h"
 
 #define NS_PER_S 1000000000ull
-#define ASK_FIRST_NS NS_PER_S              /* wait after a changed map */
+#define ASK_FIRST_NS (NS_PER_S / 4)        /* wait after a changed map */
 #define ASK_CHILD_MAX_NS (10 * NS_PER_S)   /* a child asking longer is killed */
 #define SOCKET_WAIT_MS 5000                /* for the attach listener to start */
 #define IO_TIMEOUT_S 5                     /* for the command's answer */
+#define LAYOUT_RETRY_NS (200 * 1000 * 1000ull) /* a JVM's interpreter not set up yet: looked at again */
 
 /* The child's exit codes. */
 enum ask_result {
@@ -71,13 +76,34 @@ struct jvm {
 	struct hotspot *hs;  /* its layout, for frame sizes; NULL before or without */
 	int hs_err;          /* why hs is NULL after trying (0: not tried) */
 	struct u64map frames; /* code start -> code end << 16 | frame size / 8, of the last map */
+	struct u64map methods; /* Method* -> struct jmethod *: names of interpreted methods */
+	uint64_t layout_next_ns; /* when to look for the interpreter again, until walked */
+	bool walked;         /* its interpreter range is in java_procs */
 	bool gone;           /* forgotten: dropped once its child is reaped */
 	bool warned;
 };
 
+/* A method's name, and the ConstMethod* it had: a Method keeps its
+ * ConstMethod for life, so another one at that address means the memory
+ * now holds another method. */
+struct jmethod {
+	uint64_t const_method;
+	const char *name;   /* in java.names */
+	const char *source; /* its class's source file, in java.names; NULL when none */
+};
+
+/* What a Java stack's frames ran, innermost first (name NULL: not read). */
+struct jstack {
+	uint32_t pid, gen, n;
+	struct java_frame_info f[];
+};
+
 struct java {
 	struct unwind *unw; /* NULL: no rows for compiled frames */
+	int map_fd;         /* java_procs, or -1: interpreted frames not walked */
 	struct u64map jvms; /* pid << 32 | gen -> struct jvm * */
+	struct u64map stacks; /* Java stack id -> struct jstack * (kept past their JVMs, for the build) */
+	struct strpool names;
 	struct java_stats st;
 };
 
@@ -98,19 +124,35 @@ static uint64_t key_of(uint32_t pid, uint32_t gen)
 	return (uint64_t)pid << 32 | gen;
 }
 
-int java_new(struct unwind *unw, struct java **out)
+static void on_stack(void *ctx, uint32_t pid, uint32_t gen, uint64_t id, const struct stack_trace *st)
+{
+	java_learn(ctx, pid, gen, id, (const uint64_t *)st->ips, st->nr);
+}
+
+int java_new(struct capture *c, struct unwind *unw, struct java **out)
 {
 	struct java *j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
 	j->unw = unw;
+	j->map_fd = c ? capture_java_map(c) : -1;
+	if (j->map_fd < 0)
+		j->map_fd = -1;
+	else
+		capture_on_java(c, on_stack, j);
 	u64map_init(&j->jvms);
+	u64map_init(&j->stacks);
+	strpool_init(&j->names);
 	*out = j;
 	return 0;
 }
 
 static void jvm_free(struct jvm *m)
 {
+	uint64_t k, v;
+	for (size_t i = 0; u64map_next(&m->methods, &i, &k, &v);)
+		free((struct jmethod *)(uintptr_t)v);
+	u64map_release(&m->methods);
 	hotspot_free(m->hs);
 	u64map_release(&m->frames);
 	free(m);
@@ -130,6 +172,10 @@ void java_free(struct java *j)
 		jvm_free(m);
 	}
 	u64map_release(&j->jvms);
+	for (size_t i = 0; u64map_next(&j->stacks, &i, &k, &v);)
+		free((struct jstack *)(uintptr_t)v);
+	u64map_release(&j->stacks);
+	strpool_release(&j->names);
 	free(j);
 }
 
@@ -155,6 +201,7 @@ void java_announce(struct java *j, const struct symbolizer *sym, uint32_t pid, u
 	m->gen = gen;
 	m->wait_ns = ASK_FIRST_NS;
 	u64map_init(&m->frames);
+	u64map_init(&m->methods);
 	m->next_ns = clock_ns(CLOCK_MONOTONIC);
 	if (u64map_put(&j->jvms, key, (uint64_t)(uintptr_t)m)) {
 		free(m);
@@ -383,6 +430,129 @@ static int open_hotspot(struct jvm *m, const struct symbolizer *sym)
 	return -ENOENT;
 }
 
+/* m's layout, read once (its cost logged). */
+static void open_layout(struct java *j, struct jvm *m, const struct symbolizer *sym)
+{
+	if (m->hs || m->hs_err)
+		return;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	m->hs_err = open_hotspot(m, sym);
+	log_debug("pid %" PRIu32 ": JVM layout read in %.1f ms: %s", m->pid, (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6,
+		  m->hs_err ? strerror(-m->hs_err) : "ok");
+	if (m->hs && !hotspot_has_frames(m->hs))
+		log_debug("pid %" PRIu32 ": a code cache layout not known (JDK 23+?): callers of compiled methods unknown",
+			  m->pid);
+	j->st.no_layout += !m->hs || !hotspot_has_frames(m->hs);
+}
+
+/* Once m's interpreter is set up: its range in java_procs, so that the
+ * unwinder reads the methods its frames run. */
+static void start_walking(struct java *j, struct jvm *m, const struct symbolizer *sym, uint64_t now)
+{
+	if (j->map_fd < 0 || m->walked || m->gone || now < m->layout_next_ns)
+		return;
+	m->layout_next_ns = now + LAYOUT_RETRY_NS;
+	open_layout(j, m, sym);
+	struct java_proc p = { .gen = m->gen };
+	uint64_t start, end;
+	if (!m->hs || hotspot_interpreter(m->hs, &start, &end)) {
+		m->walked = m->hs_err != 0; /* no layout: not again */
+		return;
+	}
+	m->walked = true;
+	p.interp_start = start;
+	p.interp_end = end;
+	if (bpf_map_update_elem(j->map_fd, &m->pid, &p, BPF_ANY)) {
+		log_debug("pid %" PRIu32 ": cannot walk its interpreted frames: %s", m->pid, strerror(errno));
+		return;
+	}
+	j->st.walked++;
+	log_debug("pid %" PRIu32 ": interpreter at %#" PRIx64 "-%#" PRIx64 ": interpreted frames named", m->pid,
+		  start, end);
+}
+
+/* Method* method of m: cached, checked to be the same method. */
+static const struct jmethod *method_of(struct java *j, struct jvm *m, uint64_t method)
+{
+	uint64_t *v = u64map_get(&m->methods, method), cm;
+	struct jmethod *jm = v ? (struct jmethod *)(uintptr_t)*v : NULL;
+	if (hotspot_method_raw(m->hs, method, &cm, NULL))
+		return NULL;
+	if (jm && jm->const_method == cm)
+		return jm;
+	struct hotspot_raw raw;
+	char name[512];
+	if (hotspot_method_raw(m->hs, method, &cm, &raw) || hotspot_format(&raw, name, sizeof(name))) {
+		j->st.methods_unread++;
+		return NULL;
+	}
+	if (!jm) {
+		if (!(jm = calloc(1, sizeof(*jm))))
+			return NULL;
+		if (u64map_put(&m->methods, method, (uint64_t)(uintptr_t)jm)) {
+			free(jm);
+			return NULL;
+		}
+	}
+	jm->const_method = cm;
+	jm->name = strpool_cstr(&j->names, name);
+	jm->source = raw.source[0] ? strpool_cstr(&j->names, raw.source) : NULL;
+	j->st.methods_named++;
+	return jm->name ? jm : NULL;
+}
+
+void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n)
+{
+	uint64_t *v = u64map_get(&j->jvms, key_of(pid, gen)), *old = u64map_get(&j->stacks, stack);
+	struct jvm *m = v ? (struct jvm *)(uintptr_t)*v : NULL;
+	struct jstack *js = old ? (struct jstack *)(uintptr_t)*old : NULL;
+	if (!m || !m->hs || (js && js->pid == pid && js->gen == gen))
+		return;
+	if (!(js = calloc(1, sizeof(*js) + n * sizeof(js->f[0]))))
+		return;
+	js->pid = pid;
+	js->gen = gen;
+	js->n = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const struct jmethod *jm = JAVA_FRAME_METHOD(frames[i]) ? method_of(j, m, JAVA_FRAME_METHOD(frames[i])) : NULL;
+		if (!jm)
+			continue;
+		js->f[i].name = jm->name;
+		js->f[i].file = jm->source;
+		js->f[i].line = (uint32_t)hotspot_line(m->hs, jm->const_method, JAVA_FRAME_BCP(frames[i]), JAVA_FRAME_BCP_MASK);
+	}
+	if (old) {
+		free((struct jstack *)(uintptr_t)*old);
+		*old = (uint64_t)(uintptr_t)js;
+	} else if (u64map_put(&j->stacks, stack, (uint64_t)(uintptr_t)js)) {
+		free(js);
+	}
+}
+
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out)
+{
+	const uint64_t *v = u64map_get(&j->stacks, stack);
+	const struct jstack *js = v ? (const struct jstack *)(uintptr_t)*v : NULL;
+	if (!js || js->pid != pid || js->gen != gen || pos >= js->n || !js->f[pos].name)
+		return false;
+	*out = js->f[pos];
+	return true;
+}
+
+bool java_stack_known(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack)
+{
+	const uint64_t *v = u64map_get(&j->stacks, stack);
+	const struct jstack *js = v ? (const struct jstack *)(uintptr_t)*v : NULL;
+	return js && js->pid == pid && js->gen == gen;
+}
+
+bool java_is_jvm(const struct java *j, uint32_t pid, uint32_t gen)
+{
+	const uint64_t *v = u64map_get(&j->jvms, key_of(pid, gen));
+	return v && ((const struct jvm *)(uintptr_t)*v)->walked;
+}
+
 /* A compiled method's name in a JVM's map ("long Shape.work(long, int)"),
  * not a stub's ("StubRoutines (1)", "Interpreter"). */
 static bool method_name(const char *name)
@@ -418,18 +588,10 @@ static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym
 	struct u64map next;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	u64map_init(&next);
-	if (!m->hs && !m->hs_err) {
-		m->hs_err = open_hotspot(m, sym);
-		log_debug("pid %" PRIu32 ": JVM layout read in %.1f ms: %s", m->pid,
-			  (clock_ns(CLOCK_MONOTONIC) - t0) / 1e6, m->hs_err ? strerror(-m->hs_err) : "ok");
-		if (m->hs_err == -ENOTSUP)
-			log_debug("pid %" PRIu32 ": a code cache layout not known (JDK 23+?): callers of compiled methods unknown",
-				  m->pid);
-		j->st.no_layout += m->hs_err != 0;
-	}
+	open_layout(j, m, sym);
 	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", m->pid);
 	snprintf(path, sizeof(path), "/tmp/perf-%" PRIu32 ".map", m->nspid);
-	int fd = m->hs ? open_file_in_root(root, path) : -1;
+	int fd = m->hs && hotspot_has_frames(m->hs) ? open_file_in_root(root, path) : -1;
 	if (fd < 0 || read_fd_all(fd, 256u << 20, &text, &len) || perfmap_parse(text, len, &pm) ||
 	    !(rows = calloc(2 * perfmap_ranges(pm) + 1, sizeof(*rows))))
 		goto out;
@@ -515,6 +677,7 @@ void java_update(struct java *j, struct symbolizer *sym)
 		}
 		if (!m->child && !m->gone && now >= m->next_ns)
 			start_ask(j, m, now);
+		start_walking(j, m, sym, now);
 	}
 	/* Forgotten ones, once their children are reaped. */
 	for (size_t i = 0; u64map_next(&j->jvms, &i, &k, &v);) {
@@ -530,8 +693,11 @@ void java_update(struct java *j, struct symbolizer *sym)
 void java_forget(struct java *j, uint32_t pid, uint32_t gen)
 {
 	uint64_t *v = u64map_get(&j->jvms, key_of(pid, gen));
+	struct java_proc p;
 	if (v)
 		((struct jvm *)(uintptr_t)*v)->gone = true;
+	if (j->map_fd >= 0 && !bpf_map_lookup_elem(j->map_fd, &pid, &p) && p.gen == gen)
+		bpf_map_delete_elem(j->map_fd, &pid);
 }
 
 void java_finish(struct java *j, struct symbolizer *sym, double timeout_s)

@@ -31,6 +31,8 @@
 #ifndef SCORCH_PROFILER_JAVA_H
 #define SCORCH_PROFILER_JAVA_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define JAVA_ASK_MAX_S 16 /* longest wait between two asks of one JVM */
@@ -39,8 +41,11 @@ struct symbolizer;
 struct java;
 
 struct unwind;
-/* unw (borrowed, may be NULL): where compiled methods' unwind rows go. */
-int java_new(struct unwind *unw, struct java **out);
+struct capture;
+/* unw (borrowed, may be NULL): where compiled methods' unwind rows go; c
+ * (borrowed, may be NULL): a capture walking interpreted frames
+ * (capture_opts.java), whose new Java stacks are learned as they come. */
+int java_new(struct capture *c, struct unwind *unw, struct java **out);
 /* Kills and reaps the children still asking. */
 void java_free(struct java *j);
 /* A process announcement, after symbolizer_track: a process mapping
@@ -55,6 +60,23 @@ void java_forget(struct java *j, uint32_t pid, uint32_t gen);
  * the answers (reading their maps); for the end of a recording. */
 void java_finish(struct java *j, struct symbolizer *sym, double timeout_s);
 
+/* Reads the names of the methods of a Java stack's frames (as the BPF
+ * walk stores them, innermost first) while (pid, gen) lives; once a stack. */
+void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n);
+/* Whether stack was learned as a Java stack of (pid, gen). */
+bool java_stack_known(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack);
+/* Whether (pid, gen)'s interpreted frames are walked. */
+bool java_is_jvm(const struct java *j, uint32_t pid, uint32_t gen);
+/* What an interpreted frame ran; strings owned by the struct java. */
+struct java_frame_info {
+	const char *name; /* "void Shape.main(java.lang.String[])" */
+	const char *file; /* its class's source file ("Shape.java"), or NULL */
+	uint32_t line;    /* 0 when not known */
+};
+/* Frame pos of a learned stack; false when its method was not read. */
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out);
+
 struct java_stats {
 	uint64_t jvms;          /* JVMs found */
 	uint64_t asks;          /* asks answered with a map */
@@ -67,6 +89,9 @@ struct java_stats {
 	uint64_t methods_unwound; /* compiled methods with a frame size, in the last map installed */
 	uint64_t no_layout;       /* JVMs whose code cache layout could not be read (callers unknown) */
 	uint64_t rows_ns;         /* spent reading frame sizes and installing rows */
+	uint64_t walked;          /* JVMs whose interpreted frames are walked */
+	uint64_t methods_named;   /* interpreted methods read from a JVM's memory */
+	uint64_t methods_unread;  /* Method* that could not be read as a method */
 };
 void java_stats(const struct java *j, struct java_stats *out);
 

@@ -26,6 +26,7 @@
 #include "formats/folded.h"
 #include "formats/profile.h"
 #include "profiler/build.h"
+#include "profiler/java.h"
 
 /* ---- the capture: stacks by id, and the counts build_profile reads ---- */
 
@@ -117,6 +118,11 @@ static const struct fake_sym world[] = {
 	{ ANY_PID, 0x7000, { USER("PyObject_Call") } },
 	{ ANY_PID, 0x8000, { USER(NULL, .module_offset = 0x1234, .miss = SYM_MISS_NO_SYMBOL) } },
 	{ ANY_PID, 0x9000, { USER("leaf_c") } },
+	{ ANY_PID, 0xa000, { { .name = "long A.compiled()", .module = "//anon", .jit = true } } },
+	{ ANY_PID, 0xb000, { { .name = "Interpreter", .module = "//anon", .jit = true } } },
+	{ ANY_PID, 0xb100, { { .name = "Interpreter", .module = "//anon", .jit = true } } },
+	{ ANY_PID, 0xb200, { { .name = "Interpreter", .module = "//anon", .jit = true } } },
+	{ ANY_PID, 0xc000, { { .name = "StubRoutines", .module = "//anon", .jit = true } } },
 	{ 20, 0x1000, { USER("other_leaf") } }, /* pid 20 maps another file there */
 };
 
@@ -247,6 +253,44 @@ int pyframes_learn(struct pyframes *pf, uint32_t pid, uint32_t gen, uint64_t sta
 	pf->learns++;
 	pf->learned = true;
 	return 0;
+}
+
+/* ---- Java: a fake struct java (java.h) naming the frames of one stack ---- */
+
+struct java {
+	uint64_t stack;        /* the one Java stack it knows */
+	const char *names[4];  /* its frames, innermost first (NULL: not read) */
+	bool learned;          /* known only once learned */
+	int learns;
+};
+
+void java_learn(struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, const uint64_t *frames, size_t n)
+{
+	(void)pid, (void)gen, (void)stack, (void)frames, (void)n;
+	j->learns++;
+	j->learned = true;
+}
+
+bool java_stack_known(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack)
+{
+	(void)pid, (void)gen;
+	return j->learned && stack == j->stack;
+}
+
+bool java_is_jvm(const struct java *j, uint32_t pid, uint32_t gen)
+{
+	(void)j, (void)gen;
+	return pid == 40;
+}
+
+bool java_frame(const struct java *j, uint32_t pid, uint32_t gen, uint64_t stack, size_t pos,
+		struct java_frame_info *out)
+{
+	(void)pid, (void)gen;
+	if (!j->learned || stack != j->stack || pos >= 4 || !j->names[pos])
+		return false;
+	*out = (struct java_frame_info){ j->names[pos], "A.java", 10 + (uint32_t)pos };
+	return true;
 }
 
 /* A Python frame as the BPF walk stores it: code object, instruction, entry. */
@@ -702,6 +746,37 @@ static void test_python_off(void **state)
 	assert_int_equal(pf.learns, 0);
 }
 
+/* A JVM's stack: each native "Interpreter" frame replaced by the method
+ * of the same rank from the innermost in its Java stack (learned first);
+ * one not named stays native; compiled frames stay as they are. */
+static void test_java(void **state)
+{
+	struct run *r = *state;
+	struct java j = { .stack = 300, .names = { "void A.inner()", NULL, "void A.main(java.lang.String[])" } };
+	r->o.java = &j;
+	/* innermost first: a compiled method, two interpreter frames, a stub, one more interpreter frame, main */
+	stack(&r->c, 110, 0, 6, 0xa000ull, 0xb001ull, 0xb101ull, 0xc001ull, 0xb201ull, 0x3001ull);
+	stack(&r->c, 300, 0, 3, 0x1000ull, 0x2000ull, 0x3000ull);
+	const struct capture_entry e[] = {
+		entry(40, 0, 1, STACK_NONE, 110, 300, "jvm", 1),
+		entry(40, 0, 1, STACK_NONE, 110, STACK_NONE, "no_java", 1),
+	};
+	build(r, e, 2);
+	assert_string_equal(folded(r), "jvm;main;void A.main(java.lang.String[])_[j];StubRoutines_[j];Interpreter_[j];"
+				       "void A.inner()_[j];long A.compiled()_[j] 1\n"
+				       "no_java;main;Interpreter_[j];StubRoutines_[j];Interpreter_[j];Interpreter_[j];"
+				       "long A.compiled()_[j] 1\n");
+	assert_int_equal(j.learns, 1);
+	assert_int_equal(r->st.java_frames, 2);
+	/* A Java frame: its source file and line. */
+	struct sample smp;
+	sample_of(r, "jvm", &smp);
+	const struct frame *m = profile_frame_get(r->p, smp.frames[1]);
+	assert_int_equal(m->kind, FRAME_JIT);
+	assert_string_equal(profile_str(r->p, m->file), "A.java");
+	assert_int_equal(m->line, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_python, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_python_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_java, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
