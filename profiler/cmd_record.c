@@ -738,6 +738,10 @@ static const char *kernel_cache_dir(char *buf, size_t len)
 	return buf;
 }
 
+/* Root keeps debug files with their DWARF inflated here, by build ID
+ * (symbolize/dwarfcache.h): they outlive a reboot, as the packages do. */
+#define DWARF_CACHE_DIR "/var/cache/scorch"
+
 /* Everything one recording holds, released by recording_release. */
 struct recording {
 	struct record_opts o;
@@ -785,6 +789,7 @@ static int recording_open(struct recording *r)
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = kernel_cache_dir(cache_dir, sizeof(cache_dir)),
 		.debug_root = o->debug_root,
+		.dwarf_cache_dir = geteuid() == 0 ? DWARF_CACHE_DIR : NULL,
 		.names_only = o->names_only,
 		.no_inline = o->no_inline,
 		.no_demangle = o->no_demangle,

@@ -77,7 +77,7 @@ struct dwarfidx {
  * tables): marked SHT_NOBITS in libelf's copy of the section headers, which
  * libdw skips, so that dwarf_begin_elf does not inflate them (libc6-dbg's
  * libc: 1.4 MB of location lists). */
-static bool unread(const char *name)
+bool dwarfidx_unread_section(const char *name)
 {
 	static const char *const names[] = { ".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
 					     ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames",
@@ -102,7 +102,7 @@ static void scan_sections(struct dwarfidx *d)
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)) ||
 		    strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
 			continue;
-		if (unread(name)) {
+		if (dwarfidx_unread_section(name)) {
 			sh.sh_type = SHT_NOBITS;
 			gelf_update_shdr(scn, &sh);
 		} else if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch)) {

@@ -42,6 +42,9 @@ size_t dwarfidx_bytes(const struct dwarfidx *d);
 /* True when its sections were compressed in the file: they are held
  * inflated, and opening the index again means inflating them again. */
 bool dwarfidx_compressed(const struct dwarfidx *d);
+/* True for a .debug_* section the index never reads (location lists,
+ * macros, name tables): dwarfidx_open hides it from libdw. */
+bool dwarfidx_unread_section(const char *name);
 /* Bytes of DWARF sections (.debug_*) in the file. */
 size_t dwarfidx_dwarf_size(const struct dwarfidx *d);
 
