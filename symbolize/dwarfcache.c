@@ -116,7 +116,8 @@ static int add_section(Elf *out, const GElf_Shdr *from, size_t name, void *buf, 
 static int write_cache(Elf *in, int fd)
 {
 	char *tab = NULL;
-	size_t len = 0, cap = 0, shstrndx, off, index;
+	size_t len = 0, cap = 0, shstrndx, off, index, units_len = 0;
+	void *units = NULL;
 	struct sum sum = { .nsec = 0 };
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr ieh, eh;
@@ -156,6 +157,15 @@ static int write_cache(Elf *in, int fd)
 		sum.hash = hash_data(d->d_buf, d->d_size, sum.hash);
 		sum.nsec++;
 	}
+	/* The unit table, from the sections inflated above (libdw does not
+	 * inflate them again): opening the copy reads no DIE. */
+	if (!err && !dwarfidx_units_image(in, &units, &units_len)) {
+		GElf_Shdr ush = { .sh_type = SHT_PROGBITS };
+		if (!(err = add_name(&tab, &len, &cap, DWARFIDX_UNITS_SECTION, &off)))
+			err = add_section(out, &ush, off, units, units_len, 8, &index);
+		sum.hash = hash_data(units, units_len, sum.hash);
+		sum.nsec++;
+	}
 	/* Names first: the table is hashed as it is written. */
 	size_t strtab_name = 0, sum_name = 0;
 	err = err ?: add_name(&tab, &len, &cap, ".shstrtab", &strtab_name);
@@ -176,6 +186,7 @@ static int write_cache(Elf *in, int fd)
 out:
 	elf_end(out);
 	free(tab);
+	free(units);
 	return err;
 }
 

@@ -10,7 +10,9 @@
  * either way, on the same bytes.
  *
  * A cache file is an ELF file of the source's .debug_* sections (those the
- * index reads), its build ID note and a checksum section over all of them;
+ * index reads), its build ID note, the DWARF index's unit table (opening
+ * the index then reads no DIE: dwarfidx.h) and a checksum section over
+ * all of them;
  * one that fails any check (its ELF, its build ID, its checksum, its owner
  * and mode) is removed and written again.  The directory is bounded in
  * bytes: the least recently used files go first.
