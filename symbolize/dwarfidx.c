@@ -42,6 +42,7 @@ struct dw_cu {
 	Dwarf_Die die;
 	Dwarf_Off off; /* of its DIE, read on first use (from a stored unit table) */
 	bool has_die;
+	bool c;        /* written in C: its types hold no functions */
 	bool indexed;
 	struct dw_row *rows; /* sorted by address */
 	size_t nrows;
@@ -434,11 +435,14 @@ static int walk(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *parent_die, int
 		case DW_TAG_inlined_subroutine:
 			err = add_code(d, cu, &c, parent, pfirst, pn, depth);
 			break;
-		case DW_TAG_lexical_block:
-		case DW_TAG_namespace:
 		case DW_TAG_class_type:
 		case DW_TAG_structure_type:
 		case DW_TAG_union_type:
+			if (!cu->c)
+				err = walk(d, cu, &c, parent, pfirst, pn, depth + 1);
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
 		case DW_TAG_module:
 		case DW_TAG_try_block:
 		case DW_TAG_catch_block:
@@ -552,6 +556,16 @@ static void index_cu(struct dwarfidx *d, struct dw_cu *cu)
 	if (!cu->has_die && !cu_die(d, (size_t)(cu - d->cus)))
 		return; /* a stored table that does not match the DWARF: nothing for this unit */
 	cu->has_die = true;
+	switch (dwarf_srclang(&cu->die)) {
+	case DW_LANG_C89:
+	case DW_LANG_C:
+	case DW_LANG_C99:
+	case DW_LANG_C11:
+		cu->c = true;
+		break;
+	default:
+		break;
+	}
 	if (walk(d, cu, &cu->die, -1, 0, 0, 0) || sort_ranges(cu)) {
 		cu->nnodes = cu->nranges = 0; /* out of memory: no DWARF for this unit */
 		return;
