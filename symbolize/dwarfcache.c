@@ -157,6 +157,8 @@ static int write_cache(Elf *in, int fd)
 		sum.hash = hash_data(d->d_buf, d->d_size, sum.hash);
 		sum.nsec++;
 	}
+	/* The compressed bytes are not read again. */
+	dwarfidx_drop_mapped(in);
 	/* The unit table, from the sections inflated above (libdw does not
 	 * inflate them again): opening the copy reads no DIE. */
 	if (!err && !dwarfidx_units_image(in, &units, &units_len)) {

@@ -143,16 +143,21 @@ static void scan_sections(struct dwarfidx *d)
  * pages go back to the page cache instead of staying in our resident set
  * (3.9 MB of libc's debug file).  A page read again later comes back from
  * the file, unchanged. */
-static void drop_mapped(struct dwarfidx *d)
+void dwarfidx_drop_mapped(struct Elf *elf)
 {
 	size_t len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
-	char *raw = elf_rawfile(d->elf, &len);
+	char *raw = elf_rawfile(elf, &len);
 	if (!raw || !page)
 		return;
 	uintptr_t lo = ((uintptr_t)raw + page - 1) & ~(uintptr_t)(page - 1);
 	uintptr_t hi = ((uintptr_t)raw + len) & ~(uintptr_t)(page - 1);
 	if (hi > lo)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static void drop_mapped(struct dwarfidx *d)
+{
+	dwarfidx_drop_mapped(d->elf);
 }
 
 static void drop_compressed(struct dwarfidx *d)

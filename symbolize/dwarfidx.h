@@ -54,6 +54,9 @@ struct Elf;
  * inflated already if they were compressed), as dwarfidx_open would find
  * it, serialized for DWARFIDX_UNITS_SECTION into *image (malloc'ed). */
 int dwarfidx_units_image(struct Elf *elf, void **image, size_t *len);
+/* Gives back the resident pages of elf's read-only mapping of its file
+ * (clean: a page read again comes back from the file). */
+void dwarfidx_drop_mapped(struct Elf *elf);
 size_t dwarfidx_dwarf_size(const struct dwarfidx *d);
 
 #endif
