@@ -321,9 +321,10 @@ static void report_misses(const struct symbolizer_stats *ss)
 	if (total)
 		log_info("%" PRIu64 " addresses left unnamed: %s", total, buf);
 	log_debug("symbols: %" PRIu64 " files, %" PRIu64 " debug files, %" PRIu64 " DWARF loads (%" PRIu64
-		  " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64 " bad lines)",
-		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_evictions, ss->dwarf_bytes_peak >> 10,
-		  ss->jit_maps, ss->jit_skipped);
+		  " from the DWARF cache, %" PRIu64 " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64
+		  " bad lines)",
+		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_cached, ss->dwarf_evictions,
+		  ss->dwarf_bytes_peak >> 10, ss->jit_maps, ss->jit_skipped);
 }
 
 /* How user stacks were unwound with --unwind dwarf|auto; fallbacks are
