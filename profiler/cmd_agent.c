@@ -143,6 +143,7 @@ static int new_symbolizer(struct agent *a)
 {
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = "/run/scorch",
+		.dwarf_cache_dir = "/var/cache/scorch",
 		.dwarf_cache_bytes = 32u << 20,
 		.trim_dwarf = true,
 		.debuginfod = a->dbgd,

@@ -322,9 +322,10 @@ static void report_misses(const struct symbolizer_stats *ss)
 	if (total)
 		log_info("%" PRIu64 " addresses left unnamed: %s", total, buf);
 	log_debug("symbols: %" PRIu64 " files, %" PRIu64 " debug files, %" PRIu64 " DWARF loads (%" PRIu64
-		  " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64 " bad lines)",
-		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_evictions, ss->dwarf_bytes_peak >> 10,
-		  ss->jit_maps, ss->jit_skipped);
+		  " from the DWARF cache, %" PRIu64 " evicted, peak %zu KiB), %" PRIu64 " perf maps (%" PRIu64
+		  " bad lines)",
+		  ss->files, ss->debug_files, ss->dwarf_loads, ss->dwarf_cached, ss->dwarf_evictions,
+		  ss->dwarf_bytes_peak >> 10, ss->jit_maps, ss->jit_skipped);
 }
 
 /* How user stacks were unwound with --unwind dwarf|auto; fallbacks are
@@ -744,6 +745,10 @@ static const char *kernel_cache_dir(char *buf, size_t len)
 	return buf;
 }
 
+/* Root keeps debug files with their DWARF inflated here, by build ID
+ * (symbolize/dwarfcache.h): they outlive a reboot, as the packages do. */
+#define DWARF_CACHE_DIR "/var/cache/scorch"
+
 /* Everything one recording holds, released by recording_release. */
 struct recording {
 	struct record_opts o;
@@ -791,6 +796,7 @@ static int recording_open(struct recording *r)
 	struct symbolizer_opts so = {
 		.kernel_cache_dir = kernel_cache_dir(cache_dir, sizeof(cache_dir)),
 		.debug_root = o->debug_root,
+		.dwarf_cache_dir = geteuid() == 0 ? DWARF_CACHE_DIR : NULL,
 		.names_only = o->names_only,
 		.no_inline = o->no_inline,
 		.no_demangle = o->no_demangle,

@@ -40,6 +40,9 @@ struct dw_row {
 
 struct dw_cu {
 	Dwarf_Die die;
+	Dwarf_Off off; /* of its DIE, read on first use (from a stored unit table) */
+	bool has_die;
+	bool c;        /* written in C: its types hold no functions */
 	bool indexed;
 	struct dw_row *rows; /* sorted by address */
 	size_t nrows;
@@ -69,7 +72,24 @@ struct dwarfidx {
 	size_t ncur;
 	size_t bytes, dwarf_size;
 	bool compressed; /* some .debug_* section was compressed: libelf holds it inflated */
+	Elf_Scn *units;  /* a stored unit table (DWARFIDX_UNITS_SECTION), or NULL */
+	size_t reached;  /* with one: libdw has read the headers of units before this one */
 };
+
+/* A stored unit table: the header, nranges struct unit_range sorted by lo,
+ * then ncus DIE offsets (u64).  What read_units finds, so that opening the
+ * index of a file that has one reads no DIE at all. */
+struct units_header {
+	char magic[8];
+	uint64_t ncus, nranges;
+};
+
+struct unit_range {
+	uint64_t lo, hi;
+	uint64_t cu;
+};
+
+static const char UNITS_MAGIC[8] = "SCUNITS1";
 
 /* Sizes the .debug_* sections before dwarf_begin_elf inflates the
  * compressed ones into libelf's memory, where they are charged to bytes. */
@@ -77,7 +97,7 @@ struct dwarfidx {
  * tables): marked SHT_NOBITS in libelf's copy of the section headers, which
  * libdw skips, so that dwarf_begin_elf does not inflate them (libc6-dbg's
  * libc: 1.4 MB of location lists). */
-static bool unread(const char *name)
+bool dwarfidx_unread_section(const char *name)
 {
 	static const char *const names[] = { ".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
 					     ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames",
@@ -99,10 +119,13 @@ static void scan_sections(struct dwarfidx *d)
 		GElf_Shdr sh;
 		GElf_Chdr ch;
 		const char *name;
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)) ||
-		    strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(d->elf, shstrndx, sh.sh_name)))
 			continue;
-		if (unread(name)) {
+		if (!strcmp(name, DWARFIDX_UNITS_SECTION) && sh.sh_type == SHT_PROGBITS)
+			d->units = scn;
+		if (strncmp(name, ".debug_", 7) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (dwarfidx_unread_section(name)) {
 			sh.sh_type = SHT_NOBITS;
 			gelf_update_shdr(scn, &sh);
 		} else if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch)) {
@@ -120,16 +143,91 @@ static void scan_sections(struct dwarfidx *d)
  * pages go back to the page cache instead of staying in our resident set
  * (3.9 MB of libc's debug file).  A page read again later comes back from
  * the file, unchanged. */
-static void drop_compressed(struct dwarfidx *d)
+void dwarfidx_drop_mapped(struct Elf *elf)
 {
 	size_t len = 0, page = (size_t)sysconf(_SC_PAGESIZE);
-	char *raw = elf_rawfile(d->elf, &len);
-	if (!d->compressed || !raw || !page)
+	char *raw = elf_rawfile(elf, &len);
+	if (!raw || !page)
 		return;
 	uintptr_t lo = ((uintptr_t)raw + page - 1) & ~(uintptr_t)(page - 1);
 	uintptr_t hi = ((uintptr_t)raw + len) & ~(uintptr_t)(page - 1);
 	if (hi > lo)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static void drop_mapped(struct dwarfidx *d)
+{
+	dwarfidx_drop_mapped(d->elf);
+}
+
+static void drop_compressed(struct dwarfidx *d)
+{
+	if (d->compressed)
+		drop_mapped(d);
+}
+
+/* Units between two drops of the mapping while libdw reads their headers. */
+#define UNITS_PER_DROP 128
+
+/* The DIE of cu (index k), from a stored table.  libdw reads the header of
+ * every unit before it the first time (a page or so each, all of libc's
+ * .debug_info): in steps, each followed by giving the mapped pages back,
+ * so they are never resident all at once. */
+static bool cu_die(struct dwarfidx *d, size_t k)
+{
+	struct dw_cu *cu = &d->cus[k];
+	for (; d->reached + UNITS_PER_DROP < k; d->reached += UNITS_PER_DROP) {
+		Dwarf_Die die;
+		if (!dwarf_offdie(d->dbg, d->cus[d->reached + UNITS_PER_DROP].off, &die))
+			break;
+		drop_mapped(d);
+	}
+	if (k > d->reached)
+		d->reached = k;
+	return dwarf_offdie(d->dbg, cu->off, &cu->die) && dwarf_tag(&cu->die) == DW_TAG_compile_unit;
+}
+
+/* hi_max of every CU range, sorted by lo. */
+static void set_hi_max(struct dwarfidx *d)
+{
+	for (size_t i = 0; i < d->ncur; i++)
+		d->cur[i].hi_max = i && d->cur[i - 1].hi_max > d->cur[i].hi ? d->cur[i - 1].hi_max : d->cur[i].hi;
+}
+
+/* Takes the units from a stored table: -EINVAL when it does not hold
+ * together (any count, index or order wrong), and read_units runs. */
+static int adopt_units(struct dwarfidx *d)
+{
+	struct units_header h;
+	Elf_Data *data = elf_rawdata(d->units, NULL);
+	if (!data || !data->d_buf || data->d_size < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, data->d_buf, sizeof(h));
+	size_t avail = data->d_size - sizeof(h);
+	if (memcmp(h.magic, UNITS_MAGIC, sizeof(h.magic)) || !h.nranges || h.nranges > avail / sizeof(struct unit_range) ||
+	    h.ncus > (avail - h.nranges * sizeof(struct unit_range)) / sizeof(uint64_t) ||
+	    avail != h.nranges * sizeof(struct unit_range) + h.ncus * sizeof(uint64_t))
+		return -EINVAL;
+	const char *p = (const char *)data->d_buf + sizeof(h);
+	d->cus = calloc(h.ncus ? h.ncus : 1, sizeof(*d->cus));
+	d->cur = calloc(h.nranges, sizeof(*d->cur));
+	if (!d->cus || !d->cur)
+		return -ENOMEM;
+	for (size_t i = 0; i < h.nranges; i++) {
+		struct unit_range r;
+		memcpy(&r, p + i * sizeof(r), sizeof(r));
+		if (r.lo >= r.hi || r.cu >= h.ncus || (i && r.lo < d->cur[i - 1].lo))
+			return -EINVAL;
+		d->cur[i] = (struct cu_range){ .lo = r.lo, .hi = r.hi, .cu = (uint32_t)r.cu };
+	}
+	p += h.nranges * sizeof(struct unit_range);
+	for (size_t i = 0; i < h.ncus; i++)
+		memcpy(&d->cus[i].off, p + i * sizeof(uint64_t), sizeof(uint64_t));
+	d->ncus = h.ncus;
+	d->ncur = h.nranges;
+	set_hi_max(d);
+	d->bytes += h.ncus * sizeof(*d->cus) + h.nranges * sizeof(*d->cur);
+	return 0;
 }
 
 static int cur_cmp(const void *a, const void *b)
@@ -151,6 +249,8 @@ static int read_units(struct dwarfidx *d)
 				return -ENOMEM;
 			memset(&d->cus[d->ncus], 0, sizeof(*d->cus));
 			d->cus[d->ncus].die = die;
+			d->cus[d->ncus].off = off + hsize;
+			d->cus[d->ncus].has_die = true;
 			for (ptrdiff_t r = 0; (r = dwarf_ranges(&die, r, &base, &lo, &hi)) > 0;) {
 				if (lo >= hi)
 					continue;
@@ -164,8 +264,7 @@ static int read_units(struct dwarfidx *d)
 	}
 	if (d->ncur) /* qsort(NULL, 0) is undefined */
 		qsort(d->cur, d->ncur, sizeof(*d->cur), cur_cmp);
-	for (size_t i = 0; i < d->ncur; i++)
-		d->cur[i].hi_max = i && d->cur[i - 1].hi_max > d->cur[i].hi ? d->cur[i - 1].hi_max : d->cur[i].hi;
+	set_hi_max(d);
 	d->bytes += cap_cus * sizeof(*d->cus) + cap_cur * sizeof(*d->cur);
 	return 0;
 }
@@ -195,7 +294,15 @@ int dwarfidx_open(int fd, struct strpool *pool, struct dwarfidx **out)
 		goto fail;
 	}
 	drop_compressed(d);
-	if ((err = read_units(d)))
+	if (d->units && adopt_units(d)) {
+		free(d->cus);
+		free(d->cur);
+		d->cus = NULL;
+		d->cur = NULL;
+		d->ncus = d->ncur = 0;
+		d->units = NULL;
+	}
+	if (!d->units && (err = read_units(d)))
 		goto fail;
 	if (!d->ncur) {
 		err = -ENODATA;
@@ -333,11 +440,14 @@ static int walk(struct dwarfidx *d, struct dw_cu *cu, Dwarf_Die *parent_die, int
 		case DW_TAG_inlined_subroutine:
 			err = add_code(d, cu, &c, parent, pfirst, pn, depth);
 			break;
-		case DW_TAG_lexical_block:
-		case DW_TAG_namespace:
 		case DW_TAG_class_type:
 		case DW_TAG_structure_type:
 		case DW_TAG_union_type:
+			if (!cu->c)
+				err = walk(d, cu, &c, parent, pfirst, pn, depth + 1);
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
 		case DW_TAG_module:
 		case DW_TAG_try_block:
 		case DW_TAG_catch_block:
@@ -448,12 +558,29 @@ static const struct dw_row *find_row(const struct dw_cu *cu, uint64_t addr)
 static void index_cu(struct dwarfidx *d, struct dw_cu *cu)
 {
 	cu->indexed = true;
+	if (!cu->has_die && !cu_die(d, (size_t)(cu - d->cus)))
+		return; /* a stored table that does not match the DWARF: nothing for this unit */
+	cu->has_die = true;
+	switch (dwarf_srclang(&cu->die)) {
+	case DW_LANG_C89:
+	case DW_LANG_C:
+	case DW_LANG_C99:
+	case DW_LANG_C11:
+		cu->c = true;
+		break;
+	default:
+		break;
+	}
 	if (walk(d, cu, &cu->die, -1, 0, 0, 0) || sort_ranges(cu)) {
 		cu->nnodes = cu->nranges = 0; /* out of memory: no DWARF for this unit */
 		return;
 	}
 	d->bytes += cu->cap_nodes * sizeof(*cu->nodes) + cu->cap_ranges * sizeof(*cu->ranges);
 	read_rows(d, cu);
+	/* What the index needs is copied out: the DIEs, the line program and
+	 * the headers read on the way come back from the file if needed. */
+	if (d->units)
+		drop_mapped(d);
 }
 
 static struct dw_cu *find_cu(struct dwarfidx *d, uint64_t addr)
@@ -522,6 +649,42 @@ size_t dwarfidx_lookup(struct dwarfidx *d, uint64_t vaddr, struct dw_frame *out,
 		node = nd->parent;
 	}
 	return keep;
+}
+
+int dwarfidx_units_image(struct Elf *elf, void **image, size_t *len)
+{
+	struct dwarfidx d = { .fd = -1, .elf = elf };
+	int err;
+	*image = NULL;
+	*len = 0;
+	scan_sections(&d);
+	d.dbg = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!d.dbg)
+		return -ENODATA;
+	if (!(err = read_units(&d)) && !d.ncur)
+		err = -ENODATA;
+	struct units_header h = { .ncus = d.ncus, .nranges = d.ncur };
+	size_t n = sizeof(h) + d.ncur * sizeof(struct unit_range) + d.ncus * sizeof(uint64_t);
+	char *p = err ? NULL : malloc(n);
+	if (!err && !p)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(h.magic, UNITS_MAGIC, sizeof(h.magic));
+		memcpy(p, &h, sizeof(h));
+		for (size_t i = 0; i < d.ncur; i++) {
+			struct unit_range r = { d.cur[i].lo, d.cur[i].hi, d.cur[i].cu };
+			memcpy(p + sizeof(h) + i * sizeof(r), &r, sizeof(r));
+		}
+		for (size_t i = 0; i < d.ncus; i++)
+			memcpy(p + sizeof(h) + d.ncur * sizeof(struct unit_range) + i * sizeof(uint64_t), &d.cus[i].off,
+			       sizeof(uint64_t));
+		*image = p;
+		*len = n;
+	}
+	free(d.cus);
+	free(d.cur);
+	dwarf_end(d.dbg);
+	return err;
 }
 
 size_t dwarfidx_bytes(const struct dwarfidx *d)

@@ -42,7 +42,21 @@ size_t dwarfidx_bytes(const struct dwarfidx *d);
 /* True when its sections were compressed in the file: they are held
  * inflated, and opening the index again means inflating them again. */
 bool dwarfidx_compressed(const struct dwarfidx *d);
+/* True for a .debug_* section the index never reads (location lists,
+ * macros, name tables): dwarfidx_open hides it from libdw. */
+bool dwarfidx_unread_section(const char *name);
 /* Bytes of DWARF sections (.debug_*) in the file. */
+/* The section of a stored unit table: dwarfidx_open takes each unit's
+ * address ranges from it instead of reading every unit's first DIE. */
+#define DWARFIDX_UNITS_SECTION ".scorch.units"
+struct Elf;
+/* The unit table of the DWARF in elf (libelf's, its sections readable,
+ * inflated already if they were compressed), as dwarfidx_open would find
+ * it, serialized for DWARFIDX_UNITS_SECTION into *image (malloc'ed). */
+int dwarfidx_units_image(struct Elf *elf, void **image, size_t *len);
+/* Gives back the resident pages of elf's read-only mapping of its file
+ * (clean: a page read again comes back from the file). */
+void dwarfidx_drop_mapped(struct Elf *elf);
 size_t dwarfidx_dwarf_size(const struct dwarfidx *d);
 
 #endif

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/openroot.h"
 #include "symbolize/debuginfo.h"
+#include "symbolize/dwarfcache.h"
 #include "symbolize/debuginfod.h"
 #include "symbolizer_internal.h"
 
@@ -283,15 +284,26 @@ static bool reachable(const char *dir)
 }
 
 /* DWARF from the debug file open on dfd (when there is one), else from the
- * file itself. */
+ * file itself; from its copy in the DWARF cache when its sections are
+ * compressed (read in place there, not inflated again). */
 static void open_dwarf(struct symbolizer *s, struct objfile *of, int dfd)
 {
 	int fds[2] = { dfd, of->fd };
 	for (size_t i = 0; i < 2 && of->dw_state == DW_NONE; i++) {
-		if (fds[i] < 0 || dwarfidx_open(fds[i], &of->names->pool, &of->dw))
+		int cfd = -1;
+		if (fds[i] < 0)
+			continue;
+		if (s->dwarf_cache && !dwarfcache_open(s->dwarf_cache, fds[i], 0, &cfd)) {
+			s->stats.dwarf_cached++;
+			if (dwarfidx_open(cfd, &of->names->pool, &of->dw)) {
+				close(cfd);
+				cfd = -1;
+			}
+		}
+		if (cfd < 0 && dwarfidx_open(fds[i], &of->names->pool, &of->dw))
 			continue;
 		/* The file's own descriptor stays open as long as the file does. */
-		of->dw_fd = i ? of->fd : fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+		of->dw_fd = cfd >= 0 ? cfd : i ? of->fd : fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 		of->dw_state = DW_FOUND;
 		s->stats.dwarf_loads++;
 		s->stats.dwarf_file_bytes += dwarfidx_dwarf_size(of->dw);

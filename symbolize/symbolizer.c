@@ -73,6 +73,10 @@ int symbolizer_new(const struct symbolizer_opts *opts, struct symbolizer **out)
 	}
 	if (opts && opts->kernel_cache_dir)
 		s->kernel_cache = kernel_cache_path(opts->kernel_cache_dir);
+	if (opts && opts->dwarf_cache_dir && !(s->dwarf_cache = strdup(opts->dwarf_cache_dir))) {
+		symbolizer_free(s);
+		return -ENOMEM;
+	}
 	s->vdso = objfile_vdso();
 	*out = s;
 	return 0;
@@ -115,6 +119,7 @@ void symbolizer_free(struct symbolizer *s)
 	kallsyms_free(s->kernel);
 	kallsyms_free(s->kernel_modules);
 	free(s->kernel_cache);
+	free(s->dwarf_cache);
 	free(s->proc_root);
 	free(s->kallsyms_path);
 	free(s);

@@ -47,6 +47,11 @@ struct symbolizer_opts {
 	 * by us and writable by nobody else. */
 	const char *kernel_cache_dir;
 	const char *debug_root;   /* NULL: /usr/lib/debug */
+	/* Directory for debug files with their compressed DWARF stored
+	 * inflated, by build ID (symbolize/dwarfcache.h; e.g.
+	 * /var/cache/scorch); NULL for none.  Used only when it is a directory
+	 * owned by us and writable by nobody else. */
+	const char *dwarf_cache_dir;
 	bool names_only;          /* symbol tables only: no DWARF lines or inline frames */
 	bool no_inline;           /* DWARF lines, but no inlined frames */
 	bool no_demangle;         /* names as the symbol tables have them */
@@ -124,6 +129,7 @@ struct symbolizer_stats {
 	uint64_t dwarf_loads;         /* DWARF indexes opened (again after an eviction) */
 	uint64_t dwarf_evictions;     /* DWARF indexes dropped to stay in the budget */
 	uint64_t dwarf_file_bytes;    /* .debug_* section bytes of the files with DWARF found */
+	uint64_t dwarf_cached;        /* files whose DWARF was read from the DWARF cache (written first or not) */
 	uint64_t jit_maps;            /* perf maps read (a map read again counts when it changed) */
 	uint64_t jit_skipped;         /* malformed perf map lines skipped */
 	size_t dwarf_bytes;           /* bytes in the DWARF cache now */

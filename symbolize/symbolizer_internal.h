@@ -92,6 +92,7 @@ struct symbolizer {
 	char *debug_root;
 	struct dbgd *dbgd; /* debuginfod servers, or NULL (borrowed) */
 	char *kernel_cache;        /* cache file path, NULL for none */
+	char *dwarf_cache;         /* dwarfcache directory, NULL for none */
 	bool names_only, no_inline, no_demangle;
 	bool trim_dwarf;           /* symbolizer_trim closes uncompressed DWARF indexes */
 	size_t idle_files;         /* unreferenced files symbolizer_trim keeps */
