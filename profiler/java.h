@@ -92,6 +92,8 @@ struct java_stats {
 	uint64_t walked;          /* JVMs whose interpreted frames are walked */
 	uint64_t methods_named;   /* interpreted methods read from a JVM's memory */
 	uint64_t methods_unread;  /* Method* that could not be read as a method */
+	uint64_t codelist_jvms;   /* JVMs without Compiler.perfmap (JDK 9-16), asked Compiler.codelist */
+	uint64_t codelist_skipped; /* lines of their answers that are not a compiled method */
 };
 void java_stats(const struct java *j, struct java_stats *out);
 
