@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hotspot.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <gelf.h>
@@ -549,44 +550,57 @@ int hotspot_format(const struct hotspot_raw *r, char *out, size_t len)
 	return 0;
 }
 
+/* Reads lead then "0x" and hex digits (no sign, no space) at *p. */
+static bool codelist_hex(const char **p, const char *lead, unsigned long long *v)
+{
+	size_t n = strlen(lead);
+	const char *s = *p + n;
+	char *end;
+	if (strncmp(*p, lead, n) || strncmp(s, "0x", 2) || !isxdigit((unsigned char)s[2]))
+		return false;
+	errno = 0;
+	*v = strtoull(s + 2, &end, 16);
+	*p = end;
+	return !errno;
+}
+
 /* One line of Compiler.codelist, "ID LEVEL STATE CLASS.NAME(SIG)RET [0xHEADER,
- * 0xBEGIN - 0xEND]", as a perf map's line, appended to *out; false when it
- * is not one. */
-static bool codelist_line(const char *s, size_t n, char **out, size_t *len, size_t *cap)
+ * 0xBEGIN - 0xEND]", as a perf map's line, appended to *out: 1, 0 when it
+ * is not one, -ENOMEM. */
+static int codelist_line(const char *s, size_t n, char **out, size_t *len, size_t *cap)
 {
 	char line[1024], *p = line, *save = NULL;
 	struct hotspot_raw r = { 0 };
 	char name[1024];
 	unsigned long long hdr, begin, end;
-	int used = 0;
 	if (n >= sizeof(line) || memchr(s, '\0', n))
-		return false;
+		return 0;
 	memcpy(line, s, n);
 	line[n] = '\0';
 	for (int field = 0; field < 3; field++) { /* id, tier, state: numbers */
 		char *t = strtok_r(field ? NULL : p, " ", &save);
 		if (!t || strspn(t, "-0123456789") != strlen(t))
-			return false;
+			return 0;
 	}
-	char *method = strtok_r(NULL, " ", &save), *range = save;
-	if (!method || !range ||
-	    sscanf(range, "[0x%llx, 0x%llx - 0x%llx]%n", &hdr, &begin, &end, &used) != 3 || range[used] ||
-	    begin < hdr || end <= begin)
-		return false;
+	char *method = strtok_r(NULL, " ", &save);
+	const char *range = save;
+	if (!method || !range || !codelist_hex(&range, "[", &hdr) || !codelist_hex(&range, ", ", &begin) ||
+	    !codelist_hex(&range, " - ", &end) || strcmp(range, "]") || begin < hdr || end <= begin)
+		return 0;
 	char *paren = strchr(method, '('), *dot;
 	if (!paren)
-		return false;
+		return 0;
 	*paren = '\0';
 	if (!(dot = strrchr(method, '.')) || dot == method || !dot[1] || strlen(method) >= sizeof(r.klass) ||
 	    strlen(dot + 1) >= sizeof(r.name) || strlen(paren + 1) + 1 >= sizeof(r.signature))
-		return false;
+		return 0;
 	*dot = '\0';
 	strcpy(r.klass, method);
 	strcpy(r.name, dot + 1);
 	r.signature[0] = '(';
 	strcpy(r.signature + 1, paren + 1);
 	if (hotspot_format(&r, name, sizeof(name)))
-		return false;
+		return 0;
 	size_t need = *len + strlen(name) + 2 * 19 + 3;
 	if (need > *cap) {
 		size_t c = *cap ? *cap : 4096;
@@ -594,12 +608,12 @@ static bool codelist_line(const char *s, size_t n, char **out, size_t *len, size
 			c *= 2;
 		char *grown = realloc(*out, c);
 		if (!grown)
-			return false;
+			return -ENOMEM;
 		*out = grown;
 		*cap = c;
 	}
 	*len += (size_t)snprintf(*out + *len, *cap - *len, "%llx %llx %s\n", begin, end - begin, name);
-	return true;
+	return 1;
 }
 
 int hotspot_codelist(const char *text, size_t len, char **out, size_t *out_len, size_t *skipped)
@@ -611,8 +625,12 @@ int hotspot_codelist(const char *text, size_t len, char **out, size_t *out_len, 
 		size_t ll = (size_t)(le - p);
 		while (ll && (p[ll - 1] == '\r' || p[ll - 1] == ' '))
 			ll--;
-		if (ll && !codelist_line(p, ll, &map, &n, &cap))
-			bad++;
+		int r = ll ? codelist_line(p, ll, &map, &n, &cap) : 1;
+		if (r < 0) {
+			free(map);
+			return r;
+		}
+		bad += !r;
 		p = le + 1;
 	}
 	if (!map && !(map = malloc(1)))

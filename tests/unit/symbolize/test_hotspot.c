@@ -104,14 +104,17 @@ static void test_codelist(void **state)
 		"15 4 1 Shape$Sixty.work(JI)J [0x00007f9843ec7e88, 0x00007f9843ec7f80 - 0x00007f9843ec82b8]\r\n"
 		"\n"
 		/* malformed: no range, a range backwards, a state not a number,
-		 * a signature not one, no class, a stray field, a truncated line */
+		 * a signature not one, no class, a stray field, a truncated line,
+		 * a signed number, an address too long */
 		"1 2 3 Shape.main([Ljava/lang/String;)V\n"
 		"1 2 3 Shape.main([Ljava/lang/String;)V [0x10, 0x30 - 0x20]\n"
 		"1 2 x Shape.main([Ljava/lang/String;)V [0x10, 0x20 - 0x30]\n"
 		"1 2 3 Shape.main([Ljava/lang/String;)Q [0x10, 0x20 - 0x30]\n"
 		"1 2 3 main()V [0x10, 0x20 - 0x30]\n"
 		"1 2 3 Shape.main()V [0x10, 0x20 - 0x30] x\n"
-		"1 2 3 Shape.main()V [0x10, 0x20 -";
+		"1 2 3 Shape.main()V [0x10, 0x20 -\n"
+		"1 2 3 Shape.main()V [0x10, 0x-20 - 0x30]\n"
+		"1 2 3 Shape.main()V [0x10, 0x20 - 0x100000000000000000]";
 	static const char want[] =
 		"7f99b4ec71c0 270 java.lang.Object jdk.internal.misc.Unsafe.getReferenceVolatile(java.lang.Object, long)\n"
 		"7f99b4ec8520 338 long Shape$Sixty.work(long, int)\n"
@@ -123,7 +126,7 @@ static void test_codelist(void **state)
 	assert_int_equal(hotspot_codelist(answer, sizeof(answer) - 1, &map, &len, &skipped), 0);
 	assert_string_equal(map, want);
 	assert_int_equal(len, strlen(want));
-	assert_int_equal(skipped, 7);
+	assert_int_equal(skipped, 9);
 	free(map);
 	assert_int_equal(hotspot_codelist("", 0, &map, &len, &skipped), 0);
 	assert_int_equal(len, 0);
