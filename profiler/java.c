@@ -735,9 +735,9 @@ static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int 
 	if (r == ASK_UNKNOWN && !m->codelist) {
 		/* JDK 9-16: no Compiler.perfmap; asked again, for its code list. */
 		m->codelist = true;
-		m->next_ns = now;
 		j->st.codelist_jvms++;
 		log_debug("pid %" PRIu32 ": no Compiler.perfmap: asking for Compiler.codelist", m->pid);
+		start_ask(j, m, now); /* now, also within java_finish's last round */
 		goto out;
 	}
 	if (r == ASK_OK && m->codelist && !(text = codelist_map(j, m, sym, answer_fd, &len)))
