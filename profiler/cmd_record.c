@@ -475,6 +475,9 @@ static void report_java(const uint64_t *stats, const struct java *j)
 	if (js.methods_unwound || js.no_layout)
 		log_info("java: %" PRIu64 " compiled methods unwound by their frame sizes (%.1f ms reading them); %" PRIu64
 			 " JVMs without (a code cache layout not known)", js.methods_unwound, js.rows_ns / 1e6, js.no_layout);
+	if (js.codelist_jvms)
+		log_info("java: %" PRIu64 " JVMs without Compiler.perfmap, named by Compiler.codelist (%" PRIu64
+			 " lines not a method)", js.codelist_jvms, js.codelist_skipped);
 	if (js.failed || js.not_ready)
 		log_info("java: %" PRIu64 " asks failed, %" PRIu64 " not made (SIGQUIT not caught yet)", js.failed,
 			 js.not_ready);

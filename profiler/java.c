@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,7 +50,9 @@ enum ask_result {
 	ASK_UNTRUSTED,     /* the socket is not the JVM user's */
 	ASK_IO,            /* connecting, sending or reading failed */
 	ASK_REFUSED,       /* the JVM answered with an error */
+	ASK_UNKNOWN,       /* the JVM does not know the command */
 	ASK_NOT_READY,     /* not asked: the process does not catch SIGQUIT (parent side) */
+	ASK_CODELIST,      /* the codelist answer could not be read or turned into a map (parent side) */
 };
 
 static const char *ask_why(int r)
@@ -59,7 +62,9 @@ static const char *ask_why(int r)
 	case ASK_NO_SOCKET: return "its attach listener did not start";
 	case ASK_UNTRUSTED: return "its attach socket belongs to another user";
 	case ASK_IO: return "the attach socket failed";
-	case ASK_REFUSED: return "it refused Compiler.perfmap (a JDK older than 17?)";
+	case ASK_REFUSED: return "it refused to tell its compiled code";
+	case ASK_UNKNOWN: return "it knows neither Compiler.perfmap nor Compiler.codelist (a JDK older than 9?)";
+	case ASK_CODELIST: return "its Compiler.codelist answer could not be read";
 	default: return "the asking process failed";
 	}
 }
@@ -73,6 +78,8 @@ struct jvm {
 	uint64_t answers;
 	uint64_t map_version; /* symbolizer_jit_version after the last answer */
 	uint32_t nspid;      /* its pid in its own namespace: its map's name */
+	bool codelist;       /* asked for Compiler.codelist: it does not know Compiler.perfmap (JDK 9-16) */
+	int answer_fd;       /* the running codelist ask's answer (a memfd), else -1 */
 	struct hotspot *hs;  /* its layout, for frame sizes; NULL before or without */
 	int hs_err;          /* why hs is NULL after trying (0: not tried) */
 	struct u64map frames; /* code start -> code end << 16 | frame size / 8, of the last map */
@@ -114,6 +121,9 @@ struct ask_req {
 	                                  child allocates nothing (another thread may
 	                                  have held malloc's lock at the fork) */
 	uid_t euid;                    /* the process's effective user */
+	const char *req;               /* the request (protocol 1, NUL-separated) */
+	size_t req_len;
+	int out;                       /* the answer's whole text goes here (a memfd), or -1 */
 	bool quit_caught;              /* it catches SIGQUIT and does not ignore it */
 	char root[64];                 /* /proc/PID/root */
 	char attach[32], socket[32];   /* .attach_pidNSPID, .java_pidNSPID */
@@ -155,6 +165,8 @@ static void jvm_free(struct jvm *m)
 	u64map_release(&m->methods);
 	hotspot_free(m->hs);
 	u64map_release(&m->frames);
+	if (m->answer_fd >= 0)
+		close(m->answer_fd);
 	free(m);
 }
 
@@ -200,6 +212,7 @@ void java_announce(struct java *j, const struct symbolizer *sym, uint32_t pid, u
 	m->pid = pid;
 	m->gen = gen;
 	m->wait_ns = ASK_FIRST_NS;
+	m->answer_fd = -1;
 	u64map_init(&m->frames);
 	u64map_init(&m->methods);
 	m->next_ns = clock_ns(CLOCK_MONOTONIC);
@@ -326,9 +339,8 @@ static int start_listener(int tmp, const struct ask_req *q, ino_t stale, bool *u
  * each NUL-terminated) and reads the answer: a result code line, then the
  * command's output.  -ECONNREFUSED when nobody listens (a socket file left
  * by an earlier process with this pid). */
-static int talk(int sock_path_fd)
+static int talk(int sock_path_fd, const struct ask_req *q)
 {
-	static const char req[] = "1\0jcmd\0Compiler.perfmap\0\0";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	char reply[4096];
@@ -340,17 +352,32 @@ static int talk(int sock_path_fd)
 		return ASK_IO;
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)))
 		return errno == ECONNREFUSED ? -ECONNREFUSED : ASK_IO;
-	if (write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
+	if (write(s, q->req, q->req_len) != (ssize_t)q->req_len)
 		return ASK_IO;
-	for (ssize_t n; got < sizeof(reply) - 1 && (n = read(s, reply + got, sizeof(reply) - 1 - got)) > 0;)
-		got += (size_t)n;
+	/* The first 4 KiB kept for the checks; the whole answer to q->out. */
+	char chunk[16384];
+	for (ssize_t n; (n = read(s, chunk, sizeof(chunk))) > 0;) {
+		size_t keep = got + (size_t)n < sizeof(reply) - 1 ? (size_t)n : sizeof(reply) - 1 - got;
+		memcpy(reply + got, chunk, keep);
+		got += keep;
+		if (q->out >= 0 && write(q->out, chunk, (size_t)n) != n)
+			return ASK_IO;
+		if (q->out < 0 && got == sizeof(reply) - 1)
+			break;
+	}
 	close(s);
 	reply[got] = '\0';
 	if (!got)
 		return ASK_IO;
-	/* "0" is the command run; its output names an exception when the
-	 * JVM does not know it. */
-	return reply[0] == '0' && reply[1] == '\n' && !strstr(reply, "Exception") ? ASK_OK : ASK_REFUSED;
+	/* "0" is the command run; an unknown one (Compiler.perfmap before JDK
+	 * 17) is an IllegalArgumentException, "Unknown diagnostic command"
+	 * (DCmdFactory::create_local_DCmd), printed as the output. */
+	if (strstr(reply, "Unknown diagnostic command"))
+		return ASK_UNKNOWN;
+	if (reply[0] != '0' || reply[1] != '\n')
+		return ASK_REFUSED;
+	/* (A codelist's method names may hold "Exception".) */
+	return q->out >= 0 || !strstr(reply, "Exception") ? ASK_OK : ASK_REFUSED;
 }
 
 /* The child's work: an exit code. */
@@ -360,7 +387,7 @@ static int ask(const struct ask_req *q)
 	struct stat st;
 	int tmp = q->tmp, fd = open_socket(tmp, q, 0, &untrusted);
 	if (fd >= 0) {
-		int r = talk(fd);
+		int r = talk(fd, q);
 		if (r != -ECONNREFUSED || fstat(fd, &st))
 			return r < 0 ? ASK_IO : r;
 		/* Stale: the listener, once started, replaces it. */
@@ -371,7 +398,7 @@ static int ask(const struct ask_req *q)
 	}
 	if (fd < 0)
 		return untrusted ? ASK_UNTRUSTED : ASK_NO_SOCKET;
-	int r = talk(fd);
+	int r = talk(fd, q);
 	return r < 0 ? ASK_IO : r;
 }
 
@@ -386,12 +413,28 @@ static void ask_failed(struct java *j, struct jvm *m, int r, uint64_t now)
 	m->next_ns = now + m->wait_ns;
 }
 
+/* The requests: protocol 1, "jcmd", the command and two empty arguments.
+ * The test hook SCORCH_JAVA_CODELIST=1 asks first for a command no JDK
+ * has, which the JVM refuses as JDK 9-16 refuse Compiler.perfmap. */
+static const char REQ_PERFMAP[] = "1\0jcmd\0Compiler.perfmap\0\0";
+static const char REQ_UNKNOWN[] = "1\0jcmd\0Compiler.scorch-test-unknown\0\0";
+static const char REQ_CODELIST[] = "1\0jcmd\0Compiler.codelist\0\0";
+
 static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 {
 	struct ask_req q;
+	const char *hook = getenv("SCORCH_JAVA_CODELIST");
 	m->next_ns = now + m->wait_ns;
 	if (ask_prepare(m->pid, &q))
 		return; /* gone: the sweep forgets it */
+	q.out = -1;
+	if (m->codelist) {
+		q.req = REQ_CODELIST, q.req_len = sizeof(REQ_CODELIST);
+	} else if (hook && !strcmp(hook, "1")) {
+		q.req = REQ_UNKNOWN, q.req_len = sizeof(REQ_UNKNOWN);
+	} else {
+		q.req = REQ_PERFMAP, q.req_len = sizeof(REQ_PERFMAP);
+	}
 	if (!q.quit_caught) {
 		/* Not set up yet (or -Xrs): SIGQUIT would kill it. */
 		j->st.not_ready++;
@@ -401,6 +444,11 @@ static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 		ask_failed(j, m, ASK_NO_TMP, now);
 		return;
 	}
+	if (m->codelist && (q.out = memfd_create("scorch-codelist", MFD_CLOEXEC)) < 0) {
+		log_debug("pid %" PRIu32 ": cannot start asking the JVM: %s", m->pid, strerror(errno));
+		close(q.tmp);
+		return;
+	}
 	fflush(NULL);
 	pid_t c = fork();
 	if (c == 0)
@@ -408,8 +456,12 @@ static void start_ask(struct java *j, struct jvm *m, uint64_t now)
 	if (c < 0)
 		log_debug("pid %" PRIu32 ": cannot start asking the JVM: %s", m->pid, strerror(errno));
 	close(q.tmp);
-	if (c < 0)
+	if (c < 0) {
+		if (q.out >= 0)
+			close(q.out);
 		return;
+	}
+	m->answer_fd = q.out;
 	m->child = c;
 	m->nspid = q.nspid;
 	m->asked_ns = now;
@@ -579,20 +631,16 @@ static int frame_size(struct jvm *m, struct u64map *next, uint64_t start, uint64
  * caller's frame is frame size above rsp, its rbp saved below the return
  * address (HotSpot's x86-64 frame, with or without frame pointers); the
  * rest of the code cache (interpreter, stubs) one frame-pointer step. */
-static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym)
+static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym, const char *text, size_t len)
 {
-	char root[64], path[64], *text = NULL;
-	size_t len = 0, n = 0, methods = 0;
+	size_t n = 0, methods = 0;
 	struct perfmap *pm = NULL;
 	struct cfi_row *rows = NULL;
 	struct u64map next;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	u64map_init(&next);
 	open_layout(j, m, sym);
-	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", m->pid);
-	snprintf(path, sizeof(path), "/tmp/perf-%" PRIu32 ".map", m->nspid);
-	int fd = m->hs && hotspot_has_frames(m->hs) ? open_file_in_root(root, path) : -1;
-	if (fd < 0 || read_fd_all(fd, 256u << 20, &text, &len) || perfmap_parse(text, len, &pm) ||
+	if (!text || !m->hs || !hotspot_has_frames(m->hs) || perfmap_parse(text, len, &pm) ||
 	    !(rows = calloc(2 * perfmap_ranges(pm) + 1, sizeof(*rows))))
 		goto out;
 	uint64_t start, end, last_end = 0;
@@ -623,23 +671,80 @@ static void set_rows(struct java *j, struct jvm *m, const struct symbolizer *sym
 	j->st.rows_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 out:
 	u64map_release(&next);
-	if (fd >= 0)
-		close(fd);
-	free(text);
 	free(rows);
 	perfmap_free(pm);
 }
 
-/* The child of m has exited with status: the map is read when written. */
+/* The JVM's perf map, as it wrote it in its /tmp: its text (the caller's), or NULL. */
+static char *read_perfmap(const struct jvm *m, size_t *len)
+{
+	char root[64], path[64], *text = NULL;
+	snprintf(root, sizeof(root), "/proc/%" PRIu32 "/root", m->pid);
+	snprintf(path, sizeof(path), "/tmp/perf-%" PRIu32 ".map", m->nspid);
+	int fd = open_file_in_root(root, path);
+	if (fd >= 0 && read_fd_all(fd, 256u << 20, &text, len))
+		text = NULL;
+	if (fd >= 0)
+		close(fd);
+	return text;
+}
+
+/* A codelist answer in fd (the result code line first) as a perf map's
+ * text (the caller's), with the interpreter's code named "Interpreter" as
+ * Compiler.perfmap names it (codelist lists compiled methods only), which
+ * the build replaces with the interpreted methods.  NULL when unreadable. */
+static char *codelist_map(struct java *j, struct jvm *m, const struct symbolizer *sym, int fd, size_t *len)
+{
+	char *answer = NULL, *map = NULL;
+	size_t n = 0, skipped = 0;
+	uint64_t start, end;
+	if (lseek(fd, 0, SEEK_SET) || read_fd_all(fd, 256u << 20, &answer, &n))
+		return NULL;
+	const char *body = memchr(answer, '\n', n);
+	body = body ? body + 1 : answer + n;
+	int err = hotspot_codelist(body, n - (size_t)(body - answer), &map, len, &skipped);
+	free(answer);
+	if (err)
+		return NULL;
+	j->st.codelist_skipped += skipped;
+	open_layout(j, m, sym);
+	if (m->hs && !hotspot_interpreter(m->hs, &start, &end)) {
+		char line[64];
+		int ll = snprintf(line, sizeof(line), "%" PRIx64 " %" PRIx64 " Interpreter\n", start, end - start);
+		char *grown = realloc(map, *len + (size_t)ll + 1);
+		if (grown) {
+			map = grown;
+			memcpy(map + *len, line, (size_t)ll + 1);
+			*len += (size_t)ll;
+		}
+	}
+	return map;
+}
+
+/* The child of m has exited with status: the map is read when written
+ * (perfmap), or made from the answer (codelist). */
 static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int status, uint64_t now)
 {
-	int r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int r = WIFEXITED(status) ? WEXITSTATUS(status) : -1, answer_fd = m->answer_fd;
+	char *text = NULL;
+	size_t len = 0;
 	m->child = 0;
+	m->answer_fd = -1;
 	if (m->gone)
-		return;
+		goto out;
+	if (r == ASK_UNKNOWN && !m->codelist) {
+		/* JDK 9-16: no Compiler.perfmap; asked again, for its code list. */
+		m->codelist = true;
+		j->st.codelist_jvms++;
+		log_debug("pid %" PRIu32 ": no Compiler.perfmap: asking for Compiler.codelist", m->pid);
+		start_ask(j, m, now); /* now, also within java_finish's last round */
+		goto out;
+	}
+	if (r == ASK_OK && m->codelist && !(text = codelist_map(j, m, sym, answer_fd, &len)))
+		r = ASK_CODELIST;
 	if (r != ASK_OK) {
 		ask_failed(j, m, r, now);
-		return;
+		goto out;
 	}
 	uint64_t lat = now - m->asked_ns;
 	j->st.asks++;
@@ -648,12 +753,16 @@ static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int 
 		j->st.latency_ns_max = lat;
 	if (!m->answers++ && lat > j->st.first_latency_ns_max)
 		j->st.first_latency_ns_max = lat;
-	symbolizer_track(sym, m->pid, m->gen); /* reads the new map */
+	symbolizer_track(sym, m->pid, m->gen); /* reads the new map (perfmap) */
+	if (text)
+		symbolizer_set_jit(sym, m->pid, m->gen, text, len);
 	uint64_t version = symbolizer_jit_version(sym, m->pid, m->gen);
 	if (version != m->map_version) {
 		m->map_version = version;
+		if (j->unw && !text)
+			text = read_perfmap(m, &len);
 		if (j->unw)
-			set_rows(j, m, sym);
+			set_rows(j, m, sym, text, len);
 		j->st.maps_changed++;
 		m->wait_ns = ASK_FIRST_NS;
 	} else if (m->wait_ns < JAVA_ASK_MAX_S * NS_PER_S) {
@@ -661,6 +770,10 @@ static void answered(struct java *j, struct jvm *m, struct symbolizer *sym, int 
 	}
 	m->next_ns = now + m->wait_ns;
 	log_debug("pid %" PRIu32 ": JVM answered in %.1f ms", m->pid, lat / 1e6);
+out:
+	free(text);
+	if (answer_fd >= 0)
+		close(answer_fd);
 }
 
 void java_update(struct java *j, struct symbolizer *sym)

@@ -5,7 +5,11 @@
  * HotSpot's attach mechanism (the one jcmd uses), to run the diagnostic
  * command Compiler.perfmap, which writes /tmp/perf-NSPID.map in its own
  * /tmp; the symbolizer then reads that map through /proc/PID/root
- * (symbolize/perfmap.h).  Each map replaces the one before, whole, so names
+ * (symbolize/perfmap.h).  A JVM that does not know Compiler.perfmap (JDK
+ * 9-16) is asked Compiler.codelist instead, whose answer, turned into a
+ * perf map's text (hotspot_codelist), goes to symbolizer_set_jit; the
+ * environment variable SCORCH_JAVA_CODELIST=1 (tests only) forces that
+ * route.  Each map replaces the one before, whole, so names
  * of code the JIT has since freed are dropped, not attached to what now
  * occupies their addresses.
  *
@@ -92,6 +96,8 @@ struct java_stats {
 	uint64_t walked;          /* JVMs whose interpreted frames are walked */
 	uint64_t methods_named;   /* interpreted methods read from a JVM's memory */
 	uint64_t methods_unread;  /* Method* that could not be read as a method */
+	uint64_t codelist_jvms;   /* JVMs without Compiler.perfmap (JDK 9-16), asked Compiler.codelist */
+	uint64_t codelist_skipped; /* lines of their answers that are not a compiled method */
 };
 void java_stats(const struct java *j, struct java_stats *out);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hotspot.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <gelf.h>
@@ -546,5 +547,98 @@ int hotspot_format(const struct hotspot_raw *r, char *out, size_t len)
 	if (at >= len)
 		return -ENAMETOOLONG;
 	out[at] = '\0';
+	return 0;
+}
+
+/* Reads lead then "0x" and hex digits (no sign, no space) at *p. */
+static bool codelist_hex(const char **p, const char *lead, unsigned long long *v)
+{
+	size_t n = strlen(lead);
+	const char *s = *p + n;
+	char *end;
+	if (strncmp(*p, lead, n) || strncmp(s, "0x", 2) || !isxdigit((unsigned char)s[2]))
+		return false;
+	errno = 0;
+	*v = strtoull(s + 2, &end, 16);
+	*p = end;
+	return !errno;
+}
+
+/* One line of Compiler.codelist, "ID LEVEL STATE CLASS.NAME(SIG)RET [0xHEADER,
+ * 0xBEGIN - 0xEND]", as a perf map's line, appended to *out: 1, 0 when it
+ * is not one, -ENOMEM. */
+static int codelist_line(const char *s, size_t n, char **out, size_t *len, size_t *cap)
+{
+	char line[1024], *p = line, *save = NULL;
+	struct hotspot_raw r = { 0 };
+	char name[1024];
+	unsigned long long hdr, begin, end;
+	if (n >= sizeof(line) || memchr(s, '\0', n))
+		return 0;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	for (int field = 0; field < 3; field++) { /* id, tier, state: numbers */
+		char *t = strtok_r(field ? NULL : p, " ", &save);
+		if (!t || strspn(t, "-0123456789") != strlen(t))
+			return 0;
+	}
+	char *method = strtok_r(NULL, " ", &save);
+	const char *range = save;
+	if (!method || !range || !codelist_hex(&range, "[", &hdr) || !codelist_hex(&range, ", ", &begin) ||
+	    !codelist_hex(&range, " - ", &end) || strcmp(range, "]") || begin < hdr || end <= begin)
+		return 0;
+	char *paren = strchr(method, '('), *dot;
+	if (!paren)
+		return 0;
+	*paren = '\0';
+	if (!(dot = strrchr(method, '.')) || dot == method || !dot[1] || strlen(method) >= sizeof(r.klass) ||
+	    strlen(dot + 1) >= sizeof(r.name) || strlen(paren + 1) + 1 >= sizeof(r.signature))
+		return 0;
+	*dot = '\0';
+	strcpy(r.klass, method);
+	strcpy(r.name, dot + 1);
+	r.signature[0] = '(';
+	strcpy(r.signature + 1, paren + 1);
+	if (hotspot_format(&r, name, sizeof(name)))
+		return 0;
+	size_t need = *len + strlen(name) + 2 * 19 + 3;
+	if (need > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		while (c < need)
+			c *= 2;
+		char *grown = realloc(*out, c);
+		if (!grown)
+			return -ENOMEM;
+		*out = grown;
+		*cap = c;
+	}
+	*len += (size_t)snprintf(*out + *len, *cap - *len, "%llx %llx %s\n", begin, end - begin, name);
+	return 1;
+}
+
+int hotspot_codelist(const char *text, size_t len, char **out, size_t *out_len, size_t *skipped)
+{
+	char *map = NULL;
+	size_t n = 0, cap = 0, bad = 0;
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		size_t ll = (size_t)(le - p);
+		while (ll && (p[ll - 1] == '\r' || p[ll - 1] == ' '))
+			ll--;
+		int r = ll ? codelist_line(p, ll, &map, &n, &cap) : 1;
+		if (r < 0) {
+			free(map);
+			return r;
+		}
+		bad += !r;
+		p = le + 1;
+	}
+	if (!map && !(map = malloc(1)))
+		return -ENOMEM;
+	map[n] = '\0';
+	*out = map;
+	*out_len = n;
+	if (skipped)
+		*skipped = bad;
 	return 0;
 }

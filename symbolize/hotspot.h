@@ -67,6 +67,15 @@ int hotspot_line_of(const uint8_t *t, size_t len, uint32_t bci, bool u5_excludes
  * 0, -EINVAL (a malformed signature), -ENAMETOOLONG. */
 int hotspot_format(const struct hotspot_raw *r, char *out, size_t len);
 
+/* Compiler.codelist's answer (JDK 9+: a line per compiled method, "ID TIER
+ * STATE CLASS.NAME(SIG)RET [0xHEADER, 0xBEGIN - 0xEND]", the signature in
+ * the JVM's form) as a perf map's text: "BEGIN SIZE long Shape$Sixty.work(long,
+ * int)" per method, named as hotspot_format names them.  Lines that are not
+ * such (the result code, blank ones, malformed ones) are left out, counted
+ * in *skipped (blank ones not).  *out is the caller's (free), NUL-terminated,
+ * *out_len bytes.  0 or -ENOMEM. */
+int hotspot_codelist(const char *text, size_t len, char **out, size_t *out_len, size_t *skipped);
+
 /* The frame size in bytes (return address included) of the compiled code
  * at [code_begin, code_end).  0, -ENOENT when its header is not found,
  * -EINVAL when its values are not plausible. */

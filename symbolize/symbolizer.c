@@ -361,6 +361,8 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	char root[PATH_MAX], name[64], *text = NULL;
 	struct stat st;
 	size_t len = 0;
+	if (p->jit_given)
+		return;
 	uint32_t ns = ns_pid(s, p->pid);
 	snprintf(name, sizeof(name), "/tmp/perf-%" PRIu32 ".map", ns);
 	size_t dir = procmaps_dir(s->proc_root, p->pid, p->tid, root, sizeof(root));
@@ -393,6 +395,31 @@ static void proc_read_jit(struct symbolizer *s, struct proc *p)
 	p->jit_path = strpool_cstr(&p->jit_names->pool, name);
 	s->stats.jit_maps++;
 	s->stats.jit_skipped += perfmap_skipped(m);
+}
+
+int symbolizer_set_jit(struct symbolizer *s, uint32_t pid, uint32_t gen, const char *text, size_t len)
+{
+	struct proc *p = proc_get(s, pid, gen);
+	struct perfmap *m = NULL;
+	if (!p)
+		return -ENOENT;
+	uint64_t hash = hash_bytes(text, len, 0);
+	if (p->jit && p->jit_given && hash == p->jit_hash)
+		return 0;
+	if (!p->jit_names && !(p->jit_names = names_new(s->no_demangle)))
+		return -ENOMEM;
+	int err = perfmap_parse(text, len, &m);
+	if (err)
+		return err;
+	perfmap_free(p->jit);
+	p->jit = m;
+	p->jit_hash = hash;
+	p->jit_given = true;
+	p->jit_version++;
+	p->jit_path = strpool_cstr(&p->jit_names->pool, "[jit]");
+	s->stats.jit_maps++;
+	s->stats.jit_skipped += perfmap_skipped(m);
+	return 0;
 }
 
 /* Anonymous executable memory: a JIT's code when its perf map names it. */

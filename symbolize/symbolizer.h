@@ -169,6 +169,13 @@ int symbolizer_mapping(const struct symbolizer *s, uint32_t pid, uint32_t gen, s
 /* How many different perf maps have named (pid, gen)'s JIT code so far
  * (each read at symbolizer_track replaces the one before); 0 untracked. */
 uint64_t symbolizer_jit_version(const struct symbolizer *s, uint32_t pid, uint32_t gen);
+/* Names (pid, gen)'s JIT code from text in perf map form, which replaces
+ * the map before whole, as a rewritten perf map does (a new version when
+ * the text differs); from then on its /tmp/perf-NSPID.map is not read.  For
+ * a JIT whose map is had some other way than a file (a JVM's
+ * Compiler.codelist).  Frames name "[jit]" as their module.  0, -ENOENT
+ * (not tracked), -ENOMEM. */
+int symbolizer_set_jit(struct symbolizer *s, uint32_t pid, uint32_t gen, const char *text, size_t len);
 /* Releases what was kept for (pid, gen): its maps, its perf map and its
  * references to files (which stay cached until symbolizer_trim).  Call it
  * when done with an exited process. */

@@ -84,6 +84,7 @@ struct proc {
 	int64_t jit_mtime;         /* its modification time (ns) then: a map rewritten (a JVM's) is read again */
 	uint64_t jit_hash;         /* hash_bytes of its text: a map rewritten the same is not parsed again */
 	uint64_t jit_version;      /* distinct maps read so far */
+	bool jit_given;            /* the map comes from symbolizer_set_jit: the file is not read */
 };
 
 struct symbolizer {

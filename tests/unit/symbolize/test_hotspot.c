@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -86,11 +87,59 @@ static void test_lines(void **state)
 	assert_int_equal(hotspot_line_of(t, 2, 0, false), 0);
 }
 
+/* Compiler.codelist's answer (without its result code line) as a perf map:
+ * lines captured from OpenJDK 17 (Debian) and Temurin 25 running
+ * samples/java/Shape.java, then malformed ones, each skipped and counted. */
+static void test_codelist(void **state)
+{
+	(void)state;
+	static const char answer[] =
+		/* OpenJDK 17 */
+		"4 0 0 jdk.internal.misc.Unsafe.getReferenceVolatile(Ljava/lang/Object;J)Ljava/lang/Object; "
+		"[0x00007f99b4ec7010, 0x00007f99b4ec71c0 - 0x00007f99b4ec7430]\n"
+		"18 4 0 Shape$Sixty.work(JI)J [0x00007f99b4ec8390, 0x00007f99b4ec8520 - 0x00007f99b4ec8858]\n"
+		"9 3 0 java.lang.StringLatin1.charAt([BI)C [0x00007f99ad401490, 0x00007f99ad401640 - 0x00007f99ad401820]\n"
+		"10 3 2 Shape$Sixty.work(JI)J [0x00007f99ad402010, 0x00007f99ad4021c0 - 0x00007f99ad4023f0]\n"
+		/* Temurin 25 */
+		"15 4 1 Shape$Sixty.work(JI)J [0x00007f9843ec7e88, 0x00007f9843ec7f80 - 0x00007f9843ec82b8]\r\n"
+		"\n"
+		/* malformed: no range, a range backwards, a state not a number,
+		 * a signature not one, no class, a stray field, a truncated line,
+		 * a signed number, an address too long */
+		"1 2 3 Shape.main([Ljava/lang/String;)V\n"
+		"1 2 3 Shape.main([Ljava/lang/String;)V [0x10, 0x30 - 0x20]\n"
+		"1 2 x Shape.main([Ljava/lang/String;)V [0x10, 0x20 - 0x30]\n"
+		"1 2 3 Shape.main([Ljava/lang/String;)Q [0x10, 0x20 - 0x30]\n"
+		"1 2 3 main()V [0x10, 0x20 - 0x30]\n"
+		"1 2 3 Shape.main()V [0x10, 0x20 - 0x30] x\n"
+		"1 2 3 Shape.main()V [0x10, 0x20 -\n"
+		"1 2 3 Shape.main()V [0x10, 0x-20 - 0x30]\n"
+		"1 2 3 Shape.main()V [0x10, 0x20 - 0x100000000000000000]";
+	static const char want[] =
+		"7f99b4ec71c0 270 java.lang.Object jdk.internal.misc.Unsafe.getReferenceVolatile(java.lang.Object, long)\n"
+		"7f99b4ec8520 338 long Shape$Sixty.work(long, int)\n"
+		"7f99ad401640 1e0 char java.lang.StringLatin1.charAt(byte[], int)\n"
+		"7f99ad4021c0 230 long Shape$Sixty.work(long, int)\n"
+		"7f9843ec7f80 338 long Shape$Sixty.work(long, int)\n";
+	char *map = NULL;
+	size_t len = 0, skipped = 0;
+	assert_int_equal(hotspot_codelist(answer, sizeof(answer) - 1, &map, &len, &skipped), 0);
+	assert_string_equal(map, want);
+	assert_int_equal(len, strlen(want));
+	assert_int_equal(skipped, 9);
+	free(map);
+	assert_int_equal(hotspot_codelist("", 0, &map, &len, &skipped), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(skipped, 0);
+	free(map);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_codelist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -206,6 +208,47 @@ static void test_kernel_cached(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A JIT map handed over as text (a JVM's Compiler.codelist): names
+ * anonymous executable memory, each text replacing the one before whole;
+ * the same text again is not a new version. */
+static void test_set_jit(void **state)
+{
+	(void)state;
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	uint32_t pid = (uint32_t)getpid();
+	void *code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(code != MAP_FAILED);
+	uint64_t at = (uint64_t)(uintptr_t)code, addrs[] = { at + 0x10, at + 0x110 };
+	char one[128], two[128];
+	snprintf(one, sizeof(one), "%" PRIx64 " 100 long A.b(int)\n", at);
+	snprintf(two, sizeof(two), "%" PRIx64 " 80 void A.c()\n", at + 0x100);
+
+	assert_int_equal(symbolizer_new(NULL, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_set_jit(s, pid, 1, one, strlen(one)), -ENOENT);
+	assert_int_equal(symbolizer_track(s, pid, 1), 0);
+	assert_int_equal(symbolizer_set_jit(s, pid, 1, one, strlen(one)), 0);
+	assert_int_equal(symbolizer_set_jit(s, pid, 1, one, strlen(one)), 0);
+	assert_int_equal(symbolizer_jit_version(s, pid, 1), 1);
+	assert_int_equal(symbolizer_resolve_user(s, pid, 1, addrs, 2, &b), 0);
+	assert_string_equal(b.frames[b.first[0]].name, "long A.b(int)");
+	assert_true(b.frames[b.first[0]].jit);
+	assert_string_equal(b.frames[b.first[0]].module, "[jit]");
+	assert_null(b.frames[b.first[1]].name);
+
+	assert_int_equal(symbolizer_set_jit(s, pid, 1, two, strlen(two)), 0);
+	assert_int_equal(symbolizer_jit_version(s, pid, 1), 2);
+	assert_int_equal(symbolizer_track(s, pid, 1), 0); /* the file is not read again */
+	assert_int_equal(symbolizer_resolve_user(s, pid, 1, addrs, 2, &b), 0);
+	assert_null(b.frames[b.first[0]].name);
+	assert_string_equal(b.frames[b.first[1]].name, "void A.c()");
+
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	munmap(code, 4096);
+}
+
 int main(void)
 {
 	fixture_beta(2);
@@ -215,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_kernel_cached),
+		cmocka_unit_test(test_set_jit),
 	};
 	return cmocka_run_group_tests_name("symbolizer", tests, NULL, NULL);
 }
