@@ -26,7 +26,7 @@
 #  - pushes: per window, service offcpu gets at most one process_cpu request
 #    and one off_cpu request (every window with the first has the second),
 #    filed as process_cpu:cpu:nanoseconds:cpu:nanoseconds (and samples) and
-#    off_cpu:off_cpu:nanoseconds::; the pushed off-CPU time equals the
+#    off_cpu:off_cpu:nanoseconds::; the pushed off-CPU time is within 1 % of the
 #    files' for that service.
 set -euo pipefail
 scorch=$1 offcpu=$2
@@ -153,7 +153,11 @@ for p in $(awk '$3 == "off_cpu" { print $6 }' "$tmp/pushed"); do
 	pushed=$((pushed + $(python3 "$here/pprof_check.py" total "$tmp/raw")))
 done
 # The files' off-CPU time of the service: its two processes (comm offcpu, offcpu_child).
+# Within 1 %: the files are counted here by comm, the pushes by service, and
+# the two can differ by a wait around an exec (seen once beside a loaded
+# machine, load average 6: pushed 16 ms, 0.13 %, above the files); a window
+# lost from either side is ~500 ms (4 % of the whole) or more.
 files=$(cat "$tmp"/*.folded | awk '$0 ~ /^offcpu(_child)?;/ { t += $NF } END { printf "%.0f", t * 1000 }')
-awk -v a="$pushed" -v b="$files" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.001 * b) }' ||
+awk -v a="$pushed" -v b="$files" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.01 * b) }' ||
 	fail "pushed $pushed ns off the CPU for service offcpu, the window files hold $files ns"
 echo "agent_offcpu: $noff off-CPU windows ($full whole), sleep $r % of the waits, $nofft off-CPU pushes ($pushed ns = files)"
