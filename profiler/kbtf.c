@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/atomicfile.h"
+#include "base/cachedir.h"
 #include "base/readfile.h"
 
 #define MAX_DEPTH 32
@@ -354,19 +355,6 @@ out:
 	return err;
 }
 
-/* The boot id, or -errno. */
-static int boot_id(char *buf, size_t size)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)size, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf[0] && !strchr(buf, '/') ? 0 : -EINVAL;
-}
-
 int kbtf_save(const char *path, const void *data, size_t size, uint64_t key)
 {
 	struct atomic_file af;
@@ -403,15 +391,13 @@ static int write_cache(const char *path, const struct btf *local, uint64_t key)
 int kbtf_min_path(const struct btf *local, const char *dir, char **out)
 {
 	char boot[64];
-	struct stat st;
 	char *path = NULL;
 	int err;
 
 	*out = NULL;
-	mkdir(dir, 0700);
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+	if (!cachedir_ready(dir))
 		return -EPERM;
-	if ((err = boot_id(boot, sizeof(boot))))
+	if ((err = cachedir_boot_id(boot, sizeof(boot))))
 		return err;
 	if (asprintf(&path, "%s/btf-%s", dir, boot) < 0)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 
 #include "base/array.h"
 #include "base/atomicfile.h"
+#include "base/cachedir.h"
 #include "base/hashtab.h"
 #include "symbolize/dwarfidx.h"
 #include "symbolize/elfnote.h"
@@ -253,14 +254,6 @@ out:
 	return err;
 }
 
-/* A directory we may trust: ours, writable by nobody else. */
-static bool safe_dir(const char *dir)
-{
-	struct stat st;
-	mkdir(dir, 0700);
-	return !lstat(dir, &st) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 022);
-}
-
 struct entry {
 	char name[160];
 	uint64_t size;
@@ -337,7 +330,7 @@ int dwarfcache_open(const char *dir, int fd, size_t max_bytes, int *out)
 		return -ENODATA;
 	if ((err = probe(in, bid)))
 		goto out;
-	if (!safe_dir(dir)) {
+	if (!cachedir_ready(dir)) {
 		err = -EPERM;
 		goto out;
 	}

@@ -17,6 +17,7 @@
 #include "base/openroot.h"
 #include "base/parse.h"
 #include "base/readfile.h"
+#include "base/cachedir.h"
 #include "symbolizer_internal.h"
 
 static const char ANON[] = "[anon]";
@@ -26,21 +27,9 @@ static const char KERNEL[] = "[kernel.kallsyms]";
  * (not ours, or writable by others: a planted cache would name frames). */
 static char *kernel_cache_path(const char *dir)
 {
-	char boot[64] = "", *path = NULL;
-	struct stat st;
-	FILE *f;
-
-	mkdir(dir, 0700);
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
-		return NULL;
-	f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	if (!f)
-		return NULL;
-	if (!fgets(boot, sizeof(boot), f))
-		boot[0] = '\0';
-	fclose(f);
-	boot[strcspn(boot, "\n")] = '\0';
-	if (!boot[0] || strchr(boot, '/') || asprintf(&path, "%s/kallsyms-%s", dir, boot) < 0)
+	char boot[64], *path = NULL;
+	if (!cachedir_ready(dir) || cachedir_boot_id(boot, sizeof(boot)) ||
+	    asprintf(&path, "%s/kallsyms-%s", dir, boot) < 0)
 		return NULL;
 	return path;
 }
