@@ -48,13 +48,26 @@ struct {
 	__uint(max_entries, 16384);
 } counts SEC(".maps");
 
-/* The second window's maps: one entry each unless windowed. */
-struct {
+/* The second window's maps: one entry each unless windowed.  stacks1 is
+ * not created with the object: it is not written before the first window
+ * closes, so userspace builds it (preallocated, as stacks) after the
+ * command is released and puts it in stacks_later before the first flip;
+ * the programs reach it only through that slot. */
+struct stacks_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
 	__type(value, struct stack_trace);
 	__uint(max_entries, 1);
-} stacks1 SEC(".maps");
+};
+
+struct stacks_map stacks1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 1);
+	__array(values, struct stacks_map);
+} stacks_later SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -203,8 +216,12 @@ __noinline __u64 store_stack(__u64 flags)
 		h += STACK_ID_MIN;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
 	__u32 slot = w ? *w : 0;
-	void *map = slot == 0 ? (void *)&stacks : slot == 1 ? (void *)&stacks1
+	void *map = slot == 0 ? (void *)&stacks : slot == 1 ? bpf_map_lookup_elem(&stacks_later, &zero)
 		  : slot == SAMPLE_WINDOW_OFFCPU ? (void *)&offcpu_stacks : (void *)&offcpu_stacks1;
+	if (!map) {
+		stat_inc(STAT_STACKS_FULL);
+		return STACK_DROPPED;
+	}
 	/* Frames past nr are left over from earlier samples; userspace reads only nr. */
 	if (bpf_map_lookup_elem(map, &h))
 		return h;

@@ -40,6 +40,13 @@ _Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwi
 
 #define CAPTURE_MAX_LOADERS 2
 
+/* A map libbpf would create, built ahead on a thread of its own. */
+struct premap {
+	struct bpf_map *map;
+	pthread_t thread;
+	int fd;
+};
+
 struct capture {
 	struct profile_bpf *skel;
 	struct ring_buffer *rb;
@@ -63,6 +70,11 @@ struct capture {
 	size_t nloaders;
 	pthread_t detacher; /* removing the uprobes after capture_stop */
 	bool detaching;
+	/* The second window's stacks map, built on a thread from capture_start
+	 * and put in stacks_later at the first flip; fd -1 until then. */
+	struct premap stacks1;
+	bool stacks1_building;
+	int stacks1_fd;
 };
 
 int capture_online_cpus(int **cpus, size_t *n)
@@ -161,6 +173,7 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	err = err ?: bpf_map__set_max_entries(s->maps.stacks, o->stack_entries);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts, o->count_entries);
 	err = err ?: bpf_map__set_max_entries(s->maps.stacks1, o->windowed ? o->stack_entries : 1);
+	err = err ?: bpf_map__set_autocreate(s->maps.stacks1, false);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts1, o->windowed ? o->count_entries : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.pids, o->pids ? o->pid_entries : 1);
 	/* Followed processes get an entry at their first sample or exec: with
@@ -225,13 +238,6 @@ static struct profile_bpf *open_object(const char *cache_dir)
 	return s;
 }
 
-/* A map libbpf would create, built ahead on a thread of its own. */
-struct premap {
-	struct bpf_map *map;
-	pthread_t thread;
-	int fd;
-};
-
 static void *premap_create(void *arg)
 {
 	struct premap *p = arg;
@@ -259,7 +265,8 @@ static void create_big_maps(struct bpf_object *obj)
 	bpf_object__for_each_map(m, obj) {
 		enum bpf_map_type t = bpf_map__type(m);
 		uint64_t bytes = (uint64_t)(bpf_map__key_size(m) + bpf_map__value_size(m)) * bpf_map__max_entries(m);
-		if (n < PREMAP_MAX && bytes >= PREMAP_BYTES && !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC) &&
+		if (n < PREMAP_MAX && bytes >= PREMAP_BYTES && bpf_map__autocreate(m) &&
+		    !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC) &&
 		    (t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_ARRAY))
 			p[n++] = (struct premap){ .map = m, .fd = -1 };
 	}
@@ -289,6 +296,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	if (!c)
 		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	c->cycles = true;
+	c->stacks1_fd = c->stacks1.fd = -1;
 	if (o->loader && !(c->loader = strdup(o->loader))) {
 		err = errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 		goto fail;
@@ -384,10 +392,10 @@ static int on_py_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*ev) || !fn)
 		return 0;
 	/* Windowed, a wait's stacks go to maps of their own. */
-	const struct bpf_map *maps[] = { c->skel->maps.stacks, c->skel->maps.stacks1, c->skel->maps.offcpu_stacks,
-					 c->skel->maps.offcpu_stacks1 };
+	int fds[] = { bpf_map__fd(c->skel->maps.stacks), c->stacks1_fd, bpf_map__fd(c->skel->maps.offcpu_stacks),
+		      bpf_map__fd(c->skel->maps.offcpu_stacks1) };
 	size_t i = 0, n = c->skel->rodata->windowed ? 4 : 1;
-	while (i < n && bpf_map_lookup_elem(bpf_map__fd(maps[i]), &ev->stack, &st))
+	while (i < n && (fds[i] < 0 || bpf_map_lookup_elem(fds[i], &ev->stack, &st)))
 		i++;
 	if (i == n)
 		return 0;
@@ -504,6 +512,40 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		if (!c->links[i])
 			return errmsg_set(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
 	}
+	/* Not needed before the first window closes: built while the command
+	 * starts, not before it (capture_window_flip waits for it). */
+	if (c->skel->rodata->windowed) {
+		c->stacks1 = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
+		c->stacks1_building = !pthread_create(&c->stacks1.thread, NULL, premap_create, &c->stacks1);
+	}
+	return 0;
+}
+
+/* The second window's stacks map made and in place for the programs. */
+static int second_window(struct capture *c)
+{
+	if (c->stacks1_fd >= 0)
+		return 0;
+	if (c->stacks1_building) {
+		pthread_join(c->stacks1.thread, NULL);
+		c->stacks1_building = false;
+	} else {
+		c->stacks1 = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
+		premap_create(&c->stacks1);
+	}
+	if (c->stacks1.fd < 0) {
+		int err = c->stacks1.fd; /* libbpf: -errno */
+		c->stacks1.fd = -1;
+		return err;
+	}
+	uint32_t zero = 0;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.stacks_later), &zero, &c->stacks1.fd, BPF_ANY)) {
+		int err = -errno;
+		close(c->stacks1.fd);
+		c->stacks1.fd = -1;
+		return err;
+	}
+	c->stacks1_fd = c->stacks1.fd;
 	return 0;
 }
 
@@ -548,6 +590,10 @@ void capture_free(struct capture *c)
 	free(c->fds);
 	free(c->links);
 	ring_buffer__free(c->rb);
+	if (c->stacks1_building)
+		pthread_join(c->stacks1.thread, NULL);
+	if (c->stacks1.fd >= 0)
+		close(c->stacks1.fd);
 	if (c->detaching)
 		pthread_join(c->detacher, NULL);
 	else
@@ -613,7 +659,7 @@ static int offcpu_fd(const struct capture *c)
 
 static int stacks_fd(const struct capture *c)
 {
-	return bpf_map__fd(c->read_window ? c->skel->maps.stacks1 : c->skel->maps.stacks);
+	return c->read_window ? c->stacks1_fd : bpf_map__fd(c->skel->maps.stacks);
 }
 
 /* The off-CPU stacks of the closed window (open: of the open one). */
@@ -626,6 +672,9 @@ int capture_window_flip(struct capture *c)
 {
 	if (!c->skel->rodata->windowed)
 		return -ENOTSUP;
+	int err = second_window(c);
+	if (err)
+		return err;
 	uint32_t closing = c->skel->bss->window & 1;
 	__atomic_store_n(&c->skel->bss->window, closing ^ 1, __ATOMIC_SEQ_CST);
 	/* A sample reads the window once, on entry, and runs to completion in

@@ -5,6 +5,7 @@
 #include <bpf/btf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -399,9 +400,12 @@ int kbtf_min_path(const struct btf *local, const char *dir, char **out)
 		return -EPERM;
 	if ((err = cachedir_boot_id(boot, sizeof(boot))))
 		return err;
-	if (asprintf(&path, "%s/btf-%s", dir, boot) < 0)
-		return -ENOMEM;
+	/* Named by the key too: two builds of scorch used in turn (an upgrade,
+	 * a benchmark against the last release) would otherwise replace each
+	 * other's file at every run and each pay the full parse. */
 	uint64_t key = kbtf_key(local, boot);
+	if (asprintf(&path, "%s/btf-%s-%016" PRIx64, dir, boot, key) < 0)
+		return -ENOMEM;
 	if (kbtf_check(path, key) && ((err = write_cache(path, local, key)) || (err = kbtf_check(path, key)))) {
 		free(path);
 		return err;

@@ -33,8 +33,8 @@ int kbtf_build(const struct btf *local, const struct btf *vmlinux, void **data, 
 
 /*
  * The path of the minimal BTF for local and the running kernel under dir
- * ("<dir>/btf-<boot id>"), built from /sys/kernel/btf/vmlinux and written
- * there if no valid one is.  *out is malloc'd (caller frees).  0, or -errno
+ * ("<dir>/btf-<boot id>-<kbtf_key in hex>": one file per object), built
+ * from /sys/kernel/btf/vmlinux and written there if no valid one is.  *out is malloc'd (caller frees).  0, or -errno
  * when dir is unsafe (not ours, or writable by others), the kernel has no
  * BTF, or the file cannot be written: the caller then loads as before.
  */

@@ -186,11 +186,49 @@ static void test_cache_file_checked(void **state)
 	btf__free(vm);
 }
 
+/* Two objects (two builds of scorch) keep a file each: neither replaces
+ * the other's, so using them in turn does not rebuild at every run.  Needs
+ * the running kernel's BTF. */
+static void test_cache_file_per_object(void **state)
+{
+	(void)state;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			fail_msg("no /sys/kernel/btf/vmlinux");
+		skip();
+	}
+	char dir[] = "/tmp/test_kbtf.XXXXXX";
+	struct btf *a = object(), *b = object();
+	btf__add_int(b, "extra", 2, 0);
+	char *pa = NULL, *pb = NULL, *again = NULL;
+	struct stat st0, st1;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(kbtf_min_path(a, dir, &pa), 0);
+	assert_int_equal(stat(pa, &st0), 0);
+	assert_int_equal(kbtf_min_path(b, dir, &pb), 0);
+	assert_string_not_equal(pa, pb);
+	assert_int_equal(kbtf_min_path(a, dir, &again), 0);
+	assert_string_equal(again, pa);
+	/* Not rebuilt: the same file, unchanged. */
+	assert_int_equal(stat(pa, &st1), 0);
+	assert_int_equal(st0.st_ino, st1.st_ino);
+	unlink(pa);
+	unlink(pb);
+	rmdir(dir);
+	free(pa);
+	free(pb);
+	free(again);
+	btf__free(a);
+	btf__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build_keeps_what_is_named),
 		cmocka_unit_test(test_cache_file_checked),
+		cmocka_unit_test(test_cache_file_per_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
