@@ -247,11 +247,15 @@ static void dwarf_evict(struct symbolizer *s, const struct objfile *keep);
 void objfile_trim(struct symbolizer *s)
 {
 	uint64_t k, v;
+	/* An index looked up since the last trim stays: the agent trims after
+	 * every window, and libc's (from the DWARF cache, uncompressed) was
+	 * opened and its units indexed again in each one. */
 	for (size_t i = 0; s->trim_dwarf && u64map_next(&s->files, &i, &k, &v);) {
 		struct objfile *of = (struct objfile *)(uintptr_t)v;
-		if (of->dw && !dwarfidx_compressed(of->dw))
+		if (of->dw && !dwarfidx_compressed(of->dw) && of->dw_used <= s->trim_tick)
 			dwarf_close(s, of);
 	}
+	s->trim_tick = s->tick;
 	dwarf_evict(s, NULL);
 	for (;;) {
 		struct objfile *lru = NULL;

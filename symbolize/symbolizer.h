@@ -59,11 +59,13 @@ struct symbolizer_opts {
 	 * least 1 MiB) remembers each address's lines and inline frames, so an
 	 * evicted index is reopened only for addresses never seen. */
 	size_t dwarf_cache_bytes;
-	/* symbolizer_trim also closes every DWARF index read from the file's
-	 * own mapped sections: between batches the per-address memo answers
-	 * what was seen, so a long-running caller's memory does not grow with
-	 * the compilation units indexed so far.  Indexes of compressed DWARF
-	 * (Debian's debug files) stay, within dwarf_cache_bytes: reopening
+	/* symbolizer_trim also closes every DWARF index read from mapped
+	 * sections (the file's own, or its copy in the DWARF cache) that no
+	 * lookup used since the trim before: between batches the per-address
+	 * memo answers what was seen, so a long-running caller's memory does
+	 * not grow with the compilation units indexed so far, while an index
+	 * in use every batch is not rebuilt for each.  Indexes of compressed
+	 * DWARF inflated in memory stay, within dwarf_cache_bytes: reopening
 	 * one means inflating it again. */
 	bool trim_dwarf;
 	size_t idle_files;        /* files no process maps that symbolizer_trim keeps; 0: 64 */
@@ -182,7 +184,8 @@ int symbolizer_set_jit(struct symbolizer *s, uint32_t pid, uint32_t gen, const c
 void symbolizer_forget(struct symbolizer *s, uint32_t pid, uint32_t gen);
 /* Frees the files no tracked process maps, but the opts.idle_files used
  * last, and closes DWARF indexes down to the budget (and, with
- * opts.trim_dwarf, those cheap to reopen).  Frames returned before may point at freed memory
+ * opts.trim_dwarf, those cheap to reopen and not looked up since the last
+ * trim).  Frames returned before may point at freed memory
  * afterwards. */
 void symbolizer_trim(struct symbolizer *s);
 

@@ -95,7 +95,7 @@ struct symbolizer {
 	char *kernel_cache;        /* cache file path, NULL for none */
 	char *dwarf_cache;         /* dwarfcache directory, NULL for none */
 	bool names_only, no_inline, no_demangle;
-	bool trim_dwarf;           /* symbolizer_trim closes uncompressed DWARF indexes */
+	bool trim_dwarf;           /* symbolizer_trim closes uncompressed DWARF indexes unused since the last */
 	size_t idle_files;         /* unreferenced files symbolizer_trim keeps */
 	size_t nfiles;             /* files in the cache now */
 	size_t dw_budget;          /* bytes of open DWARF indexes before eviction */
@@ -103,6 +103,7 @@ struct symbolizer {
 	size_t memo_budget;        /* bytes of memoized inline chains before they are cleared */
 	size_t memo_total;
 	uint64_t tick;
+	uint64_t trim_tick;         /* tick at the last symbolizer_trim */
 	struct kallsyms *kernel;
 	int kernel_err;
 	bool kernel_tried;
