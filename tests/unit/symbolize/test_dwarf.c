@@ -270,8 +270,9 @@ static void test_cxx(void **state)
 }
 
 /* trim_dwarf: a trim closes the index of DWARF mapped from the file however
- * large the budget, and keeps the one that had to be inflated (within the
- * budget); addresses seen before are answered from the memo either way. */
+ * large the budget once no lookup used it since the trim before (one used
+ * in the round stays), and keeps the one that had to be inflated (within
+ * the budget); addresses seen before are answered from the memo either way. */
 static void test_trim_dwarf(void **state)
 {
 	(void)state;
@@ -291,7 +292,12 @@ static void test_trim_dwarf(void **state)
 	assert_c_chain(&b, &c.w);
 	symbolizer_stats(s, &st2);
 	assert_true(st2.dwarf_bytes > st.dwarf_bytes);
-	symbolizer_trim(s);
+	uint64_t both = st2.dwarf_bytes;
+	symbolizer_trim(s); /* both were used in this round */
+	symbolizer_stats(s, &st2);
+	assert_int_equal(st2.dwarf_bytes, both);
+	assert_int_equal(st2.dwarf_evictions, 0);
+	symbolizer_trim(s); /* neither since */
 	symbolizer_stats(s, &st2);
 	assert_int_equal(st2.dwarf_bytes, st.dwarf_bytes); /* the compressed one's */
 	assert_int_equal(st2.dwarf_evictions, 1);
