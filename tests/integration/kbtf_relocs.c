@@ -31,9 +31,11 @@ static int on_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (strstr(line, "kernel BTF") || strstr(line, "/sys/kernel/btf/vmlinux"))
 		vmlinux_reads[which]++;
-	if (strstr(line, "patched insn") && log_len[which] + strlen(line) < sizeof(log_buf[0])) {
-		memcpy(log_buf[which] + log_len[which], line, strlen(line));
-		log_len[which] += strlen(line);
+	size_t n = strlen(line), *len = &log_len[which & 1];
+	char *buf = log_buf[which & 1];
+	if (strstr(line, "patched insn") && n < sizeof(log_buf[0]) - *len) {
+		memcpy(buf + *len, line, n);
+		*len += n;
 	}
 	return 0;
 }
