@@ -94,46 +94,6 @@ static void resolve_two(struct symbolizer *s, uint32_t gen, struct sym_batch *b)
 	assert_string_equal(b->frames[b->first[1]].name, "fixture_beta");
 }
 
-/* With trim_dwarf, an index looked up since the last trim stays open (the
- * agent trims after every window: rebuilding a hot index each time was most
- * of its symbolizing); one unused for a whole round is closed, and opened
- * again for an address never seen. */
-static void test_trim_dwarf(void **state)
-{
-	(void)state;
-	struct symbolizer_opts o = { .trim_dwarf = true };
-	struct symbolizer *s = NULL;
-	struct symbolizer_stats st;
-	struct sym_batch b;
-	uint32_t pid = (uint32_t)getpid();
-	uint64_t base = (uint64_t)(uintptr_t)symbolizer_test_marker;
-
-	assert_int_equal(symbolizer_new(&o, &s), 0);
-	sym_batch_init(&b);
-	assert_int_equal(symbolizer_track(s, pid, 1), 0);
-	resolve_two(s, 1, &b);
-	symbolizer_stats(s, &st);
-	uint64_t loads = st.dwarf_loads;
-	assert_true(loads >= 1); /* the test binary is built with -g */
-
-	symbolizer_trim(s); /* used this round: kept */
-	uint64_t a = base + 1; /* not in the memo */
-	assert_int_equal(symbolizer_resolve_user(s, pid, 1, &a, 1, &b), 0);
-	symbolizer_stats(s, &st);
-	assert_int_equal(st.dwarf_loads, loads);
-
-	symbolizer_trim(s); /* used again since the last: kept */
-	symbolizer_trim(s); /* unused for a round: closed */
-	a = base + 3;
-	assert_int_equal(symbolizer_resolve_user(s, pid, 1, &a, 1, &b), 0);
-	assert_string_equal(b.frames[b.first[0]].name, "symbolizer_test_marker");
-	symbolizer_stats(s, &st);
-	assert_true(st.dwarf_loads > loads);
-
-	sym_batch_release(&b);
-	symbolizer_free(s);
-}
-
 /* Files stay while a tracked process maps them; once none does, trimming
  * frees all but opts.idle_files of them, and a later process loads them again. */
 static void test_trim(void **state)
@@ -296,7 +256,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_trim),
-		cmocka_unit_test(test_trim_dwarf),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_kernel_cached),
 		cmocka_unit_test(test_set_jit),
