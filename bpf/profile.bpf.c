@@ -345,8 +345,8 @@ static __always_inline bool has_memory(void)
  * kernel stack (the first kskip frames left out) and user stack.  ctx is
  * the program's; pctx the perf event's, or NULL at a context switch (the
  * user registers are then those saved entering the kernel). */
-static __always_inline void fill_key(struct sample_key *key, void *ctx, struct bpf_perf_event_data *pctx,
-				     __u32 pid, __u32 tid, __u64 kskip)
+static __always_inline void fill_key_as(struct sample_key *key, void *ctx, struct bpf_perf_event_data *pctx,
+					__u32 pid, __u32 tid, __u64 kskip, const bool boot)
 {
 	__builtin_memset(key, 0, sizeof(*key));
 	key->pid = pid;
@@ -356,9 +356,11 @@ static __always_inline void fill_key(struct sample_key *key, void *ctx, struct b
 	key->kstack = want_kernel ? collect_stack(ctx, kskip & BPF_F_SKIP_FIELD_MASK, STAT_KSTACK_LOST) : STACK_NONE;
 	key->ustack = STACK_NONE;
 	if (want_user && pid && has_memory())
-		if (!(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack)))
+		if (boot || !(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack)))
 			key->ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 	key->pystack = STACK_NONE;
+	if (boot)
+		return;
 	if (python_walk && key->ustack >= STACK_ID_MIN)
 		key->pystack = python_stack(pid, tid, key->gen);
 	if (java_walk) {
@@ -366,6 +368,12 @@ static __always_inline void fill_key(struct sample_key *key, void *ctx, struct b
 		if (js != STACK_NONE)
 			key->pystack = js;
 	}
+}
+
+static __always_inline void fill_key(struct sample_key *key, void *ctx, struct bpf_perf_event_data *pctx,
+				     __u32 pid, __u32 tid, __u64 kskip)
+{
+	fill_key_as(key, ctx, pctx, pid, tid, kskip, false);
 }
 
 /* Whether the current thread passes the process, thread and cgroup filters. */
@@ -380,8 +388,8 @@ static __always_inline bool followed(__u32 pid, __u32 tid)
 
 #include "offcpu.bpf.h"
 
-SEC("perf_event")
-int on_sample(struct bpf_perf_event_data *ctx)
+/* One sample; boot: by the boot sampler (below). */
+static __always_inline int sample(struct bpf_perf_event_data *ctx, const bool boot)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = id >> 32, tid = (__u32)id;
@@ -400,10 +408,42 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		win = *w = window & 1;
 	}
 
+	if (boot)
+		stat_inc(STAT_BOOT);
 	struct sample_key key;
-	fill_key(&key, ctx, ctx, pid, tid, 0);
+	fill_key_as(&key, ctx, ctx, pid, tid, 0, boot);
 	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL, &window_fill[win][FILL_COUNTS]);
 	return 0;
+}
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, false);
+}
+
+/*
+ * The boot sampler: what `record -- CMD` attaches before it releases the
+ * command.  Verifying on_sample with its unwinder and its Python and Java
+ * walkers takes ~10 ms (most of the launch's kernel time once the maps are
+ * small); this one, with kernel and frame-pointer user stacks only, ~2 ms.
+ * Userspace loads on_sample from a second instance of this object (every
+ * map shared) on a thread while the command starts and puts it in
+ * `samplers`: from then on every sample is handed to it.  Until then the
+ * samples are those of --unwind fp, counted in STAT_BOOT.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} samplers SEC(".maps");
+
+SEC("perf_event")
+int on_sample_boot(struct bpf_perf_event_data *ctx)
+{
+	bpf_tail_call(ctx, &samplers, 0);
+	return sample(ctx, true);
 }
 
 /* With a command or --follow: children of followed processes are followed
@@ -421,6 +461,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u8 one = 1;
 	if (bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
 		stat_inc(STAT_FOLLOW_FULL);
+	else
+		proc_new(cpid); /* here, not in the sampling interrupt: see on_exec */
 	return 0;
 }
 
@@ -438,9 +480,14 @@ int BPF_PROG(on_exec, struct task_struct *p)
 		ps->samples = 0;
 		ps->misses = 0;
 	}
-	if (!unwind_dwarf || !filter_pid || !bpf_map_lookup_elem(&pids, &pid))
+	/* A followed process gets its entry here or at fork, in process
+	 * context: with a command, `procs` is then not preallocated (the
+	 * sampler finds every entry made). */
+	if (!filter_pid || !bpf_map_lookup_elem(&pids, &pid))
 		return 0;
 	if (!ps && !(ps = proc_new(pid)))
+		return 0;
+	if (!unwind_dwarf)
 		return 0;
 	/* Counts as its first sample's announcement: the next is at the 2nd. */
 	ps->samples = 1;

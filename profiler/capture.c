@@ -70,6 +70,14 @@ struct capture {
 	size_t nloaders;
 	pthread_t detacher; /* removing the uprobes after capture_stop */
 	bool detaching;
+	/* defer_sampler: the full sampler, a second instance of the object
+	 * sharing every map, loaded on a thread from capture_start. */
+	struct capture_opts opts; /* its configuration (the pointers not followed) */
+	char *btf_dir;
+	struct profile_bpf *full;
+	pthread_t full_thread;
+	bool full_loading;
+	uint64_t start_ns;
 	/* The second window's stacks map, built on a thread from capture_start
 	 * and put in stacks_later at the first flip; fd -1 until then. */
 	struct premap stacks1;
@@ -152,9 +160,13 @@ static uint32_t at_least_one(size_t n)
 	return n ? (uint32_t)n : 1;
 }
 
-static int configure(struct capture *c, const struct capture_opts *o)
+/* What an instance of the object loads: everything, or with defer_sampler
+ * the boot sampler and the rest (STAGE_BOOT), then the full sampler alone,
+ * with the maps only it uses (STAGE_FULL). */
+enum stage { STAGE_ALL, STAGE_BOOT, STAGE_FULL };
+
+static int configure(struct profile_bpf *s, const struct capture_opts *o, enum stage stage)
 {
-	struct profile_bpf *s = c->skel;
 	int err = 0;
 
 	s->rodata->filter_pid = o->pids != NULL;
@@ -182,6 +194,13 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	 * never sampled).  Preallocated, 64k entries took ~15 ms to build. */
 	if (o->pids && !o->follow_children)
 		err = err ?: bpf_map__set_max_entries(s->maps.procs, at_least_one(o->npids));
+	/* Following a command's children, every entry is made at fork or exec
+	 * (on_exec), in process context, not in the sampling interrupt (where
+	 * an allocation can fail): not preallocated, as pids. */
+	if (o->pids && o->follow_children) {
+		err = err ?: bpf_map__set_max_entries(s->maps.procs, at_least_one(o->pid_entries));
+		err = err ?: bpf_map__set_map_flags(s->maps.procs, BPF_F_NO_PREALLOC);
+	}
 	err = err ?: bpf_map__set_max_entries(s->maps.tids, at_least_one(o->ntids));
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_rows, o->unwind_dwarf ? at_least_one(o->unwind_rows) : 1);
@@ -215,6 +234,16 @@ static int configure(struct capture *c, const struct capture_opts *o)
 	uint32_t offcpu_stacks = o->offcpu && o->windowed ? at_least_one(o->offcpu_stack_entries) : 1;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks, offcpu_stacks);
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_stacks1, offcpu_stacks);
+	bpf_program__set_autoload(s->progs.on_sample_boot, stage == STAGE_BOOT);
+	bpf_program__set_autoload(s->progs.on_sample, stage != STAGE_BOOT);
+	/* The walkers' caches: created with the sampler that uses them. */
+	err = err ?: bpf_map__set_autocreate(s->maps.py_threads, stage != STAGE_BOOT);
+	err = err ?: bpf_map__set_autocreate(s->maps.py_seen, stage != STAGE_BOOT);
+	if (stage == STAGE_FULL) {
+		struct bpf_program *p;
+		bpf_object__for_each_program(p, s->obj)
+			bpf_program__set_autoload(p, p == s->progs.on_sample);
+	}
 	return err;
 }
 
@@ -284,6 +313,73 @@ static void create_big_maps(struct bpf_object *obj)
 	}
 }
 
+static void ask_verifier_stats(struct profile_bpf *s, char *log, size_t size)
+{
+	bpf_program__set_log_buf(s->progs.on_sample, log, size);
+	bpf_program__set_log_level(s->progs.on_sample, 4); /* BPF_LOG_STATS */
+}
+
+static void read_verifier_stats(const struct profile_bpf *s, const char *log, struct capture_load_info *li)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(s->progs.on_sample), &info, &len))
+		li->verified_insns = info.verified_insns;
+	const char *vt = strstr(log, "verification time ");
+	if (vt)
+		li->verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
+}
+
+/* The full sampler: a second instance of the object, every map the first
+ * made taken over (the same object: the same maps in the same order), the
+ * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
+ * its samples to.  On the thread capture_start starts. */
+static void *load_full_sampler(void *arg)
+{
+	struct capture *c = arg;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	char vlog[1024] = "";
+	struct profile_bpf *s = open_object(c->btf_dir);
+	int err = s ? configure(s, &c->opts, STAGE_FULL) : -errno;
+	struct bpf_map *m, *mine = NULL;
+	bpf_object__for_each_map(m, c->skel->obj) {
+		if (err)
+			break;
+		mine = bpf_object__next_map(s->obj, mine);
+		if (!mine || strcmp(bpf_map__name(m), bpf_map__name(mine)))
+			err = -EINVAL;
+		else if (bpf_map__fd(m) >= 0)
+			err = bpf_map__reuse_fd(mine, bpf_map__fd(m));
+	}
+	if (!err && c->opts.verifier_stats)
+		ask_verifier_stats(s, vlog, sizeof(vlog));
+	err = err ?: profile_bpf__load(s);
+	if (!err) {
+		uint32_t zero = 0;
+		int fd = bpf_program__fd(s->progs.on_sample);
+		if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.samplers), &zero, &fd, BPF_ANY))
+			err = -errno;
+	}
+	if (!err) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		read_verifier_stats(s, vlog, &c->load);
+		c->load.full_load_ns = now - t0;
+		c->load.full_ready_ns = now - c->start_ns;
+	}
+	c->load.full_err = err;
+	c->full = s;
+	return NULL;
+}
+
+int capture_sampler_wait(struct capture *c)
+{
+	if (c->full_loading) {
+		pthread_join(c->full_thread, NULL);
+		c->full_loading = false;
+	}
+	return c->load.full_err;
+}
+
 int capture_open(const struct capture_opts *o, struct capture **out, char *msg, size_t msglen)
 {
 	int err = 0;
@@ -302,20 +398,23 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		goto fail;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	c->skel = open_object(o->btf_cache_dir ? o->btf_cache_dir : "/run/scorch");
+	if (!(c->btf_dir = strdup(o->btf_cache_dir ? o->btf_cache_dir : "/run/scorch"))) {
+		err = errmsg_set(msg, msglen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	c->opts = *o;
+	c->skel = open_object(c->btf_dir);
 	if (!c->skel) {
 		err = errmsg_set(msg, msglen, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	if ((err = configure(c, o))) {
+	if ((err = configure(c->skel, o, o->defer_sampler ? STAGE_BOOT : STAGE_ALL))) {
 		errmsg_set(msg, msglen, err, "cannot size the BPF maps: %s", strerror(-err));
 		goto fail;
 	}
 	char vlog[1024] = "";
-	if (o->verifier_stats) {
-		bpf_program__set_log_buf(c->skel->progs.on_sample, vlog, sizeof(vlog));
-		bpf_program__set_log_level(c->skel->progs.on_sample, 4); /* BPF_LOG_STATS */
-	}
+	if (o->verifier_stats && !o->defer_sampler)
+		ask_verifier_stats(c->skel, vlog, sizeof(vlog));
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	create_big_maps(c->skel->obj);
 	if ((err = profile_bpf__load(c->skel))) {
@@ -323,13 +422,8 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		goto fail;
 	}
 	c->load.load_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-	struct bpf_prog_info info = { 0 };
-	uint32_t len = sizeof(info);
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(c->skel->progs.on_sample), &info, &len))
-		c->load.verified_insns = info.verified_insns;
-	const char *vt = strstr(vlog, "verification time ");
-	if (vt)
-		c->load.verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
+	if (!o->defer_sampler)
+		read_verifier_stats(c->skel, vlog, &c->load);
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
@@ -508,9 +602,16 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 	if (c->skel->rodata->unwind_dwarf)
 		attach_loader_hooks(c);
 	for (size_t i = 0; i < c->nfds; i++) {
-		c->links[i] = bpf_program__attach_perf_event(c->skel->progs.on_sample, c->fds[i]);
+		c->links[i] = bpf_program__attach_perf_event(
+			c->opts.defer_sampler ? c->skel->progs.on_sample_boot : c->skel->progs.on_sample, c->fds[i]);
 		if (!c->links[i])
 			return errmsg_set(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
+	}
+	if (c->opts.defer_sampler) {
+		c->start_ns = clock_ns(CLOCK_MONOTONIC);
+		c->full_loading = !pthread_create(&c->full_thread, NULL, load_full_sampler, c);
+		if (!c->full_loading)
+			load_full_sampler(c);
 	}
 	/* Not needed before the first window closes: built while the command
 	 * starts, not before it (capture_window_flip waits for it). */
@@ -590,6 +691,9 @@ void capture_free(struct capture *c)
 	free(c->fds);
 	free(c->links);
 	ring_buffer__free(c->rb);
+	capture_sampler_wait(c);
+	profile_bpf__destroy(c->full);
+	free(c->btf_dir);
 	if (c->stacks1_building)
 		pthread_join(c->stacks1.thread, NULL);
 	if (c->stacks1.fd >= 0)

@@ -54,6 +54,9 @@ struct capture_opts {
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 	const char *btf_cache_dir; /* the per-boot minimal kernel BTF (kbtf.h); NULL: /run/scorch */
+	/* Attach the boot sampler (frame pointers only) and load the full one
+	 * on a thread from capture_start: see on_sample_boot. */
+	bool defer_sampler;
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
@@ -75,13 +78,23 @@ const char *capture_event_name(const struct capture *c);
 /* Nanoseconds per sample when known (cpu-clock), else 0. */
 uint64_t capture_period_ns(const struct capture *c);
 
-/* What loading the BPF object cost (the verifier is most of it). */
+/* What loading the BPF object cost (the verifier is most of it).  With
+ * defer_sampler, the full sampler's part is known once it took over:
+ * capture_sampler_wait. */
 struct capture_load_info {
 	uint64_t load_ns;        /* bpf_object__load: maps created, programs verified */
 	uint32_t verified_insns; /* instructions the verifier processed for the sampling program */
 	uint32_t verify_us;      /* the verifier's time on it, with capture_opts.verifier_stats; else 0 */
+	/* defer_sampler: the full sampler's load on its thread (verified_insns
+	 * and verify_us are then its), and when it took over, from capture_start;
+	 * 0 until it has; full_err, why it could not. */
+	uint64_t full_load_ns, full_ready_ns;
+	int full_err;
 };
 void capture_load_info(const struct capture *c, struct capture_load_info *out);
+/* defer_sampler: waits for the full sampler's load; 0 once it took over
+ * (or when nothing was deferred), else why it could not. */
+int capture_sampler_wait(struct capture *c);
 
 /* Sums the per-CPU counters. */
 int capture_stats(const struct capture *c, uint64_t stats[STAT_NR]);

@@ -120,6 +120,20 @@ static uint32_t size_entries(double samples, double per_second)
 	return (uint32_t)n;
 }
 
+/* Processes a command's tree can have at once: the kernel's pid_max
+ * (32768 on most machines), at most 64k. */
+static uint32_t pid_max(void)
+{
+	unsigned long n = 65536;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1 || n > 65536 || n < 1024)
+			n = 65536;
+		fclose(f);
+	}
+	return (uint32_t)n;
+}
+
 static void fill_capture_opts(const struct record_opts *o, const struct workload *w, size_t ncpus,
 			      struct capture_opts *co)
 {
@@ -140,7 +154,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 		co->npids = 1;
 		co->follow_children = true;
 	}
-	co->pid_entries = co->follow_children ? 65536 : (uint32_t)co->npids;
+	co->pid_entries = co->follow_children ? pid_max() : (uint32_t)co->npids;
 	co->tids = o->tids;
 	co->ntids = o->ntids;
 	co->cgroups = o->cgroup_ids;
@@ -163,6 +177,12 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->python = !o->no_python && co->user_stacks;
 	co->python_threads = CAPTURE_PYTHON_THREADS;
 	co->java = !o->no_java && co->user_stacks;
+	/* A command's first milliseconds are the dynamic loader's, before its
+	 * tables are in place anyway: the full sampler is verified while it
+	 * starts (on_sample_boot).  Not with -p (its processes' tables are
+	 * read before sampling starts) nor with --off-cpu (whose switch
+	 * program has the same walkers to verify). */
+	co->defer_sampler = w && !co->offcpu && (co->unwind_dwarf || co->python || co->java);
 }
 
 /* Counts and stacks drained so far, and how full the tables got. */
@@ -337,9 +357,11 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		return;
 	unwind_stats(u, &us);
 	log_info("unwind: %" PRIu64 " user stacks from CFI tables, %" PRIu64 " by frame pointers (tables not loaded "
-		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64 " with a debug file's), %" PRIu64
-		 " kept after their last process exited and taken again, %" PRIu64 " of %" PRIu64 " rows at peak, %.1f ms compiling",
-		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
+		 "yet), %" PRIu64 " before the unwinder was; %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64
+		 " with a debug file's), %" PRIu64 " kept after their last process exited and taken again, %" PRIu64
+		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
+		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], stats[STAT_BOOT], us.files, us.files_no_cfi,
+		 us.files_debug_frame,
 		 us.files_reused, us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
 	if (us.files_gopclntab)
 		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
@@ -760,6 +782,7 @@ struct recording {
 	struct dbgd *dbgd;
 	struct symbolizer *sym;
 	struct capture *c;
+	bool deferred; /* the full sampler loaded once the command started */
 	struct unwind_preload *preload;
 	struct unwind *unw;   /* NULL with --unwind fp */
 	struct pytrack *py;   /* NULL with --no-python */
@@ -770,6 +793,28 @@ struct recording {
 	struct targets tg;    /* -p and -L: sampling ends when all have exited */
 	double t0, t1, wall0; /* sampling's start and end (monotonic), its start (Unix) */
 };
+
+/* What the BPF load cost; with the sampler deferred, the full sampler's
+ * part, or why it could not be loaded (the run's samples then all have
+ * the boot sampler's frame-pointer stacks, without Python or Java frames). */
+static void report_load(struct capture *c)
+{
+	int err = capture_sampler_wait(c);
+	struct capture_load_info li;
+	capture_load_info(c, &li);
+	if (err)
+		log_error("record: cannot load the full sampler: %s; user stacks by frame pointers only, "
+			  "without Python or Java frames",
+			  strerror(-err));
+	if (!li.full_load_ns)
+		log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
+			  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
+	else
+		log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions, "
+			  "on a thread (%.1f ms) that handed it the samples %.1f ms after the command's release",
+			  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns, li.full_load_ns / 1e6,
+			  li.full_ready_ns / 1e6);
+}
 
 /* Opens what sampling needs: the command (started stopped), the
  * symbolizer, the BPF object and events, unwind tables, Python frames. */
@@ -835,10 +880,9 @@ static int recording_open(struct recording *r)
 		log_error("record: %s", strerror(-err));
 		return err;
 	}
-	struct capture_load_info li;
-	capture_load_info(r->c, &li);
-	log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
-		  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
+	r->deferred = co.defer_sampler;
+	if (!r->deferred)
+		report_load(r->c);
 	struct capture_unwind_maps um;
 	if (co.unwind_dwarf && (err = capture_unwind_maps(r->c, &um) ?: unwind_new(&um, o->debug_root, &r->unw))) {
 		log_error("record: cannot map the unwind table: %s", strerror(-err));
@@ -907,6 +951,8 @@ static int recording_sample(struct recording *r)
 		kill(r->wp->pid, stop_signal);
 	capture_stop(r->c);
 	r->t1 = clock_s(CLOCK_MONOTONIC);
+	if (r->deferred)
+		report_load(r->c);
 	capture_poll(r->c, 0, session_on_proc, r->ss);
 	session_update(r->ss);
 	/* JVMs still running are asked a last time: code compiled since is named. */
