@@ -34,25 +34,16 @@ __u32 window = 0;
  * window's when it clears it. */
 __u32 window_fill[2][FILL_NR];
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64);
-	__type(value, struct stack_trace);
-	__uint(max_entries, 16384); /* set by userspace before load */
-} stacks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct sample_key);
-	__type(value, __u64);
-	__uint(max_entries, 16384);
-} counts SEC(".maps");
-
-/* The second window's maps: one entry each unless windowed.  stacks1 is
- * not created with the object: it is not written before the first window
- * closes, so userspace builds it (preallocated, as stacks) after the
- * command is released and puts it in stacks_later before the first flip;
- * the programs reach it only through that slot. */
+/*
+ * Each window's stacks and counts, reached through stack_maps and
+ * count_maps (slot = window): window 0's are created with the object and
+ * put in slot 0 by libbpf; window 1's are not written before the first
+ * window closes, so userspace builds them (preallocated) after the command
+ * is released and puts them in slot 1 before the first flip.  `record --
+ * CMD` also starts with small window-0 maps (quick to build) and flips as
+ * soon as window 1's are there; full-size ones replace them in slot 0
+ * before window 0 opens again.  One entry each where not built.
+ */
 struct stacks_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
@@ -60,21 +51,35 @@ struct stacks_map {
 	__uint(max_entries, 1);
 };
 
-struct stacks_map stacks1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__type(key, __u32);
-	__uint(max_entries, 1);
-	__array(values, struct stacks_map);
-} stacks_later SEC(".maps");
-
-struct {
+struct counts_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct sample_key);
 	__type(value, __u64);
 	__uint(max_entries, 1);
-} counts1 SEC(".maps");
+};
+
+struct stacks_map stacks SEC(".maps");
+struct stacks_map stacks1 SEC(".maps");
+struct counts_map counts SEC(".maps");
+struct counts_map counts1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 2);
+	__array(values, struct stacks_map);
+} stack_maps SEC(".maps") = {
+	.values = { &stacks },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 2);
+	__array(values, struct counts_map);
+} count_maps SEC(".maps") = {
+	.values = { &counts },
+};
 
 /* Windowed, with off-CPU time: the stacks of waits, by window, apart from
  * the samples' so that they cannot crowd them out (offcpu.bpf.h); one entry
@@ -216,7 +221,8 @@ __noinline __u64 store_stack(__u64 flags)
 		h += STACK_ID_MIN;
 	__u32 *w = windowed ? bpf_map_lookup_elem(&sample_window, &zero) : NULL;
 	__u32 slot = w ? *w : 0;
-	void *map = slot == 0 ? (void *)&stacks : slot == 1 ? bpf_map_lookup_elem(&stacks_later, &zero)
+	__u32 win = slot & 1;
+	void *map = slot < SAMPLE_WINDOW_OFFCPU ? bpf_map_lookup_elem(&stack_maps, &win)
 		  : slot == SAMPLE_WINDOW_OFFCPU ? (void *)&offcpu_stacks : (void *)&offcpu_stacks1;
 	if (!map) {
 		stat_inc(STAT_STACKS_FULL);
@@ -356,7 +362,7 @@ static __always_inline void fill_key_as(struct sample_key *key, void *ctx, struc
 	key->kstack = want_kernel ? collect_stack(ctx, kskip & BPF_F_SKIP_FIELD_MASK, STAT_KSTACK_LOST) : STACK_NONE;
 	key->ustack = STACK_NONE;
 	if (want_user && pid && has_memory())
-		if (boot || !(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack)))
+		if (!(unwind_dwarf && collect_user_dwarf(pctx, pid, key->gen, &key->ustack, boot)))
 			key->ustack = collect_stack(ctx, BPF_F_USER_STACK, STAT_USTACK_LOST);
 	key->pystack = STACK_NONE;
 	if (boot)
@@ -412,7 +418,13 @@ static __always_inline int sample(struct bpf_perf_event_data *ctx, const bool bo
 		stat_inc(STAT_BOOT);
 	struct sample_key key;
 	fill_key_as(&key, ctx, ctx, pid, tid, 0, boot);
-	count_add(win ? (void *)&counts1 : (void *)&counts, &key, 1, STAT_COUNTS_FULL, &window_fill[win][FILL_COUNTS]);
+	__u32 slot = win; /* its own stack slot: win stays bounded for window_fill */
+	void *counts_now = bpf_map_lookup_elem(&count_maps, &slot);
+	if (!counts_now) {
+		stat_inc(STAT_COUNTS_FULL);
+		return 0;
+	}
+	count_add(counts_now, &key, 1, STAT_COUNTS_FULL, &window_fill[win][FILL_COUNTS]);
 	return 0;
 }
 
@@ -424,13 +436,16 @@ int on_sample(struct bpf_perf_event_data *ctx)
 
 /*
  * The boot sampler: what `record -- CMD` attaches before it releases the
- * command.  Verifying on_sample with its unwinder and its Python and Java
- * walkers takes ~10 ms (most of the launch's kernel time once the maps are
- * small); this one, with kernel and frame-pointer user stacks only, ~2 ms.
+ * command.  It is on_sample without the Python and Java walkers, whose
+ * verification is a third of on_sample's (~4-7 ms of ~11-14 here) and
+ * whose caches (py_threads, py_seen: preallocated LRU maps) took 2-4 ms
+ * each to build.  A new process has no Python or Java frames to give in
+ * its first milliseconds anyway: userspace must first read it (py_procs,
+ * java_procs), and an interpreter's start takes longer than that.
  * Userspace loads on_sample from a second instance of this object (every
  * map shared) on a thread while the command starts and puts it in
- * `samplers`: from then on every sample is handed to it.  Until then the
- * samples are those of --unwind fp, counted in STAT_BOOT.
+ * `samplers`: from then on every sample is handed to it.  The samples
+ * taken before are counted in STAT_BOOT.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);

@@ -99,7 +99,7 @@ enum scorch_stat {
 	STAT_OFFCPU_STACKS_FULL, /* windowed off-CPU stacks not stored: the window's off-CPU stacks map full */
 	STAT_JAVA_STACKS,     /* samples with interpreted Java frames */
 	STAT_JAVA_READ_ERR,   /* interpreted Java frames whose Method* could not be read (recorded as 0) */
-	STAT_BOOT,            /* samples taken by the boot sampler, before the full one was in place */
+	STAT_BOOT,            /* samples taken by the boot sampler, before the Python and Java walkers were in place */
 	STAT_NR,
 };
 

@@ -385,7 +385,8 @@ static __always_inline bool unwind_user_regs(struct bpf_perf_event_data *ctx, st
 /* The user stack of pid unwound with its tables, stored like any other, its
  * id in *id.  False (the caller walks frame pointers instead) when pid has
  * no tables for its current exec generation. */
-static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, __u32 pid, __u32 gen, __u64 *id)
+static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, __u32 pid, __u32 gen, __u64 *id,
+					       const bool boot)
 {
 	const struct unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &pid);
 	if (!p || p->gen != gen) {
@@ -403,7 +404,7 @@ static __always_inline bool collect_user_dwarf(struct bpf_perf_event_data *ctx, 
 	__builtin_memset(s, 0, sizeof(*s));
 	s->pid = pid;
 	s->exact = 1;
-	s->java = java_walk && java_begin(pid, gen);
+	s->java = !boot && java_walk && java_begin(pid, gen); /* boot: see on_sample_boot */
 	if (!unwind_user_regs(ctx, s))
 		return true;
 	bpf_loop(SCORCH_MAX_DEPTH + 1, unwind_step, NULL, 0);

@@ -45,6 +45,7 @@ struct premap {
 	struct bpf_map *map;
 	pthread_t thread;
 	int fd;
+	uint32_t entries; /* 0: the map's max_entries */
 };
 
 struct capture {
@@ -78,11 +79,19 @@ struct capture {
 	pthread_t full_thread;
 	bool full_loading;
 	uint64_t start_ns;
-	/* The second window's stacks map, built on a thread from capture_start
-	 * and put in stacks_later at the first flip; fd -1 until then. */
-	struct premap stacks1;
-	bool stacks1_building;
-	int stacks1_fd;
+	/* Each window's stacks and counts maps (what stack_maps and count_maps
+	 * hold) and their capacities; final: not to be replaced.  Window 1's,
+	 * and with a small first window window 0's full-size ones, are built
+	 * on a thread from capture_start (later: stacks1, counts1, then window
+	 * 0's stacks and counts) and put in place by window_in_place. */
+	int wstacks[2], wcounts[2];
+	uint32_t wstack_cap[2], wcount_cap[2];
+	bool wfinal[2];
+	struct premap later[4];
+	size_t nlater;
+	pthread_t later_thread;
+	bool later_building;
+	size_t later_done; /* later[] built so far (atomic while building) */
 };
 
 int capture_online_cpus(int **cpus, size_t *n)
@@ -182,11 +191,13 @@ static int configure(struct profile_bpf *s, const struct capture_opts *o, enum s
 	/* Preallocated: a map without preallocation allocates in the sampling
 	 * interrupt and fails there whenever its per-CPU cache runs dry, which
 	 * loses stacks of a map far from full. */
-	err = err ?: bpf_map__set_max_entries(s->maps.stacks, o->stack_entries);
-	err = err ?: bpf_map__set_max_entries(s->maps.counts, o->count_entries);
+	bool small = o->windowed && o->first_stack_entries && o->first_count_entries;
+	err = err ?: bpf_map__set_max_entries(s->maps.stacks, small ? o->first_stack_entries : o->stack_entries);
+	err = err ?: bpf_map__set_max_entries(s->maps.counts, small ? o->first_count_entries : o->count_entries);
 	err = err ?: bpf_map__set_max_entries(s->maps.stacks1, o->windowed ? o->stack_entries : 1);
 	err = err ?: bpf_map__set_autocreate(s->maps.stacks1, false);
 	err = err ?: bpf_map__set_max_entries(s->maps.counts1, o->windowed ? o->count_entries : 1);
+	err = err ?: bpf_map__set_autocreate(s->maps.counts1, false);
 	err = err ?: bpf_map__set_max_entries(s->maps.pids, o->pids ? o->pid_entries : 1);
 	/* Followed processes get an entry at their first sample or exec: with
 	 * -p and no children followed, only the processes named (a fork's copy
@@ -272,7 +283,7 @@ static void *premap_create(void *arg)
 	struct premap *p = arg;
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = bpf_map__map_flags(p->map));
 	p->fd = bpf_map_create(bpf_map__type(p->map), bpf_map__name(p->map), bpf_map__key_size(p->map),
-			       bpf_map__value_size(p->map), bpf_map__max_entries(p->map), &mo);
+			       bpf_map__value_size(p->map), p->entries ? p->entries : bpf_map__max_entries(p->map), &mo);
 	return NULL;
 }
 
@@ -334,6 +345,16 @@ static void read_verifier_stats(const struct profile_bpf *s, const char *log, st
  * made taken over (the same object: the same maps in the same order), the
  * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
  * its samples to.  On the thread capture_start starts. */
+static void *build_later(void *arg)
+{
+	struct capture *c = arg;
+	for (size_t i = 0; i < c->nlater; i++) {
+		premap_create(&c->later[i]);
+		__atomic_store_n(&c->later_done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 static void *load_full_sampler(void *arg)
 {
 	struct capture *c = arg;
@@ -392,7 +413,9 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	if (!c)
 		return errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 	c->cycles = true;
-	c->stacks1_fd = c->stacks1.fd = -1;
+	for (size_t i = 0; i < 4; i++)
+		c->later[i].fd = -1;
+	c->wstacks[1] = c->wcounts[1] = -1;
 	if (o->loader && !(c->loader = strdup(o->loader))) {
 		err = errmsg_set(msg, msglen, -ENOMEM, "out of memory");
 		goto fail;
@@ -424,6 +447,11 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	c->load.load_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 	if (!o->defer_sampler)
 		read_verifier_stats(c->skel, vlog, &c->load);
+	c->wstacks[0] = bpf_map__fd(c->skel->maps.stacks);
+	c->wcounts[0] = bpf_map__fd(c->skel->maps.counts);
+	c->wstack_cap[0] = bpf_map__max_entries(c->skel->maps.stacks);
+	c->wcount_cap[0] = bpf_map__max_entries(c->skel->maps.counts);
+	c->wfinal[0] = c->wstack_cap[0] >= o->stack_entries && c->wcount_cap[0] >= o->count_entries;
 	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
 	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
@@ -486,7 +514,7 @@ static int on_py_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*ev) || !fn)
 		return 0;
 	/* Windowed, a wait's stacks go to maps of their own. */
-	int fds[] = { bpf_map__fd(c->skel->maps.stacks), c->stacks1_fd, bpf_map__fd(c->skel->maps.offcpu_stacks),
+	int fds[] = { c->wstacks[0], c->wstacks[1], bpf_map__fd(c->skel->maps.offcpu_stacks),
 		      bpf_map__fd(c->skel->maps.offcpu_stacks1) };
 	size_t i = 0, n = c->skel->rodata->windowed ? 4 : 1;
 	while (i < n && (fds[i] < 0 || bpf_map_lookup_elem(fds[i], &ev->stack, &st)))
@@ -614,40 +642,62 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 			load_full_sampler(c);
 	}
 	/* Not needed before the first window closes: built while the command
-	 * starts, not before it (capture_window_flip waits for it). */
+	 * starts, not before it (capture_window_flip waits for them). */
 	if (c->skel->rodata->windowed) {
-		c->stacks1 = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
-		c->stacks1_building = !pthread_create(&c->stacks1.thread, NULL, premap_create, &c->stacks1);
+		c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
+		c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.counts1, .fd = -1 };
+		if (!c->wfinal[0]) {
+			c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.stacks, .fd = -1,
+								 .entries = c->opts.stack_entries };
+			c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.counts, .fd = -1,
+								 .entries = c->opts.count_entries };
+		}
+		c->later_building = !pthread_create(&c->later_thread, NULL, build_later, c);
 	}
 	return 0;
 }
 
-/* The second window's stacks map made and in place for the programs. */
-static int second_window(struct capture *c)
+/* Window w's full-size maps built and in its slots (window 0's: only
+ * while it is closed and empty).  Window 0 keeps its small maps if the
+ * others cannot be had. */
+static int window_in_place(struct capture *c, int w)
 {
-	if (c->stacks1_fd >= 0)
+	if (c->wfinal[w])
 		return 0;
-	if (c->stacks1_building) {
-		pthread_join(c->stacks1.thread, NULL);
-		c->stacks1_building = false;
-	} else {
-		c->stacks1 = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
-		premap_create(&c->stacks1);
+	size_t k = w ? 0 : 2;
+	if (c->later_building)
+		while (__atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2) {
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	else
+		for (; c->later_done < k + 2; c->later_done++)
+			premap_create(&c->later[c->later_done]);
+	struct premap *st = &c->later[k], *co = &c->later[k + 1];
+	int err = st->fd < 0 ? st->fd : co->fd < 0 ? co->fd : 0; /* libbpf: -errno */
+	uint32_t slot = (uint32_t)w;
+	if (!err && (bpf_map_update_elem(bpf_map__fd(c->skel->maps.stack_maps), &slot, &st->fd, BPF_ANY) ||
+		     bpf_map_update_elem(bpf_map__fd(c->skel->maps.count_maps), &slot, &co->fd, BPF_ANY)))
+		err = -errno;
+	if (err && w == 0) {
+		log_debug("BPF: the first window's maps stay small: %s", strerror(-err));
+		c->wfinal[0] = true;
+		return 0;
 	}
-	if (c->stacks1.fd < 0) {
-		int err = c->stacks1.fd; /* libbpf: -errno */
-		c->stacks1.fd = -1;
+	if (err)
 		return err;
-	}
-	uint32_t zero = 0;
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.stacks_later), &zero, &c->stacks1.fd, BPF_ANY)) {
-		int err = -errno;
-		close(c->stacks1.fd);
-		c->stacks1.fd = -1;
-		return err;
-	}
-	c->stacks1_fd = c->stacks1.fd;
+	c->wstacks[w] = st->fd;
+	c->wcounts[w] = co->fd;
+	c->wstack_cap[w] = st->entries ? st->entries : bpf_map__max_entries(st->map);
+	c->wcount_cap[w] = co->entries ? co->entries : bpf_map__max_entries(co->map);
+	c->wfinal[w] = true;
 	return 0;
+}
+
+bool capture_window_small(const struct capture *c, bool *ready)
+{
+	*ready = __atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) >= 2 || !c->later_building;
+	return !c->wfinal[0] && !(__atomic_load_n(&c->skel->bss->window, __ATOMIC_RELAXED) & 1);
 }
 
 int capture_poll(struct capture *c, int timeout_ms, capture_proc_fn fn, void *ctx)
@@ -694,10 +744,11 @@ void capture_free(struct capture *c)
 	capture_sampler_wait(c);
 	profile_bpf__destroy(c->full);
 	free(c->btf_dir);
-	if (c->stacks1_building)
-		pthread_join(c->stacks1.thread, NULL);
-	if (c->stacks1.fd >= 0)
-		close(c->stacks1.fd);
+	if (c->later_building)
+		pthread_join(c->later_thread, NULL);
+	for (size_t i = 0; i < 4; i++)
+		if (c->later[i].fd >= 0)
+			close(c->later[i].fd);
 	if (c->detaching)
 		pthread_join(c->detacher, NULL);
 	else
@@ -753,7 +804,7 @@ int capture_stats(const struct capture *c, uint64_t stats[STAT_NR])
 
 static int counts_fd(const struct capture *c)
 {
-	return bpf_map__fd(c->read_window ? c->skel->maps.counts1 : c->skel->maps.counts);
+	return c->wcounts[c->read_window];
 }
 
 static int offcpu_fd(const struct capture *c)
@@ -763,7 +814,7 @@ static int offcpu_fd(const struct capture *c)
 
 static int stacks_fd(const struct capture *c)
 {
-	return c->read_window ? c->stacks1_fd : bpf_map__fd(c->skel->maps.stacks);
+	return c->wstacks[c->read_window];
 }
 
 /* The off-CPU stacks of the closed window (open: of the open one). */
@@ -776,10 +827,10 @@ int capture_window_flip(struct capture *c)
 {
 	if (!c->skel->rodata->windowed)
 		return -ENOTSUP;
-	int err = second_window(c);
+	uint32_t closing = c->skel->bss->window & 1;
+	int err = window_in_place(c, (int)(closing ^ 1));
 	if (err)
 		return err;
-	uint32_t closing = c->skel->bss->window & 1;
 	__atomic_store_n(&c->skel->bss->window, closing ^ 1, __ATOMIC_SEQ_CST);
 	/* A sample reads the window once, on entry, and runs to completion in
 	 * interrupt context within microseconds: after 10 ms none still counts
@@ -896,16 +947,17 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info)
 
 double capture_window_fill(const struct capture *c)
 {
-	const struct bpf_map *maps[FILL_NR] = {
-		[FILL_STACKS] = c->skel->maps.stacks,
-		[FILL_COUNTS] = c->skel->maps.counts,
-		[FILL_OFFCPU_STACKS] = c->skel->maps.offcpu_stacks,
-		[FILL_OFFCPU_COUNTS] = c->skel->maps.offcpu_counts,
+	uint32_t open = __atomic_load_n(&c->skel->bss->window, __ATOMIC_RELAXED) & 1;
+	const uint32_t cap[FILL_NR] = {
+		[FILL_STACKS] = c->wstack_cap[open],
+		[FILL_COUNTS] = c->wcount_cap[open],
+		[FILL_OFFCPU_STACKS] = bpf_map__max_entries(c->skel->maps.offcpu_stacks),
+		[FILL_OFFCPU_COUNTS] = bpf_map__max_entries(c->skel->maps.offcpu_counts),
 	};
-	const uint32_t *fill = c->skel->bss->window_fill[__atomic_load_n(&c->skel->bss->window, __ATOMIC_RELAXED) & 1];
+	const uint32_t *fill = c->skel->bss->window_fill[open];
 	double most = 0;
 	for (int k = 0; k < FILL_NR; k++) {
-		double f = (double)__atomic_load_n(&fill[k], __ATOMIC_RELAXED) / (double)bpf_map__max_entries(maps[k]);
+		double f = cap[k] ? (double)__atomic_load_n(&fill[k], __ATOMIC_RELAXED) / (double)cap[k] : 0;
 		if (f > most)
 			most = f;
 	}
@@ -914,7 +966,7 @@ double capture_window_fill(const struct capture *c)
 
 uint32_t capture_count_capacity(const struct capture *c)
 {
-	return bpf_map__max_entries(c->skel->maps.counts);
+	return c->wcount_cap[c->read_window];
 }
 
 /* Every (key, count) of a counts map. */

@@ -52,10 +52,13 @@ struct capture_opts {
 	uint32_t offcpu_count_entries; /* capacity of (each window's) off-CPU counts map; 0: count_entries */
 	uint32_t offcpu_stack_entries; /* windowed: capacity of each window's off-CPU stacks map */
 	bool windowed;           /* two windows of counts and stacks (agent): see capture_window_flip */
+	/* windowed: the first window's capacities when smaller (quicker to
+	 * build before the start; see capture_window_small); 0: as the others */
+	uint32_t first_stack_entries, first_count_entries;
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 	const char *btf_cache_dir; /* the per-boot minimal kernel BTF (kbtf.h); NULL: /run/scorch */
-	/* Attach the boot sampler (frame pointers only) and load the full one
-	 * on a thread from capture_start: see on_sample_boot. */
+	/* Attach the boot sampler (no Python or Java walkers) and load the
+	 * full one on a thread from capture_start: see on_sample_boot. */
 	bool defer_sampler;
 };
 
@@ -135,6 +138,10 @@ struct capture_window_info {
  * stacks of threads off the CPU now into the open window's (their waits,
  * when they end, count there).  0 or -errno. */
 int capture_window_clear(struct capture *c, struct capture_window_info *info);
+/* True while the open window is a small first one
+ * (capture_opts.first_stack_entries): it should be flipped as soon as
+ * *ready says the next window's maps are built. */
+bool capture_window_small(const struct capture *c, bool *ready);
 /* How full the open window's fullest map is, 0 to 1 (entries added since it
  * was last cleared over its capacity): a caller drains before it fills. */
 double capture_window_fill(const struct capture *c);

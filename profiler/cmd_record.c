@@ -105,6 +105,10 @@ static int check_privileges(void)
 #define RECORD_DRAIN_PERIOD_S 1.0
 #define RECORD_DRAIN_FILL 0.5
 #define RECORD_POLL_MS 100
+/* A command's first window is an eighth of the others (its maps are built
+ * before the command starts: see fill_capture_opts), checked this often
+ * until the next window's maps are built and it is flipped. */
+#define RECORD_FIRST_POLL_MS 5
 #define RECORD_JAVA_FINISH_S 5.0 /* for the JVMs' last maps once sampling stopped */
 #define RECORD_STACK_BYTES_MAX ((size_t)512 << 20) /* drained stacks kept; past it samples keep no stack */
 
@@ -118,6 +122,11 @@ static uint32_t size_entries(double samples, double per_second)
 	if (n > 65536)
 		return 65536;
 	return (uint32_t)n;
+}
+
+static uint32_t first_entries(uint32_t n)
+{
+	return n / 8 > 1024 ? n / 8 : n < 1024 ? n : 1024;
 }
 
 /* Processes a command's tree can have at once: the kernel's pid_max
@@ -177,12 +186,22 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->python = !o->no_python && co->user_stacks;
 	co->python_threads = CAPTURE_PYTHON_THREADS;
 	co->java = !o->no_java && co->user_stacks;
-	/* A command's first milliseconds are the dynamic loader's, before its
-	 * tables are in place anyway: the full sampler is verified while it
-	 * starts (on_sample_boot).  Not with -p (its processes' tables are
-	 * read before sampling starts) nor with --off-cpu (whose switch
-	 * program has the same walkers to verify). */
-	co->defer_sampler = w && !co->offcpu && (co->unwind_dwarf || co->python || co->java);
+	/* A new process has no Python or Java frames to give before scorch has
+	 * read it, and an interpreter's start is longer than that: the walkers
+	 * are verified while the command starts (on_sample_boot).  Not with -p
+	 * (its processes are read before sampling starts) nor with --off-cpu
+	 * (whose switch program holds the same walkers). */
+	co->defer_sampler = w && !co->offcpu && (co->python || co->java);
+	/* Each window's stacks map at 4999 Hz on 2 CPUs is 9,998 preallocated
+	 * 1 KiB entries, 15-25 ms of the kernel's time to build.  A command's
+	 * first window gets an eighth (at least 1024), and is flipped as soon
+	 * as the next window's maps, built once it runs, are there (~20 ms
+	 * here; filling half of it takes 60 ms even if every sample brought
+	 * two new stacks): see capture_window_small. */
+	if (w) {
+		co->first_stack_entries = first_entries(co->stack_entries);
+		co->first_count_entries = first_entries(co->count_entries);
+	}
 }
 
 /* Counts and stacks drained so far, and how full the tables got. */
@@ -192,6 +211,7 @@ struct drain_state {
 	double last;       /* when the last drain was (monotonic) */
 	double fill_peak;  /* the fullest the open set was found */
 	uint64_t early;    /* drains because the open set was RECORD_DRAIN_FILL full */
+	uint64_t first;    /* drains of a small first set (capture_window_small) */
 };
 
 /* Closes the open set of maps and moves it into the drain; announcements
@@ -215,9 +235,12 @@ static int drain_now(struct capture *c, struct session *ss, const struct record_
 static int drain_due(struct capture *c, struct session *ss, const struct record_opts *o, struct drain_state *ds)
 {
 	double fill = capture_window_fill(c);
+	bool ready;
 	if (fill > ds->fill_peak)
 		ds->fill_peak = fill;
-	if (fill >= RECORD_DRAIN_FILL)
+	if (capture_window_small(c, &ready) && ready)
+		ds->first++; /* flipped once the next window's maps are built */
+	else if (fill >= RECORD_DRAIN_FILL)
 		ds->early++;
 	else if (clock_s(CLOCK_MONOTONIC) - ds->last < RECORD_DRAIN_PERIOD_S)
 		return 0;
@@ -291,7 +314,8 @@ static int run_loop(struct capture *c, struct session *ss, const struct record_o
 	double start = clock_s(CLOCK_MONOTONIC);
 	ds->last = start;
 	while (!stop_signal) {
-		int timeout = RECORD_POLL_MS;
+		bool ready;
+		int timeout = capture_window_small(c, &ready) ? RECORD_FIRST_POLL_MS : RECORD_POLL_MS;
 		if (o->duration > 0) {
 			double left = o->duration - (clock_s(CLOCK_MONOTONIC) - start);
 			if (left <= 0)
@@ -357,11 +381,9 @@ static void report_unwind(const struct record_opts *o, const uint64_t *stats, co
 		return;
 	unwind_stats(u, &us);
 	log_info("unwind: %" PRIu64 " user stacks from CFI tables, %" PRIu64 " by frame pointers (tables not loaded "
-		 "yet), %" PRIu64 " before the unwinder was; %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64
-		 " with a debug file's), %" PRIu64 " kept after their last process exited and taken again, %" PRIu64
-		 " of %" PRIu64 " rows at peak, %.1f ms compiling",
-		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], stats[STAT_BOOT], us.files, us.files_no_cfi,
-		 us.files_debug_frame,
+		 "yet); %" PRIu64 " files (%" PRIu64 " without CFI, %" PRIu64 " with a debug file's), %" PRIu64
+		 " kept after their last process exited and taken again, %" PRIu64 " of %" PRIu64 " rows at peak, %.1f ms compiling",
+		 stats[STAT_UNWIND_DWARF], stats[STAT_UNWIND_NO_TABLE], us.files, us.files_no_cfi, us.files_debug_frame,
 		 us.files_reused, us.rows_peak, us.rows_cap, us.compile_ns / 1e6);
 	if (us.files_gopclntab)
 		log_info("unwind: %" PRIu64 " rows from Go's frame sizes (.gopclntab) for %" PRIu64 " files without CFI",
@@ -418,9 +440,10 @@ static void report_stack_ends(const struct profile *p, const struct unwind *u, c
 static void report_drains(const uint64_t *stats, const struct drain_state *ds)
 {
 	const struct drain_stats st = ds->st;
-	log_debug("tables drained %" PRIu64 " times (%" PRIu64 " at %.0f %% full, the rest every %.0f s), fullest at "
-		  "%.1f %%; %" PRIu64 " counts read, %" PRIu64 " stacks kept (%.1f MiB)",
-		  st.drains, ds->early, RECORD_DRAIN_FILL * 100, RECORD_DRAIN_PERIOD_S, ds->fill_peak * 100, st.entries,
+	log_debug("tables drained %" PRIu64 " times (%" PRIu64 " a small first set, %" PRIu64
+		  " at %.0f %% full, the rest every %.0f s), fullest at %.1f %%; %" PRIu64 " counts read, %" PRIu64
+		  " stacks kept (%.1f MiB)",
+		  st.drains, ds->first, ds->early, RECORD_DRAIN_FILL * 100, RECORD_DRAIN_PERIOD_S, ds->fill_peak * 100, st.entries,
 		  st.stacks, st.stack_bytes / 1048576.0);
 	if (st.dropped[DRAIN_SAMPLES] || st.dropped[DRAIN_OFFCPU])
 		log_warn("%" PRIu64 " samples and %.3f s off the CPU kept without their stacks: the drained stacks "
@@ -795,25 +818,27 @@ struct recording {
 };
 
 /* What the BPF load cost; with the sampler deferred, the full sampler's
- * part, or why it could not be loaded (the run's samples then all have
- * the boot sampler's frame-pointer stacks, without Python or Java frames). */
+ * part, or why it could not be loaded (the run's samples then have no
+ * Python or Java frames). */
 static void report_load(struct capture *c)
 {
 	int err = capture_sampler_wait(c);
 	struct capture_load_info li;
+	uint64_t stats[STAT_NR] = { 0 };
 	capture_load_info(c, &li);
+	capture_stats(c, stats);
 	if (err)
-		log_error("record: cannot load the full sampler: %s; user stacks by frame pointers only, "
-			  "without Python or Java frames",
+		log_error("record: cannot load the Python and Java walkers: %s; the profile has no Python or Java frames",
 			  strerror(-err));
 	if (!li.full_load_ns)
 		log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions",
 			  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns);
 	else
 		log_debug("BPF object loaded in %.1f ms; sampler verified in %.1f ms, %" PRIu32 " instructions, "
-			  "on a thread (%.1f ms) that handed it the samples %.1f ms after the command's release",
+			  "with the Python and Java walkers on a thread (%.1f ms), in place %.1f ms after the "
+			  "command's release (%" PRIu64 " samples before)",
 			  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns, li.full_load_ns / 1e6,
-			  li.full_ready_ns / 1e6);
+			  li.full_ready_ns / 1e6, stats[STAT_BOOT]);
 }
 
 /* Opens what sampling needs: the command (started stopped), the

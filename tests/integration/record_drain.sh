@@ -6,7 +6,7 @@
 # lost, none without its stack, every one of the workload's samples (4 s of
 # its CPU at 999 Hz) under main, and more distinct paths in the profile than
 # both sets of tables hold, so they were drained several times.  The same
-# with --wall (time off the CPU drained too).
+# with --wall (time off the CPU drained too), and with a small first set.
 set -euo pipefail
 scorch=$1 work=$2
 . "$(dirname "$0")/lib.sh"
@@ -54,4 +54,17 @@ grep -v '^scorch: debug: \(BPF\|symbols\)' "$tmp/err" || true
 # Wall profiles count microseconds: a sample is ~1001 of them.
 awk '{ n = $NF; sub(/ [0-9]+$/, ""); printf "%s %d\n", $0, (n + 500) / 1001 }' "$tmp/wall.folded" >"$tmp/wall-samples.folded"
 check "$tmp/wall-samples.folded" "$tmp/err" 2200
+# A command's first window is small (an eighth: its maps are built before
+# the command starts) and flipped as soon as the next window's are built:
+# at the defaults (-F 4999, 9,998-entry tables, so a first one of 1,249),
+# nothing lost and every sample with its stack.
+"$scorch" record -v -F 4999 -o "$tmp/first.folded" -- "$work" 1 2>"$tmp/err" >/dev/null ||
+	fail "record -F 4999 exited $?: $(cat "$tmp/err")"
+grep -q 'tables drained [0-9]* times (1 a small first set' "$tmp/err" ||
+	fail "no small first set drained: $(grep 'tables drained' "$tmp/err")"
+grep -q ' 0 lost$' "$tmp/err" || fail "-F 4999: samples lost: $(cat "$tmp/err")"
+if grep -q 'without their stacks' "$tmp/err"; then fail "-F 4999: samples without stacks: $(cat "$tmp/err")"; fi
+first=$(awk -F';' '$1 == "manystacks" { split($0, a, " "); t += a[length(a)] } END { print t + 0 }' "$tmp/first.folded")
+echo "-F 4999: $first samples of manystacks; $(grep -o 'tables drained.*' "$tmp/err")"
+[ "$first" -ge 2000 ] || fail "-F 4999: only $first samples of manystacks"
 echo "record_drain: ok"
