@@ -212,6 +212,7 @@ struct drain_state {
 	double fill_peak;  /* the fullest the open set was found */
 	uint64_t early;    /* drains because the open set was RECORD_DRAIN_FILL full */
 	uint64_t first;    /* drains of a small first set (capture_window_small) */
+	double first_fill; /* how full it was then */
 };
 
 /* Closes the open set of maps and moves it into the drain; announcements
@@ -235,10 +236,12 @@ static int drain_now(struct capture *c, struct session *ss, const struct record_
 static int drain_due(struct capture *c, struct session *ss, const struct record_opts *o, struct drain_state *ds)
 {
 	double fill = capture_window_fill(c);
-	bool ready;
+	bool ready, small = capture_window_small(c, &ready);
 	if (fill > ds->fill_peak)
 		ds->fill_peak = fill;
-	if (capture_window_small(c, &ready) && ready)
+	if (small && fill > ds->first_fill)
+		ds->first_fill = fill;
+	if (small && ready)
 		ds->first++; /* flipped once the next window's maps are built */
 	else if (fill >= RECORD_DRAIN_FILL)
 		ds->early++;
@@ -440,10 +443,10 @@ static void report_stack_ends(const struct profile *p, const struct unwind *u, c
 static void report_drains(const uint64_t *stats, const struct drain_state *ds)
 {
 	const struct drain_stats st = ds->st;
-	log_debug("tables drained %" PRIu64 " times (%" PRIu64 " a small first set, %" PRIu64
+	log_debug("tables drained %" PRIu64 " times (%" PRIu64 " a small first set, at %.1f %%; %" PRIu64
 		  " at %.0f %% full, the rest every %.0f s), fullest at %.1f %%; %" PRIu64 " counts read, %" PRIu64
 		  " stacks kept (%.1f MiB)",
-		  st.drains, ds->first, ds->early, RECORD_DRAIN_FILL * 100, RECORD_DRAIN_PERIOD_S, ds->fill_peak * 100, st.entries,
+		  st.drains, ds->first, ds->first_fill * 100, ds->early, RECORD_DRAIN_FILL * 100, RECORD_DRAIN_PERIOD_S, ds->fill_peak * 100, st.entries,
 		  st.stacks, st.stack_bytes / 1048576.0);
 	if (st.dropped[DRAIN_SAMPLES] || st.dropped[DRAIN_OFFCPU])
 		log_warn("%" PRIu64 " samples and %.3f s off the CPU kept without their stacks: the drained stacks "

@@ -60,7 +60,7 @@ check "$tmp/wall-samples.folded" "$tmp/err" 2200
 # nothing lost and every sample with its stack.
 "$scorch" record -v -F 4999 -o "$tmp/first.folded" -- "$work" 1 2>"$tmp/err" >/dev/null ||
 	fail "record -F 4999 exited $?: $(cat "$tmp/err")"
-grep -q 'tables drained [0-9]* times (1 a small first set' "$tmp/err" ||
+grep -q 'tables drained [0-9]* times (1 a small first set, at ' "$tmp/err" ||
 	fail "no small first set drained: $(grep 'tables drained' "$tmp/err")"
 grep -q ' 0 lost$' "$tmp/err" || fail "-F 4999: samples lost: $(cat "$tmp/err")"
 if grep -q 'without their stacks' "$tmp/err"; then fail "-F 4999: samples without stacks: $(cat "$tmp/err")"; fi
