@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -90,6 +92,7 @@ struct capture {
 	struct premap later[4];
 	size_t nlater;
 	pthread_t later_thread;
+	pid_t later_tid; /* its thread id once running (atomic), for window_in_place to hurry it */
 	bool later_building;
 	size_t later_done; /* later[] built so far (atomic while building) */
 };
@@ -287,14 +290,18 @@ static void *premap_create(void *arg)
 	return NULL;
 }
 
-#define PREMAP_MAX 8
-#define PREMAP_BYTES ((uint64_t)1 << 20)
+#define PREMAP_MAX 12
+#define PREMAP_BYTES ((uint64_t)256 << 10)
+#define PREMAP_BUCKETS 8192
 
 /* Preallocating a map is the kernel allocating, zeroing and linking every
  * element (a 9,998-entry stacks map: ~20 ms), one map after another inside
- * bpf_object__load.  The preallocated hash and array maps of a MiB or more
- * are built here at once, one thread each, and handed to libbpf to use.
- * One that cannot be is left to libbpf, which reports why. */
+ * bpf_object__load; a hash map without preallocation still gets its bucket
+ * array (16 bytes a bucket: ~1.2 ms for 32k on the pvm VM).  The
+ * preallocated hash and array maps of 256 KiB or more and the others of
+ * 8k buckets or more are built here at once, one thread each, and handed
+ * to libbpf to use.  One that cannot be is left to libbpf, which reports
+ * why. */
 static void create_big_maps(struct bpf_object *obj)
 {
 	struct premap p[PREMAP_MAX];
@@ -305,8 +312,9 @@ static void create_big_maps(struct bpf_object *obj)
 	bpf_object__for_each_map(m, obj) {
 		enum bpf_map_type t = bpf_map__type(m);
 		uint64_t bytes = (uint64_t)(bpf_map__key_size(m) + bpf_map__value_size(m)) * bpf_map__max_entries(m);
-		if (n < PREMAP_MAX && bytes >= PREMAP_BYTES && bpf_map__autocreate(m) &&
-		    !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC) &&
+		bool costly = bpf_map__map_flags(m) & BPF_F_NO_PREALLOC ? bpf_map__max_entries(m) >= PREMAP_BUCKETS
+									: bytes >= PREMAP_BYTES;
+		if (n < PREMAP_MAX && costly && bpf_map__autocreate(m) &&
 		    (t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_ARRAY))
 			p[n++] = (struct premap){ .map = m, .fd = -1 };
 	}
@@ -345,9 +353,23 @@ static void read_verifier_stats(const struct profile_bpf *s, const char *log, st
  * made taken over (the same object: the same maps in the same order), the
  * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
  * its samples to.  On the thread capture_start starts. */
+/* Work for later, done on a thread that yields the CPU to the command
+ * just released (on 2 CPUs its start waited ~30 ms behind it and the
+ * walkers' load otherwise): the lowest priority, also out of a real-time
+ * policy given to the run.  Not the walkers' load: a Python command's
+ * first frames wait for it (record_python failed under load with it). */
+static void in_background(void)
+{
+	struct sched_param sp = { 0 };
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+}
+
 static void *build_later(void *arg)
 {
 	struct capture *c = arg;
+	__atomic_store_n(&c->later_tid, gettid(), __ATOMIC_RELEASE);
+	in_background();
 	for (size_t i = 0; i < c->nlater; i++) {
 		premap_create(&c->later[i]);
 		__atomic_store_n(&c->later_done, i + 1, __ATOMIC_RELEASE);
@@ -665,6 +687,9 @@ static int window_in_place(struct capture *c, int w)
 	if (c->wfinal[w])
 		return 0;
 	size_t k = w ? 0 : 2;
+	pid_t tid = __atomic_load_n(&c->later_tid, __ATOMIC_ACQUIRE);
+	if (c->later_building && tid && __atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2)
+		setpriority(PRIO_PROCESS, (id_t)tid, 0); /* waited for: no longer background */
 	if (c->later_building)
 		while (__atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2) {
 			struct timespec ts = { 0, 1000 * 1000 };
