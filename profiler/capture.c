@@ -94,6 +94,7 @@ struct capture {
 	pthread_t later_thread;
 	pid_t later_tid; /* its thread id once running (atomic), for window_in_place to hurry it */
 	bool later_building;
+	bool hurried; /* the thread put back to nice 0 */
 	size_t later_done; /* later[] built so far (atomic while building) */
 };
 
@@ -687,9 +688,8 @@ static int window_in_place(struct capture *c, int w)
 	if (c->wfinal[w])
 		return 0;
 	size_t k = w ? 0 : 2;
-	pid_t tid = __atomic_load_n(&c->later_tid, __ATOMIC_ACQUIRE);
-	if (c->later_building && tid && __atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2)
-		setpriority(PRIO_PROCESS, (id_t)tid, 0); /* waited for: no longer background */
+	if (__atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2)
+		capture_window_hurry(c); /* waited for: no longer background */
 	if (c->later_building)
 		while (__atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) < k + 2) {
 			struct timespec ts = { 0, 1000 * 1000 };
@@ -717,6 +717,13 @@ static int window_in_place(struct capture *c, int w)
 	c->wcount_cap[w] = co->entries ? co->entries : bpf_map__max_entries(co->map);
 	c->wfinal[w] = true;
 	return 0;
+}
+
+void capture_window_hurry(struct capture *c)
+{
+	pid_t tid = __atomic_load_n(&c->later_tid, __ATOMIC_ACQUIRE);
+	if (c->later_building && tid && !c->hurried)
+		c->hurried = !setpriority(PRIO_PROCESS, (id_t)tid, 0);
 }
 
 bool capture_window_small(const struct capture *c, bool *ready)

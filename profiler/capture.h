@@ -142,6 +142,10 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info);
  * (capture_opts.first_stack_entries): it should be flipped as soon as
  * *ready says the next window's maps are built. */
 bool capture_window_small(const struct capture *c, bool *ready);
+/* The next windows' maps are built at the lowest priority, out of the
+ * way of the command just started; this gives their thread the normal
+ * one back (the small first window filling before they are there). */
+void capture_window_hurry(struct capture *c);
 /* How full the open window's fullest map is, 0 to 1 (entries added since it
  * was last cleared over its capacity): a caller drains before it fills. */
 double capture_window_fill(const struct capture *c);

@@ -105,7 +105,7 @@ static int check_privileges(void)
 #define RECORD_DRAIN_PERIOD_S 1.0
 #define RECORD_DRAIN_FILL 0.5
 #define RECORD_POLL_MS 100
-/* A command's first window is a quarter of the others (its maps are built
+/* A command's first window is an eighth of the others (its maps are built
  * before the command starts: see fill_capture_opts), checked this often
  * until the next window's maps are built and it is flipped. */
 #define RECORD_FIRST_POLL_MS 5
@@ -126,7 +126,7 @@ static uint32_t size_entries(double samples, double per_second)
 
 static uint32_t first_entries(uint32_t n)
 {
-	return n / 4 > 1024 ? n / 4 : n < 1024 ? n : 1024;
+	return n / 8 > 1024 ? n / 8 : n < 1024 ? n : 1024;
 }
 
 /* Processes a command's tree can have at once: the kernel's pid_max
@@ -194,10 +194,11 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 	co->defer_sampler = w && !co->offcpu && (co->python || co->java);
 	/* Each window's stacks map at 4999 Hz on 2 CPUs is 9,998 preallocated
 	 * 1 KiB entries, 15-25 ms of the kernel's time to build.  A command's
-	 * first window gets a quarter (at least 1024), and is flipped as soon
+	 * first window gets an eighth (at least 1024), and is flipped as soon
 	 * as the next window's maps, built once it runs, are there (~20 ms
-	 * here, 110 under a load of 12; a sample of its own at every sample of
-	 * one CPU fills it in 500 ms): see capture_window_small. */
+	 * here; a stack of its own at every sample of one CPU fills it in
+	 * 250 ms; at the flip it was 1.2 % full at a quarter under a load of
+	 * 12): see capture_window_small. */
 	if (w) {
 		co->first_stack_entries = first_entries(co->stack_entries);
 		co->first_count_entries = first_entries(co->count_entries);
@@ -241,6 +242,8 @@ static int drain_due(struct capture *c, struct session *ss, const struct record_
 		ds->fill_peak = fill;
 	if (small && fill > ds->first_fill)
 		ds->first_fill = fill;
+	if (small && !ready && fill >= RECORD_DRAIN_FILL / 4)
+		capture_window_hurry(c);
 	if (small && ready)
 		ds->first++; /* flipped once the next window's maps are built */
 	else if (fill >= RECORD_DRAIN_FILL)

@@ -54,9 +54,9 @@ grep -v '^scorch: debug: \(BPF\|symbols\)' "$tmp/err" || true
 # Wall profiles count microseconds: a sample is ~1001 of them.
 awk '{ n = $NF; sub(/ [0-9]+$/, ""); printf "%s %d\n", $0, (n + 500) / 1001 }' "$tmp/wall.folded" >"$tmp/wall-samples.folded"
 check "$tmp/wall-samples.folded" "$tmp/err" 2200
-# A command's first window is small (a quarter: its maps are built before
+# A command's first window is small (an eighth: its maps are built before
 # the command starts) and flipped as soon as the next window's are built:
-# at the defaults (-F 4999, 9,998-entry tables, so a first one of 2,499),
+# at the defaults (-F 4999, 9,998-entry tables, so a first one of 1,249),
 # nothing lost and every sample with its stack.
 "$scorch" record -v -F 4999 -o "$tmp/first.folded" -- "$work" 1 2>"$tmp/err" >/dev/null ||
 	fail "record -F 4999 exited $?: $(cat "$tmp/err")"
