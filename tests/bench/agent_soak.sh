@@ -65,13 +65,17 @@ load=$!
 tck=$(getconf CLK_TCK)
 t0=$(date +%s)
 end=$((t0 + minutes * 60))
-printf '%8s %10s %10s %8s\n' seconds cpu_s rss_kib procs
+printf '%8s %10s %10s %8s %10s\n' seconds cpu_s rss_kib procs compile_s
 while [ "$(date +%s)" -lt "$end" ]; do
 	sleep 10
 	kill -0 "$agent" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "agent exited"; }
 	cpu=$(awk -v tck="$tck" '{ printf "%.2f", ($14 + $15) / tck }' "/proc/$agent/stat")
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$agent/status")
-	printf '%8d %10s %10s %8s\n' $(($(date +%s) - t0)) "$cpu" "$rss" "$(cat "$tmp/spawned" 2>/dev/null || echo 0)" | tee -a "$tmp/samples"
+	# Table compiles (status.json, each window) follow the files new to the
+	# machine, whoever runs them: shown apart, to compare runs on a busy machine.
+	comp=$(sed -n 's/.*"unwind_compile_ms": \([0-9]*\).*/\1/p' "$tmp/out/status.json" 2>/dev/null)
+	printf '%8d %10s %10s %8s %10s\n' $(($(date +%s) - t0)) "$cpu" "$rss" "$(cat "$tmp/spawned" 2>/dev/null || echo 0)" \
+		"$(awk -v ms="${comp:-0}" 'BEGIN { printf "%.2f", ms / 1000 }')" | tee -a "$tmp/samples"
 done
 kill "$load" 2>/dev/null || true
 load=""
@@ -79,11 +83,13 @@ kill -TERM "$agent"
 wait "$agent" || true
 agent=""
 awk -v min="$minutes" '
-	{ t[NR] = $1; c[NR] = $2; r[NR] = $3; p[NR] = $4 }
+	{ t[NR] = $1; c[NR] = $2; r[NR] = $3; p[NR] = $4; k[NR] = $5 }
 	END {
 		n = NR; w = 6 < n ? 6 : 1  # row 6: 60 s
 		printf "agent over %d min: %.2f %% of one core overall, %.2f %% after the first minute\n",
 			min, 100 * c[n] / t[n], 100 * (c[n] - c[w]) / (t[n] - t[w])
+		printf "after the first minute without CFI table compiles: %.2f %% of one core (compiles %.2f s)\n",
+			100 * (c[n] - c[w] - (k[n] - k[w])) / (t[n] - t[w]), k[n] - k[w]
 		printf "RSS: %d KiB at %d s, %d KiB at %d s (%+.1f %%); %.0f processes/s started\n",
 			r[w], t[w], r[n], t[n], 100 * (r[n] - r[w]) / r[w], p[n] / t[n]
 	}' "$tmp/samples"
