@@ -55,7 +55,6 @@ struct agent {
 	size_t npending;
 	uint64_t prev[STAT_NR]; /* BPF counters at the last window's end */
 	uint32_t offcpu_count_cap; /* --off-cpu: capacity of each window's off-CPU counts */
-	uint64_t trimmed_rss_kib; /* RSS after the last malloc_trim (agent/window.c) */
 	struct unwind *unw;     /* CFI tables of the processes sampled; NULL with --unwind fp */
 	struct pytrack *py;     /* Python frames; NULL with --no-python */
 	struct java *jvm;       /* JVMs asked for method names; NULL with --no-java */

@@ -315,26 +315,14 @@ static void forget(void *ctx, uint32_t pid, uint32_t gen)
 		pyframes_forget(pytrack_frames(a->py), pid, gen);
 }
 
-/* How far RSS may grow past its size after the last malloc_trim before
- * the next: a bound on the pages kept for the next window. */
-#define TRIM_SLACK_KIB 4096
-
 /* The window's profiles are written and hold copies of every name: files no
  * live process maps can go.  What they and the window's profiles held goes
  * back to the system, not just to malloc: without it RSS follows the
- * largest window seen (at 999 Hz, a sawtooth of 100-140 MiB).  But only
- * once RSS has grown 4 MiB past its size after the last trim: trimming
- * after every window gave the same pages back and faulted them in again
- * in the next (malloc_trim ~5 % of the agent's CPU under churn on the pvm
- * kind, where a fault is dear). */
+ * largest window seen (at 999 Hz, a sawtooth of 100-140 MiB). */
 static void trim_memory(struct agent *a)
 {
 	symbolizer_trim(a->sym);
-	uint64_t rss = agent_self_rss_kib();
-	if (rss && a->trimmed_rss_kib && rss < a->trimmed_rss_kib + TRIM_SLACK_KIB)
-		return;
 	malloc_trim(0);
-	a->trimmed_rss_kib = agent_self_rss_kib();
 }
 
 /* The closed window's time off the CPU: its own files and pushes. */
