@@ -218,21 +218,26 @@ static void set_labels(struct proc_info *pi)
 		pi->labels[pi->nlabels++] = (struct build_label){ "container_id", pi->container };
 }
 
-int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, const char *comm)
+int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen)
 {
 	uint64_t key = (uint64_t)pid << 32 | gen;
-	char path[64], exe[4096], cg[4096];
+	char path[64], exe[4096], cg[4096], *comm = NULL;
 	int err;
 
 	if (u64map_get(&ap->by_key, key))
 		return 0;
+	/* Under churn most processes announced are new and many already gone:
+	 * the executable first, and without it (a kernel thread, or gone)
+	 * whether the process is still there, before anything else is read. */
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0 && kill((pid_t)pid, 0) && errno == ESRCH)
+		return -ESRCH;
 	struct proc_info *pi = calloc(1, sizeof(*pi));
 	if (!pi)
 		return -ENOMEM;
 	pi->pid = pid;
 	pi->gen = gen;
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		pi->exe = label_value(exe);
@@ -244,12 +249,14 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, const 
 		agent_container_id(cg, pi->container);
 	}
 	free(text);
-	if (n <= 0 && !pi->cgroup && kill((pid_t)pid, 0) && errno == ESRCH) {
-		info_free(pi);
-		return -ESRCH;
+	if (!pi->exe) { /* comm names the service only without an executable */
+		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+		if ((comm = read_small(path, 64)))
+			comm[strcspn(comm, "\n")] = '\0';
 	}
 	char svc[256];
 	agent_service_name(ap->static_service, pi->exe, comm, svc, sizeof(svc));
+	free(comm);
 	pi->service = strdup(svc);
 	if (!pi->service || (err = u64map_put(&ap->by_key, key, (uint64_t)(uintptr_t)pi))) {
 		info_free(pi);

@@ -875,7 +875,8 @@ int capture_window_flip(struct capture *c)
 }
 
 /* Deletes every key of a map: keys collected first (deleting while walking
- * restarts the walk), then deleted. */
+ * restarts the walk), then deleted in one call (a syscall a key was ~1,000
+ * a window under churn); one by one from where a batch stopped. */
 static int clear_map(int fd, size_t keysz, size_t *n)
 {
 	size_t cap = 0, cnt = 0;
@@ -885,7 +886,10 @@ static int clear_map(int fd, size_t keysz, size_t *n)
 	while (!(err = array_grow(&keys, &cap, cnt + 1, keysz)) &&
 	       bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0)
 		cnt++;
-	for (size_t i = 0; i < cnt; i++)
+	uint32_t done = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
+	if (cnt && bpf_map_delete_batch(fd, keys, &done, NULL))
+		done = done > cnt ? 0 : done;
+	for (size_t i = done; i < cnt; i++)
 		bpf_map_delete_elem(fd, keys + i * keysz);
 	free(keys);
 	if (n)

@@ -155,17 +155,9 @@ static int new_symbolizer(struct agent *a)
 static int admit(void *ctx, uint32_t pid, uint32_t gen)
 {
 	struct agent *a = ctx;
-	char path[64], comm[32] = "";
 	if (agent_procs_service(a->procs, pid, gen))
 		return 0; /* known: announced again at its 2nd, 4th, 8th... sample */
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
-	return agent_procs_track(a->procs, pid, gen, comm) == -ESRCH;
+	return agent_procs_track(a->procs, pid, gen) == -ESRCH;
 }
 
 /* SIGHUP: the options again (defaults, --config, command line).  What needs

@@ -246,10 +246,10 @@ static void load_table(struct unwind *u, struct table *t, int fd, const char *ro
 {
 	struct cfi_table ct;
 	bool from_debug = false;
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	int err = fd >= 0 ? unwind_compile(fd, u->debug_root, root, path, &ct, &from_debug)
 			  : cfi_compile_image(image, image_size, &ct);
-	u->st.compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+	u->st.compile_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	u->st.files_debug_frame += from_debug;
 	install_table(u, t, err, &ct);
 	name_table(t, fd, path);
@@ -569,10 +569,10 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 		snprintf(f->path, sizeof(f->path), "%s", path);
 	if (debuginfo_build_id(fd, f->build_id))
 		f->build_id[0] = 0;
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	bool from_debug;
 	f->err = unwind_compile(fd, pl->debug_root, "", path, &f->ct, &from_debug);
-	pl->compile_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+	pl->compile_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	pl->files_debug_frame += from_debug;
 	pl->n++;
 	bool interp = follow && elfsym_interpreter(fd, next, sizeof(next)) == 0;

@@ -53,7 +53,7 @@ struct unwind_stats {
 	uint64_t rows;            /* rows in use now */
 	uint64_t rows_peak;
 	uint64_t rows_cap;
-	uint64_t compile_ns;      /* time spent compiling tables */
+	uint64_t compile_ns;      /* CPU time compiling tables (the thread's: wall time counts waits) */
 };
 
 /* Maps the row array of maps (owned by the capture, which must outlive the

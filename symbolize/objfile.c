@@ -168,6 +168,19 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 	return of;
 }
 
+/* The file mapped as m is the one the symbolizer holds open for its device
+ * and inode when that descriptor's inode is m's: its modification time is
+ * then the one a stat of map_files would give (the same inode), for an
+ * fstat instead of a walk through /proc.  Under churn every new process
+ * maps the same few files.  False when no such file is held. */
+static bool held_stat(const struct symbolizer *s, const struct procmap *m, struct stat *st)
+{
+	uint64_t *v = u64map_get(&s->inodes, inode_key(m->dev, m->inode));
+	const struct objfile *of = v ? (const struct objfile *)(uintptr_t)*v : NULL;
+	return of && of->fd >= 0 && of->dev == m->dev && of->ino == m->inode && !fstat(of->fd, st) &&
+	       st->st_ino == m->inode;
+}
+
 struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m)
 {
 	char path[PATH_MAX + 64];
@@ -183,7 +196,9 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, co
 	 * closed without CAP_SYS_ADMIN: then the file as procmap_open finds it. */
 	procmap_files_path(s->proc_root, pid, m, path, sizeof(path));
 	int fd = -1;
-	if (stat(path, &st) && ((fd = procmap_open(s->proc_root, pid, tid, m)) < 0 || fstat(fd, &st))) {
+	if (held_stat(s, m, &st)) {
+		mtime = clock_ts_ns(st.st_mtim);
+	} else if (stat(path, &st) && ((fd = procmap_open(s->proc_root, pid, tid, m)) < 0 || fstat(fd, &st))) {
 		if (fd >= 0)
 			close(fd);
 		/* The process is gone: the file it had when last seen. */

@@ -163,8 +163,28 @@ struct pyproc {
 	struct strpool strings;
 };
 
+struct py_symbols {
+	uint64_t runtime, version, eval, eval_size, cold, cold_size;
+	uint64_t code_type, str_type, bytes_type; /* PyCode_Type, PyUnicode_Type, PyBytes_Type */
+	bool has_version;
+};
+
+/* An interpreter file's symbols, found once: every process forked from a
+ * Python program and sampled before its exec maps the same python3, whose
+ * symbol table (~10k symbols) was walked again for each (13 % of the
+ * agent's CPU under a Python spawner).  A few files, the slot filled
+ * longest ago replaced first. */
+#define SYMS_CACHED 8
+struct syms_cached {
+	uint64_t dev, ino, mtime; /* 0, 0, 0: empty */
+	struct py_symbols sy;
+	bool found; /* false: not an interpreter (a symbol is missing) */
+};
+
 struct pyframes {
 	struct u64map procs; /* pid << 32 | gen -> struct pyproc * */
+	struct syms_cached syms[SYMS_CACHED];
+	size_t syms_next;
 };
 
 static uint64_t proc_key(uint32_t pid, uint32_t gen)
@@ -233,11 +253,6 @@ static int peek_u64(uint32_t pid, uint64_t addr, uint64_t *out)
 }
 
 /* The symbols of an interpreter's file that the walk needs (file addresses). */
-struct py_symbols {
-	uint64_t runtime, version, eval, eval_size, cold, cold_size;
-	uint64_t code_type, str_type, bytes_type; /* PyCode_Type, PyUnicode_Type, PyBytes_Type */
-	bool has_version;
-};
 
 static void on_symbol(void *ctx, const char *name, const GElf_Sym *s)
 {
@@ -270,10 +285,32 @@ static bool python_name(const char *path)
 	return !strncmp(b, "python", 6) || !strncmp(b, "libpython", 9);
 }
 
+/* The symbols of the interpreter file mapped as sm (found false when it
+ * lacks one), walked once per file (pf->syms). */
+static void file_symbols(struct pyframes *pf, Elf *elf, const struct sym_mapping *sm, struct py_symbols *sy,
+			 bool *found)
+{
+	for (size_t i = 0; i < SYMS_CACHED; i++) {
+		const struct syms_cached *c = &pf->syms[i];
+		if (c->ino && c->dev == sm->dev && c->ino == sm->ino && c->mtime == sm->mtime) {
+			*sy = c->sy;
+			*found = c->found;
+			return;
+		}
+	}
+	memset(sy, 0, sizeof(*sy));
+	elfsym_each(elf, on_symbol, sy);
+	*found = sy->runtime && sy->eval && sy->code_type && sy->str_type && sy->bytes_type;
+	if (sm->ino) {
+		pf->syms[pf->syms_next] = (struct syms_cached){ sm->dev, sm->ino, sm->mtime, *sy, *found };
+		pf->syms_next = (pf->syms_next + 1) % SYMS_CACHED;
+	}
+}
+
 /* Finds the interpreter's file among the mappings sym has read for (pid,
  * gen), and its symbols, from the file the symbolizer has open. */
-static int find_interpreter(const struct symbolizer *sym, uint32_t pid, uint32_t gen, struct py_symbols *sy,
-			    uint64_t *bias, char *path, size_t pathlen)
+static int find_interpreter(struct pyframes *pf, const struct symbolizer *sym, uint32_t pid, uint32_t gen,
+			    struct py_symbols *sy, uint64_t *bias, char *path, size_t pathlen)
 {
 	const struct procmaps *m = symbolizer_maps(sym, pid, gen);
 	for (size_t i = 0; m && i < m->n; i++) {
@@ -282,10 +319,10 @@ static int find_interpreter(const struct symbolizer *sym, uint32_t pid, uint32_t
 			continue;
 		Elf *elf = elf_begin(sm.fd, ELF_C_READ_MMAP, NULL);
 		int err = -ENOENT;
-		memset(sy, 0, sizeof(*sy));
+		bool found = false;
 		if (elf) {
-			elfsym_each(elf, on_symbol, sy);
-			if (sy->runtime && sy->eval && sy->code_type && sy->str_type && sy->bytes_type)
+			file_symbols(pf, elf, &sm, sy, &found);
+			if (found)
 				err = elfseg_map_bias(elf, sm.map->start, sm.map->offset, bias);
 			elf_end(elf);
 		}
@@ -434,7 +471,7 @@ int pyframes_attach(struct pyframes *pf, const struct symbolizer *sym, uint32_t 
 		*out = known->walk;
 		return 0;
 	}
-	if ((err = find_interpreter(sym, pid, gen, &sy, &bias, path, sizeof(path))))
+	if ((err = find_interpreter(pf, sym, pid, gen, &sy, &bias, path, sizeof(path))))
 		return err;
 	uint32_t version = 0, minor;
 	if (sy.has_version && (err = procmem_read(pid, bias + sy.version, &version, sizeof(version))))

@@ -23,6 +23,7 @@ need_tools go python3
 agent_test_setup "$tmp/state"
 mkdir -p "$tmp/out"
 
+started=$(date +%s)
 "$scorch" agent --interval 2s --output-dir "$tmp/out" --push "http://127.0.0.1:$port" \
 	--push-header 'X-Scope-OrgID: t1' --label env=ci --label team=perf 2>"$tmp/agent.log" &
 agent=$!
@@ -75,6 +76,19 @@ for f in "$tmp/out"/*.pb.gz; do
 	fi
 	grep -q "ci" "$tmp/tags" || fail "$f: --label env=ci missing"
 done
+# Each window holds its own samples only: a closed window's maps are
+# emptied (capture_window_clear) before they take samples again, so all the
+# windows together hold no more than 19 Hz on every CPU for the agent's run
+# (with a margin); samples left behind would be counted again in every
+# later window.
+total=0
+for f in "$tmp/out"/*.pb.gz; do
+	n=$(go tool pprof -raw "$f" 2>/dev/null | awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 } s && /^ *[0-9]+ +[0-9]+:/ { n += $1 } END { print n + 0 }')
+	total=$((total + n))
+done
+most=$((19 * $(nproc) * ($(date +%s) - started + 2) * 3 / 2))
+[ "$total" -le "$most" ] || fail "the windows hold $total samples, more than $most (19 Hz on $(nproc) CPUs): samples counted in two windows?"
+[ "$total" -gt 0 ] || fail "no samples in any window"
 # The shape runs are labelled with their executable and service.
 cat "$tmp/out"/*.pb.gz >/dev/null
 found=0

@@ -108,7 +108,7 @@ static void test_table(void **state)
 	const struct build_label *l;
 	assert_int_equal(agent_procs_new(NULL, &ap), 0);
 	uint32_t me = (uint32_t)getpid();
-	assert_int_equal(agent_procs_track(ap, me, 7, "test"), 0);
+	assert_int_equal(agent_procs_track(ap, me, 7), 0);
 	size_t n = agent_procs_labels(ap, me, 7, &l);
 	assert_true(n >= 2);
 	assert_string_equal(label(l, n, "service_name"), "test_agent_procs");
@@ -121,7 +121,7 @@ static void test_table(void **state)
 		pause();
 		_exit(0);
 	}
-	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 9, "child"), 0);
+	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 9), 0);
 	assert_int_equal(agent_procs_count(ap), 2);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
@@ -133,7 +133,7 @@ static void test_table(void **state)
 	assert_int_equal(agent_procs_count(ap), 1);
 
 	/* An exec (new generation) retires the old one the same way. */
-	assert_int_equal(agent_procs_track(ap, me, 10, "test"), 0);
+	assert_int_equal(agent_procs_track(ap, me, 10), 0);
 	assert_int_equal(agent_procs_count(ap), 2);
 	agent_procs_sweep(ap, on_forget, NULL);
 	assert_int_equal(agent_procs_sweep(ap, on_forget, NULL), 1);
@@ -142,9 +142,33 @@ static void test_table(void **state)
 
 	/* A static service name applies to processes tracked after it is set. */
 	assert_int_equal(agent_procs_set_service(ap, "fleet"), 0);
-	assert_int_equal(agent_procs_track(ap, me, 11, "test"), 0);
+	assert_int_equal(agent_procs_track(ap, me, 11), 0);
 	assert_string_equal(agent_procs_service(ap, me, 11), "fleet");
-	assert_int_equal(agent_procs_track(ap, 0x7ffffff0, 1, "ghost"), -ESRCH);
+	assert_int_equal(agent_procs_track(ap, 0x7ffffff0, 1), -ESRCH);
+	agent_procs_free(ap);
+}
+
+/* A process without an executable (a kernel thread: kthreadd, pid 2 where
+ * the agent runs on the host) is named by its comm, read only then. */
+static void test_kernel_thread(void **state)
+{
+	(void)state;
+	char comm[32] = "", exe[64];
+	FILE *f = fopen("/proc/2/comm", "re");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	if (strcmp(comm, "kthreadd\n") || readlink("/proc/2/exe", exe, sizeof(exe)) >= 0)
+		skip(); /* in a pid namespace: pid 2 is not the kernel's */
+	struct agent_procs *ap = NULL;
+	const struct build_label *l;
+	assert_int_equal(agent_procs_new(NULL, &ap), 0);
+	assert_int_equal(agent_procs_track(ap, 2, 1), 0);
+	assert_string_equal(agent_procs_service(ap, 2, 1), "kthreadd");
+	size_t n = agent_procs_labels(ap, 2, 1, &l);
+	assert_null(label(l, n, "exe"));
 	agent_procs_free(ap);
 }
 
@@ -155,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_container_id),
 		cmocka_unit_test(test_service_name),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_kernel_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
