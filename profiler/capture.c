@@ -50,6 +50,13 @@ struct premap {
 	uint32_t entries; /* 0: the map's max_entries */
 };
 
+/* A thread working in the background (in_background) and whether it was
+ * asked to hurry: both atomic (the thread or its hurrier may come first). */
+struct bgthread {
+	pid_t tid;
+	bool hurry;
+};
+
 struct capture {
 	struct profile_bpf *skel;
 	struct ring_buffer *rb;
@@ -92,9 +99,9 @@ struct capture {
 	struct premap later[4];
 	size_t nlater;
 	pthread_t later_thread;
-	pid_t later_tid; /* its thread id once running (atomic), for window_in_place to hurry it */
+	struct bgthread later_bg;
 	bool later_building;
-	bool hurried; /* the thread put back to nice 0 */
+	struct bgthread full_bg; /* the full sampler's */
 	size_t later_done; /* later[] built so far (atomic while building) */
 };
 
@@ -270,7 +277,6 @@ static struct profile_bpf *open_object(const char *cache_dir)
 {
 	struct profile_bpf *s = profile_bpf__open();
 	char *path = NULL;
-
 	if (!s || kbtf_min_path(bpf_object__btf(s->obj), cache_dir, &path))
 		return s;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
@@ -355,22 +361,24 @@ static void read_verifier_stats(const struct profile_bpf *s, const char *log, st
  * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
  * its samples to.  On the thread capture_start starts. */
 /* Work for later, done on a thread that yields the CPU to the command
- * just released (on 2 CPUs its start waited ~30 ms behind it and the
- * walkers' load otherwise): the lowest priority, also out of a real-time
- * policy given to the run.  Not the walkers' load: a Python command's
- * first frames wait for it (record_python failed under load with it). */
-static void in_background(void)
+ * just released (on 2 CPUs its start waited up to ~30 ms behind it
+ * otherwise): the lowest priority, also out of a real-time policy given
+ * to the run, until it is waited for (hurry). */
+static void in_background(struct bgthread *bg)
 {
 	struct sched_param sp = { 0 };
+	pid_t tid = gettid();
 	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	setpriority(PRIO_PROCESS, (id_t)tid, 19);
+	__atomic_store_n(&bg->tid, tid, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&bg->hurry, __ATOMIC_SEQ_CST))
+		setpriority(PRIO_PROCESS, (id_t)tid, 0); /* asked before it was known */
 }
 
 static void *build_later(void *arg)
 {
 	struct capture *c = arg;
-	__atomic_store_n(&c->later_tid, gettid(), __ATOMIC_RELEASE);
-	in_background();
+	in_background(&c->later_bg);
 	for (size_t i = 0; i < c->nlater; i++) {
 		premap_create(&c->later[i]);
 		__atomic_store_n(&c->later_done, i + 1, __ATOMIC_RELEASE);
@@ -383,6 +391,7 @@ static void *load_full_sampler(void *arg)
 	struct capture *c = arg;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	char vlog[1024] = "";
+	in_background(&c->full_bg);
 	struct profile_bpf *s = open_object(c->btf_dir);
 	int err = s ? configure(s, &c->opts, STAGE_FULL) : -errno;
 	struct bpf_map *m, *mine = NULL;
@@ -417,6 +426,7 @@ static void *load_full_sampler(void *arg)
 
 int capture_sampler_wait(struct capture *c)
 {
+	capture_walkers_hurry(c);
 	if (c->full_loading) {
 		pthread_join(c->full_thread, NULL);
 		c->full_loading = false;
@@ -719,11 +729,25 @@ static int window_in_place(struct capture *c, int w)
 	return 0;
 }
 
+/* A background thread (in_background) back to the normal priority, now
+ * or as soon as it is known. */
+static void hurry(struct bgthread *bg, bool running)
+{
+	if (!running || __atomic_exchange_n(&bg->hurry, true, __ATOMIC_SEQ_CST))
+		return;
+	pid_t tid = __atomic_load_n(&bg->tid, __ATOMIC_SEQ_CST);
+	if (tid)
+		setpriority(PRIO_PROCESS, (id_t)tid, 0);
+}
+
 void capture_window_hurry(struct capture *c)
 {
-	pid_t tid = __atomic_load_n(&c->later_tid, __ATOMIC_ACQUIRE);
-	if (c->later_building && tid && !c->hurried)
-		c->hurried = !setpriority(PRIO_PROCESS, (id_t)tid, 0);
+	hurry(&c->later_bg, c->later_building);
+}
+
+void capture_walkers_hurry(struct capture *c)
+{
+	hurry(&c->full_bg, c->full_loading);
 }
 
 bool capture_window_small(const struct capture *c, bool *ready)

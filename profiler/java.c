@@ -106,6 +106,7 @@ struct jstack {
 };
 
 struct java {
+	struct capture *c;  /* NULL in tests: nothing to hurry */
 	struct unwind *unw; /* NULL: no rows for compiled frames */
 	int map_fd;         /* java_procs, or -1: interpreted frames not walked */
 	struct u64map jvms; /* pid << 32 | gen -> struct jvm * */
@@ -145,6 +146,7 @@ int java_new(struct capture *c, struct unwind *unw, struct java **out)
 	if (!j)
 		return -ENOMEM;
 	j->unw = unw;
+	j->c = c;
 	j->map_fd = c ? capture_java_map(c) : -1;
 	if (j->map_fd < 0)
 		j->map_fd = -1;
@@ -519,6 +521,8 @@ static void start_walking(struct java *j, struct jvm *m, const struct symbolizer
 		return;
 	}
 	j->st.walked++;
+	if (j->c)
+		capture_walkers_hurry(j->c);
 	log_debug("pid %" PRIu32 ": interpreter at %#" PRIx64 "-%#" PRIx64 ": interpreted frames named", m->pid,
 		  start, end);
 }

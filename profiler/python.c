@@ -131,6 +131,7 @@ void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t 
 			pyframes_forget(t->pf, pid, gen);
 			err = -ENOSPC;
 		} else {
+			capture_walkers_hurry(t->c);
 			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
 				  l.version >> 8 & 0xff);
 			t->st.processes++;
