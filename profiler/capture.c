@@ -529,6 +529,9 @@ static int on_proc_event(void *ctx, void *data, size_t len)
 {
 	struct capture *c = ctx;
 	const struct proc_event *ev = data;
+	/* A process announced (the command at its exec, the first): the
+	 * walkers' load no longer waits behind the command's start. */
+	capture_walkers_hurry(c);
 	if (len >= sizeof(*ev) && c->proc_fn)
 		c->proc_fn(c->proc_ctx, ev->pid, ev->gen);
 	return 0;

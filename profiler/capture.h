@@ -146,8 +146,9 @@ bool capture_window_small(const struct capture *c, bool *ready);
  * way of the command just started; this gives their thread the normal
  * one back (the small first window filling before they are there). */
 void capture_window_hurry(struct capture *c);
-/* The same for the full sampler's load (defer_sampler): called once a
- * Python or Java process is found, whose frames wait for it. */
+/* The same for the full sampler's load (defer_sampler): called at the
+ * first process announced (the command's exec) and once a Python or Java
+ * process is found, whose frames wait for it. */
 void capture_walkers_hurry(struct capture *c);
 /* How full the open window's fullest map is, 0 to 1 (entries added since it
  * was last cleared over its capacity): a caller drains before it fills. */
