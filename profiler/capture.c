@@ -277,6 +277,7 @@ static struct profile_bpf *open_object(const char *cache_dir)
 {
 	struct profile_bpf *s = profile_bpf__open();
 	char *path = NULL;
+
 	if (!s || kbtf_min_path(bpf_object__btf(s->obj), cache_dir, &path))
 		return s;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
@@ -356,10 +357,6 @@ static void read_verifier_stats(const struct profile_bpf *s, const char *log, st
 		li->verify_us = (uint32_t)strtoul(vt + strlen("verification time "), NULL, 10);
 }
 
-/* The full sampler: a second instance of the object, every map the first
- * made taken over (the same object: the same maps in the same order), the
- * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
- * its samples to.  On the thread capture_start starts. */
 /* Work for later, done on a thread that yields the CPU to the command
  * just released (on 2 CPUs its start waited up to ~30 ms behind it
  * otherwise): the lowest priority, also out of a real-time policy given
@@ -386,6 +383,10 @@ static void *build_later(void *arg)
 	return NULL;
 }
 
+/* The full sampler: a second instance of the object, every map the first
+ * made taken over (the same object: the same maps in the same order), the
+ * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
+ * its samples to.  On the thread capture_start starts. */
 static void *load_full_sampler(void *arg)
 {
 	struct capture *c = arg;
