@@ -110,8 +110,8 @@ struct {
 	__uint(max_entries, 1);
 } sample_window SEC(".maps");
 
-/* Written only by userspace and at fork (never in the sampling interrupt),
- * so not preallocated: 64k entries for a command's children took ~10 ms of
+/* PID_FOLLOWED or PID_FROM_EXEC by pid.  Written only by userspace, at fork
+ * and at exec (never in the sampling interrupt), so not preallocated: 64k entries for a command's children took ~10 ms of
  * its launch to build. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -263,6 +263,12 @@ static __always_inline bool power_of_two(__u32 n)
 	return (n & (n - 1)) == 0 && n <= SCORCH_ANNOUNCE_MAX;
 }
 
+static __always_inline bool pid_followed(__u32 pid)
+{
+	const __u8 *v = bpf_map_lookup_elem(&pids, &pid);
+	return v && *v == PID_FOLLOWED;
+}
+
 #include "unwind.bpf.h"
 #include "python.bpf.h"
 #include "java.bpf.h"
@@ -385,7 +391,7 @@ static __always_inline void fill_key(struct sample_key *key, void *ctx, struct b
 /* Whether the current thread passes the process, thread and cgroup filters. */
 static __always_inline bool followed(__u32 pid, __u32 tid)
 {
-	if (filter_pid && !bpf_map_lookup_elem(&pids, &pid))
+	if (filter_pid && !pid_followed(pid))
 		return false;
 	if (filter_tid && !bpf_map_lookup_elem(&tids, &tid))
 		return false;
@@ -471,9 +477,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0; /* a thread */
 	if (unwind_dwarf)
 		unwind_fork(ppid, cpid);
-	if (!follow_children || !bpf_map_lookup_elem(&pids, &ppid))
+	if (!follow_children || !pid_followed(ppid))
 		return 0;
-	__u8 one = 1;
+	__u8 one = PID_FOLLOWED;
 	if (bpf_map_update_elem(&pids, &cpid, &one, BPF_ANY))
 		stat_inc(STAT_FOLLOW_FULL);
 	else
@@ -498,11 +504,15 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	/* A followed process gets its entry here or at fork, in process
 	 * context: with a command, `procs` is then not preallocated (the
 	 * sampler finds every entry made). */
-	if (!filter_pid || !bpf_map_lookup_elem(&pids, &pid))
+	__u8 *f = filter_pid ? bpf_map_lookup_elem(&pids, &pid) : NULL;
+	if (!f)
 		return 0;
-	if (!ps && !(ps = proc_new(pid)))
-		return 0;
-	if (!unwind_dwarf)
+	if (!ps)
+		ps = proc_new(pid);
+	if (ps && unwind_dwarf)
+		unwind_exec(p, pid, ps->gen); /* before userspace hears of it */
+	*f = PID_FOLLOWED; /* the command's samples from here: with its tables */
+	if (!ps || !unwind_dwarf)
 		return 0;
 	/* Counts as its first sample's announcement: the next is at the 2nd. */
 	ps->samples = 1;

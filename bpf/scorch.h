@@ -63,6 +63,14 @@ struct proc_event {
 
 #define SCORCH_ANNOUNCE_MAX 4096
 
+/* Values in the pid filter (pids): a process followed, or one followed from
+ * its next exec on.  The command scorch forks is the latter, as perf's
+ * enable_on_exec: until it execs, it is scorch waiting to run the command,
+ * and reading that image's maps and compiling its libraries' unwind tables
+ * (13-19 ms here) held up the command's own, and its start. */
+#define PID_FOLLOWED 1
+#define PID_FROM_EXEC 2
+
 struct proc_state {
 	__u32 gen;
 	__u32 samples; /* since start or exec */
@@ -159,6 +167,31 @@ struct unwind_proc {
 	__u32 gen; /* exec generation the mappings were read for */
 	__u32 n;   /* mappings used */
 	struct unwind_mapping maps[UNWIND_MAX_MAPPINGS];
+};
+
+/*
+ * A program's tables compiled before the command ran (userspace's preload),
+ * by the program file's device (the kernel's encoding: major << 20 | minor)
+ * and inode.  At the exec of a followed process running it, the BPF side
+ * sets the process's first mappings itself, the program's at the address
+ * the kernel loaded it (mm->start_code) and its dynamic loader's (AT_BASE),
+ * before userspace has read the process: its first samples are unwound
+ * with tables however late userspace reads it.
+ */
+#define UNWIND_EXEC_FILES 8
+
+struct unwind_exec_key {
+	__u64 dev, ino;
+};
+
+struct unwind_exec_file {
+	__u64 lo, hi; /* file addresses of the executable segments: [lo, hi) */
+	__u32 first_row, nrows;
+};
+
+struct unwind_exec {
+	struct unwind_exec_file prog;
+	struct unwind_exec_file loader; /* nrows 0: none, or no table */
 };
 
 /*

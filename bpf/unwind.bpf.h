@@ -300,6 +300,82 @@ static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 	bpf_map_update_elem(&unwind_procs, &cpid, copy, BPF_ANY);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct unwind_exec_key);
+	__type(value, struct unwind_exec);
+	__uint(max_entries, UNWIND_EXEC_FILES);
+} unwind_exec_files SEC(".maps");
+
+/* The kernel fields unwind_exec reads (CO-RE flavours of the kernel's). */
+struct super_block___exec {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode___exec {
+	unsigned long i_ino;
+	struct super_block___exec *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file___exec {
+	struct inode___exec *f_inode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___exec {
+	unsigned long start_code;
+	unsigned long saved_auxv[2]; /* AT_VECTOR_SIZE of them: sized by CO-RE */
+	struct file___exec *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct___exec {
+	struct mm_struct___exec *mm;
+} __attribute__((preserve_access_index));
+
+#define AT_BASE_ 7 /* the program interpreter's load address (elf.h's AT_BASE) */
+
+/* The dynamic loader's load address from the auxiliary vector the kernel
+ * saved at exec; 0 when there is none (a static program). */
+static __always_inline __u64 auxv_base(struct mm_struct___exec *mm)
+{
+	const char *auxv = (const char *)mm + bpf_core_field_offset(struct mm_struct___exec, saved_auxv);
+	__u32 pairs = bpf_core_field_size(struct mm_struct___exec, saved_auxv) / 16;
+	for (__u32 i = 0; i < 32 && i < pairs; i++) {
+		__u64 kv[2];
+		if (bpf_probe_read_kernel(kv, sizeof(kv), auxv + i * 16) || !kv[0])
+			return 0;
+		if (kv[0] == AT_BASE_)
+			return kv[1];
+	}
+	return 0;
+}
+
+/* Before userspace reads the process p just exec'd (gen): its program's and
+ * loader's mappings, where the program's tables were compiled ahead. */
+static __always_inline void unwind_exec(struct task_struct *p, __u32 pid, __u32 gen)
+{
+	struct mm_struct___exec *mm = BPF_CORE_READ((struct task_struct___exec *)p, mm);
+	struct unwind_exec_key k = {
+		.dev = BPF_CORE_READ(mm, exe_file, f_inode, i_sb, s_dev),
+		.ino = BPF_CORE_READ(mm, exe_file, f_inode, i_ino),
+	};
+	const struct unwind_exec *e = bpf_map_lookup_elem(&unwind_exec_files, &k);
+	__u32 zero = 0;
+	struct unwind_proc *up = bpf_map_lookup_elem(&unwind_copy, &zero);
+	if (!e || !up || !e->prog.nrows)
+		return;
+	__u64 start = BPF_CORE_READ(mm, start_code), bias = start - e->prog.lo;
+	struct unwind_mapping prog = { start, bias + e->prog.hi, bias, e->prog.first_row, e->prog.nrows };
+	__u64 base = e->loader.nrows ? auxv_base(mm) : 0;
+	struct unwind_mapping ld = { base + e->loader.lo, base + e->loader.hi, base, e->loader.first_row,
+				     e->loader.nrows };
+	up->gen = gen;
+	up->n = base ? 2 : 1;
+	bool ld_first = base && ld.start < prog.start; /* sorted by start */
+	up->maps[0] = ld_first ? ld : prog;
+	up->maps[1] = ld_first ? prog : ld;
+	bpf_map_update_elem(&unwind_procs, &pid, up, BPF_ANY);
+}
+
 /* A process whose libraries changed (the dynamic loader mapping them at
  * start, dlopen): announced at once, so that a library's tables come
  * before its first samples rather than after one missed them, if it has
@@ -316,7 +392,7 @@ static __always_inline void unwind_libraries_changed(void)
 	if (!ps)
 		return;
 	const struct unwind_proc *up = bpf_map_lookup_elem(&unwind_procs, &pid);
-	if ((up && up->gen == ps->gen) || (filter_pid && bpf_map_lookup_elem(&pids, &pid)))
+	if ((up && up->gen == ps->gen) || (filter_pid && pid_followed(pid)))
 		announce(pid, ps->gen);
 }
 

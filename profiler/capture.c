@@ -166,11 +166,10 @@ static int open_event(struct capture *c, const struct capture_opts *o, int cpu)
 	return perf_open(&attr, cpu);
 }
 
-static int fill_filter(int map_fd, const void *keys, size_t keysz, size_t n)
+static int fill_filter(int map_fd, const void *keys, size_t keysz, size_t n, uint8_t value)
 {
-	uint8_t one = 1;
 	for (size_t i = 0; i < n; i++)
-		if (bpf_map_update_elem(map_fd, (const char *)keys + i * keysz, &one, BPF_ANY))
+		if (bpf_map_update_elem(map_fd, (const char *)keys + i * keysz, &value, BPF_ANY))
 			return -errno;
 	return 0;
 }
@@ -486,9 +485,10 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	c->wstack_cap[0] = bpf_map__max_entries(c->skel->maps.stacks);
 	c->wcount_cap[0] = bpf_map__max_entries(c->skel->maps.counts);
 	c->wfinal[0] = c->wstack_cap[0] >= o->stack_entries && c->wcount_cap[0] >= o->count_entries;
-	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids)) ||
-	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids)) ||
-	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups))) {
+	if ((err = fill_filter(bpf_map__fd(c->skel->maps.pids), o->pids, sizeof(*o->pids), o->npids,
+			       o->pids_from_exec ? PID_FROM_EXEC : PID_FOLLOWED)) ||
+	    (err = fill_filter(bpf_map__fd(c->skel->maps.tids), o->tids, sizeof(*o->tids), o->ntids, 1)) ||
+	    (err = fill_filter(bpf_map__fd(c->skel->maps.cgroups), o->cgroups, sizeof(*o->cgroups), o->ncgroups, 1))) {
 		errmsg_set(msg, msglen, err, "cannot set the filters: %s", strerror(-err));
 		goto fail;
 	}
@@ -840,6 +840,7 @@ int capture_unwind_maps(const struct capture *c, struct capture_unwind_maps *out
 	out->rows_fd = bpf_map__fd(c->skel->maps.unwind_rows);
 	out->rows_cap = bpf_map__max_entries(c->skel->maps.unwind_rows);
 	out->procs_fd = bpf_map__fd(c->skel->maps.unwind_procs);
+	out->exec_fd = bpf_map__fd(c->skel->maps.unwind_exec_files);
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct capture_opts {
 	size_t ncpus;
 	const uint32_t *pids;    /* process filter; NULL for all */
 	size_t npids;
+	bool pids_from_exec;     /* the pids are followed from their next exec (a command forked to run it) */
 	const uint32_t *tids;    /* thread filter; NULL for all */
 	size_t ntids;
 	const uint64_t *cgroups; /* cgroup v2 ids: tasks in them or below; NULL for all */
@@ -161,6 +162,7 @@ struct capture_unwind_maps {
 	int rows_fd;  /* array of struct unwind_row, BPF_F_MMAPABLE */
 	uint32_t rows_cap;
 	int procs_fd; /* pid -> struct unwind_proc */
+	int exec_fd;  /* struct unwind_exec_key -> struct unwind_exec */
 };
 
 /* The unwind maps; -ENOTSUP when the capture was opened without unwind_dwarf. */

@@ -161,6 +161,7 @@ static void fill_capture_opts(const struct record_opts *o, const struct workload
 		child_pid = (uint32_t)w->pid;
 		co->pids = &child_pid;
 		co->npids = 1;
+		co->pids_from_exec = true;
 		co->follow_children = true;
 	}
 	co->pid_entries = co->follow_children ? pid_max() : (uint32_t)co->npids;

@@ -7,6 +7,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -509,7 +511,7 @@ void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen)
 }
 
 /* A command's files compiled ahead (see unwind_preload_start). */
-#define PRELOAD_MAX 4
+#define PRELOAD_MAX 12
 
 struct preloaded {
 	struct stat sb;
@@ -517,6 +519,8 @@ struct preloaded {
 	char build_id[129]; /* "" without one */
 	struct cfi_table ct;
 	int err;
+	bool prog;  /* a program exec'd (not its loader or a library) */
+	int loader; /* prog: the index of its loader's entry, or -1 */
 };
 
 struct unwind_preload {
@@ -547,8 +551,42 @@ static bool script_interpreter(int fd, char *buf, size_t len)
 	return true;
 }
 
-/* Compiles path and, when follow, the dynamic loader it names (and for a
- * script, its interpreter and that one's loader). */
+struct needed {
+	struct unwind_preload *pl;
+	char paths[PRELOAD_MAX][PATH_MAX];
+	size_t n;
+};
+
+/* A library the command needs, where scorch's own loader found one of the
+ * same name: its search (ld.so.cache, the default directories) is likely
+ * the command's, and libc, in every stack, is one of them.  A guess: a
+ * table compiled for a file the command does not map is left unused. */
+static int own_library(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct needed *nd = arg;
+	const char *path = info->dlpi_name, *base = strrchr(path, '/');
+	const char *want = nd->paths[nd->n];
+	if (base && !strcmp(base + 1, want) && strlen(path) < PATH_MAX) {
+		memmove(nd->paths[nd->n], path, strlen(path) + 1);
+		return 1;
+	}
+	return 0;
+}
+
+static void on_needed(void *ctx, const char *name)
+{
+	struct needed *nd = ctx;
+	if (nd->pl->n + nd->n >= PRELOAD_MAX || strchr(name, '/') || strlen(name) >= PATH_MAX)
+		return;
+	strcpy(nd->paths[nd->n], name);
+	if (dl_iterate_phdr(own_library, nd))
+		nd->n++;
+}
+
+/* Compiles path and, when follow, the dynamic loader it names and the
+ * libraries it needs that scorch maps too (own_library); for a script, its
+ * interpreter's. */
 static void preload_file(struct unwind_preload *pl, const char *path, bool follow)
 {
 	char next[PATH_MAX];
@@ -561,6 +599,7 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 		return;
 	}
 	struct preloaded *f = &pl->files[pl->n];
+	f->loader = -1;
 	if (fstat(fd, &f->sb)) {
 		close(fd);
 		return;
@@ -576,9 +615,20 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	pl->files_debug_frame += from_debug;
 	pl->n++;
 	bool interp = follow && elfsym_interpreter(fd, next, sizeof(next)) == 0;
+	struct needed *nd = interp ? calloc(1, sizeof(*nd)) : NULL;
+	if (nd) {
+		nd->pl = pl;
+		elfsym_needed(fd, on_needed, nd);
+	}
 	close(fd);
+	f->prog = follow;
+	if (interp && pl->n < PRELOAD_MAX)
+		f->loader = (int)pl->n;
 	if (interp)
 		preload_file(pl, next, false);
+	for (size_t i = 0; nd && i < nd->n; i++)
+		preload_file(pl, nd->paths[i], false);
+	free(nd);
 }
 
 static void *preload_main(void *arg)
@@ -610,11 +660,44 @@ int unwind_preload_start(const char *path, const char *debug_root, struct unwind
 	return 0;
 }
 
+/* A table's rows as the BPF side takes them at exec: its executable
+ * segments' file addresses, which the kernel's mm->start_code (the lowest
+ * of them, once loaded) and AT_BASE (the loader's bias) place.  False
+ * without rows. */
+static bool exec_file(const struct table *t, struct unwind_exec_file *out)
+{
+	if (!t->nrows || !t->nsegs)
+		return false;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < t->nsegs; i++) {
+		lo = t->segs[i].vaddr < lo ? t->segs[i].vaddr : lo;
+		hi = t->segs[i].vaddr + t->segs[i].filesz > hi ? t->segs[i].vaddr + t->segs[i].filesz : hi;
+	}
+	*out = (struct unwind_exec_file){ lo, hi, t->first, t->nrows };
+	return true;
+}
+
+/* The BPF side's entry for a program compiled ahead (see unwind_exec in
+ * bpf/unwind.bpf.h), by its device as the kernel encodes it. */
+static void exec_entry(struct unwind *u, const struct preloaded *f, const struct table *prog,
+		       const struct table *loader)
+{
+	struct unwind_exec e = { 0 };
+	struct unwind_exec_key k = { (uint64_t)major(f->sb.st_dev) << 20 | minor(f->sb.st_dev), f->sb.st_ino };
+	if (!exec_file(prog, &e.prog))
+		return;
+	if (loader)
+		exec_file(loader, &e.loader);
+	/* On failure its first samples wait for userspace, as before. */
+	bpf_map_update_elem(u->m.exec_fd, &k, &e, BPF_ANY);
+}
+
 void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 {
 	if (!pl)
 		return;
 	pthread_join(pl->thread, NULL);
+	int64_t idxs[PRELOAD_MAX];
 	for (size_t i = 0; i < pl->n; i++) {
 		struct preloaded *f = &pl->files[i];
 		uint64_t dev = f->sb.st_dev, ino = f->sb.st_ino, mtime = clock_ts_ns(f->sb.st_mtim);
@@ -626,8 +709,15 @@ void unwind_preload_finish(struct unwind *u, struct unwind_preload *pl)
 		}
 		if (u && idx >= 0)
 			ref_table(u, (uint32_t)idx); /* held for the whole run */
+		idxs[i] = idx;
 		cfi_table_release(&f->ct);
 	}
+	for (size_t i = 0; u && i < pl->n; i++)
+		if (pl->files[i].prog && idxs[i] >= 0)
+			exec_entry(u, &pl->files[i], &u->tables[idxs[i]],
+				   pl->files[i].loader >= 0 && idxs[pl->files[i].loader] >= 0
+					   ? &u->tables[idxs[pl->files[i].loader]]
+					   : NULL);
 	if (u) {
 		u->st.compile_ns += pl->compile_ns;
 		u->st.files_debug_frame += pl->files_debug_frame;

@@ -77,9 +77,10 @@ void unwind_forget(struct unwind *u, uint32_t pid, uint32_t gen);
 
 /*
  * A command's first samples: the files it maps at exec (the executable, or a
- * script's #! interpreter, and the dynamic loader it names) are compiled on
- * a thread of their own while the BPF object loads, so that when the
- * command is announced at exec its tables only need installing.
+ * script's #! interpreter, and the dynamic loader it names) and the
+ * libraries it needs that scorch maps too (libc) are compiled on a thread
+ * of their own while the BPF object loads, so that when the command is
+ * announced at exec its tables only need installing.
  */
 struct unwind_preload;
 

@@ -314,6 +314,35 @@ int elfsym_interpreter(int fd, char *buf, size_t len)
 	return err;
 }
 
+int elfsym_needed(int fd, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return -EINVAL;
+	}
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = d ? d->d_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Dyn dyn;
+			const char *name;
+			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag == DT_NEEDED && (name = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val)))
+				fn(ctx, name);
+		}
+		break;
+	}
+	elf_end(elf);
+	return 0;
+}
+
 void elfsym_each(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym), void *ctx)
 {
 	Elf_Scn *scn = NULL;

@@ -54,6 +54,11 @@ bool elfsym_has_symtab(const struct elfsym_file *f);
  * library), -EINVAL when fd is not ELF or the name does not fit. */
 int elfsym_interpreter(int fd, char *buf, size_t len);
 
+/* Calls fn with each library the ELF file at fd needs (DT_NEEDED: a name
+ * such as "libc.so.6", for the dynamic loader to look for), in order.  0,
+ * -EINVAL when fd is not ELF; a file without a dynamic section needs none. */
+int elfsym_needed(int fd, void (*fn)(void *ctx, const char *name), void *ctx);
+
 /* Calls fn for each named symbol with a value in elf's .symtab and .dynsym
  * (a process's layout is found by name: _PyRuntime, gHotSpotVMStructs). */
 void elfsym_each(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym), void *ctx);

@@ -2,7 +2,8 @@
 /*
  * ELF symbol tables, segments and build ID (elfsym), from memory (the vdso
  * path) and from a file descriptor (every mapped binary): a mutated binary
- * must be refused or give lookups that hold, and both paths must agree.
+ * must be refused or give lookups that hold, and both paths must agree; the
+ * libraries it needs (elfsym_needed) are names, whatever the bytes.
  */
 #include <string.h>
 
@@ -23,6 +24,12 @@ static void check(const struct elfsym_file *f, const uint64_t *probe, size_t n)
 	}
 }
 
+static void needed(void *ctx, const char *name)
+{
+	(void)ctx;
+	FUZZ_CHECK(strlen(name) < 1 << 20);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
@@ -32,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int em = elfsym_load_mem(data, size, &m);
 	int ef = elfsym_load_fd(fuzz_memfd(&fd, data, size), &f);
+	elfsym_needed(fd, needed, NULL);
 	FUZZ_CHECK((em == 0) == (ef == 0));
 	if (m && f) {
 		FUZZ_CHECK(elfsym_count(m) == elfsym_count(f));

@@ -127,6 +127,62 @@ static void test_not_elf(void **state)
 	assert_int_equal(elfsym_load_mem(junk, sizeof(junk), &f), -ENOEXEC);
 }
 
+struct names {
+	char buf[512];
+	size_t n;
+};
+
+static void add_name(void *ctx, const char *name)
+{
+	struct names *nm = ctx;
+	size_t len = strlen(nm->buf);
+	snprintf(nm->buf + len, sizeof(nm->buf) - len, "%s ", name);
+	nm->n++;
+}
+
+/* The libraries a file needs, in its order: this test's own (the fixture
+ * library before libc, as it was linked), a stripped library's as its
+ * original's; none for a file that is not ELF. */
+static void test_needed(void **state)
+{
+	(void)state;
+	struct names nm = { "", 0 };
+	int fd = open("/proc/self/exe", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_needed(fd, add_name, &nm), 0);
+	close(fd);
+	/* As linked: the fixture library before libc (a sanitizer's runtime
+	 * may come first). */
+	const char *fix = strstr(nm.buf, "libfixture.so "), *libc = strstr(nm.buf, " libc.so.6 ");
+	assert_non_null(fix);
+	assert_non_null(libc);
+	assert_true(fix < libc);
+
+	/* Stripping keeps the dynamic section: the library's list, whatever
+	 * the build linked it with (a sanitizer's runtimes), is the same. */
+	char path[4096];
+	file_offset((const void *)fixture_alpha, path, sizeof(path));
+	struct names full = { "", 0 };
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_needed(fd, add_name, &full), 0);
+	close(fd);
+	nm = (struct names){ "", 0 };
+	fd = open(FIXTURE_STRIPPED, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_needed(fd, add_name, &nm), 0);
+	close(fd);
+	assert_string_equal(nm.buf, full.buf);
+	assert_int_equal(nm.n, full.n);
+
+	nm = (struct names){ "", 0 };
+	fd = open("/proc/self/cmdline", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(elfsym_needed(fd, add_name, &nm), -EINVAL);
+	close(fd);
+	assert_int_equal(nm.n, 0);
+}
+
 int main(void)
 {
 	fixture_beta(1); /* keep the library loaded and used */
@@ -135,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_needed),
 	};
 	return cmocka_run_group_tests_name("elfsym", tests, NULL, NULL);
 }
