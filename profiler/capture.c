@@ -81,11 +81,12 @@ struct capture {
 	pthread_t detacher; /* removing the uprobes after capture_stop */
 	bool detaching;
 	/* defer_sampler: the full sampler, a second instance of the object
-	 * sharing every map, loaded on a thread from capture_start. */
+	 * sharing every map, loaded on a thread from capture_background_start. */
 	struct capture_opts opts; /* its configuration (the pointers not followed) */
 	char *btf_dir;
 	struct profile_bpf *full;
 	pthread_t full_thread;
+	bool full_started; /* capture_background_start or capture_walkers_hurry called */
 	bool full_loading;
 	uint64_t start_ns;
 	/* Each window's stacks and counts maps (what stack_maps and count_maps
@@ -100,7 +101,7 @@ struct capture {
 	size_t nlater;
 	pthread_t later_thread;
 	struct bgthread later_bg;
-	bool later_building;
+	bool later_started, later_building;
 	struct bgthread full_bg; /* the full sampler's */
 	size_t later_done; /* later[] built so far (atomic while building) */
 };
@@ -386,6 +387,8 @@ static void *build_later(void *arg)
  * made taken over (the same object: the same maps in the same order), the
  * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
  * its samples to.  On the thread capture_start starts. */
+static void start_full(struct capture *c, bool now);
+
 static void *load_full_sampler(void *arg)
 {
 	struct capture *c = arg;
@@ -426,6 +429,8 @@ static void *load_full_sampler(void *arg)
 
 int capture_sampler_wait(struct capture *c)
 {
+	if (!c->full_started)
+		return 0; /* never wanted: the boot sampler took every sample */
 	capture_walkers_hurry(c);
 	if (c->full_loading) {
 		pthread_join(c->full_thread, NULL);
@@ -530,9 +535,6 @@ static int on_proc_event(void *ctx, void *data, size_t len)
 {
 	struct capture *c = ctx;
 	const struct proc_event *ev = data;
-	/* A process announced (the command at its exec, the first): the
-	 * walkers' load no longer waits behind the command's start. */
-	capture_walkers_hurry(c);
 	if (len >= sizeof(*ev) && c->proc_fn)
 		c->proc_fn(c->proc_ctx, ev->pid, ev->gen);
 	return 0;
@@ -672,14 +674,9 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		if (!c->links[i])
 			return errmsg_set(msg, msglen, -errno, "cannot attach to the perf event: %s", strerror(errno));
 	}
-	if (c->opts.defer_sampler) {
-		c->start_ns = clock_ns(CLOCK_MONOTONIC);
-		c->full_loading = !pthread_create(&c->full_thread, NULL, load_full_sampler, c);
-		if (!c->full_loading)
-			load_full_sampler(c);
-	}
-	/* Not needed before the first window closes: built while the command
-	 * starts, not before it (capture_window_flip waits for them). */
+	c->start_ns = clock_ns(CLOCK_MONOTONIC);
+	/* Not needed before the first window closes (capture_window_flip
+	 * waits for them, or builds them). */
 	if (c->skel->rodata->windowed) {
 		c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.stacks1, .fd = -1 };
 		c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.counts1, .fd = -1 };
@@ -689,9 +686,19 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 			c->later[c->nlater++] = (struct premap){ .map = c->skel->maps.counts, .fd = -1,
 								 .entries = c->opts.count_entries };
 		}
-		c->later_building = !pthread_create(&c->later_thread, NULL, build_later, c);
 	}
+	if (!c->opts.background_later)
+		capture_background_start(c);
 	return 0;
+}
+
+void capture_background_start(struct capture *c)
+{
+	start_full(c, false);
+	if (c->later_started || !c->nlater)
+		return;
+	c->later_started = true;
+	c->later_building = !pthread_create(&c->later_thread, NULL, build_later, c);
 }
 
 /* Window w's full-size maps built and in its slots (window 0's: only
@@ -749,14 +756,29 @@ void capture_window_hurry(struct capture *c)
 	hurry(&c->later_bg, c->later_building);
 }
 
+/* The full sampler's load on its thread, once; now: at the normal priority. */
+static void start_full(struct capture *c, bool now)
+{
+	if (!c->opts.defer_sampler || c->full_started)
+		return;
+	c->full_started = true;
+	__atomic_store_n(&c->full_bg.hurry, now, __ATOMIC_SEQ_CST);
+	c->full_loading = !pthread_create(&c->full_thread, NULL, load_full_sampler, c);
+	if (!c->full_loading)
+		load_full_sampler(c);
+}
+
 void capture_walkers_hurry(struct capture *c)
 {
-	hurry(&c->full_bg, c->full_loading);
+	if (!c->full_started)
+		start_full(c, true);
+	else
+		hurry(&c->full_bg, c->full_loading);
 }
 
 bool capture_window_small(const struct capture *c, bool *ready)
 {
-	*ready = __atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) >= 2 || !c->later_building;
+	*ready = __atomic_load_n(&c->later_done, __ATOMIC_ACQUIRE) >= 2 || (c->later_started && !c->later_building);
 	return !c->wfinal[0] && !(__atomic_load_n(&c->skel->bss->window, __ATOMIC_RELAXED) & 1);
 }
 

@@ -59,8 +59,9 @@ struct capture_opts {
 	bool verifier_stats;     /* ask the verifier for its statistics (capture_load_info.verify_us) */
 	const char *btf_cache_dir; /* the per-boot minimal kernel BTF (kbtf.h); NULL: /run/scorch */
 	/* Attach the boot sampler (no Python or Java walkers) and load the
-	 * full one on a thread from capture_start: see on_sample_boot. */
+	 * full one on a thread from capture_background_start: see on_sample_boot. */
 	bool defer_sampler;
+	bool background_later;   /* capture_start leaves its background threads to capture_background_start */
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */
@@ -97,7 +98,8 @@ struct capture_load_info {
 };
 void capture_load_info(const struct capture *c, struct capture_load_info *out);
 /* defer_sampler: waits for the full sampler's load; 0 once it took over
- * (or when nothing was deferred), else why it could not. */
+ * (or when nothing was deferred, or its load was never started: the boot
+ * sampler then took every sample), else why it could not. */
 int capture_sampler_wait(struct capture *c);
 
 /* Sums the per-CPU counters. */
@@ -147,9 +149,17 @@ bool capture_window_small(const struct capture *c, bool *ready);
  * way of the command just started; this gives their thread the normal
  * one back (the small first window filling before they are there). */
 void capture_window_hurry(struct capture *c);
-/* The same for the full sampler's load (defer_sampler): called at the
- * first process announced (the command's exec) and once a Python or Java
- * process is found, whose frames wait for it. */
+/* With background_later: starts the work capture_start leaves to threads
+ * in the background (the next windows' maps; with defer_sampler the full
+ * sampler's load).  Both are long stretches in the kernel, which does not
+ * preempt them whatever their priority (PREEMPT_NONE): on 2 CPUs, the
+ * command released just before waited ~20 ms to start one run in four,
+ * and scorch's thread to hear of its exec.  The caller starts them once
+ * the command has exec'd. */
+void capture_background_start(struct capture *c);
+/* The same at the normal priority, started now if it was not: called for a
+ * command that looks like CPython, and once a Python or Java process is
+ * found, whose frames wait for it. */
 void capture_walkers_hurry(struct capture *c);
 /* How full the open window's fullest map is, 0 to 1 (entries added since it
  * was last cleared over its capacity): a caller drains before it fills. */

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "symbolize/elfsym.h"
+
 static int executable(const char *path)
 {
 	struct stat st;
@@ -27,6 +29,33 @@ static int executable(const char *path)
 int workload_find(const char *cmd)
 {
 	return workload_resolve(cmd, NULL, 0);
+}
+
+static void needs_libpython(void *ctx, const char *name)
+{
+	*(bool *)ctx |= !strncmp(name, "libpython", 9);
+}
+
+bool workload_runs_python(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	if (!strncmp(base ? base + 1 : path, "python", 6))
+		return true;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char head[256];
+	ssize_t n = pread(fd, head, sizeof(head) - 1, 0);
+	bool py = false;
+	if (n > 2 && head[0] == '#' && head[1] == '!') {
+		head[n] = 0;
+		head[strcspn(head, "\n")] = 0;
+		py = strstr(head, "python") != NULL;
+	} else {
+		elfsym_needed(fd, needs_libpython, &py);
+	}
+	close(fd);
+	return py;
 }
 
 int workload_resolve(const char *cmd, char *found, size_t found_len)

@@ -22,6 +22,7 @@
 
 #include "profiler/capture.h"
 #include "profiler/record_opts.h"
+#include "profiler/workload.h"
 
 int capture_online_cpus(int **cpus, size_t *n)
 {
@@ -462,6 +463,35 @@ static void test_check_system(void **state)
 	}
 }
 
+/* A script at a temporary path whose first line is line: whether
+ * workload_runs_python takes it for CPython. */
+static bool script_runs_python(const char *line)
+{
+	char path[] = "/tmp/scorch-test-script-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+	bool py = workload_runs_python(path);
+	unlink(path);
+	return py;
+}
+
+/* Which commands get the Python walkers loaded from their start: by the
+ * program's name, a script's #! line (through env too), or libpython. */
+static void test_runs_python(void **state)
+{
+	(void)state;
+	assert_true(workload_runs_python("/usr/bin/python3.11")); /* by its name: not opened */
+	assert_true(workload_runs_python("python3"));
+	assert_true(script_runs_python("#!/usr/bin/env python3\nprint(1)\n"));
+	assert_true(script_runs_python("#! /usr/local/bin/python3.12 -u\n"));
+	assert_false(script_runs_python("#!/bin/sh\necho python\n")); /* the first line only */
+	assert_false(script_runs_python("print(1)\n"));
+	assert_false(workload_runs_python("/proc/self/exe")); /* ELF, no libpython */
+	assert_false(workload_runs_python("/nonexistent/scorch-test"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,7 +500,7 @@ int main(void)
 		cmocka_unit_test(test_command),     cmocka_unit_test(test_help),
 		cmocka_unit_test(test_bad_values),  cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_getopt_errors), cmocka_unit_test(test_check),
-		cmocka_unit_test(test_check_system),
+		cmocka_unit_test(test_check_system), cmocka_unit_test(test_runs_python),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
