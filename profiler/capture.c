@@ -75,6 +75,11 @@ struct capture {
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
 	char *loader; /* the command's dynamic loader */
+	/* attach_loader_hooks on a thread from capture_open's end to
+	 * capture_start (a uprobe's attach sets a breakpoint in every process
+	 * mapping the loader: 0.7-1.8 ms here, off the path to the release). */
+	pthread_t hooks_thread;
+	bool hooks_running, hooks_done;
 	struct bpf_link *loader_links[CAPTURE_MAX_LOADERS];
 	uint64_t loader_ino[CAPTURE_MAX_LOADERS], loader_dev[CAPTURE_MAX_LOADERS];
 	size_t nloaders;
@@ -302,42 +307,73 @@ static void *premap_create(void *arg)
 #define PREMAP_BYTES ((uint64_t)256 << 10)
 #define PREMAP_BUCKETS 8192
 
+/* What building a map costs the kernel, roughly: its preallocated bytes, or
+ * for a hash without preallocation its bucket array. */
+static uint64_t premap_cost(const struct bpf_map *m)
+{
+	if (bpf_map__map_flags(m) & BPF_F_NO_PREALLOC)
+		return (uint64_t)bpf_map__max_entries(m) * 16;
+	return (uint64_t)(bpf_map__key_size(m) + bpf_map__value_size(m)) * bpf_map__max_entries(m);
+}
+
+struct premap_queue {
+	struct premap *p;
+	size_t n;
+	size_t next; /* atomic: the next map to build */
+};
+
+static void *premap_worker(void *arg)
+{
+	struct premap_queue *q = arg;
+	for (size_t i; (i = __atomic_fetch_add(&q->next, 1, __ATOMIC_SEQ_CST)) < q->n;)
+		premap_create(&q->p[i]);
+	return NULL;
+}
+
 /* Preallocating a map is the kernel allocating, zeroing and linking every
  * element (a 9,998-entry stacks map: ~20 ms), one map after another inside
  * bpf_object__load; a hash map without preallocation still gets its bucket
  * array (16 bytes a bucket: ~1.2 ms for 32k on the pvm VM).  The
  * preallocated hash and array maps of 256 KiB or more and the others of
- * 8k buckets or more are built here at once, one thread each, and handed
- * to libbpf to use.  One that cannot be is left to libbpf, which reports
- * why. */
+ * 8k buckets or more are built here, the costliest first, by one worker
+ * per CPU (this thread one of them), and handed to libbpf to use.  One that
+ * cannot be is left to libbpf, which reports why.  A thread each made this
+ * thread start its own ~5 ms late on the pvm VM, where creating a thread
+ * takes 0.5-1 ms. */
 static void create_big_maps(struct bpf_object *obj)
 {
 	struct premap p[PREMAP_MAX];
-	bool threaded[PREMAP_MAX] = { false };
-	size_t n = 0;
+	pthread_t helpers[PREMAP_MAX];
+	size_t n = 0, nhelpers = 0;
 	struct bpf_map *m;
 
 	bpf_object__for_each_map(m, obj) {
 		enum bpf_map_type t = bpf_map__type(m);
-		uint64_t bytes = (uint64_t)(bpf_map__key_size(m) + bpf_map__value_size(m)) * bpf_map__max_entries(m);
 		bool costly = bpf_map__map_flags(m) & BPF_F_NO_PREALLOC ? bpf_map__max_entries(m) >= PREMAP_BUCKETS
-									: bytes >= PREMAP_BYTES;
+									: premap_cost(m) >= PREMAP_BYTES;
 		if (n < PREMAP_MAX && costly && bpf_map__autocreate(m) &&
 		    (t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_ARRAY))
 			p[n++] = (struct premap){ .map = m, .fd = -1 };
 	}
 	for (size_t i = 1; i < n; i++)
-		threaded[i] = !pthread_create(&p[i].thread, NULL, premap_create, &p[i]);
-	for (size_t i = 0; i < n; i++) {
-		if (threaded[i])
-			pthread_join(p[i].thread, NULL);
-		else
-			premap_create(&p[i]);
+		for (size_t j = i; j > 0 && premap_cost(p[j].map) > premap_cost(p[j - 1].map); j--) {
+			struct premap t = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = t;
+		}
+	struct premap_queue q = { p, n, 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	for (size_t i = 1; i < n && (long)i < cpus; i++)
+		if (!pthread_create(&helpers[nhelpers], NULL, premap_worker, &q))
+			nhelpers++;
+	premap_worker(&q);
+	for (size_t i = 0; i < nhelpers; i++)
+		pthread_join(helpers[i], NULL);
+	for (size_t i = 0; i < n; i++)
 		if (p[i].fd >= 0) {
 			bpf_map__reuse_fd(p[i].map, p[i].fd); /* on failure libbpf creates it */
 			close(p[i].fd);
 		}
-	}
 }
 
 static void ask_verifier_stats(struct profile_bpf *s, char *log, size_t size)
@@ -388,6 +424,7 @@ static void *build_later(void *arg)
  * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
  * its samples to.  On the thread capture_start starts. */
 static void start_full(struct capture *c, bool now);
+static void *attach_hooks_main(void *arg);
 
 static void *load_full_sampler(void *arg)
 {
@@ -522,6 +559,8 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	}
 	if (!c->cycles)
 		c->period_ns = o->frequency ? 1000000000ull / o->frequency : o->period;
+	if (c->skel->rodata->unwind_dwarf)
+		c->hooks_running = !pthread_create(&c->hooks_thread, NULL, attach_hooks_main, c);
 	free(all);
 	*out = c;
 	return 0;
@@ -655,6 +694,24 @@ static void attach_loader_hooks(struct capture *c)
 			  strerror(errno));
 }
 
+static void *attach_hooks_main(void *arg)
+{
+	attach_loader_hooks(arg);
+	return NULL;
+}
+
+/* The loader hooks attached (joined if on their thread). */
+static void hooks_wait(struct capture *c)
+{
+	if (c->hooks_running) {
+		pthread_join(c->hooks_thread, NULL);
+		c->hooks_running = false;
+	} else if (!c->hooks_done && c->skel->rodata->unwind_dwarf) {
+		attach_loader_hooks(c);
+	}
+	c->hooks_done = true;
+}
+
 int capture_start(struct capture *c, char *msg, size_t msglen)
 {
 	int err;
@@ -666,8 +723,7 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 		return errmsg_set(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
 	if ((err = profile_bpf__attach(c->skel)))
 		return errmsg_set(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
-	if (c->skel->rodata->unwind_dwarf)
-		attach_loader_hooks(c);
+	hooks_wait(c);
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(
 			c->opts.defer_sampler ? c->skel->progs.on_sample_boot : c->skel->progs.on_sample, c->fds[i]);
@@ -800,6 +856,10 @@ static void *detach_loaders(void *arg)
 
 void capture_stop(struct capture *c)
 {
+	if (c->hooks_running) { /* capture_start not reached: let it end first */
+		pthread_join(c->hooks_thread, NULL);
+		c->hooks_running = false;
+	}
 	for (size_t i = 0; i < c->nfds; i++) {
 		bpf_link__destroy(c->links[i]);
 		c->links[i] = NULL;
