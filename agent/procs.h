@@ -37,9 +37,10 @@ void agent_procs_free(struct agent_procs *ap);
 /* Changes the static service name (config reload). 0 or -ENOMEM. */
 int agent_procs_set_service(struct agent_procs *ap, const char *static_service);
 /* Reads /proc/PID for (pid, gen) unless known: its executable and cgroup,
- * and its comm only when it has no executable (a kernel thread).  0,
- * -ESRCH (gone), -ENOMEM. */
-int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen);
+ * and its comm only when it has no executable (a kernel thread).  With
+ * cgroup_id (its cgroup v2 id, 0 when unknown), a cgroup's labels are read
+ * once, from the first process seen in it.  0, -ESRCH (gone), -ENOMEM. */
+int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id);
 /* build_proc_labels_fn for build_opts (ctx is the agent_procs):
  * service_name first, then those it has of exe, cgroup, container_id
  * (values valid UTF-8 of at most AGENT_PUSH_VALUE_MAX bytes). */

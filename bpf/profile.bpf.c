@@ -289,7 +289,8 @@ static __always_inline bool in_cgroups(void)
  * one another CPU just made); NULL, counted, when the table is full. */
 static __always_inline struct proc_state *proc_new(__u32 pid)
 {
-	struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
+	/* In pid's context (at fork its parent's: record does not use it). */
+	struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1), .cgroup = bpf_get_current_cgroup_id() };
 	long err = bpf_map_update_elem(&procs, &pid, &fresh, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST */) {
 		stat_inc(STAT_PROCS_FULL);
@@ -500,6 +501,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 		ps->gen = __sync_fetch_and_add(&next_gen, 1);
 		ps->samples = 0;
 		ps->misses = 0;
+		ps->cgroup = bpf_get_current_cgroup_id(); /* moved since its fork, maybe */
 	}
 	/* A followed process gets its entry here or at fork, in process
 	 * context: with a command, `procs` is then not preallocated (the

@@ -291,6 +291,8 @@ static __always_inline void unwind_fork(__u32 ppid, __u32 cpid)
 	struct unwind_proc *copy = bpf_map_lookup_elem(&unwind_copy, &zero);
 	if (!ps || !copy || pp->gen != ps->gen)
 		return;
+	/* Its cgroup is not known: it may be moved before it execs (a
+	 * container runtime's child). */
 	struct proc_state fresh = { .gen = __sync_fetch_and_add(&next_gen, 1) };
 	if (bpf_map_update_elem(&procs, &cpid, &fresh, BPF_NOEXIST))
 		return;

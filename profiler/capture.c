@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct sample_key) == 56, "sample_key layout is shared wit
 _Static_assert(sizeof(struct stack_trace) == 8 + 8 * SCORCH_MAX_DEPTH, "stack_trace layout");
 _Static_assert(sizeof(struct proc_event) == 8, "proc_event layout");
 _Static_assert(sizeof(struct offcpu_start) == 64, "offcpu_start layout");
-_Static_assert(sizeof(struct proc_state) == 16, "proc_state layout");
+_Static_assert(sizeof(struct proc_state) == 24, "proc_state layout");
 _Static_assert(sizeof(struct unwind_row) == 16, "unwind_row layout");
 _Static_assert(sizeof(struct unwind_mapping) == 32, "unwind_mapping layout");
 _Static_assert(sizeof(struct py_proc) == 80, "py_proc layout");
@@ -629,10 +629,17 @@ int capture_python_map(const struct capture *c)
 
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen)
 {
+	uint64_t cgroup;
+	return capture_process_info(c, pid, gen, &cgroup);
+}
+
+int capture_process_info(const struct capture *c, uint32_t pid, uint32_t *gen, uint64_t *cgroup)
+{
 	struct proc_state ps;
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.procs), &pid, &ps))
 		return -ENOENT;
 	*gen = ps.gen;
+	*cgroup = ps.cgroup;
 	return 0;
 }
 

@@ -193,6 +193,9 @@ int capture_java_map(const struct capture *c);
 /* The exec generation the BPF side has for pid, a process it knows live:
  * 0, or -ENOENT when it knows none (exited, or never seen). */
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen);
+/* The same and the cgroup v2 id pid was in at its first sample or last
+ * exec; 0 when not known (a process given by -p, a forked child). */
+int capture_process_info(const struct capture *c, uint32_t pid, uint32_t *gen, uint64_t *cgroup);
 /* Makes pid, a process running before sampling starts (-p), known to the
  * BPF side now, with its exec generation in *gen, so that userspace can
  * read it (its maps, unwind tables, Python) before its first sample

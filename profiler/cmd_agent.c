@@ -157,7 +157,11 @@ static int admit(void *ctx, uint32_t pid, uint32_t gen)
 	struct agent *a = ctx;
 	if (agent_procs_service(a->procs, pid, gen))
 		return 0; /* known: announced again at its 2nd, 4th, 8th... sample */
-	return agent_procs_track(a->procs, pid, gen) == -ESRCH;
+	uint32_t now;
+	uint64_t cgroup = 0;
+	if (capture_process_info(a->c, pid, &now, &cgroup) || now != gen)
+		cgroup = 0; /* exec'd or gone since: read from /proc */
+	return agent_procs_track(a->procs, pid, gen, cgroup) == -ESRCH;
 }
 
 /* SIGHUP: the options again (defaults, --config, command line).  What needs

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,7 +111,7 @@ static void test_table(void **state)
 	const struct build_label *l;
 	assert_int_equal(agent_procs_new(NULL, &ap), 0);
 	uint32_t me = (uint32_t)getpid();
-	assert_int_equal(agent_procs_track(ap, me, 7), 0);
+	assert_int_equal(agent_procs_track(ap, me, 7, 0), 0);
 	size_t n = agent_procs_labels(ap, me, 7, &l);
 	assert_true(n >= 2);
 	assert_string_equal(label(l, n, "service_name"), "test_agent_procs");
@@ -121,7 +124,7 @@ static void test_table(void **state)
 		pause();
 		_exit(0);
 	}
-	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 9), 0);
+	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 9, 0), 0);
 	assert_int_equal(agent_procs_count(ap), 2);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
@@ -133,7 +136,7 @@ static void test_table(void **state)
 	assert_int_equal(agent_procs_count(ap), 1);
 
 	/* An exec (new generation) retires the old one the same way. */
-	assert_int_equal(agent_procs_track(ap, me, 10), 0);
+	assert_int_equal(agent_procs_track(ap, me, 10, 0), 0);
 	assert_int_equal(agent_procs_count(ap), 2);
 	agent_procs_sweep(ap, on_forget, NULL);
 	assert_int_equal(agent_procs_sweep(ap, on_forget, NULL), 1);
@@ -142,9 +145,9 @@ static void test_table(void **state)
 
 	/* A static service name applies to processes tracked after it is set. */
 	assert_int_equal(agent_procs_set_service(ap, "fleet"), 0);
-	assert_int_equal(agent_procs_track(ap, me, 11), 0);
+	assert_int_equal(agent_procs_track(ap, me, 11, 0), 0);
 	assert_string_equal(agent_procs_service(ap, me, 11), "fleet");
-	assert_int_equal(agent_procs_track(ap, 0x7ffffff0, 1), -ESRCH);
+	assert_int_equal(agent_procs_track(ap, 0x7ffffff0, 1, 0), -ESRCH);
 	agent_procs_free(ap);
 }
 
@@ -165,11 +168,73 @@ static void test_kernel_thread(void **state)
 	struct agent_procs *ap = NULL;
 	const struct build_label *l;
 	assert_int_equal(agent_procs_new(NULL, &ap), 0);
-	assert_int_equal(agent_procs_track(ap, 2, 1), 0);
+	assert_int_equal(agent_procs_track(ap, 2, 1, 0), 0);
 	assert_string_equal(agent_procs_service(ap, 2, 1), "kthreadd");
 	size_t n = agent_procs_labels(ap, 2, 1, &l);
 	assert_null(label(l, n, "exe"));
 	agent_procs_free(ap);
+}
+
+/* A cgroup's labels by its id: read from the first process seen in it, then
+ * given to the next process announced with that id without reading its
+ * /proc/PID/cgroup.  Shown with a child moved to a cgroup of its own (root
+ * and a cgroup2 mount needed; skipped otherwise): announced with the
+ * parent's cgroup id it gets the parent's labels (the cache), announced
+ * without an id its own (read). */
+static void test_cgroup_by_id(void **state)
+{
+	(void)state;
+	char dir[4200], mnt[4096] = "", type[64], line[8192];
+	FILE *m = fopen("/proc/mounts", "r");
+	while (m && fgets(line, sizeof(line), m))
+		if (sscanf(line, "%*s %4095s %63s", mnt, type) == 2 && !strcmp(type, "cgroup2"))
+			break;
+		else
+			mnt[0] = '\0';
+	if (m)
+		fclose(m);
+	snprintf(dir, sizeof(dir), "%s/scorch-test-procs-%d", mnt, (int)getpid());
+	if (geteuid() != 0 || !mnt[0] || mkdir(dir, 0755)) {
+		fprintf(stderr, "test_cgroup_by_id: skipped: cannot make a cgroup (%s)\n", dir);
+		skip();
+	}
+	struct agent_procs *ap = NULL;
+	const struct build_label *l;
+	assert_int_equal(agent_procs_new(NULL, &ap), 0);
+	uint32_t me = (uint32_t)getpid();
+	assert_int_equal(agent_procs_track(ap, me, 20, 4242), 0);
+	size_t n = agent_procs_labels(ap, me, 20, &l);
+	const char *mine = label(l, n, "cgroup");
+	assert_non_null(mine);
+
+	pid_t child = fork();
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	char procs[4300], pid[32];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	int fd = open(procs, O_WRONLY);
+	bool moved = fd >= 0 && write(fd, pid, strlen(pid)) == (ssize_t)strlen(pid);
+	if (fd >= 0)
+		close(fd);
+	if (!moved) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		rmdir(dir);
+	}
+	assert_true(moved);
+	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 21, 4242), 0);
+	n = agent_procs_labels(ap, (uint32_t)child, 21, &l);
+	assert_string_equal(label(l, n, "cgroup"), mine);
+	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 22, 0), 0);
+	n = agent_procs_labels(ap, (uint32_t)child, 22, &l);
+	assert_non_null(strstr(label(l, n, "cgroup"), "scorch-test-procs-"));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	agent_procs_free(ap);
+	rmdir(dir);
 }
 
 int main(void)
@@ -180,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_service_name),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_kernel_thread),
+		cmocka_unit_test(test_cgroup_by_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
