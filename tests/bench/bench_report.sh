@@ -42,6 +42,7 @@ label() {
 	base) echo "no profiler (baseline)" ;;
 	scorchfp*) echo "scorch record -F ${1#scorchfp} --unwind fp" ;;
 	scorchdwarf*) echo "scorch record -F ${1#scorchdwarf} --unwind dwarf" ;;
+	scorchp*) echo "scorch record -F ${1#scorchp} -p PID" ;;
 	scorch*) echo "scorch record -F ${1#scorch}" ;;
 	perfdwarf*) echo "perf record -F ${1#perfdwarf} --call-graph dwarf" ;;
 	perf*) echo "perf record -F ${1#perf} -g" ;;

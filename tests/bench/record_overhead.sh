@@ -126,6 +126,9 @@ run_one() {
 	load=$(loadavg)
 	case $cfg in
 	base) "$HELPER" run -o "$d/inner" -- "${WCMD[@]}" >"$d/work.out" || echo "exit $?" >>"$d/fail" ;;
+	scorchp*) # attached to the running workload, as bpftrace and bcc
+		run_attached "$d" "$ncpu" "$SCORCH" record -F "${cfg#scorchp}" -p @PID@ -o "$d/x.folded"
+		;;
 	scorch*)
 		local mode=${cfg#scorch} unwind=()
 		mode=${mode%%[0-9]*}

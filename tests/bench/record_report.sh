@@ -18,6 +18,7 @@ ov=$1 fs=$2
 label() {
 	case $1 in
 	base) echo "no profiler (baseline)" ;;
+	scorchp*) echo "scorch record -F ${1#scorchp} -p PID" ;;
 	scorch*) echo "scorch record -F ${1#scorch}" ;;
 	perf*) echo "perf record -F ${1#perf} -g -e cpu-clock" ;;
 	bpftrace*) echo "bpftrace profile:hz:${1#bpftrace}" ;;
@@ -146,7 +147,7 @@ for c in $(awk 'NR > 1 && !seen[$2]++ { print $2 }' "$fs"); do
 done
 echo
 
-echo "## Issue 2's targets, from the medians above"
+echo "## Issue 2's and issue 27's targets, from the medians above"
 echo
 tgt() { printf '| %s | %s | %s |\n' "$1" "$2" "$3"; }
 echo "| target | measured | met |"
@@ -158,9 +159,17 @@ if [ "$bt_cpu" != - ] && [ "$sc_cpu" != - ]; then
 else
 	tgt "own CPU <= 1/4 of bpftrace's (999 Hz)" "scorch $(printf '%.3f' "$sc_cpu") s; bpftrace not measured" "-"
 fi
+sp_cpu=$(med "$ov" scorchp999 prof_cpu)
+if [ "$bt_cpu" != - ] && [ "$sp_cpu" != - ]; then
+	tgt "own CPU attached with -p <= 1/4 of bpftrace's (999 Hz; issue 27)" "$(printf '%.3f s vs %.3f s' "$sp_cpu" "$bt_cpu")" "$(yn "$sp_cpu <= $bt_cpu / 4")"
+fi
 rss=$(col "$ov" scorch999 prof_rss_kb | stats | awk '{ printf "%.1f", $3 / 1024 }')
 tgt "peak RSS < 20 MiB (999 Hz, worst run)" "$rss MiB" "$(yn "$rss < 20")"
 tgt "launch to first sample < 50 ms" "$(printf '%.1f' "$fs_sc") ms" "$([ "$fs_sc" = - ] && echo - || yn "$fs_sc < 50")"
+fs_pf=$(med "$fs" perf ms)
+if [ "$fs_sc" != - ] && [ "$fs_pf" != - ]; then
+	tgt "launch to first sample <= 1/4 of perf's (issue 27)" "$(printf '%.1f ms vs %.1f ms (%.2fx)' "$fs_sc" "$fs_pf" "$(awk -v a="$fs_sc" -v b="$fs_pf" 'BEGIN { print a / b }')")" "$(yn "$fs_sc <= $fs_pf / 4")"
+fi
 lost=$(col "$ov" scorch99 lost; col "$ov" scorch999 lost; col "$ov" scorch4999 lost)
 lost=$(echo "$lost" | awk '{ s += $1 } END { print s + 0 }')
 tgt "zero lost stacks (all scorch runs)" "$lost" "$(yn "$lost == 0")"
