@@ -156,6 +156,11 @@ run_one() {
 	e2e=- pcpu=- prss=- attach=-
 	case $cfg in
 	base) ;;
+	scorchp*) # attached: the profiler's rusage is its own
+		pcpu=$(field "$d/outer" 2)
+		prss=$(field "$d/outer" 5)
+		attach=$(field "$d/ready" 1)
+		;;
 	scorch* | perf*)
 		e2e=$(field "$d/outer" 1)
 		pcpu=$(awk -v o="$(field "$d/outer" 2)" -v i="$cpu" 'BEGIN { printf "%.4f", o - i }')
