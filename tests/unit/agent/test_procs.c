@@ -175,6 +175,15 @@ static void test_kernel_thread(void **state)
 	agent_procs_free(ap);
 }
 
+/* Tracks (pid, gen) announced with cgroup id cg: its cgroup label. */
+static const char *cgroup_label(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cg)
+{
+	const struct build_label *l;
+	assert_int_equal(agent_procs_track(ap, pid, gen, cg), 0);
+	size_t n = agent_procs_labels(ap, pid, gen, &l);
+	return label(l, n, "cgroup");
+}
+
 /* A cgroup's labels by its id: read from the first process seen in it, then
  * given to the next process announced with that id without reading its
  * /proc/PID/cgroup.  Shown with a child moved to a cgroup of its own (root
@@ -199,12 +208,8 @@ static void test_cgroup_by_id(void **state)
 		skip();
 	}
 	struct agent_procs *ap = NULL;
-	const struct build_label *l;
 	assert_int_equal(agent_procs_new(NULL, &ap), 0);
-	uint32_t me = (uint32_t)getpid();
-	assert_int_equal(agent_procs_track(ap, me, 20, 4242), 0);
-	size_t n = agent_procs_labels(ap, me, 20, &l);
-	const char *mine = label(l, n, "cgroup");
+	const char *mine = cgroup_label(ap, (uint32_t)getpid(), 20, 4242);
 	assert_non_null(mine);
 
 	pid_t child = fork();
@@ -225,12 +230,8 @@ static void test_cgroup_by_id(void **state)
 		rmdir(dir);
 	}
 	assert_true(moved);
-	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 21, 4242), 0);
-	n = agent_procs_labels(ap, (uint32_t)child, 21, &l);
-	assert_string_equal(label(l, n, "cgroup"), mine);
-	assert_int_equal(agent_procs_track(ap, (uint32_t)child, 22, 0), 0);
-	n = agent_procs_labels(ap, (uint32_t)child, 22, &l);
-	assert_non_null(strstr(label(l, n, "cgroup"), "scorch-test-procs-"));
+	assert_string_equal(cgroup_label(ap, (uint32_t)child, 21, 4242), mine);
+	assert_non_null(strstr(cgroup_label(ap, (uint32_t)child, 22, 0), "scorch-test-procs-"));
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	agent_procs_free(ap);
