@@ -622,10 +622,11 @@ static void preload_file(struct unwind_preload *pl, const char *path, bool follo
 	}
 	close(fd);
 	f->prog = follow;
-	if (interp && pl->n < PRELOAD_MAX)
-		f->loader = (int)pl->n;
+	size_t before = pl->n;
 	if (interp)
 		preload_file(pl, next, false);
+	if (pl->n > before) /* compiled, not skipped (unreadable, or no room) */
+		f->loader = (int)before;
 	for (size_t i = 0; nd && i < nd->n; i++)
 		preload_file(pl, nd->paths[i], false);
 	free(nd);
