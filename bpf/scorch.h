@@ -76,7 +76,7 @@ struct proc_state {
 	__u32 samples; /* since start or exec */
 	__u32 misses;  /* unwinder pcs outside every mapping of the process's tables */
 	__u32 pad;
-	__u64 cgroup;  /* its cgroup v2 id when the entry was made (0: unknown) */
+	__u64 cgroup;  /* its cgroup v2 id at its first sample and each exec (0: unknown) */
 };
 
 enum scorch_stat {

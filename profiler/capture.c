@@ -45,7 +45,6 @@ _Static_assert(sizeof(struct unwind_proc) == 8 + 32 * UNWIND_MAX_MAPPINGS, "unwi
 /* A map libbpf would create, built ahead on a thread of its own. */
 struct premap {
 	struct bpf_map *map;
-	pthread_t thread;
 	int fd;
 	uint32_t entries; /* 0: the map's max_entries */
 };
@@ -419,13 +418,13 @@ static void *build_later(void *arg)
 	return NULL;
 }
 
-/* The full sampler: a second instance of the object, every map the first
- * made taken over (the same object: the same maps in the same order), the
- * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
- * its samples to.  On the thread capture_start starts. */
 static void start_full(struct capture *c, bool now);
 static void *attach_hooks_main(void *arg);
 
+/* The full sampler: a second instance of the object, every map the first
+ * made taken over (the same object: the same maps in the same order), the
+ * sampler alone loaded, then put in `samplers` for on_sample_boot to hand
+ * its samples to.  On the thread start_full starts. */
 static void *load_full_sampler(void *arg)
 {
 	struct capture *c = arg;

@@ -906,7 +906,8 @@ static int recording_open(struct recording *r)
 		nonline = 1;
 	free(online);
 	fill_capture_opts(o, r->wp, o->ncpus ? o->ncpus : nonline, &co);
-	if (r->wp && co.unwind_dwarf && !workload_resolve(o->command[0], exe, sizeof(exe))) {
+	bool have_exe = r->wp && !workload_resolve(o->command[0], exe, sizeof(exe));
+	if (have_exe && co.unwind_dwarf) {
 		if ((err = unwind_preload_start(exe, o->debug_root, &r->preload)))
 			log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
 		int fd = open(exe, O_RDONLY | O_CLOEXEC);
@@ -926,9 +927,8 @@ static int recording_open(struct recording *r)
 	r->deferred = co.defer_sampler;
 	/* Its walkers are wanted from its first samples: their load is not
 	 * left in the background (capture_walkers_hurry) as for other
-	 * commands, whose start it slowed by ~20 ms one run in three. */
-	r->python_cmd = r->deferred && co.python && !workload_resolve(o->command[0], exe, sizeof(exe)) &&
-			workload_runs_python(exe);
+	 * commands, whose start it slowed by ~20 ms one run in four. */
+	r->python_cmd = r->deferred && co.python && have_exe && workload_runs_python(exe);
 	if (!r->deferred)
 		report_load(r->c, false);
 	struct capture_unwind_maps um;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "symbolize/elfsym.h"
+#include "symbolize/python.h"
 
 static int executable(const char *path)
 {
@@ -33,13 +34,12 @@ int workload_find(const char *cmd)
 
 static void needs_libpython(void *ctx, const char *name)
 {
-	*(bool *)ctx |= !strncmp(name, "libpython", 9);
+	*(bool *)ctx |= pyframes_interpreter_name(name);
 }
 
 bool workload_runs_python(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	if (!strncmp(base ? base + 1 : path, "python", 6))
+	if (pyframes_interpreter_name(path))
 		return true;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -25,8 +25,9 @@ int workload_find(const char *cmd);
 int workload_resolve(const char *cmd, char *path, size_t len);
 /* Whether the program at path runs CPython: it is python* (or needs
  * libpython*, an embedding program), or a script whose #! line names
- * python (directly or through env).  A guess from names, as the Python
- * tracker's own: a miss only costs its first Python frames. */
+ * python (directly or through env).  A guess from names, the Python
+ * tracker's own (pyframes_interpreter_name): a miss only costs its first
+ * Python frames. */
 bool workload_runs_python(const char *path);
 /* Forks the child, waiting. 0 or -errno. */
 int workload_fork(struct workload *w, char *const argv[]);

@@ -277,8 +277,7 @@ static void on_symbol(void *ctx, const char *name, const GElf_Sym *s)
 	}
 }
 
-/* Whether a mapped file can be an interpreter: python3.X, libpython3.X.so. */
-static bool python_name(const char *path)
+bool pyframes_interpreter_name(const char *path)
 {
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
@@ -315,7 +314,7 @@ static int find_interpreter(struct pyframes *pf, const struct symbolizer *sym, u
 	const struct procmaps *m = symbolizer_maps(sym, pid, gen);
 	for (size_t i = 0; m && i < m->n; i++) {
 		struct sym_mapping sm;
-		if (symbolizer_mapping(sym, pid, gen, i, &sm) || !sm.current || sm.fd < 0 || !python_name(sm.map->path))
+		if (symbolizer_mapping(sym, pid, gen, i, &sm) || !sm.current || sm.fd < 0 || !pyframes_interpreter_name(sm.map->path))
 			continue;
 		Elf *elf = elf_begin(sm.fd, ELF_C_READ_MMAP, NULL);
 		int err = -ENOENT;

@@ -47,6 +47,11 @@ struct pyframe_info {
 	                         code and instruction index name the same */
 };
 
+/* Whether a file can be an interpreter by its name (a path or a bare
+ * name): python3.X, libpython3.X.so.  The only files pyframes_attach
+ * looks in. */
+bool pyframes_interpreter_name(const char *path);
+
 int pyframes_new(struct pyframes **out);
 void pyframes_free(struct pyframes *pf);
 
