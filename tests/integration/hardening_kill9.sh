@@ -29,18 +29,30 @@ perf_links() {
 	{ cat /proc/"$1"/fdinfo/* 2>/dev/null || true; } | awk '$1 == "link_type:" && $2 == "perf"' | wc -l
 }
 
-# wait_attached PID: until every perf event of PID has its program attached.
+# sampling PID: PID's perf events all have a program attached and one of
+# its programs is the full sampler, on_sample. A launched command is first
+# sampled by on_sample_boot; on_sample is loaded in the background after the
+# command's exec, so the ids are taken once it is there, and the test checks
+# that the later objects are freed too.
+sampling() {
+	local n id list
+	n=$(perf_fds "$1")
+	[ "$n" -gt 0 ] && [ "$(perf_links "$1")" -eq "$n" ] || return 1
+	list=$(bpftool prog list)
+	for id in $(ids prog "$1"); do
+		grep -q "^$id: perf_event  name on_sample " <<<"$list" && return 0
+	done
+	return 1
+}
+
+# wait_attached PID: until PID is sampling.
 wait_attached() {
-	local n
 	for _ in $(seq 100); do
-		n=$(perf_fds "$1")
-		if [ "$n" -gt 0 ] && [ "$(perf_links "$1")" -eq "$n" ]; then
-			return 0
-		fi
+		sampling "$1" && return 0
 		kill -0 "$1" 2>/dev/null || fail "scorch exited before attaching: $(cat "$tmp/err")"
 		sleep 0.1
 	done
-	fail "scorch did not attach within 10 s: $(cat "$tmp/err")"
+	fail "scorch did not attach on_sample within 10 s: $(cat "$tmp/err"); its programs: $(ids prog "$1" | tr '\n' ' ')"
 }
 
 # gone KIND ID...: every id has left bpftool's KIND list (freeing is deferred
@@ -73,14 +85,6 @@ run_and_kill() {
 	maps=$(ids map "$pid")
 	links=$(ids link "$pid")
 	[ -n "$progs" ] && [ -n "$maps" ] || fail "no BPF programs or maps found on scorch's fds"
-	local list
-	list=$(bpftool prog list)
-	local id
-	for id in $progs; do
-		grep -q "^$id: perf_event  name on_sample " <<<"$list" && break
-	done
-	grep -q "^$id: perf_event  name on_sample " <<<"$list" ||
-		fail "bpftool prog list shows none of $progs as on_sample: $list"
 	echo "attached: $(perf_fds "$pid") perf events, progs $(echo $progs), links $(echo $links)"
 
 	kill -9 "$pid"
