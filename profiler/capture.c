@@ -274,18 +274,26 @@ static int configure(struct profile_bpf *s, const struct capture_opts *o, enum s
 }
 
 /* The skeleton opened to relocate against the boot's minimal kernel BTF
- * (kbtf.h): libbpf then never parses all of /sys/kernel/btf/vmlinux.  Where
- * that cannot be had, opened to use the full BTF as before.  NULL and errno
- * on failure. */
+ * (kbtf.h): libbpf then never parses all of /sys/kernel/btf/vmlinux.  The
+ * file is found by the object's image, without opening it; only to build
+ * the file (the boot's first start) is the object opened twice.  Where
+ * that cannot be had, opened to use the full BTF as before.  NULL and
+ * errno on failure. */
 static struct profile_bpf *open_object(const char *cache_dir)
 {
-	struct profile_bpf *s = profile_bpf__open();
+	size_t size;
+	const void *image = profile_bpf__elf_bytes(&size);
+	struct profile_bpf *s = NULL;
 	char *path = NULL;
 
-	if (!s || kbtf_min_path(bpf_object__btf(s->obj), cache_dir, &path))
-		return s;
+	/* Opened once when the file is there (every start but the boot's first). */
+	if (kbtf_min_path(NULL, image, size, cache_dir, &path)) {
+		s = profile_bpf__open();
+		if (!s || kbtf_min_path(bpf_object__btf(s->obj), image, size, cache_dir, &path))
+			return s;
+		profile_bpf__destroy(s);
+	}
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = path);
-	profile_bpf__destroy(s);
 	s = profile_bpf__open_opts(&opts);
 	int err = errno;
 	free(path);

@@ -311,13 +311,20 @@ out:
 	return err;
 }
 
-uint64_t kbtf_key(const struct btf *local, const char *boot_id)
+uint64_t kbtf_key(const void *object, size_t size, const char *boot_id)
 {
-	uint32_t n = 0;
-	const void *raw = btf__raw_data(local, &n);
 	uint64_t h = fnv1a(0xcbf29ce484222325ULL, MAGIC, sizeof(MAGIC));
 	h = fnv1a(h, boot_id, strlen(boot_id) + 1);
-	return raw ? fnv1a(h, raw, n) : h;
+	h = fnv1a(h, &size, sizeof(size));
+	/* A word at a time: the object is ~200 KB, hashed at every start. */
+	const unsigned char *p = object;
+	for (size_t i = 0; i + 8 <= size; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return fnv1a(h, p + (size & ~(size_t)7), size & 7);
 }
 
 int kbtf_check(const char *path, uint64_t key)
@@ -389,7 +396,7 @@ static int write_cache(const char *path, const struct btf *local, uint64_t key)
 	return err;
 }
 
-int kbtf_min_path(const struct btf *local, const char *dir, char **out)
+int kbtf_min_path(const struct btf *local, const void *object, size_t size, const char *dir, char **out)
 {
 	char boot[64];
 	char *path = NULL;
@@ -403,10 +410,11 @@ int kbtf_min_path(const struct btf *local, const char *dir, char **out)
 	/* Named by the key too: two builds of scorch used in turn (an upgrade,
 	 * a benchmark against the last release) would otherwise replace each
 	 * other's file at every run and each pay the full parse. */
-	uint64_t key = kbtf_key(local, boot);
+	uint64_t key = kbtf_key(object, size, boot);
 	if (asprintf(&path, "%s/btf-%s-%016" PRIx64, dir, boot, key) < 0)
 		return -ENOMEM;
-	if (kbtf_check(path, key) && ((err = write_cache(path, local, key)) || (err = kbtf_check(path, key)))) {
+	if ((err = kbtf_check(path, key)) && (!local || (err = write_cache(path, local, key)) ||
+					      (err = kbtf_check(path, key)))) {
 		free(path);
 		return err;
 	}

@@ -12,8 +12,8 @@
  * pointers: CO-RE never compares what they point to).  libbpf is then given
  * that file (btf_custom_path) and relocates exactly as against the full BTF.
  *
- * The cache file is raw BTF followed by a trailer: a key (the object's BTF
- * and the boot id) and a checksum of the BTF bytes.  It is only read from a
+ * The cache file is raw BTF followed by a trailer: a key (the object's ELF
+ * image and the boot id) and a checksum of the BTF bytes.  It is only read from a
  * directory owned by us and writable by nobody else; a file whose trailer,
  * key, checksum or BTF does not check is rebuilt.
  */
@@ -32,13 +32,17 @@ struct btf;
 int kbtf_build(const struct btf *local, const struct btf *vmlinux, void **data, size_t *size);
 
 /*
- * The path of the minimal BTF for local and the running kernel under dir
+ * The path of the minimal BTF for local (the BTF of the BPF object whose
+ * ELF image is object, size bytes) and the running kernel under dir
  * ("<dir>/btf-<boot id>-<kbtf_key in hex>": one file per object), built
- * from /sys/kernel/btf/vmlinux and written there if no valid one is.  *out is malloc'd (caller frees).  0, or -errno
- * when dir is unsafe (not ours, or writable by others), the kernel has no
- * BTF, or the file cannot be written: the caller then loads as before.
+ * from /sys/kernel/btf/vmlinux and written there if no valid one is.  With
+ * local NULL only looked for (-ENOENT or -EINVAL when there is none): the
+ * object need not be opened to find its file.  *out is malloc'd (caller
+ * frees).  0, or -errno when dir is unsafe (not ours, or writable by
+ * others), the kernel has no BTF, or the file cannot be written: the
+ * caller then loads as before.
  */
-int kbtf_min_path(const struct btf *local, const char *dir, char **out);
+int kbtf_min_path(const struct btf *local, const void *object, size_t size, const char *dir, char **out);
 
 /* Writes data (raw BTF) and its trailer for key to path (atomically). 0 or -errno. */
 int kbtf_save(const char *path, const void *data, size_t size, uint64_t key);
@@ -47,7 +51,7 @@ int kbtf_save(const char *path, const void *data, size_t size, uint64_t key);
  * BTF all check).  0, -EINVAL when it does not, or -errno. */
 int kbtf_check(const char *path, uint64_t key);
 
-/* The cache key of local's BTF under the given boot id. */
-uint64_t kbtf_key(const struct btf *local, const char *boot_id);
+/* The cache key of a BPF object's ELF image under the given boot id. */
+uint64_t kbtf_key(const void *object, size_t size, const char *boot_id);
 
 #endif

@@ -144,13 +144,16 @@ static void test_cache_file_checked(void **state)
 	snprintf(path, sizeof(path), "%s/btf-x", dir);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	assert_int_equal(kbtf_build(local, vm, &data, &size), 0);
-	uint64_t key = kbtf_key(local, "boot-1");
-	assert_true(key != kbtf_key(local, "boot-2"));
+	uint32_t rawn;
+	const void *raw = btf__raw_data(local, &rawn);
+	uint64_t key = kbtf_key(raw, rawn, "boot-1");
+	assert_true(key != kbtf_key(raw, rawn, "boot-2"));
+	assert_true(key != kbtf_key(raw, rawn - 1, "boot-1"));
 	assert_int_equal(kbtf_check(path, key), -ENOENT);
 	assert_int_equal(kbtf_save(path, data, size, key), 0);
 	assert_int_equal(kbtf_check(path, key), 0);
 	/* Another boot's or object's key. */
-	assert_int_equal(kbtf_check(path, kbtf_key(local, "boot-2")), -EINVAL);
+	assert_int_equal(kbtf_check(path, kbtf_key(raw, rawn, "boot-2")), -EINVAL);
 	/* Not followed through a symlink. */
 	assert_int_equal(symlink(path, link), 0);
 	assert_int_equal(kbtf_check(link, key), -ELOOP);
@@ -178,7 +181,7 @@ static void test_cache_file_checked(void **state)
 	/* A cache directory others can write is not used. */
 	assert_int_equal(chmod(dir, 0777), 0);
 	char *out = (char *)1;
-	assert_int_equal(kbtf_min_path(local, dir, &out), -EPERM);
+	assert_int_equal(kbtf_min_path(local, raw, rawn, dir, &out), -EPERM);
 	assert_null(out);
 	rmdir(dir);
 	free(data);
@@ -203,12 +206,19 @@ static void test_cache_file_per_object(void **state)
 	char *pa = NULL, *pb = NULL, *again = NULL;
 	struct stat st0, st1;
 
+	uint32_t na, nb;
+	const void *ia = btf__raw_data(a, &na), *ib = btf__raw_data(b, &nb);
+
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(kbtf_min_path(a, dir, &pa), 0);
+	/* Only looked for: none yet. */
+	assert_int_equal(kbtf_min_path(NULL, ia, na, dir, &pa), -ENOENT);
+	assert_null(pa);
+	assert_int_equal(kbtf_min_path(a, ia, na, dir, &pa), 0);
 	assert_int_equal(stat(pa, &st0), 0);
-	assert_int_equal(kbtf_min_path(b, dir, &pb), 0);
+	assert_int_equal(kbtf_min_path(b, ib, nb, dir, &pb), 0);
 	assert_string_not_equal(pa, pb);
-	assert_int_equal(kbtf_min_path(a, dir, &again), 0);
+	/* Found without the object's BTF. */
+	assert_int_equal(kbtf_min_path(NULL, ia, na, dir, &again), 0);
 	assert_string_equal(again, pa);
 	/* Not rebuilt: the same file, unchanged. */
 	assert_int_equal(stat(pa, &st1), 0);
