@@ -74,11 +74,13 @@ struct capture {
 	int read_window; /* the window reads see: the closed one */
 	struct capture_load_info load;
 	char *loader; /* the command's dynamic loader */
-	/* attach_loader_hooks on a thread from capture_open's end to
-	 * capture_start (a uprobe's attach sets a breakpoint in every process
-	 * mapping the loader: 0.7-1.8 ms here, off the path to the release). */
+	/* attach_hooks on a thread from capture_open's end to capture_start:
+	 * the process tracepoints (~0.3 ms each here: the kernel patches its
+	 * text) and the loader's uprobe (a breakpoint set in every process
+	 * mapping the loader: 0.7-1.8 ms), off the path to the release. */
 	pthread_t hooks_thread;
 	bool hooks_running, hooks_done;
+	int hooks_err; /* the process tracepoints' attach */
 	struct bpf_link *loader_links[CAPTURE_MAX_LOADERS];
 	uint64_t loader_ino[CAPTURE_MAX_LOADERS], loader_dev[CAPTURE_MAX_LOADERS];
 	size_t nloaders;
@@ -243,6 +245,7 @@ static int configure(struct profile_bpf *s, const struct capture_opts *o, enum s
 	/* Off-CPU time: waiting threads (preallocated: the switch must not
 	 * allocate) and their totals by stack. */
 	bpf_program__set_autoload(s->progs.on_switch, o->offcpu);
+	bpf_program__set_autoattach(s->progs.on_switch, false); /* by capture_start itself */
 	s->rodata->offcpu_min_ns = o->offcpu_min_ns;
 	err = err ?: bpf_map__set_max_entries(s->maps.offcpu_starts, o->offcpu ? at_least_one(o->offcpu_threads) : 1);
 	/* Python frames: interpreters described by userspace, and a remembered
@@ -566,8 +569,7 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 	}
 	if (!c->cycles)
 		c->period_ns = o->frequency ? 1000000000ull / o->frequency : o->period;
-	if (c->skel->rodata->unwind_dwarf)
-		c->hooks_running = !pthread_create(&c->hooks_thread, NULL, attach_hooks_main, c);
+	c->hooks_running = !pthread_create(&c->hooks_thread, NULL, attach_hooks_main, c);
 	free(all);
 	*out = c;
 	return 0;
@@ -708,22 +710,31 @@ static void attach_loader_hooks(struct capture *c)
 			  strerror(errno));
 }
 
+/* The process tracepoints (fork, exec, exit) and the loader hooks. */
+static void attach_hooks(struct capture *c)
+{
+	c->hooks_err = profile_bpf__attach(c->skel);
+	if (!c->hooks_err && c->skel->rodata->unwind_dwarf)
+		attach_loader_hooks(c);
+}
+
 static void *attach_hooks_main(void *arg)
 {
-	attach_loader_hooks(arg);
+	attach_hooks(arg);
 	return NULL;
 }
 
-/* The loader hooks attached (joined if on their thread). */
-static void hooks_wait(struct capture *c)
+/* The hooks attached (joined if on their thread). 0 or -errno. */
+static int hooks_wait(struct capture *c)
 {
 	if (c->hooks_running) {
 		pthread_join(c->hooks_thread, NULL);
 		c->hooks_running = false;
-	} else if (!c->hooks_done && c->skel->rodata->unwind_dwarf) {
-		attach_loader_hooks(c);
+	} else if (!c->hooks_done) {
+		attach_hooks(c);
 	}
 	c->hooks_done = true;
+	return c->hooks_err;
 }
 
 int capture_start(struct capture *c, char *msg, size_t msglen)
@@ -735,9 +746,12 @@ int capture_start(struct capture *c, char *msg, size_t msglen)
 	if ((c->skel->rodata->python_walk || c->skel->rodata->java_walk) &&
 	    (err = ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.py_events), on_py_event, c)))
 		return errmsg_set(msg, msglen, err, "cannot set up the Python ring buffer: %s", strerror(-err));
-	if ((err = profile_bpf__attach(c->skel)))
+	if ((err = hooks_wait(c)))
 		return errmsg_set(msg, msglen, err, "cannot attach the process tracepoints: %s", strerror(-err));
-	hooks_wait(c);
+	if (bpf_program__fd(c->skel->progs.on_switch) >= 0 &&
+	    !(c->skel->links.on_switch = bpf_program__attach(c->skel->progs.on_switch)))
+		return errmsg_set(msg, msglen, -errno, "cannot attach the context switch tracepoint: %s",
+				  strerror(errno));
 	for (size_t i = 0; i < c->nfds; i++) {
 		c->links[i] = bpf_program__attach_perf_event(
 			c->opts.defer_sampler ? c->skel->progs.on_sample_boot : c->skel->progs.on_sample, c->fds[i]);
