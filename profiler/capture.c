@@ -525,6 +525,8 @@ int capture_open(const struct capture_opts *o, struct capture **out, char *msg, 
 		ask_verifier_stats(c->skel, vlog, sizeof(vlog));
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	create_big_maps(c->skel->obj);
+	if (o->before_programs)
+		o->before_programs(o->before_programs_ctx);
 	if ((err = profile_bpf__load(c->skel))) {
 		errmsg_set(msg, msglen, err, "cannot load the BPF programs: %s", strerror(-err));
 		goto fail;

@@ -62,6 +62,11 @@ struct capture_opts {
 	 * full one on a thread from capture_background_start: see on_sample_boot. */
 	bool defer_sampler;
 	bool background_later;   /* capture_start leaves its background threads to capture_background_start */
+	/* Called by capture_open once the big maps are built, before the
+	 * programs are verified: on two CPUs the verifier leaves one idle,
+	 * where the maps' builders took both. */
+	void (*before_programs)(void *ctx);
+	void *before_programs_ctx;
 };
 
 /* Called for each process the BPF side announces (first sample after start or exec). */

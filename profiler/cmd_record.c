@@ -822,6 +822,7 @@ struct recording {
 	bool deferred; /* the full sampler loaded once the command started */
 	bool python_cmd; /* deferred, and the command looks like CPython (workload_runs_python) */
 	struct unwind_preload *preload;
+	const char *preload_exe; /* the command's program, for start_preload */
 	struct unwind *unw;   /* NULL with --unwind fp */
 	struct pytrack *py;   /* NULL with --no-python */
 	struct java *jvm;     /* NULL with --no-java or without user stacks */
@@ -857,6 +858,16 @@ static void report_load(struct capture *c, bool deferred)
 			  "command's release (%" PRIu64 " samples before)",
 			  li.load_ns / 1e6, li.verify_us / 1e3, li.verified_insns, li.full_load_ns / 1e6,
 			  li.full_ready_ns / 1e6, stats[STAT_BOOT]);
+}
+
+/* The command's unwind tables compiled on a thread while the BPF programs
+ * are verified (capture_opts.before_programs). */
+static void start_preload(void *ctx)
+{
+	struct recording *r = ctx;
+	int err = unwind_preload_start(r->preload_exe, r->o.debug_root, &r->preload);
+	if (err)
+		log_debug("%s: cannot compile unwind tables ahead: %s", r->preload_exe, strerror(-err));
 }
 
 /* Opens what sampling needs: the command (started stopped), the
@@ -908,15 +919,18 @@ static int recording_open(struct recording *r)
 	fill_capture_opts(o, r->wp, o->ncpus ? o->ncpus : nonline, &co);
 	bool have_exe = r->wp && !workload_resolve(o->command[0], exe, sizeof(exe));
 	if (have_exe && co.unwind_dwarf) {
-		if ((err = unwind_preload_start(exe, o->debug_root, &r->preload)))
-			log_debug("%s: cannot compile unwind tables ahead: %s", exe, strerror(-err));
+		r->preload_exe = exe;
+		co.before_programs = start_preload;
+		co.before_programs_ctx = r;
 		int fd = open(exe, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && !elfsym_interpreter(fd, loader, sizeof(loader)))
 			co.loader = loader;
 		if (fd >= 0)
 			close(fd);
 	}
-	if ((err = capture_open(&co, &r->c, msg, sizeof(msg)))) {
+	err = capture_open(&co, &r->c, msg, sizeof(msg));
+	r->preload_exe = NULL; /* exe is this function's */
+	if (err) {
 		log_error("record: %s", msg);
 		return err;
 	}
