@@ -15,9 +15,11 @@
 #include "base/hashtab.h"
 #include "base/utf8.h"
 
-int agent_cgroup_path(const char *text, char *out, size_t outlen)
+int agent_cgroup_path(const char *text, char *out, size_t outlen, bool *v2)
 {
 	const char *first = NULL, *firstend = NULL;
+	if (v2)
+		*v2 = false;
 	for (const char *l = text; l && *l;) {
 		const char *end = strchr(l, '\n');
 		if (!end)
@@ -30,6 +32,8 @@ int agent_cgroup_path(const char *text, char *out, size_t outlen)
 			if (c1 - l == 1 && l[0] == '0' && c2 == c1 + 1) {
 				first = path;
 				firstend = end;
+				if (v2)
+					*v2 = true;
 				break;
 			}
 			if (!first) {
@@ -297,13 +301,14 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64
 	} else {
 		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 		char *text = read_small(path, 16384);
-		if (text && !agent_cgroup_path(text, cg, sizeof(cg))) {
+		bool v2 = false;
+		if (text && !agent_cgroup_path(text, cg, sizeof(cg), &v2)) {
 			pi->cgroup = label_value(cg);
 			agent_container_id(cg, pi->container);
 		}
 		/* Only a label from the v2 line is the id's: on a system with
 		 * v1 hierarchies alone, every process has the v2 root's id. */
-		if (text && cgroup_id && (!strncmp(text, "0::", 3) || strstr(text, "\n0::")))
+		if (v2 && cgroup_id)
 			cgroups_put(ap, cgroup_id, pi);
 		free(text);
 	}

@@ -19,8 +19,9 @@
 #include "profiler/build.h"
 
 /* The cgroup path in /proc/PID/cgroup's text: the v2 line ("0::/path"),
- * else the first line's path.  0, or -ENOENT when there is none. */
-int agent_cgroup_path(const char *text, char *out, size_t outlen);
+ * else the first line's path.  *v2 (when not NULL): whether the text has
+ * the v2 line.  0, or -ENOENT when there is none. */
+int agent_cgroup_path(const char *text, char *out, size_t outlen, bool *v2);
 /* The container id in a cgroup path: the last 64-hex-digit segment, bare or
  * as docker-ID.scope, cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope
  * (docker, containerd, CRI-O, podman).  True with out (65 bytes) set. */

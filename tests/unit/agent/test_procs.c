@@ -23,19 +23,23 @@ static void test_cgroup_path(void **state)
 {
 	(void)state;
 	char out[256];
-	assert_int_equal(agent_cgroup_path("0::/system.slice/nginx.service\n", out, sizeof(out)), 0);
+	bool v2 = false;
+	assert_int_equal(agent_cgroup_path("0::/system.slice/nginx.service\n", out, sizeof(out), &v2), 0);
 	assert_string_equal(out, "/system.slice/nginx.service");
+	assert_true(v2);
 	/* v1 hierarchies first, the v2 line wins. */
 	assert_int_equal(agent_cgroup_path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n0::/unified\n", out,
-					   sizeof(out)), 0);
+					   sizeof(out), &v2), 0);
 	assert_string_equal(out, "/unified");
+	assert_true(v2);
 	/* v1 only: the first line. */
-	assert_int_equal(agent_cgroup_path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n", out, sizeof(out)), 0);
+	assert_int_equal(agent_cgroup_path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n", out, sizeof(out), &v2), 0);
 	assert_string_equal(out, "/docker/abc");
-	assert_int_equal(agent_cgroup_path("", out, sizeof(out)), -ENOENT);
-	assert_int_equal(agent_cgroup_path("garbage\n", out, sizeof(out)), -ENOENT);
+	assert_false(v2);
+	assert_int_equal(agent_cgroup_path("", out, sizeof(out), NULL), -ENOENT);
+	assert_int_equal(agent_cgroup_path("garbage\n", out, sizeof(out), NULL), -ENOENT);
 	/* Truncated, still terminated. */
-	assert_int_equal(agent_cgroup_path("0::/abcdefgh", out, 4), 0);
+	assert_int_equal(agent_cgroup_path("0::/abcdefgh", out, 4, NULL), 0);
 	assert_string_equal(out, "/ab");
 }
 
