@@ -890,11 +890,15 @@ void capture_stop(struct capture *c)
 		pthread_join(c->hooks_thread, NULL);
 		c->hooks_running = false;
 	}
+	/* An attached event's descriptor is its link's: libbpf closes it
+	 * with the link.  Closed here too, the number was closed twice, and
+	 * the second close could take a file another thread had just opened. */
 	for (size_t i = 0; i < c->nfds; i++) {
-		bpf_link__destroy(c->links[i]);
-		c->links[i] = NULL;
-		if (c->fds[i] >= 0)
+		if (c->links[i])
+			bpf_link__destroy(c->links[i]);
+		else if (c->fds[i] >= 0)
 			close(c->fds[i]);
+		c->links[i] = NULL;
 		c->fds[i] = -1;
 	}
 	/* Removing a uprobe waits for the kernel's grace periods (72 ms on

@@ -27,6 +27,9 @@
 /* Most frames one address expands to (a function and its inlined calls). */
 #define MAX_INLINE 32
 
+/* Opens tried of a file that could not be opened at first sight (reopen). */
+#define OPEN_TRIES 8
+
 struct names *names_new(bool no_demangle)
 {
 	struct names *n = malloc(sizeof(*n));
@@ -168,6 +171,37 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 	return of;
 }
 
+/* Tries again to open a file that could not be opened when first seen
+ * (of: fd -1), fd if already open (else -1: opened here).  That failure may
+ * have been the process's, not the file's: a main thread calling
+ * pthread_exit takes map_files and the root with it, between the stat that
+ * keyed the file and the open, while its other threads run on with the
+ * file mapped; kept, it left the file unnamed and without unwind tables
+ * for the rest of the run (hostile_leader.sh).  A file that stays closed
+ * to us is tried a bounded number of times. */
+static void reopen(struct symbolizer *s, struct objfile *of, uint32_t pid, uint32_t tid, const struct procmap *m,
+		   int fd)
+{
+	char dir[96], *root = NULL;
+	if (fd < 0 && of->open_tries >= OPEN_TRIES)
+		return;
+	of->open_tries++;
+	if (fd < 0 && (fd = procmap_open(s->proc_root, pid, tid, m)) < 0)
+		return;
+	procmaps_dir(s->proc_root, pid, tid, dir, sizeof(dir));
+	if (asprintf(&root, "%s/root", dir) < 0) {
+		close(fd);
+		return;
+	}
+	free(of->root);
+	of->root = root;
+	of->host_root = is_our_root(root);
+	of->fd = fd;
+	of->err = 0;
+	of->loaded = false; /* symbols loaded at the next use */
+	s->stats.files_failed--;
+}
+
 /* The file mapped as m is the one the symbolizer holds open for its device
  * and inode when that descriptor's inode is m's: its modification time is
  * then the one a stat of map_files would give (the same inode), for an
@@ -214,10 +248,15 @@ struct objfile *objfile_for(struct symbolizer *s, uint32_t pid, uint32_t tid, co
 	uint64_t *v = u64map_get(&s->files, key);
 	if (v) {
 		struct objfile *of = (struct objfile *)(uintptr_t)*v;
-		if (fd >= 0)
-			close(fd);
-		if (of->dev != m->dev || of->ino != m->inode || of->mtime != mtime)
+		if (of->dev != m->dev || of->ino != m->inode || of->mtime != mtime) {
+			if (fd >= 0)
+				close(fd);
 			return NULL; /* a hash collision with another file: unnamed */
+		}
+		if (of->fd < 0 && of != s->vdso)
+			reopen(s, of, pid, tid, m, fd);
+		else if (fd >= 0)
+			close(fd);
 		return take(s, of);
 	}
 	struct objfile *of = first_sight(s, pid, tid, m, mtime, fd);

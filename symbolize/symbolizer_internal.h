@@ -50,6 +50,7 @@ struct objfile {
 	uint64_t used;                /* tick of the last use, for trimming */
 	uint64_t bid_key;             /* its build_ids key when it holds one, else 0 */
 	int err;                      /* why elf is NULL after loading */
+	uint8_t open_tries;           /* fd -1: opens tried again since (reopen) */
 	bool loaded;
 	enum dw_state dw_state;
 	int dw_fd;                    /* the file holding DWARF, kept to reopen after eviction:

@@ -13,10 +13,14 @@
 #include <inttypes.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "symbolize/procmaps.h"
 #include "symbolize/symbolizer.h"
 
 uint64_t fixture_beta(uint64_t x);
@@ -249,6 +253,64 @@ static void test_set_jit(void **state)
 	munmap(code, 4096);
 }
 
+/* A file the first reading could not open, though its map_files entry
+ * was there to stat (a main thread's pthread_exit between the two takes
+ * map_files and the root away): opened at a later reading through another
+ * way in (a live thread's root), not left unnamed for the rest of the run.
+ * A fake /proc: a socket stands in for each of libfixture.so's map_files
+ * entries (stat works, open does not); no root at first, then one. */
+static void test_reopen(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/symreopen-XXXXXX", path[256];
+	uint32_t pid = (uint32_t)getpid();
+	struct procmaps self;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%" PRIu32, dir, pid);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/map_files", dir, pid);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(procmaps_read(pid, &self), 0);
+	size_t sockets = 0;
+	for (size_t i = 0; i < self.n; i++) {
+		if (!strstr(self.maps[i].path, "libfixture.so"))
+			continue;
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		procmap_files_path(dir, pid, &self.maps[i], sa.sun_path, sizeof(sa.sun_path));
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		close(fd);
+		sockets++;
+	}
+	procmaps_release(&self);
+	assert_true(sockets > 0);
+
+	struct symbolizer_opts o = { .proc_root = dir };
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	uint64_t addr = (uint64_t)(uintptr_t)fixture_beta;
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_track(s, pid, 1), 0);
+	assert_int_equal(symbolizer_resolve_user(s, pid, 1, &addr, 1, &b), 0);
+	assert_null(b.frames[0].name);
+
+	snprintf(path, sizeof(path), "%s/%" PRIu32 "/root", dir, pid);
+	assert_int_equal(symlink("/", path), 0);
+	assert_int_equal(symbolizer_track(s, pid, 2), 0);
+	assert_int_equal(symbolizer_resolve_user(s, pid, 2, &addr, 1, &b), 0);
+	assert_non_null(b.frames[0].name);
+	assert_string_equal(b.frames[0].name, "fixture_beta");
+	assert_non_null(strstr(b.frames[0].module, "libfixture.so"));
+
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	fixture_beta(2);
@@ -259,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_kernel_cached),
 		cmocka_unit_test(test_set_jit),
+		cmocka_unit_test(test_reopen),
 	};
 	return cmocka_run_group_tests_name("symbolizer", tests, NULL, NULL);
 }
