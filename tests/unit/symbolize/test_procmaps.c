@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +90,64 @@ static void test_self(void **state)
 	assert_int_equal(procmaps_read(0x7fffffff, &m), -ESRCH);
 }
 
+/* procmaps_read (the kernel asked mapping by mapping where it can be) gives
+ * what the text of /proc/self/maps says, read at the same moment: an
+ * anonymous executable mapping and a deleted file's among them.  The
+ * text's [vsyscall] is no mapping of the process's own (the kernel's gate
+ * page), which only the text shows. */
+static void test_read_as_text(void **state)
+{
+	(void)state;
+	char file[] = "/tmp/scorch-procmaps-del-XXXXXX";
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	void *del = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	void *anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(del != MAP_FAILED && anon != MAP_FAILED);
+	close(fd);
+	unlink(file);
+
+	struct procmaps got, want;
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(procmaps_read((uint32_t)getpid(), &got), 0);
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	char buf[4096];
+	for (ssize_t r; (r = read(fd, buf, sizeof(buf))) > 0; len += (size_t)r) {
+		text = realloc(text, len + (size_t)r);
+		assert_non_null(text);
+		memcpy(text + len, buf, (size_t)r);
+	}
+	close(fd);
+	assert_int_equal(procmaps_parse(text, len, &want), 0);
+	free(text);
+	if (want.n && !strcmp(want.maps[want.n - 1].path, "[vsyscall]"))
+		free(want.maps[--want.n].path);
+
+	assert_int_equal(got.n, want.n);
+	bool saw_del = false, saw_anon = false;
+	for (size_t i = 0; i < got.n; i++) {
+		const struct procmap *g = &got.maps[i], *w = &want.maps[i];
+		assert_int_equal(g->start, w->start);
+		assert_int_equal(g->end, w->end);
+		assert_int_equal(g->offset, w->offset);
+		assert_int_equal(g->dev, w->dev);
+		assert_int_equal(g->inode, w->inode);
+		assert_string_equal(g->path, w->path);
+		assert_int_equal(g->deleted, w->deleted);
+		saw_del |= g->start == (uint64_t)(uintptr_t)del && g->deleted && !strcmp(g->path, file);
+		saw_anon |= g->start == (uint64_t)(uintptr_t)anon && !g->path[0];
+	}
+	assert_true(saw_del);
+	assert_true(saw_anon);
+	procmaps_release(&got);
+	procmaps_release(&want);
+	munmap(del, 4096);
+	munmap(anon, 4096);
+}
+
 /* Without map_files (closed without CAP_CHECKPOINT_RESTORE; absent from
  * this fake /proc), a mapping is opened by its path inside the process's
  * root, or inside a live thread's root when the leader exited, and only if
@@ -160,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_read_as_text),
 		cmocka_unit_test(test_open_by_root),
 		cmocka_unit_test(test_open_exe_fallback),
 	};
