@@ -142,13 +142,14 @@ int agent_status_write(const char *dir, const struct agent_status *s)
 		",\n  \"write_failures\": %" PRIu64 ",\n  \"windows_pending\": %" PRIu64
 		",\n  \"cpu_user_seconds\": %.3f,\n  \"cpu_system_seconds\": %.3f,\n  \"rss_kib\": %" PRIu64
 		",\n  \"samples_window\": %" PRIu64 ",\n  \"samples_total\": %" PRIu64 ",\n  \"lost_window\": %" PRIu64
-		",\n  \"lost_total\": %" PRIu64 ",\n  \"map_fill\": %.4f,\n  \"processes\": %" PRIu64 ",\n  \"symbolizer_files\": %" PRIu64
+		",\n  \"lost_total\": %" PRIu64 ",\n  \"map_fill\": %.4f,\n  \"processes\": %" PRIu64 ",\n  \"processes_exited_unread\": %" PRIu64
+		",\n  \"processes_unread\": %" PRIu64 ",\n  \"symbolizer_files\": %" PRIu64
 		",\n  \"dwarf_cache_kib\": %" PRIu64 ",\n  \"dwarf_memo_kib\": %" PRIu64 ",\n  \"symbolizer_files_released\": %" PRIu64 ",\n  \"unwind_files\": %" PRIu64 ",\n  \"unwind_files_reused\": %" PRIu64 ",\n  \"unwind_compile_ms\": %" PRIu64 ",\n  \"spool_entries\": %" PRIu64 ",\n  \"spool_bytes\": %" PRIu64 ",\n  \"spool_dropped\": %" PRIu64
 		",\n  \"pushed\": %" PRIu64 ",\n  \"push_failures\": %" PRIu64 ",\n  \"files_deleted\": %" PRIu64
 		",\n  \"disk_bytes\": %" PRIu64,
 		(int64_t)s->time, s->windows, s->windows_written, s->write_failures, s->windows_pending, s->cpu_user_s,
 		s->cpu_sys_s, s->rss_kib, s->samples_window, s->samples_total, s->lost_window, s->lost_total,
-		s->map_fill, s->processes, s->sym_files, s->dwarf_cache_kib, s->dwarf_memo_kib, s->sym_files_released,
+		s->map_fill, s->processes, s->processes_exited_unread, s->processes_unread, s->sym_files, s->dwarf_cache_kib, s->dwarf_memo_kib, s->sym_files_released,
 		s->unwind_files, s->unwind_files_reused, s->unwind_compile_ms, s->spool_entries, s->spool_bytes, s->spool_dropped, s->pushed,
 		s->push_failures, s->files_deleted, s->disk_bytes);
 	fprintf(af.fp,

@@ -36,6 +36,10 @@ struct agent_status {
 	uint64_t lost_window, lost_total;       /* not counted: counts or stacks table full */
 	double map_fill;                        /* counts entries / capacity, last window */
 	uint64_t processes;                     /* processes known for labels */
+	/* Processes whose first announcement was read after they had exited
+	 * (labelled from what BPF kept), and those of the samples never read
+	 * at all (named by the samples' comm), since start. */
+	uint64_t processes_exited_unread, processes_unread;
 	uint64_t sym_files, dwarf_cache_kib;    /* symbolizer: files held now, DWARF cache */
 	uint64_t dwarf_memo_kib;                /* symbolizer: lines and inline frames remembered per address */
 	uint64_t sym_files_released;            /* files no process mapped any more, freed */

@@ -264,10 +264,13 @@ static void set_labels(struct proc_info *pi)
 		pi->labels[pi->nlabels++] = (struct build_label){ "container_id", pi->container };
 }
 
-int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id)
+/* agent_procs_track, and with exit_comm (the name it exited with)
+ * agent_procs_track_exited. */
+static int track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id, const char *exit_comm)
 {
 	uint64_t key = (uint64_t)pid << 32 | gen;
 	char path[64], exe[4096], cg[4096], *comm = NULL;
+	ssize_t n = 0;
 	int err;
 
 	if (u64map_get(&ap->by_key, key))
@@ -275,10 +278,12 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64
 	/* Under churn most processes announced are new and many already gone:
 	 * the executable first, and without it (a kernel thread, or gone)
 	 * whether the process is still there, before anything else is read. */
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	ssize_t n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0 && kill((pid_t)pid, 0) && errno == ESRCH)
-		return -ESRCH;
+	if (!exit_comm) {
+		snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+		n = readlink(path, exe, sizeof(exe) - 1);
+		if (n <= 0 && kill((pid_t)pid, 0) && errno == ESRCH)
+			return -ESRCH;
+	}
 	struct proc_info *pi = calloc(1, sizeof(*pi));
 	if (!pi)
 		return -ENOMEM;
@@ -312,13 +317,13 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64
 			cgroups_put(ap, cgroup_id, pi);
 		free(text);
 	}
-	if (!pi->exe) { /* comm names the service only without an executable */
+	if (!pi->exe && !exit_comm) { /* comm names the service only without an executable */
 		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 		if ((comm = read_small(path, 64)))
 			comm[strcspn(comm, "\n")] = '\0';
 	}
 	char svc[256];
-	agent_service_name(ap->static_service, pi->exe, comm, svc, sizeof(svc));
+	agent_service_name(ap->static_service, pi->exe, exit_comm ? exit_comm : comm, svc, sizeof(svc));
 	free(comm);
 	pi->service = strdup(svc);
 	if (!pi->service || (err = u64map_put(&ap->by_key, key, (uint64_t)(uintptr_t)pi))) {
@@ -332,6 +337,17 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64
 	if (old)
 		((struct proc_info *)(uintptr_t)*old)->superseded = true;
 	return u64map_put(&ap->latest, pid, gen);
+}
+
+int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id)
+{
+	return track(ap, pid, gen, cgroup_id, NULL);
+}
+
+int agent_procs_track_exited(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id,
+			     const char *comm)
+{
+	return track(ap, pid, gen, cgroup_id, comm);
 }
 
 static const struct proc_info *find(const struct agent_procs *ap, uint32_t pid, uint32_t gen)

@@ -42,6 +42,12 @@ int agent_procs_set_service(struct agent_procs *ap, const char *static_service);
  * cgroup_id (its cgroup v2 id, 0 when unknown), a cgroup's labels are read
  * once, from the first process seen in it.  0, -ESRCH (gone), -ENOMEM. */
 int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id);
+/* The same for a process that has exited (a zombie or gone), known by the
+ * name it had then: no executable label, and /proc/PID is not looked at
+ * unless its cgroup's labels are not known by cgroup_id (a zombie's
+ * cgroup can still be read).  0 or -ENOMEM. */
+int agent_procs_track_exited(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id,
+			     const char *comm);
 /* build_proc_labels_fn for build_opts (ctx is the agent_procs):
  * service_name first, then those it has of exe, cgroup, container_id
  * (values valid UTF-8 of at most AGENT_PUSH_VALUE_MAX bytes). */

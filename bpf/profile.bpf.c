@@ -559,12 +559,27 @@ static __always_inline bool group_dead(struct task_struct *p)
 	return BPF_CORE_READ(t, signal, live.counter) == 0;
 }
 
+/* Windowed (the agent): processes announced, as they were when they exited
+ * (struct proc_exit), the oldest let go first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, struct proc_exit);
+	__uint(max_entries, 1); /* userspace sizes it */
+} exited SEC(".maps");
+
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 pid = BPF_CORE_READ(p, tgid);
 	if (BPF_CORE_READ(p, pid) != pid)
 		return 0;
+	const struct proc_state *ps = windowed ? bpf_map_lookup_elem(&procs, &pid) : NULL;
+	if (ps && ps->samples) {
+		struct proc_exit e = { .gen = ps->gen, .cgroup = ps->cgroup };
+		bpf_get_current_comm(e.comm, sizeof(e.comm)); /* p's: it runs its exit */
+		bpf_map_update_elem(&exited, &pid, &e, BPF_ANY);
+	}
 	bpf_map_delete_elem(&procs, &pid);
 	if (unwind_dwarf)
 		bpf_map_delete_elem(&unwind_procs, &pid);

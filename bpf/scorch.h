@@ -79,6 +79,15 @@ struct proc_state {
 	__u64 cgroup;  /* its cgroup v2 id at its first sample and each exec (0: unknown) */
 };
 
+/* A process the sampler announced, as it was when it exited: an agent's
+ * announcements are often read after a short process is gone. */
+struct proc_exit {
+	__u32 gen;
+	__u32 pad;
+	__u64 cgroup; /* as proc_state's */
+	char comm[16];
+};
+
 enum scorch_stat {
 	STAT_SAMPLES = 0,     /* samples taken that passed the filters */
 	STAT_KSTACK_LOST,     /* bpf_get_stack failed for the kernel stack */

@@ -231,6 +231,7 @@ static int configure(struct profile_bpf *s, const struct capture_opts *o, enum s
 	}
 	err = err ?: bpf_map__set_max_entries(s->maps.tids, at_least_one(o->ntids));
 	err = err ?: bpf_map__set_max_entries(s->maps.cgroups, at_least_one(o->ncgroups));
+	err = err ?: bpf_map__set_max_entries(s->maps.exited, o->windowed ? CAPTURE_EXITED : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_rows, o->unwind_dwarf ? at_least_one(o->unwind_rows) : 1);
 	err = err ?: bpf_map__set_max_entries(s->maps.unwind_procs, o->unwind_dwarf ? at_least_one(o->unwind_procs) : 1);
 	if (!o->follow_children && !o->unwind_dwarf)
@@ -640,17 +641,29 @@ int capture_python_map(const struct capture *c)
 
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen)
 {
-	uint64_t cgroup;
-	return capture_process_info(c, pid, gen, &cgroup);
-}
-
-int capture_process_info(const struct capture *c, uint32_t pid, uint32_t *gen, uint64_t *cgroup)
-{
 	struct proc_state ps;
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.procs), &pid, &ps))
 		return -ENOENT;
 	*gen = ps.gen;
-	*cgroup = ps.cgroup;
+	return 0;
+}
+
+int capture_process_state(const struct capture *c, uint32_t pid, uint32_t gen, struct capture_proc *out)
+{
+	struct proc_state ps;
+	struct proc_exit pe;
+	memset(out, 0, sizeof(*out));
+	if (!bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.procs), &pid, &ps) && ps.gen == gen) {
+		out->cgroup = ps.cgroup;
+		return 0;
+	}
+	if (!c->skel->rodata->windowed || bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.exited), &pid, &pe) ||
+	    pe.gen != gen)
+		return -ENOENT;
+	out->exited = true;
+	out->cgroup = pe.cgroup;
+	memcpy(out->comm, pe.comm, sizeof(pe.comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
 	return 0;
 }
 
@@ -1019,15 +1032,64 @@ int capture_window_flip(struct capture *c)
 	return 0;
 }
 
-/* Deletes every key of a map: keys collected first (deleting while walking
- * restarts the walk), then deleted in one call (a syscall a key was ~1,000
- * a window under churn); one by one from where a batch stopped. */
-static int clear_map(int fd, size_t keysz, size_t *n)
+/* Entries a batched map operation takes at once (a window's maps hold up
+ * to 64k; its stacks are ~1 KiB each). */
+#define BATCH 1024
+
+typedef int (*batch_fn)(void *ctx, const void *keys, const void *vals, uint32_t n);
+
+/* Every entry of hash map fd, read (and with del deleted) BATCH at a time
+ * and given to fn: a system call per batch instead of two per entry
+ * (~1,000 a window under churn, the agent's most frequent call).  0;
+ * -ENOTSUP where the kernel has no batched operations on the map (the
+ * caller walks it key by key instead), or -errno. */
+static int batch_walk(int fd, size_t keysz, size_t valsz, bool del, batch_fn fn, void *ctx)
+{
+	char *keys = malloc(BATCH * keysz), *vals = malloc(BATCH * valsz);
+	uint32_t token = 0;
+	int err = keys && vals ? 0 : -ENOMEM;
+	for (bool first = true; !err; first = false) {
+		uint32_t n = BATCH;
+		int r = del ? bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL)
+			    : bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
+		if (r && r != -ENOENT) {
+			err = first && (r == -EINVAL || r == -524 /* ENOTSUPP */) ? -ENOTSUP : r;
+			break;
+		}
+		if (n && (err = fn(ctx, keys, vals, n)))
+			break;
+		if (r) /* -ENOENT: that was the last batch */
+			break;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int count_batch(void *ctx, const void *keys, const void *vals, uint32_t n)
+{
+	(void)keys;
+	(void)vals;
+	*(size_t *)ctx += n;
+	return 0;
+}
+
+/* Deletes every entry of a map (values of valsz bytes), in batches; where
+ * the kernel cannot, keys collected first (deleting while walking restarts
+ * the walk), then deleted in one call, one by one from where that stopped.
+ * *n (if asked) counts them. */
+static int clear_map(int fd, size_t keysz, size_t valsz, size_t *n)
 {
 	size_t cap = 0, cnt = 0;
 	char *keys = NULL;
-	int err = 0;
+	int err = batch_walk(fd, keysz, valsz, true, count_batch, &cnt);
 
+	if (n)
+		*n = cnt;
+	if (err != -ENOTSUP)
+		return err;
+	cnt = 0;
+	err = 0;
 	while (!(err = array_grow(&keys, &cap, cnt + 1, keysz)) &&
 	       bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0)
 		cnt++;
@@ -1108,14 +1170,14 @@ int capture_window_clear(struct capture *c, struct capture_window_info *info)
 		return -ENOTSUP;
 	memset(info, 0, sizeof(*info));
 	bool offcpu = bpf_program__autoload(c->skel->progs.on_switch);
-	int err = clear_map(counts_fd(c), sizeof(struct sample_key), &info->entries);
+	int err = clear_map(counts_fd(c), sizeof(struct sample_key), sizeof(uint64_t), &info->entries);
 	if (!err && offcpu)
-		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), NULL);
+		err = clear_map(offcpu_fd(c), sizeof(struct sample_key), sizeof(uint64_t), NULL);
 	if (!err && offcpu) {
 		carry_waiting(c, info);
-		err = clear_map(offcpu_stacks_fd(c, false), sizeof(uint64_t), NULL);
+		err = clear_map(offcpu_stacks_fd(c, false), sizeof(uint64_t), sizeof(struct stack_trace), NULL);
 	}
-	err = err ?: clear_map(stacks_fd(c), sizeof(uint64_t), NULL);
+	err = err ?: clear_map(stacks_fd(c), sizeof(uint64_t), sizeof(struct stack_trace), NULL);
 	/* Emptied: the closed window starts again from nothing; the stacks
 	 * carried fill the open one's map as BPF's own would. */
 	uint32_t *fill = c->skel->bss->window_fill[c->read_window];
@@ -1150,33 +1212,52 @@ uint32_t capture_count_capacity(const struct capture *c)
 	return c->wcount_cap[c->read_window];
 }
 
-/* Every (key, count) of a counts map. */
+struct counts_acc {
+	struct capture_entry *e;
+	size_t n, cap;
+};
+
+static int add_counts(void *ctx, const void *keys, const void *vals, uint32_t n)
+{
+	struct counts_acc *a = ctx;
+	const struct sample_key *k = keys;
+	const uint64_t *v = vals;
+	if (array_grow(&a->e, &a->cap, a->n + n, sizeof(*a->e)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		a->e[a->n++] = (struct capture_entry){ .key = k[i], .count = v[i] };
+	return 0;
+}
+
+/* Every (key, count) of a counts map: in batches, else key by key. */
 static int read_counts(int fd, struct capture_entry **out, size_t *n)
 {
-	size_t cap = 0, cnt = 0;
-	struct capture_entry *e = NULL;
+	struct counts_acc a = { 0 };
 	struct sample_key key, next;
-	int err = 0;
 	void *prev = NULL;
+	int err = batch_walk(fd, sizeof(struct sample_key), sizeof(uint64_t), false, add_counts, &a);
 
-	/* Entries are only read once sampling has stopped (or its window closed),
-	 * so a plain walk sees a stable map. */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if ((err = array_grow(&e, &cap, cnt + 1, sizeof(*e))))
-			break;
-		if (bpf_map_lookup_elem(fd, &next, &e[cnt].count) == 0) {
-			e[cnt].key = next;
-			cnt++;
+	if (err == -ENOTSUP) {
+		/* Entries are only read once sampling has stopped (or its window
+		 * closed), so a plain walk sees a stable map. */
+		err = 0;
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			if ((err = array_grow(&a.e, &a.cap, a.n + 1, sizeof(*a.e))))
+				break;
+			if (bpf_map_lookup_elem(fd, &next, &a.e[a.n].count) == 0) {
+				a.e[a.n].key = next;
+				a.n++;
+			}
+			key = next;
+			prev = &key;
 		}
-		key = next;
-		prev = &key;
 	}
 	if (err) {
-		free(e);
+		free(a.e);
 		return err;
 	}
-	*out = e;
-	*n = cnt;
+	*out = a.e;
+	*n = a.n;
 	return 0;
 }
 

@@ -19,6 +19,7 @@ struct capture;
 #define CAPTURE_UNWIND_ROWS (1u << 20) /* 16 MiB of rows: python3 has 65k, libc 28k */
 #define CAPTURE_UNWIND_PROCS 16384     /* processes with tables; not preallocated: a bound, not a cost */
 #define CAPTURE_PYTHON_THREADS 16384   /* an LRU: threads beyond it are searched for again */
+#define CAPTURE_EXITED 4096            /* windowed: exited processes remembered (an LRU, ~140 KiB) */
 
 struct capture_opts {
 	uint64_t frequency;      /* samples per second per CPU, or 0 with period */
@@ -198,9 +199,17 @@ int capture_java_map(const struct capture *c);
 /* The exec generation the BPF side has for pid, a process it knows live:
  * 0, or -ENOENT when it knows none (exited, or never seen). */
 int capture_process_gen(const struct capture *c, uint32_t pid, uint32_t *gen);
-/* The same and the cgroup v2 id pid was in at its first sample or last
- * exec; 0 when not known (a process given by -p, a forked child). */
-int capture_process_info(const struct capture *c, uint32_t pid, uint32_t *gen, uint64_t *cgroup);
+/* What the BPF side knows of process pid in exec generation gen. */
+struct capture_proc {
+	uint64_t cgroup; /* its cgroup v2 id at its first sample or last exec; 0 when
+	                    not known (a process given by -p, a forked child) */
+	bool exited;     /* gone since (windowed only): nothing of it left to read */
+	char comm[16];   /* exited: its name then */
+};
+/* 0 when (pid, gen) is live, or (windowed) exited since it was announced
+ * and not long ago (the last CAPTURE_EXITED of them); -ENOENT when it is
+ * neither (exec'd since, or never seen). */
+int capture_process_state(const struct capture *c, uint32_t pid, uint32_t gen, struct capture_proc *out);
 /* Makes pid, a process running before sampling starts (-p), known to the
  * BPF side now, with its exec generation in *gen, so that userspace can
  * read it (its maps, unwind tables, Python) before its first sample

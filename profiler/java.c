@@ -813,7 +813,8 @@ void java_forget(struct java *j, uint32_t pid, uint32_t gen)
 	struct java_proc p;
 	if (v)
 		((struct jvm *)(uintptr_t)*v)->gone = true;
-	if (j->map_fd >= 0 && !bpf_map_lookup_elem(j->map_fd, &pid, &p) && p.gen == gen)
+	/* Only a JVM found is given an entry (java_update): no lookup for the rest. */
+	if (v && j->map_fd >= 0 && !bpf_map_lookup_elem(j->map_fd, &pid, &p) && p.gen == gen)
 		bpf_map_delete_elem(j->map_fd, &pid);
 }
 

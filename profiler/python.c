@@ -21,12 +21,14 @@ struct pytrack {
 	struct capture *c;
 	int map_fd;
 	struct pyframes *pf;
-	struct u64map tried; /* pid << 32 | gen -> PYTRACK_LOOKING or PYTRACK_DONE */
+	struct u64map tried; /* pid << 32 | gen -> PYTRACK_LOOKING or PYTRACK_DONE, | PYTRACK_IN_MAP */
 	struct pytrack_stats st;
 };
 
 #define PYTRACK_LOOKING 1 /* not found to be Python yet, or its layout not checked yet */
 #define PYTRACK_DONE 2
+#define PYTRACK_STATE 3
+#define PYTRACK_IN_MAP 4  /* given an entry in py_procs: only then is it looked for there */
 
 static uint64_t key_of(uint32_t pid, uint32_t gen)
 {
@@ -108,13 +110,14 @@ static void to_bpf(uint32_t gen, const struct python_layout *l, struct py_proc *
 void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t pid, uint32_t gen)
 {
 	uint64_t key = key_of(pid, gen), *state = u64map_get(&t->tried, key);
-	if (state && *state == PYTRACK_DONE)
+	uint64_t in_map = state ? *state & PYTRACK_IN_MAP : 0;
+	if (state && (*state & PYTRACK_STATE) == PYTRACK_DONE)
 		return;
 	/* An announcement read after the process exec'd again (the command's
 	 * first sample can come before its exec) is not for the image mapped now. */
 	uint32_t live_gen;
 	if (!capture_process_gen(t->c, pid, &live_gen) && live_gen != gen) {
-		u64map_put(&t->tried, key, PYTRACK_DONE);
+		u64map_put(&t->tried, key, PYTRACK_DONE | in_map);
 		return;
 	}
 	struct python_layout l;
@@ -131,6 +134,7 @@ void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t 
 			pyframes_forget(t->pf, pid, gen);
 			err = -ENOSPC;
 		} else {
+			in_map = PYTRACK_IN_MAP;
 			capture_walkers_hurry(t->c);
 			log_debug("pid %" PRIu32 ": Python %u.%u.%u", pid, l.version >> 24, l.version >> 16 & 0xff,
 				  l.version >> 8 & 0xff);
@@ -139,19 +143,23 @@ void pytrack_announce(struct pytrack *t, const struct symbolizer *sym, uint32_t 
 	} else if (err == -ENOTSUP || err == -EPROTO) {
 		log_warn("Python frames unavailable for %" PRIu32 ": %s", pid, why);
 		t->st.unavailable++;
-		if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
+		if (in_map && !bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
 			bpf_map_delete_elem(t->map_fd, &pid);
+		in_map = 0;
 	} else if (err && err != -EINPROGRESS && err != -ENOENT && err != -EEXIST && err != -ESRCH) {
 		log_debug("pid %" PRIu32 ": Python: %s", pid, strerror(-err));
 	}
-	u64map_put(&t->tried, key, err == -ENOENT || err == -EINPROGRESS ? PYTRACK_LOOKING : PYTRACK_DONE);
+	u64map_put(&t->tried, key, (err == -ENOENT || err == -EINPROGRESS ? PYTRACK_LOOKING : PYTRACK_DONE) | in_map);
 }
 
 void pytrack_forget(struct pytrack *t, uint32_t pid, uint32_t gen)
 {
 	struct py_proc p;
+	uint64_t *state = u64map_get(&t->tried, key_of(pid, gen));
+	bool in_map = state && (*state & PYTRACK_IN_MAP);
 	u64map_del(&t->tried, key_of(pid, gen));
-	if (!bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
+	/* Under churn most processes are not Python: no lookup for them. */
+	if (in_map && !bpf_map_lookup_elem(t->map_fd, &pid, &p) && p.gen == gen)
 		bpf_map_delete_elem(t->map_fd, &pid);
 }
 

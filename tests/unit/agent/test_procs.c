@@ -179,6 +179,42 @@ static void test_kernel_thread(void **state)
 	agent_procs_free(ap);
 }
 
+/* A process read only after it exited: named by the comm it exited with,
+ * without an executable, its cgroup's labels taken by id when a process
+ * seen alive in it gave them (nothing read: the pid is gone). */
+static void test_exited(void **state)
+{
+	(void)state;
+	struct agent_procs *ap = NULL;
+	const struct build_label *l;
+	uint32_t me = (uint32_t)getpid(), gone = 0x7ffffff0;
+	assert_int_equal(agent_procs_new(NULL, &ap), 0);
+	assert_int_equal(agent_procs_track_exited(ap, gone, 3, 0, "worker/1"), 0);
+	size_t n = agent_procs_labels(ap, gone, 3, &l);
+	assert_string_equal(label(l, n, "service_name"), "worker/1");
+	assert_null(label(l, n, "exe"));
+	assert_null(label(l, n, "cgroup"));
+
+	/* Ours, read alive under a made-up cgroup id, then a gone one in it. */
+	const uint64_t id = 0x5c0a7c4;
+	assert_int_equal(agent_procs_track(ap, me, 4, id), 0);
+	n = agent_procs_labels(ap, me, 4, &l);
+	const char *ours = label(l, n, "cgroup");
+	char text[4096] = "";
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (f) {
+		text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+		fclose(f);
+	}
+	if (ours && (!strncmp(text, "0::", 3) || strstr(text, "\n0::"))) { /* a v2 line: the id is remembered */
+		assert_int_equal(agent_procs_track_exited(ap, gone, 5, id, "bash"), 0);
+		n = agent_procs_labels(ap, gone, 5, &l);
+		assert_string_equal(label(l, n, "cgroup"), ours);
+		assert_string_equal(label(l, n, "service_name"), "bash");
+	}
+	agent_procs_free(ap);
+}
+
 /* Tracks (pid, gen) announced with cgroup id cg: its cgroup label. */
 static const char *cgroup_label(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cg)
 {
@@ -250,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_service_name),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_kernel_thread),
+		cmocka_unit_test(test_exited),
 		cmocka_unit_test(test_cgroup_by_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
