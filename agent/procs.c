@@ -133,6 +133,7 @@ enum { PROC_LIVE, PROC_GONE };
 struct proc_info {
 	uint32_t pid, gen, state;
 	bool superseded; /* the pid exec'd: a newer gen replaces this one */
+	bool unread;     /* named from a sample only (agent_procs_name_unread) */
 	char *exe, *cgroup, *service;
 	char container[65];
 	struct build_label labels[4];
@@ -265,15 +266,18 @@ static void set_labels(struct proc_info *pi)
 }
 
 /* agent_procs_track, and with exit_comm (the name it exited with)
- * agent_procs_track_exited. */
-static int track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id, const char *exit_comm)
+ * agent_procs_track_exited; unread: agent_procs_name_unread. */
+static int track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id, const char *exit_comm,
+		 bool unread)
 {
 	uint64_t key = (uint64_t)pid << 32 | gen;
 	char path[64], exe[4096], cg[4096], *comm = NULL;
 	ssize_t n = 0;
 	int err;
 
-	if (u64map_get(&ap->by_key, key))
+	uint64_t *had = u64map_get(&ap->by_key, key);
+	struct proc_info *old = had ? (struct proc_info *)(uintptr_t)*had : NULL;
+	if (old && (unread || !old->unread))
 		return 0;
 	/* Under churn most processes announced are new and many already gone:
 	 * the executable first, and without it (a kernel thread, or gone)
@@ -289,6 +293,7 @@ static int track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cg
 		return -ENOMEM;
 	pi->pid = pid;
 	pi->gen = gen;
+	pi->unread = unread;
 	if (n > 0) {
 		exe[n] = '\0';
 		pi->exe = label_value(exe);
@@ -330,24 +335,36 @@ static int track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cg
 		info_free(pi);
 		return -ENOMEM;
 	}
+	info_free(old); /* a name from a sample only, replaced */
 	set_labels(pi);
 	/* An exec: the old image is swept like an exited process. */
 	uint64_t *prev = u64map_get(&ap->latest, pid);
-	uint64_t *old = prev && *prev != gen ? u64map_get(&ap->by_key, (uint64_t)pid << 32 | *prev) : NULL;
-	if (old)
-		((struct proc_info *)(uintptr_t)*old)->superseded = true;
+	uint64_t *image = prev && *prev != gen ? u64map_get(&ap->by_key, (uint64_t)pid << 32 | *prev) : NULL;
+	if (image)
+		((struct proc_info *)(uintptr_t)*image)->superseded = true;
 	return u64map_put(&ap->latest, pid, gen);
 }
 
 int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id)
 {
-	return track(ap, pid, gen, cgroup_id, NULL);
+	return track(ap, pid, gen, cgroup_id, NULL, false);
 }
 
 int agent_procs_track_exited(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id,
 			     const char *comm)
 {
-	return track(ap, pid, gen, cgroup_id, comm);
+	return track(ap, pid, gen, cgroup_id, comm, false);
+}
+
+int agent_procs_name_unread(struct agent_procs *ap, uint32_t pid, uint32_t gen, const char *comm)
+{
+	return track(ap, pid, gen, 0, comm, true);
+}
+
+bool agent_procs_read(const struct agent_procs *ap, uint32_t pid, uint32_t gen)
+{
+	uint64_t *slot = u64map_get(&ap->by_key, (uint64_t)pid << 32 | gen);
+	return slot && !((const struct proc_info *)(uintptr_t)*slot)->unread;
 }
 
 static const struct proc_info *find(const struct agent_procs *ap, uint32_t pid, uint32_t gen)

@@ -48,6 +48,14 @@ int agent_procs_track(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64
  * cgroup can still be read).  0 or -ENOMEM. */
 int agent_procs_track_exited(struct agent_procs *ap, uint32_t pid, uint32_t gen, uint64_t cgroup_id,
 			     const char *comm);
+/* A process of a window's samples that was never read (gone before its
+ * announcement was, or a fork's image replaced by its exec), named by the
+ * comm of its samples, as agent_procs_track_exited; a later
+ * agent_procs_track or agent_procs_track_exited of it (its announcement
+ * read after all) replaces that.  0 or -ENOMEM. */
+int agent_procs_name_unread(struct agent_procs *ap, uint32_t pid, uint32_t gen, const char *comm);
+/* True when (pid, gen) was read (tracked), not only named from a sample. */
+bool agent_procs_read(const struct agent_procs *ap, uint32_t pid, uint32_t gen);
 /* build_proc_labels_fn for build_opts (ctx is the agent_procs):
  * service_name first, then those it has of exe, cgroup, container_id
  * (values valid UTF-8 of at most AGENT_PUSH_VALUE_MAX bytes). */

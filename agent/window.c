@@ -336,7 +336,8 @@ static void trim_memory(struct agent *a)
 /* Processes of the window's samples that were never read (gone before
  * their announcement was, or a fork's image replaced by its exec) are
  * named by the comm their samples carry: no sample goes without a
- * service_name. */
+ * service_name.  One whose announcement is still on its way (sampled
+ * just before the window closed) is read when it comes, all the same. */
 static void name_unread(struct agent *a, const struct capture_entry *e, size_t n)
 {
 	char comm[SCORCH_COMM_LEN + 1];
@@ -345,7 +346,7 @@ static void name_unread(struct agent *a, const struct capture_entry *e, size_t n
 			continue;
 		memcpy(comm, e[i].key.comm, SCORCH_COMM_LEN);
 		comm[SCORCH_COMM_LEN] = '\0';
-		if (!agent_procs_track_exited(a->procs, e[i].key.pid, e[i].key.gen, 0, comm))
+		if (!agent_procs_name_unread(a->procs, e[i].key.pid, e[i].key.gen, comm))
 			a->st.processes_unread++;
 	}
 }

@@ -160,7 +160,7 @@ static int new_symbolizer(struct agent *a)
 static int admit(void *ctx, uint32_t pid, uint32_t gen)
 {
 	struct agent *a = ctx;
-	if (agent_procs_service(a->procs, pid, gen))
+	if (agent_procs_read(a->procs, pid, gen))
 		return 0; /* known: announced again at its 2nd, 4th, 8th... sample */
 	struct capture_proc cp;
 	if (capture_process_state(a->c, pid, gen, &cp))

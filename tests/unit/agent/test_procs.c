@@ -195,6 +195,20 @@ static void test_exited(void **state)
 	assert_null(label(l, n, "exe"));
 	assert_null(label(l, n, "cgroup"));
 
+	/* Named from a sample before its announcement was read: the reading,
+	 * when it comes, replaces the name. */
+	uint32_t me_ = (uint32_t)getpid();
+	assert_int_equal(agent_procs_name_unread(ap, me_, 9, "sh"), 0);
+	assert_false(agent_procs_read(ap, me_, 9));
+	assert_string_equal(agent_procs_service(ap, me_, 9), "sh");
+	assert_int_equal(agent_procs_name_unread(ap, me_, 9, "other"), 0); /* the first name stays */
+	assert_string_equal(agent_procs_service(ap, me_, 9), "sh");
+	assert_int_equal(agent_procs_track(ap, me_, 9, 0), 0);
+	assert_true(agent_procs_read(ap, me_, 9));
+	n = agent_procs_labels(ap, me_, 9, &l);
+	assert_string_equal(label(l, n, "service_name"), "test_agent_procs");
+	assert_non_null(label(l, n, "exe"));
+
 	/* Ours, read alive under a made-up cgroup id, then a gone one in it. */
 	const uint64_t id = 0x5c0a7c4;
 	assert_int_equal(agent_procs_track(ap, me, 4, id), 0);
