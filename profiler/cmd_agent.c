@@ -152,11 +152,11 @@ static int new_symbolizer(struct agent *a)
 }
 
 /* Before a process is read (session.h): its labels; non-zero when it is
- * gone.  Under churn a third of the processes announced have exited by
- * the time the announcement is read (a 1 ms /bin/true sampled near its
- * end): the BPF side kept their name and cgroup, and nothing of them is
- * read from /proc (it was a dozen system calls each: exe, cgroup, comm,
- * maps, the task directory, for an empty answer). */
+ * gone.  Under churn many processes announced have exited by the time the
+ * announcement is read (a 1 ms /bin/true sampled near its end): for those
+ * the BPF side kept their name and cgroup, and nothing of them is read
+ * from /proc (a zombie cost a dozen system calls: exe, cgroup, comm, maps,
+ * the task directory, for an empty answer). */
 static int admit(void *ctx, uint32_t pid, uint32_t gen)
 {
 	struct agent *a = ctx;
