@@ -361,16 +361,16 @@ int agent_procs_name_unread(struct agent_procs *ap, uint32_t pid, uint32_t gen, 
 	return track(ap, pid, gen, 0, comm, true);
 }
 
-bool agent_procs_read(const struct agent_procs *ap, uint32_t pid, uint32_t gen)
-{
-	uint64_t *slot = u64map_get(&ap->by_key, (uint64_t)pid << 32 | gen);
-	return slot && !((const struct proc_info *)(uintptr_t)*slot)->unread;
-}
-
 static const struct proc_info *find(const struct agent_procs *ap, uint32_t pid, uint32_t gen)
 {
 	uint64_t *slot = u64map_get(&ap->by_key, (uint64_t)pid << 32 | gen);
 	return slot ? (const struct proc_info *)(uintptr_t)*slot : NULL;
+}
+
+bool agent_procs_read(const struct agent_procs *ap, uint32_t pid, uint32_t gen)
+{
+	const struct proc_info *pi = find(ap, pid, gen);
+	return pi && !pi->unread;
 }
 
 size_t agent_procs_labels(void *ctx, uint32_t pid, uint32_t gen, const struct build_label **out)
