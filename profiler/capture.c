@@ -1040,9 +1040,11 @@ typedef int (*batch_fn)(void *ctx, const void *keys, const void *vals, uint32_t 
 
 /* Every entry of hash map fd, read (and with del deleted) BATCH at a time
  * and given to fn: a system call per batch instead of two per entry
- * (~1,000 a window under churn, the agent's most frequent call).  0;
- * -ENOTSUP where the kernel has no batched operations on the map (the
- * caller walks it key by key instead), or -errno. */
+ * (~1,000 a window under churn, the agent's most frequent call).  0, or
+ * -errno: -ENOTSUP where the kernel has no batched operations on the map;
+ * a batch can also fail partway (-ENOSPC for a hash bucket holding more
+ * than BATCH entries).  Either way the caller walks the map key by key:
+ * batching only saves calls. */
 static int batch_walk(int fd, size_t keysz, size_t valsz, bool del, batch_fn fn, void *ctx)
 {
 	char *keys = malloc(BATCH * keysz), *vals = malloc(BATCH * valsz);
@@ -1053,7 +1055,7 @@ static int batch_walk(int fd, size_t keysz, size_t valsz, bool del, batch_fn fn,
 		int r = del ? bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL)
 			    : bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
 		if (r && r != -ENOENT) {
-			err = first && (r == -EINVAL || r == -524 /* ENOTSUPP */) ? -ENOTSUP : r;
+			err = r;
 			break;
 		}
 		if (n && (err = fn(ctx, keys, vals, n)))
@@ -1075,21 +1077,20 @@ static int count_batch(void *ctx, const void *keys, const void *vals, uint32_t n
 }
 
 /* Deletes every entry of a map (values of valsz bytes), in batches; where
- * the kernel cannot, keys collected first (deleting while walking restarts
- * the walk), then deleted in one call, one by one from where that stopped.
- * *n (if asked) counts them. */
+ * the kernel cannot (or a batch fails), the keys left collected first
+ * (deleting while walking restarts the walk), then deleted in one call,
+ * one by one from where that stopped.  *n (if asked) counts them. */
 static int clear_map(int fd, size_t keysz, size_t valsz, size_t *n)
 {
-	size_t cap = 0, cnt = 0;
+	size_t cap = 0, cnt = 0, batched = 0;
 	char *keys = NULL;
-	int err = batch_walk(fd, keysz, valsz, true, count_batch, &cnt);
+	int err = batch_walk(fd, keysz, valsz, true, count_batch, &batched);
 
-	if (n)
-		*n = cnt;
-	if (err != -ENOTSUP)
-		return err;
-	cnt = 0;
-	err = 0;
+	if (!err) {
+		if (n)
+			*n = batched;
+		return 0;
+	}
 	while (!(err = array_grow(&keys, &cap, cnt + 1, keysz)) &&
 	       bpf_map_get_next_key(fd, cnt ? keys + (cnt - 1) * keysz : NULL, keys + cnt * keysz) == 0)
 		cnt++;
@@ -1100,7 +1101,7 @@ static int clear_map(int fd, size_t keysz, size_t valsz, size_t *n)
 		bpf_map_delete_elem(fd, keys + i * keysz);
 	free(keys);
 	if (n)
-		*n = cnt;
+		*n = batched + cnt;
 	return err;
 }
 
@@ -1229,7 +1230,8 @@ static int add_counts(void *ctx, const void *keys, const void *vals, uint32_t n)
 	return 0;
 }
 
-/* Every (key, count) of a counts map: in batches, else key by key. */
+/* Every (key, count) of a counts map: in batches, else (or when a batch
+ * fails) key by key, from the start. */
 static int read_counts(int fd, struct capture_entry **out, size_t *n)
 {
 	struct counts_acc a = { 0 };
@@ -1237,9 +1239,10 @@ static int read_counts(int fd, struct capture_entry **out, size_t *n)
 	void *prev = NULL;
 	int err = batch_walk(fd, sizeof(struct sample_key), sizeof(uint64_t), false, add_counts, &a);
 
-	if (err == -ENOTSUP) {
+	if (err) {
 		/* Entries are only read once sampling has stopped (or its window
 		 * closed), so a plain walk sees a stable map. */
+		a.n = 0;
 		err = 0;
 		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 			if ((err = array_grow(&a.e, &a.cap, a.n + 1, sizeof(*a.e))))

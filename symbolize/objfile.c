@@ -138,12 +138,25 @@ static bool is_our_root(const char *root)
 	return !stat(root, &a) && !stat("/", &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Points of at the root directory of thread tid of pid, through which its
+ * debuginfo is looked up; -ENOMEM leaves of as it was. */
+static int set_root(const struct symbolizer *s, struct objfile *of, uint32_t pid, uint32_t tid)
+{
+	char dir[96], *root;
+	procmaps_dir(s->proc_root, pid, tid, dir, sizeof(dir));
+	if (asprintf(&root, "%s/root", dir) < 0)
+		return -ENOMEM;
+	free(of->root);
+	of->root = root;
+	of->host_root = is_our_root(root);
+	return 0;
+}
+
 /* A file seen for the first time, fd its descriptor if already open (else
  * -1: opened here); NULL on allocation failure (fd closed). */
 static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t tid, const struct procmap *m,
 				   uint64_t mtime, int fd)
 {
-	char dir[96];
 	int open_err = 0;
 	if (fd < 0 && (fd = procmap_open(s->proc_root, pid, tid, m)) < 0)
 		open_err = -errno;
@@ -153,13 +166,10 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 			close(fd);
 		return NULL;
 	}
-	procmaps_dir(s->proc_root, pid, tid, dir, sizeof(dir));
-	if (asprintf(&of->root, "%s/root", dir) < 0) {
-		of->root = NULL;
+	if (set_root(s, of, pid, tid)) {
 		objfile_free(of);
 		return NULL;
 	}
-	of->host_root = is_our_root(of->root);
 	of->dev = m->dev;
 	of->ino = m->inode;
 	of->mtime = mtime;
@@ -182,20 +192,15 @@ static struct objfile *first_sight(struct symbolizer *s, uint32_t pid, uint32_t 
 static void reopen(struct symbolizer *s, struct objfile *of, uint32_t pid, uint32_t tid, const struct procmap *m,
 		   int fd)
 {
-	char dir[96], *root = NULL;
 	if (fd < 0 && of->open_tries >= OPEN_TRIES)
 		return;
 	of->open_tries++;
 	if (fd < 0 && (fd = procmap_open(s->proc_root, pid, tid, m)) < 0)
 		return;
-	procmaps_dir(s->proc_root, pid, tid, dir, sizeof(dir));
-	if (asprintf(&root, "%s/root", dir) < 0) {
+	if (set_root(s, of, pid, tid)) {
 		close(fd);
 		return;
 	}
-	free(of->root);
-	of->root = root;
-	of->host_root = is_our_root(root);
 	of->fd = fd;
 	of->err = 0;
 	of->loaded = false; /* symbols loaded at the next use */
