@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,16 +26,26 @@ struct elfsym_file {
 	uint64_t digest; /* of the section layout, segments and symbols */
 };
 
-/* Copies name, without a symbol version (`@@GLIBC_2.34`, `@GLIBC_2.2.5`). */
-static int add_name(struct elfsym_file *f, const char *name, size_t *off)
+/* Copies name, without a symbol version (`@@GLIBC_2.34`, `@GLIBC_2.2.5`),
+ * then suffix. */
+static int add_name(struct elfsym_file *f, const char *name, const char *suffix, size_t *off)
 {
-	size_t len = strcspn(name, "@") + 1;
+	size_t base = strcspn(name, "@"), len = base + strlen(suffix) + 1;
 	if (array_grow(&f->names, &f->names_cap, f->names_len + len, 1))
 		return -ENOMEM;
-	memcpy(f->names + f->names_len, name, len - 1);
-	f->names[f->names_len + len - 1] = '\0';
+	memcpy(f->names + f->names_len, name, base);
+	memcpy(f->names + f->names_len + base, suffix, len - base); /* with the NUL */
 	*off = f->names_len;
 	f->names_len += len;
+	return 0;
+}
+
+/* Appends a symbol; name_off as add_name gave it (finish() turns it into a pointer). */
+static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t name_off, uint32_t rank, bool plt)
+{
+	if (array_grow(&f->syms, &f->cap, f->n + 1, sizeof(*f->syms)))
+		return -ENOMEM;
+	f->syms[f->n++] = (struct elfsym){ addr, size, (const char *)(uintptr_t)name_off, rank, plt };
 	return 0;
 }
 
@@ -91,16 +103,146 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 		 * entry points such as _start); skip local and mapping labels. */
 		if (type == STT_NOTYPE && (name[0] == '.' || name[0] == '$' || !in_code(elf, sym.st_shndx)))
 			continue;
-		if (array_grow(&f->syms, &f->cap, f->n + 1, sizeof(*f->syms)))
-			return -ENOMEM;
 		size_t off;
-		if (add_name(f, name, &off))
+		if (add_name(f, name, "", &off) || add_sym(f, sym.st_value, sym.st_size, off, sym_rank(&sym, name), false))
 			return -ENOMEM;
-		/* The name offset rides in .name until finish() turns it into a pointer. */
-		f->syms[f->n++] = (struct elfsym){ sym.st_value, sym.st_size, (const char *)(uintptr_t)off,
-						   sym_rank(&sym, name) };
 	}
 	return 0;
+}
+
+/*
+ * PLT stubs.  A call into another file (or to an IFUNC) goes through a stub
+ * the linker writes into .plt (.plt.sec under IBT, .plt.got where the slot
+ * is filled at load time, .plt.bnd under MPX): an indirect jump through the
+ * function's GOT slot.  Stubs have no symbols; objdump and perf name one
+ * "func@plt" after the relocation that fills its slot, and so do we.  The
+ * slot is read from the stub's own jump, not assumed from the order of
+ * .rela.plt: ld lays out IRELATIVE stubs first and their relocations last
+ * (libc.so.6).  x86-64 only.
+ */
+
+/* A slot's relocation, by slot address: a symbol (its symbol table's section
+ * index << 32 | its index), or with SLOT_IREL the IFUNC resolver whose
+ * answer fills it. */
+#define SLOT_IREL (1ull << 63)
+/* Behind any symbol of the file's own at the same address. */
+#define PLT_RANK 64
+
+static int read_slots(Elf *elf, struct u64map *slots)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			uint64_t v;
+			if (!gelf_getrela(d, (int)i, &r))
+				break;
+			switch (GELF_R_TYPE(r.r_info)) {
+			case R_X86_64_JUMP_SLOT:
+			case R_X86_64_GLOB_DAT:
+				v = (uint64_t)sh.sh_link << 32 | GELF_R_SYM(r.r_info);
+				break;
+			case R_X86_64_IRELATIVE:
+				v = SLOT_IREL | ((uint64_t)r.r_addend & ~SLOT_IREL);
+				break;
+			default:
+				continue;
+			}
+			if (u64map_put(slots, r.r_offset, v))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The GOT slot the stub code[0..len), at address at, jumps through:
+ * `jmp *disp32(%rip)`, after an endbr64 and a bnd prefix if any.  0 for a
+ * stub without one: the first entry of .plt and the lazy-binding stubs,
+ * which push an index and jump to the resolver. */
+static uint64_t stub_slot(const unsigned char *code, size_t len, uint64_t at)
+{
+	static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t p = len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? sizeof(endbr64) : 0;
+	if (p < len && code[p] == 0xf2) /* bnd */
+		p++;
+	if (p + 6 > len || code[p] != 0xff || code[p + 1] != 0x25)
+		return 0;
+	uint32_t disp = code[p + 2] | (uint32_t)code[p + 3] << 8 | (uint32_t)code[p + 4] << 16 | (uint32_t)code[p + 5] << 24;
+	return at + p + 6 + (uint64_t)(int64_t)(int32_t)disp;
+}
+
+/* Adds the symbol of the stub at addr (size bytes) filled by slot v. */
+static int add_stub(struct elfsym_file *f, Elf *elf, uint64_t v, uint64_t addr, uint64_t size)
+{
+	const char *name = NULL;
+	char abs[40];
+	size_t off;
+	if (v & SLOT_IREL) {
+		/* The IFUNC symbol is at its resolver's address (read above,
+		 * names still offsets): the name a user knows; else objdump's. */
+		const struct elfsym *best = NULL;
+		for (size_t i = 0; i < f->n; i++)
+			if (f->syms[i].addr == (v & ~SLOT_IREL) && !f->syms[i].plt && (!best || f->syms[i].rank < best->rank))
+				best = &f->syms[i];
+		if (best) {
+			name = f->names + (uintptr_t)best->name;
+		} else {
+			snprintf(abs, sizeof(abs), "*ABS*+0x%" PRIx64, (uint64_t)(v & ~SLOT_IREL));
+			name = abs;
+		}
+	} else {
+		Elf_Scn *scn = elf_getscn(elf, v >> 32);
+		Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+		GElf_Shdr sh;
+		GElf_Sym sym;
+		if (d && gelf_getshdr(scn, &sh) && gelf_getsym(d, (int)(uint32_t)v, &sym))
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+	}
+	if (!name || !*name)
+		return 0;
+	/* name may point into f->names, which add_name may move: copied first. */
+	char *copy = strdup(name);
+	int err = !copy || add_name(f, copy, "@plt", &off) || add_sym(f, addr, size, off, PLT_RANK, true) ? -ENOMEM : 0;
+	free(copy);
+	return err;
+}
+
+static int read_plt(struct elfsym_file *f, Elf *elf)
+{
+	GElf_Ehdr eh;
+	size_t shstrndx;
+	struct u64map slots;
+	Elf_Scn *scn = NULL;
+
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	u64map_init(&slots);
+	int err = read_slots(elf, &slots);
+	while (!err && u64map_len(&slots) && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		const char *sec;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR) ||
+		    !(sec = elf_strptr(elf, shstrndx, sh.sh_name)) || strncmp(sec, ".plt", 4) ||
+		    (sec[4] && sec[4] != '.') || !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+			continue;
+		/* 16 bytes a stub; 8 in .plt.got without IBT (sh_entsize says). */
+		uint64_t step = sh.sh_entsize ? sh.sh_entsize : 16;
+		if (step < 8 || step > 32)
+			continue;
+		for (uint64_t off = 0; off + step <= d->d_size && !err; off += step) {
+			uint64_t slot = stub_slot((const unsigned char *)d->d_buf + off, step, sh.sh_addr + off);
+			uint64_t *v = slot ? u64map_get(&slots, slot) : NULL;
+			if (v)
+				err = add_stub(f, elf, *v, sh.sh_addr + off, step);
+		}
+	}
+	u64map_release(&slots);
+	return err;
 }
 
 int elfnote_build_id(Elf_Data *data, char *out)
@@ -185,7 +327,7 @@ static int load_elf(Elf *elf, struct elfsym_file **out)
 			elfnote_build_id(elf_getdata(scn, NULL), f->build_id);
 		}
 	}
-	if ((err = read_segments(f, elf)))
+	if ((err = read_plt(f, elf)) || (err = read_segments(f, elf)))
 		goto fail;
 	finish(f);
 	for (size_t i = 0; i < f->nsegs; i++)

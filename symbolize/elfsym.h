@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * elfsym: the function symbols of one ELF file (.symtab and .dynsym, read with
- * libelf), its loadable segments for turning file offsets into the addresses
- * symbols use, and its GNU build ID.  Loaded once per file and shared by every
- * process that maps it.
+ * libelf, and names for its PLT stubs), its loadable segments for turning file
+ * offsets into the addresses symbols use, and its GNU build ID.  Loaded once
+ * per file and shared by every process that maps it.
  */
 #ifndef SCORCH_SYMBOLIZE_ELFSYM_H
 #define SCORCH_SYMBOLIZE_ELFSYM_H
@@ -20,10 +20,13 @@ struct elfsym {
 	uint64_t size; /* st_size, or the distance to the next symbol when 0 */
 	const char *name;
 	uint32_t rank; /* among symbols at one address, lower is the name a user knows */
+	bool plt;      /* a PLT stub, named "func@plt" (no symbol of the file's own) */
 };
 
 /* Reads symbols, segments and build ID from an open ELF file; fd stays the
- * caller's. -ENOEXEC when fd is not ELF. Free with elfsym_free. */
+ * caller's. -ENOEXEC when fd is not ELF. Free with elfsym_free.  On x86-64,
+ * each PLT stub gets a symbol named after the function it jumps to
+ * ("malloc@plt"), as objdump and perf name it. */
 int elfsym_load_fd(int fd, struct elfsym_file **out);
 /* The same from an image in memory (the vdso); the bytes are copied. */
 int elfsym_load_mem(const void *image, size_t len, struct elfsym_file **out);

@@ -107,9 +107,10 @@ check_case signal ';main;case_signal;cases_interrupted;([^;]+;)*(__restore_rt|li
 check_case signal ';main;case_signal;cases_interrupted(;| )' 90 "under main;case_signal;cases_interrupted"
 # The call spins in the stub (its GOT slot points at its own jump) for the
 # case's CPU time: nearly every sample has its pc there, wherever the timer
-# lands, and only the stub's CFI rule takes it to main.  Kernel frames on
-# top (an interrupt taken there) still have their user pc in the stub.
-check_case plt ';main;case_plt;cases_plt_loop;(_init|[^;]*@plt)(;[^;]*_[[]k[]])* [0-9]+$' 90 "in a PLT stub under main"
+# lands, and only the stub's CFI rule takes it to main.  The stub is named
+# as objdump and perf name it.  Kernel frames on top (an interrupt taken
+# there) still have their user pc in the stub.
+check_case plt ';main;case_plt;cases_plt_loop;toupper@plt(;[^;]*_[[]k[]])* [0-9]+$' 90 "in toupper's PLT stub under main"
 check_case plt ';main;case_plt;cases_plt_loop(;| )' 90 "under main;case_plt;cases_plt_loop"
 
 # auto on the frame-pointer build: the same shape as with frame pointers.

@@ -21,6 +21,8 @@ static void test_names(void **state)
 		{ "_ZNSt6vectorIiSaIiEE9push_backERKi", "std::vector<int, std::allocator<int> >::push_back(int const&)" },
 		{ "_ZN3foo3barIiEEvT_", "void foo::bar<int>(int)" },
 		{ "_ZN3foo3barEv.cold", "foo::bar() [clone .cold]" },
+		{ "_ZN3foo3barEv@plt", "foo::bar()@plt" },
+		{ "_Znot_valid@plt", "_Znot_valid@plt" },
 		{ "_ZN4core3fmt5write17h1234567890abcdefE", "core::fmt::write" },
 		{ "_RNvCs1234_7mycrate3foo", "mycrate::foo" },
 		{ "_RINvNtCs1234_4core3ptr13drop_in_placeINtNtCs1234_5alloc3vec3VecmEEB4_",

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -358,13 +359,54 @@ static void test_eviction(void **state)
 	child_end(&x);
 }
 
+/* A PLT stub of a stripped library whose debug file's .symtab has _init
+ * (size 0, in .init just before .plt): named after its function, not taken
+ * for part of _init.  The stub's address is objdump's. */
+static void test_plt_debug_file(void **state)
+{
+	(void)state;
+	const char *lib = DEBUG_PLTFIX "/bid/libpltfix_bid.so";
+	char cmd[512], line[256];
+	unsigned long long vaddr = 0, a;
+	snprintf(cmd, sizeof(cmd), "'%s' -d '%s'", OBJDUMP, lib);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "%llx <strlen@plt>:", &a) == 1 && strstr(line, "<strlen@plt>:"))
+			vaddr = a;
+	assert_int_equal(pclose(p), 0);
+	assert_true(vaddr != 0);
+
+	void *h = dlopen(lib, RTLD_NOW);
+	assert_non_null(h);
+	struct link_map *lm = NULL;
+	assert_int_equal(dlinfo(h, RTLD_DI_LINKMAP, &lm), 0);
+	uint64_t pc = lm->l_addr + vaddr + 2; /* inside the stub's jump */
+	struct symbolizer_opts o = { .debug_root = DEBUG_PLTFIX "/root" };
+	struct symbolizer *s = NULL;
+	struct sym_batch b;
+	struct symbolizer_stats st;
+	assert_int_equal(symbolizer_new(&o, &s), 0);
+	sym_batch_init(&b);
+	assert_int_equal(symbolizer_track(s, (uint32_t)getpid(), 1), 0);
+	assert_int_equal(symbolizer_resolve_user(s, (uint32_t)getpid(), 1, &pc, 1, &b), 0);
+	assert_int_equal(b.n, 1);
+	assert_non_null(b.frames[0].name);
+	assert_string_equal(b.frames[0].name, "strlen@plt");
+	symbolizer_stats(s, &st);
+	assert_true(st.debug_files >= 1); /* the debug file was read */
+	sym_batch_release(&b);
+	symbolizer_free(s);
+	dlclose(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_inline), cmocka_unit_test(test_modes),	 cmocka_unit_test(test_build_id),
 		cmocka_unit_test(test_debuglink), cmocka_unit_test(test_deleted), cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_cxx), cmocka_unit_test(test_eviction),
-		cmocka_unit_test(test_trim_dwarf),
+		cmocka_unit_test(test_trim_dwarf), cmocka_unit_test(test_plt_debug_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,71 @@ static void test_not_elf(void **state)
 	assert_int_equal(elfsym_load_mem(junk, sizeof(junk), &f), -ENOEXEC);
 }
 
+/* Every PLT stub objdump names ("<malloc@plt>:") in the code sections of
+ * path, checked against ours at the same address; the number checked. */
+static size_t check_plt(const char *path)
+{
+	char cmd[4200], line[512];
+	size_t checked = 0;
+	snprintf(cmd, sizeof(cmd), "'%s' -d --no-show-raw-insn '%s'", OBJDUMP, path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	struct elfsym_file *f = load(path);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long addr;
+		char label[256];
+		size_t len;
+		if (sscanf(line, "%llx <%255[^>]>:", &addr, label) != 2 || (len = strlen(label)) < 5 ||
+		    strcmp(label + len - 4, "@plt"))
+			continue;
+		const struct elfsym *s = elfsym_lookup(f, addr);
+		assert_non_null(s);
+		assert_true(s->plt);
+		unsigned long long resolver;
+		if (sscanf(label, "*ABS*+%llx@plt", &resolver) == 1) {
+			/* An IFUNC called from its own file: named after the
+			 * symbol at its resolver, objdump names the address. */
+			const struct elfsym *r = elfsym_lookup(f, resolver);
+			char want[300];
+			snprintf(want, sizeof(want), "%s@plt", r ? r->name : label);
+			assert_string_equal(s->name, want);
+		} else {
+			assert_string_equal(s->name, label);
+		}
+		/* The whole stub, and nothing of it beyond. */
+		assert_ptr_equal(elfsym_lookup(f, addr + s->size - 1), s);
+		assert_ptr_not_equal(elfsym_lookup(f, addr + s->size), s);
+		checked++;
+	}
+	assert_int_equal(pclose(p), 0);
+	elfsym_free(f);
+	return checked;
+}
+
+/* PLT stubs are named as objdump names them: through .plt and .plt.got
+ * (pltfix: strlen, memcpy, malloc), .plt.sec (its IBT build), and in libc,
+ * whose IFUNC stubs come first in .plt and last in .rela.plt. */
+static void test_plt(void **state)
+{
+	(void)state;
+	char path[4096];
+	assert_true(check_plt(PLTFIX) >= 3);
+	assert_true(check_plt(PLTFIX_IBT) >= 3);
+	struct elfsym_file *f = load(PLTFIX_IBT);
+	size_t named = 0;
+	for (uint64_t a = 0; a < 1 << 16; a++) {
+		const struct elfsym *s = elfsym_lookup(f, a);
+		if (s && s->plt && s->addr == a)
+			named += !strcmp(s->name, "strlen@plt") || !strcmp(s->name, "memcpy@plt") ||
+				 !strcmp(s->name, "malloc@plt");
+	}
+	assert_int_equal(named, 3);
+	elfsym_free(f);
+	file_offset((const void *)getpid, path, sizeof(path)); /* not intercepted by ASan */
+	assert_non_null(strstr(path, "libc.so"));
+	assert_true(check_plt(path) >= 10);
+}
+
 struct names {
 	char buf[512];
 	size_t n;
@@ -191,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_plt),
 		cmocka_unit_test(test_needed),
 	};
 	return cmocka_run_group_tests_name("elfsym", tests, NULL, NULL);
