@@ -40,13 +40,28 @@ static int add_name(struct elfsym_file *f, const char *name, const char *suffix,
 	return 0;
 }
 
-/* Appends a symbol; name_off as add_name gave it (finish() turns it into a pointer). */
-static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t name_off, uint32_t rank, bool plt)
+/* Appends a symbol; name_off as add_name gave it (finish() turns it into a
+ * pointer).  With stretch, size is only a bound (below). */
+static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t name_off, uint32_t rank, bool plt,
+		   bool stretch)
 {
 	if (array_grow(&f->syms, &f->cap, f->n + 1, sizeof(*f->syms)))
 		return -ENOMEM;
-	f->syms[f->n++] = (struct elfsym){ addr, size, (const char *)(uintptr_t)name_off, rank, plt };
+	f->syms[f->n++] = (struct elfsym){ addr, size, (const char *)(uintptr_t)name_off, rank, plt, stretch };
 	return 0;
+}
+
+/* Which of two symbols at one address is kept (the lower): rank, then the
+ * larger size, then the name.  names: where names are, as offsets, before
+ * finish() (NULL after it, pointers). */
+static int sym_order(const char *names, const struct elfsym *x, const struct elfsym *y)
+{
+	uint64_t xs = x->stretch ? 0 : x->size, ys = y->stretch ? 0 : y->size;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (xs != ys)
+		return xs > ys ? -1 : 1;
+	return names ? strcmp(names + (uintptr_t)x->name, names + (uintptr_t)y->name) : strcmp(x->name, y->name);
 }
 
 /* How far a symbol is from the name a user knows (perf and gdb agree on
@@ -82,6 +97,17 @@ static bool in_code(Elf *elf, size_t shndx)
 	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
 }
 
+/* The bytes of section shndx from address addr to its end; 0 when addr is
+ * not in it. */
+static uint64_t section_left(Elf *elf, size_t shndx, uint64_t addr)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(elf, shndx);
+	if (!scn || !gelf_getshdr(scn, &sh) || addr < sh.sh_addr || addr - sh.sh_addr >= sh.sh_size)
+		return 0;
+	return sh.sh_size - (addr - sh.sh_addr);
+}
+
 static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -103,8 +129,15 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 		 * entry points such as _start); skip local and mapping labels. */
 		if (type == STT_NOTYPE && (name[0] == '.' || name[0] == '$' || !in_code(elf, sym.st_shndx)))
 			continue;
+		/* A symbol without a size (an assembly label, _init) reaches the
+		 * next symbol, but not past the end of its section: _init's would
+		 * cover the PLT stubs after .init. */
+		uint64_t size = sym.st_size;
+		if (!size)
+			size = section_left(elf, sym.st_shndx, sym.st_value);
 		size_t off;
-		if (add_name(f, name, "", &off) || add_sym(f, sym.st_value, sym.st_size, off, sym_rank(&sym, name), false))
+		if (add_name(f, name, "", &off) ||
+		    add_sym(f, sym.st_value, size, off, sym_rank(&sym, name), false, !sym.st_size))
 			return -ENOMEM;
 	}
 	return 0;
@@ -128,13 +161,30 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 /* Behind any symbol of the file's own at the same address. */
 #define PLT_RANK 64
 
-static int read_slots(Elf *elf, struct u64map *slots)
+struct plt {
+	struct u64map slots;     /* slot address -> relocation (above) */
+	struct u64map resolvers; /* IFUNC resolver address -> 1 + index of its best symbol, or 0 */
+	struct u64map names;     /* slot address -> 1 + offset of its stubs' name */
+};
+
+/* True for a section of PLT stubs: code named .plt or .plt.*. */
+static bool plt_section(Elf *elf, size_t shstrndx, const GElf_Shdr *sh)
+{
+	const char *name = elf_strptr(elf, shstrndx, sh->sh_name);
+	return sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && name && !strncmp(name, ".plt", 4) &&
+	       (!name[4] || name[4] == '.');
+}
+
+/* The relocations of loaded sections (not --emit-relocs' .rela.text) that
+ * can fill a slot a stub jumps through. */
+static int read_slots(Elf *elf, struct plt *p)
 {
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Rela r;
@@ -148,25 +198,41 @@ static int read_slots(Elf *elf, struct u64map *slots)
 				break;
 			case R_X86_64_IRELATIVE:
 				v = SLOT_IREL | ((uint64_t)r.r_addend & ~SLOT_IREL);
+				if (u64map_put(&p->resolvers, v & ~SLOT_IREL, 0))
+					return -ENOMEM;
 				break;
 			default:
 				continue;
 			}
-			if (u64map_put(slots, r.r_offset, v))
+			if (u64map_put(&p->slots, r.r_offset, v))
 				return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
+/* For each IFUNC resolver, the symbol elfsym_lookup will give for its
+ * address (finish()'s choice): one pass over the symbols read so far. */
+static void find_resolvers(const struct elfsym_file *f, struct plt *p)
+{
+	for (size_t i = 0; u64map_len(&p->resolvers) && i < f->n; i++) {
+		uint64_t *best = u64map_get(&p->resolvers, f->syms[i].addr);
+		if (best && (!*best || sym_order(f->names, &f->syms[i], &f->syms[*best - 1]) < 0))
+			*best = i + 1;
+	}
+}
+
 /* The GOT slot the stub code[0..len), at address at, jumps through:
- * `jmp *disp32(%rip)`, after an endbr64 and a bnd prefix if any.  0 for a
- * stub without one: the first entry of .plt and the lazy-binding stubs,
- * which push an index and jump to the resolver. */
+ * `jmp *disp32(%rip)`, after an endbr64, mold's `mov $index, %r11d` and a
+ * bnd prefix, each if there.  0 for a stub without one: the first entry of
+ * .plt and the lazy-binding stubs, which push an index and jump to the
+ * resolver. */
 static uint64_t stub_slot(const unsigned char *code, size_t len, uint64_t at)
 {
 	static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 	size_t p = len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? sizeof(endbr64) : 0;
+	if (p + 6 <= len && code[p] == 0x41 && code[p + 1] == 0xbb)
+		p += 6;
 	if (p < len && code[p] == 0xf2) /* bnd */
 		p++;
 	if (p + 6 > len || code[p] != 0xff || code[p + 1] != 0x25)
@@ -175,24 +241,27 @@ static uint64_t stub_slot(const unsigned char *code, size_t len, uint64_t at)
 	return at + p + 6 + (uint64_t)(int64_t)(int32_t)disp;
 }
 
-/* Adds the symbol of the stub at addr (size bytes) filled by slot v. */
-static int add_stub(struct elfsym_file *f, Elf *elf, uint64_t v, uint64_t addr, uint64_t size)
+/* The name, into f->names, of the stubs jumping through slot (filled by
+ * relocation v): *off; -ENOENT when the relocation names nothing. */
+static int stub_name(struct elfsym_file *f, Elf *elf, struct plt *p, uint64_t slot, uint64_t v, size_t *off)
 {
+	uint64_t *known = u64map_get(&p->names, slot);
 	const char *name = NULL;
-	char abs[40];
-	size_t off;
+	char buf[40], *copy;
+
+	if (known) {
+		*off = *known - 1;
+		return 0;
+	}
 	if (v & SLOT_IREL) {
-		/* The IFUNC symbol is at its resolver's address (read above,
-		 * names still offsets): the name a user knows; else objdump's. */
-		const struct elfsym *best = NULL;
-		for (size_t i = 0; i < f->n; i++)
-			if (f->syms[i].addr == (v & ~SLOT_IREL) && !f->syms[i].plt && (!best || f->syms[i].rank < best->rank))
-				best = &f->syms[i];
-		if (best) {
-			name = f->names + (uintptr_t)best->name;
+		/* The IFUNC symbol is at its resolver's address: the name a user
+		 * knows; else objdump's. */
+		uint64_t *best = u64map_get(&p->resolvers, v & ~SLOT_IREL);
+		if (best && *best) {
+			name = f->names + (uintptr_t)f->syms[*best - 1].name;
 		} else {
-			snprintf(abs, sizeof(abs), "*ABS*+0x%" PRIx64, (uint64_t)(v & ~SLOT_IREL));
-			name = abs;
+			snprintf(buf, sizeof(buf), "*ABS*+0x%" PRIx64, (uint64_t)(v & ~SLOT_IREL));
+			name = buf;
 		}
 	} else {
 		Elf_Scn *scn = elf_getscn(elf, v >> 32);
@@ -203,32 +272,26 @@ static int add_stub(struct elfsym_file *f, Elf *elf, uint64_t v, uint64_t addr, 
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
 	}
 	if (!name || !*name)
-		return 0;
+		return -ENOENT;
 	/* name may point into f->names, which add_name may move: copied first. */
-	char *copy = strdup(name);
-	int err = !copy || add_name(f, copy, "@plt", &off) || add_sym(f, addr, size, off, PLT_RANK, true) ? -ENOMEM : 0;
+	if (!(copy = strdup(name)))
+		return -ENOMEM;
+	int err = add_name(f, copy, "@plt", off) ?: u64map_put(&p->names, slot, *off + 1);
 	free(copy);
 	return err;
 }
 
-static int read_plt(struct elfsym_file *f, Elf *elf)
+static int add_stubs(struct elfsym_file *f, Elf *elf, size_t shstrndx, struct plt *p)
 {
-	GElf_Ehdr eh;
-	size_t shstrndx;
-	struct u64map slots;
 	Elf_Scn *scn = NULL;
-
-	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	u64map_init(&slots);
-	int err = read_slots(elf, &slots);
-	while (!err && u64map_len(&slots) && (scn = elf_nextscn(elf, scn))) {
+	int err = read_slots(elf, p);
+	if (!err)
+		find_resolvers(f, p);
+	while (!err && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
-		const char *sec;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR) ||
-		    !(sec = elf_strptr(elf, shstrndx, sh.sh_name)) || strncmp(sec, ".plt", 4) ||
-		    (sec[4] && sec[4] != '.') || !(d = elf_getdata(scn, NULL)) || !d->d_buf)
+		if (!gelf_getshdr(scn, &sh) || !plt_section(elf, shstrndx, &sh) || !(d = elf_getdata(scn, NULL)) ||
+		    !d->d_buf)
 			continue;
 		/* 16 bytes a stub; 8 in .plt.got without IBT (sh_entsize says). */
 		uint64_t step = sh.sh_entsize ? sh.sh_entsize : 16;
@@ -236,13 +299,42 @@ static int read_plt(struct elfsym_file *f, Elf *elf)
 			continue;
 		for (uint64_t off = 0; off + step <= d->d_size && !err; off += step) {
 			uint64_t slot = stub_slot((const unsigned char *)d->d_buf + off, step, sh.sh_addr + off);
-			uint64_t *v = slot ? u64map_get(&slots, slot) : NULL;
-			if (v)
-				err = add_stub(f, elf, *v, sh.sh_addr + off, step);
+			uint64_t *v = slot ? u64map_get(&p->slots, slot) : NULL;
+			size_t name;
+			if (!v || (err = stub_name(f, elf, p, slot, *v, &name)) == -ENOENT) {
+				err = 0;
+				continue;
+			}
+			err = err ?: add_sym(f, sh.sh_addr + off, step, name, PLT_RANK, true, false);
 		}
 	}
-	u64map_release(&slots);
 	return err;
+}
+
+/* Adds a symbol for each PLT stub.  A file whose stubs cannot be read
+ * (out of memory) keeps its own symbols, without stub names. */
+static void read_plt(struct elfsym_file *f, Elf *elf)
+{
+	GElf_Ehdr eh;
+	GElf_Shdr sh;
+	size_t shstrndx, n = f->n;
+	Elf_Scn *scn = NULL;
+	struct plt p;
+
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn)) && !(gelf_getshdr(scn, &sh) && plt_section(elf, shstrndx, &sh)))
+		;
+	if (!scn)
+		return; /* no stubs (or a debug file's: NOBITS) */
+	u64map_init(&p.slots);
+	u64map_init(&p.resolvers);
+	u64map_init(&p.names);
+	if (add_stubs(f, elf, shstrndx, &p))
+		f->n = n;
+	u64map_release(&p.slots);
+	u64map_release(&p.resolvers);
+	u64map_release(&p.names);
 }
 
 int elfnote_build_id(Elf_Data *data, char *out)
@@ -276,14 +368,11 @@ static int sym_cmp(const void *a, const void *b)
 	const struct elfsym *x = a, *y = b;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	if (x->rank != y->rank) /* the first at an address is kept */
-		return x->rank < y->rank ? -1 : 1;
-	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return sym_order(NULL, x, y); /* the first at an address is kept */
 }
 
-/* Sorts, drops duplicate addresses, fills missing sizes. */
+/* Sorts, drops duplicate addresses, fills missing sizes: the distance to the
+ * next symbol, within the symbol's section. */
 static void finish(struct elfsym_file *f)
 {
 	for (size_t i = 0; i < f->n; i++)
@@ -297,9 +386,12 @@ static void finish(struct elfsym_file *f)
 		f->syms[w++] = f->syms[i];
 	}
 	f->n = w;
-	for (size_t i = 0; i + 1 < f->n; i++)
-		if (!f->syms[i].size)
-			f->syms[i].size = f->syms[i + 1].addr - f->syms[i].addr;
+	for (size_t i = 0; i < f->n; i++) {
+		struct elfsym *s = &f->syms[i];
+		uint64_t next = i + 1 < f->n ? f->syms[i + 1].addr - s->addr : 0; /* 0: none */
+		if (s->stretch && (!s->size || (next && next < s->size)))
+			s->size = next;
+	}
 }
 
 static int load_elf(Elf *elf, struct elfsym_file **out)
@@ -327,7 +419,8 @@ static int load_elf(Elf *elf, struct elfsym_file **out)
 			elfnote_build_id(elf_getdata(scn, NULL), f->build_id);
 		}
 	}
-	if ((err = read_plt(f, elf)) || (err = read_segments(f, elf)))
+	read_plt(f, elf);
+	if ((err = read_segments(f, elf)))
 		goto fail;
 	finish(f);
 	for (size_t i = 0; i < f->nsegs; i++)

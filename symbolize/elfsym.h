@@ -21,6 +21,7 @@ struct elfsym {
 	const char *name;
 	uint32_t rank; /* among symbols at one address, lower is the name a user knows */
 	bool plt;      /* a PLT stub, named "func@plt" (no symbol of the file's own) */
+	bool stretch;  /* st_size was 0: size reaches the next symbol, within its section */
 };
 
 /* Reads symbols, segments and build ID from an open ELF file; fd stays the
