@@ -52,8 +52,11 @@ static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t n
 }
 
 /* Which of two symbols at one address is kept (the lower): rank, then the
- * larger size, then the name.  names: where names are, as offsets, before
- * finish() (NULL after it, pointers). */
+ * larger size; then, as perf chooses (tools/perf/util/symbol.c,
+ * choose_best_symbol), fewer leading underscores, then the longer name:
+ * libc6-dbg's __memmove_avx_unaligned_erms, not __memcpy_avx_unaligned_erms
+ * at the same address; then the name.  names: where names are, as offsets,
+ * before finish() (NULL after it, pointers). */
 static int sym_order(const char *names, const struct elfsym *x, const struct elfsym *y)
 {
 	uint64_t xs = x->stretch ? 0 : x->size, ys = y->stretch ? 0 : y->size;
@@ -61,7 +64,13 @@ static int sym_order(const char *names, const struct elfsym *x, const struct elf
 		return x->rank < y->rank ? -1 : 1;
 	if (xs != ys)
 		return xs > ys ? -1 : 1;
-	return names ? strcmp(names + (uintptr_t)x->name, names + (uintptr_t)y->name) : strcmp(x->name, y->name);
+	const char *a = names ? names + (uintptr_t)x->name : x->name, *b = names ? names + (uintptr_t)y->name : y->name;
+	size_t ua = strspn(a, "_"), ub = strspn(b, "_"), la = strlen(a), lb = strlen(b);
+	if (ua != ub)
+		return ua < ub ? -1 : 1;
+	if (la != lb)
+		return la > lb ? -1 : 1;
+	return strcmp(a, b);
 }
 
 /* How far a symbol is from the name a user knows (perf and gdb agree on

@@ -47,6 +47,21 @@ void *fixture_delta_addr(void)
 	return (void *)fixture_delta_impl;
 }
 
+/* Local names alike but for underscores and length, as libc6-dbg's
+ * __memcpy_avx_unaligned_erms and __memmove_avx_unaligned_erms: the one
+ * perf names, the fewest leading underscores, then the longest. */
+__attribute__((noinline, used)) static uint64_t __fixture_memcpy_x(uint64_t x)
+{
+	return fixture_hidden(x) * 11;
+}
+static uint64_t __fixture_memmove_x(uint64_t x) __attribute__((alias("__fixture_memcpy_x"), used));
+static uint64_t ___fixture_memmove_xyz(uint64_t x) __attribute__((alias("__fixture_memcpy_x"), used));
+
+void *fixture_epsilon_addr(void)
+{
+	return (void *)__fixture_memcpy_x;
+}
+
 /* A function after padding no symbol covers, as glibc's signal trampoline
  * __restore_rt: a signal handler returns to its first byte, which is
  * looked up one byte back. */

@@ -21,6 +21,7 @@ uint64_t fixture_beta(uint64_t x);
 void *fixture_hidden_addr(void);
 uint64_t fixture_gamma(uint64_t x);
 void *fixture_delta_addr(void);
+void *fixture_epsilon_addr(void);
 void *fixture_trampoline_addr(void);
 
 /* The file offset of a code address of this process, and its mapping's path. */
@@ -81,7 +82,8 @@ static void test_shared_library(void **state)
 }
 
 /* Several names at one address: the global one, else the one that does
- * not look like an alias; a return into a trampoline after padding. */
+ * not look like an alias, else perf's choice; a return into a trampoline
+ * after padding. */
 static void test_aliases(void **state)
 {
 	(void)state;
@@ -89,7 +91,9 @@ static void test_aliases(void **state)
 	uint64_t gamma = file_offset((const void *)fixture_gamma, path, sizeof(path));
 	uint64_t delta = file_offset(fixture_delta_addr(), path, sizeof(path));
 	uint64_t tramp = file_offset(fixture_trampoline_addr(), path, sizeof(path));
+	uint64_t epsilon = file_offset(fixture_epsilon_addr(), path, sizeof(path));
 	struct elfsym_file *f = load(path);
+	assert_string_equal(name_at(f, epsilon), "__fixture_memmove_x");
 	assert_string_equal(name_at(f, gamma), "fixture_gamma");
 	assert_string_equal(name_at(f, gamma + 1), "fixture_gamma");
 	assert_string_equal(name_at(f, delta), "fixture_delta_impl");
