@@ -11,7 +11,9 @@
 # the two tools' shares of one run moved by up to 6 points in 5 runs on the
 # 6.18 pvm VM, at ~3,000 samples each).  A different name for the same
 # code (an alias chosen differently, a stub taken for _init) shows as a
-# function one tool has and the other lacks.
+# function one tool has and the other lacks.  A function only scorch names
+# passes where perf leaves that much more unnamed (a debug file perf did
+# not find): naming more than perf is not a difference in names.
 set -euo pipefail
 scorch=$1
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +67,10 @@ awk '
 		if (ns < 500 || np < 500) { printf "too few samples: scorch %d, perf %d\n", ns, np; exit 2 }
 		printf "user samples: scorch %d, perf %d\n", ns, np
 		bad = 0
+		# What perf leaves unnamed beyond scorch: code scorch names (a
+		# debug file perf did not find) that perf cannot, so not a
+		# different name.
+		extra = p["?"] / np - s["?"] / ns
 		for (f in s) all[f] = 1
 		for (f in p) all[f] = 1
 		for (f in all) {
@@ -76,10 +82,13 @@ awk '
 			# A function the other tool names otherwise is at 0 there:
 			# each keeps at least 0.4 of its share in the other too.
 			ok = f == "?" ? a <= b + tol : d <= tol && a >= 0.4 * b && b >= 0.4 * a
+			if (!ok && f != "?" && a > b && extra >= 0.8 * (a - b)) {
+				ok = 1; extra -= a - b
+			}
 			printf "%-45s scorch %5.1f %%  perf %5.1f %%  (margin %.1f)%s\n", f == "?" ? "(unnamed)" : f, 100 * a, 100 * b, 100 * tol, ok ? "" : "  <- differs"
 			bad += !ok
 		}
 		exit bad ? 1 : 0
 	}' "$tmp/scorch.leaf" "$tmp/perf.leaf" | tee "$tmp/cmp"
 rc=${PIPESTATUS[0]}
-[ "$rc" = 0 ] || fail "scorch and perf name the same run differently (above)"
+[ "$rc" = 0 ] || fail "scorch and perf do not name the same run alike (above)"
