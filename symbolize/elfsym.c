@@ -42,12 +42,11 @@ static int add_name(struct elfsym_file *f, const char *name, const char *suffix,
 
 /* Appends a symbol; name_off as add_name gave it (finish() turns it into a
  * pointer).  With stretch, size is only a bound (below). */
-static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t name_off, uint32_t rank, bool plt,
-		   bool stretch)
+static int add_sym(struct elfsym_file *f, uint64_t addr, uint64_t size, size_t name_off, uint32_t rank, bool stretch)
 {
 	if (array_grow(&f->syms, &f->cap, f->n + 1, sizeof(*f->syms)))
 		return -ENOMEM;
-	f->syms[f->n++] = (struct elfsym){ addr, size, (const char *)(uintptr_t)name_off, rank, plt, stretch };
+	f->syms[f->n++] = (struct elfsym){ addr, size, (const char *)(uintptr_t)name_off, rank, stretch };
 	return 0;
 }
 
@@ -146,7 +145,7 @@ static int read_symtab(struct elfsym_file *f, Elf *elf, Elf_Scn *scn, const GElf
 			size = section_left(elf, sym.st_shndx, sym.st_value);
 		size_t off;
 		if (add_name(f, name, "", &off) ||
-		    add_sym(f, sym.st_value, size, off, sym_rank(&sym, name), false, !sym.st_size))
+		    add_sym(f, sym.st_value, size, off, sym_rank(&sym, name), !sym.st_size))
 			return -ENOMEM;
 	}
 	return 0;
@@ -314,7 +313,7 @@ static int add_stubs(struct elfsym_file *f, Elf *elf, size_t shstrndx, struct pl
 				err = 0;
 				continue;
 			}
-			err = err ?: add_sym(f, sh.sh_addr + off, step, name, PLT_RANK, true, false);
+			err = err ?: add_sym(f, sh.sh_addr + off, step, name, PLT_RANK, false);
 		}
 	}
 	return err;

@@ -17,10 +17,9 @@ struct elfsym_file;
 
 struct elfsym {
 	uint64_t addr; /* st_value: the symbol's virtual address in the file */
-	uint64_t size; /* st_size, or the distance to the next symbol when 0 */
+	uint64_t size; /* st_size, or when 0 the distance to the next symbol, within its section */
 	const char *name;
 	uint32_t rank; /* among symbols at one address, lower is the name a user knows */
-	bool plt;      /* a PLT stub, named "func@plt" (no symbol of the file's own) */
 	bool stretch;  /* st_size was 0: size reaches the next symbol, within its section */
 };
 

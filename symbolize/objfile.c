@@ -680,12 +680,9 @@ int objfile_resolve(struct symbolizer *s, struct objfile *of, uint64_t off, cons
 		of->unnamed++;
 		return batch_add(b, &f);
 	}
-	/* The debug file's symbols first, but not over a PLT stub: that file
-	 * has none for them, and a symbol of size 0 before .plt (_init) would
-	 * seem to cover it. */
-	const struct elfsym *sym = elfsym_lookup(of->elf, vaddr), *dbg;
-	if (of->dbg_syms && !(sym && sym->plt) && (dbg = elfsym_lookup(of->dbg_syms, vaddr)))
-		sym = dbg;
+	const struct elfsym *sym = of->dbg_syms ? elfsym_lookup(of->dbg_syms, vaddr) : NULL;
+	if (!sym)
+		sym = elfsym_lookup(of->elf, vaddr);
 	n = dwarf_chain(s, of, vaddr, dwf, &f.dwarf);
 	/* Go's table before exported symbols (.dynsym: a cgo binary's C
 	 * functions), which may seem to cover Go code after them. */
